@@ -1,0 +1,169 @@
+"""Classical interpolation end to end: timing, counts, sound, accuracy."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+import vidext
+from vidext.errors import ParameterError
+from vidext.interpolation import INTERPOLATORS
+from vidext.interpolation.flow import PRESETS, DISInterpolator
+from vidext.interpolation.timeline import Timeline, output_rate, parse_rate
+from vidext.media.probe import probe
+from vidext.media.reader import FrameSource
+
+from conftest import audio_packets, luma_frames, psnr, video_times
+
+
+def test_factor_two_doubles_rate_keeps_duration_and_sound(tmp_path, clip):
+    src = clip(frames=50, fps=25)
+    out = str(tmp_path / "o.mp4")
+    r = vidext.interpolate(src, out, factor=2)
+    assert r.frames_out == 100 and r.fps == 50
+    times = video_times(out)
+    assert times == [Fraction(k, 50) for k in range(100)]
+    info_in, info_out = probe(src), probe(out)
+    assert abs(info_out.video.duration_s - info_in.video.duration_s) <= 1 / 25
+    assert r.audio == "copied"
+    assert audio_packets(out) == audio_packets(src)
+    sidecar = json.loads(open(out + ".json").read())
+    assert sidecar["command"] == "interpolate" and sidecar["parameters"]["model"] == "dis"
+    assert sidecar["output"]["frames"] == 100 and sidecar["input"]["video"]["frame_count"] == 50
+
+
+def test_even_output_frames_are_the_input_frames(tmp_path, clip):
+    src = clip(frames=10, fps=25, codec="ffv1", options={}, tone_hz=None)
+    out = str(tmp_path / "o.mkv")
+    vidext.interpolate(src, out, factor=2, codec="ffv1")
+    a, b = luma_frames(src), luma_frames(out)
+    for k in range(10):
+        assert np.array_equal(b[2 * k], a[k])
+
+
+def test_fps_60_from_25(tmp_path, clip):
+    src = clip(frames=50, fps=25)
+    out = str(tmp_path / "o.mp4")
+    r = vidext.interpolate(src, out, fps=60)
+    assert r.frames_out == 120
+    assert video_times(out) == [Fraction(k, 60) for k in range(120)]
+    assert audio_packets(out) == audio_packets(src)
+
+
+def test_ntsc_to_60_places_frames_by_timestamp(tmp_path, clip):
+    src = clip(frames=24, fps=Fraction(24000, 1001), tone_hz=None)
+    out = str(tmp_path / "o.mp4")
+    r = vidext.interpolate(src, out, fps="60")
+    duration = Fraction(24 * 1001, 24000)
+    assert r.frames_out == int(np.ceil(duration * 60))
+    assert video_times(out)[-1] < duration
+
+
+def test_variable_frame_rate_input(tmp_path):
+    """Frames at irregular times come out on a regular grid, placed by timestamp."""
+    from vidext.media.synth import shifted, texture
+    path = str(tmp_path / "vfr.mkv")
+    tex = texture(200, 360)
+    times_ms = [0, 40, 80, 160, 200, 280, 320, 360, 440, 480]
+    with av.open(path, "w") as c:
+        s = c.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = 320, 160, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for t in times_ms:
+            f = av.VideoFrame.from_ndarray(shifted(tex, 0.1 * t, 0, 160, 320), format="rgb24")
+            f.pts, f.time_base = t, Fraction(1, 1000)
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    info = probe(path)
+    assert info.video.variable_frame_rate
+    out = str(tmp_path / "o.mkv")
+    vidext.interpolate(path, out, fps=50, codec="ffv1")
+    times = video_times(out)
+    assert times[0] == 0 and all(b - a == Fraction(1, 50) for a, b in zip(times, times[1:]))
+    # The frame at 120 ms lies between the real ones at 80 and 160 ms: motion 12 px from frame 80 ms.
+    with FrameSource(out) as s:
+        frames = {f.time: f for f in s}
+    y = frames[Fraction(120, 1000)].planes[0].astype(float)
+    true = shifted(tex, 12, 0, 160, 320)
+    true_y = 0.257 * true[..., 0] + 0.504 * true[..., 1] + 0.098 * true[..., 2] + 16
+    assert psnr(y[8:-8, 24:-24], true_y[8:-8, 24:-24]) > 28
+
+
+def _truth_pair(clip, codec="ffv1"):
+    """Input at 25 fps moving (6, 2) px/frame, and the true half-way frames (moving (3, 1))."""
+    opts = dict(codec=codec, options={}, tone_hz=None, width=320, height=176)
+    src = clip("in.mkv", frames=8, motion=(6.0, 2.0), **opts)
+    truth = clip("truth.mkv", frames=16, motion=(3.0, 1.0), **opts)
+    return src, truth
+
+
+@pytest.mark.parametrize("quality", list(PRESETS))
+def test_midpoint_of_known_translation(tmp_path, clip, quality):
+    src, truth = _truth_pair(clip)
+    out = str(tmp_path / f"{quality}.mkv")
+    vidext.interpolate(src, out, factor=2, codec="ffv1", quality=quality)
+    blend = str(tmp_path / "blend.mkv")
+    vidext.interpolate(src, blend, factor=2, codec="ffv1", model="blend")
+    got, ref, bl = luma_frames(out), luma_frames(truth), luma_frames(blend)
+    inner = (slice(12, -12), slice(20, -20))
+    ours = np.mean([psnr(got[k][inner], ref[k][inner]) for k in range(1, 14, 2)])
+    base = np.mean([psnr(bl[k][inner], ref[k][inner]) for k in range(1, 14, 2)])
+    assert ours > 30, ours
+    assert ours > base + 8, (ours, base)
+
+
+def test_flow_reused_across_timesteps(clip):
+    """One flow estimate per pair, whatever the number of timesteps."""
+    with FrameSource(clip(frames=2, tone_hz=None)) as s:
+        a, b = list(s)
+    interp = DISInterpolator("fast")
+    calls = []
+    orig = interp._dis.calc
+    interp._dis = type("Spy", (), {"calc": lambda self, *x: calls.append(1) or orig(*x)})()
+    pair = interp.between(a, b)
+    outs = [pair.at(t) for t in (0.25, 0.5, 0.75)]
+    assert len(calls) == 2  # forward and backward, once
+    assert all(o[0].shape == a.planes[0].shape for o in outs)
+
+
+def test_presets_increase_accuracy_settings():
+    f, b, q = (PRESETS[k] for k in ("fast", "balanced", "quality"))
+    assert f.dis_preset < b.dis_preset < q.dis_preset  # ULTRAFAST < FAST < MEDIUM
+    assert f.flow_scale <= b.flow_scale <= q.flow_scale
+    assert f.refine_iterations <= b.refine_iterations <= q.refine_iterations
+
+
+def test_rates_and_timeline():
+    assert parse_rate("59.94") == Fraction(60000, 1001)
+    assert parse_rate("30000/1001") == Fraction(30000, 1001)
+    assert output_rate(Fraction(25), factor=2) == 50
+    assert output_rate(Fraction(24000, 1001), fps="60") == 60
+    with pytest.raises(ParameterError):
+        output_rate(Fraction(25), factor=2, fps=60)
+    with pytest.raises(ParameterError):
+        parse_rate("-3")
+    with pytest.raises(ParameterError):
+        output_rate(Fraction(25), factor=0.5)
+    tl = Timeline(Fraction(1, 10), Fraction(60))
+    assert tl.time(6) == Fraction(1, 10) + Fraction(1, 10)
+    assert tl.count_before(Fraction(1, 10) + 1) == 60
+
+
+def test_registry_names_backends():
+    assert {"dis", "blend"} <= set(INTERPOLATORS.names())
+    with pytest.raises(ParameterError, match="unknown interpolation model"):
+        INTERPOLATORS.get("nope")
+
+
+def test_classical_path_does_not_import_torch(tmp_path, clip):
+    import subprocess
+    import sys
+    src = clip(frames=6)
+    code = ("import sys, vidext; vidext.interpolate(sys.argv[1], sys.argv[2], factor=2); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code, src, str(tmp_path / "o.mp4")], check=True)

@@ -1,0 +1,236 @@
+"""The media engine: probe, frame source/sink, colour, rotation, audio, atomic output, runner."""
+from __future__ import annotations
+
+import threading
+import time
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+
+from vidext.errors import Cancelled, InputError, OutputError, ParameterError
+from vidext.media.atomic import atomic_output, check_output_path
+from vidext.media.frame import Colour, Frame, from_rgb, planes_from_av, to_rgb, working_layout
+from vidext.media.probe import probe
+from vidext.media.reader import FrameSource
+from vidext.media.runner import Progress, run_pipeline
+from vidext.media.writer import FrameSink
+
+
+def test_probe_reports_streams(clip):
+    path = clip(frames=30, fps=25, width=320, height=180)
+    info = probe(path)
+    v = info.video
+    assert (v.width, v.height, v.pix_fmt, v.bit_depth) == (320, 180, "yuv420p", 8)
+    assert v.fps_nominal == 25 and v.frame_count == 30 and not v.variable_frame_rate
+    assert v.duration_s == pytest.approx(30 / 25)
+    assert abs(v.fps_measured - 25) < 0.01
+    assert [a.codec for a in info.audio] == ["aac"] and info.audio[0].rate == 48000
+
+
+@pytest.mark.parametrize("content", [b"", b"not a video at all" * 100])
+def test_probe_rejects_non_media(tmp_path, content):
+    p = tmp_path / "bad.mp4"
+    p.write_bytes(content)
+    with pytest.raises(InputError):
+        probe(str(p))
+
+
+def test_probe_missing_file(tmp_path):
+    with pytest.raises(InputError, match="not found"):
+        probe(str(tmp_path / "nope.mp4"))
+
+
+def test_source_streams_frames_with_timestamps(clip):
+    path = clip(frames=12, fps=Fraction(30000, 1001))
+    with FrameSource(path) as src:
+        times = [f.time for f in src]
+    assert times == [Fraction(k * 1001, 30000) for k in range(12)]
+
+
+@pytest.mark.parametrize("pix_fmt,codec,ext", [("yuv420p", "ffv1", ".mkv"), ("yuv422p10le", "ffv1", ".mkv"),
+                                               ("yuv444p", "ffv1", ".mkv"), ("gbrp", "ffv1", ".mkv")])
+def test_sink_round_trip_is_lossless_with_ffv1(tmp_path, clip, pix_fmt, codec, ext):
+    src_pix = "bgr0" if pix_fmt == "gbrp" else pix_fmt
+    src_path = clip("src" + ext, frames=5, codec="ffv1", pix_fmt=src_pix, tone_hz=None, options={})
+    out = str(tmp_path / ("out" + ext))
+    with FrameSource(src_path) as src:
+        frames = list(src)
+        layout, colour = src.layout, src.colour
+    with FrameSink(out, width=320, height=180, layout=layout, rate=Fraction(25), codec=codec,
+                   colour=colour) as sink:
+        for f in frames:
+            sink.write(f.planes, f.time)
+    with FrameSource(out) as back:
+        again = list(back)
+    assert back.layout.pix_fmt == layout.pix_fmt
+    assert len(again) == len(frames)
+    for a, b in zip(frames, again):
+        for pa, pb in zip(a.planes, b.planes):
+            assert np.array_equal(pa, pb)
+
+
+@pytest.mark.parametrize("codec,ext,want_fmt", [
+    ("h264", ".mp4", "yuv420p"), ("h265", ".mp4", "yuv420p"), ("prores", ".mov", "yuv422p10le"),
+    ("dnxhd", ".mov", "yuv422p"), ("ffv1", ".mkv", "yuv420p")])
+def test_every_codec_writes_a_decodable_file(tmp_path, clip, codec, ext, want_fmt):
+    import vidext
+    src = clip(frames=8)
+    out = str(tmp_path / ("out" + ext))
+    r = vidext.interpolate(src, out, factor=2, codec=codec, quality="fast")
+    info = probe(out)
+    assert info.video.frame_count == 16 and info.video.pix_fmt == want_fmt
+    assert r.frames_out == 16
+
+
+def test_codec_container_mismatch_is_refused(tmp_path, clip):
+    import vidext
+    with pytest.raises(ParameterError, match="cannot be written to a .mp4"):
+        vidext.interpolate(clip(frames=4), str(tmp_path / "o.mp4"), codec="prores")
+
+
+def test_ten_bit_and_colour_tags_are_kept(tmp_path, clip):
+    import vidext
+    src = str(tmp_path / "tagged.mkv")
+    with av.open(src, "w") as c:
+        s = c.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = 128, 96, "yuv420p10le"
+        cc = s.codec_context
+        cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc = 1, 2, 1, 1
+        for k in range(6):
+            y = np.full((96, 128), 64 + 100 * k, np.uint16)
+            uv = np.full((48, 64), 512, np.uint16)
+            from vidext.media.frame import av_from_planes
+            f = av_from_planes((y, uv, uv), working_layout("yuv420p10le"), Colour(1, 2, 1, 1))
+            f.pts = k
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    out = str(tmp_path / "out.mkv")
+    vidext.interpolate(src, out, factor=2, codec="ffv1")
+    v = probe(out).video
+    assert v.pix_fmt == "yuv420p10le" and v.bit_depth == 10
+    assert v.colour == Colour(1, 2, 1, 1)
+    out265 = str(tmp_path / "out.mp4")
+    vidext.interpolate(src, out265, factor=2, codec="h265")
+    v = probe(out265).video
+    assert v.pix_fmt == "yuv420p10le" and v.colour.matrix == 1 and v.colour.range == 2
+
+
+def test_rotation_is_kept(tmp_path):
+    import vidext
+    from vidext.media.synth import texture
+    src = str(tmp_path / "rot.mp4")
+    with av.open(src, "w") as c:
+        s = c.add_stream("libx264", rate=25)
+        s.width, s.height, s.pix_fmt = 160, 96, "yuv420p"
+        s.set_display_rotation(90)
+        img = texture(96, 160)
+        for k in range(6):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.roll(img, 2 * k, axis=1), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    assert probe(src).video.rotation == 90
+    out = str(tmp_path / "out.mp4")
+    vidext.interpolate(src, out, factor=2)
+    assert probe(out).video.rotation == 90
+
+
+def test_rgb_conversion_round_trip(clip):
+    with FrameSource(clip(frames=2, tone_hz=None)) as src:
+        f = next(iter(src))
+    rgb = to_rgb(f)
+    assert rgb.shape == (180, 320, 3) and rgb.dtype == np.float32 and 0 <= rgb.min() <= rgb.max() <= 1
+    back = from_rgb(rgb, f)
+    assert np.abs(back[0].astype(int) - f.planes[0].astype(int)).mean() < 1.5
+
+
+def test_working_layouts():
+    assert working_layout("nv12").pix_fmt == "yuv420p"
+    assert working_layout("p010le").pix_fmt == "yuv420p10le"
+    assert working_layout("rgb24").pix_fmt == "gbrp"
+    assert working_layout("yuva444p10le").pix_fmt == "yuv444p10le"
+    assert working_layout("yuyv422").pix_fmt == "yuv422p"
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.mp4"
+    with pytest.raises(RuntimeError):
+        with atomic_output(str(target)) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(b"half")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_output(str(target)) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(b"whole")
+    assert target.read_bytes() == b"whole" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_output_path_checks(tmp_path, clip):
+    src = clip()
+    with pytest.raises(OutputError, match="is the input"):
+        check_output_path(src, (src,))
+    with pytest.raises(OutputError, match="folder does not exist"):
+        check_output_path(str(tmp_path / "missing" / "o.mp4"))
+    with pytest.raises(OutputError, match="is a folder"):
+        check_output_path(str(tmp_path))
+
+
+def test_runner_overlaps_and_keeps_order():
+    out = []
+    run_pipeline(range(100), lambda xs: (x * 2 for x in xs), out.append, depth=3)
+    assert out == [x * 2 for x in range(100)]
+
+
+def test_runner_reraises_worker_errors():
+    def compute(xs):
+        for x in xs:
+            if x == 10:
+                raise ValueError("bad frame 10")
+            yield x
+
+    with pytest.raises(ValueError, match="bad frame 10"):
+        run_pipeline(iter(range(10**9)), compute, lambda x: None, depth=2)
+
+
+def test_runner_source_error_is_reraised():
+    def source():
+        yield 1
+        raise InputError("corrupt")
+
+    with pytest.raises(InputError, match="corrupt"):
+        run_pipeline(source(), lambda xs: xs, lambda x: None)
+
+
+def test_runner_cancel_stops_every_stage():
+    stop = threading.Event()
+    seen = []
+
+    def sink(x):
+        seen.append(x)
+        if x == 5:
+            stop.set()
+
+    t0 = time.perf_counter()
+    with pytest.raises(Cancelled):
+        run_pipeline(iter(range(10**9)), lambda xs: xs, sink, stop=stop, depth=2)
+    assert seen[-1] < 20 and time.perf_counter() - t0 < 30
+    assert not [t for t in threading.enumerate() if t.name.startswith("vidext-")]
+
+
+def test_cancelled_job_leaves_no_output(tmp_path, clip):
+    import vidext
+    stop = threading.Event()
+    out = tmp_path / "o.mp4"
+
+    def progress(p: Progress):
+        stop.set()
+
+    src = clip(frames=60)
+    with pytest.raises(Cancelled):
+        vidext.interpolate(src, str(out), factor=4, progress=progress, stop=stop)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]

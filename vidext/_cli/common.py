@@ -1,0 +1,45 @@
+"""Pieces several subcommands share: progress bar, codec options, result lines."""
+from __future__ import annotations
+
+import sys
+
+from ..media.codecs import CODECS
+from ..media.runner import Progress
+
+
+def add_output_options(p) -> None:
+    p.add_argument("-o", "--output", required=True, help="output file (.mp4, .mov, .mkv ...)")
+    p.add_argument("--codec", default="h264", choices=list(CODECS),
+                   help="video codec of the output (default h264)")
+    p.add_argument("--crf", type=int, default=None, help="quality for h264/h265 (lower = better, default 18/20)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar = None
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=p.total, unit="frame", desc=p.stage, file=sys.stderr, leave=False)
+        if p.total and self._bar.total != p.total:
+            self._bar.total = p.total
+        self._bar.update(p.done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def report(result) -> None:
+    print(f"wrote {result.output}: {result.frames_out} frames at {result.fps:g} fps, "
+          f"{result.duration_s:.3f} s, audio {result.audio or 'none'}, "
+          f"{result.seconds:.1f} s ({result.frames_per_second:.1f} frames/s)")

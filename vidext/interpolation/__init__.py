@@ -1,0 +1,16 @@
+"""Interpolation: new frames between real ones.
+
+Backends register here by name; :func:`interpolate_video` runs any of them
+over a file.  Classical ``dis`` needs no download and no torch.
+"""
+from __future__ import annotations
+
+from ..registry import Registry
+from .base import Between, Interpolator
+
+INTERPOLATORS: Registry[Interpolator] = Registry("interpolation model")
+INTERPOLATORS.add("dis", "vidext.interpolation.flow:DISInterpolator",
+                  "OpenCV DIS optical flow, bidirectional, occlusion-aware (CPU, no download)")
+INTERPOLATORS.add("blend", "vidext.interpolation.base:Blend", "50/50 cross-fade (baseline)")
+
+__all__ = ["INTERPOLATORS", "Between", "Interpolator"]

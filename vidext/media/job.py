@@ -1,0 +1,87 @@
+"""One video job: read frames, compute new ones, encode, mux sound, finish atomically."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable, Iterable, Iterator
+
+from .. import __version__
+from .atomic import atomic_output, write_sidecar
+from .frame import Frame
+from .mux import AudioFeed
+from .probe import MediaInfo
+from .reader import FrameSource
+from .runner import ProgressCallback, ProgressMeter, run_pipeline
+from .writer import FrameSink
+
+Compute = Callable[[Iterator[Frame], ProgressMeter], Iterable[tuple[tuple, Fraction]]]
+
+
+@dataclass
+class JobResult:
+    """What a finished job wrote and how long it took."""
+
+    output: str
+    sidecar: str
+    frames_in: int
+    frames_out: int
+    fps: float
+    duration_s: float
+    seconds: float
+    audio: str | None
+    details: dict = field(default_factory=dict)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames_out / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Compute, rate: Fraction,
+                  total_frames: int | None, codec: str, crf: int | None, preset: str | None,
+                  audio: AudioFeed | None, parameters: dict,
+                  progress: ProgressCallback | None = None, stop: threading.Event | None = None,
+                  size: tuple[int, int] | None = None) -> JobResult:
+    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar."""
+    t0 = time.perf_counter()
+    video = info.video
+    meter = ProgressMeter(total_frames, progress, stage=command)
+    width, height = size or (video.width, video.height)
+    last_time: list[Fraction] = []
+    with atomic_output(output) as tmp:
+        with FrameSource(info.path, info) as source:
+            sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
+                             codec=codec, crf=crf, preset=preset, colour=source.colour,
+                             rotation=video.rotation, audio=audio, container_ext=os.path.splitext(output)[1])
+            with sink:
+                def write(item) -> None:
+                    planes, t = item
+                    sink.write(planes, t)
+                    last_time[:1] = [t]
+
+                run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
+            skipped = source.skipped
+        meter.finish()
+    seconds = time.perf_counter() - t0
+    frames_out = sink.frames_written
+    first = video.start_s
+    duration = float(last_time[0] + 1 / rate) - first if last_time else 0.0
+    audio_mode = None
+    if audio is not None:
+        audio_mode = "copied" if getattr(audio, "copied", False) else "re-encoded"
+    record = {
+        "tool": "vidext", "version": __version__, "command": command,
+        "parameters": parameters,
+        "input": info.as_dict(),
+        "output": {"path": output, "codec": codec, "pix_fmt": sink.pix_fmt, "fps": str(rate),
+                   "frames": frames_out, "duration_s": duration, "audio": audio_mode},
+        "timings": {"seconds": round(seconds, 3), "frames_per_second": round(frames_out / seconds, 2)
+                    if seconds else None},
+        "skipped_input_frames": skipped,
+    }
+    sidecar = write_sidecar(output, record)
+    return JobResult(output=output, sidecar=sidecar, frames_in=video.frame_count or 0, frames_out=frames_out,
+                     fps=float(rate), duration_s=duration, seconds=seconds, audio=audio_mode,
+                     details=record)

@@ -1,0 +1,183 @@
+"""Sound beside the picture: feeds that mux an audio track while video is encoded.
+
+A feed is fed in time order (``write_until``) so that audio and video packets
+interleave as they are produced and memory stays flat however long the clip.
+``CopyAudio`` copies the input's track untouched when the output container
+can carry its codec, and otherwise re-encodes it once (AAC, or PCM for .mov
+when the source is PCM).  Later feeds (stretched, extended audio) implement
+the same three methods.
+"""
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from ..errors import InputError
+
+# Audio codecs each container family carries without re-encoding.
+_CARRIES = {
+    ".mp4": {"aac", "mp3", "opus", "ac3", "eac3", "flac", "alac"},
+    ".m4v": {"aac", "mp3", "ac3", "eac3", "alac"},
+    ".mov": {"aac", "mp3", "alac", "ac3", "eac3", "pcm_s16le", "pcm_s24le", "pcm_s16be", "pcm_s24be",
+             "pcm_f32le"},
+    ".mkv": None,  # None: anything
+    ".webm": {"opus", "vorbis"},
+    ".avi": {"mp3", "ac3", "pcm_s16le", "aac"},
+    ".mxf": {"pcm_s16le", "pcm_s24le"},
+}
+AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
+AAC_BITRATE = 192_000
+
+
+def container_carries(output_path: str, codec: str) -> bool:
+    allowed = _CARRIES.get(os.path.splitext(output_path)[1].lower(), set())
+    return allowed is None or codec in allowed
+
+
+def reencode_codec(output_path: str) -> str:
+    ext = os.path.splitext(output_path)[1].lower()
+    if ext == ".webm":
+        return "libopus"
+    if ext == ".mxf":
+        return "pcm_s16le"
+    return "aac"
+
+
+class AudioFeed(ABC):
+    """Writes one audio stream into an output container in time order."""
+
+    @abstractmethod
+    def open(self, output: av.container.OutputContainer) -> None:
+        """Add the stream to ``output`` (before any packet is muxed)."""
+
+    @abstractmethod
+    def write_until(self, seconds: float) -> None:
+        """Mux everything that starts before ``seconds``."""
+
+    @abstractmethod
+    def finish(self) -> None:
+        """Mux the rest and release the source."""
+
+
+class PcmEncoder:
+    """Encodes float PCM blocks (channels × samples) into an output stream."""
+
+    def __init__(self, output, codec: str, rate: int, layout: str, start_s: float = 0.0):
+        if codec == "aac" and rate not in AAC_RATES:
+            self.out_rate = min(AAC_RATES, key=lambda r: (r < rate, abs(r - rate)))
+        else:
+            self.out_rate = rate
+        self.stream = output.add_stream(codec, rate=self.out_rate)
+        self.stream.layout = layout
+        if codec == "aac":
+            self.stream.bit_rate = AAC_BITRATE
+        self.in_rate = rate
+        self.layout = layout
+        self._fmt = self.stream.codec_context.format.name if self.stream.codec_context.format else "fltp"
+        self._resampler = av.AudioResampler(format=self._fmt, layout=layout, rate=self.out_rate)
+        self._output = output
+        self._pts = round(start_s * rate)
+
+    def encode(self, block: np.ndarray | None) -> None:
+        """Encode a (channels, samples) float32 block; ``None`` flushes."""
+        if block is None:
+            self.encode_frame(None)
+            return
+        if not block.shape[-1]:
+            return
+        f = av.AudioFrame.from_ndarray(np.ascontiguousarray(block, dtype=np.float32),
+                                       format="fltp", layout=self.layout)
+        f.rate, f.pts, f.time_base = self.in_rate, self._pts, Fraction(1, self.in_rate)
+        self._pts += block.shape[-1]
+        self.encode_frame(f)
+
+    def encode_frame(self, frame: av.AudioFrame | None) -> None:
+        """Resample a decoded frame (any format/layout) and encode it; ``None`` flushes."""
+        for fr in self._resampler.resample(frame):
+            for pkt in self.stream.encode(fr):
+                self._output.mux(pkt)
+        if frame is None:
+            for pkt in self.stream.encode(None):
+                self._output.mux(pkt)
+
+
+class CopyAudio(AudioFeed):
+    """The source file's audio track, copied (or re-encoded once if it must be)."""
+
+    def __init__(self, source_path: str, stream_index: int | None = None, output_path: str = ".mp4"):
+        self.source_path = source_path
+        self.stream_index = stream_index
+        self.output_path = output_path
+        self._in = None
+        self._out = None
+        self._packets = None
+        self._pending = None
+        self._encoder: PcmEncoder | None = None
+        self.copied = False
+
+    def open(self, output) -> None:
+        self._in = av.open(self.source_path, metadata_errors="ignore")
+        streams = self._in.streams.audio
+        if not streams:
+            raise InputError(f"{os.path.basename(self.source_path)} has no audio stream")
+        src = streams[0] if self.stream_index is None else next(
+            s for s in streams if s.index == self.stream_index)
+        self._src = src
+        self._out = output
+        name = src.codec_context.name
+        if container_carries(self.output_path, name):
+            self._dst = output.add_stream_from_template(src)
+            self.copied = True
+        else:
+            cc = src.codec_context
+            layout = cc.layout.name if cc.layout and cc.channels <= 8 else "stereo"
+            self._encoder = PcmEncoder(output, reencode_codec(self.output_path), cc.sample_rate, layout)
+        self._packets = self._in.demux(src)
+
+    def _next(self):
+        for pkt in self._packets:
+            if pkt.dts is None and pkt.pts is None:
+                continue  # demuxer's flush packet
+            return pkt
+        return None
+
+    def _time(self, pkt) -> float:
+        ts = pkt.pts if pkt.pts is not None else pkt.dts
+        return float(ts * pkt.time_base)
+
+    def write_until(self, seconds: float) -> None:
+        while True:
+            pkt = self._pending or self._next()
+            self._pending = None
+            if pkt is None:
+                return
+            if self._time(pkt) >= seconds:
+                self._pending = pkt
+                return
+            self._write(pkt)
+
+    def _write(self, pkt) -> None:
+        if self.copied:
+            pkt.stream = self._dst
+            self._out.mux(pkt)
+            return
+        try:
+            frames = pkt.decode()
+        except av.InvalidDataError:
+            return
+        for fr in frames:
+            self._encoder.encode_frame(fr)
+
+    def finish(self) -> None:
+        try:
+            self.write_until(float("inf"))
+            if self._encoder is not None:
+                self._encoder.encode(None)
+        finally:
+            if self._in is not None:
+                self._in.close()
+                self._in = None

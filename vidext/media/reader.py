@@ -1,0 +1,78 @@
+"""Decode a video as a stream of :class:`Frame` objects with their timestamps."""
+from __future__ import annotations
+
+import logging
+import os
+from fractions import Fraction
+from typing import Iterator
+
+import av
+
+from ..errors import InputError
+from .frame import Colour, Frame, planes_from_av, working_layout
+from .probe import MediaInfo, open_input, probe
+
+log = logging.getLogger(__name__)
+
+
+class FrameSource:
+    """Context manager yielding frames in presentation order, never a list.
+
+    Times are seconds as ``Fraction`` from the stream's own timestamps;
+    frames whose timestamp does not advance are dropped, frames without one
+    get the previous time plus one nominal frame.  Corrupt packets are
+    skipped and counted (``skipped``), as FFmpeg does.
+    """
+
+    def __init__(self, path: str, info: MediaInfo | None = None, threads: int = 0):
+        self.path = path
+        self.info = info or probe(path)
+        if self.info.video is None:
+            raise InputError(f"{os.path.basename(path)} has no video stream")
+        self.video = self.info.video
+        self.layout = working_layout(self.video.pix_fmt)
+        self.colour: Colour = self.video.colour
+        self.skipped = 0
+        self._threads = threads
+        self._container = None
+
+    def __enter__(self) -> "FrameSource":
+        self._container = open_input(self.path)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._container is None:
+            raise RuntimeError("FrameSource must be used as a context manager")
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if self._threads:
+            stream.codec_context.thread_count = self._threads
+        tb = stream.time_base
+        step = 1 / self.video.fps_nominal
+        last: Fraction | None = None
+        for av_frame in self._decode(stream):
+            if av_frame.pts is not None:
+                t = Fraction(av_frame.pts) * Fraction(tb.numerator, tb.denominator)
+            else:
+                t = (last + step) if last is not None else Fraction(0)
+            if last is not None and t <= last:
+                self.skipped += 1
+                continue
+            last = t
+            yield Frame(planes_from_av(av_frame, self.layout), t, self.layout, self.colour)
+
+    def _decode(self, stream) -> Iterator[av.VideoFrame]:
+        for packet in self._container.demux(stream):
+            try:
+                frames = packet.decode()
+            except av.InvalidDataError:
+                self.skipped += 1
+                continue
+            except av.FFmpegError as exc:
+                raise InputError(f"cannot decode {os.path.basename(self.path)}: {exc.strerror or exc}") from exc
+            yield from frames

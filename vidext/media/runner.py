@@ -1,0 +1,174 @@
+"""The one place where work overlaps: decode → compute → encode on threads.
+
+Bounded queues keep memory flat for any clip length; a stop event ends every
+stage; the first worker error is re-raised in the caller; threads are always
+drained and joined.  FFmpeg (decode/encode) and OpenCV release the GIL, so
+the stages really run at the same time.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from .. import config
+from ..errors import Cancelled
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report: what is done, of how much, how fast, how long to go."""
+
+    done: int
+    total: int | None
+    rate: float          # items per second so far
+    elapsed: float       # seconds
+    eta: float | None    # seconds left, when the total is known
+    stage: str = ""
+
+    @property
+    def fraction(self) -> float | None:
+        return min(1.0, self.done / self.total) if self.total else None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class ProgressMeter:
+    """Turns item counts into throttled :class:`Progress` callbacks."""
+
+    def __init__(self, total: int | None, callback: ProgressCallback | None, stage: str = ""):
+        self.total, self.callback, self.stage = total, callback, stage
+        self.start = time.perf_counter()
+        self.done = 0
+        self._last = 0.0
+
+    def advance(self, n: int = 1, force: bool = False) -> None:
+        self.done += n
+        if self.callback is None:
+            return
+        now = time.perf_counter()
+        if force or now - self._last >= config.PROGRESS_INTERVAL_S:
+            self._last = now
+            elapsed = now - self.start
+            rate = self.done / elapsed if elapsed > 0 else 0.0
+            eta = (self.total - self.done) / rate if (self.total and rate > 0) else None
+            total = max(self.total, self.done) if self.total else None
+            self.callback(Progress(self.done, total, rate, elapsed, eta, self.stage))
+
+    def finish(self) -> None:
+        if self.total is not None:
+            self.total = self.done
+        self.advance(0, force=True)
+
+
+class _Stage(threading.Thread):
+    def __init__(self, name: str, target: Callable[[], None], errors: list, stop: threading.Event):
+        super().__init__(name=f"vidext-{name}", daemon=True)
+        self._work, self._errors, self._halt = target, errors, stop
+
+    def run(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:  # handed to the caller, never swallowed
+            self._errors.append(exc)
+            self._halt.set()
+
+
+def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, stop: threading.Event):
+    while True:
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                return _END
+
+
+def run_pipeline(source: Iterable[T], compute: Callable[[Iterator[T]], Iterable[U]],
+                 sink: Callable[[U], None], *, stop: threading.Event | None = None,
+                 depth: int = config.QUEUE_DEPTH) -> None:
+    """Run ``sink(x) for x in compute(iter(source))`` with the three stages on threads.
+
+    ``compute`` receives an iterator of source items and yields results (so it
+    may keep state across items, e.g. the previous frame).  ``stop`` cancels
+    the job: every stage ends promptly and :class:`Cancelled` is raised.
+    """
+    stop = stop or threading.Event()
+    halt = threading.Event()          # internal: any stage failed or finished early
+    errors: list[BaseException] = []
+    q_in: queue.Queue = queue.Queue(maxsize=depth)
+    q_out: queue.Queue = queue.Queue(maxsize=depth)
+
+    class _Either:  # "stop or halt", passed where an Event is expected
+        def is_set(self) -> bool:
+            return stop.is_set() or halt.is_set()
+
+    either = _Either()
+
+    def read() -> None:
+        try:
+            for item in source:
+                if not _put(q_in, item, either):
+                    return
+        finally:
+            _put(q_in, _END, either)
+
+    def items() -> Iterator[T]:
+        while True:
+            item = _get(q_in, either)
+            if item is _END:
+                return
+            yield item
+
+    def work() -> None:
+        try:
+            for result in compute(items()):
+                if not _put(q_out, result, either):
+                    return
+        finally:
+            _put(q_out, _END, either)
+
+    stages = [_Stage("decode", read, errors, halt), _Stage("compute", work, errors, halt)]
+    for s in stages:
+        s.start()
+    try:
+        while True:
+            item = _get(q_out, either)
+            if item is _END:
+                break
+            sink(item)
+    except BaseException:
+        halt.set()
+        raise
+    finally:
+        halt.set()  # done, failed or cancelled: every stage winds down now
+        for s in stages:
+            while s.is_alive():
+                s.join(timeout=0.1)
+                # unblock a producer waiting on a full queue
+                for q in (q_in, q_out):
+                    try:
+                        q.get_nowait()
+                    except queue.Empty:
+                        pass
+    if errors:
+        raise errors[0]
+    if stop.is_set():
+        raise Cancelled("the job was cancelled")

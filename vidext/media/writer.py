@@ -1,0 +1,143 @@
+"""Encode frames (and mux a sound track) into a file."""
+from __future__ import annotations
+
+import logging
+import os
+from fractions import Fraction
+
+import av
+
+from .. import config
+from ..errors import OutputError, ParameterError
+from .codecs import CodecSpec, codec_for, dnxhd_profile, encoder_pix_fmt
+from .frame import Colour, PixelLayout, av_from_planes
+from .mux import AudioFeed
+
+log = logging.getLogger(__name__)
+
+
+class FrameSink:
+    """Context manager that encodes planes at given times into ``path``.
+
+    ``path`` is written as given: callers write to a temporary file and move
+    it into place (see :func:`vidext.media.atomic.atomic_output`).  Frame
+    times are seconds on the input's timeline; they are quantised to the
+    output rate, so audio copied with its own timestamps stays in sync.
+    """
+
+    def __init__(self, path: str, *, width: int, height: int, layout: PixelLayout, rate: Fraction,
+                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, preset: str | None = None,
+                 colour: Colour = Colour(), rotation: int = 0, audio: AudioFeed | None = None,
+                 container_ext: str | None = None):
+        self.spec: CodecSpec = codec_for(codec, "output" + container_ext if container_ext else path)
+        if crf is not None and self.spec.crf is None:
+            raise ParameterError(f"--crf applies to h264 and h265 only, not {codec}")
+        if crf is not None and not 0 <= crf <= 51:
+            raise ParameterError(f"crf must be between 0 and 51, got {crf}")
+        self.path = path
+        self.width, self.height = width, height
+        self.layout = layout
+        self.rate = Fraction(rate)
+        self.crf = crf if crf is not None else self.spec.crf
+        self.preset = preset
+        self.colour = colour
+        self.rotation = rotation
+        self.audio = audio
+        self.frames_written = 0
+        self._ext = (container_ext or os.path.splitext(path)[1]).lower()
+        self._container = None
+        self._stream = None
+        self._last_pts = None
+
+    # -- lifecycle -----------------------------------------------------------
+    def __enter__(self) -> "FrameSink":
+        fmt = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".webm": "webm",
+               ".avi": "avi", ".mxf": "mxf"}.get(self._ext)
+        options = {"movflags": "+faststart"} if self._ext in (".mp4", ".mov") else {}
+        try:
+            self._container = av.open(self.path, mode="w", format=fmt, options=options)
+        except (av.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot create output file {self.path}: {exc}") from exc
+        try:
+            self._open_video()
+            if self.audio is not None:
+                self.audio.open(self._container)
+        except BaseException:
+            self._container.close()
+            raise
+        return self
+
+    def _open_video(self) -> None:
+        spec = self.spec
+        s = self._container.add_stream(spec.encoder, rate=self.rate)
+        s.width, s.height = self.width, self.height
+        self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
+        s.pix_fmt = self.pix_fmt
+        opts = dict(spec.options)
+        if spec.crf is not None:
+            opts["crf"] = str(self.crf)
+            if self.preset:
+                opts["preset"] = self.preset
+        if spec.encoder == "dnxhd":
+            opts["profile"] = dnxhd_profile(self.pix_fmt)
+        if spec.encoder == "prores_ks" and ("444" in self.pix_fmt or "yuva" in self.pix_fmt):
+            opts["profile"] = "4"
+        if spec.encoder == "libx265" and self._ext in (".mp4", ".mov"):
+            s.codec_tag = "hvc1"
+        s.options = opts
+        cc = s.codec_context
+        cc.time_base = 1 / self.rate
+        cc.colorspace = self.colour.matrix
+        cc.color_range = self.colour.range
+        cc.color_primaries = self.colour.primaries
+        cc.color_trc = self.colour.trc
+        if self.rotation:
+            s.set_display_rotation(self.rotation)
+        self._stream = s
+
+    def write(self, planes, time: Fraction) -> None:
+        """Encode one picture shown at ``time`` seconds."""
+        pts = round(Fraction(time) * self.rate)
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1
+        self._last_pts = pts
+        if self.audio is not None:
+            self.audio.write_until(float(time))
+        frame = av_from_planes(planes, self.layout, self.colour)
+        if frame.format.name != self.pix_fmt:
+            frame = frame.reformat(format=self.pix_fmt)
+            frame.colorspace, frame.color_range = self.colour.matrix, self.colour.range
+        frame.pts = pts
+        frame.time_base = 1 / self.rate
+        try:
+            for pkt in self._stream.encode(frame):
+                self._container.mux(pkt)
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc}") from exc
+        self.frames_written += 1
+
+    def close(self) -> None:
+        """Flush the encoder and the audio feed, then close the file."""
+        if self._container is None:
+            return
+        try:
+            for pkt in self._stream.encode(None):
+                self._container.mux(pkt)
+            if self.audio is not None:
+                self.audio.finish()
+        except OSError as exc:
+            raise OutputError(f"cannot write {self.path}: {exc}") from exc
+        finally:
+            container, self._container = self._container, None
+            container.close()
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        container, self._container = self._container, None
+        if container is not None:
+            try:
+                container.close()
+            except Exception:  # already failing: the original error is the one to report
+                log.debug("closing a failed output raised", exc_info=True)
