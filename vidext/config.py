@@ -57,3 +57,7 @@ class Limits:
             max_upload_mb=_env_float("VIDEXT_MAX_UPLOAD_MB", 4096),
             max_fps=_env_float("VIDEXT_MAX_FPS", 480),
         )
+
+# --- models (vidext/models) ---------------------------------------------------
+MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
+HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
