@@ -57,3 +57,19 @@ class Limits:
             max_upload_mb=_env_float("VIDEXT_MAX_UPLOAD_MB", 4096),
             max_fps=_env_float("VIDEXT_MAX_FPS", 480),
         )
+
+# --- audio (vidext/sound) ------------------------------------------------------
+STRETCH_MIN, STRETCH_MAX = 0.25, 4.0   # pitch-kept time-stretch factors accepted (output/input duration)
+DEFAULT_STRETCHER = "wsola"
+WSOLA_FRAME_S = 0.040           # analysis/synthesis frame (hop = half); ~2 pitch periods of a low voice
+WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the waveform (max local drift)
+AUDIO_CROSSFADE_S = 0.010       # crossfade where a stretched piece meets its neighbour
+AUDIO_BLOCK_S = 0.25            # samples produced per step by the audio feeds
+AUDIO_LOOKBACK_S = 2            # decoded seconds kept behind the read position
+WSOLA_TRANSIENT_S = 0.020       # an attack is copied verbatim this long after its onset
+WSOLA_TRANSIENT_GUARD_S = 0.004 # frames after an attack start this far past its onset (no echo)
+ONSET_FRAME_S = 0.0015          # onset detector: short-frame energy of the high-passed signal...
+ONSET_CONTEXT_S = 0.020         # ...against the mean of the frames in the preceding 20 ms
+ONSET_RATIO = 12.0              # ~11 dB jump = an attack
+ONSET_FLOOR = 1e-7              # energy floor so attacks out of near-silence count, noise in silence does not
+ONSET_MIN_GAP_S = 0.050         # at most one onset per 50 ms

@@ -1,0 +1,120 @@
+"""vidext.sound: pitch-kept stretch, retimed and extended feeds (fixtures made here)."""
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import av
+import numpy as np
+import pytest
+
+from vidext.errors import ParameterError
+from vidext.sound import RetimedAudio, stretch
+from vidext.sound.pcm import read_audio, write_audio
+from vidext.timemap import TimeMap
+
+RATE = 48000
+
+
+def tone(seconds: float, hz: float = 440.0, amp: float = 0.3, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (amp * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def add_clicks(x: np.ndarray, times, amp: float = 0.6, rate: int = RATE) -> np.ndarray:
+    x = x.copy()
+    for t in times:
+        i = int(round(t * rate))
+        x[i:i + 16] += amp * np.hanning(16)
+    return x
+
+
+def pitch_hz(y: np.ndarray, rate: int = RATE) -> float:
+    y = y * np.hanning(len(y))
+    spec = np.abs(np.fft.rfft(y, 8 * len(y)))
+    i = int(np.argmax(spec))
+    a, b, c = np.log(spec[i - 1:i + 2] + 1e-12)
+    return (i + 0.5 * (a - c) / (a - 2 * b + c)) * rate / (8 * len(y))
+
+
+def click_times(y: np.ndarray, threshold: float = 0.5, rate: int = RATE) -> list[float]:
+    """Start of each group of samples above ``threshold`` (a click and its copies)."""
+    idx = np.flatnonzero(np.abs(y) > threshold)
+    if not len(idx):
+        return []
+    starts = [idx[0]] + [b for a, b in zip(idx, idx[1:]) if b - a > 32]
+    return [s / rate for s in starts]
+
+
+def max_jump_ratio(y: np.ndarray, at: int, width: int = 480) -> float:
+    """Largest sample step near ``at`` relative to the largest step of the signal elsewhere."""
+    d = np.abs(np.diff(y))
+    near = d[max(0, at - width):at + width].max()
+    ref = np.percentile(d, 99.9)
+    return float(near / ref)
+
+
+@pytest.mark.parametrize("factor", [0.25, 0.5, 0.8, 1.5, 2.7, 4.0])
+def test_stretch_keeps_pitch_and_length(factor):
+    y = stretch(tone(0.6)[None], RATE, factor)[0]
+    assert len(y) == round(0.6 * RATE * factor)
+    m = len(y) // 8
+    assert abs(pitch_hz(y[m:-m]) / 440 - 1) < 0.01
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.8, 2.0, 3.3])
+def test_clicks_land_at_stretched_times_once(factor):
+    times = [0.2, 0.45, 0.8, 1.1]
+    x = add_clicks(tone(1.3, amp=0.2), times)
+    y = stretch(x[None], RATE, factor)[0]
+    found = click_times(y)
+    assert len(found) == len(times), found  # none dropped, none doubled
+    for got, t in zip(found, times):
+        assert abs(got - t * factor) < 0.002
+
+
+def test_stretch_factor_range():
+    with pytest.raises(ParameterError, match="between 0.25 and 4"):
+        stretch(tone(0.1)[None], RATE, 5)
+
+
+def test_atempo_reference_keeps_pitch():
+    y = stretch(tone(0.6)[None], RATE, 2.0, method="atempo")[0]
+    assert len(y) == round(1.2 * RATE)
+    assert abs(pitch_hz(y[len(y) // 8:-len(y) // 8]) / 440 - 1) < 0.01
+
+
+def _render(feed, path: str) -> np.ndarray:
+    with av.open(path, "w") as c:
+        feed.open(c)
+        for t in np.arange(0, 20, 0.04):  # as a 25 fps video sink would call it
+            feed.write_until(float(t))
+        feed.finish()
+    return read_audio(path)[0][0]
+
+
+def test_retimed_segment_copies_untouched_pieces_exactly(tmp_path):
+    src = write_audio(str(tmp_path / "src.wav"), add_clicks(tone(3.0), [0.5, 1.5, 2.5])[None], RATE)
+    x = read_audio(src)[0][0]
+    m = TimeMap.segment(0, 3, 1, 2, F(5, 2))          # 1–2 s played 2.5× slower
+    y = _render(RetimedAudio(src, m, str(tmp_path / "o.wav")), str(tmp_path / "o.wav"))
+    assert len(y) == 4.5 * RATE
+    assert np.array_equal(y[:RATE], x[:RATE])                       # before the segment: sample-exact
+    assert np.array_equal(y[int(3.5 * RATE):], x[2 * RATE:])        # after it: sample-exact
+    assert [round(t, 3) for t in click_times(y)] == [0.5, 2.25, 4.0]  # 1.5 s → 1 + 0.5·2.5
+    for edge in (RATE, int(3.5 * RATE)):                            # the crossfades leave no step
+        assert max_jump_ratio(y, edge) < 1.5
+    m = len(y[RATE:int(3.5 * RATE)]) // 8
+    assert abs(pitch_hz(y[RATE + m:int(3.5 * RATE) - m]) / 440 - 1) < 0.01
+
+
+def test_retimed_trim_and_speed_up_starts_at_zero(tmp_path):
+    src = write_audio(str(tmp_path / "src.wav"), add_clicks(tone(3.0), [1.0, 2.2])[None], RATE)
+    m = TimeMap.uniform(F(1, 2), F(5, 2), F(1, 2))     # 0.5–2.5 s at double speed
+    feed = RetimedAudio(src, m, str(tmp_path / "o.m4a"), start_s=0)
+    with av.open(str(tmp_path / "o.m4a"), "w") as c:
+        feed.open(c)
+        feed.finish()
+    assert feed.samples_written == RATE
+    y, rate = read_audio(str(tmp_path / "o.m4a"))
+    assert abs(y.shape[1] / rate - 1.0) < 0.04                     # AAC frames round up to 1024 samples
+    assert [round(t, 2) for t in click_times(y[0], 0.4)] == [0.25, 0.85]
