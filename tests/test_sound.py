@@ -118,3 +118,95 @@ def test_retimed_trim_and_speed_up_starts_at_zero(tmp_path):
     y, rate = read_audio(str(tmp_path / "o.m4a"))
     assert abs(y.shape[1] / rate - 1.0) < 0.04                     # AAC frames round up to 1024 samples
     assert [round(t, 2) for t in click_times(y[0], 0.4)] == [0.25, 0.85]
+
+
+def music(seconds: float = 10.0, rate: int = RATE, seed: int = 0) -> np.ndarray:
+    """Two bars (4 s) repeating at 120 bpm: kick on the beat, noise hi-hat off the beat, two chords."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    x = np.zeros(n)
+    chords = ((261.63, 329.63, 392.0), (220.0, 261.63, 329.63))
+    for bar in range(int(np.ceil(seconds / 2))):
+        sl = slice(int(bar * 2 * rate), min(n, int((bar + 1) * 2 * rate)))
+        for f in chords[bar % 2]:
+            x[sl] += 0.08 * np.sin(2 * np.pi * f * t[sl])
+    for b in np.arange(0, seconds, 0.5):
+        i = int(b * rate)
+        k = np.arange(min(n - i, int(0.2 * rate)))
+        x[i:i + len(k)] += 0.5 * np.exp(-k / (0.04 * rate)) * np.sin(2 * np.pi * 60 * k / rate)
+        j = int((b + 0.25) * rate)
+        if j < n:
+            m = min(n - j, int(0.03 * rate))
+            x[j:j + m] += 0.15 * rng.standard_normal(m) * np.exp(-np.arange(m) / (0.008 * rate))
+    return x.astype(np.float32)
+
+
+def _extend(tmp_path, x, before, after, method="loop", name="ext.wav"):
+    from vidext.sound import ExtendedAudio
+
+    src = write_audio(str(tmp_path / "src.wav"), np.stack([x, 0.5 * x]), RATE)
+    out = str(tmp_path / name)
+    feed = ExtendedAudio(src, out, before, after, method)
+    _render(feed, out)
+    return read_audio(out)[0], feed, read_audio(src)[0][0]
+
+
+def _steps_ok(y: np.ndarray, x: np.ndarray, seams, width: int = 960) -> None:
+    ref = np.abs(np.diff(x)).max()
+    for s in seams:
+        d = np.abs(np.diff(y[max(0, s - width):s + width])).max()
+        assert d <= 1.05 * ref, (s, d, ref)
+
+
+def test_loop_forward_keeps_beat_and_bar_without_clicks(tmp_path):
+    y, feed, x = _extend(tmp_path, music(), 0, 9.0)
+    assert y.shape[1] == 19 * RATE
+    assert np.array_equal(y[0, :9 * RATE], x[:9 * RATE])                # the original, untouched...
+    loop_s = feed.details["forward"]["loop_s"]
+    assert abs(loop_s - 4.0) < 0.013   # ...a whole 2-bar phrase repeats (phase-aligned within 12 ms)
+    seams = [10 * RATE + int(round(m * loop_s * RATE)) for m in range(3)]
+    _steps_ok(y[0], x, seams)
+    # after the edge the sound jumps back one phrase and plays on: same beat grid, same chords
+    loop = int(round(loop_s * RATE))
+    xf = int(0.025 * RATE)
+    assert np.array_equal(y[0, 10 * RATE:10 * RATE + loop - xf], x[10 * RATE - loop:10 * RATE - xf])
+
+
+def test_loop_backward_prepends_and_shifts_original(tmp_path):
+    y, feed, x = _extend(tmp_path, music(), 3.0, 0)
+    assert y.shape[1] == 13 * RATE
+    xf = int(0.025 * RATE)
+    assert np.array_equal(y[0, 3 * RATE + xf:], x[xf:])                   # original shifted by 3 s
+    loop_s = feed.details["backward"]["loop_s"]
+    assert abs(loop_s - 4.0) < 0.013
+    _steps_ok(y[0], x, [3 * RATE, 3 * RATE - int(round(loop_s * RATE))])
+    # time runs forward in the prepended part: a kick's attack comes before its decay
+    kick = y[0, 3 * RATE - RATE // 2:3 * RATE - RATE // 2 + int(0.1 * RATE)]
+    energy = (kick.reshape(-1, 240) ** 2).sum(axis=1)
+    assert energy[0] > energy[-1] * 10
+
+
+def test_loop_real_music_has_no_seam_click(tmp_path):
+    from conftest import asset
+
+    x, rate = read_audio(str(asset("audio", "loop_compus.flac")))
+    src = str(tmp_path / "src.flac")
+    write_audio(src, x, rate)
+    from vidext.sound import ExtendedAudio
+
+    out = str(tmp_path / "o.flac")
+    feed = ExtendedAudio(src, out, 2.0, 8.0, "loop")
+    _render(feed, out)
+    y = read_audio(out)[0]
+    n = x.shape[1]
+    assert abs(y.shape[1] - (n + 10 * rate)) <= 1
+    loop = int(round(feed.details["forward"]["loop_s"] * rate))
+    _steps_ok(y.mean(axis=0), x.mean(axis=0), [2 * rate + n + m * loop for m in range(3)] + [2 * rate])
+
+
+def test_silence_fades_out(tmp_path):
+    y, _, x = _extend(tmp_path, tone(2.0), 0, 1.0, "silence")
+    assert y.shape[1] == 3 * RATE
+    assert not y[:, 2 * RATE:].any()
+    assert np.abs(np.diff(y[0, 2 * RATE - 2000:2 * RATE + 10])).max() < 0.03

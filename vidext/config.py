@@ -73,3 +73,14 @@ ONSET_CONTEXT_S = 0.020         # ...against the mean of the frames in the prece
 ONSET_RATIO = 12.0              # ~11 dB jump = an attack
 ONSET_FLOOR = 1e-7              # energy floor so attacks out of near-silence count, noise in silence does not
 ONSET_MIN_GAP_S = 0.050         # at most one onset per 50 ms
+AUDIO_EXTEND_MAX_S = 600        # longest audio continuation on either side
+LOOP_ANALYSIS_S = 30            # sound next to an edge searched for a loop point
+LOOP_CONTEXT_S = 3.0            # stretch of sound compared (chroma + onsets) to pick the loop point
+LOOP_MIN_S = 1.0                # shortest loop: avoids stutter-like repeats
+LOOP_HOP_S = 0.0116             # feature hop (rounded to a power of two in samples)
+LOOP_CHROMA_WEIGHT = 1.0        # loop score = w_c · chroma similarity + w_o · onset correlation
+LOOP_ONSET_WEIGHT = 1.0
+LOOP_LENGTH_BONUS = 0.05        # slight preference for longer loops (less audible repetition)
+LOOP_ALIGN_WINDOW_S = 0.030     # waveform window matched to place the jump to the sample...
+LOOP_ALIGN_SEARCH_S = 0.012     # ...within this distance of the feature-chosen point
+LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation junction

@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from .feeds import RetimedAudio, encode_codec
+from .feeds import ExtendedAudio, RetimedAudio, encode_codec
 from .stretch import STRETCHERS, stretch
 
-__all__ = ["RetimedAudio", "STRETCHERS", "encode_codec", "stretch"]
+__all__ = ["ExtendedAudio", "RetimedAudio", "STRETCHERS", "encode_codec", "stretch"]

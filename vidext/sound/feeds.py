@@ -172,3 +172,96 @@ class RetimedAudio(_PcmFeed):
                 pos += m
                 r.release(int(a + pos / factor) - lookback)
             carry = np.concatenate(tail, axis=1)[:, :extra] if extra and tail else None
+
+
+class ExtendedAudio(_PcmFeed):
+    """The source's sound with new sound before and/or after it.
+
+    The output is ``before_s`` of continuation, the original (``original_s``
+    long: by default the picture's duration, so sound and picture end
+    together), then ``after_s`` of continuation.  The new frames come before
+    the original when ``before_s > 0``, so the original sound is shifted by
+    ``before_s``.  ``method``: ``loop`` (classical, self-similar loop point),
+    ``musicgen`` (generated, prompted with the clip's edge and ``prompt``),
+    ``silence``.  Backward continuation continues the reversed start and is
+    reversed back.  Only ``LOOP_ANALYSIS_S`` next to each edge is analysed.
+    """
+
+    def __init__(self, source_path: str, output_path: str, before_s: float = 0.0, after_s: float = 0.0,
+                 method: str = "loop", prompt: str | None = None, seed: int | None = None, *,
+                 original_s: float | None = None, start_s: float = 0.0, stream_index: int | None = None,
+                 **method_options):
+        super().__init__(source_path, output_path, start_s, stream_index)
+        from ..errors import ParameterError
+        from .continuation import CONTINUATIONS
+
+        if before_s < 0 or after_s < 0:
+            raise ParameterError("extension lengths must not be negative")
+        if max(before_s, after_s) > config.AUDIO_EXTEND_MAX_S:
+            raise ParameterError(f"an audio extension may be at most {config.AUDIO_EXTEND_MAX_S:g} s long, "
+                                 f"got {max(before_s, after_s):g} s")
+        CONTINUATIONS.get(method)  # unknown names fail before any work
+        self.before_s, self.after_s = float(before_s), float(after_s)
+        self.method, self.prompt, self.seed = method, prompt, seed
+        self.method_options = method_options
+        self.original_s = original_s
+        self.details: dict = {}
+
+    def _original(self) -> tuple[int, int]:
+        """(first sample of the original section in the reader, its length in samples)."""
+        from ..media.probe import probe
+
+        info = probe(self.source_path)
+        r = self.reader
+        if info.video is not None:
+            t0, dur = info.video.start_s, info.video.duration_s
+        else:
+            t0, dur = r.start_s, info.audio[0].duration_s or info.duration_s
+        if self.original_s is not None:
+            dur = self.original_s
+        return r.index(t0), int(round(dur * self.rate))
+
+    def _continuation(self, context: np.ndarray, length: int, direction: str):
+        from .continuation import CONTINUATIONS
+
+        cont = CONTINUATIONS.create(self.method, context, self.rate, prompt=self.prompt, seed=self.seed,
+                                    length=length, **self.method_options)
+        self.details[direction] = cont.describe()
+        return cont
+
+    def produce(self) -> Iterator[np.ndarray]:
+        r, rate = self.reader, self.rate
+        before, after = int(round(self.before_s * rate)), int(round(self.after_s * rate))
+        off, n = self._original()
+        window = int(config.LOOP_ANALYSIS_S * rate)
+        block = max(1, int(config.AUDIO_BLOCK_S * rate))
+        lookback = int(config.AUDIO_LOOKBACK_S * rate)
+        head = tail = None
+        if before:
+            context = r.get(off, off + min(n, window))[:, ::-1]
+            back = self._continuation(np.ascontiguousarray(context), before, "backward")
+            head = back.junction[:, ::-1]
+            for j in range(0, before, block):
+                k = min(before, j + block)
+                yield np.ascontiguousarray(back.render(before - k, before - j)[:, ::-1])
+            del context
+        fwd = None
+        for j in range(0, n, block):
+            k = min(n, j + block)
+            if after and fwd is None and k > n - window:
+                fwd = self._continuation(r.get(off + max(0, n - window), off + n), after, "forward")
+                tail = fwd.junction
+            out = r.get(off + j, off + k)
+            if head is not None and j < head.shape[1]:
+                m = min(k, head.shape[1]) - j
+                out[:, :m] = head[:, j:j + m]
+            if tail is not None and k > n - tail.shape[1]:
+                lo = max(j, n - tail.shape[1])
+                out[:, lo - j:] = tail[:, lo - (n - tail.shape[1]):k - (n - tail.shape[1])]
+            yield out
+            r.release(off + j - lookback)
+        if after:
+            if fwd is None:
+                fwd = self._continuation(r.get(off + max(0, n - window), off + n), after, "forward")
+            for j in range(0, after, block):
+                yield fwd.render(j, min(after, j + block))
