@@ -84,3 +84,7 @@ LOOP_LENGTH_BONUS = 0.05        # slight preference for longer loops (less audib
 LOOP_ALIGN_WINDOW_S = 0.030     # waveform window matched to place the jump to the sample...
 LOOP_ALIGN_SEARCH_S = 0.012     # ...within this distance of the feature-chosen point
 LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation junction
+
+# --- models (vidext/models) ---------------------------------------------------
+MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
+HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
