@@ -210,3 +210,41 @@ def test_silence_fades_out(tmp_path):
     assert y.shape[1] == 3 * RATE
     assert not y[:, 2 * RATE:].any()
     assert np.abs(np.diff(y[0, 2 * RATE - 2000:2 * RATE + 10])).max() < 0.03
+
+
+def events_clip(path: str, offset: float, fps: int = 25, seconds: float = 6.0, seed: int = 1) -> str:
+    """Dark frames with a bright flash at random moments; a click each flash, ``offset`` s later."""
+    rng = np.random.default_rng(seed)
+    flashes = np.sort(rng.choice(np.arange(10, int(seconds * fps) - 10), 8, replace=False))
+    with av.open(path, "w") as c:
+        v = c.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 64, 64, "yuv420p"
+        a = c.add_stream("aac", rate=RATE)
+        a.layout = "mono"
+        for k in range(int(seconds * fps)):
+            img = np.full((64, 64, 3), 230 if k in flashes else 20, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        x = tone(seconds, 200, 0.05)
+        x = add_clicks(x, [f / fps + offset for f in flashes if f / fps + offset < seconds - 0.1], 0.8)
+        for i in range(0, len(x), 1024):
+            fr = av.AudioFrame.from_ndarray(x[None, i:i + 1024], format="fltp", layout="mono")
+            fr.rate = RATE
+            for p in a.encode(fr):
+                c.mux(p)
+        for p in a.encode():
+            c.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.2, -0.12])
+def test_av_offset_found_within_a_frame(tmp_path, offset):
+    from vidext.sound import av_sync, estimate_av_offset
+
+    path = events_clip(str(tmp_path / "e.mp4"), offset)
+    est = av_sync(path)
+    assert abs(est.offset_s - offset) < 0.04, est
+    assert est.flagged == (abs(offset) > 0.04)
+    assert estimate_av_offset(path) == est.offset_s

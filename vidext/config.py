@@ -88,3 +88,9 @@ LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation juncti
 # --- models (vidext/models) ---------------------------------------------------
 MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
 HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
+SYNC_MAX_S = 120                # audio–video offset: seconds analysed from the start
+SYNC_GRID_S = 0.005             # common time grid of onset strength and motion energy
+SYNC_MAX_LAG_S = 1.0            # offsets searched
+SYNC_MEDIAN = 41                # grid points: events are rises above this running median
+SYNC_WIDTH = 160                # frames are compared at this width
+SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events to flag anything

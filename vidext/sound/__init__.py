@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 from .feeds import ExtendedAudio, RetimedAudio, encode_codec
+from .sync import SyncEstimate, av_sync, estimate_av_offset
 from .stretch import STRETCHERS, stretch
 
-__all__ = ["ExtendedAudio", "RetimedAudio", "STRETCHERS", "encode_codec", "stretch"]
+__all__ = ["ExtendedAudio", "RetimedAudio", "STRETCHERS", "SyncEstimate", "av_sync", "encode_codec",
+           "estimate_av_offset", "stretch"]
