@@ -248,3 +248,39 @@ def test_av_offset_found_within_a_frame(tmp_path, offset):
     assert abs(est.offset_s - offset) < 0.04, est
     assert est.flagged == (abs(offset) > 0.04)
     assert estimate_av_offset(path) == est.offset_s
+
+
+def test_audio_api_stretch_and_extend(tmp_path):
+    import vidext
+
+    src = write_audio(str(tmp_path / "m.flac"), music(6.0)[None], RATE)
+    r = vidext.audio(src, str(tmp_path / "s.wav"), stretch=1.5)
+    y, rate = read_audio(r.output)
+    assert y.shape[1] == 9 * RATE and r.operation == "stretch"
+    r = vidext.audio(src, str(tmp_path / "e.m4a"), extend=2.0, direction="both")
+    assert abs(r.duration_s - 10.0) < 1e-6 and r.details["details"]["forward"]["method"] == "loop"
+    with pytest.raises(ParameterError, match="between 0.25 and 4"):
+        vidext.audio(src, str(tmp_path / "x.wav"), stretch=8)
+
+
+def test_audio_cli_remux_matches_picture(tmp_path, clip):
+    import json
+    import subprocess
+    import sys
+
+    video = clip(frames=40, tone_hz=None)                                  # 1.6 s, no sound
+    sound = write_audio(str(tmp_path / "t.wav"), tone(2.5)[None], RATE)   # longer than the picture
+    out = tmp_path / "o.mp4"
+    p = subprocess.run([sys.executable, "-m", "vidext", "audio", video, "-o", str(out), "--audio", sound],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+        n = sum(f.samples for f in c.decode(c.streams.audio[0]))
+        rate = c.streams.audio[0].rate
+    assert abs(n / rate - 1.6) <= 1 / 25 + 1024 / rate                  # within a frame (+ one AAC frame)
+    assert json.loads((tmp_path / "o.mp4.json").read_text())["operation"] == "remux"
+    p = subprocess.run([sys.executable, "-m", "vidext", "audio", video, "-o", str(tmp_path / "x.mp4"),
+                        "--stretch", "2"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.startswith("error: ") and "--slowmo" in p.stderr
+    assert not (tmp_path / "x.mp4").exists()
