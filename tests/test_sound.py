@@ -284,3 +284,51 @@ def test_audio_cli_remux_matches_picture(tmp_path, clip):
                         "--stretch", "2"], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.startswith("error: ") and "--slowmo" in p.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_musicgen(tmp_path_factory):
+    """A randomly initialised MusicGen (8 kHz, 4 codebooks) saved like a Hub checkpoint."""
+    torch = pytest.importorskip("torch")
+    from transformers import (EncodecConfig, EncodecFeatureExtractor, MusicgenConfig, MusicgenDecoderConfig,
+                              MusicgenForConditionalGeneration, MusicgenProcessor, T5Config, T5Tokenizer)
+
+    torch.manual_seed(0)
+    t5 = T5Config(vocab_size=64, d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2, decoder_start_token_id=0)
+    enc = EncodecConfig(sampling_rate=8000, audio_channels=1, num_filters=4, hidden_size=8,
+                        upsampling_ratios=[8, 4], codebook_size=32, codebook_dim=8, num_residual_layers=1,
+                        num_lstm_layers=1, target_bandwidths=[5.0], compress=2, kernel_size=3,
+                        last_kernel_size=3, residual_kernel_size=3)
+    dec = MusicgenDecoderConfig(vocab_size=32, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                ffn_dim=32, num_codebooks=enc.num_quantizers, max_position_embeddings=1024,
+                                pad_token_id=32, bos_token_id=32)
+    model = MusicgenForConditionalGeneration(MusicgenConfig(text_encoder=t5.to_dict(), audio_encoder=enc.to_dict(),
+                                                            decoder=dec.to_dict()))
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)] + [(c, -float(i)) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz▁")]
+    fe = EncodecFeatureExtractor(feature_size=1, sampling_rate=8000, padding_value=0.0)
+    folder = tmp_path_factory.mktemp("musicgen")
+    model.save_pretrained(folder)
+    MusicgenProcessor(feature_extractor=fe, tokenizer=T5Tokenizer(vocab=vocab, extra_ids=0)).save_pretrained(folder)
+    fe.save_pretrained(folder)
+    return str(folder)
+
+
+def test_musicgen_continuation_end_to_end(tmp_path, tiny_musicgen):
+    import vidext
+
+    src = write_audio(str(tmp_path / "m.wav"), np.stack([music(3.0), music(3.0)]), RATE)
+    x = read_audio(src)[0]
+    outs = []
+    for name in ("a.wav", "b.wav"):
+        r = vidext.audio(src, str(tmp_path / name), extend=1.0, direction="both", method="musicgen",
+                         prompt="drums and chords", seed=7, weights=tiny_musicgen)
+        outs.append(read_audio(r.output)[0])
+    y = outs[0]
+    assert y.shape == (2, 5 * RATE)
+    assert np.array_equal(outs[0], outs[1])                               # same seed, same sound
+    xf = int(0.025 * RATE)
+    assert np.array_equal(y[:, RATE + xf:4 * RATE - xf], x[:, xf:3 * RATE - xf])  # the original, shifted
+    new = y[:, 4 * RATE:]
+    assert np.abs(new).max() > 0 and np.isfinite(new).all()                # something was generated
+    d = r.details["details"]["forward"]
+    assert d["method"] == "musicgen" and "CC-BY-NC" in d["licence"] and d["prompt"] == "drums and chords"
