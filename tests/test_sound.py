@@ -332,3 +332,49 @@ def test_musicgen_continuation_end_to_end(tmp_path, tiny_musicgen):
     assert np.abs(new).max() > 0 and np.isfinite(new).all()                # something was generated
     d = r.details["details"]["forward"]
     assert d["method"] == "musicgen" and "CC-BY-NC" in d["licence"] and d["prompt"] == "drums and chords"
+
+
+def test_retimed_audio_follows_slow_motion_video(tmp_path, clip):
+    """Through the real video sink: 2× slow motion, sound as long as the picture, pitch kept."""
+    from vidext.media.job import run_video_job
+    from vidext.media.probe import probe
+
+    src = clip(frames=25, tone_hz=440.0)
+    info = probe(src)
+    tm = TimeMap.uniform(0, 1, 2)
+
+    def compute(frames, meter):
+        for k, f in enumerate(frames):                     # each picture twice: half speed
+            for j in range(2):
+                yield f.planes, F(2 * k + j, 25)
+                meter.advance()
+
+    out = str(tmp_path / "slow.mp4")
+    feed = RetimedAudio(src, tm, out)
+    run_video_job(command="test", info=info, output=out, compute=compute, rate=F(25), total_frames=50,
+                  codec="h264", crf=None, preset="ultrafast", audio=feed, parameters={})
+    with av.open(out) as c:
+        v = c.streams.video[0]
+        times = [float(f.pts * v.time_base) for f in c.decode(v)]
+        c.seek(0)
+        y = np.concatenate([f.to_ndarray()[0] for f in c.decode(c.streams.audio[0])])
+        rate = c.streams.audio[0].rate
+    picture = times[-1] + 1 / 25
+    assert abs(picture - 2.0) < 1e-6
+    assert abs(feed.duration_s - picture) < 1 / 25
+    assert abs(len(y) / rate - picture) < 1 / 25 + 1024 / rate          # AAC pads to whole frames
+    m = len(y) // 8
+    assert abs(pitch_hz(y[m:-m], rate) / 440 - 1) < 0.01
+
+
+def test_classical_audio_path_does_not_import_torch(tmp_path):
+    import subprocess
+    import sys
+
+    src = write_audio(str(tmp_path / "m.wav"), music(3.0)[None], RATE)
+    code = ("import sys, vidext; vidext.audio(sys.argv[1], sys.argv[2], extend=1.0, direction='both'); "
+            "vidext.audio(sys.argv[1], sys.argv[3], stretch=1.3); "
+            "from vidext.sound import estimate_av_offset; assert 'torch' not in sys.modules, 'torch imported'")
+    p = subprocess.run([sys.executable, "-c", code, src, str(tmp_path / "a.wav"), str(tmp_path / "b.wav")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
