@@ -53,7 +53,7 @@ def max_jump_ratio(y: np.ndarray, at: int, width: int = 480) -> float:
     return float(near / ref)
 
 
-@pytest.mark.parametrize("factor", [0.25, 0.5, 0.8, 1.5, 2.7, 4.0])
+@pytest.mark.parametrize("factor", [0.125, 0.25, 0.5, 0.8, 1.5, 2.7, 4.0, 8.0])
 def test_stretch_keeps_pitch_and_length(factor):
     y = stretch(tone(0.6)[None], RATE, factor)[0]
     assert len(y) == round(0.6 * RATE * factor)
@@ -73,8 +73,8 @@ def test_clicks_land_at_stretched_times_once(factor):
 
 
 def test_stretch_factor_range():
-    with pytest.raises(ParameterError, match="between 0.25 and 4"):
-        stretch(tone(0.1)[None], RATE, 5)
+    with pytest.raises(ParameterError, match="between 0.125 and 8"):
+        stretch(tone(0.1)[None], RATE, 9)
 
 
 def test_atempo_reference_keeps_pitch():
@@ -259,8 +259,8 @@ def test_audio_api_stretch_and_extend(tmp_path):
     assert y.shape[1] == 9 * RATE and r.operation == "stretch"
     r = vidext.audio(src, str(tmp_path / "e.m4a"), extend=2.0, direction="both")
     assert abs(r.duration_s - 10.0) < 1e-6 and r.details["details"]["forward"]["method"] == "loop"
-    with pytest.raises(ParameterError, match="between 0.25 and 4"):
-        vidext.audio(src, str(tmp_path / "x.wav"), stretch=8)
+    with pytest.raises(ParameterError, match="between 0.125 and 8"):
+        vidext.audio(src, str(tmp_path / "x.wav"), stretch=10)
 
 
 def test_audio_cli_remux_matches_picture(tmp_path, clip):
@@ -378,3 +378,37 @@ def test_classical_audio_path_does_not_import_torch(tmp_path):
     p = subprocess.run([sys.executable, "-c", code, src, str(tmp_path / "a.wav"), str(tmp_path / "b.wav")],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_retimed_audio_follows_extreme_slow_motion(tmp_path):
+    src = write_audio(str(tmp_path / "src.wav"), add_clicks(tone(0.5), [0.1, 0.3])[None], RATE)
+    feed = RetimedAudio(src, TimeMap.uniform(0, F(1, 2), 16), str(tmp_path / "o.wav"))
+    y = _render(feed, str(tmp_path / "o.wav"))
+    assert len(y) == 8 * RATE
+    found = click_times(y)
+    assert len(found) == 2 and abs(found[0] - 1.6) < 0.002 and abs(found[1] - 4.8) < 0.002
+    with pytest.raises(ParameterError):
+        RetimedAudio(src, TimeMap.uniform(0, F(1, 2), 100), str(tmp_path / "p.wav"))
+
+
+def test_audio_job_cancelled_leaves_nothing(tmp_path):
+    import threading
+
+    import vidext
+    from vidext.errors import Cancelled
+
+    src = write_audio(str(tmp_path / "m.wav"), music(3.0)[None], RATE)
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        vidext.audio(src, str(tmp_path / "o.wav"), stretch=2, stop=stop)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.wav"]
+
+
+def test_audio_job_reports_progress(tmp_path):
+    import vidext
+
+    src = write_audio(str(tmp_path / "m.wav"), music(4.0)[None], RATE)
+    seen = []
+    vidext.audio(src, str(tmp_path / "o.flac"), extend=2.0, progress=seen.append)
+    assert seen and seen[-1].done == seen[-1].total == 60 and seen[-1].stage == "audio"

@@ -59,7 +59,8 @@ class Limits:
         )
 
 # --- audio (vidext/sound) ------------------------------------------------------
-STRETCH_MIN, STRETCH_MAX = 0.25, 4.0   # pitch-kept time-stretch factors accepted (output/input duration)
+STRETCH_MIN, STRETCH_MAX = 0.125, 8.0  # `vidext audio --stretch` factors (output/input duration; measured 1/8–8)
+AUDIO_RETIME_MAX = 64           # slow motion / speed-up the sound follows (beyond 8× it becomes a drone)
 DEFAULT_STRETCHER = "wsola"
 WSOLA_FRAME_S = 0.040           # analysis/synthesis frame (hop = half); ~2 pitch periods of a low voice
 WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the waveform (max local drift)
