@@ -57,3 +57,31 @@ class Limits:
             max_upload_mb=_env_float("VIDEXT_MAX_UPLOAD_MB", 4096),
             max_fps=_env_float("VIDEXT_MAX_FPS", 480),
         )
+
+# --- interpolation engine (issue 4) ------------------------------------------
+# Scene cuts: score in [0, 1] from luma-histogram distance and thumbnail
+# decorrelation between consecutive frames; at or above the threshold the pair
+# is a cut and is never morphed (frames are held from their own side).
+SCENE_THRESHOLD = 0.45
+SCENE_THUMB_SIZE = (32, 18)     # thumbnail compared by normalised cross-correlation
+SCENE_HIST_BINS = 32
+# Duplicates (animation on twos, stalls): a frame whose luma differs from the
+# previous distinct frame by less than this mean absolute level (8-bit scale,
+# thumbnail at 1/4 size) is dropped from the timeline and its time interpolated.
+DUPLICATE_MAD = 0.15
+DUPLICATE_THUMB_DIVISOR = 4
+# Low-light option: applied only to the pictures the flow is estimated on.
+LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
+LOW_LIGHT_CLAHE_CLIP = 2.0
+LOW_LIGHT_CLAHE_TILES = 8
+# Temporal flow smoothing (off by default: see bench/interpolation.py).
+FLOW_SMOOTHING_WEIGHT = 0.3     # at most this share of the continued motion
+FLOW_SMOOTHING_AGREE_PX = 1.0   # flow-resolution px where agreement falls off
+# Motion-blur synthesis (off by default): in-between pictures averaged over the shutter.
+MOTION_BLUR_SAMPLES = 5
+MOTION_BLUR_SHUTTER = 0.5       # default shutter (fraction of an output frame interval) when on
+# Preview for the app: a short low-resolution excerpt, cached.
+PREVIEW_SECONDS = 2.0
+PREVIEW_WIDTH = 480
+PREVIEW_CACHE_ENTRIES = 32
+MAX_SLOWMO = 64                 # largest --slowmo factor accepted
