@@ -108,3 +108,9 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     if audio_note:
         result.details["audio_note"] = audio_note
     return result
+
+
+def preview(input: str, **interpolate_kwargs) -> str:
+    """Path of a short low-resolution excerpt interpolated as :func:`interpolate` would (cached)."""
+    from .interpolation.preview import preview as _preview
+    return _preview(input, **interpolate_kwargs)
