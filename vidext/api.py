@@ -88,12 +88,13 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     audio, audio_note = None, None
     if info.audio:
         if plan.retimed:
-            try:
-                from .sound.feeds import RetimedAudio
-            except ImportError:
-                audio_note = "left out: pitch-kept retiming of sound is not available in this build"
-            else:
+            from .sound.feeds import RetimedAudio
+
+            if config.STRETCH_MIN <= plan.stretch <= config.STRETCH_MAX:
                 audio = RetimedAudio(input, plan.timemap, out)
+            else:   # slower than sound can be stretched and still be heard as itself
+                audio_note = (f"left out: slow motion {float(plan.stretch):g}x is outside the "
+                              f"{config.STRETCH_MIN:g}-{config.STRETCH_MAX:g}x range sound is time-stretched in")
         else:
             audio = CopyAudio(input, output_path=out)
     result = run_video_job(

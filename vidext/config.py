@@ -62,8 +62,9 @@ class Limits:
 # Scene cuts: score in [0, 1] from luma-histogram distance and thumbnail
 # decorrelation between consecutive frames; at or above the threshold the pair
 # is a cut and is never morphed (frames are held from their own side).
-SCENE_THRESHOLD = 0.45
-SCENE_THUMB_SIZE = (32, 18)     # thumbnail compared by normalised cross-correlation
+SCENE_THRESHOLD = 0.5
+SCENE_THUMB_SIZE = (64, 36)     # thumbnail compared by normalised cross-correlation...
+SCENE_SHIFT_MARGIN = 0.15       # ...over shifts up to this fraction of the picture (pans are not cuts)
 SCENE_HIST_BINS = 32
 # Duplicates (animation on twos, stalls): a frame whose luma differs from the
 # previous distinct frame by less than this mean absolute level (8-bit scale,
@@ -122,3 +123,8 @@ SYNC_MAX_LAG_S = 1.0            # offsets searched
 SYNC_MEDIAN = 41                # grid points: events are rises above this running median
 SYNC_WIDTH = 160                # frames are compared at this width
 SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events to flag anything
+# Large motion: a dominant translation found by phase correlation on a small
+# luma picture is removed before DIS (whose pyramid misses pans of many patches).
+GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on
+GLOBAL_MOTION_MIN_RESPONSE = 0.2  # phase-correlation peak below which no translation is trusted
+GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is used

@@ -55,6 +55,28 @@ def _sample(img: np.ndarray, flow: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return cv2.remap(img, cv2.add(grid, flow), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def _global_shift(ya: np.ndarray, yb: np.ndarray) -> tuple[float, float] | None:
+    """The dominant translation a→b (flow-resolution px) when large and clear, else None."""
+    h, w = ya.shape
+    f = min(1.0, config.GLOBAL_MOTION_WIDTH / w)
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    a = cv2.resize(ya, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    b = cv2.resize(yb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    window = cv2.createHanningWindow(size, cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(a, b, window)
+    dx, dy = dx / f, dy / f
+    if response < config.GLOBAL_MOTION_MIN_RESPONSE or np.hypot(dx, dy) < config.GLOBAL_MOTION_MIN_PX:
+        return None
+    return float(dx), float(dy)
+
+
+def _translate(img: np.ndarray, shift: tuple[float, float]) -> np.ndarray:
+    """img(x + shift), borders replicated."""
+    m = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    return cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 class DISInterpolator(Interpolator):
     """Bidirectional DIS flow with occlusion-aware blending (CPU, no download).
 
@@ -116,8 +138,15 @@ class DISInterpolator(Interpolator):
         size = self.flow_size(a.width, a.height)
         ya = self._flow_input(a.luma(), bits, size)
         yb = self._flow_input(b.luma(), bits, size)
-        f01 = self._dis.calc(ya, yb, None)
-        f10 = self._dis.calc(yb, ya, None)
+        shift = _global_shift(ya, yb)
+        if shift is None:
+            f01 = self._dis.calc(ya, yb, None)
+            f10 = self._dis.calc(yb, ya, None)
+        else:   # coarse stage: a pan larger than DIS's pyramid can reach is removed first
+            f01 = self._dis.calc(ya, _translate(yb, shift), None)
+            f10 = self._dis.calc(yb, _translate(ya, (-shift[0], -shift[1])), None)
+            f01 = cv2.add(f01, (shift[0], shift[1], 0.0, 0.0))
+            f10 = cv2.add(f10, (-shift[0], -shift[1], 0.0, 0.0))
         if self.flow_smoothing:
             f01 = self._smooth(a, f01)
             self._last = (b.time, f10)

@@ -3,9 +3,10 @@
 Both detectors look at one consecutive pair at a time on small luma
 thumbnails, so they stream and cost well under a millisecond per frame.
 
-* A **cut** scores high on two cues that camera motion leaves low: the
-  Bhattacharyya distance between luma histograms (content replaced) and the
-  decorrelation of 32×18 thumbnails (layout replaced).  A cut pair is never
+* A **cut** scores high on either of two cues that camera motion leaves low:
+  the Bhattacharyya distance between luma histograms (content replaced) and
+  the decorrelation of small thumbnails, matched over shifts of up to
+  ``config.SCENE_SHIFT_MARGIN`` of the picture (layout replaced).  A cut pair is never
   interpolated: output frames before the new shot hold the old one.
 * A **duplicate** (animation on twos, a stalled capture) differs from the
   previous distinct frame by less than :data:`config.DUPLICATE_MAD` mean
@@ -27,7 +28,7 @@ from ..media.frame import Frame
 @dataclass
 class _Signature:
     hist: np.ndarray     # normalised luma histogram
-    thumb: np.ndarray    # zero-mean, unit-norm thumbnail
+    thumb: np.ndarray    # small luma picture, float32
     small: np.ndarray    # luma at 1/DUPLICATE_THUMB_DIVISOR, float32 on the 8-bit scale
 
 
@@ -45,18 +46,24 @@ def signature(frame: Frame) -> _Signature:
     hist = cv2.calcHist([small], [0], None, [config.SCENE_HIST_BINS], [0, 256]).ravel()
     hist /= max(float(hist.sum()), 1.0)
     thumb = cv2.resize(small, config.SCENE_THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
-    thumb -= thumb.mean()
-    norm = float(np.linalg.norm(thumb))
-    thumb = thumb / norm if norm > 1e-3 else np.zeros_like(thumb)
     return _Signature(hist.astype(np.float32), thumb, small.astype(np.float32))
 
 
+def _decorrelation(a: np.ndarray, b: np.ndarray) -> float:
+    """1 − the best normalised correlation of a's centre anywhere within ±margin in b."""
+    tw, th = config.SCENE_THUMB_SIZE
+    mx, my = round(tw * config.SCENE_SHIFT_MARGIN), round(th * config.SCENE_SHIFT_MARGIN)
+    centre = a[my:th - my, mx:tw - mx]
+    if float(centre.std()) < 1.0 or float(b.std()) < 1.0:   # flat pictures: no layout to compare
+        return 0.0
+    best = float(cv2.matchTemplate(b, centre, cv2.TM_CCOEFF_NORMED).max())
+    return 1.0 - max(0.0, min(1.0, best))
+
+
 def cut_score(a: _Signature, b: _Signature) -> float:
-    """0 = same shot, 1 = nothing in common."""
-    hist = float(cv2.compareHist(a.hist, b.hist, cv2.HISTCMP_BHATTACHARYYA))
-    flat = not a.thumb.any() or not b.thumb.any()
-    decor = 0.0 if flat else 1.0 - max(0.0, float(np.sum(a.thumb * b.thumb)))
-    return 0.5 * (min(1.0, hist) + decor)
+    """0 = same shot, 1 = nothing in common (content or layout replaced)."""
+    hist = min(1.0, float(cv2.compareHist(a.hist, b.hist, cv2.HISTCMP_BHATTACHARYYA)))
+    return max(hist, _decorrelation(a.thumb, b.thumb))
 
 
 def mean_abs_diff(a: _Signature, b: _Signature) -> float:
