@@ -5,7 +5,7 @@ import threading
 from fractions import Fraction
 
 from . import config
-from .errors import InputError
+from .errors import InputError, ParameterError
 from .limits import check_video
 from .media.atomic import check_output_path
 from .media.job import JobResult, run_video_job
@@ -19,47 +19,102 @@ def probe_file(path: str) -> MediaInfo:
     return probe(path)
 
 
-def interpolate(input: str, output: str, *, factor=None, fps=None,
-                quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
-                codec: str = config.DEFAULT_CODEC, crf: int | None = None,
-                progress: ProgressCallback | None = None,
-                stop: threading.Event | None = None) -> JobResult:
-    """Make ``input`` smoother: ``factor``× its frame rate, or ``fps`` frames per second.
+_ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "dedupe": True,
+             "duplicate_threshold": None}
 
-    The duration is unchanged and the sound is copied untouched.  Output
-    frames are aligned to the first input frame: with ``factor=2`` output
-    frame 2k is input frame k and 2k+1 lies halfway to input frame k+1.
+
+def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
+                quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
+                codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
+                progress: ProgressCallback | None = None, stop: threading.Event | None = None,
+                **advanced) -> JobResult:
+    """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
+
+    Without ``slowmo`` the duration is unchanged and the sound copied; output
+    frames are aligned to the first input frame (with ``factor=2`` output frame
+    2k is input frame k, 2k+1 lies halfway).  ``slowmo=K`` plays the clip (or
+    the ``start``–``end`` segment, in input seconds) K times slower at the
+    same rate unless ``factor``/``fps`` say otherwise; outside a segment frames
+    are copied untouched.  Scene cuts (``scene_threshold`` in (0, 1], default
+    ``config.SCENE_THRESHOLD``, 0 = off) are never morphed; duplicated frames
+    are replaced by in-between ones.  ``advanced``: ``low_light``,
+    ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
+    ``duplicate_threshold``.
     """
     from .interpolation import INTERPOLATORS
     from .interpolation.pipeline import RenderStats, render
-    from .interpolation.timeline import output_rate
+    from .interpolation.retime import plan_retime
+    from .interpolation.scenes import SceneGate
     from .media.codecs import codec_for
 
+    unknown = sorted(set(advanced) - set(_ADVANCED))
+    if unknown:
+        raise ParameterError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(_ADVANCED)}")
+    opts = {**_ADVANCED, **advanced}
     out = check_output_path(output, (input,))
     codec_for(codec, out)
-    interpolator = INTERPOLATORS.create(model, quality=quality) if model == "dis" else INTERPOLATORS.create(model)
+    if model == "dis":
+        if weights is not None:
+            raise ParameterError("weights apply to learned models, not to the classical dis model")
+        interpolator = INTERPOLATORS.create(model, quality=quality, low_light=opts["low_light"],
+                                            flow_smoothing=opts["flow_smoothing"])
+    else:
+        interpolator = INTERPOLATORS.create(model) if weights is None else INTERPOLATORS.create(model, weights=weights)
+    motion_blur = float(opts["motion_blur"] or 0.0)
+    if not 0 <= motion_blur <= 1:
+        raise ParameterError(f"motion_blur is a shutter fraction between 0 and 1, got {motion_blur}")
+    threshold = config.SCENE_THRESHOLD if scene_threshold is None else float(scene_threshold)
+    dup = opts["duplicate_threshold"]
+    gate = SceneGate(threshold or None,
+                     (config.DUPLICATE_MAD if dup is None else float(dup)) if opts["dedupe"] else None)
     info = probe(input)
     if info.video is None:
         raise InputError(f"{input} has no video stream")
-    rate = output_rate(info.video.fps_nominal, factor, fps)
-    total = Fraction(info.video.duration_s).limit_denominator(10**6) * rate
-    total_frames = int(round(total))
+    video = info.video
+    in_start = Fraction(video.start_s).limit_denominator(10**6)
+    in_end = in_start + Fraction(video.duration_s).limit_denominator(10**6)
+    plan = plan_retime(video.fps_nominal, in_start, in_end, factor=factor, fps=fps, slowmo=slowmo,
+                       start=start, end=end)
+    rate = plan.rate
+    total_frames = int(round(plan.out_duration(in_start, in_end) * rate))
     check_video(info, output_frames=total_frames, output_fps=float(rate))
     stats = RenderStats()
-    frame_duration = 1 / info.video.fps_nominal
+    frame_duration = 1 / video.fps_nominal
 
     def compute(frames, meter):
-        return render(frames, interpolator, rate, frame_duration, stats, meter)
+        return render(frames, interpolator, rate, frame_duration, stats, meter, timemap=plan.timemap,
+                      gate=gate, smooth_range=plan.smooth_range, motion_blur=motion_blur)
 
-    audio = CopyAudio(input, output_path=out) if info.audio else None
+    audio, audio_note = None, None
+    if info.audio:
+        if plan.retimed:
+            from .sound.feeds import RetimedAudio
+
+            if config.STRETCH_MIN <= plan.stretch <= config.STRETCH_MAX:
+                audio = RetimedAudio(input, plan.timemap, out)
+            else:   # slower than sound can be stretched and still be heard as itself
+                audio_note = (f"left out: slow motion {float(plan.stretch):g}x is outside the "
+                              f"{config.STRETCH_MIN:g}-{config.STRETCH_MAX:g}x range sound is time-stretched in")
+        else:
+            audio = CopyAudio(input, output_path=out)
     result = run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(quality),
         audio=audio, progress=progress, stop=stop,
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
-                    "output_rate": str(rate), **interpolator.describe()})
+                    "start": start, "end": end, "scene_threshold": threshold or None,
+                    "dedupe": bool(opts["dedupe"]), "motion_blur": motion_blur,
+                    **plan.as_dict(), **interpolator.describe()})
     result.details["stats"] = vars(stats)
+    if audio_note:
+        result.details["audio_note"] = audio_note
     return result
+
+
+def preview(input: str, **interpolate_kwargs) -> str:
+    """Path of a short low-resolution excerpt interpolated as :func:`interpolate` would (cached)."""
+    from .interpolation.preview import preview as _preview
+    return _preview(input, **interpolate_kwargs)
 
 
 def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",

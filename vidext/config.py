@@ -58,6 +58,35 @@ class Limits:
             max_fps=_env_float("VIDEXT_MAX_FPS", 480),
         )
 
+# --- interpolation engine (issue 4) ------------------------------------------
+# Scene cuts: score in [0, 1] from luma-histogram distance and thumbnail
+# decorrelation between consecutive frames; at or above the threshold the pair
+# is a cut and is never morphed (frames are held from their own side).
+SCENE_THRESHOLD = 0.5
+SCENE_THUMB_SIZE = (64, 36)     # thumbnail compared by normalised cross-correlation...
+SCENE_SHIFT_MARGIN = 0.15       # ...over shifts up to this fraction of the picture (pans are not cuts)
+SCENE_HIST_BINS = 32
+# Duplicates (animation on twos, stalls): a frame whose luma differs from the
+# previous distinct frame by less than this mean absolute level (8-bit scale,
+# thumbnail at 1/4 size) is dropped from the timeline and its time interpolated.
+DUPLICATE_MAD = 0.15
+DUPLICATE_THUMB_DIVISOR = 4
+# Low-light option: applied only to the pictures the flow is estimated on.
+LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
+LOW_LIGHT_CLAHE_CLIP = 2.0
+LOW_LIGHT_CLAHE_TILES = 8
+# Temporal flow smoothing (off by default: see bench/interpolation.py).
+FLOW_SMOOTHING_WEIGHT = 0.3     # at most this share of the continued motion
+FLOW_SMOOTHING_AGREE_PX = 1.0   # flow-resolution px where agreement falls off
+# Motion-blur synthesis (off by default): in-between pictures averaged over the shutter.
+MOTION_BLUR_SAMPLES = 5
+MOTION_BLUR_SHUTTER = 0.5       # default shutter (fraction of an output frame interval) when on
+# Preview for the app: a short low-resolution excerpt, cached.
+PREVIEW_SECONDS = 2.0
+PREVIEW_WIDTH = 480
+PREVIEW_CACHE_ENTRIES = 32
+MAX_SLOWMO = 64                 # largest --slowmo factor accepted
+
 # --- audio (vidext/sound) ------------------------------------------------------
 STRETCH_MIN, STRETCH_MAX = 0.125, 8.0  # `vidext audio --stretch` factors (output/input duration; measured 1/8–8)
 AUDIO_RETIME_MAX = 64           # slow motion / speed-up the sound follows (beyond 8× it becomes a drone)
@@ -100,3 +129,8 @@ MUSICGEN_PROMPT_S = 10.0        # seconds of the clip's edge given to MusicGen a
 MUSICGEN_GUIDANCE = 3.0         # classifier-free guidance scale (the model card's default)
 MUSICGEN_MARGIN_S = 0.2         # generated beyond what is needed, then cut
 MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than this
+# Large motion: a dominant translation found by phase correlation on a small
+# luma picture is removed before DIS (whose pyramid misses pans of many patches).
+GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on
+GLOBAL_MOTION_MIN_RESPONSE = 0.2  # phase-correlation peak below which no translation is trusted
+GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is used

@@ -1,4 +1,4 @@
-"""vidext interpolate INPUT -o OUTPUT [--factor N | --fps F] ..."""
+"""vidext interpolate INPUT -o OUTPUT [--factor N | --fps F] [--slowmo K] [--start S --end E] ..."""
 from __future__ import annotations
 
 from .. import api, config
@@ -8,18 +8,43 @@ from .common import ProgressBar, add_output_options, report
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("interpolate", help="new frames between real ones (N× or any fps)",
-                       description="Raise the frame rate; the duration and the sound are kept.")
+    p = sub.add_parser("interpolate", help="new frames between real ones (N×, any fps, slow motion)",
+                       description="Raise the frame rate and/or slow the clip down; cuts are never morphed "
+                                   "and duplicated frames are replaced by in-between ones.")
     p.add_argument("input")
     target = p.add_mutually_exclusive_group()
-    target.add_argument("--factor", type=float, help="N× the input frame rate (default 2)")
+    target.add_argument("--factor", type=float, help="N× the input frame rate (default 2, or 1 with --slowmo)")
     target.add_argument("--fps", help="target frame rate, e.g. 60 or 59.94 or 60000/1001")
+    p.add_argument("--slowmo", help="play K times slower at the same frame rate (K may be fractional: 2.5)")
+    p.add_argument("--start", type=float, help="segment start (s): only this range is slowed or smoothed")
+    p.add_argument("--end", type=float, help="segment end (s); the rest is copied untouched")
     p.add_argument("--quality", default=config.DEFAULT_QUALITY, choices=list(PRESETS),
                    help="speed/quality preset of the classical model (default balanced)")
     p.add_argument("--model", default=config.DEFAULT_MODEL, choices=INTERPOLATORS.names(),
                    help="interpolation backend (default dis: classical optical flow)")
+    p.add_argument("--scene-threshold", type=float, default=None,
+                   help=f"scene-cut sensitivity in (0, 1], lower finds more cuts; 0 = off "
+                        f"(default {config.SCENE_THRESHOLD})")
+    p.add_argument("--no-dedupe", dest="dedupe", action="store_false",
+                   help="keep duplicated frames (default: replace them by in-between frames)")
+    p.add_argument("--low-light", action="store_true",
+                   help="denoise and equalise the pictures the motion is estimated on (not the output)")
+    p.add_argument("--flow-smoothing", action="store_true", help="temporal smoothing of the motion field")
+    p.add_argument("--motion-blur", type=float, nargs="?", const=config.MOTION_BLUR_SHUTTER, default=0.0,
+                   metavar="SHUTTER", help=f"synthesise motion blur over SHUTTER of a frame interval "
+                                           f"(default when given {config.MOTION_BLUR_SHUTTER})")
     add_output_options(p)
     p.set_defaults(run=run)
+
+
+def _number(text):
+    if text is None:
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        return text          # the library names the problem
+    return int(v) if v.is_integer() else text
 
 
 def run(args) -> int:
@@ -28,9 +53,18 @@ def run(args) -> int:
         factor = args.factor
         if factor is not None and float(factor).is_integer():
             factor = int(factor)
+        advanced = {}
+        for key in ("low_light", "flow_smoothing"):
+            if getattr(args, key):
+                advanced[key] = True
+        if args.motion_blur:
+            advanced["motion_blur"] = args.motion_blur
+        if not args.dedupe:
+            advanced["dedupe"] = False
         result = api.interpolate(args.input, args.output, factor=factor, fps=args.fps,
-                                 quality=args.quality, model=args.model, codec=args.codec,
-                                 crf=args.crf, progress=bar)
+                                 slowmo=_number(args.slowmo), start=args.start, end=args.end,
+                                 quality=args.quality, model=args.model, codec=args.codec, crf=args.crf,
+                                 scene_threshold=args.scene_threshold, progress=bar, **advanced)
     finally:
         bar.close()
     report(result)

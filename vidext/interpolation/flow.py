@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .. import config
 from ..errors import ParameterError
 from ..media.frame import Frame
 from .base import Between, Interpolator, Planes
@@ -27,14 +28,15 @@ class DISPreset:
     dis_preset: int
     flow_scale: float          # fraction of full resolution the flow is computed at
     min_flow_width: int        # never estimate flow on a picture narrower than this
+    max_flow_width: int        # nor wider (bounds time and memory at 4K)
     refine_iterations: int     # variational refinement iterations (0 = off)
     consistency_px: float      # forward–backward error (px) at which a pixel's weight halves
 
 
 PRESETS = {
-    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 160, 0, 2.0),
-    "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 1, 1.5),
-    "quality": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 1.0, 320, 5, 1.0),
+    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 160, 480, 0, 2.0),
+    "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 960, 1, 1.5),
+    "quality": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 1.0, 320, 1920, 5, 1.0),
 }
 WEIGHT_FLOOR = 1e-3   # keeps the blend defined where both sides look occluded
 
@@ -50,52 +52,116 @@ def _grid(h: int, w: int) -> np.ndarray:
 
 def _sample(img: np.ndarray, flow: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """img(x + flow(x)) with bilinear sampling and replicated borders."""
-    return cv2.remap(img, grid + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(img, cv2.add(grid, flow), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _global_shift(ya: np.ndarray, yb: np.ndarray) -> tuple[float, float] | None:
+    """The dominant translation a→b (flow-resolution px) when large and clear, else None."""
+    h, w = ya.shape
+    f = min(1.0, config.GLOBAL_MOTION_WIDTH / w)
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    a = cv2.resize(ya, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    b = cv2.resize(yb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    window = cv2.createHanningWindow(size, cv2.CV_32F)
+    (dx, dy), response = cv2.phaseCorrelate(a, b, window)
+    dx, dy = dx / f, dy / f
+    if response < config.GLOBAL_MOTION_MIN_RESPONSE or np.hypot(dx, dy) < config.GLOBAL_MOTION_MIN_PX:
+        return None
+    return float(dx), float(dy)
+
+
+def _translate(img: np.ndarray, shift: tuple[float, float]) -> np.ndarray:
+    """img(x + shift), borders replicated."""
+    m = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    return cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 class DISInterpolator(Interpolator):
-    """Bidirectional DIS flow with occlusion-aware blending (CPU, no download)."""
+    """Bidirectional DIS flow with occlusion-aware blending (CPU, no download).
+
+    ``low_light`` denoises and equalises (CLAHE) the pictures the flow is
+    estimated on, never the output pixels.  ``flow_smoothing`` blends each
+    pair's forward flow with the motion continued from the previous pair
+    where the two agree (constant-velocity prior).
+    """
 
     name = "dis"
 
-    def __init__(self, quality: str = "balanced"):
+    def __init__(self, quality: str = "balanced", *, low_light: bool = False, flow_smoothing: bool = False):
         if quality not in PRESETS:
             raise ParameterError(f"unknown quality preset {quality!r}; choose one of: {', '.join(PRESETS)}")
         self.quality = quality
         self.preset = PRESETS[quality]
+        self.low_light = bool(low_light)
+        self.flow_smoothing = bool(flow_smoothing)
         self._dis = cv2.DISOpticalFlow_create(self.preset.dis_preset)
-        if self.preset.refine_iterations:
-            self._dis.setVariationalRefinementIterations(self.preset.refine_iterations)
-        else:
-            self._dis.setVariationalRefinementIterations(0)
+        self._dis.setVariationalRefinementIterations(self.preset.refine_iterations)
         self._grids: dict[tuple[int, int], np.ndarray] = {}
+        self._clahe = cv2.createCLAHE(clipLimit=config.LOW_LIGHT_CLAHE_CLIP,
+                                      tileGridSize=(config.LOW_LIGHT_CLAHE_TILES,) * 2) if low_light else None
+        self._last: tuple | None = None   # (time of b, flow b→a) of the previous pair, for smoothing
 
     def describe(self) -> dict:
         p = self.preset
         return {"model": self.name, "quality": self.quality, "flow_scale": p.flow_scale,
-                "dis_preset": int(p.dis_preset), "refine_iterations": p.refine_iterations}
+                "max_flow_width": p.max_flow_width, "dis_preset": int(p.dis_preset),
+                "refine_iterations": p.refine_iterations, "low_light": self.low_light,
+                "flow_smoothing": self.flow_smoothing}
 
     def grid(self, h: int, w: int) -> np.ndarray:
         key = (h, w)
         if key not in self._grids:
+            if len(self._grids) > 8:   # sizes change only between clips
+                self._grids.clear()
             self._grids[key] = _grid(h, w)
         return self._grids[key]
 
     def flow_size(self, width: int, height: int) -> tuple[int, int]:
         p = self.preset
         scale = max(p.flow_scale, min(1.0, p.min_flow_width / width))
+        scale = min(scale, p.max_flow_width / width)
         return max(8, round(width * scale)), max(8, round(height * scale))
+
+    def _flow_input(self, plane: np.ndarray, bits: int, size: tuple[int, int]) -> np.ndarray:
+        y = _to_u8(plane, bits)
+        if size != (y.shape[1], y.shape[0]):
+            y = cv2.resize(y, size, interpolation=cv2.INTER_AREA)
+        if self._clahe is not None:
+            y = cv2.fastNlMeansDenoising(y, None, h=config.LOW_LIGHT_DENOISE_H, templateWindowSize=5,
+                                         searchWindowSize=11)
+            y = self._clahe.apply(y)
+        return y
 
     def between(self, a: Frame, b: Frame) -> Between:
         bits = a.layout.bits
-        ya, yb = _to_u8(a.luma(), bits), _to_u8(b.luma(), bits)
-        fw, fh = self.flow_size(a.width, a.height)
-        if (fw, fh) != (a.width, a.height):
-            ya = cv2.resize(ya, (fw, fh), interpolation=cv2.INTER_AREA)
-            yb = cv2.resize(yb, (fw, fh), interpolation=cv2.INTER_AREA)
-        f01 = self._dis.calc(ya, yb, None)
-        f10 = self._dis.calc(yb, ya, None)
-        return _FlowPair(self, a, b, f01, f10, a.width / fw)
+        size = self.flow_size(a.width, a.height)
+        ya = self._flow_input(a.luma(), bits, size)
+        yb = self._flow_input(b.luma(), bits, size)
+        shift = _global_shift(ya, yb)
+        if shift is None:
+            f01 = self._dis.calc(ya, yb, None)
+            f10 = self._dis.calc(yb, ya, None)
+        else:   # coarse stage: a pan larger than DIS's pyramid can reach is removed first
+            f01 = self._dis.calc(ya, _translate(yb, shift), None)
+            f10 = self._dis.calc(yb, _translate(ya, (-shift[0], -shift[1])), None)
+            f01 = cv2.add(f01, (shift[0], shift[1], 0.0, 0.0))
+            f10 = cv2.add(f10, (-shift[0], -shift[1], 0.0, 0.0))
+        if self.flow_smoothing:
+            f01 = self._smooth(a, f01)
+            self._last = (b.time, f10)
+        return _FlowPair(self, a, b, f01, f10, a.width / size[0])
+
+    def _smooth(self, a: Frame, f01: np.ndarray) -> np.ndarray:
+        """Blend f01 with -f10 of the previous pair (motion continued) where they agree."""
+        last = self._last
+        if last is None or last[0] != a.time or last[1].shape != f01.shape:
+            return f01
+        prior = -last[1]
+        diff = np.sum((f01 - prior) ** 2, axis=2)
+        w = (config.FLOW_SMOOTHING_WEIGHT * np.exp(-diff / config.FLOW_SMOOTHING_AGREE_PX ** 2))
+        w = w.astype(np.float32)[..., None]
+        return (f01 + w * (prior - f01)).astype(np.float32)
 
 
 class _FlowPair(Between):
@@ -112,28 +178,47 @@ class _FlowPair(Between):
         self.w1 = 1.0 / (1.0 + (e1 / k) ** 2)
 
     def at(self, t: float) -> Planes:
-        f01, f10 = self.f01, self.f10
-        ft0 = (-(1 - t) * t) * f01 + (t * t) * f10
-        ft1 = ((1 - t) * (1 - t)) * f01 + (-t * (1 - t)) * f10
-        h, w = f01.shape[:2]
+        h, w = self.f01.shape[:2]
         g = self.owner.grid(h, w)
-        v0 = (1 - t) * np.maximum(_sample(self.w0, ft0, g), WEIGHT_FLOOR)
-        v1 = t * np.maximum(_sample(self.w1, ft1, g), WEIGHT_FLOOR)
-        alpha = (v0 / (v0 + v1)).astype(np.float32)
+        # Flows from the in-between picture back to each neighbour (low resolution).
+        ft0 = cv2.addWeighted(self.f01, -(1 - t) * t, self.f10, t * t, 0.0)
+        ft1 = cv2.addWeighted(self.f01, (1 - t) * (1 - t), self.f10, -t * (1 - t), 0.0)
+        v0 = cv2.remap(self.w0, cv2.add(g, ft0), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        v1 = cv2.remap(self.w1, cv2.add(g, ft1), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        v0 = cv2.max(v0, WEIGHT_FLOOR) * np.float32(1 - t)
+        v1 = cv2.max(v1, WEIGHT_FLOOR) * np.float32(t)
+        alpha = cv2.divide(v0, cv2.add(v0, v1))
+        peak = self.a.layout.peak
         out = []
+        done: dict[tuple[int, int], tuple] = {}
         for pa, pb in zip(self.a.planes, self.b.planes):
             ph, pw = pa.shape
-            sx, sy = pw / w, ph / h
-            if (ph, pw) == (h, w):
-                m0, m1, al = ft0, ft1, alpha
+            if (ph, pw) not in done:
+                done[(ph, pw)] = self._maps(ft0, ft1, alpha, ph, pw)
+            m0, m1, al, be = done[(ph, pw)]
+            wa = cv2.remap(pa, m0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            wb = cv2.remap(pb, m1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            if pa.dtype == np.uint8:
+                out.append(cv2.blendLinear(wa, wb, al, be))
             else:
-                scale = np.array([sx, sy], np.float32)
-                m0 = cv2.resize(ft0, (pw, ph), interpolation=cv2.INTER_LINEAR) * scale
-                m1 = cv2.resize(ft1, (pw, ph), interpolation=cv2.INTER_LINEAR) * scale
-                al = cv2.resize(alpha, (pw, ph), interpolation=cv2.INTER_LINEAR)
-            gp = self.owner.grid(ph, pw)
-            wa = _sample(pa, m0, gp).astype(np.float32)
-            wb = _sample(pb, m1, gp).astype(np.float32)
-            mix = wb + al * (wa - wb)
-            out.append(np.clip(mix + 0.5, 0, self.a.layout.peak).astype(pa.dtype))
+                mix = wb.astype(np.float32) + al * (wa.astype(np.float32) - wb)
+                out.append(np.clip(mix + 0.5, 0, peak).astype(pa.dtype))
         return tuple(out)
+
+    def _maps(self, ft0, ft1, alpha, ph: int, pw: int):
+        """Sampling maps and blend weights at a plane's own size."""
+        h, w = ft0.shape[:2]
+        gp = self.owner.grid(ph, pw)
+        if (ph, pw) == (h, w):
+            m0, m1, al = cv2.add(gp, ft0), cv2.add(gp, ft1), alpha
+        else:
+            sx, sy = pw / w, ph / h
+            m0 = cv2.resize(ft0, (pw, ph), interpolation=cv2.INTER_LINEAR)
+            m1 = cv2.resize(ft1, (pw, ph), interpolation=cv2.INTER_LINEAR)
+            if abs(sx - sy) < 1e-6:
+                m0, m1 = cv2.scaleAdd(m0, sx, gp), cv2.scaleAdd(m1, sx, gp)
+            else:
+                m0 = cv2.add(gp, cv2.multiply(m0, (sx, sy, 0.0, 0.0)))
+                m1 = cv2.add(gp, cv2.multiply(m1, (sx, sy, 0.0, 0.0)))
+            al = cv2.resize(alpha, (pw, ph), interpolation=cv2.INTER_LINEAR)
+        return m0, m1, al, cv2.subtract(1.0, al)

