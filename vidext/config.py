@@ -72,7 +72,7 @@ SEAMLESS_MOTION_WEIGHT = 1.0         # weight of the frame-difference (motion) t
 SEAMLESS_MIN_LOOP_S = 1.0            # shortest loop accepted (else every clip "loops" on its last frames)
 SEAMLESS_BRIDGE_S = 0.2              # length of the interpolated transition over the jump
 SEAMLESS_BRIDGE_MAX_FRAMES = 12
-SEAMLESS_EXACT_MATCH = 0.25          # mismatch / typical frame difference below which no bridge is needed
+SEAMLESS_EXACT_MATCH = 0.1           # mismatch / typical frame difference below which no bridge is needed
 SEAMLESS_INTERPOLATOR_QUALITY = "quality"
 # motion: continue the camera's global similarity motion (pan, zoom, rotation).
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
