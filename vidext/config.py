@@ -58,6 +58,10 @@ class Limits:
             max_fps=_env_float("VIDEXT_MAX_FPS", 480),
         )
 
+# --- models (vidext/models) ---------------------------------------------------
+MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
+HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
+
 # --- extend (new frames past the ends) ----------------------------------------
 DEFAULT_EXTEND_METHOD = "seamless"
 EXTEND_DIRECTIONS = ("forward", "backward", "both")
