@@ -208,26 +208,34 @@ def test_motion_fills_unseen_borders(tmp_path):
 
 
 # -- sound ---------------------------------------------------------------------
+def audio_pcm(path):
+    with av.open(path) as c:
+        a = c.streams.audio[0]
+        pcm = np.concatenate([f.to_ndarray().ravel() for f in c.decode(a)])
+        return pcm, a.codec_context.sample_rate
+
+
+@pytest.mark.parametrize("audio_method", ["loop", "silence"])
 @pytest.mark.parametrize("direction", ["forward", "backward", "both"])
-def test_sound_lasts_as_long_as_the_picture(tmp_path, clip, direction):
+def test_sound_lasts_as_long_as_the_picture(tmp_path, clip, direction, audio_method):
     src = clip(frames=25)
     out = str(tmp_path / "o.mp4")
-    r = vidext.extend(src, out, seconds=0.5, direction=direction, method="freeze", audio_method="silence")
+    r = vidext.extend(src, out, seconds=0.48, direction=direction, method="freeze", audio_method=audio_method)
     assert r.audio == "re-encoded"
-    with av.open(out) as c:
-        a = c.streams.audio[0]
-        samples = sum(f.samples for f in c.decode(a))
-        rate = a.codec_context.sample_rate
+    pcm, rate = audio_pcm(out)
     picture = len(video_times(out)) / RATE
-    assert abs(samples / rate - picture) <= 1 / RATE + 2048 / rate  # one frame, plus AAC priming/padding
-    # the tone is shifted by the new frames in front: silence first, then the tone
-    with av.open(out) as c:
-        pcm = np.concatenate([f.to_ndarray().ravel() for f in c.decode(c.streams.audio[0])])
-    lead = 0.5 if direction != "forward" else 0.0
-    head = pcm[: int(0.4 * 48000)] if lead else pcm[4096: int(0.4 * 48000)]
-    assert (np.abs(head).max() < 0.01) == bool(lead)
-    tail = pcm[-int(0.4 * 48000):-4096]
-    assert (np.abs(tail).max() < 0.01) == (direction != "backward")
+    assert picture == pytest.approx(1.0 + (0.96 if direction == "both" else 0.48))
+    assert abs(len(pcm) / rate - picture) <= 1 / RATE + 2048 / rate  # one frame, plus AAC priming/padding
+    lead = direction != "forward"
+    head = pcm[: int(0.4 * rate)] if lead else pcm[4096: int(0.4 * rate)]
+    tail = pcm[-int(0.4 * rate):-4096]
+    if audio_method == "silence":
+        # the tone is shifted by the new frames in front: silence first, then the tone
+        assert (np.abs(head).max() < 0.01) == lead
+        assert (np.abs(tail).max() < 0.01) == (direction != "backward")
+    else:
+        # looped: the tone goes on through the new seconds at either end
+        assert np.abs(head).max() > 0.2 and np.abs(tail).max() > 0.2
 
 
 # -- reader --------------------------------------------------------------------

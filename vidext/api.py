@@ -79,7 +79,6 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     import math
 
     from .extension import EXTENDERS, GENERATIVE
-    from .extension.audio import extension_audio
     from .extension.job import extension_compute
     from .errors import ParameterError
     from .media.codecs import codec_for
@@ -112,8 +111,11 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     check_video(info, output_frames=frames_in + before + after)
     audio = None
     if info.audio:
-        audio = extension_audio(input, out, before_s=Fraction(before) / rate, after_s=Fraction(after) / rate,
-                                picture_s=info.video.duration_s, method=audio_method, prompt=prompt, seed=seed)
+        from .sound.feeds import ExtendedAudio
+
+        audio = ExtendedAudio(input, out, before_s=float(Fraction(before) / rate),
+                              after_s=float(Fraction(after) / rate), method=audio_method, prompt=prompt, seed=seed,
+                              original_s=info.video.duration_s, start_s=info.video.start_s)
     stats: dict = {}
     compute = extension_compute(info=info, extender=extender, before=before, after=after, seed=seed,
                                 prompt=prompt, stop=stop, stats=stats)
@@ -125,5 +127,28 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
                     "audio_method": audio_method, "quantize": quantize, "frames_before": before,
                     "frames_after": after, **extender.describe()})
     result.details["extension"] = {**stats, **extender.describe()}
+    if audio is not None:
+        result.details["audio_extension"] = audio.details
     write_sidecar(out, result.details)
     return result
+
+
+def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
+          method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
+          seed: int | None = None, progress: ProgressCallback | None = None,
+          stop: threading.Event | None = None, **method_options):
+    """Change a sound, or put one on a video; returns a :class:`vidext.sound.job.AudioResult`.
+
+    Exactly one of: ``stretch=K`` (audio file in, K× longer, pitch kept,
+    0.25–4), ``extend=SEC`` (audio file in, SEC seconds of new sound
+    ``direction`` forward/backward/both, ``method`` loop/musicgen/silence,
+    ``prompt`` text for MusicGen), ``audio_file=FILE`` (video in: its
+    picture copied, FILE's sound encoded once and cut or padded with silence
+    to the picture's duration).  A video's own sound is retimed by
+    ``interpolate(slowmo=...)`` and ``extend(...)``, which move the picture too.
+    """
+    from .sound.job import run_audio_job
+
+    return run_audio_job(input, output, stretch=stretch, extend=extend, direction=direction, method=method,
+                         prompt=prompt, audio_file=audio_file, seed=seed, progress=progress, stop=stop,
+                         **method_options)
