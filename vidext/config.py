@@ -101,8 +101,8 @@ EXTEND_INDEX_MAX_FRAMES = 18_000     # frames indexed next to each end (bounds m
 SEAMLESS_WINDOW = 4                  # frames compared (with binomial weights) so that motion matches too
 SEAMLESS_MOTION_WEIGHT = 1.0         # weight of the frame-difference (motion) term beside appearance
 SEAMLESS_MIN_LOOP_S = 1.0            # shortest loop accepted (else every clip "loops" on its last frames)
-SEAMLESS_BRIDGE_S = 0.2              # length of the interpolated transition over the jump
-SEAMLESS_BRIDGE_MAX_FRAMES = 12
+SEAMLESS_BRIDGE_S = 0.2              # shortest interpolated transition over the jump
+SEAMLESS_BRIDGE_MAX_S = 1.0          # longest: the bridge grows with the mismatch up to this
 SEAMLESS_EXACT_MATCH = 0.1           # mismatch / typical frame difference below which no bridge is needed
 SEAMLESS_INTERPOLATOR_QUALITY = "quality"
 # motion: continue the camera's global similarity motion (pan, zoom, rotation).

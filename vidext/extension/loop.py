@@ -10,6 +10,8 @@ class Loop(Repeater):
     name = "loop"
 
     def schedule(self, clip: ClipView, count: int) -> list[Op]:
+        if clip.count == 1:
+            return [Run(0, count, 0)]
         ops: list[Op] = []
         left = count
         while left > 0:

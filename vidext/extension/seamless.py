@@ -10,7 +10,9 @@ before the junction always look most alike.
 
 The remaining mismatch is bridged: the first ``T`` new frames are DIS
 interpolations from the junction frame to frame ``j+T`` (T+1 frame intervals
-to cover T+1 frames of motion plus the mismatch), after which ``j+T … N-1``
+to cover T+1 frames of motion plus the mismatch; T grows with the mismatch,
+measured in typical frame-to-frame differences, between
+``config.SEAMLESS_BRIDGE_S`` and ``config.SEAMLESS_BRIDGE_MAX_S``), after which ``j+T … N-1``
 play untouched and the same bridge repeats, so the extension is a loop of
 period ``N-j`` with no cut.  When the best match is nearly exact
 (``config.SEAMLESS_EXACT_MATCH``) no bridge is needed.
@@ -56,8 +58,10 @@ class Seamless(Repeater):
         from ..interpolation import INTERPOLATORS
         return INTERPOLATORS.create("dis", quality=self.quality)
 
-    def bridge_frames(self, clip: ClipView) -> int:
-        return int(min(config.SEAMLESS_BRIDGE_MAX_FRAMES, max(2, round(config.SEAMLESS_BRIDGE_S * clip.rate))))
+    def bridge_range(self, clip: ClipView) -> tuple[int, int]:
+        """Fewest and most transition frames."""
+        lo = max(2, round(config.SEAMLESS_BRIDGE_S * clip.rate))
+        return lo, max(lo, round(config.SEAMLESS_BRIDGE_MAX_S * clip.rate))
 
     def find_loop(self, clip: ClipView) -> tuple[int, int, float, float]:
         """(j, bridge, mismatch, typical): the loop restarts at clip frame ``j``."""
@@ -68,16 +72,16 @@ class Seamless(Repeater):
         n, off = len(thumbs), clip.index_offset
         steps = _mad_pairs(thumbs)
         typical = float(np.median(steps)) if len(steps) else 0.0
-        bridge = self.bridge_frames(clip)
+        shortest, bridge = self.bridge_range(clip)
         m = min(config.SEAMLESS_WINDOW, n - 1)
         weights = _binomial(m)
-        min_loop = max(bridge + 2, round(config.SEAMLESS_MIN_LOOP_S * clip.rate))
+        min_loop = max(shortest + 2, round(config.SEAMLESS_MIN_LOOP_S * clip.rate))
         hi = n - 1 - min_loop            # last candidate (local index of the frame matching the junction)
         lo = max(m - 1, 1)
         if hi < lo:                       # too short for the minimum loop: accept any loop past the bridge
-            hi = n - 1 - (bridge + 2)
+            hi = n - 1 - (shortest + 2)
         if hi < lo:                       # too short for a search at all: the whole clip, bridged
-            bridge = max(0, min(bridge, n_all - 2))
+            bridge = max(0, min(shortest, n_all - 2))
             return 0, bridge, float(_mad(thumbs[-1], thumbs[:1])[0]), typical
         cost = np.empty(hi - lo + 1)
         junction_motion = thumbs[-1].astype(np.int16) - thumbs[-2].astype(np.int16)
@@ -94,6 +98,8 @@ class Seamless(Repeater):
         mismatch = float(_mad(thumbs[-1], thumbs[best:best + 1])[0])
         if typical > 0 and mismatch <= config.SEAMLESS_EXACT_MATCH * typical or mismatch == 0:
             bridge = 0
+        elif typical > 0:  # spread the mismatch so that no step is much above a typical one
+            bridge = min(bridge, max(shortest, math.ceil(mismatch / typical) - 1))
         j = off + best + 1
         bridge = min(bridge, n_all - j - 1)
         return j, bridge, mismatch, typical
