@@ -1,0 +1,207 @@
+"""The clip as the extenders need it: a small index, and frames read again on demand.
+
+A whole clip is never held.  :class:`ClipIndex` keeps, while frames stream
+past, every frame's time, the frames next to each end (a few, full size) and
+a bounded, downscaled luma index (``config.EXTEND_INDEX_*``) for finding loop
+points.  :class:`ClipReader` then reads runs of frames from the file again by
+index: forward runs seek to the nearest keyframe and decode; backward runs
+decode bounded chunks (``config.EXTEND_REVERSE_BUFFER_MB``) and play each
+chunk reversed.
+"""
+from __future__ import annotations
+
+import bisect
+import collections
+import os
+from fractions import Fraction
+from typing import Iterator
+
+import av
+import cv2
+import numpy as np
+
+from .. import config
+from ..errors import InputError
+from ..media.frame import Colour, Frame, PixelLayout, planes_from_av
+from ..media.probe import open_input
+from .base import ClipView
+
+
+def thumbnail(frame: Frame, width: int = config.EXTEND_INDEX_WIDTH) -> np.ndarray:
+    """Downscaled 8-bit luma of ``frame`` (area-averaged), for matching frames cheaply."""
+    y = frame.luma()
+    if y.dtype != np.uint8:
+        y = (y >> (frame.layout.bits - 8)).astype(np.uint8)
+    h = max(4, round(frame.height * width / frame.width))
+    return cv2.resize(y, (width, h), interpolation=cv2.INTER_AREA)
+
+
+class ClipIndex:
+    """Times, edge frames and a downscaled index, gathered from one pass over the clip."""
+
+    def __init__(self, *, context: int = 1, thumbs: bool = False,
+                 max_index: int = config.EXTEND_INDEX_MAX_FRAMES):
+        self.times: list[Fraction] = []
+        self.head: list[Frame] = []
+        self.tail: collections.deque[Frame] = collections.deque(maxlen=max(1, context))
+        self._context = max(1, context)
+        self._thumbs = thumbs
+        self._max = max_index
+        self.head_thumbs: list[np.ndarray] = []
+        self.tail_thumbs: collections.deque[np.ndarray] = collections.deque(maxlen=max_index)
+
+    @property
+    def count(self) -> int:
+        return len(self.times)
+
+    def observe(self, frame: Frame) -> None:
+        self.times.append(frame.time)
+        if len(self.head) < self._context:
+            self.head.append(frame)
+        self.tail.append(frame)
+        if self._thumbs:
+            t = thumbnail(frame)
+            if len(self.head_thumbs) < self._max:
+                self.head_thumbs.append(t)
+            self.tail_thumbs.append(t)
+
+    def view(self, direction: str, *, rate: Fraction, layout: PixelLayout, colour: Colour,
+             seed: int | None = None, prompt: str | None = None) -> ClipView:
+        """The clip in generation order for an extension at ``direction``'s end."""
+        if not self.times:
+            raise InputError("the video has no decodable frames")
+        first = self.head[0]
+        if direction == "forward":
+            context = list(self.tail)
+            thumbs = np.stack(list(self.tail_thumbs)) if self._thumbs else None
+        else:
+            context = self.head[::-1]
+            thumbs = np.stack(self.head_thumbs[::-1]) if self._thumbs else None
+        return ClipView(count=self.count, rate=rate, width=first.width, height=first.height, layout=layout,
+                        colour=colour, context=context, thumbs=thumbs, direction=direction, seed=seed,
+                        prompt=prompt)
+
+
+class ClipReader:
+    """Reads frames of a file again, by index, in runs (context manager)."""
+
+    def __init__(self, path: str, times: list[Fraction], layout: PixelLayout, colour: Colour,
+                 rate: Fraction, buffer_mb: float = config.EXTEND_REVERSE_BUFFER_MB):
+        self.path, self.times, self.layout, self.colour = path, times, layout, colour
+        self.tolerance = Fraction(1, 2) / rate
+        self.buffer_bytes = buffer_mb * 1e6
+        self._container = None
+        self._cache: collections.OrderedDict[int, Frame] = collections.OrderedDict()
+        self.seeks = 0
+
+    def __enter__(self) -> "ClipReader":
+        self._container = open_input(self.path)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    # -- decoding --------------------------------------------------------------
+    def _index_of(self, t: Fraction) -> int | None:
+        i = bisect.bisect_left(self.times, t)
+        best = None
+        for k in (i - 1, i):
+            if 0 <= k < len(self.times) and abs(self.times[k] - t) <= self.tolerance:
+                if best is None or abs(self.times[k] - t) < abs(self.times[best] - t):
+                    best = k
+        return best
+
+    def _decode_from(self, index: int) -> Iterator[tuple[int, Frame]]:
+        """(index, frame) from about ``index`` on; seeks to the keyframe before it."""
+        c = self._container
+        s = c.streams.video[0]
+        tb = Fraction(s.time_base.numerator, s.time_base.denominator)
+        start = (s.start_time or 0)
+        target = int((self.times[index] / tb)) if index > 0 else start
+        for attempt in (target, start):
+            c.seek(attempt, stream=s, backward=True, any_frame=False)
+            self.seeks += 1
+            frames = self._frames(s, tb)
+            first = next(frames, None)
+            if first is None:
+                return
+            if first[0] is not None and first[0] > index and attempt != start:
+                continue  # the seek landed past the frame: decode from the start instead
+            yield first
+            yield from frames
+            return
+
+    def _frames(self, s, tb: Fraction) -> Iterator[tuple[int | None, Frame]]:
+        last = None
+        for packet in self._container.demux(s):
+            try:
+                decoded = packet.decode()
+            except av.InvalidDataError:
+                continue
+            except av.FFmpegError as exc:
+                raise InputError(f"cannot decode {os.path.basename(self.path)}: {exc.strerror or exc}") from exc
+            for f in decoded:
+                if f.pts is None:
+                    continue
+                t = Fraction(f.pts) * tb
+                if last is not None and t <= last:
+                    continue
+                last = t
+                idx = self._index_of(t)
+                if idx is None:
+                    continue
+                yield idx, Frame(planes_from_av(f, self.layout), self.times[idx], self.layout, self.colour)
+
+    # -- runs ------------------------------------------------------------------
+    def forward(self, start: int, count: int) -> Iterator[Frame]:
+        """Frames ``start … start+count-1`` (a missing frame repeats its neighbour)."""
+        end = start + count
+        nxt, prev = start, None
+        for idx, frame in self._decode_from(start):
+            if idx < nxt:
+                continue
+            while nxt <= idx and nxt < end:
+                yield frame
+                nxt += 1
+            prev = frame
+            if nxt >= end:
+                return
+        if prev is None:
+            raise InputError(f"cannot read frame {start} of {os.path.basename(self.path)} again")
+        while nxt < end:
+            yield prev
+            nxt += 1
+
+    def backward(self, start: int, count: int) -> Iterator[Frame]:
+        """Frames ``start, start-1, … start-count+1``, decoded in bounded chunks."""
+        frame_bytes = max(1, sum(p.nbytes for p in self.frame(start).planes))
+        chunk = max(1, int(self.buffer_bytes // frame_bytes))
+        hi, lo_end = start, start - count + 1
+        while hi >= lo_end:
+            lo = max(lo_end, hi - chunk + 1)
+            frames = list(self.forward(lo, hi - lo + 1))
+            yield from reversed(frames)
+            hi = lo - 1
+
+    def frame(self, index: int) -> Frame:
+        """One frame by index (a few recent ones are cached)."""
+        if index in self._cache:
+            self._cache.move_to_end(index)
+            return self._cache[index]
+        frame = next(iter(self.forward(index, 1)))
+        self._cache[index] = frame
+        while len(self._cache) > 4:
+            self._cache.popitem(last=False)
+        return frame
+
+    def run(self, start: int, count: int, step: int) -> Iterator[Frame]:
+        if step == 0:
+            f = self.frame(start)
+            for _ in range(count):
+                yield f
+        elif step > 0:
+            yield from self.forward(start, count)
+        else:
+            yield from self.backward(start, count)

@@ -1,0 +1,142 @@
+"""One extension job: new frames before and/or after the untouched clip.
+
+The output is the clip's own frames (decoded once, encoded once: no colour
+round trip, same size, rate, layout, colour and rotation) with ``count`` new
+frames at the chosen end(s), on the clip's own frame grid.  Backward
+extensions come first and shift the original by ``before / rate`` seconds.
+
+Memory stays bounded: the original streams through the runner; extenders
+see a :class:`~vidext.extension.clip.ClipIndex`; repeated frames are read
+from the file again by :class:`~vidext.extension.clip.ClipReader`.  When a
+backward extension needs an index before the first frame can be written, the
+file is decoded once more up front (decoding is several times faster than
+encoding).  Synthesised frames made away from the junction but played towards
+it (backward) are spooled losslessly (FFV1) in a temporary folder and read
+back reversed.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from fractions import Fraction
+from typing import Iterator
+
+from ..errors import Cancelled
+from ..media.frame import Frame
+from ..media.probe import MediaInfo
+from ..media.reader import FrameSource
+from ..media.runner import ProgressMeter
+from ..media.writer import FrameSink
+from .base import ClipView, Extender, Mix, Op, Planes, Repeater, Run, Synthesizer
+from .clip import ClipIndex, ClipReader
+
+
+def play_order(ops: list[Op], count: int, direction: str) -> list[Op]:
+    """Generation-order ops → play-order ops in the file's own frame indices."""
+    if direction == "forward":
+        return list(ops)
+    last = count - 1
+    out: list[Op] = []
+    for op in reversed(ops):
+        if isinstance(op, Mix):
+            out.append(Mix(last - op.a, last - op.b, op.t))
+        else:
+            end = op.start + (op.count - 1) * op.step        # gen index played first once reversed
+            out.append(Run(last - end, op.count, op.step))
+    return out
+
+
+def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory) -> Iterator[Planes]:
+    """Planes for every op, reading runs from the file and interpolating mixes."""
+    interpolator, pair, pair_key = None, None, None
+    for op in ops:
+        if isinstance(op, Run):
+            for frame in reader.run(op.start, op.count, op.step):
+                yield frame.planes
+            continue
+        if pair_key != (op.a, op.b):
+            interpolator = interpolator or interpolator_factory()
+            pair = interpolator.between(reader.frame(op.a), reader.frame(op.b))
+            pair_key = (op.a, op.b)
+        yield pair.at(op.t)
+
+
+def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> Iterator[Planes]:
+    """Write planes losslessly to a spool file, then yield them in reverse order."""
+    path = os.path.join(folder, "spool.mkv")
+    times: list[Fraction] = []
+    with FrameSink(path, width=view.width, height=view.height, layout=view.layout, rate=view.rate,
+                   codec="ffv1", colour=view.colour) as sink:
+        for k, planes in enumerate(frames):
+            t = Fraction(k) / view.rate
+            sink.write(planes, t)
+            times.append(t)
+    if not times:
+        return
+    with ClipReader(path, times, view.layout, view.colour, view.rate) as reader:
+        for frame in reader.backward(len(times) - 1, len(times)):
+            yield frame.planes
+
+
+def side_frames(extender: Extender, view: ClipView, count: int, source_path: str, times: list[Fraction],
+                folder: str) -> Iterator[Planes]:
+    """``count`` new frames for one end, in play order."""
+    if count <= 0:
+        return
+    if isinstance(extender, Repeater):
+        ops = play_order(extender.schedule(view, count), view.count, view.direction)
+        with ClipReader(source_path, times, view.layout, view.colour, view.rate) as reader:
+            yield from render_ops(ops, reader, extender.interpolator)
+        return
+    assert isinstance(extender, Synthesizer)
+    made = extender.synthesize(view, count)
+    if view.direction == "forward":
+        yield from made
+    else:
+        yield from spooled_reversed(made, view, folder)
+
+
+def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after: int,
+                      seed: int | None, prompt: str | None, stop: threading.Event | None, stats: dict):
+    """The ``compute`` stage of :func:`vidext.media.job.run_video_job` for an extension."""
+    rate = info.video.fps_nominal
+    shift = Fraction(before) / rate
+    stop = stop or threading.Event()
+
+    def compute(frames: Iterator[Frame], meter: ProgressMeter):
+        index = ClipIndex(context=extender.context_frames, thumbs=extender.needs_index)
+        with tempfile.TemporaryDirectory(prefix="vidext-extend-") as folder:
+            layout = colour = None
+            if before:
+                # the new frames come first, so the clip must be indexed before anything is written
+                with FrameSource(info.path, info) as again:
+                    for f in again:
+                        if stop.is_set():
+                            raise Cancelled("the job was cancelled")
+                        index.observe(f)
+                    layout, colour = again.layout, again.colour
+                view = index.view("backward", rate=rate, layout=layout, colour=colour, seed=seed, prompt=prompt)
+                t0 = index.times[0]
+                for k, planes in enumerate(side_frames(extender, view, before, info.path, index.times, folder)):
+                    yield planes, t0 + Fraction(k) / rate
+                    meter.advance()
+                stats["before"] = before
+            last = None
+            for f in frames:
+                if not before:
+                    index.observe(f)
+                layout, colour = f.layout, f.colour
+                last = f.time
+                yield f.planes, f.time + shift
+                meter.advance()
+            stats["original"] = index.count
+            if after and last is not None:
+                view = index.view("forward", rate=rate, layout=layout, colour=colour, seed=seed, prompt=prompt)
+                for k, planes in enumerate(side_frames(extender, view, after, info.path, index.times, folder),
+                                           start=1):
+                    yield planes, last + shift + Fraction(k) / rate
+                    meter.advance()
+                stats["after"] = after
+
+    return compute
