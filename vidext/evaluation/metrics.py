@@ -136,7 +136,8 @@ def ms_ssim(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
         raise ValueError(f"MS-SSIM needs pictures at least {config.SSIM_WINDOW} pixels on each side")
     scales = ms_ssim_scales(*a.shape[:2])
     w = np.array(config.MS_SSIM_WEIGHTS[:scales], np.float64)
-    w /= w.sum()
+    if scales < len(config.MS_SSIM_WEIGHTS):      # the published five weights are used as they are
+        w /= w.sum()
     values = []
     for x, y in zip(_channels(a), _channels(b)):
         total = 1.0

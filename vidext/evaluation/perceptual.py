@@ -74,10 +74,14 @@ def _load_checked(model, state: dict, what: str) -> None:
 
 
 def _standard(device: str, backbone: str) -> tuple[object, LPIPSVariant]:
+    import warnings
+
     import lpips
     import torch
 
-    model = lpips.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
+    with warnings.catch_warnings():   # lpips 0.1.4 still passes torchvision's deprecated ``pretrained=``
+        warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
+        model = lpips.LPIPS(net="alex", pretrained=False, pnet_rand=True, verbose=False)
     lin_path = os.path.join(os.path.dirname(lpips.__file__), "weights", "v0.1", "alex.pth")
     state = {k: v for k, v in torch.load(lin_path, map_location="cpu", weights_only=True).items()}
     features = torch.load(backbone, map_location="cpu", weights_only=True)

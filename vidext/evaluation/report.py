@@ -70,6 +70,8 @@ class EvaluationReport:
     av_offset_note: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: per rebuilt frame: do its kept neighbours lie across a detected jump (None: temporal pass skipped)
+    held_out_across_jump: list[bool] | None = None
     images: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     files: dict[str, str] = field(default_factory=dict)
     _figures: dict | None = field(default=None, repr=False)
@@ -98,6 +100,7 @@ class EvaluationReport:
                 "kept": f"frames 0, {self.factor}, {2 * self.factor}, … (1/{self.factor} of the frame rate)",
                 "rebuilt": len(self.held_out_indices),
                 "indices": self.held_out_indices, "time_s": self.held_out_times_s,
+                "across_jump": self.held_out_across_jump,
                 "speed": "rebuilt frames per second of each method's own compute (decode and scoring "
                          "excluded), same process and run",
             },

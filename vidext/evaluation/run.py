@@ -69,6 +69,7 @@ class _Evaluation:
         self.temporal = TemporalAnalyzer() if temporal else None
         self.held_times: list[float] = []
         self.held_indices: list[int] = []
+        self.held_spans: list[tuple[float, float]] = []   # times of the two kept frames around each
         self.frames_read = 0
         self.worst: dict[str, tuple] = {}          # method → (luma mse, time, ref rgb8, cand rgb8)
 
@@ -93,6 +94,7 @@ class _Evaluation:
                 k = len(self.held_indices)
                 self.held_indices.append(index)
                 self.held_times.append(float(frame.time))
+                self.held_spans.append((float(window.a.time), float(window.b.time)))
                 for name, interp, result in self.methods:
                     t0 = time.perf_counter()
                     if name not in prepared:
@@ -196,7 +198,7 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
         scored = sum(v is not None for v in results[0].scores["lpips"]) if results else 0
         lpips_info["frames_scored"] = scored
         lpips_info["sample"] = ("every rebuilt frame" if stride == 1 else
-                                f"every {stride}th rebuilt frame, the same frames for every method")
+                                f"one rebuilt frame in {stride}, the same frames for every method")
 
     # 4. A/V offset
     offset, offset_note = _av_offset(input, bool(info.audio))
@@ -210,6 +212,13 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
         held_out_indices=run.held_indices, metrics=[m.describe() for m in metric_objs], methods=results,
         lpips=lpips_info, temporal=run.temporal.result() if run.temporal else None,
         av_offset_s=offset, av_offset_note=offset_note, seconds=0.0, notes=notes)
+    if report.temporal is not None and report.methods:
+        cuts = [j.time_s for j in report.temporal.jumps]
+        report.held_out_across_jump = [any(a < c <= b for c in cuts) for a, b in run.held_spans]
+        n = sum(report.held_out_across_jump)
+        if n:
+            notes.append(f"{n} rebuilt frame(s) lie between kept frames across a detected jump (scene cut or "
+                         "glitch): no method can rebuild them; they are included in the means")
     for r in results:
         if r.name in run.worst:
             err, when, ref, cand = run.worst[r.name]
