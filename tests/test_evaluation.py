@@ -294,3 +294,19 @@ def test_standard_lpips_is_used_when_the_alexnet_backbone_is_cached(tmp_path, mo
     assert variant.key == "lpips-alex" and str(path) in variant.weights
     assert torch.equal(getattr(model.net.slice1, "0").weight, backbone["features.0.weight"])
     assert torch.equal(getattr(model.net.slice5, "10").weight, backbone["features.10.weight"])
+
+
+def test_frames_across_a_scene_cut_are_flagged(tmp_path):
+    a, b = texture(176, 256, seed=0), texture(176, 256, seed=9)
+    images = [shifted(a if k < 11 else b, 2.0 * k, 0.5 * k, 112, 192) for k in range(21)]
+    src = _write_frames(str(tmp_path / "cut.mkv"), images)          # cut between frames 10 and 11
+    r = vidext.evaluate(src, methods="blend,fast", metrics="psnr_y")
+    assert [j.time_s for j in r.temporal.jumps] == pytest.approx([11 / 25])
+    flags = dict(zip(r.held_out_indices, r.held_out_across_jump))
+    assert flags[11] and sum(flags.values()) == 1                    # kept 10 | held 11 | kept 12
+    d = r.as_dict()["methods"][0]
+    keep = [i != 11 for i in r.held_out_indices]
+    assert d["mean_excluding_jumps"]["psnr_y"] == pytest.approx(
+        np.mean([x for x, k in zip(d["per_frame"]["psnr_y"], keep) if k]))
+    assert r.method("fast").worst_time_s != pytest.approx(11 / 25)   # the picture shows a real failure
+    assert any("across a detected jump" in n for n in r.notes)

@@ -28,6 +28,7 @@ class MethodResult:
     scores: dict[str, list] = field(default_factory=dict)   # metric → per held-out frame (None: not scored)
     worst_time_s: float | None = None
     worst_psnr_y: float | None = None
+    worst_across_jump: bool = False  # only frames across a jump were rebuilt, so the worst is one of them
 
     @property
     def frames_per_second(self) -> float | None:
@@ -36,13 +37,18 @@ class MethodResult:
     def mean(self, metric: str) -> float | None:
         return _mean(self.scores.get(metric, []))
 
-    def means(self) -> dict[str, float | None]:
-        return {m: self.mean(m) for m in self.scores}
+    def means(self, keep: list[bool] | None = None) -> dict[str, float | None]:
+        """Mean of each metric, over the frames where ``keep`` is true (all when None)."""
+        if keep is None:
+            return {m: self.mean(m) for m in self.scores}
+        return {m: _mean([x for x, k in zip(v, keep) if k]) for m, v in self.scores.items()}
 
     def as_dict(self) -> dict:
         return {"name": self.name, "model": self.model, "frames": self.frames,
                 "seconds": round(self.seconds, 4), "frames_per_second": self.frames_per_second,
-                "mean": self.means(), "worst_frame": {"time_s": self.worst_time_s, "psnr_y": self.worst_psnr_y},
+                "mean": self.means(),
+                "worst_frame": {"time_s": self.worst_time_s, "psnr_y": self.worst_psnr_y,
+                                "across_jump": self.worst_across_jump},
                 "per_frame": self.scores}
 
 
@@ -105,11 +111,23 @@ class EvaluationReport:
                          "excluded), same process and run",
             },
             "metrics": self.metrics, "lpips": self.lpips,
-            "methods": [m.as_dict() for m in self.methods],
+            "methods": [self._method_dict(m) for m in self.methods],
             "temporal": self.temporal.as_dict() if self.temporal else None,
             "av_offset_s": self.av_offset_s, "av_offset_note": self.av_offset_note,
             "seconds": round(self.seconds, 3), "notes": self.notes, "files": self.files,
         }
+
+    def _clean_frames(self) -> list[bool] | None:
+        """Which rebuilt frames are not across a jump, when some are."""
+        flags = self.held_out_across_jump
+        return [not f for f in flags] if flags and any(flags) else None
+
+    def _method_dict(self, m: MethodResult) -> dict:
+        d = m.as_dict()
+        keep = self._clean_frames()
+        if keep is not None:
+            d["mean_excluding_jumps"] = m.means(keep)
+        return d
 
     def write_json(self, path: str) -> str:
         def clean(x):  # JSON has no NaN/inf: write null
@@ -149,6 +167,10 @@ class EvaluationReport:
                 fps = m.frames_per_second
                 row += f"{fps:>11.1f}" if fps is not None else f"{'-':>11}"
                 lines.append(row)
+            keep = self._clean_frames()
+            if keep is not None and "psnr_y" in names:
+                parts = ", ".join(f"{m.name} {m.means(keep)['psnr_y']:.2f}" for m in self.methods)
+                lines.append(f"  without the {keep.count(False)} frame(s) across a jump, PSNR-Y dB: {parts}")
             if self.lpips:
                 lines.append(f"  *{self.lpips['label']} on {self.lpips['frames_scored']} of "
                              f"{len(self.held_out_indices)} rebuilt frames ({self.lpips['sample']}), "
@@ -157,9 +179,12 @@ class EvaluationReport:
         if t is not None and t.score:
             lines.append(f"temporal: warp error {t.mean_warp_error:.2f} levels, flicker {t.flicker:.2f} levels RMS "
                          f"(max {t.flicker_max:.2f}), {len(t.jumps)} jump(s)")
-            for tr in t.worst[:5]:
-                lines.append(f"  {'JUMP' if tr.jump else 'worst'} at {tr.time_s:.3f} s: score {tr.score:.2f} "
-                             f"vs {tr.baseline:.2f} nearby (z {tr.z:.1f})")
+            for tr in t.jumps[:10]:
+                lines.append(f"  JUMP at {tr.time_s:.3f} s: score {tr.score:.2f} vs {tr.baseline:.2f} nearby "
+                             f"(z {tr.z:.1f})")
+            if not t.jumps and t.worst:
+                tr = t.worst[0]
+                lines.append(f"  no jump; the most unusual transition is at {tr.time_s:.3f} s (z {tr.z:.1f})")
         if self.av_offset_s is not None:
             lines.append(f"A/V offset: {self.av_offset_s:+.3f} s ({self.av_offset_note})")
         else:

@@ -71,7 +71,10 @@ class _Evaluation:
         self.held_indices: list[int] = []
         self.held_spans: list[tuple[float, float]] = []   # times of the two kept frames around each
         self.frames_read = 0
-        self.worst: dict[str, tuple] = {}          # method → (luma mse, time, ref rgb8, cand rgb8)
+        # method → (luma mse, time, ref rgb8, cand rgb8) of its worst rebuilt frame, preferring frames
+        # whose kept neighbours are not across a jump (a scene cut no method can bridge)
+        self.worst: dict[str, tuple] = {}
+        self.worst_across: dict[str, tuple] = {}
 
     def _frames(self, frames: Iterator[Frame]) -> Iterator[Frame]:
         for f in frames:
@@ -87,6 +90,7 @@ class _Evaluation:
                 yield self.frames_read - done
                 done = self.frames_read
                 continue
+            across = self.temporal is not None and self.temporal.recent_jump(self.factor)
             prepared = {}       # method → its Between for this pair, made on first use (timed)
             for index, frame in zip(window.held_indices(), window.held):
                 t = window.fraction(frame)
@@ -106,16 +110,17 @@ class _Evaluation:
                     for metric in self.metrics:
                         scored = not metric.expensive or k % self.lpips_stride == 0
                         result.scores[metric.name].append(metric.score(ref, cand) if scored else None)
-                    self._track_worst(name, ref, cand, frame)
+                    self._track_worst(self.worst_across if across else self.worst, name, ref, cand, frame)
             yield self.frames_read - done
             done = self.frames_read
         if self.frames_read > done:
             yield self.frames_read - done
 
-    def _track_worst(self, name: str, ref: Picture, cand: Picture, frame: Frame) -> None:
+    @staticmethod
+    def _track_worst(worst: dict, name: str, ref: Picture, cand: Picture, frame: Frame) -> None:
         err = mse(ref.luma8, cand.luma8)
-        if name not in self.worst or err > self.worst[name][0]:
-            self.worst[name] = (err, float(frame.time), ref.rgb8.copy(), cand.rgb8.copy())
+        if name not in worst or err > worst[name][0]:
+            worst[name] = (err, float(frame.time), ref.rgb8.copy(), cand.rgb8.copy())
 
 
 def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str]:
@@ -220,12 +225,16 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
             notes.append(f"{n} rebuilt frame(s) lie between kept frames across a detected jump (scene cut or "
                          "glitch): no method can rebuild them; they are included in the means")
     for r in results:
-        if r.name in run.worst:
-            err, when, ref, cand = run.worst[r.name]
+        worst = run.worst.get(r.name) or run.worst_across.get(r.name)
+        if worst is not None:
+            err, when, ref, cand = worst
             r.worst_time_s = when
             r.worst_psnr_y = min(config.PSNR_CAP_DB, 10 * np.log10(255.0 ** 2 / err)) if err > 0 \
                 else config.PSNR_CAP_DB
             caption = f"{r.name}, worst frame t={when:.3f}s, PSNR-Y {r.worst_psnr_y:.2f} dB"
+            if r.name not in run.worst:
+                r.worst_across_jump = True
+                caption += " (across a jump)"
             report.images[f"heatmap_{r.name}"] = heatmap(ref, cand, caption)
             report.images[f"strip_{r.name}"] = strip(ref, cand, caption)
     report.seconds = time.perf_counter() - t_start

@@ -150,10 +150,34 @@ class TemporalAnalyzer:
         r.score.append(float(np.mean(ab)))
         r.occluded.append(float(1.0 - np.mean(valid)))
 
+    def recent_jump(self, transitions: int) -> bool:
+        """Whether one of the last ``transitions`` looks like a jump against those before it.
+
+        A causal version of the jump test (only earlier transitions as the
+        baseline), usable while streaming; the report's jump list uses both sides.
+        """
+        s = np.asarray(self.result_.score, np.float64)
+        w = config.JUMP_WINDOW
+        for k in range(max(0, len(s) - transitions), len(s)):
+            if judge(s[k], s[max(0, k - w):k])[2]:
+                return True
+        return False
+
     def result(self) -> TemporalResult:
         r = self.result_
         r.worst = find_jumps(r.score, r.times_s)
         return r
+
+
+def judge(score: float, neighbours: np.ndarray) -> tuple[float, float, bool]:
+    """(baseline, robust z-score, is a jump) of one transition's score against its neighbours'."""
+    if len(neighbours) == 0:
+        base, spread = 0.0, config.JUMP_MAD_FLOOR
+    else:
+        base = float(np.median(neighbours))
+        spread = 1.4826 * float(np.median(np.abs(neighbours - base))) + config.JUMP_MAD_FLOOR
+    z = (score - base) / spread
+    return base, float(z), bool(z > config.JUMP_Z and score - base > config.JUMP_MIN_EXCESS)
 
 
 def find_jumps(scores: list[float], times_s: list[float], limit: int = config.JUMP_LIST) -> list[Transition]:
@@ -168,16 +192,9 @@ def find_jumps(scores: list[float], times_s: list[float], limit: int = config.JU
     out = []
     w = config.JUMP_WINDOW
     for k in range(n):
-        neigh = np.concatenate([s[max(0, k - w):k], s[k + 1:k + 1 + w]])
-        if len(neigh) == 0:
-            base, spread = 0.0, config.JUMP_MAD_FLOOR
-        else:
-            base = float(np.median(neigh))
-            spread = 1.4826 * float(np.median(np.abs(neigh - base))) + config.JUMP_MAD_FLOOR
-        z = (s[k] - base) / spread
-        jump = bool(z > config.JUMP_Z and s[k] - base > config.JUMP_MIN_EXCESS)
+        base, z, jump = judge(s[k], np.concatenate([s[max(0, k - w):k], s[k + 1:k + 1 + w]]))
         out.append(Transition(time_s=times_s[k + 1], from_time_s=times_s[k], score=float(s[k]),
-                              baseline=base, z=float(z), jump=jump))
+                              baseline=base, z=z, jump=jump))
     out.sort(key=lambda t: t.z, reverse=True)
     jumps = [t for t in out if t.jump]
     rest = [t for t in out if not t.jump]
