@@ -107,6 +107,9 @@ def build_figures(report) -> dict:
                     connectgaps=False,
                     hovertemplate=f"{method.name}<br>%{{x:.3f}} s<br>{m['label']} %{{y:.4f}}<extra></extra>"),
                     row=row, col=1)
+        if report.temporal is not None:      # where a scene cut or glitch makes a frame impossible to rebuild
+            for j in report.temporal.jumps:
+                fig.add_vline(x=j.time_s, line={"color": "#999", "dash": "dot", "width": 1})
         fig.update_xaxes(title_text="time of the rebuilt frame (s)", row=len(metrics), col=1)
         fig.update_layout(height=230 * len(metrics) + 80, template="plotly_white",
                           title=f"Held-out {report.factor}x reconstruction, per frame")
@@ -176,7 +179,7 @@ def write_report_dir(report, folder: str) -> dict[str, str]:
                      for n in report.images)
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>vidext evaluate</title>"
             "<script src='plotly.min.js'></script></head><body style='font-family:sans-serif'>"
-            f"<h1>vidext evaluate</h1><pre>{html.escape(report.summary())}</pre>"
+            f"<h1>vidext evaluate</h1><pre style='white-space:pre-wrap'>{html.escape(report.summary())}</pre>"
             + "".join(divs) + images + "</body></html>")
     index = os.path.join(folder, "report.html")
     with atomic_output(index) as tmp:
