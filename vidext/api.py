@@ -187,6 +187,32 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     return result
 
 
+def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
+             report_dir: str | None = None, max_frames: int | None = None, metrics=None,
+             lpips_frames: int | None = None, temporal: bool = True,
+             progress: ProgressCallback | None = None, stop: threading.Event | None = None):
+    """Honest quality numbers on ``input`` itself; returns an ``EvaluationReport``.
+
+    Held-out reconstruction (MEASURING.md): frames 0, N, 2N, … are kept
+    (N = ``factor``), every frame between is rebuilt by each of ``methods``
+    (``blend``, ``duplicate``, the DIS presets ``fast``/``balanced``/``quality``,
+    any registered model such as ``rife``; ``"none"`` skips this part) and
+    scored against the original with ``metrics`` (default: luma PSNR, RGB
+    PSNR, SSIM, MS-SSIM, LPIPS; per frame and mean) with each method's speed.
+    Without a GPU LPIPS scores a sample of ``lpips_frames`` held-out frames
+    (default ``config.LPIPS_CPU_MAX_FRAMES``; 0 = all).  Also: temporal
+    consistency of the clip as it is (warp error, flicker, jumps with their
+    times) and the audio–video offset.  ``json_path`` receives the numbers,
+    ``report_dir`` the charts (HTML) and pictures (PNG).  Only the first
+    ``max_frames`` frames are read when given.  The clip is streamed.
+    """
+    from .evaluation.run import evaluate_file
+
+    return evaluate_file(input, methods=methods, factor=factor, json_path=json_path, report_dir=report_dir,
+                         max_frames=max_frames, metrics=metrics, lpips_frames=lpips_frames, temporal=temporal,
+                         progress=progress, stop=stop)
+
+
 def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
           method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
           seed: int | None = None, progress: ProgressCallback | None = None,

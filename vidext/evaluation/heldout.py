@@ -1,0 +1,152 @@
+"""Held-out reconstruction: drop real frames, rebuild them, compare (MEASURING.md).
+
+For a factor N the clip's frames 0, N, 2N, … are kept as the input at 1/N of
+the frame rate; each frame in between (index ``kN + j``, 0 < j < N) is held
+out and rebuilt from its kept neighbours ``kN`` and ``(k+1)N`` at the
+fraction of the way between them given by the three frames' timestamps (j/N
+on a constant-rate clip).  Frames after the last kept one are not used.
+Methods receive the decoded planes exactly as the interpolation pipeline
+does, so no colour conversion happens before a method sees a frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..interpolation import INTERPOLATORS
+from ..interpolation.base import Between, Interpolator, Planes
+from ..interpolation.flow import PRESETS
+from ..media.frame import Frame
+from .. import config
+
+
+class Duplicate(Interpolator):
+    """Repeat the nearer kept frame: what a viewer sees with no interpolation at all."""
+
+    name = "duplicate"
+
+    def between(self, a: Frame, b: Frame) -> Between:
+        return _Nearest(a, b)
+
+
+class _Nearest(Between):
+    def __init__(self, a: Frame, b: Frame):
+        self.a, self.b = a, b
+
+    def at(self, t: float) -> Planes:
+        return self.a.planes if t <= 0.5 else self.b.planes
+
+
+def method_names() -> list[str]:
+    """Every method name ``evaluate`` accepts."""
+    names = ["duplicate", "blend", *PRESETS]
+    names += [n for n in INTERPOLATORS if n not in ("blend", "dis")]
+    return names
+
+
+def create_method(name: str) -> Interpolator:
+    """An interpolator for a method name: ``blend``, a DIS preset, ``duplicate`` or a registered model."""
+    if name == "duplicate":
+        return Duplicate()
+    if name in PRESETS:
+        return INTERPOLATORS.create("dis", quality=name)
+    if name == "dis":
+        return INTERPOLATORS.create("dis", quality=config.DEFAULT_QUALITY)
+    if name in INTERPOLATORS:
+        return INTERPOLATORS.create(name)
+    raise ParameterError(f"unknown method {name!r}; choose from: {', '.join(method_names())}")
+
+
+def parse_methods(methods) -> list[str]:
+    """Method names from a sequence or comma-separated text; ``none`` (or empty) skips held-out."""
+    if methods is None:
+        return list(config.EVALUATE_METHODS)
+    items = methods.split(",") if isinstance(methods, str) else list(methods)
+    names = [str(m).strip() for m in items if str(m).strip()]
+    if names in (["none"], []):
+        return []
+    known = method_names()
+    for n in names:
+        if n not in known:
+            raise ParameterError(f"unknown method {n!r}; choose from: {', '.join(known)}")
+    if len(set(names)) != len(names):
+        raise ParameterError("each method may be named once")
+    return names
+
+
+def check_factor(factor) -> int:
+    try:
+        f = int(float(factor))
+        whole = float(factor) == f
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"factor must be a whole number, got {factor!r}") from exc
+    if not whole or not 2 <= f <= config.EVALUATE_MAX_FACTOR:
+        raise ParameterError(f"factor must be a whole number from 2 to {config.EVALUATE_MAX_FACTOR}, got {factor}")
+    return f
+
+
+@dataclass
+class Window:
+    """Two kept frames and the held-out frames between them."""
+
+    a: Frame
+    b: Frame
+    held: list[Frame] = field(default_factory=list)
+    index_a: int = 0                  # index of ``a`` in the original clip
+
+    def fraction(self, frame: Frame) -> float:
+        """Where ``frame`` lies between ``a`` and ``b``, from the timestamps."""
+        return float((frame.time - self.a.time) / (self.b.time - self.a.time))
+
+    def held_indices(self) -> list[int]:
+        return [self.index_a + 1 + j for j in range(len(self.held))]
+
+
+def windows(frames: Iterable[Frame], factor: int) -> Iterator[Window]:
+    """Group a frame stream into held-out windows, holding at most ``factor + 1`` frames."""
+    anchor: Frame | None = None
+    index_a = 0
+    held: list[Frame] = []
+    for i, frame in enumerate(frames):
+        if anchor is None:
+            anchor, index_a = frame, i
+        elif i - index_a == factor:
+            yield Window(anchor, frame, held, index_a)
+            anchor, index_a, held = frame, i, []
+        else:
+            held.append(frame)
+
+
+def split_plan(n_frames: int, factor: int) -> tuple[list[int], list[tuple[int, int, int, Fraction]]]:
+    """Kept frame indices and, for each held-out frame, (index, left kept, right kept, fraction).
+
+    The plan for a constant-rate clip of ``n_frames``; :func:`windows` does
+    the same on a stream (tested against each other).
+    """
+    last = (n_frames - 1) // factor * factor
+    kept = list(range(0, last + 1, factor))
+    held = [(i, i // factor * factor, i // factor * factor + factor, Fraction(i % factor, factor))
+            for i in range(last) if i % factor]
+    return kept, held
+
+
+def expected_held_out(n_frames: int | None, factor: int) -> int | None:
+    if n_frames is None:
+        return None
+    return len(split_plan(n_frames, factor)[1]) if n_frames > 0 else 0
+
+
+def sample_indices(total: int | None, limit: int | None) -> tuple[int, int | None]:
+    """(stride, count) for scoring every ``stride``-th held-out frame, at most about ``limit``."""
+    if limit is None or total is None or total <= limit:
+        return 1, total
+    stride = -(-total // limit)
+    return stride, -(-total // stride)
+
+
+def as_planes(planes: Sequence[np.ndarray], like: Frame) -> Frame:
+    return like.with_planes(tuple(planes))

@@ -1,0 +1,189 @@
+"""Pictures of an evaluation: PNGs with OpenCV, interactive charts with plotly.
+
+PNGs: the worst rebuilt frame's error heat-map (max |error| over R, G, B in
+8-bit levels, colour scale 0 … ``config.HEATMAP_MAX_LEVELS``) and a strip
+original | rebuilt | difference (|error| × ``config.DIFF_GAIN``).  Charts:
+each metric per held-out frame for every method, quality against speed, and
+the temporal-consistency curves.  Charts are written as HTML that loads
+``plotly.min.js`` from the same folder (written once), so the folder works
+offline; no browser is needed to write anything.
+"""
+from __future__ import annotations
+
+import html
+import os
+
+import cv2
+import numpy as np
+
+from .. import config
+from ..media.atomic import atomic_output
+
+_BAND = 28          # caption band height (px)
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def _fit(img: np.ndarray, width: int = config.PICTURE_MAX_WIDTH) -> np.ndarray:
+    h, w = img.shape[:2]
+    if w <= width:
+        return img
+    return cv2.resize(img, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+
+
+def _caption(img: np.ndarray, text: str) -> np.ndarray:
+    band = np.full((_BAND, img.shape[1], 3), 24, np.uint8)
+    cv2.putText(band, text.encode("ascii", "replace").decode(), (6, _BAND - 9), _FONT, 0.5, (235, 235, 235), 1,
+                cv2.LINE_AA)
+    return np.vstack([band, img])
+
+
+def _inferno(levels: np.ndarray) -> np.ndarray:
+    """8-bit levels (0 … HEATMAP_MAX_LEVELS, clipped) → RGB colours."""
+    scaled = np.clip(levels.astype(np.float32) * (255.0 / config.HEATMAP_MAX_LEVELS), 0, 255).astype(np.uint8)
+    return cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
+
+
+def error_levels(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray:
+    """Per-pixel max |error| over R, G, B in 8-bit levels."""
+    return np.max(np.abs(reference.astype(np.int16) - candidate.astype(np.int16)), axis=2).astype(np.uint8)
+
+
+def heatmap(reference: np.ndarray, candidate: np.ndarray, caption: str) -> np.ndarray:
+    """RGB picture of the error, a caption above and a colour bar below."""
+    body = _fit(_inferno(error_levels(reference, candidate)))
+    w = body.shape[1]
+    ramp = _inferno(np.tile(np.linspace(0, config.HEATMAP_MAX_LEVELS, w, dtype=np.float32), (10, 1)))
+    labels = np.full((20, w, 3), 24, np.uint8)
+    cv2.putText(labels, "0", (4, 15), _FONT, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
+    right = f">= {config.HEATMAP_MAX_LEVELS} levels (max |error| over R,G,B)"
+    (tw, _), _ = cv2.getTextSize(right, _FONT, 0.45, 1)
+    cv2.putText(labels, right, (max(4, w - tw - 4), 15), _FONT, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
+    return np.vstack([_caption(body, caption), ramp, labels])
+
+
+def strip(reference: np.ndarray, candidate: np.ndarray, caption: str) -> np.ndarray:
+    """original | rebuilt | difference, side by side, each with its label."""
+    diff = np.clip(np.abs(reference.astype(np.int16) - candidate.astype(np.int16)) * config.DIFF_GAIN, 0, 255)
+    panels = [("original", reference), ("rebuilt: " + caption, candidate),
+              (f"|difference| x {config.DIFF_GAIN}", diff.astype(np.uint8))]
+    width = max(64, config.PICTURE_MAX_WIDTH)
+    out = [_caption(_fit(img, width), label) for label, img in panels]
+    gap = np.full((out[0].shape[0], 4, 3), 255, np.uint8)
+    return np.hstack([out[0], gap, out[1], gap, out[2]])
+
+
+def write_png(path: str, rgb: np.ndarray) -> str:
+    with atomic_output(path) as tmp:
+        if not cv2.imwrite(tmp, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"cannot write {path}")
+    return path
+
+
+# --- charts --------------------------------------------------------------------
+
+_PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
+
+
+def build_figures(report) -> dict:
+    """Plotly figures for the report (only those with data)."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    figures = {}
+    metrics = [m for m in report.metrics if any(r.scores.get(m["name"]) for r in report.methods)]
+    if report.methods and metrics:
+        fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, vertical_spacing=0.04,
+                            subplot_titles=[f"{m['label']} ({'higher' if m['higher_is_better'] else 'lower'} "
+                                            "is better)" for m in metrics])
+        for i, method in enumerate(report.methods):
+            colour = _PALETTE[i % len(_PALETTE)]
+            for row, m in enumerate(metrics, start=1):
+                ys = method.scores.get(m["name"], [])
+                sparse = m["name"] == "lpips"
+                fig.add_trace(go.Scatter(
+                    x=report.held_out_times_s, y=ys, name=method.name, legendgroup=method.name,
+                    showlegend=row == 1, mode="markers" if sparse else "lines",
+                    line={"color": colour, "width": 1.3}, marker={"color": colour, "size": 6},
+                    connectgaps=False,
+                    hovertemplate=f"{method.name}<br>%{{x:.3f}} s<br>{m['label']} %{{y:.4f}}<extra></extra>"),
+                    row=row, col=1)
+        if report.temporal is not None:      # where a scene cut or glitch makes a frame impossible to rebuild
+            for j in report.temporal.jumps:
+                fig.add_vline(x=j.time_s, line={"color": "#999", "dash": "dot", "width": 1})
+        fig.update_xaxes(title_text="time of the rebuilt frame (s)", row=len(metrics), col=1)
+        fig.update_layout(height=230 * len(metrics) + 80, template="plotly_white",
+                          title=f"Held-out {report.factor}x reconstruction, per frame")
+        figures["per_frame"] = fig
+
+        has_lpips = any(r.mean("lpips") is not None for r in report.methods)
+        primary = "psnr_y" if any(r.mean("psnr_y") is not None for r in report.methods) else metrics[0]["name"]
+        label = {m["name"]: m["label"] for m in report.metrics}
+        cols = 2 if has_lpips and primary != "lpips" else 1
+        fig = make_subplots(rows=1, cols=cols, subplot_titles=[f"{label[primary]} vs speed"] +
+                            ([f"{label['lpips']} vs speed (lower is better)"] if cols == 2 else []))
+        for i, r in enumerate(report.methods):
+            fps = r.frames_per_second
+            if fps is None:
+                continue
+            colour = _PALETTE[i % len(_PALETTE)]
+            hover = "<br>".join(f"{label[k]}: {v:.4f}" for k, v in r.means().items() if v is not None)
+            for col, key in enumerate([primary] + (["lpips"] if cols == 2 else []), start=1):
+                fig.add_trace(go.Scatter(x=[fps], y=[r.mean(key)], mode="markers+text", text=[r.name],
+                                         textposition="top center", name=r.name, legendgroup=r.name,
+                                         showlegend=col == 1, marker={"size": 12, "color": colour},
+                                         hovertext=[f"{r.name}<br>{fps:.1f} frames/s<br>{hover}"],
+                                         hoverinfo="text"), row=1, col=col)
+        fig.update_xaxes(type="log", title_text="rebuilt frames per second (log)")
+        fig.update_layout(height=450, template="plotly_white", title="Quality against speed")
+        figures["quality_speed"] = fig
+
+    t = report.temporal
+    if t is not None and t.score:
+        x = t.times_s[1:]
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                            subplot_titles=["motion-compensated difference to the previous frame (8-bit levels)",
+                                            "unexplained brightness step (flicker)"])
+        fig.add_trace(go.Scatter(x=x, y=t.score, name="all pixels (jump score)", line={"width": 1.2}), 1, 1)
+        fig.add_trace(go.Scatter(x=x, y=t.warp_error, name="non-occluded (warp error)", line={"width": 1.2}), 1, 1)
+        if t.jumps:
+            fig.add_trace(go.Scatter(x=[j.time_s for j in t.jumps], y=[j.score for j in t.jumps], mode="markers",
+                                     name="jump", marker={"color": "red", "size": 11, "symbol": "x"}), 1, 1)
+        fig.add_trace(go.Scatter(x=x, y=t.luma_step, name="brightness step", line={"width": 1.2}), 2, 1)
+        fig.update_xaxes(title_text="time (s)", row=2, col=1)
+        fig.update_layout(height=560, template="plotly_white", title="Temporal consistency")
+        figures["temporal"] = fig
+    return figures
+
+
+def write_report_dir(report, folder: str) -> dict[str, str]:
+    """Charts (HTML), pictures (PNG) and an index page into ``folder``; returns name → path."""
+    import plotly.offline
+
+    os.makedirs(folder, exist_ok=True)
+    files: dict[str, str] = {}
+    js = os.path.join(folder, "plotly.min.js")
+    with atomic_output(js) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(plotly.offline.get_plotlyjs())
+    divs = []
+    for name, fig in report.figures.items():
+        path = os.path.join(folder, f"{name}.html")
+        with atomic_output(path) as tmp:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(fig.to_html(include_plotlyjs="directory", full_html=True))
+        files[name] = path
+        divs.append(fig.to_html(include_plotlyjs=False, full_html=False))
+    for name, img in report.images.items():
+        files[name] = write_png(os.path.join(folder, f"{name}.png"), img)
+    images = "".join(f'<h3>{html.escape(n)}</h3><img src="{html.escape(n)}.png" style="max-width:100%">'
+                     for n in report.images)
+    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>vidext evaluate</title>"
+            "<script src='plotly.min.js'></script></head><body style='font-family:sans-serif'>"
+            f"<h1>vidext evaluate</h1><pre style='white-space:pre-wrap'>{html.escape(report.summary())}</pre>"
+            + "".join(divs) + images + "</body></html>")
+    index = os.path.join(folder, "report.html")
+    with atomic_output(index) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(page)
+    files["report"] = index
+    return files
