@@ -50,12 +50,14 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> "Limits":
+        # Defaults are safe for a public demo (a shared CPU, strangers' files); a self-hosted
+        # deployment or a local user raises them through the environment.
         return cls(
             max_pixels=int(_env_float("VIDEXT_MAX_PIXELS", 4096 * 2304)),
-            max_duration_s=_env_float("VIDEXT_MAX_DURATION_S", 4 * 3600),
-            max_output_frames=int(_env_float("VIDEXT_MAX_OUTPUT_FRAMES", 2_000_000)),
-            max_upload_mb=_env_float("VIDEXT_MAX_UPLOAD_MB", 4096),
-            max_fps=_env_float("VIDEXT_MAX_FPS", 480),
+            max_duration_s=_env_float("VIDEXT_MAX_DURATION_S", 10 * 60),
+            max_output_frames=int(_env_float("VIDEXT_MAX_OUTPUT_FRAMES", 36_000)),
+            max_upload_mb=_env_float("VIDEXT_MAX_UPLOAD_MB", 1024),
+            max_fps=_env_float("VIDEXT_MAX_FPS", 240),
         )
 
 # --- interpolation engine (issue 4) ------------------------------------------
@@ -202,3 +204,13 @@ MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than th
 GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on
 GLOBAL_MOTION_MIN_RESPONSE = 0.2  # phase-correlation peak below which no translation is trusted
 GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is used
+
+# --- reliability: bad input, temp files -----------------------------------------
+MIN_FRAME_SIDE = 16             # px: smaller pictures are refused (optical flow needs room to work)
+# Temp outputs (".NAME.RANDOM.part.EXT") untouched this long are debris of a killed job and are
+# removed when the next job starts in that folder; a live job rewrites its file far more often.
+STALE_PART_AGE_S = _env_float("VIDEXT_STALE_PART_AGE_S", 3600)
+# Demuxers of single pictures: one such frame is a still image, not a clip (animated GIFs are clips).
+STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe",
+                       "j2k_pipe", "jpegls_pipe", "pgm_pipe", "ppm_pipe", "pam_pipe", "qoi_pipe",
+                       "dpx_pipe", "exr_pipe", "svg_pipe", "jpegxl_pipe", "psd_pipe")

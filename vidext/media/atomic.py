@@ -1,31 +1,114 @@
-"""Outputs appear complete or not at all."""
+"""Outputs appear complete or not at all.
+
+A job writes into a hidden temporary file beside its target
+(``.NAME.RANDOM.part.EXT``) and renames it into place only when complete;
+any failure or cancellation removes it.  A process killed outright cannot
+clean up, so every job first sweeps its output folder for such temporary
+files left by earlier jobs that have not been touched for a while
+(:func:`clean_stale_parts`).
+"""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import os
+import re
 import tempfile
+import time
 from typing import Iterator
 
+from .. import config
 from ..errors import OutputError
+
+log = logging.getLogger(__name__)
+
+# ".{stem}.{8 random chars from mkstemp}.part{ext}": nothing else in a folder is ever matched.
+_PART = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.part(\.[A-Za-z0-9]{1,8})?$")
+
+_WRITE_ERRORS = {
+    errno.ENOSPC: "no space left on the disk",
+    errno.EFBIG: "the file size limit was reached",
+    errno.EDQUOT: "the disk quota was exceeded",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.EIO: "an input/output error occurred",
+}
+
+
+def output_error(exc: BaseException, output: str) -> OutputError:
+    """One-line :class:`OutputError` for a failed write to ``output`` (never names the temp file)."""
+    reason = _WRITE_ERRORS.get(getattr(exc, "errno", None))
+    if reason is None:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    name = os.path.basename(output)
+    part = _PART.match(name)
+    if part:
+        name = part.group(1) + (part.group(2) or "")
+    return OutputError(f"cannot write {name}: {reason}")
 
 
 def check_output_path(output: str, inputs: tuple[str, ...] = ()) -> str:
     """Validate where an output may go; returns its absolute path."""
+    if not output or "\x00" in output:
+        raise OutputError("output path is empty or contains a NUL character")
     out = os.path.abspath(output)
     if os.path.isdir(out):
         raise OutputError(f"output path is a folder: {output}")
+    if os.path.exists(out) and not os.path.isfile(out):
+        raise OutputError(f"output path exists and is not a regular file: {output}")
     folder = os.path.dirname(out)
     if not os.path.isdir(folder):
         raise OutputError(f"output folder does not exist: {folder}")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"output folder is not writable: {folder}")
     for src in inputs:
-        if src and os.path.exists(src) and os.path.exists(out) and os.path.samefile(src, out):
-            raise OutputError("output path is the input file; choose another output name")
-        if src and os.path.abspath(src) == out:
+        if not src:
+            continue
+        same = os.path.abspath(src) == out or os.path.realpath(src) == os.path.realpath(out)
+        if not same and os.path.exists(src) and os.path.exists(out):
+            same = os.path.samefile(src, out)
+        if same:
             raise OutputError("output path is the input file; choose another output name")
     return out
+
+
+def is_part_file(name: str) -> bool:
+    """Whether ``name`` (a base name) is one of vidext's temporary output files."""
+    return bool(_PART.match(name))
+
+
+def clean_stale_parts(folder: str, older_than_s: float | None = None) -> list[str]:
+    """Remove vidext temp files in ``folder`` untouched for ``older_than_s`` seconds.
+
+    These are left only by a process killed outright (a failed or cancelled
+    job removes its own).  Returns the paths removed; errors (a file already
+    gone, a read-only folder) are not the caller's problem and are ignored.
+    """
+    age = config.STALE_PART_AGE_S if older_than_s is None else older_than_s
+    now = time.time()
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not is_part_file(entry.name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if now - entry.stat(follow_symlinks=False).st_mtime < age:
+                continue
+            os.unlink(entry.path)
+            removed.append(entry.path)
+        except OSError:
+            continue
+    if removed:
+        log.info("removed %d stale temporary file(s) in %s", len(removed), folder)
+    return removed
 
 
 @contextlib.contextmanager
@@ -34,17 +117,25 @@ def atomic_output(output: str) -> Iterator[str]:
 
     On any exception (or cancellation) the temporary file is removed and
     ``output`` is left as it was.  The temp file keeps the extension so that
-    the container format is inferred the same way.
+    the container format is inferred the same way.  Stale temp files of
+    killed jobs in the same folder are swept first.
     """
     folder, name = os.path.split(os.path.abspath(output))
     stem, ext = os.path.splitext(name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".part{ext}", dir=folder)
+    clean_stale_parts(folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".part{ext}", dir=folder)
+    except OSError as exc:
+        raise output_error(exc, output) from exc
     os.close(fd)
     try:
         yield tmp
-        os.replace(tmp, output)
+        try:
+            os.replace(tmp, output)
+        except OSError as exc:
+            raise output_error(exc, output) from exc
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
@@ -53,7 +144,10 @@ def write_sidecar(output: str, record: dict) -> str:
     """Write ``OUTPUT.json`` describing how ``output`` was made (atomically)."""
     path = output + ".json"
     with atomic_output(path) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(record, f, indent=2, default=str)
-            f.write("\n")
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(record, f, indent=2, default=str)
+                f.write("\n")
+        except OSError as exc:
+            raise output_error(exc, path) from exc
     return path

@@ -1,6 +1,7 @@
 """One video job: read frames, compute new ones, encode, mux sound, finish atomically."""
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -9,6 +10,7 @@ from fractions import Fraction
 from typing import Callable, Iterable, Iterator
 
 from .. import __version__
+from ..errors import InputError
 from .atomic import atomic_output, write_sidecar
 from .frame import Frame
 from .mux import AudioFeed
@@ -50,28 +52,50 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     meter = ProgressMeter(total_frames, progress, stage=command)
     width, height = size or (video.width, video.height)
     last_time: list[Fraction] = []
-    with atomic_output(output) as tmp:
-        with FrameSource(info.path, info) as source:
-            sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
-                             codec=codec, crf=crf, preset=preset, colour=source.colour,
-                             rotation=video.rotation, audio=audio, container_ext=os.path.splitext(output)[1])
-            with sink:
-                def write(item) -> None:
-                    planes, t = item
-                    sink.write(planes, t)
-                    last_time[:1] = [t]
+    sidecar = None
+    try:
+        with atomic_output(output) as tmp:
+            with FrameSource(info.path, info) as source:
+                sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
+                                 codec=codec, crf=crf, preset=preset, colour=source.colour,
+                                 rotation=video.rotation, audio=audio,
+                                 container_ext=os.path.splitext(output)[1])
+                with sink:
+                    def write(item) -> None:
+                        planes, t = item
+                        sink.write(planes, t)
+                        last_time[:1] = [t]
 
-                run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
-            skipped = source.skipped
-        meter.finish()
-    seconds = time.perf_counter() - t0
+                    run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
+                skipped = source.skipped
+            if not sink.frames_written:
+                raise InputError(f"no frame of {os.path.basename(info.path)} could be decoded")
+            meter.finish()
+            seconds = time.perf_counter() - t0
+            record = _record(command, info, output, codec, sink, rate, last_time, audio, parameters,
+                             seconds, skipped)
+            # The sidecar goes into place just before the video: a job that fails writing it
+            # leaves neither (the sidecar is removed below if the video's rename fails).
+            sidecar = write_sidecar(output, record)
+    except BaseException:
+        if sidecar is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(sidecar)
+        raise
+    out = record["output"]
+    return JobResult(output=output, sidecar=sidecar, frames_in=video.frame_count or 0,
+                     frames_out=out["frames"], fps=float(rate), duration_s=out["duration_s"],
+                     seconds=seconds, audio=out["audio"], details=record)
+
+
+def _record(command, info, output, codec, sink, rate, last_time, audio, parameters, seconds,
+            skipped) -> dict:
     frames_out = sink.frames_written
-    first = video.start_s
-    duration = float(last_time[0] + 1 / rate) - first if last_time else 0.0
+    duration = float(last_time[0] + 1 / rate) - info.video.start_s if last_time else 0.0
     audio_mode = None
     if audio is not None:
         audio_mode = "copied" if getattr(audio, "copied", False) else "re-encoded"
-    record = {
+    return {
         "tool": "vidext", "version": __version__, "command": command,
         "parameters": parameters,
         "input": info.as_dict(),
@@ -81,7 +105,3 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                     if seconds else None},
         "skipped_input_frames": skipped,
     }
-    sidecar = write_sidecar(output, record)
-    return JobResult(output=output, sidecar=sidecar, frames_in=video.frame_count or 0, frames_out=frames_out,
-                     fps=float(rate), duration_s=duration, seconds=seconds, audio=audio_mode,
-                     details=record)

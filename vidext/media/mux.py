@@ -63,22 +63,51 @@ class AudioFeed(ABC):
         """Mux the rest and release the source."""
 
 
+# The usual layout of each channel count: sources often say only "6 channels".
+_STANDARD_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
+
+
+def encoder_layout(codec: str, rate: int, layout: str) -> str:
+    """The channel layout to encode ``layout`` with: itself if ``codec`` takes it, else the
+    standard layout with as many channels, else stereo (the resampler remixes)."""
+    try:
+        channels = av.AudioLayout(layout).nb_channels
+    except (ValueError, TypeError):
+        channels = 2
+    for candidate in dict.fromkeys(c for c in (layout, _STANDARD_LAYOUTS.get(channels), "stereo") if c):
+        try:
+            ctx = av.CodecContext.create(codec, "w")
+            ctx.sample_rate, ctx.layout = rate, candidate
+            ctx.format = ctx.codec.audio_formats[0]
+            ctx.open()
+            return candidate
+        except (av.FFmpegError, ValueError):
+            continue
+    return "stereo"
+
+
 class PcmEncoder:
-    """Encodes float PCM blocks (channels × samples) into an output stream."""
+    """Encodes float PCM blocks (channels × samples) into an output stream.
+
+    ``layout`` is the layout of the blocks (and frames) given; the stream is
+    written in it when the encoder takes it, else in the nearest layout it
+    takes (see :func:`encoder_layout`).
+    """
 
     def __init__(self, output, codec: str, rate: int, layout: str, start_s: float = 0.0):
         if codec == "aac" and rate not in AAC_RATES:
             self.out_rate = min(AAC_RATES, key=lambda r: (r < rate, abs(r - rate)))
         else:
             self.out_rate = rate
+        out_layout = encoder_layout(codec, self.out_rate, layout)
         self.stream = output.add_stream(codec, rate=self.out_rate)
-        self.stream.layout = layout
+        self.stream.layout = out_layout
         if codec == "aac":
             self.stream.bit_rate = AAC_BITRATE
         self.in_rate = rate
         self.layout = layout
         self._fmt = self.stream.codec_context.format.name if self.stream.codec_context.format else "fltp"
-        self._resampler = av.AudioResampler(format=self._fmt, layout=layout, rate=self.out_rate)
+        self._resampler = av.AudioResampler(format=self._fmt, layout=out_layout, rate=self.out_rate)
         self._output = output
         self._pts = round(start_s * rate)
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 import av
 
 from .. import config
-from ..errors import InputError
+from ..config import Limits
+from ..errors import InputError, LimitError
 from .frame import Colour, working_layout
 
 
@@ -60,16 +62,32 @@ class MediaInfo:
 
 def open_input(path: str) -> av.container.InputContainer:
     """Open a media file, turning every way it can fail into an InputError."""
-    if not os.path.exists(path):
-        raise InputError(f"input file not found: {path}")
-    if os.path.isdir(path):
+    name = os.path.basename(path)
+    if not path or "\x00" in path:
+        raise InputError("input path is empty or contains a NUL character")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"input file not found: {path}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(f"input is a folder, not a media file: {path}")
-    if os.path.getsize(path) == 0:
+    if not stat.S_ISREG(st.st_mode):
+        # A pipe or a device (/dev/zero) never ends or cannot be probed twice.
+        raise InputError(f"input is not a regular file (a pipe, device or socket): {path}")
+    if st.st_size == 0:
         raise InputError(f"input file is empty (0 bytes): {path}")
     try:
         return av.open(path, mode="r", metadata_errors="ignore")
-    except av.FFmpegError as exc:
-        raise InputError(f"cannot read {os.path.basename(path)} as media: {exc.strerror or exc}") from exc
+    except av.error.EOFError as exc:
+        raise InputError(f"cannot read {name} as media: the file ends before its media data "
+                         f"(truncated?)") from exc
+    except av.error.InvalidDataError as exc:
+        raise InputError(f"cannot read {name} as media: not a format FFmpeg recognises, or its "
+                         f"header is damaged") from exc
+    except (av.FFmpegError, OSError) as exc:
+        raise InputError(f"cannot read {name} as media: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
 def _rate(stream) -> Fraction:
@@ -79,8 +97,20 @@ def _rate(stream) -> Fraction:
     return Fraction(25)
 
 
+def _time_base(stream) -> Fraction:
+    tb = stream.time_base
+    if tb is None or tb <= 0:
+        return Fraction(1, 90000)   # MPEG's clock: what a stream without one almost certainly means
+    return Fraction(tb.numerator, tb.denominator)
+
+
 def probe(path: str) -> MediaInfo:
-    """Describe ``path``: streams, size, rates, colour, duration, frame count."""
+    """Describe ``path``: streams, size, rates, colour, duration, frame count.
+
+    Nothing is decoded but the first picture, and not even that when the
+    header claims a picture over the pixel limit: a hostile header cannot
+    make the probe allocate a huge frame.
+    """
     with open_input(path) as c:
         try:
             return _probe(path, c)
@@ -92,24 +122,41 @@ def _probe(path: str, c) -> MediaInfo:
     audio = []
     for s in c.streams.audio:
         cc = s.codec_context
-        dur = float(s.duration * s.time_base) if s.duration and s.time_base else None
+        tb = _time_base(s)
+        dur = float(s.duration * tb) if s.duration and s.duration > 0 else None
         audio.append(AudioInfo(s.index, cc.name, cc.sample_rate or 0, cc.channels or 0,
                                cc.layout.name if cc.layout else "", dur))
-    container_dur = c.duration / av.time_base if c.duration else None
+    container_dur = c.duration / av.time_base if c.duration and c.duration > 0 else None
     video = None
     if c.streams.video:
-        video = _probe_video(c, c.streams.video[0], container_dur)
+        video = _probe_video(c, c.streams.video[0], container_dur, os.path.basename(path))
     durations = [d for d in ([video.duration_s] if video else []) + [a.duration_s for a in audio] if d]
     return MediaInfo(path=path, container=c.format.name, size_bytes=os.path.getsize(path),
                      duration_s=max(durations) if durations else (container_dur or 0.0),
                      video=video, audio=audio)
 
 
-def _probe_video(c, s, container_dur) -> VideoInfo:
+def first_frame(c, s) -> av.VideoFrame | None:
+    """The first decodable picture of stream ``s`` (None if there is none)."""
+    try:
+        c.seek(0, stream=s)
+    except av.FFmpegError:
+        pass  # not seekable: decoding goes on from where the scan left off, and finds nothing
+    try:
+        for frame in c.decode(s):
+            return frame
+    except av.FFmpegError:
+        return None
+    return None
+
+
+def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
     cc = s.codec_context
     if not cc.width or not cc.height:
-        raise InputError("the video stream has no picture size (corrupt or unsupported stream)")
+        raise InputError(f"the video stream of {name} has no usable picture size (corrupt, unsupported, "
+                         f"or larger than FFmpeg accepts)")
     nominal = _rate(s)
+    tb = _time_base(s)
     # Demux (not decode) packets: exact frame count, measured rate, VFR detection.
     times = []
     for pkt in c.demux(s):
@@ -118,7 +165,6 @@ def _probe_video(c, s, container_dur) -> VideoInfo:
         if len(times) >= config.PROBE_SCAN_PACKETS:
             break
     times.sort()
-    tb = s.time_base
     complete = len(times) < config.PROBE_SCAN_PACKETS
     measured, vfr = None, False
     if len(times) >= 2:
@@ -133,26 +179,27 @@ def _probe_video(c, s, container_dur) -> VideoInfo:
     start = float(times[0] * tb) if times else float((s.start_time or 0) * tb)
     if times and complete:
         duration = float((times[-1] - times[0]) * tb) + 1 / float(nominal)
-    elif s.duration:
+    elif s.duration and s.duration > 0:
         duration = float(s.duration * tb)
     else:
         duration = container_dur or 0.0
-    # The first decoded frame tells the real pixel format and rotation.
+    # The first decoded frame tells the real pixel format and rotation, unless the header
+    # claims a picture over the limit: then the header's word is taken and nothing is decoded.
     rotation, pix_fmt = 0, cc.format.name if cc.format else None
-    try:
-        c.seek(0, stream=s)
-        for frame in c.decode(s):
-            rotation, pix_fmt = int(frame.rotation or 0), frame.format.name
-            break
-    except av.FFmpegError:
-        pass
-    if pix_fmt is None:
-        raise InputError("the video stream has no decodable frames")
+    if cc.width * cc.height <= Limits.from_env().max_pixels:
+        frame = first_frame(c, s)
+        if frame is None:
+            what = "no frames" if (complete and not times) else "no decodable frames"
+            raise InputError(f"the video stream of {name} has {what}")
+        rotation, pix_fmt = int(frame.rotation or 0), frame.format.name
+    elif pix_fmt is None:
+        raise LimitError(f"{name}: frame size {cc.width}×{cc.height} exceeds the limit of "
+                         f"{Limits.from_env().max_pixels / 1e6:.1f} MP per frame (VIDEXT_MAX_PIXELS)")
     layout = working_layout(pix_fmt)
     return VideoInfo(
         index=s.index, codec=cc.name, width=cc.width, height=cc.height, pix_fmt=pix_fmt,
         working_pix_fmt=layout.pix_fmt, bit_depth=layout.bits, fps_nominal=nominal,
-        fps_measured=measured, frame_count=len(times) if (times and complete) else (s.frames or None),
+        fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
         variable_frame_rate=vfr, start_s=start, duration_s=duration,
         colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
         rotation=rotation)

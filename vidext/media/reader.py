@@ -21,7 +21,9 @@ class FrameSource:
     Times are seconds as ``Fraction`` from the stream's own timestamps;
     frames whose timestamp does not advance are dropped, frames without one
     get the previous time plus one nominal frame.  Corrupt packets are
-    skipped and counted (``skipped``), as FFmpeg does.
+    skipped and counted (``skipped``), as FFmpeg does; frames of another size
+    than the probed one (a stream that changes size) are scaled to it and
+    counted (``resized``).
     """
 
     def __init__(self, path: str, info: MediaInfo | None = None, threads: int = 0):
@@ -33,6 +35,7 @@ class FrameSource:
         self.layout = working_layout(self.video.pix_fmt)
         self.colour: Colour = self.video.colour
         self.skipped = 0
+        self.resized = 0
         self._threads = threads
         self._container = None
 
@@ -55,7 +58,13 @@ class FrameSource:
         tb = stream.time_base
         step = 1 / self.video.fps_nominal
         last: Fraction | None = None
+        width, height = self.video.width, self.video.height
         for av_frame in self._decode(stream):
+            if (av_frame.width, av_frame.height) != (width, height):
+                # The stream changed size mid-way (spliced clips): scale to the probed size, as
+                # FFmpeg's own tools do, so every frame fits the output.
+                self.resized += 1
+                av_frame = av_frame.reformat(width=width, height=height, format=self.layout.pix_fmt)
             if av_frame.pts is not None:
                 t = Fraction(av_frame.pts) * Fraction(tb.numerator, tb.denominator)
             else:
@@ -67,12 +76,20 @@ class FrameSource:
             yield Frame(planes_from_av(av_frame, self.layout), t, self.layout, self.colour)
 
     def _decode(self, stream) -> Iterator[av.VideoFrame]:
-        for packet in self._container.demux(stream):
+        name = os.path.basename(self.path)
+        packets = self._container.demux(stream)
+        while True:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                return
+            except av.FFmpegError as exc:
+                raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
             try:
                 frames = packet.decode()
             except av.InvalidDataError:
                 self.skipped += 1
                 continue
             except av.FFmpegError as exc:
-                raise InputError(f"cannot decode {os.path.basename(self.path)}: {exc.strerror or exc}") from exc
+                raise InputError(f"cannot decode {name}: {exc.strerror or exc}") from exc
             yield from frames

@@ -8,7 +8,8 @@ from fractions import Fraction
 import av
 
 from .. import config
-from ..errors import OutputError, ParameterError
+from ..errors import ParameterError
+from .atomic import output_error
 from .codecs import CodecSpec, codec_for, dnxhd_profile, encoder_pix_fmt
 from .frame import Colour, PixelLayout, av_from_planes
 from .mux import AudioFeed
@@ -57,7 +58,7 @@ class FrameSink:
         try:
             self._container = av.open(self.path, mode="w", format=fmt, options=options)
         except (av.FFmpegError, OSError) as exc:
-            raise OutputError(f"cannot create output file {self.path}: {exc}") from exc
+            raise output_error(exc, self.path) from exc
         try:
             self._open_video()
             if self.audio is not None:
@@ -69,7 +70,10 @@ class FrameSink:
 
     def _open_video(self) -> None:
         spec = self.spec
-        s = self._container.add_stream(spec.encoder, rate=self.rate)
+        try:
+            s = self._container.add_stream(spec.encoder, rate=self.rate)
+        except ValueError as exc:  # the container cannot carry this codec
+            raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
         s.width, s.height = self.width, self.height
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
         s.pix_fmt = self.pix_fmt
@@ -94,6 +98,21 @@ class FrameSink:
         if self.rotation:
             s.set_display_rotation(self.rotation)
         self._stream = s
+        # Open the encoder now, before a single frame is decoded: a picture the encoder cannot
+        # take (odd sizes in 4:2:0, sizes DNxHR does not know) is refused in milliseconds.
+        try:
+            cc.open()
+        except av.FFmpegError as exc:
+            raise ParameterError(self._refusal()) from exc
+
+    def _refusal(self) -> str:
+        w, h, fmt = self.width, self.height, self.pix_fmt
+        why = ""
+        probe = av.VideoFormat(fmt, 64, 64)
+        if (w % 2 and probe.chroma_width(64) < 64) or (h % 2 and probe.chroma_height(64) < 64):
+            why = f": {fmt} stores colour at half resolution, which needs an even width and height"
+        return (f"the {self.spec.name} encoder cannot take a {w}×{h} {fmt} picture{why}; "
+                f"choose another codec (ffv1 takes any size)")
 
     def write(self, planes, time: Fraction) -> None:
         """Encode one picture shown at ``time`` seconds."""
@@ -112,32 +131,43 @@ class FrameSink:
         try:
             for pkt in self._stream.encode(frame):
                 self._container.mux(pkt)
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc}") from exc
+        except (av.FFmpegError, OSError) as exc:
+            raise output_error(exc, self.path) from exc
         self.frames_written += 1
 
     def close(self) -> None:
         """Flush the encoder and the audio feed, then close the file."""
         if self._container is None:
             return
+        container = self._container
         try:
             for pkt in self._stream.encode(None):
-                self._container.mux(pkt)
+                container.mux(pkt)
             if self.audio is not None:
                 self.audio.finish()
-        except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc}") from exc
-        finally:
-            container, self._container = self._container, None
+        except (av.FFmpegError, OSError) as exc:
+            self._abandon()
+            raise output_error(exc, self.path) from exc
+        except BaseException:
+            self._abandon()
+            raise
+        self._container = None
+        try:  # writes the trailer (and moves the index to the front): the disk can fill up here too
             container.close()
+        except (av.FFmpegError, OSError) as exc:
+            raise output_error(exc, self.path) from exc
 
-    def __exit__(self, exc_type, *exc) -> None:
-        if exc_type is None:
-            self.close()
-            return
+    def _abandon(self) -> None:
+        """Close a failed output without letting a second error hide the first."""
         container, self._container = self._container, None
         if container is not None:
             try:
                 container.close()
             except Exception:  # already failing: the original error is the one to report
                 log.debug("closing a failed output raised", exc_info=True)
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        self._abandon()

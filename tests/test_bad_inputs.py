@@ -1,0 +1,528 @@
+"""Every bad or awkward input gets a clear answer, on every front end; nothing is half-written.
+
+Each input of the corpus (``tests/corpus.py``, made on the spot) goes through
+the Python API (``vidext.probe_file``, ``vidext.interpolate``) and the CLI
+(a subprocess with a timeout).  The answer is either a correct result —
+checked against an independent decode of the input: frame count, frame
+times, rate, duration — or a refusal in one line naming the problem (a
+``VidextError``; exit code 2 and ``error: ...``), the limit named where one
+applies.  Never a traceback, never a hang, never a file left in the folder.
+The same corpus goes through the web API when the app is present.
+"""
+from __future__ import annotations
+
+import faulthandler
+import math
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+import corpus
+import vidext
+from vidext import config
+from vidext.errors import InputError, LimitError, OutputError, ParameterError, VidextError
+
+VIDEXT = [sys.executable, "-m", "vidext"]
+TIMEOUT_S = 60          # per front-end call; a corpus clip takes well under a second
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Refused:
+    error: type
+    pattern: str        # searched in the one-line message
+
+
+OK = None
+NOT_MEDIA = Refused(InputError, r"cannot read \S+ as media: not a format FFmpeg recognises")
+NOT_REGULAR = Refused(InputError, r"not a regular file")
+
+# name → (probe answer, interpolate answer); OK means a correct result is required.
+EXPECT: dict[str, tuple[Refused | None, Refused | None]] = {
+    "zero_bytes": (Refused(InputError, r"empty \(0 bytes\)"),) * 2,
+    "moov_missing": (NOT_MEDIA,) * 2,
+    "cut_mid_frame": (OK, OK),
+    "random_bytes": (NOT_MEDIA,) * 2,
+    "text_file": (NOT_MEDIA,) * 2,
+    "png_image": (OK, Refused(InputError, r"still\.png is a still image \(png\), not a video")),
+    "audio_only": (OK, Refused(InputError, r"sound\.mp4 has no video stream")),
+    "no_frames_mp4": (OK, Refused(InputError, r"has no video stream")),
+    "no_frames_mkv": (Refused(InputError, r"ends before its media data"),) * 2,
+    "one_frame": (OK, OK),
+    "two_frames": (OK, OK),
+    "claims_16384x16384_mov": (Refused(InputError, r"huge\.mov has no usable picture size"),) * 2,
+    "claims_16384x16384_h264_header": (OK, OK),   # H.264's own header wins: a real 64×48 clip
+    "claims_8192x8192_mkv": (OK, Refused(LimitError, r"8192×8192 .* limit of 9\.4 MP per frame "
+                                                     r"\(VIDEXT_MAX_PIXELS\)")),
+    "claims_8192x8192_mov": (Refused(LimitError, r"8192×8192 exceeds the limit of 9\.4 MP per frame "
+                                                 r"\(VIDEXT_MAX_PIXELS\)"),) * 2,
+    "claims_10_hours": (OK, Refused(LimitError, r"duration 36000 s exceeds the limit of 600 s "
+                                                r"\(VIDEXT_MAX_DURATION_S\)")),
+    "claims_1000_fps": (OK, Refused(LimitError, r"output rate 2000 fps exceeds the limit of 240 fps "
+                                                r"\(VIDEXT_MAX_FPS\)")),
+    "variable_frame_rate": (OK, OK),
+    "rotation_90": (OK, OK),
+    "odd_size": (OK, Refused(ParameterError, r"cannot take a 63×47 yuv420p picture.*even width and "
+                                             r"height.*ffv1 takes any size")),
+    "tiny_2x2": (OK, Refused(InputError, r"2×2 is too small; each side must be at least 16 px")),
+    "ten_bit_422": (OK, OK),
+    "alpha_prores_4444": (OK, OK),
+    "alpha_png_in_mov": (OK, OK),
+    "grey_only": (OK, OK),
+    "corrupt_packets": (OK, OK),
+    "all_packets_corrupt": (Refused(InputError, r"garbage\.mp4 has no decodable frames"),) * 2,
+    "audio_5_1_aac": (OK, OK),
+    "audio_7350_hz": (OK, OK),
+    "audio_pcm_37800_hz_6ch": (OK, OK),
+    "name_with_spaces": (OK, OK),
+    "name_non_ascii": (OK, OK),
+    "name_with_dotdot": (OK, OK),
+    "name_starting_with_dash": (OK, OK),
+    "mkv_named_mp4": (OK, OK),
+    "vp9_webm": (OK, OK),
+    "size_change_mid_stream": (OK, OK),
+    "timestamp_gap_1h": (OK, Refused(LimitError, r"duration 3600 s exceeds the limit of 600 s")),
+    "folder_not_file": (Refused(InputError, r"input is a folder"),) * 2,
+    "missing_file": (Refused(InputError, r"input file not found"),) * 2,
+    "named_pipe": (NOT_REGULAR,) * 2,
+    "device_file": (NOT_REGULAR,) * 2,
+}
+
+
+def _out_props(info) -> dict:
+    v = info.video
+    return {"size": (v.width, v.height), "pix_fmt": v.pix_fmt, "rotation": v.rotation,
+            "audio": [(a.codec, a.rate, a.channels) for a in info.audio]}
+
+
+# What else a correct result must show (on top of frames, times, rate, duration).
+OUTPUT_PROPS = {
+    "rotation_90": {"rotation": 90},
+    "ten_bit_422": {"pix_fmt": "yuv422p10le"},
+    "grey_only": {"pix_fmt": "yuv420p"},              # this libx264 has no 4:0:0: neutral chroma added
+    "alpha_prores_4444": {"pix_fmt": "yuv444p10le"},   # colour kept at full depth, alpha dropped
+    "alpha_png_in_mov": {"pix_fmt": "gbrp"},           # RGB stays RGB (H.264 4:4:4), alpha dropped
+    "audio_5_1_aac": {"audio": [("aac", 48000, 6)]},
+    "audio_7350_hz": {"audio": [("aac", 7350, 1)]},
+    "audio_pcm_37800_hz_6ch": {"audio": [("aac", 44100, 6)]},
+    "size_change_mid_stream": {"size": (64, 48)},
+}
+
+
+def test_corpus_is_large_enough():
+    assert set(EXPECT) == set(corpus.GENERATORS)
+    assert len(EXPECT) >= 30
+
+
+# --- helpers -------------------------------------------------------------------------
+@pytest.fixture
+def watchdog():
+    """A hang in-process ends the run with every thread's stack instead of blocking it."""
+    faulthandler.dump_traceback_later(TIMEOUT_S, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+def listing(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def make_input(name: str, tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return corpus.GENERATORS[name](folder), folder
+
+
+def cli(*args, timeout: float = TIMEOUT_S, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env.pop("VIDEXT_DEBUG", None)
+    return subprocess.run(VIDEXT + [str(a) for a in args], capture_output=True, text=True, timeout=timeout,
+                          env=full_env, **kw)
+
+
+def assert_refused_api(exc: BaseException, want: Refused) -> None:
+    msg = str(exc)
+    assert isinstance(exc, want.error), f"{type(exc).__name__}: {msg}"
+    assert msg and "\n" not in msg, repr(msg)
+    assert re.search(want.pattern, msg), msg
+
+
+def assert_refused_cli(p: subprocess.CompletedProcess, want: Refused) -> None:
+    lines = [line for line in p.stderr.splitlines() if line.strip()]
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+    assert re.search(want.pattern, lines[0]), lines[0]
+
+
+def decodable_times(path: Path) -> list[Fraction]:
+    """Presentation times of the frames an independent decode gets out of ``path``."""
+    times: list[Fraction] = []
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        tb = Fraction(s.time_base.numerator, s.time_base.denominator)
+        for pkt in c.demux(s):
+            try:
+                frames = pkt.decode()
+            except av.InvalidDataError:
+                continue
+            for f in frames:
+                t = Fraction(f.pts) * tb
+                if not times or t > times[-1]:
+                    times.append(t)
+    return times
+
+
+def expected_output(src: Path, factor: int = 2) -> tuple[Fraction, int, Fraction]:
+    """(rate, frames, first time) of a correct ``--factor`` result: frames on the output grid
+    from the first decodable input frame up to the end of the last one."""
+    info = vidext.probe_file(str(src))
+    rate = info.video.fps_nominal * factor
+    times = decodable_times(src)
+    end = times[-1] + 1 / info.video.fps_nominal
+    frames = math.ceil((end - times[0] - Fraction(config.TIME_EPSILON)) * rate)
+    return rate, frames, times[0]
+
+
+def assert_correct_output(name: str, src: Path, out: Path) -> None:
+    rate, frames, start = expected_output(src)
+    assert out.exists() and Path(str(out) + ".json").exists()
+    times = decodable_times(out)
+    assert len(times) == frames, (len(times), frames)
+    first = round(start * rate) / rate
+    assert times == [first + Fraction(k) / rate for k in range(frames)]
+    info = vidext.probe_file(str(out))
+    assert info.video.fps_nominal == rate
+    assert info.video.duration_s == pytest.approx(frames / rate, abs=1e-6)
+    props = _out_props(info)
+    for key, want in OUTPUT_PROPS.get(name, {}).items():
+        assert props[key] == want, (key, props[key], want)
+    src_info = vidext.probe_file(str(src))
+    if name not in OUTPUT_PROPS or "size" not in OUTPUT_PROPS[name]:
+        assert props["size"] == (src_info.video.width, src_info.video.height)
+    if src_info.audio and "audio" not in OUTPUT_PROPS.get(name, {}):
+        assert [a.channels for a in info.audio] == [a.channels for a in src_info.audio]
+
+
+# --- the corpus through the Python API and the CLI --------------------------------------
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_api(name, tmp_path, watchdog):
+    src, folder = make_input(name, tmp_path)
+    want_probe, want_interp = EXPECT[name]
+    before = listing(folder)
+    try:
+        info = vidext.probe_file(str(src))
+    except VidextError as exc:
+        assert want_probe is not OK, f"probe refused a good input: {exc}"
+        assert_refused_api(exc, want_probe)
+    else:
+        assert want_probe is OK, f"probe accepted {name}"
+        assert info.path == str(src) and info.size_bytes == src.stat().st_size
+    out = folder / "api.mp4"
+    try:
+        result = vidext.interpolate(str(src), str(out))
+    except VidextError as exc:
+        assert want_interp is not OK, f"interpolate refused a good input: {type(exc).__name__}: {exc}"
+        assert_refused_api(exc, want_interp)
+        assert listing(folder) == before
+        return
+    assert want_interp is OK, f"interpolate accepted {name}"
+    assert listing(folder) == before | {"api.mp4", "api.mp4.json"}
+    assert_correct_output(name, src, out)
+    rate, frames, _ = expected_output(src)
+    assert (result.frames_out, result.fps) == (frames, float(rate))
+    assert result.duration_s == pytest.approx(frames / rate, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_cli(name, tmp_path):
+    src, folder = make_input(name, tmp_path)
+    want_probe, want_interp = EXPECT[name]
+    before = listing(folder)
+    p = cli("probe", src, "--json")
+    if want_probe is OK:
+        assert p.returncode == 0 and not p.stderr.strip(), p.stderr
+    else:
+        assert_refused_cli(p, want_probe)
+    out = folder / "cli.mp4"
+    p = cli("interpolate", src, "-o", out)
+    if want_interp is not OK:
+        assert_refused_cli(p, want_interp)
+        assert listing(folder) == before
+        return
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("wrote ") and "Traceback" not in p.stderr
+    assert listing(folder) == before | {"cli.mp4", "cli.mp4.json"}
+    assert_correct_output(name, src, out)
+
+
+# --- outputs: where they may (not) go ------------------------------------------------------
+@pytest.fixture
+def good(tmp_path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return corpus.write_video(folder / "in.mp4")
+
+
+@pytest.mark.parametrize("case,want", [
+    ("missing_folder", Refused(OutputError, r"output folder does not exist")),
+    ("same_as_input", Refused(OutputError, r"output path is the input file")),
+    ("same_as_input_other_spelling", Refused(OutputError, r"output path is the input file")),
+    ("same_as_input_via_symlink", Refused(OutputError, r"output path is the input file")),
+    ("is_a_folder", Refused(OutputError, r"output path is a folder")),
+    ("unknown_extension", Refused(ParameterError, r"cannot be written to a \.txt file")),
+    ("no_extension", Refused(ParameterError, r"extension-less file")),
+    ("nul_in_name", Refused(OutputError, r"NUL")),
+])
+def test_bad_output_paths(case, want, good, watchdog):
+    folder = good.parent
+    (folder / "sub").mkdir()
+    os.symlink(good, folder / "link.mp4")
+    out = {
+        "missing_folder": folder / "missing" / "o.mp4",
+        "same_as_input": good,
+        "same_as_input_other_spelling": folder / "sub" / ".." / "." / "in.mp4",
+        "same_as_input_via_symlink": folder / "link.mp4",
+        "is_a_folder": folder / "sub",
+        "unknown_extension": folder / "o.txt",
+        "no_extension": folder / "o",
+        "nul_in_name": str(folder / "o\x00.mp4"),
+    }[case]
+    before = listing(folder)
+    original = good.read_bytes()
+    with pytest.raises(VidextError) as err:
+        vidext.interpolate(str(good), str(out))
+    assert_refused_api(err.value, want)
+    if case != "nul_in_name":  # a NUL cannot reach a command line at all
+        assert_refused_cli(cli("interpolate", good, "-o", out), want)
+    assert listing(folder) == before and good.read_bytes() == original
+    assert listing(folder / "sub") == set()
+
+
+@pytest.mark.parametrize("out_name", ["my result (1).mp4", "résultat 結果.mp4", "-dash.mp4", "sub/../o.mp4"])
+def test_awkward_output_names_work(out_name, good, watchdog):
+    folder = good.parent
+    (folder / "sub").mkdir()
+    out = folder / out_name
+    vidext.interpolate(str(good), str(out))
+    assert_correct_output("good", good, Path(os.path.normpath(out)))
+    p = cli("interpolate", good, "-o", out)
+    assert p.returncode == 0, p.stderr
+
+
+def test_existing_output_is_replaced_whole(good, watchdog):
+    out = good.parent / "o.mp4"
+    out.write_bytes(b"old")
+    vidext.interpolate(str(good), str(out))
+    assert_correct_output("good", good, out)
+
+
+# --- a full disk --------------------------------------------------------------------------
+_FSIZE = 30_000   # bytes: more than the sidecar, less than the video
+
+
+def _small_disk():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)    # write() then fails with EFBIG instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (_FSIZE, _FSIZE))
+
+
+@pytest.fixture
+def bigger(tmp_path) -> Path:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    return corpus.write_video(folder / "in.mp4", frames=12, width=320, height=240,
+                              audio={"codec": "aac", "rate": 48000, "layout": "stereo"})
+
+
+def test_full_disk_cli(bigger):
+    folder = bigger.parent
+    before = listing(folder)
+    p = cli("interpolate", bigger, "-o", folder / "o.mp4", preexec_fn=_small_disk)
+    assert_refused_cli(p, Refused(OutputError, r"cannot write o\.mp4: the file size limit was reached"))
+    assert listing(folder) == before
+
+
+def test_full_disk_api(bigger):
+    folder = bigger.parent
+    before = listing(folder)
+    code = ("import sys, vidext\n"
+            "try:\n"
+            "    vidext.interpolate(sys.argv[1], sys.argv[2])\n"
+            "except vidext.VidextError as exc:\n"
+            "    print(type(exc).__name__, exc)\n")
+    p = subprocess.run([sys.executable, "-c", code, str(bigger), str(folder / "o.mp4")], capture_output=True,
+                       text=True, timeout=TIMEOUT_S, preexec_fn=_small_disk,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert p.stdout.strip() == "OutputError cannot write o.mp4: the file size limit was reached"
+    assert listing(folder) == before
+
+
+# --- limits: refused from the probe, before a single frame is decoded -----------------------
+class DecodeCounter:
+    """Counts pictures decoded by the probe and frame sources opened by jobs."""
+
+    def __init__(self, monkeypatch):
+        from vidext.media import probe as probe_mod
+        from vidext.media import reader as reader_mod
+
+        self.probe_frames = 0
+        self.sources = 0
+        first_frame = probe_mod.first_frame
+        enter = reader_mod.FrameSource.__enter__
+
+        def counting_first_frame(c, s):
+            self.probe_frames += 1
+            return first_frame(c, s)
+
+        def counting_enter(source):
+            self.sources += 1
+            return enter(source)
+
+        monkeypatch.setattr(probe_mod, "first_frame", counting_first_frame)
+        monkeypatch.setattr(reader_mod.FrameSource, "__enter__", counting_enter)
+
+
+@pytest.mark.parametrize("name,env,want", [
+    ("claims_8192x8192_mkv", {}, r"VIDEXT_MAX_PIXELS"),
+    ("claims_8192x8192_mov", {}, r"VIDEXT_MAX_PIXELS"),
+    ("claims_10_hours", {}, r"VIDEXT_MAX_DURATION_S"),
+    ("timestamp_gap_1h", {}, r"VIDEXT_MAX_DURATION_S"),
+    ("claims_1000_fps", {}, r"VIDEXT_MAX_FPS"),
+    ("two_frames", {"VIDEXT_MAX_PIXELS": "3000"}, r"64×48 \(0\.0 MP\) exceeds the limit of 0\.0 MP"),
+    ("two_frames", {"VIDEXT_MAX_DURATION_S": "0.05"}, r"duration 0\.08 s exceeds the limit of 0\.05 s"),
+    ("two_frames", {"VIDEXT_MAX_OUTPUT_FRAMES": "3"}, r"the output would have 4 frames; the limit is 3 "
+                                                      r"\(VIDEXT_MAX_OUTPUT_FRAMES\)"),
+    ("two_frames", {"VIDEXT_MAX_UPLOAD_MB": "0.001"}, r"the limit is 0\.001 MB \(VIDEXT_MAX_UPLOAD_MB\)"),
+    ("two_frames", {"VIDEXT_MAX_FPS": "30"}, r"output rate 50 fps exceeds the limit of 30 fps"),
+])
+def test_over_limit_is_refused_before_decoding(name, env, want, tmp_path, monkeypatch, watchdog):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    src, folder = make_input(name, tmp_path)
+    count = DecodeCounter(monkeypatch)
+    with pytest.raises(LimitError, match=want):
+        vidext.interpolate(str(src), str(folder / "o.mp4"))
+    assert count.sources == 0, "a frame source was opened for a refused job"
+    if "VIDEXT_MAX_PIXELS" in want or "MP" in want:
+        assert count.probe_frames == 0, "the probe decoded a picture over the pixel limit"
+    assert listing(folder) == {src.name}
+    assert_refused_cli(cli("interpolate", src, "-o", folder / "o.mp4", env=env), Refused(LimitError, want))
+
+
+def test_limit_env_var_must_be_a_number(monkeypatch):
+    monkeypatch.setenv("VIDEXT_MAX_PIXELS", "lots")
+    with pytest.raises(ValueError, match="VIDEXT_MAX_PIXELS='lots' is not a number"):
+        config.Limits.from_env()
+
+
+# --- faults: killed, failed, cancelled jobs ----------------------------------------------------
+def _parts(folder: Path) -> list[str]:
+    from vidext.media.atomic import is_part_file
+    return sorted(n for n in listing(folder) if is_part_file(n))
+
+
+def test_killed_job_leaves_no_output_and_the_next_job_sweeps_its_temp_file(tmp_path):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    src = corpus.write_video(folder / "in.mp4", frames=40, width=320, height=240)
+    out = folder / "o.mp4"
+    proc = subprocess.Popen(VIDEXT + ["interpolate", str(src), "-o", str(out), "--factor", "8",
+                                      "--quality", "quality", "--codec", "h264", "--crf", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline and proc.poll() is None:   # wait until it is mid-write
+            parts = _parts(folder)
+            if parts and (folder / parts[0]).stat().st_size > 0:
+                break
+            time.sleep(0.01)
+        assert proc.poll() is None, "the job ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not out.exists() and not Path(str(out) + ".json").exists()
+    (part,) = _parts(folder)
+    assert part.startswith(".o.") and part.endswith(".part.mp4")   # hidden, recognisable debris
+    # A job starting now leaves a fresh temp file alone (it may be a live job's) ...
+    assert cli("interpolate", src, "-o", folder / "o2.mp4").returncode == 0
+    assert _parts(folder) == [part]
+    # ... and sweeps it once it is older than the threshold.
+    old = time.time() - config.STALE_PART_AGE_S - 60
+    os.utime(folder / part, (old, old))
+    assert cli("interpolate", src, "-o", folder / "o3.mp4").returncode == 0
+    assert _parts(folder) == []
+    assert listing(folder) == {"in.mp4", "o2.mp4", "o2.mp4.json", "o3.mp4", "o3.mp4.json"}
+
+
+def test_stale_sweep_touches_only_vidext_temp_files(tmp_path):
+    from vidext.media.atomic import clean_stale_parts
+    names = [".o.abcd1234.part.mp4", ".my clip.x_y9z8w7.part.mov", ".o.mp4.k2j3h4g5.part.json",
+             "o.part.mp4", ".o.part.mp4", ".o.abc.part.mp4", "notes.txt", ".hidden", "clip.mp4"]
+    for n in names:
+        (tmp_path / n).write_bytes(b"x")
+        old = time.time() - 10_000
+        os.utime(tmp_path / n, (old, old))
+    (tmp_path / ".fresh.abcd1234.part.mp4").write_bytes(b"x")
+    removed = sorted(os.path.basename(p) for p in clean_stale_parts(str(tmp_path), older_than_s=3600))
+    assert removed == sorted(names[:3])
+    assert listing(tmp_path) == set(names[3:]) | {".fresh.abcd1234.part.mp4"}
+
+
+def test_job_failing_mid_way_removes_its_temp_files(good, monkeypatch, watchdog):
+    from vidext.interpolation import flow
+
+    calls = []
+    real = flow.DISInterpolator.between
+
+    def failing(self, a, b):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("simulated failure in the middle of the job")
+        return real(self, a, b)
+
+    monkeypatch.setattr(flow.DISInterpolator, "between", failing)
+    folder = good.parent
+    with pytest.raises(RuntimeError, match="simulated failure"):
+        vidext.interpolate(str(good), str(folder / "o.mp4"))
+    assert listing(folder) == {"in.mp4"}
+
+
+def test_failing_sidecar_leaves_neither_file(good, monkeypatch, watchdog):
+    from vidext.media import job
+
+    def no_room(output, record):
+        raise OutputError(f"cannot write {os.path.basename(output)}.json: no space left on the disk")
+
+    monkeypatch.setattr(job, "write_sidecar", no_room)
+    with pytest.raises(OutputError, match="no space left"):
+        vidext.interpolate(str(good), str(good.parent / "o.mp4"))
+    assert listing(good.parent) == {"in.mp4"}
+
+
+# --- security of the engine's own process use ----------------------------------------------------
+def test_no_shell_anywhere_in_the_package():
+    """Subprocesses (if any) get argument lists: no shell ever sees a file name."""
+    offenders = []
+    for path in list((ROOT / "vidext").rglob("*.py")) + [ROOT / "app.py"]:
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for pattern in (r"shell\s*=\s*True", r"os\.system\(", r"os\.popen\(", r"commands\.getoutput",
+                        r"subprocess\.\w+\(\s*f?[\"']"):
+            if re.search(pattern, text):
+                offenders.append(f"{path.relative_to(ROOT)}: {pattern}")
+    assert offenders == []
