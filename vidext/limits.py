@@ -12,7 +12,8 @@ def check_upload(path: str, limits: Limits | None = None) -> None:
     limits = limits or Limits.from_env()
     size_mb = os.path.getsize(path) / 1e6
     if size_mb > limits.max_upload_mb:
-        raise LimitError(f"file is {size_mb:.0f} MB; the limit is {limits.max_upload_mb:.0f} MB")
+        raise LimitError(f"file is {size_mb:.0f} MB; the limit is {limits.max_upload_mb:g} MB "
+                         f"(VIDEXT_MAX_UPLOAD_MB)")
 
 
 def check_video(info: MediaInfo, limits: Limits | None = None, output_frames: int | None = None,

@@ -158,6 +158,11 @@ class Plan:
                 f"{self.frames_out} frames at {self.fps_out:.6g} fps")
 
 
+def _frames(duration: Fraction, rate: Fraction) -> int:
+    """Output frames shown at k / rate that start before ``duration`` (the engine's count)."""
+    return max(0, math.ceil(duration * rate - Fraction(1, 10**6)))
+
+
 def _duration(info: MediaInfo) -> Fraction:
     if info.video is None:
         raise InputError("the file has no video stream")
@@ -179,7 +184,7 @@ def plan_interpolate(info: MediaInfo, *, factor=None, fps=None, slowmo=None, sta
         b = Fraction(end).limit_denominator(10**6) if end else dur
         tm = TimeMap.segment(0, dur, a, b, Fraction(slowmo).limit_denominator(10**6))
         out = tm.out_end - tm.out_start
-    return Plan(float(dur), float(out), float(rate), int(round(out * rate)))
+    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
 
 
 def plan_extend(info: MediaInfo, *, seconds: float, direction: str = "forward") -> Plan:
@@ -190,7 +195,7 @@ def plan_extend(info: MediaInfo, *, seconds: float, direction: str = "forward") 
     dur = _duration(info)
     rate = info.video.fps_nominal
     out = dur + Fraction(seconds).limit_denominator(10**6) * (2 if direction == "both" else 1)
-    return Plan(float(dur), float(out), float(rate), int(math.ceil(out * rate - Fraction(1, 10**6))))
+    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
 
 
 def plan_audio(duration_s: float, *, stretch=None, extend=None, direction: str = "forward",
@@ -203,4 +208,5 @@ def plan_audio(duration_s: float, *, stretch=None, extend=None, direction: str =
         out = duration_s * stretch
     if extend:
         out += extend * (2 if direction == "both" else 1)
-    return Plan(duration_s, out, fps, int(round(out * fps)) if fps else 0)
+    rate = Fraction(fps).limit_denominator(1001) if fps else Fraction(0)
+    return Plan(duration_s, out, fps, _frames(Fraction(out).limit_denominator(10**6), rate) if fps else 0)
