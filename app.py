@@ -167,7 +167,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                     if not preview_ok.available:
                         gr.Markdown(f"Preview: *{preview_ok.reason}*")
                     i_watch = gr.Video(label="Result", interactive=False, elem_id="interpolate-result")
-                    i_file = gr.File(label="Download", interactive=False)
+                    i_file = gr.File(label="Download", interactive=False, elem_id="interpolate-download")
                     i_details = gr.JSON(label="Details")
 
         def interpolate_plan(strip, factor, fps, slowmo, start, end):
@@ -286,7 +286,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                         e_cancel = gr.Button("Cancel", variant="stop", elem_id="extend-cancel")
                 with gr.Column():
                     e_watch = gr.Video(label="Result", interactive=False, elem_id="extend-result")
-                    e_file = gr.File(label="Download", interactive=False)
+                    e_file = gr.File(label="Download", interactive=False, elem_id="extend-download")
                     e_details = gr.JSON(label="Details")
 
         def extend_plan(strip, seconds, direction):
@@ -341,7 +341,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     a_media = gr.File(label="Video or audio file", file_types=["video", "audio"],
                                       elem_id="audio-input")
-                    a_stretch = gr.Slider(0.25, 4, value=1, step=0.05, label="Time-stretch (pitch kept)",
+                    a_stretch = gr.Slider(0.25, 4, value=1, step=0.05, label="Time-stretch (pitch kept)", elem_id="audio-stretch",
                                           info="2 = twice as long; 1 = unchanged")
                     with gr.Row():
                         a_extend = gr.Slider(0, config.APP_EXTEND_MAX_S, value=0, step=0.5,
@@ -362,7 +362,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     a_watch = gr.Video(label="Result (video)", interactive=False, elem_id="audio-result-video")
                     a_listen = gr.Audio(label="Result (sound)", interactive=False, elem_id="audio-result-audio")
-                    a_out = gr.File(label="Download", interactive=False)
+                    a_out = gr.File(label="Download", interactive=False, elem_id="audio-download")
                     a_details = gr.JSON(label="Details")
 
         def audio_plan(media, stretch, seconds, direction):
@@ -440,7 +440,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     v_table = gr.Dataframe(label="Scores (means)", interactive=False, elem_id="evaluate-table")
                     v_pictures = gr.Gallery(label="Pictures", columns=2, elem_id="evaluate-pictures")
-                    v_file = gr.File(label="Report (JSON)", interactive=False)
+                    v_file = gr.File(label="Report (JSON)", interactive=False, elem_id="evaluate-download")
                     v_details = gr.JSON(label="Report")
 
         _clip_events(v_video, v_strip, v_info, v_timeline, [], lambda info: ())

@@ -238,3 +238,95 @@ def test_launch_settings_are_minimal(tmp_path):
     assert kw["ssr_mode"] is False and kw["mcp_server"] is False and kw["show_error"] is False
     elsewhere = "/srv/vidext-work"
     assert launch_kwargs(elsewhere, lim)["allowed_paths"] == [elsewhere]
+
+
+# --- The other tabs' handlers against the agreed signatures ----------------------
+# Until the extend/audio/evaluate branches are merged, these check what the app
+# sends to functions with exactly the agreed signatures (from the brief), and
+# how it presents what they return.
+
+def _agreed(calls, kind):
+    import shutil
+    from dataclasses import dataclass
+
+    @dataclass
+    class Result:
+        output: str
+
+        def as_dict(self):
+            return {"output": self.output, "kind": kind}
+
+    if kind == "extend":
+        def fn(input, output, *, seconds, direction="forward", method="seamless", seed=None,
+               audio_method="loop", prompt=None, quantize=None, codec="h264", crf=None,
+               progress=None, stop=None):
+            calls.append(dict(seconds=seconds, direction=direction, method=method, seed=seed,
+                              audio_method=audio_method, prompt=prompt, quantize=quantize, codec=codec, crf=crf,
+                              stop=stop is not None))
+            shutil.copyfile(input, output)
+            return Result(output)
+    elif kind == "audio":
+        def fn(input, output, *, stretch=None, extend=None, direction="forward", method="loop",
+               prompt=None, audio_file=None, seed=None, progress=None, stop=None):
+            calls.append(dict(stretch=stretch, extend=extend, direction=direction, method=method,
+                              prompt=prompt, audio_file=audio_file, seed=seed))
+            shutil.copyfile(input, output)
+            return Result(output)
+    else:
+        def fn(input, *, methods=("blend", "fast", "balanced", "quality"), factor=2, json_path=None,
+               report_dir=None, max_frames=None, progress=None, stop=None):
+            import json
+
+            calls.append(dict(methods=methods, factor=factor, max_frames=max_frames))
+            os.makedirs(report_dir)
+            with open(os.path.join(report_dir, "strip.png"), "wb") as f:
+                f.write(b"\x89PNG")
+            with open(json_path, "w") as f:
+                json.dump({"input": input, "methods": {m: {"psnr": 30.0} for m in methods}}, f)
+            return Result(json_path)
+    return fn
+
+
+def test_extend_handler_maps_the_form(clip, tmp_path, monkeypatch):
+    import vidext
+
+    calls = []
+    monkeypatch.setattr(vidext, "extend", _agreed(calls, "extend"), raising=False)
+    src = clip("e.mp4", frames=10, width=64, height=48)
+    out = handlers.run_extend(src, str(tmp_path), seconds=1.5, direction="both", method="loop", seed=-1,
+                              audio_method="loop", prompt="", quantize="none", codec="h264", crf=0.0,
+                              stop=threading.Event())
+    assert calls == [dict(seconds=1.5, direction="both", method="loop", seed=None, audio_method="loop",
+                          prompt=None, quantize=None, codec="h264", crf=None, stop=True)]
+    assert out.output == str(tmp_path / "e-extended.mp4") and out.details == {"output": "e-extended.mp4",
+                                                                               "kind": "extend"}
+    handlers.run_extend(src, str(tmp_path), seconds=1, seed=7, prompt="waves", quantize="int8", crf=23.0)
+    assert calls[-1]["seed"] == 7 and calls[-1]["prompt"] == "waves" and calls[-1]["crf"] == 23
+
+
+def test_audio_handler_maps_the_form(clip, tmp_path, monkeypatch):
+    import vidext
+
+    calls = []
+    monkeypatch.setattr(vidext, "audio", _agreed(calls, "audio"), raising=False)
+    src = clip("a.mp4", frames=10, width=64, height=48)
+    out = handlers.run_audio(src, str(tmp_path), stretch=2.0, extend=0, direction="forward", method="loop",
+                             prompt="", audio_file=None, seed=-1)
+    assert calls == [dict(stretch=2.0, extend=None, direction="forward", method="loop", prompt=None,
+                          audio_file=None, seed=None)]
+    assert out.output.endswith("a-audio.mp4") and out.playable
+    with pytest.raises(ParameterError, match="nothing to do"):
+        handlers.run_audio(src, str(tmp_path), stretch=1, extend=0)
+
+
+def test_evaluate_handler_presents_json_and_pictures(clip, tmp_path, monkeypatch):
+    import vidext
+
+    calls = []
+    monkeypatch.setattr(vidext, "evaluate", _agreed(calls, "evaluate"), raising=False)
+    src = clip("v.mp4", frames=10, width=64, height=48)
+    out = handlers.run_evaluate(src, str(tmp_path), methods=["blend", "fast"], factor=2, max_frames=0)
+    assert calls == [dict(methods=("blend", "fast"), factor=2, max_frames=None)]
+    assert out.details["input"] == "v.mp4"  # server paths reduced to names
+    assert [os.path.basename(f) for f in out.files] == ["strip.png"]
+    assert handlers.method_rows(out.details) == [["method", "psnr"], ["blend", 30.0], ["fast", 30.0]]
