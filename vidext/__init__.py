@@ -3,7 +3,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import interpolate, probe_file  # noqa: E402
+from .api import audio, interpolate, probe_file  # noqa: E402
 from .errors import VidextError  # noqa: E402
 
-__all__ = ["__version__", "interpolate", "probe_file", "VidextError"]
+__all__ = ["__version__", "audio", "interpolate", "probe_file", "VidextError"]

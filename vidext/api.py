@@ -60,3 +60,24 @@ def interpolate(input: str, output: str, *, factor=None, fps=None,
                     "output_rate": str(rate), **interpolator.describe()})
     result.details["stats"] = vars(stats)
     return result
+
+
+def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
+          method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
+          seed: int | None = None, progress: ProgressCallback | None = None,
+          stop: threading.Event | None = None, **method_options):
+    """Change a sound, or put one on a video; returns a :class:`vidext.sound.job.AudioResult`.
+
+    Exactly one of: ``stretch=K`` (audio file in, K× longer, pitch kept,
+    0.25–4), ``extend=SEC`` (audio file in, SEC seconds of new sound
+    ``direction`` forward/backward/both, ``method`` loop/musicgen/silence,
+    ``prompt`` text for MusicGen), ``audio_file=FILE`` (video in: its
+    picture copied, FILE's sound encoded once and cut or padded with silence
+    to the picture's duration).  A video's own sound is retimed by
+    ``interpolate(slowmo=...)`` and ``extend(...)``, which move the picture too.
+    """
+    from .sound.job import run_audio_job
+
+    return run_audio_job(input, output, stretch=stretch, extend=extend, direction=direction, method=method,
+                         prompt=prompt, audio_file=audio_file, seed=seed, progress=progress, stop=stop,
+                         **method_options)

@@ -96,3 +96,39 @@ APP_PUBLIC_LIMITS = {
 }
 APP_DEFAULT_PORT = 7860
 APP_QUANTIZE_CHOICES = ("int8", "nf4")   # generative models' weight quantization offered in the app
+# --- audio (vidext/sound) ------------------------------------------------------
+STRETCH_MIN, STRETCH_MAX = 0.25, 4.0   # pitch-kept time-stretch factors accepted (output/input duration)
+DEFAULT_STRETCHER = "wsola"
+WSOLA_FRAME_S = 0.040           # analysis/synthesis frame (hop = half); ~2 pitch periods of a low voice
+WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the waveform (max local drift)
+AUDIO_CROSSFADE_S = 0.010       # crossfade where a stretched piece meets its neighbour
+AUDIO_BLOCK_S = 0.25            # samples produced per step by the audio feeds
+AUDIO_LOOKBACK_S = 2            # decoded seconds kept behind the read position
+WSOLA_TRANSIENT_S = 0.020       # an attack is copied verbatim this long after its onset
+WSOLA_TRANSIENT_GUARD_S = 0.004 # frames after an attack start this far past its onset (no echo)
+ONSET_FRAME_S = 0.0015          # onset detector: short-frame energy of the high-passed signal...
+ONSET_CONTEXT_S = 0.020         # ...against the mean of the frames in the preceding 20 ms
+ONSET_RATIO = 12.0              # ~11 dB jump = an attack
+ONSET_FLOOR = 1e-7              # energy floor so attacks out of near-silence count, noise in silence does not
+ONSET_MIN_GAP_S = 0.050         # at most one onset per 50 ms
+AUDIO_EXTEND_MAX_S = 600        # longest audio continuation on either side
+LOOP_ANALYSIS_S = 30            # sound next to an edge searched for a loop point
+LOOP_CONTEXT_S = 3.0            # stretch of sound compared (chroma + onsets) to pick the loop point
+LOOP_MIN_S = 1.0                # shortest loop: avoids stutter-like repeats
+LOOP_HOP_S = 0.0116             # feature hop (rounded to a power of two in samples)
+LOOP_CHROMA_WEIGHT = 1.0        # loop score = w_c · chroma similarity + w_o · onset correlation
+LOOP_ONSET_WEIGHT = 1.0
+LOOP_LENGTH_BONUS = 0.05        # slight preference for longer loops (less audible repetition)
+LOOP_ALIGN_WINDOW_S = 0.030     # waveform window matched to place the jump to the sample...
+LOOP_ALIGN_SEARCH_S = 0.012     # ...within this distance of the feature-chosen point
+LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation junction
+
+# --- models (vidext/models) ---------------------------------------------------
+MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
+HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
+SYNC_MAX_S = 120                # audio–video offset: seconds analysed from the start
+SYNC_GRID_S = 0.005             # common time grid of onset strength and motion energy
+SYNC_MAX_LAG_S = 1.0            # offsets searched
+SYNC_MEDIAN = 41                # grid points: events are rises above this running median
+SYNC_WIDTH = 160                # frames are compared at this width
+SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events to flag anything

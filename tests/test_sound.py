@@ -1,0 +1,286 @@
+"""vidext.sound: pitch-kept stretch, retimed and extended feeds (fixtures made here)."""
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import av
+import numpy as np
+import pytest
+
+from vidext.errors import ParameterError
+from vidext.sound import RetimedAudio, stretch
+from vidext.sound.pcm import read_audio, write_audio
+from vidext.timemap import TimeMap
+
+RATE = 48000
+
+
+def tone(seconds: float, hz: float = 440.0, amp: float = 0.3, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (amp * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def add_clicks(x: np.ndarray, times, amp: float = 0.6, rate: int = RATE) -> np.ndarray:
+    x = x.copy()
+    for t in times:
+        i = int(round(t * rate))
+        x[i:i + 16] += amp * np.hanning(16)
+    return x
+
+
+def pitch_hz(y: np.ndarray, rate: int = RATE) -> float:
+    y = y * np.hanning(len(y))
+    spec = np.abs(np.fft.rfft(y, 8 * len(y)))
+    i = int(np.argmax(spec))
+    a, b, c = np.log(spec[i - 1:i + 2] + 1e-12)
+    return (i + 0.5 * (a - c) / (a - 2 * b + c)) * rate / (8 * len(y))
+
+
+def click_times(y: np.ndarray, threshold: float = 0.5, rate: int = RATE) -> list[float]:
+    """Start of each group of samples above ``threshold`` (a click and its copies)."""
+    idx = np.flatnonzero(np.abs(y) > threshold)
+    if not len(idx):
+        return []
+    starts = [idx[0]] + [b for a, b in zip(idx, idx[1:]) if b - a > 32]
+    return [s / rate for s in starts]
+
+
+def max_jump_ratio(y: np.ndarray, at: int, width: int = 480) -> float:
+    """Largest sample step near ``at`` relative to the largest step of the signal elsewhere."""
+    d = np.abs(np.diff(y))
+    near = d[max(0, at - width):at + width].max()
+    ref = np.percentile(d, 99.9)
+    return float(near / ref)
+
+
+@pytest.mark.parametrize("factor", [0.25, 0.5, 0.8, 1.5, 2.7, 4.0])
+def test_stretch_keeps_pitch_and_length(factor):
+    y = stretch(tone(0.6)[None], RATE, factor)[0]
+    assert len(y) == round(0.6 * RATE * factor)
+    m = len(y) // 8
+    assert abs(pitch_hz(y[m:-m]) / 440 - 1) < 0.01
+
+
+@pytest.mark.parametrize("factor", [0.5, 0.8, 2.0, 3.3])
+def test_clicks_land_at_stretched_times_once(factor):
+    times = [0.2, 0.45, 0.8, 1.1]
+    x = add_clicks(tone(1.3, amp=0.2), times)
+    y = stretch(x[None], RATE, factor)[0]
+    found = click_times(y)
+    assert len(found) == len(times), found  # none dropped, none doubled
+    for got, t in zip(found, times):
+        assert abs(got - t * factor) < 0.002
+
+
+def test_stretch_factor_range():
+    with pytest.raises(ParameterError, match="between 0.25 and 4"):
+        stretch(tone(0.1)[None], RATE, 5)
+
+
+def test_atempo_reference_keeps_pitch():
+    y = stretch(tone(0.6)[None], RATE, 2.0, method="atempo")[0]
+    assert len(y) == round(1.2 * RATE)
+    assert abs(pitch_hz(y[len(y) // 8:-len(y) // 8]) / 440 - 1) < 0.01
+
+
+def _render(feed, path: str) -> np.ndarray:
+    with av.open(path, "w") as c:
+        feed.open(c)
+        for t in np.arange(0, 20, 0.04):  # as a 25 fps video sink would call it
+            feed.write_until(float(t))
+        feed.finish()
+    return read_audio(path)[0][0]
+
+
+def test_retimed_segment_copies_untouched_pieces_exactly(tmp_path):
+    src = write_audio(str(tmp_path / "src.wav"), add_clicks(tone(3.0), [0.5, 1.5, 2.5])[None], RATE)
+    x = read_audio(src)[0][0]
+    m = TimeMap.segment(0, 3, 1, 2, F(5, 2))          # 1–2 s played 2.5× slower
+    y = _render(RetimedAudio(src, m, str(tmp_path / "o.wav")), str(tmp_path / "o.wav"))
+    assert len(y) == 4.5 * RATE
+    assert np.array_equal(y[:RATE], x[:RATE])                       # before the segment: sample-exact
+    assert np.array_equal(y[int(3.5 * RATE):], x[2 * RATE:])        # after it: sample-exact
+    assert [round(t, 3) for t in click_times(y)] == [0.5, 2.25, 4.0]  # 1.5 s → 1 + 0.5·2.5
+    for edge in (RATE, int(3.5 * RATE)):                            # the crossfades leave no step
+        assert max_jump_ratio(y, edge) < 1.5
+    m = len(y[RATE:int(3.5 * RATE)]) // 8
+    assert abs(pitch_hz(y[RATE + m:int(3.5 * RATE) - m]) / 440 - 1) < 0.01
+
+
+def test_retimed_trim_and_speed_up_starts_at_zero(tmp_path):
+    src = write_audio(str(tmp_path / "src.wav"), add_clicks(tone(3.0), [1.0, 2.2])[None], RATE)
+    m = TimeMap.uniform(F(1, 2), F(5, 2), F(1, 2))     # 0.5–2.5 s at double speed
+    feed = RetimedAudio(src, m, str(tmp_path / "o.m4a"), start_s=0)
+    with av.open(str(tmp_path / "o.m4a"), "w") as c:
+        feed.open(c)
+        feed.finish()
+    assert feed.samples_written == RATE
+    y, rate = read_audio(str(tmp_path / "o.m4a"))
+    assert abs(y.shape[1] / rate - 1.0) < 0.04                     # AAC frames round up to 1024 samples
+    assert [round(t, 2) for t in click_times(y[0], 0.4)] == [0.25, 0.85]
+
+
+def music(seconds: float = 10.0, rate: int = RATE, seed: int = 0) -> np.ndarray:
+    """Two bars (4 s) repeating at 120 bpm: kick on the beat, noise hi-hat off the beat, two chords."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    x = np.zeros(n)
+    chords = ((261.63, 329.63, 392.0), (220.0, 261.63, 329.63))
+    for bar in range(int(np.ceil(seconds / 2))):
+        sl = slice(int(bar * 2 * rate), min(n, int((bar + 1) * 2 * rate)))
+        for f in chords[bar % 2]:
+            x[sl] += 0.08 * np.sin(2 * np.pi * f * t[sl])
+    for b in np.arange(0, seconds, 0.5):
+        i = int(b * rate)
+        k = np.arange(min(n - i, int(0.2 * rate)))
+        x[i:i + len(k)] += 0.5 * np.exp(-k / (0.04 * rate)) * np.sin(2 * np.pi * 60 * k / rate)
+        j = int((b + 0.25) * rate)
+        if j < n:
+            m = min(n - j, int(0.03 * rate))
+            x[j:j + m] += 0.15 * rng.standard_normal(m) * np.exp(-np.arange(m) / (0.008 * rate))
+    return x.astype(np.float32)
+
+
+def _extend(tmp_path, x, before, after, method="loop", name="ext.wav"):
+    from vidext.sound import ExtendedAudio
+
+    src = write_audio(str(tmp_path / "src.wav"), np.stack([x, 0.5 * x]), RATE)
+    out = str(tmp_path / name)
+    feed = ExtendedAudio(src, out, before, after, method)
+    _render(feed, out)
+    return read_audio(out)[0], feed, read_audio(src)[0][0]
+
+
+def _steps_ok(y: np.ndarray, x: np.ndarray, seams, width: int = 960) -> None:
+    ref = np.abs(np.diff(x)).max()
+    for s in seams:
+        d = np.abs(np.diff(y[max(0, s - width):s + width])).max()
+        assert d <= 1.05 * ref, (s, d, ref)
+
+
+def test_loop_forward_keeps_beat_and_bar_without_clicks(tmp_path):
+    y, feed, x = _extend(tmp_path, music(), 0, 9.0)
+    assert y.shape[1] == 19 * RATE
+    assert np.array_equal(y[0, :9 * RATE], x[:9 * RATE])                # the original, untouched...
+    loop_s = feed.details["forward"]["loop_s"]
+    assert abs(loop_s - 4.0) < 0.013   # ...a whole 2-bar phrase repeats (phase-aligned within 12 ms)
+    seams = [10 * RATE + int(round(m * loop_s * RATE)) for m in range(3)]
+    _steps_ok(y[0], x, seams)
+    # after the edge the sound jumps back one phrase and plays on: same beat grid, same chords
+    loop = int(round(loop_s * RATE))
+    xf = int(0.025 * RATE)
+    assert np.array_equal(y[0, 10 * RATE:10 * RATE + loop - xf], x[10 * RATE - loop:10 * RATE - xf])
+
+
+def test_loop_backward_prepends_and_shifts_original(tmp_path):
+    y, feed, x = _extend(tmp_path, music(), 3.0, 0)
+    assert y.shape[1] == 13 * RATE
+    xf = int(0.025 * RATE)
+    assert np.array_equal(y[0, 3 * RATE + xf:], x[xf:])                   # original shifted by 3 s
+    loop_s = feed.details["backward"]["loop_s"]
+    assert abs(loop_s - 4.0) < 0.013
+    _steps_ok(y[0], x, [3 * RATE, 3 * RATE - int(round(loop_s * RATE))])
+    # time runs forward in the prepended part: a kick's attack comes before its decay
+    kick = y[0, 3 * RATE - RATE // 2:3 * RATE - RATE // 2 + int(0.1 * RATE)]
+    energy = (kick.reshape(-1, 240) ** 2).sum(axis=1)
+    assert energy[0] > energy[-1] * 10
+
+
+def test_loop_real_music_has_no_seam_click(tmp_path):
+    from conftest import asset
+
+    x, rate = read_audio(str(asset("audio", "loop_compus.flac")))
+    src = str(tmp_path / "src.flac")
+    write_audio(src, x, rate)
+    from vidext.sound import ExtendedAudio
+
+    out = str(tmp_path / "o.flac")
+    feed = ExtendedAudio(src, out, 2.0, 8.0, "loop")
+    _render(feed, out)
+    y = read_audio(out)[0]
+    n = x.shape[1]
+    assert abs(y.shape[1] - (n + 10 * rate)) <= 1
+    loop = int(round(feed.details["forward"]["loop_s"] * rate))
+    _steps_ok(y.mean(axis=0), x.mean(axis=0), [2 * rate + n + m * loop for m in range(3)] + [2 * rate])
+
+
+def test_silence_fades_out(tmp_path):
+    y, _, x = _extend(tmp_path, tone(2.0), 0, 1.0, "silence")
+    assert y.shape[1] == 3 * RATE
+    assert not y[:, 2 * RATE:].any()
+    assert np.abs(np.diff(y[0, 2 * RATE - 2000:2 * RATE + 10])).max() < 0.03
+
+
+def events_clip(path: str, offset: float, fps: int = 25, seconds: float = 6.0, seed: int = 1) -> str:
+    """Dark frames with a bright flash at random moments; a click each flash, ``offset`` s later."""
+    rng = np.random.default_rng(seed)
+    flashes = np.sort(rng.choice(np.arange(10, int(seconds * fps) - 10), 8, replace=False))
+    with av.open(path, "w") as c:
+        v = c.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 64, 64, "yuv420p"
+        a = c.add_stream("aac", rate=RATE)
+        a.layout = "mono"
+        for k in range(int(seconds * fps)):
+            img = np.full((64, 64, 3), 230 if k in flashes else 20, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        x = tone(seconds, 200, 0.05)
+        x = add_clicks(x, [f / fps + offset for f in flashes if f / fps + offset < seconds - 0.1], 0.8)
+        for i in range(0, len(x), 1024):
+            fr = av.AudioFrame.from_ndarray(x[None, i:i + 1024], format="fltp", layout="mono")
+            fr.rate = RATE
+            for p in a.encode(fr):
+                c.mux(p)
+        for p in a.encode():
+            c.mux(p)
+    return path
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.2, -0.12])
+def test_av_offset_found_within_a_frame(tmp_path, offset):
+    from vidext.sound import av_sync, estimate_av_offset
+
+    path = events_clip(str(tmp_path / "e.mp4"), offset)
+    est = av_sync(path)
+    assert abs(est.offset_s - offset) < 0.04, est
+    assert est.flagged == (abs(offset) > 0.04)
+    assert estimate_av_offset(path) == est.offset_s
+
+
+def test_audio_api_stretch_and_extend(tmp_path):
+    import vidext
+
+    src = write_audio(str(tmp_path / "m.flac"), music(6.0)[None], RATE)
+    r = vidext.audio(src, str(tmp_path / "s.wav"), stretch=1.5)
+    y, rate = read_audio(r.output)
+    assert y.shape[1] == 9 * RATE and r.operation == "stretch"
+    r = vidext.audio(src, str(tmp_path / "e.m4a"), extend=2.0, direction="both")
+    assert abs(r.duration_s - 10.0) < 1e-6 and r.details["details"]["forward"]["method"] == "loop"
+    with pytest.raises(ParameterError, match="between 0.25 and 4"):
+        vidext.audio(src, str(tmp_path / "x.wav"), stretch=8)
+
+
+def test_audio_cli_remux_matches_picture(tmp_path, clip):
+    import json
+    import subprocess
+    import sys
+
+    video = clip(frames=40, tone_hz=None)                                  # 1.6 s, no sound
+    sound = write_audio(str(tmp_path / "t.wav"), tone(2.5)[None], RATE)   # longer than the picture
+    out = tmp_path / "o.mp4"
+    p = subprocess.run([sys.executable, "-m", "vidext", "audio", video, "-o", str(out), "--audio", sound],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with av.open(str(out)) as c:
+        assert c.streams.video[0].codec_context.name == "h264"
+        n = sum(f.samples for f in c.decode(c.streams.audio[0]))
+        rate = c.streams.audio[0].rate
+    assert abs(n / rate - 1.6) <= 1 / 25 + 1024 / rate                  # within a frame (+ one AAC frame)
+    assert json.loads((tmp_path / "o.mp4.json").read_text())["operation"] == "remux"
+    p = subprocess.run([sys.executable, "-m", "vidext", "audio", video, "-o", str(tmp_path / "x.mp4"),
+                        "--stretch", "2"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.startswith("error: ") and "--slowmo" in p.stderr
+    assert not (tmp_path / "x.mp4").exists()

@@ -1,0 +1,34 @@
+"""vidext audio INPUT -o OUTPUT (--stretch K | --extend SEC ... | --audio FILE)"""
+from __future__ import annotations
+
+from .. import api
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("audio", help="stretch or extend a sound, or put a sound on a video",
+                       description="Pitch-kept time-stretch or continuation of an audio file; or a video "
+                                   "with its picture copied and a given sound put on it.")
+    p.add_argument("input")
+    p.add_argument("-o", "--output", required=True, help="output file (.wav .flac .m4a .mp3 ...; a video "
+                                                         "container with --audio)")
+    op = p.add_mutually_exclusive_group(required=True)
+    op.add_argument("--stretch", type=float, metavar="K", help="K× longer at the same pitch (0.25–4)")
+    op.add_argument("--extend", type=float, metavar="SEC", help="SEC seconds of new sound")
+    op.add_argument("--audio", dest="audio_file", metavar="FILE",
+                    help="put FILE's sound on the video INPUT (cut or padded to the picture)")
+    p.add_argument("--direction", default="forward", choices=("forward", "backward", "both"),
+                   help="where --extend adds sound (default forward)")
+    p.add_argument("--method", default="loop", choices=("loop", "musicgen", "silence"),
+                   help="how --extend continues (default loop; musicgen weights are CC-BY-NC)")
+    p.add_argument("--prompt", help="text description for --method musicgen")
+    p.add_argument("--seed", type=int, help="random seed for --method musicgen")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    r = api.audio(args.input, args.output, stretch=args.stretch, extend=args.extend, direction=args.direction,
+                  method=args.method, prompt=args.prompt, audio_file=args.audio_file, seed=args.seed)
+    extra = f", picture {r.picture_s:.3f} s" if r.picture_s is not None else ""
+    print(f"wrote {r.output}: {r.operation}, sound {r.duration_s:.3f} s ({r.codec}){extra}, {r.seconds:.1f} s")
+    return 0

@@ -1,0 +1,218 @@
+"""Finding weights: an explicit path, then the Hugging Face cache, then a download.
+
+Order (the first that holds a complete copy wins):
+
+1. ``weights=`` (CLI ``--weights``): a file, or a folder holding the model's
+   files.  Given explicitly, it must be right: no silent fall-through.
+2. ``$VIDEXT_MODEL_DIR/<name>/`` (a single file may also sit there under its
+   own base name).
+3. The Hugging Face cache (``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else
+   huggingface_hub's default), looked up with ``local_files_only``.
+4. A download with huggingface_hub (progress bars on stderr, picked up by
+   ``gr.Progress(track_tqdm=True)``), unless ``HF_HUB_OFFLINE`` is set.
+
+Single-file models are checked against their sha256 wherever they come from.
+Every failure is a :class:`~vidext.errors.ModelError` naming the model, the
+places searched and how to provide the weights.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config
+from ..errors import ModelError
+from .registry import ModelSpec, get_spec
+
+log = logging.getLogger(__name__)
+
+_TRUE = {"1", "on", "yes", "true"}
+_digests: dict[tuple[str, int, int], str] = {}
+_digest_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where a model's weights were found."""
+
+    spec: ModelSpec
+    path: Path           # the file of a single-file model, else the folder
+    source: str          # "weights", "model_dir", "cache" or "download"
+    revision: str | None  # the Hub commit, when the copy came from the Hub cache
+
+    def as_dict(self) -> dict:
+        return {"model": self.spec.name, "path": str(self.path), "source": self.source,
+                "repo_id": self.spec.repo_id, "revision": self.revision}
+
+
+def offline() -> bool:
+    """True when ``HF_HUB_OFFLINE`` forbids network access (read at call time)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
+
+
+def hub_cache_dir() -> str | None:
+    """The Hub cache folder the environment asks for (None: huggingface_hub's default)."""
+    if os.environ.get("HF_HUB_CACHE"):
+        return os.environ["HF_HUB_CACHE"]
+    if os.environ.get("HF_HOME"):
+        return os.path.join(os.environ["HF_HOME"], "hub")
+    return None
+
+
+def pinned_revision(spec: ModelSpec) -> str:
+    """The revision to ask the Hub for: an operator's override, the spec's pin, else ``main``."""
+    env = "VIDEXT_REVISION_" + spec.name.upper().replace("-", "_").replace(".", "_")
+    return os.environ.get(env) or spec.revision or "main"
+
+
+def sha256_of(path: Path) -> str:
+    """sha256 of a file, remembered per (path, size, mtime) for the process."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    with _digest_lock:
+        if key in _digests:
+            return _digests[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(config.HASH_BLOCK_BYTES), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    with _digest_lock:
+        _digests[key] = digest
+    return digest
+
+
+def verify(spec: ModelSpec, path: Path) -> None:
+    """Reject a single file whose sha256 is not the spec's."""
+    if spec.sha256 is None or not spec.single_file:
+        return
+    got = sha256_of(path)
+    if got != spec.sha256:
+        raise ModelError(
+            f"model {spec.name!r}: {path} has sha256 {got[:16]}…, expected {spec.sha256[:16]}… "
+            f"(a corrupt or different checkpoint); delete it or pass the right file with --weights")
+
+
+def _complete(spec: ModelSpec, folder: Path) -> bool:
+    return folder.is_dir() and all((folder / rel).is_file() for rel in spec.must_have)
+
+
+def _in_folder(spec: ModelSpec, folder: Path) -> Path | None:
+    """The model inside ``folder``: its file (repo path or base name) or the folder itself."""
+    if spec.single_file:
+        for cand in (folder / spec.filename, folder / Path(spec.filename).name):
+            if cand.is_file():
+                return cand
+        return None
+    return folder if _complete(spec, folder) else None
+
+
+def _explicit(spec: ModelSpec, weights: str | os.PathLike) -> Path:
+    p = Path(weights).expanduser()
+    if p.is_file():
+        if not spec.single_file:
+            raise ModelError(f"model {spec.name!r} has several files: --weights must be a folder "
+                             f"holding {', '.join(spec.must_have)}, not the file {p}")
+        return p
+    if p.is_dir():
+        found = _in_folder(spec, p)
+        if found is None:
+            want = Path(spec.filename).name if spec.single_file else ", ".join(spec.must_have)
+            raise ModelError(f"model {spec.name!r}: {p} does not hold {want}")
+        return found
+    raise ModelError(f"model {spec.name!r}: weights path {p} does not exist")
+
+
+def _snapshot_commit(path: Path) -> str | None:
+    parts = path.parts   # …/snapshots/<commit>/… (not resolved: files are links into blobs/)
+    for a, b in zip(parts, parts[1:]):
+        if a == "snapshots" and len(b) == 40:
+            return b
+    return None
+
+
+def _from_hub(spec: ModelSpec, revision: str, *, local_only: bool) -> Path | None:
+    """Cache lookup (``local_only``) or download; None when the cache lacks it."""
+    import huggingface_hub
+    from huggingface_hub import errors as hf_errors
+
+    kw = dict(repo_id=spec.repo_id, revision=revision, cache_dir=hub_cache_dir(),
+              local_files_only=local_only)
+    if os.environ.get("HF_ENDPOINT"):
+        kw["endpoint"] = os.environ["HF_ENDPOINT"]
+    try:
+        if spec.single_file:
+            return Path(huggingface_hub.hf_hub_download(filename=spec.filename, **kw))
+        folder = Path(huggingface_hub.snapshot_download(allow_patterns=list(spec.files), **kw))
+    except hf_errors.LocalEntryNotFoundError as exc:
+        if local_only:
+            return None
+        raise ModelError(f"model {spec.name!r}: download from {spec.url} failed "
+                         f"({_short(exc)}); {_how(spec)}") from exc
+    except (OSError, ValueError, hf_errors.HfHubHTTPError) as exc:
+        if local_only:
+            return None
+        raise ModelError(f"model {spec.name!r}: download from {spec.url} at revision {revision} "
+                         f"failed ({_short(exc)}); {_how(spec)}") from exc
+    if not _complete(spec, folder):
+        if local_only:
+            return None
+        raise ModelError(f"model {spec.name!r}: the download from {spec.url} at revision {revision} "
+                         f"lacks {', '.join(r for r in spec.must_have if not (folder / r).is_file())}")
+    return folder
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}"
+
+
+def _how(spec: ModelSpec) -> str:
+    where = Path(spec.filename).name if spec.single_file else "its files"
+    return (f"provide it with --weights PATH (Python: weights=PATH), put {where} in "
+            f"$VIDEXT_MODEL_DIR/{spec.name}/, or allow a download from {spec.url}")
+
+
+def locate(name: str, weights: str | os.PathLike | None = None, *,
+           download: bool = True) -> Resolved:
+    """Find ``name``'s weights (see the module docstring for the order)."""
+    spec = get_spec(name)
+    if weights is not None:
+        path = _explicit(spec, weights)
+        verify(spec, path)
+        return Resolved(spec, path, "weights", None)
+    looked = []
+    model_dir = os.environ.get("VIDEXT_MODEL_DIR")
+    if model_dir:
+        folder = Path(model_dir).expanduser() / spec.name
+        looked.append(str(folder))
+        found = _in_folder(spec, folder)
+        if found is not None:
+            verify(spec, found)
+            return Resolved(spec, found, "model_dir", None)
+    else:
+        looked.append("$VIDEXT_MODEL_DIR (unset)")
+    revision = pinned_revision(spec)
+    cache = hub_cache_dir() or "the default Hugging Face cache"
+    looked.append(f"{cache} ({spec.repo_id}@{revision})")
+    path = _from_hub(spec, revision, local_only=True)
+    if path is not None:
+        verify(spec, path)
+        return Resolved(spec, path, "cache", _snapshot_commit(path))
+    if offline() or not download:
+        why = "HF_HUB_OFFLINE is set" if offline() else "downloads are off"
+        raise ModelError(f"model {spec.name!r} not found (looked in {'; '.join(looked)}; {why}): "
+                         f"{_how(spec)}")
+    log.info("downloading %s from %s (revision %s)", spec.name, spec.url, revision)
+    path = _from_hub(spec, revision, local_only=False)
+    verify(spec, path)
+    return Resolved(spec, path, "download", _snapshot_commit(path))
+
+
+def resolve(name: str, weights: str | os.PathLike | None = None) -> Path:
+    """Path of ``name``'s weights: its file (single-file models) or its folder."""
+    return locate(name, weights).path
