@@ -339,19 +339,23 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             gr.Markdown(_disabled_reason(tabs["audio"]))
             with gr.Row():
                 with gr.Column():
-                    a_media = gr.File(label="Video or audio file", file_types=["video", "audio"],
+                    gr.Markdown("A **sound file**: stretch it (pitch kept) or continue it. A **video**: put "
+                                "another sound on it. (To slow a video down with its sound use Interpolate → "
+                                "Slow motion; to lengthen a video with its sound use Extend.)")
+                    a_media = gr.File(label="Sound or video file", file_types=["video", "audio"],
                                       elem_id="audio-input")
-                    a_stretch = gr.Slider(0.25, 4, value=1, step=0.05, label="Time-stretch (pitch kept)", elem_id="audio-stretch",
-                                          info="2 = twice as long; 1 = unchanged")
+                    a_stretch = gr.Slider(0.25, 4, value=1, step=0.05, label="Time-stretch (pitch kept)",
+                                          elem_id="audio-stretch", info="sound file: 2 = twice as long; 1 = unchanged")
                     with gr.Row():
                         a_extend = gr.Slider(0, config.APP_EXTEND_MAX_S, value=0, step=0.5,
-                                             label="Continue the sound by (seconds)")
+                                             label="Continue the sound by (seconds)", info="sound file; 0 = no")
                         a_direction = gr.Radio(["forward", "backward", "both"], value="forward", label="Where")
                     a_method = gr.Radio(caps.available(a_methods), value="loop", label="Continuation")
                     gr.Markdown(_unavailable(a_methods))
+                    a_file = gr.File(label="Put this sound on the video", file_types=["audio"],
+                                     elem_id="audio-replacement")
                     a_plan = gr.Markdown(elem_id="audio-plan")
                     with gr.Accordion("Advanced", open=False):
-                        a_file = gr.File(label="Replace the sound with this file", file_types=["audio"])
                         a_prompt = gr.Textbox("", label="Prompt (MusicGen)", max_length=500,
                                               interactive="musicgen" in caps.available(a_methods))
                         a_seed = gr.Number(-1, precision=0, label="Seed", info="-1: random")

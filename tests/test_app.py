@@ -169,17 +169,51 @@ def test_extend_api(server, small_clip):
     assert isinstance(details, dict)
 
 
-def test_audio_api_stretch(server, small_clip):
+def _tone_wav(path: str, seconds: float = 1.0, rate: int = 48000) -> str:
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    y = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    with av.open(path, "w") as c:
+        s = c.add_stream("pcm_s16le", rate=rate)
+        s.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(y[None, :], format="fltp", layout="mono")
+        frame.rate = rate
+        for p in s.encode(frame):
+            c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def _sound_seconds(path: str) -> float:
+    with av.open(path) as c:
+        a = c.streams.audio[0]
+        return sum(f.samples for f in c.decode(a)) / a.rate
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory):
+    return _tone_wav(str(tmp_path_factory.mktemp("sound") / "tone.wav"))
+
+
+def test_audio_api_stretch(server, tone):
+    _need("audio")
+    download, watch, listen, details = server["client"].predict(handle_file(tone), stretch=2, api_name="/audio")
+    assert download.endswith(".wav") and watch is None and listen is not None
+    assert abs(_sound_seconds(download) - 2.0) < 0.02
+    assert details["operation"] == "stretch"
+
+
+def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_path):
     _need("audio")
     download, watch, listen, details = server["client"].predict(
-        handle_file(small_clip), stretch=2, api_name="/audio")
-    assert download.endswith(".mp4") and listen is None
-    with av.open(download) as c:
-        assert c.streams.audio, "the result has sound"
-        a = c.streams.audio[0]
-        seconds = sum(f.samples for f in c.decode(a)) / a.rate
-    assert abs(seconds - 2.0) < 0.1
-    assert isinstance(details, dict)
+        handle_file(small_clip), audio_file=handle_file(tone), api_name="/audio")
+    assert download.endswith(".mp4") and watch is not None and listen is None
+    rate, duration, frames = _fps_duration(download)
+    assert rate == 25 and frames == 25  # the picture is copied
+    assert abs(_sound_seconds(download) - 1.0) < 0.05
+    assert details["operation"] == "remux"
 
 
 def test_evaluate_api(server, small_clip):
@@ -290,7 +324,7 @@ TAB_LABELS = {"interpolate": "Interpolate", "extend": "Extend", "audio": "Audio"
 
 
 @pytest.mark.browser
-def test_browser_runs_every_available_tab(server, small_clip, tmp_path):
+def test_browser_runs_every_available_tab(server, small_clip, tone, tmp_path):
     """Debian chromium: load the page, run each available tab on a clip, screenshot, no errors."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
@@ -314,10 +348,11 @@ def test_browser_runs_every_available_tab(server, small_clip, tmp_path):
                     assert feature.reason in page.inner_text("#unavailable-tabs")
                     continue
                 tab_button.click()
-                page.locator(f"#{name}-input input[type=file]").set_input_files(small_clip)
                 if name != "audio":  # video tabs draw the timeline under the clip
+                    page.locator(f"#{name}-input input[type=file]").set_input_files(small_clip)
                     page.wait_for_selector(f"#{name}-timeline img", timeout=30_000)
-                else:
+                else:  # sound: stretch a tone twice as long
+                    page.locator("#audio-input input[type=file]").set_input_files(tone)
                     box = page.locator("#audio-stretch input[type=number]")
                     box.fill("2")
                     box.press("Enter")

@@ -82,8 +82,8 @@ APP_SLOWMO_MAX = 8.0
 # Generative models (SVD, LTX-Video, MusicGen) are offered only with a GPU.
 APP_GENERATIVE_NEEDS_GPU = True
 # Method name in the app → model-layer name whose weights must resolve.
-APP_LEARNED_METHODS = {"rife": "rife"}                                   # interpolation models
-APP_GENERATIVE_METHODS = {"svd": "svd", "ltx": "ltx", "musicgen": "musicgen"}  # extend / audio
+APP_LEARNED_METHODS = {"rife": "rife-4.25"}                                          # interpolation
+APP_GENERATIVE_METHODS = {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}  # extend, audio
 # Seconds of GPU a ZeroGPU Space grants each kind of job (spaces.GPU(duration=...)).
 APP_ZEROGPU_DURATION_S = {"interpolate": 120, "extend": 300, "audio": 180, "evaluate": 180}
 # Limits a public demo (the Space) starts with unless its operator sets them.
@@ -95,7 +95,9 @@ APP_PUBLIC_LIMITS = {
     "VIDEXT_MAX_FPS": "240",
 }
 APP_DEFAULT_PORT = 7860
-APP_QUANTIZE_CHOICES = ("int8", "nf4")   # generative models' weight quantization offered in the app
+APP_QUANTIZE_CHOICES = ("int8", "int4")  # the model layer's quantization modes (vidext.models.quantization)
+
+
 # --- audio (vidext/sound) ------------------------------------------------------
 STRETCH_MIN, STRETCH_MAX = 0.25, 4.0   # pitch-kept time-stretch factors accepted (output/input duration)
 DEFAULT_STRETCHER = "wsola"

@@ -84,27 +84,19 @@ def gpu() -> Feature:
 
 
 def weights(model: str) -> Feature:
-    """Whether the weights of ``model`` resolve without a download.
+    """Whether the weights of ``model`` (a model-layer name) are at hand without a download.
 
-    Uses the model layer (``vidext.models``) when it is part of the build; it
-    must offer an offline lookup, since the app makes no network call at start.
+    Looks where the model layer looks ($VIDEXT_MODEL_DIR, the Hugging Face
+    cache) with downloads off: the app makes no network call at start.
     """
     try:
         models = importlib.import_module("vidext.models")
     except ImportError:
         return Feature(model, False, "the model layer (vidext.models) is not part of this build")
-    resolve = getattr(models, "resolve", None)
-    if resolve is None:
-        return Feature(model, False, "vidext.models has no resolve()")
-    params = inspect.signature(resolve).parameters
-    offline = {k: v for k, v in (("download", False), ("local_only", True), ("local_files_only", True),
-                                 ("offline", True)) if k in params}
-    if not offline:
-        return Feature(model, False, "vidext.models.resolve() has no offline lookup; not checked")
     from ..errors import VidextError
 
     try:
-        resolve(model, **offline)
+        models.locate(model, download=False)
     except VidextError as exc:
         return Feature(model, False, str(exc))
     return Feature(model, True)

@@ -69,7 +69,7 @@ def call_api(name: str, *args, **kwargs):
 def describe(result, root: str) -> dict[str, Any]:
     """A JSON-friendly summary of a vidext result, server paths reduced to file names."""
     if hasattr(result, "as_dict"):
-        data = result.as_dict()
+        data = {k: v for k, v in result.as_dict().items() if k != "details"}  # the sidecar holds those
     elif dataclasses.is_dataclass(result):
         data = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "details"}
         fps = getattr(result, "frames_per_second", None)
@@ -81,8 +81,9 @@ def describe(result, root: str) -> dict[str, Any]:
 
 
 def _strip_paths(value, root: str):
+    # A JSON output with a "path" key would be taken for a file by Gradio's clients: call it "file".
     if isinstance(value, dict):
-        return {k: _strip_paths(v, root) for k, v in value.items()}
+        return {("file" if k == "path" else k): _strip_paths(v, root) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_strip_paths(v, root) for v in value]
     if isinstance(value, str) and os.path.isabs(value):
