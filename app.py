@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 
+from vidext.webapp import zerogpu
 from vidext.webapp.server import offline_environment
 
 offline_environment()  # before gradio is imported: no analytics call at start
+zerogpu.prepare()      # on a ZeroGPU Space, `spaces` comes before torch
 
 import gradio as gr  # noqa: E402
 
@@ -23,8 +25,8 @@ from vidext.config import Limits  # noqa: E402
 from vidext.errors import VidextError  # noqa: E402
 from vidext.media.codecs import CODECS  # noqa: E402
 from vidext.webapp import capabilities as caps  # noqa: E402
-from vidext.webapp import handlers, jobs, timeline, zerogpu  # noqa: E402
-from vidext.webapp.server import launch_kwargs  # noqa: E402
+from vidext.webapp import handlers, jobs, timeline  # noqa: E402
+from vidext.webapp.server import launch_kwargs, on_space, public_limits  # noqa: E402
 
 log = logging.getLogger("vidext.app")
 
@@ -487,6 +489,8 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
 
 def main(host: str | None = None, port: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if on_space():
+        public_limits()  # a public demo's limits unless the Space's settings define VIDEXT_MAX_*
     launch(build_demo(), host=host, port=port)
 
 

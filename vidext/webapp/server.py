@@ -25,6 +25,11 @@ def offline_environment() -> None:
     os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 
+def on_space() -> bool:
+    """Running on a Hugging Face Space (it sets SPACE_ID)."""
+    return bool(os.environ.get("SPACE_ID"))
+
+
 def public_limits() -> None:
     """The conservative limits of a public demo, for variables the operator left unset."""
     for name, value in config.APP_PUBLIC_LIMITS.items():

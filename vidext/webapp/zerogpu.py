@@ -19,6 +19,12 @@ def on_zerogpu() -> bool:
     return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true", "yes")
 
 
+def prepare() -> None:
+    """On ZeroGPU, import ``spaces`` before anything imports torch (it patches CUDA init)."""
+    if on_zerogpu():
+        import spaces  # noqa: F401
+
+
 @functools.lru_cache(maxsize=None)
 def _gpu_version(fn: Callable, duration: int) -> Callable:
     import spaces
