@@ -366,3 +366,31 @@ def test_browser_runs_every_available_tab(server, small_clip, tone, tmp_path):
             browser.close()
     assert page_errors == []
     assert "interpolate" in ran
+
+
+def _readme_examples() -> list[tuple[str, str]]:
+    import re
+
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### The API from Python", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    return [(re.search(r'api_name="(/\w+)"', b).group(1), b) for b in blocks]
+
+
+def test_readme_has_a_client_example_for_each_api_name():
+    assert sorted(name for name, _ in _readme_examples()) == ["/audio", "/evaluate", "/extend", "/interpolate"]
+
+
+@pytest.mark.parametrize("api_name", ["/interpolate", "/extend", "/audio", "/evaluate"])
+def test_readme_client_examples_run(server, small_clip, tone, tmp_path, monkeypatch, capsys, api_name):
+    import shutil
+
+    _need(api_name.strip("/"))
+    code = dict(_readme_examples())[api_name]
+    shutil.copy(small_clip, tmp_path / "clip.mp4")
+    shutil.copy(tone, tmp_path / "tone.wav")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code.replace("http://127.0.0.1:7860/", server["url"]), f"README{api_name}", "exec"), {})
+    assert capsys.readouterr().out.strip()
