@@ -114,6 +114,46 @@ DIFF_GAIN = 4                   # the strip's difference panel shows |error| × 
 PICTURE_MAX_WIDTH = 640         # PNG panels are scaled down to at most this wide
 JUMP_MAD_FLOOR = 0.5            # 8-bit levels: the spread floor that keeps a still clip's z-scores finite
 
+
+# --- web app (vidext/webapp, app.py) -------------------------------------------
+# Queue: GPU events share one concurrency id so that one job holds the GPU at
+# a time; CPU events run a few at once (each job already uses several threads).
+APP_QUEUE_MAX_SIZE = int(_env_float("VIDEXT_APP_QUEUE_SIZE", 16))
+APP_CPU_CONCURRENCY = int(_env_float("VIDEXT_APP_CPU_JOBS", max(1, (os.cpu_count() or 2) // 2)))
+APP_LIGHT_CONCURRENCY = 4       # timeline, preview and probe events (sub-second work)
+APP_GPU_CONCURRENCY_ID = "gpu"
+APP_CPU_CONCURRENCY_ID = "cpu"
+# Files: job folders (outputs) and Gradio's cache are swept on a schedule.
+APP_WORKDIR = os.environ.get("VIDEXT_APP_WORKDIR") or None   # None: <system temp>/vidext-app
+APP_SWEEP_INTERVAL_S = _env_float("VIDEXT_APP_SWEEP_S", 600)
+APP_FILE_MAX_AGE_S = _env_float("VIDEXT_APP_FILE_AGE_S", 3600)
+# Timeline under the uploaded clip.
+APP_FILMSTRIP_THUMBS = 8
+APP_FILMSTRIP_THUMB_HEIGHT = 72  # pixels
+APP_EXTEND_MAX_S = 30.0          # the Extend tab's slider range
+# Interpolate tab choices.
+APP_FACTORS = (2, 3, 4, 8)
+APP_DEFAULT_FACTOR = 2
+APP_SLOWMO_MAX = 8.0
+# Generative models (SVD, LTX-Video, MusicGen) are offered only with a GPU.
+APP_GENERATIVE_NEEDS_GPU = True
+# Method name in the app → model-layer name whose weights must resolve.
+APP_LEARNED_METHODS = {"rife": "rife-4.25"}                                          # interpolation
+APP_GENERATIVE_METHODS = {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}  # extend, audio
+# Seconds of GPU a ZeroGPU Space grants each kind of job (spaces.GPU(duration=...)).
+APP_ZEROGPU_DURATION_S = {"interpolate": 120, "extend": 300, "audio": 180, "evaluate": 180}
+# Limits a public demo (the Space) starts with unless its operator sets them.
+APP_PUBLIC_LIMITS = {
+    "VIDEXT_MAX_UPLOAD_MB": "200",
+    "VIDEXT_MAX_DURATION_S": "120",
+    "VIDEXT_MAX_PIXELS": str(1920 * 1080),
+    "VIDEXT_MAX_OUTPUT_FRAMES": "20000",
+    "VIDEXT_MAX_FPS": "240",
+}
+APP_DEFAULT_PORT = 7860
+APP_QUANTIZE_CHOICES = ("int8", "int4")  # the model layer's quantization modes (vidext.models.quantization)
+
+
 # --- audio (vidext/sound) ------------------------------------------------------
 STRETCH_MIN, STRETCH_MAX = 0.125, 8.0  # `vidext audio --stretch` factors (output/input duration; measured 1/8–8)
 AUDIO_RETIME_MAX = 64           # slow motion / speed-up the sound follows (beyond 8× it becomes a drone)

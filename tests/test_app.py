@@ -1,0 +1,396 @@
+"""The web app end to end: launched on 127.0.0.1, driven through gradio_client.
+
+Each api_name is called with a small synthetic clip and its output checked
+(fps, duration, frames, sound, JSON).  Calls to a vidext function that this
+build lacks are skipped with the reason (the tab is shown disabled then).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from fractions import Fraction
+
+import av
+import pytest
+
+from conftest import audio_packets, video_times
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+from vidext.media.synth import make_clip  # noqa: E402
+from vidext.webapp import capabilities as caps  # noqa: E402
+
+LIMITS = {"VIDEXT_MAX_UPLOAD_MB": "1", "VIDEXT_MAX_DURATION_S": "5"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoNetwork:
+    """Records every connection attempt to a non-loopback address while active."""
+
+    def __init__(self):
+        self.attempts: list = []
+        self._orig = socket.socket.connect
+
+    def __enter__(self):
+        orig, attempts = self._orig, self.attempts
+
+        def connect(sock, address):
+            host = address[0] if isinstance(address, tuple) else str(address)
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+                attempts.append(address)
+                raise OSError(f"test: network call to {address} refused")
+            return orig(sock, address)
+
+        socket.socket.connect = connect
+        return self
+
+    def __exit__(self, *exc):
+        socket.socket.connect = self._orig
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a free loopback port with small limits and its own work root."""
+    root = tmp_path_factory.mktemp("app")
+    saved = {k: os.environ.get(k) for k in LIMITS}
+    os.environ.update(LIMITS)
+    import app
+    from vidext.webapp.jobs import Workspace
+
+    workspace = Workspace(str(root / "work"))
+    with _NoNetwork() as guard:
+        demo = app.build_demo(workspace)
+        _, url, _ = app.launch(demo, host="127.0.0.1", port=_free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        yield {"url": url, "demo": demo, "workspace": workspace, "client": Client(url, verbose=False),
+               "network": guard.attempts, "root": root}
+    finally:
+        demo.close()
+        workspace.stop_sweeper()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def small_clip(tmp_path_factory):
+    """1 s, 25 fps, 160×96, with a 440 Hz tone."""
+    return make_clip(str(tmp_path_factory.mktemp("clips") / "small clip.mp4"), frames=25, fps=25,
+                     width=160, height=96)
+
+
+def _need(name: str):
+    t = caps.tab(name)
+    if not t.available:
+        pytest.skip(f"{name} tab disabled in this build: {t.reason}")
+
+
+def _fps_duration(path: str) -> tuple[Fraction, float, int]:
+    times = video_times(path)
+    with av.open(path) as c:
+        rate = c.streams.video[0].average_rate
+    step = times[1] - times[0]
+    return Fraction(rate), float(times[-1] - times[0] + step), len(times)
+
+
+def test_start_makes_no_network_call(server):
+    assert server["network"] == []
+
+
+def test_page_and_api_names(server):
+    with urllib.request.urlopen(server["url"], timeout=10) as r:
+        assert r.status == 200
+    api = server["client"].view_api(return_format="dict", print_info=False)
+    names = set(api["named_endpoints"])
+    assert {"/interpolate", "/extend", "/audio", "/evaluate"} <= names
+    # helper events (timeline, plans, preview) are not part of the public API
+    assert len(names) == 4
+    params = [p["parameter_name"] for p in api["named_endpoints"]["/interpolate"]["parameters"]]
+    assert params[:4] == ["video", "factor", "fps", "slowmo"]
+
+
+def test_interpolate_api_factor(server, small_clip):
+    _need("interpolate")
+    download, watch, details = server["client"].predict(handle_file(small_clip), 2, api_name="/interpolate")
+    assert watch is not None and os.path.basename(download) == "small_clip-smooth.mp4"
+    rate, duration, frames = _fps_duration(download)
+    assert rate == 50 and frames == 50
+    assert abs(duration - 1.0) < 1e-3
+    assert audio_packets(download) == audio_packets(small_clip)  # sound copied untouched
+    assert details["frames_out"] == 50 and details["fps"] == 50 and details["audio"] == "copied"
+    assert not any(os.path.isabs(str(v)) for v in details.values())  # no server paths leak
+
+
+def test_interpolate_api_fps_lossless(server, small_clip):
+    _need("interpolate")
+    download, watch, details = server["client"].predict(
+        handle_file(small_clip), factor=1, fps=30, codec="ffv1", api_name="/interpolate")
+    assert watch is None  # not playable in a browser: offered as a download only
+    assert download.endswith(".mkv")
+    rate, duration, frames = _fps_duration(download)
+    assert rate == 30 and frames == 30 and abs(duration - 1.0) < 1e-3
+
+
+def test_interpolate_api_rejects_nothing_to_do(server, small_clip):
+    _need("interpolate")
+    with pytest.raises(gradio_client.exceptions.AppError, match="nothing to do"):
+        server["client"].predict(handle_file(small_clip), factor=1, api_name="/interpolate")
+
+
+def test_interpolate_api_slow_motion(server, small_clip):
+    _need("interpolate")
+    if not caps.parameter("interpolate", "slowmo").available:
+        pytest.skip(caps.parameter("interpolate", "slowmo").reason)
+    download, _, _ = server["client"].predict(handle_file(small_clip), factor=1, slowmo=2, api_name="/interpolate")
+    rate, duration, frames = _fps_duration(download)
+    assert rate == 25 and frames == 50 and abs(duration - 2.0) < 1e-3
+    assert audio_packets(download)
+
+
+def test_extend_api(server, small_clip):
+    _need("extend")
+    download, watch, details = server["client"].predict(
+        handle_file(small_clip), seconds=1, direction="forward", method="loop", api_name="/extend")
+    rate, duration, frames = _fps_duration(download)
+    assert rate == 25 and frames == 50 and abs(duration - 2.0) < 1e-3
+    assert audio_packets(download), "the extension keeps a sound track"
+    assert isinstance(details, dict)
+
+
+def _tone_wav(path: str, seconds: float = 1.0, rate: int = 48000) -> str:
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    y = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    with av.open(path, "w") as c:
+        s = c.add_stream("pcm_s16le", rate=rate)
+        s.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(y[None, :], format="fltp", layout="mono")
+        frame.rate = rate
+        for p in s.encode(frame):
+            c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def _sound_seconds(path: str) -> float:
+    with av.open(path) as c:
+        a = c.streams.audio[0]
+        return sum(f.samples for f in c.decode(a)) / a.rate
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory):
+    return _tone_wav(str(tmp_path_factory.mktemp("sound") / "tone.wav"))
+
+
+def test_audio_api_stretch(server, tone):
+    _need("audio")
+    download, watch, listen, details = server["client"].predict(handle_file(tone), stretch=2, api_name="/audio")
+    assert download.endswith(".wav") and watch is None and listen is not None
+    assert abs(_sound_seconds(download) - 2.0) < 0.02
+    assert details["operation"] == "stretch"
+
+
+def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_path):
+    _need("audio")
+    download, watch, listen, details = server["client"].predict(
+        handle_file(small_clip), audio_file=handle_file(tone), api_name="/audio")
+    assert download.endswith(".mp4") and watch is not None and listen is None
+    rate, duration, frames = _fps_duration(download)
+    assert rate == 25 and frames == 25  # the picture is copied
+    assert abs(_sound_seconds(download) - 1.0) < 0.05
+    assert details["operation"] == "remux"
+
+
+def test_evaluate_api(server, small_clip):
+    _need("evaluate")
+    report_file, table, pictures, report = server["client"].predict(
+        handle_file(small_clip), methods=["blend", "fast"], factor=2, api_name="/evaluate")
+    with open(report_file, encoding="utf-8") as f:
+        on_disk = json.load(f)
+    assert on_disk.keys() == report.keys()
+    text = json.dumps(report).lower()
+    assert "blend" in text and "fast" in text and "psnr" in text
+
+
+def test_over_limit_upload_names_the_limit(server, tmp_path):
+    _need("interpolate")
+    big = make_clip(str(tmp_path / "big.mp4"), frames=40, width=640, height=360, tone_hz=None,
+                    options={"crf": "0", "preset": "ultrafast"})
+    assert os.path.getsize(big) > 1e6
+    # gradio_client checks the server's limit before sending ...
+    with pytest.raises(Exception, match=r"exceeds the maximum file size of 1000000 bytes"):
+        server["client"].predict(handle_file(big), api_name="/interpolate")
+    # ... and the server refuses a raw upload over it without storing it
+    boundary = "vidextboundary"
+    with open(big, "rb") as f:
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.mp4\"\r\n"
+                f"Content-Type: video/mp4\r\n\r\n").encode() + f.read() + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(server["url"].rstrip("/") + "/gradio_api/upload", data=body, method="POST",
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 413
+    assert "maximum allowed size of 1000000 bytes" in err.value.read().decode()
+
+
+def test_upload_limit_message_names_the_variable(tmp_path):
+    from vidext.config import Limits
+    from vidext.errors import LimitError
+    from vidext.limits import check_upload
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"0" * 3_000_000)
+    with pytest.raises(LimitError, match=r"file is 3 MB; the limit is 1 MB \(VIDEXT_MAX_UPLOAD_MB\)"):
+        check_upload(str(path), Limits(10**8, 10**4, 10**6, 1, 240))
+
+
+def test_over_limit_duration_names_the_limit(server, tmp_path):
+    _need("interpolate")
+    long = make_clip(str(tmp_path / "long.mp4"), frames=60, fps=10, width=64, height=48, tone_hz=None)
+    with pytest.raises(gradio_client.exceptions.AppError, match=r"limit of 5 s \(VIDEXT_MAX_DURATION_S\)"):
+        server["client"].predict(handle_file(long), api_name="/interpolate")
+
+
+def test_cancelled_job_leaves_no_files(server, tmp_path):
+    _need("interpolate")
+    ws = server["workspace"]
+    clip = make_clip(str(tmp_path / "cancel.mp4"), frames=48, width=480, height=272, tone_hz=None)
+    before = set(ws.jobs())
+    job = server["client"].submit(handle_file(clip), factor=8, quality="quality", api_name="/interpolate")
+    deadline = time.monotonic() + 60
+    started = set()
+    while time.monotonic() < deadline and not started:  # the job folder exists once the job runs
+        started = set(ws.jobs()) - before
+        time.sleep(0.05)
+    assert started, "the job never started"
+    (folder,) = started
+    # wait until the output is being written, then cancel
+    while time.monotonic() < deadline and not os.listdir(folder):
+        time.sleep(0.05)
+    job.cancel()
+    while time.monotonic() < deadline and os.path.exists(folder):
+        time.sleep(0.05)
+    assert not os.path.exists(folder), "the cancelled job's folder (and partial output) is removed"
+    assert set(ws.jobs()) == before
+    # the server still answers
+    with urllib.request.urlopen(server["url"], timeout=10) as r:
+        assert r.status == 200
+
+
+def test_serves_only_its_own_files(server):
+    for path in ("/gradio_api/file=/etc/passwd", "/file=/etc/passwd",
+                 f"/gradio_api/file={server['root']}/work"):
+        try:
+            with urllib.request.urlopen(server["url"].rstrip("/") + path, timeout=10) as r:
+                body = r.read()
+            assert b"root:" not in body
+            assert r.status != 200 or b"<html" in body.lower()[:200]
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (403, 404)
+
+
+def test_sweep_removes_old_job_folders(tmp_path):
+    from vidext.webapp.jobs import Workspace
+
+    ws = Workspace(str(tmp_path / "w"), max_age_s=60)
+    old, new = ws.new_job(), ws.new_job()
+    with open(old.path("out.mp4"), "wb") as f:
+        f.write(b"x")
+    past = time.time() - 120
+    os.utime(old.folder, (past, past))
+    assert ws.sweep() == 1
+    assert ws.jobs() == [new.folder]
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+TAB_LABELS = {"interpolate": "Interpolate", "extend": "Extend", "audio": "Audio", "evaluate": "Evaluate"}
+
+
+@pytest.mark.browser
+def test_browser_runs_every_available_tab(server, small_clip, tone, tmp_path):
+    """Debian chromium: load the page, run each available tab on a clip, screenshot, no errors."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    shots = os.environ.get("VIDEXT_SCREENSHOT_DIR") or str(tmp_path)
+    os.makedirs(shots, exist_ok=True)
+    page_errors: list[str] = []
+    ran = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.goto(server["url"])
+            page.wait_for_selector("#interpolate-input", timeout=30_000)
+            for name, label in TAB_LABELS.items():
+                tab_button = page.get_by_role("tab", name=label)
+                feature = caps.tab(name)
+                if not feature.available:
+                    assert tab_button.is_disabled(), f"{name}: unavailable but clickable"
+                    assert feature.reason in page.inner_text("#unavailable-tabs")
+                    continue
+                tab_button.click()
+                if name != "audio":  # video tabs draw the timeline under the clip
+                    page.locator(f"#{name}-input input[type=file]").set_input_files(small_clip)
+                    page.wait_for_selector(f"#{name}-timeline img", timeout=30_000)
+                else:  # sound: stretch a tone twice as long
+                    page.locator("#audio-input input[type=file]").set_input_files(tone)
+                    box = page.locator("#audio-stretch input[type=number]")
+                    box.fill("2")
+                    box.press("Enter")
+                page.locator(f"#{name}-run").click()
+                page.wait_for_selector(f"#{name}-download a, .toast-body.error", timeout=90_000)
+                errors = page.locator(".toast-body.error")
+                assert errors.count() == 0, f"{name} tab: {errors.first.inner_text()}"
+                page.screenshot(path=os.path.join(shots, f"app-{name}.png"), full_page=True)
+                ran.append(name)
+        finally:
+            browser.close()
+    assert page_errors == []
+    assert "interpolate" in ran
+
+
+def _readme_examples() -> list[tuple[str, str]]:
+    import re
+
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### The API from Python", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    return [(re.search(r'api_name="(/\w+)"', b).group(1), b) for b in blocks]
+
+
+def test_readme_has_a_client_example_for_each_api_name():
+    assert sorted(name for name, _ in _readme_examples()) == ["/audio", "/evaluate", "/extend", "/interpolate"]
+
+
+@pytest.mark.parametrize("api_name", ["/interpolate", "/extend", "/audio", "/evaluate"])
+def test_readme_client_examples_run(server, small_clip, tone, tmp_path, monkeypatch, capsys, api_name):
+    import shutil
+
+    _need(api_name.strip("/"))
+    code = dict(_readme_examples())[api_name]
+    shutil.copy(small_clip, tmp_path / "clip.mp4")
+    shutil.copy(tone, tmp_path / "tone.wav")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code.replace("http://127.0.0.1:7860/", server["url"]), f"README{api_name}", "exec"), {})
+    assert capsys.readouterr().out.strip()

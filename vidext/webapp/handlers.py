@@ -1,0 +1,306 @@
+"""What each tab's Run button does, free of Gradio: map the form to a vidext call.
+
+Each ``run_*`` function takes the uploaded file, the job folder and the
+settings, checks the limits before any work, calls the public vidext function
+and returns an :class:`Outcome` the UI presents.  They raise only
+:class:`~vidext.errors.VidextError` subclasses for anything a user can cause.
+Arguments and results are plain values, so the functions also run in a
+ZeroGPU worker process.
+"""
+from __future__ import annotations
+
+import dataclasses
+import glob
+import inspect
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import config
+from ..config import Limits
+from ..errors import InputError, ParameterError
+from ..limits import check_video
+from . import capabilities
+from .jobs import check_input
+from .timeline import plan_audio, plan_extend, plan_interpolate
+
+_AUDIO_EXTS = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus")
+_BROWSER_PLAYABLE = {"h264"}
+
+
+@dataclass
+class Outcome:
+    """A finished job as the app shows it."""
+
+    output: str | None                     # the main result file
+    details: dict[str, Any]                # JSON shown under the result (no server paths)
+    playable: bool = True                  # the browser can play ``output`` as it is
+    files: list[str] = field(default_factory=list)   # extra downloads (sidecar, report, pictures)
+
+
+def safe_stem(path: str, limit: int = 48) -> str:
+    """A file-name stem from an uploaded name: ASCII letters, digits, ``_-`` only."""
+    stem = os.path.splitext(os.path.basename(path or ""))[0]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:limit]
+    return stem or "clip"
+
+
+def call_api(name: str, *args, **kwargs):
+    """Call vidext.<name>, passing only the options that were set.
+
+    ``None`` means "not set" and is left out, so the function's own default
+    applies; an option this build's function does not take is refused with
+    a message naming it, never silently dropped.
+    """
+    fn = capabilities.api_function(name)
+    if fn is None:
+        raise ParameterError(f"vidext.{name} is not part of this build")
+    params = inspect.signature(fn).parameters
+    open_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    for k in given:
+        if k not in params and not open_kwargs:
+            raise ParameterError(f"this build's vidext.{name} has no {k!r} option")
+    return fn(*args, **given)
+
+
+def describe(result, root: str) -> dict[str, Any]:
+    """A JSON-friendly summary of a vidext result, server paths reduced to file names."""
+    if hasattr(result, "as_dict"):
+        data = {k: v for k, v in result.as_dict().items() if k != "details"}  # the sidecar holds those
+    elif dataclasses.is_dataclass(result):
+        data = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "details"}
+        fps = getattr(result, "frames_per_second", None)
+        if fps is not None:
+            data["frames_per_second"] = round(fps, 2)
+    else:
+        data = {"result": str(result)}
+    return _strip_paths(data, root)
+
+
+def _strip_paths(value, root: str):
+    # A JSON output with a "path" key would be taken for a file by Gradio's clients: call it "file".
+    if isinstance(value, dict):
+        return {("file" if k == "path" else k): _strip_paths(v, root) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strip_paths(v, root) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return os.path.basename(value)
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def _none_if(value, *empty):
+    return None if value in empty else value
+
+
+def _crf(value) -> int | None:
+    """A CRF from a form (sliders send floats); 0 or empty means the codec's default."""
+    return int(value) if value else None
+
+
+def _out(folder: str, src: str, tag: str, ext: str) -> str:
+    return os.path.join(folder, f"{safe_stem(src)}-{tag}{ext}")
+
+
+def _video_ext(codec: str) -> str:
+    from ..media.codecs import CODECS
+
+    spec = CODECS.get(codec)
+    if spec is None:
+        raise ParameterError(f"unknown codec {codec!r}; choose one of: {', '.join(CODECS)}")
+    return spec.containers[0]
+
+
+# --- Interpolate ---------------------------------------------------------------
+
+def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
+    return model in config.APP_LEARNED_METHODS
+
+
+def run_interpolate(video: str, folder: str, *, factor: float | None = config.APP_DEFAULT_FACTOR,
+                    fps: float | None = None, slowmo: float | None = None, start: float | None = None,
+                    end: float | None = None, quality: str = config.DEFAULT_QUALITY,
+                    model: str = config.DEFAULT_MODEL, codec: str = config.DEFAULT_CODEC,
+                    crf: int | None = None, scene_threshold: float | None = None,
+                    extra: dict | None = None, limits: Limits | None = None,
+                    progress=None, stop=None) -> Outcome:
+    """More frames (``factor``× or ``fps``), optionally slow motion on ``start``–``end``."""
+    limits = limits or Limits.from_env()
+    info = check_input(video, limits)
+    factor, fps = _none_if(factor, 0, 1), _none_if(fps, 0, "")
+    if factor is not None and fps is not None:
+        raise ParameterError("give either a factor or a target fps, not both")
+    slowmo = _none_if(slowmo, 0, 1)
+    if slowmo is None:  # a segment only matters for slow motion
+        start = end = None
+    else:
+        start, end = _none_if(start, 0), _none_if(end, 0)
+        if end is not None and info.video is not None and end >= info.video.duration_s - 1e-6:
+            end = None
+    if slowmo is None and factor is None and fps is None:
+        raise ParameterError("nothing to do: choose a factor above 1, a target fps, or slow motion")
+    plan = plan_interpolate(info, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end)
+    check_video(info, limits, output_frames=plan.frames_out, output_fps=plan.fps_out)
+    output = _out(folder, video, "smooth" if slowmo is None else "slowmo", _video_ext(codec))
+    if isinstance(factor, float) and factor.is_integer():
+        factor = int(factor)
+    result = call_api("interpolate", video, output, factor=factor, fps=fps, slowmo=slowmo, start=start,
+                      end=end, quality=quality, model=model, codec=codec, crf=_crf(crf),
+                      scene_threshold=_none_if(scene_threshold, 0), progress=progress, stop=stop,
+                      **{k: v for k, v in (extra or {}).items() if v not in (None, False, 0, "")})
+    return Outcome(result.output, describe(result, folder), codec in _BROWSER_PLAYABLE,
+                   [p for p in (getattr(result, "sidecar", None),) if p])
+
+
+# --- Extend --------------------------------------------------------------------
+
+def extend_needs_gpu(*, method: str = "seamless", audio_method: str | None = None, **_) -> bool:
+    return method in config.APP_GENERATIVE_METHODS or audio_method in config.APP_GENERATIVE_METHODS
+
+
+def run_extend(video: str, folder: str, *, seconds: float, direction: str = "forward",
+               method: str = "seamless", seed: int | None = None, audio_method: str | None = None,
+               prompt: str | None = None, quantize: str | None = None,
+               codec: str = config.DEFAULT_CODEC, crf: int | None = None,
+               limits: Limits | None = None, progress=None, stop=None) -> Outcome:
+    """``seconds`` of new frames after the end, before the start, or both."""
+    limits = limits or Limits.from_env()
+    info = check_input(video, limits)
+    plan = plan_extend(info, seconds=seconds, direction=direction)
+    check_video(info, limits, output_frames=plan.frames_out)
+    output = _out(folder, video, "extended", _video_ext(codec))
+    result = call_api("extend", video, output, seconds=seconds, direction=direction, method=method,
+                      seed=_none_if(seed, -1), audio_method=_none_if(audio_method, ""),
+                      prompt=_none_if(prompt, ""), quantize=_none_if(quantize, "", "none"), codec=codec,
+                      crf=_crf(crf), progress=progress, stop=stop)
+    return Outcome(result.output, describe(result, folder), codec in _BROWSER_PLAYABLE,
+                   [p for p in (getattr(result, "sidecar", None),) if p])
+
+
+# --- Audio ---------------------------------------------------------------------
+
+def audio_needs_gpu(*, method: str | None = None, **_) -> bool:
+    return method in config.APP_GENERATIVE_METHODS
+
+
+def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: float | None = None,
+              direction: str = "forward", method: str = "loop", prompt: str | None = None,
+              audio_file: str | None = None, seed: int | None = None,
+              limits: Limits | None = None, progress=None, stop=None) -> Outcome:
+    """Time-stretch (pitch kept), continue, or replace the sound of a video or audio file."""
+    limits = limits or Limits.from_env()
+    info = check_input(media, limits, need_video=False)
+    if info.video is not None:
+        check_video(info, limits)
+    stretch, extend = _none_if(stretch, 0, 1), _none_if(extend, 0)
+    audio_file = _none_if(audio_file, "")
+    if audio_file:
+        check_input(audio_file, limits, need_video=False)
+    if not (stretch or extend or audio_file):
+        raise ParameterError("nothing to do: set a stretch factor, seconds to extend, or a sound file")
+    if info.video is not None:
+        plan = plan_audio(info.video.duration_s, stretch=stretch, extend=extend, direction=direction,
+                          fps=float(info.video.fps_nominal))
+        check_video(info, limits, output_frames=plan.frames_out)
+    ext = os.path.splitext(media)[1].lower()
+    if info.video is None and ext not in _AUDIO_EXTS:
+        ext = ".wav"
+    elif info.video is not None:
+        ext = ext if ext in (".mp4", ".mov", ".mkv") else ".mp4"
+    output = _out(folder, media, "audio", ext)
+    result = call_api("audio", media, output, stretch=stretch, extend=extend,
+                      direction=direction if extend else None, method=method if extend else None,
+                      prompt=_none_if(prompt, ""), audio_file=audio_file, seed=_none_if(seed, -1),
+                      progress=progress, stop=stop)
+    out = getattr(result, "output", output)
+    return Outcome(out, describe(result, folder), info.video is None or ext == ".mp4",
+                   [p for p in (getattr(result, "sidecar", None),) if p])
+
+
+# --- Evaluate ------------------------------------------------------------------
+
+def evaluate_needs_gpu(*, methods=(), **_) -> bool:
+    return any(m in config.APP_LEARNED_METHODS for m in methods or ())
+
+
+def run_evaluate(video: str, folder: str, *, methods=capabilities.EVALUATE_CLASSICAL, factor: int = 2,
+                 max_frames: int | None = None, limits: Limits | None = None,
+                 progress=None, stop=None) -> Outcome:
+    """Held-out reconstruction scores of each method on this clip, with pictures."""
+    limits = limits or Limits.from_env()
+    check_input(video, limits)
+    methods = tuple(methods or ())
+    if not methods:
+        raise ParameterError("choose at least one method to evaluate")
+    json_path = os.path.join(folder, "evaluation.json")
+    report_dir = os.path.join(folder, "report")
+    result = call_api("evaluate", video, methods=methods, factor=int(factor), json_path=json_path,
+                      report_dir=report_dir, max_frames=_none_if(max_frames, 0), progress=progress,
+                      stop=stop)
+    if not os.path.exists(json_path):
+        raise InputError(f"the evaluation of {os.path.basename(video)} wrote no JSON report")
+    with open(json_path, encoding="utf-8") as f:
+        details = _strip_paths(json.load(f), folder)
+    del result  # everything it reports is in the JSON it wrote
+    pictures = sorted(glob.glob(os.path.join(report_dir, "**", "*.png"), recursive=True))
+    pages = sorted(glob.glob(os.path.join(report_dir, "**", "*.html"), recursive=True))
+    return Outcome(json_path, details, False, pictures + pages)
+
+
+def method_rows(report: dict) -> list[list]:
+    """Rows (method, metric means…, frames/s) for the results table, from the JSON report.
+
+    Accepts ``{"methods": {name: {...}}}`` or ``{"methods": [{"method"|"name": ..}]}``;
+    columns are the scalar fields the report holds, in its order.
+    """
+    methods = report.get("methods") if isinstance(report, dict) else None
+    if isinstance(methods, dict):
+        items = list(methods.items())
+    elif isinstance(methods, list):
+        items = [(m.get("method") or m.get("name") or "?", m) for m in methods if isinstance(m, dict)]
+    else:
+        return []
+    columns: list[str] = []
+    for _, m in items:
+        for k, v in m.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in columns:
+                columns.append(k)
+    rows = [["method", *columns]]
+    for name, m in items:
+        rows.append([name, *[m.get(c) for c in columns]])
+    return rows
+
+
+# --- Preview -------------------------------------------------------------------
+
+def run_preview(video: str, folder: str, *, factor: float | None = config.APP_DEFAULT_FACTOR,
+                fps: float | None = None, slowmo: float | None = None, start: float | None = None,
+                end: float | None = None, quality: str = config.DEFAULT_QUALITY,
+                model: str = config.DEFAULT_MODEL, limits: Limits | None = None,
+                progress=None, stop=None) -> Outcome:
+    """A low-resolution excerpt of what Interpolate would give (``vidext.preview``, cached there).
+
+    The excerpt is copied into the job folder: the app serves only files of
+    its own folders and uploads, whatever cache ``vidext.preview`` keeps.
+    """
+    import shutil
+
+    limits = limits or Limits.from_env()
+    check_input(video, limits)
+    factor, fps, slowmo = _none_if(factor, 0, 1), _none_if(fps, 0, ""), _none_if(slowmo, 0, 1)
+    if slowmo is None:
+        start = end = None
+    if factor is not None and fps is not None:
+        raise ParameterError("give either a factor or a target fps, not both")
+    if isinstance(factor, float) and factor.is_integer():
+        factor = int(factor)
+    cached = call_api("preview", video, factor=factor, fps=fps, slowmo=slowmo, start=_none_if(start, 0),
+                      end=_none_if(end, 0), quality=quality, model=model)
+    del progress, stop  # a preview takes a couple of seconds; it is not cancelled or tracked
+    output = _out(folder, video, "preview", os.path.splitext(cached)[1] or ".mp4")
+    shutil.copyfile(cached, output)
+    return Outcome(output, {}, True)

@@ -1,0 +1,193 @@
+"""Jobs of the web app: one folder each, a stop event, progress relayed, files swept.
+
+A job writes only inside its own folder under the app's work root.  A failed
+or cancelled job removes its folder at once; a finished one is kept for the
+user to download and swept after ``APP_FILE_MAX_AGE_S``.  Cancellation from
+Gradio (the Cancel button, ``Job.cancel()`` in gradio_client, a closed tab)
+arrives as the cancellation of the event's coroutine; :func:`run_cancellable`
+turns it into the ``stop`` event the vidext pipeline obeys, and waits for the
+pipeline to wind down and clean up before it reports back.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import config
+from ..config import Limits
+from ..errors import Cancelled
+from ..limits import check_upload, check_video
+from ..media.probe import MediaInfo, probe
+from ..media.runner import Progress
+
+log = logging.getLogger(__name__)
+_JOB_PREFIX = "job-"
+
+
+def default_root() -> str:
+    return config.APP_WORKDIR or os.path.join(tempfile.gettempdir(), "vidext-app")
+
+
+@dataclass
+class Job:
+    """One request's folder and stop event."""
+
+    folder: str
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def path(self, name: str) -> str:
+        """A file inside the job folder (``name`` is ours, never user text)."""
+        if os.path.basename(name) != name or name.startswith("."):
+            raise ValueError(f"not a plain file name: {name!r}")
+        return os.path.join(self.folder, name)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Workspace:
+    """The app's work root: creates job folders and sweeps old ones."""
+
+    def __init__(self, root: str | None = None, max_age_s: float = config.APP_FILE_MAX_AGE_S):
+        self.root = os.path.abspath(root or default_root())
+        self.max_age_s = max_age_s
+        os.makedirs(self.root, exist_ok=True)
+        self._timer: threading.Thread | None = None
+        self._halt = threading.Event()
+
+    def new_job(self) -> Job:
+        return Job(tempfile.mkdtemp(prefix=_JOB_PREFIX, dir=self.root))
+
+    def jobs(self) -> list[str]:
+        return sorted(os.path.join(self.root, n) for n in os.listdir(self.root) if n.startswith(_JOB_PREFIX))
+
+    def sweep(self, now: float | None = None) -> int:
+        """Remove job folders older than ``max_age_s``; returns how many went."""
+        now = time.time() if now is None else now
+        removed = 0
+        for folder in self.jobs():
+            try:
+                age = now - os.stat(folder).st_mtime
+            except FileNotFoundError:
+                continue
+            if age > self.max_age_s:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        return removed
+
+    def start_sweeper(self, interval_s: float = config.APP_SWEEP_INTERVAL_S) -> None:
+        """Sweep every ``interval_s`` seconds on a daemon thread until :meth:`stop_sweeper`."""
+        if self._timer is not None:
+            return
+
+        def loop() -> None:
+            while not self._halt.wait(interval_s):
+                try:
+                    n = self.sweep()
+                except OSError as exc:  # a sweep that fails is retried next time
+                    log.warning("vidext app: sweeping %s failed: %s", self.root, exc)
+                    continue
+                if n:
+                    log.info("vidext app: removed %d old job folder(s)", n)
+
+        self._timer = threading.Thread(target=loop, name="vidext-sweeper", daemon=True)
+        self._timer.start()
+
+    def stop_sweeper(self) -> None:
+        self._halt.set()
+        if self._timer is not None:
+            self._timer.join(timeout=5)
+            self._timer = None
+
+
+def gradio_cache_schedule() -> tuple[int, int]:
+    """``delete_cache`` for gr.Blocks: (every, older than) in seconds."""
+    return int(config.APP_SWEEP_INTERVAL_S), int(config.APP_FILE_MAX_AGE_S)
+
+
+class ProgressRelay:
+    """A vidext ProgressCallback that drives a ``gr.Progress``-like callable.
+
+    The pipeline reports from its own worker threads, which do not carry the
+    event's context; the relay keeps the context it was created in (inside
+    the event) and reports through a copy of it.
+    """
+
+    def __init__(self, target: Callable[..., Any] | None, desc: str = ""):
+        self.target, self.desc = target, desc
+        self._ctx = contextvars.copy_context()
+        self._lock = threading.Lock()
+        self.last: Progress | None = None
+
+    def __call__(self, p: Progress) -> None:
+        self.last = p
+        if self.target is None:
+            return
+        stage = p.stage or self.desc
+        if p.total:
+            text = f"{stage}: {p.done}/{p.total}" + (f", {p.eta:.0f} s left" if p.eta is not None else "")
+            args = ((p.done, p.total),)
+        else:
+            text = f"{stage}: {p.done}"
+            args = (None,)
+        with self._lock:
+            self._ctx.copy().run(self.target, *args, desc=text, unit="frames")
+
+
+async def run_cancellable(job: Job, fn: Callable[..., Any], /, *args, **kwargs) -> Any:
+    """Run ``fn(*args, stop=job.stop, **kwargs)`` on a worker thread.
+
+    If the awaiting task is cancelled, the job's stop event is set, the worker
+    is awaited until the pipeline has wound down, the job folder is removed,
+    and the cancellation propagates.  A failure also removes the folder.
+    """
+    ctx = contextvars.copy_context()
+    loop = asyncio.get_running_loop()
+    future = loop.run_in_executor(None, lambda: ctx.run(fn, *args, stop=job.stop, **kwargs))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        job.stop.set()
+        try:
+            await _finish(future)
+        finally:
+            job.discard()
+        raise
+    except BaseException:
+        job.discard()
+        raise
+
+
+async def _finish(future) -> None:
+    """Wait for a stopped worker, even if this task is cancelled again meanwhile."""
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            continue
+        except (Cancelled, Exception):  # the worker's own error is moot: the caller cancelled
+            return
+
+
+def check_input(path: str | None, limits: Limits | None = None, *, need_video: bool = True) -> MediaInfo:
+    """Upload size, then the probe's limits; raises VidextError subclasses."""
+    from ..errors import InputError
+
+    if not path:
+        raise InputError("no file given: upload a clip first")
+    limits = limits or Limits.from_env()
+    check_upload(path, limits)
+    info = probe(path)
+    if need_video:
+        check_video(info, limits)
+    elif info.video is None and not info.audio:
+        raise InputError(f"{os.path.basename(path)} has neither video nor audio")
+    return info

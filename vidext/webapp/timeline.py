@@ -1,0 +1,212 @@
+"""The timeline under an uploaded clip: a filmstrip with time marks, the chosen
+segment and extension drawn on it, and the duration the job will produce.
+
+Everything is computed from the probe and a handful of seeked frames, so it
+answers in well under a second even for long clips.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import cv2
+import numpy as np
+
+from .. import config
+from ..errors import InputError, ParameterError
+from ..media.probe import MediaInfo
+from ..timemap import TimeMap
+
+_LABEL_BAND = 20          # pixels of time marks under the thumbnails
+_GAP = 2                  # pixels between thumbnails
+_DIM = 0.35               # brightness kept outside the chosen segment
+_SEGMENT = (255, 170, 0)  # RGB of the segment bar
+_EXTENSION = (70, 160, 255)
+
+
+def format_time(seconds: float) -> str:
+    """``m:ss.s`` (``h:mm:ss`` past an hour)."""
+    seconds = max(0.0, float(seconds))
+    if seconds >= 3600:
+        h, rest = divmod(int(round(seconds)), 3600)
+        return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+@dataclass
+class Filmstrip:
+    """Thumbnails side by side (RGB uint8) and the clip times they show."""
+
+    image: np.ndarray
+    times: list[float]
+    start_s: float
+    duration_s: float
+    thumb_width: int
+    info: MediaInfo          # the probe it was made from (the plans reuse it)
+
+    @property
+    def path(self) -> str:
+        return self.info.path
+
+
+def thumb_times(start: float, duration: float, count: int) -> list[float]:
+    """Centres of ``count`` equal slices of the clip."""
+    return [start + (i + 0.5) * duration / count for i in range(count)]
+
+
+def filmstrip(info: MediaInfo, count: int = config.APP_FILMSTRIP_THUMBS,
+              height: int = config.APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
+    """Seek to ``count`` evenly spaced times and lay the frames out with time marks."""
+    import av
+
+    v = info.video
+    if v is None:
+        raise InputError("the file has no video stream")
+    width = max(2, int(round(height * v.width / v.height / 2)) * 2)
+    times = thumb_times(v.start_s, v.duration_s, count)
+    thumbs = []
+    with av.open(info.path) as c:
+        s = c.streams.video[0]
+        s.thread_type = "AUTO"
+        tb = s.time_base
+        for t in times:
+            thumbs.append(_frame_at(c, s, tb, t, width, height))
+    strip = np.full((height + _LABEL_BAND, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
+    for i, (thumb, t) in enumerate(zip(thumbs, times)):
+        x = i * (width + _GAP)
+        if thumb is not None:
+            strip[:height, x:x + width] = thumb
+        _label(strip, format_time(t - v.start_s), x + width // 2, height + _LABEL_BAND - 6)
+    return Filmstrip(strip, times, v.start_s, v.duration_s, width, info)
+
+
+def _frame_at(container, stream, tb, t: float, width: int, height: int) -> np.ndarray | None:
+    """The first frame at or after ``t`` (seek to the keyframe before, decode forward)."""
+    container.seek(max(0, int(t / tb)), stream=stream, backward=True)
+    last = None
+    for frame in container.decode(stream):
+        last = frame
+        if frame.pts is None or frame.pts * tb >= t - 1e-6:
+            break
+    if last is None:
+        return None
+    return last.to_ndarray(format="rgb24", width=width, height=height)
+
+
+def _label(img: np.ndarray, text: str, cx: int, baseline: int) -> None:
+    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1
+    (w, _), _ = cv2.getTextSize(text, font, scale, thick)
+    x = int(np.clip(cx - w // 2, 0, max(0, img.shape[1] - w)))
+    cv2.putText(img, text, (x, baseline), font, scale, (235, 235, 235), thick, cv2.LINE_AA)
+
+
+def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = None,
+                   extend_s: float = 0.0, direction: str = "forward") -> np.ndarray:
+    """The filmstrip with the retimed segment highlighted and the extension drawn.
+
+    ``segment`` is (start, end) in seconds from the clip's start; outside it
+    the strip is dimmed.  ``extend_s`` seconds are drawn as a hatched band
+    after the end (``forward``), before the start (``backward``) or both, to
+    the same time scale as the clip.
+    """
+    img = strip.image.copy()
+    h_thumbs = img.shape[0] - _LABEL_BAND
+    width = img.shape[1]
+    px_per_s = width / strip.duration_s if strip.duration_s > 0 else 0.0
+    if segment is not None and px_per_s:
+        a = int(round(np.clip(segment[0], 0, strip.duration_s) * px_per_s))
+        b = int(round(np.clip(segment[1], 0, strip.duration_s) * px_per_s))
+        if b > a:
+            dim = img[:h_thumbs].astype(np.float32)
+            dim[:, :a] *= _DIM
+            dim[:, b:] *= _DIM
+            img[:h_thumbs] = dim.astype(np.uint8)
+            img[h_thumbs - 4:h_thumbs, a:b] = _SEGMENT
+    if extend_s > 0 and px_per_s:
+        band = _hatched(h_thumbs, max(8, int(round(min(extend_s, 4 * strip.duration_s) * px_per_s))))
+        label_pad = np.full((_LABEL_BAND, band.shape[1], 3), 24, np.uint8)
+        _label(label_pad, f"+{extend_s:g} s", band.shape[1] // 2, _LABEL_BAND - 6)
+        extra = np.vstack([band, label_pad])
+        gap = np.full((img.shape[0], _GAP * 2, 3), 24, np.uint8)
+        if direction in ("forward", "both"):
+            img = np.hstack([img, gap, extra])
+        if direction in ("backward", "both"):
+            img = np.hstack([extra, gap, img])
+    return img
+
+
+def _hatched(height: int, width: int) -> np.ndarray:
+    band = np.full((height, width, 3), 40, np.uint8)
+    for x in range(-height, width, 10):
+        cv2.line(band, (x, height), (x + height, 0), _EXTENSION, 2, cv2.LINE_AA)
+    return band
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a job will produce, known before it runs."""
+
+    duration_in: float
+    duration_out: float
+    fps_out: float
+    frames_out: int
+
+    def summary(self) -> str:
+        return (f"{self.duration_in:.2f} s → **{self.duration_out:.2f} s** · "
+                f"{self.frames_out} frames at {self.fps_out:.6g} fps")
+
+
+def _frames(duration: Fraction, rate: Fraction) -> int:
+    """Output frames shown at k / rate that start before ``duration`` (the engine's count)."""
+    return max(0, math.ceil(duration * rate - Fraction(1, 10**6)))
+
+
+def _duration(info: MediaInfo) -> Fraction:
+    if info.video is None:
+        raise InputError("the file has no video stream")
+    return Fraction(info.video.duration_s).limit_denominator(10**6)
+
+
+def plan_interpolate(info: MediaInfo, *, factor=None, fps=None, slowmo=None, start=None,
+                     end=None) -> Plan:
+    """Output duration and frame count of ``vidext.interpolate`` with these settings."""
+    from ..interpolation.timeline import output_rate
+
+    dur = _duration(info)
+    rate = output_rate(info.video.fps_nominal, factor, fps) if (factor or fps) else info.video.fps_nominal
+    out = dur
+    if slowmo and slowmo != 1:
+        if slowmo <= 0:
+            raise ParameterError(f"slow motion must be positive, got {slowmo:g}")
+        a = Fraction(start or 0).limit_denominator(10**6)
+        b = Fraction(end).limit_denominator(10**6) if end else dur
+        tm = TimeMap.segment(0, dur, a, b, Fraction(slowmo).limit_denominator(10**6))
+        out = tm.out_end - tm.out_start
+    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
+
+
+def plan_extend(info: MediaInfo, *, seconds: float, direction: str = "forward") -> Plan:
+    if seconds <= 0:
+        raise ParameterError(f"extension must be positive, got {seconds:g} s")
+    if direction not in ("forward", "backward", "both"):
+        raise ParameterError(f"direction must be forward, backward or both, got {direction!r}")
+    dur = _duration(info)
+    rate = info.video.fps_nominal
+    out = dur + Fraction(seconds).limit_denominator(10**6) * (2 if direction == "both" else 1)
+    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
+
+
+def plan_audio(duration_s: float, *, stretch=None, extend=None, direction: str = "forward",
+               fps: float = 0.0) -> Plan:
+    """Output duration of ``vidext.audio``; ``fps`` 0 for an audio-only file."""
+    out = duration_s
+    if stretch:
+        if stretch <= 0:
+            raise ParameterError(f"stretch must be positive, got {stretch:g}")
+        out = duration_s * stretch
+    if extend:
+        out += extend * (2 if direction == "both" else 1)
+    rate = Fraction(fps).limit_denominator(1001) if fps else Fraction(0)
+    return Plan(duration_s, out, fps, _frames(Fraction(out).limit_denominator(10**6), rate) if fps else 0)
