@@ -189,7 +189,12 @@ class EvaluationReport:
                 tr = t.worst[0]
                 lines.append(f"  no jump; the most unusual transition is at {tr.time_s:.3f} s (z {tr.z:.1f})")
         if self.av_offset_s is not None:
-            lines.append(f"A/V offset: {self.av_offset_s:+.3f} s ({self.av_offset_note})")
+            line = f"A/V offset: {self.av_offset_s:+.3f} s ({self.av_offset_note}"
+            if self.av_sync and "confidence" in self.av_sync:
+                verdict = ("more than a frame: check the sync" if self.av_sync.get("flagged") else
+                           "not flagged: within a frame or too few shared events to be sure")
+                line += f"; confidence {self.av_sync['confidence']:.2f}, {verdict}"
+            lines.append(line + ")")
         else:
             lines.append(f"A/V offset: not measured ({self.av_offset_note})")
         for n in self.notes:
