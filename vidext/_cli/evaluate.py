@@ -13,7 +13,8 @@ def add_parser(sub) -> None:
                                    "consistency and audio-video offset.")
     p.add_argument("input")
     p.add_argument("--methods", default=",".join(config.EVALUATE_METHODS),
-                   help=f"comma-separated, from: {', '.join(method_names())}; 'none' skips the held-out test "
+                   help=f"comma-separated, from: {', '.join(method_names())}; 'all' = blend, the DIS presets and "
+                        "every model whose weights resolve; 'none' skips the held-out test "
                         f"(default {','.join(config.EVALUATE_METHODS)})")
     p.add_argument("--factor", type=float, default=2,
                    help=f"keep 1 frame in N and rebuild the others, N from 2 to {config.EVALUATE_MAX_FACTOR} "

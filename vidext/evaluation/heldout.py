@@ -43,9 +43,7 @@ class _Nearest(Between):
 
 def method_names() -> list[str]:
     """Every method name ``evaluate`` accepts."""
-    names = ["duplicate", "blend", *PRESETS]
-    names += [n for n in INTERPOLATORS if n not in ("blend", "dis")]
-    return names
+    return ["duplicate", "blend", *PRESETS, *learned_names()]
 
 
 def create_method(name: str) -> Interpolator:
@@ -61,14 +59,26 @@ def create_method(name: str) -> Interpolator:
     raise ParameterError(f"unknown method {name!r}; choose from: {', '.join(method_names())}")
 
 
+def learned_names() -> list[str]:
+    """Registered models beyond blend and DIS (e.g. ``rife``)."""
+    return [n for n in INTERPOLATORS if n not in ("blend", "dis")]
+
+
 def parse_methods(methods) -> list[str]:
-    """Method names from a sequence or comma-separated text; ``none`` (or empty) skips held-out."""
+    """Method names from a sequence or comma-separated text.
+
+    ``none`` (or nothing) skips the held-out test; ``all`` is blend, every DIS
+    preset and every registered model whose weights resolve (see
+    :func:`create_methods`).
+    """
     if methods is None:
         return list(config.EVALUATE_METHODS)
     items = methods.split(",") if isinstance(methods, str) else list(methods)
     names = [str(m).strip() for m in items if str(m).strip()]
     if names in (["none"], []):
         return []
+    if names == ["all"]:
+        return ["blend", *PRESETS, *learned_names()]
     known = method_names()
     for n in names:
         if n not in known:

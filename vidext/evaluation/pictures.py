@@ -4,9 +4,9 @@ PNGs: the worst rebuilt frame's error heat-map (max |error| over R, G, B in
 8-bit levels, colour scale 0 … ``config.HEATMAP_MAX_LEVELS``) and a strip
 original | rebuilt | difference (|error| × ``config.DIFF_GAIN``).  Charts:
 each metric per held-out frame for every method, quality against speed, and
-the temporal-consistency curves.  Charts are written as HTML that loads
-``plotly.min.js`` from the same folder (written once), so the folder works
-offline; no browser is needed to write anything.
+the temporal-consistency curves.  ``report.html`` holds them all with
+plotly.js and the pictures inline (one file that works offline); no browser
+is needed to write anything.
 """
 from __future__ import annotations
 
@@ -155,30 +155,34 @@ def build_figures(report) -> dict:
     return figures
 
 
+def _png_bytes(rgb: np.ndarray) -> bytes:
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError("cannot encode a PNG")
+    return buf.tobytes()
+
+
 def write_report_dir(report, folder: str) -> dict[str, str]:
-    """Charts (HTML), pictures (PNG) and an index page into ``folder``; returns name → path."""
+    """Pictures (PNG) and one self-contained ``report.html`` (charts, pictures, summary) into ``folder``.
+
+    The page carries plotly.js and the pictures inline, so it works offline
+    and as a single downloaded file.  Returns name → path.
+    """
+    import base64
+
     import plotly.offline
 
     os.makedirs(folder, exist_ok=True)
     files: dict[str, str] = {}
-    js = os.path.join(folder, "plotly.min.js")
-    with atomic_output(js) as tmp:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(plotly.offline.get_plotlyjs())
-    divs = []
-    for name, fig in report.figures.items():
-        path = os.path.join(folder, f"{name}.html")
-        with atomic_output(path) as tmp:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(fig.to_html(include_plotlyjs="directory", full_html=True))
-        files[name] = path
-        divs.append(fig.to_html(include_plotlyjs=False, full_html=False))
     for name, img in report.images.items():
         files[name] = write_png(os.path.join(folder, f"{name}.png"), img)
-    images = "".join(f'<h3>{html.escape(n)}</h3><img src="{html.escape(n)}.png" style="max-width:100%">'
-                     for n in report.images)
+    divs = [fig.to_html(include_plotlyjs=False, full_html=False) for fig in report.figures.values()]
+    images = "".join(
+        f'<h3>{html.escape(n)}</h3><img alt="{html.escape(n)}" style="max-width:100%" '
+        f'src="data:image/png;base64,{base64.b64encode(_png_bytes(img)).decode()}">'
+        for n, img in report.images.items())
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>vidext evaluate</title>"
-            "<script src='plotly.min.js'></script></head><body style='font-family:sans-serif'>"
+            f"<script>{plotly.offline.get_plotlyjs()}</script></head><body style='font-family:sans-serif'>"
             f"<h1>vidext evaluate</h1><pre style='white-space:pre-wrap'>{html.escape(report.summary())}</pre>"
             + "".join(divs) + images + "</body></html>")
     index = os.path.join(folder, "report.html")

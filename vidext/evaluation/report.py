@@ -44,9 +44,9 @@ class MethodResult:
         return {m: _mean([x for x, k in zip(v, keep) if k]) for m, v in self.scores.items()}
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "model": self.model, "frames": self.frames,
-                "seconds": round(self.seconds, 4), "frames_per_second": self.frames_per_second,
-                "mean": self.means(),
+        """Flat means first (what a results table shows), then details and the per-frame arrays."""
+        return {"name": self.name, **self.means(), "frames_per_second": self.frames_per_second,
+                "frames": self.frames, "seconds": round(self.seconds, 4), "model": self.model,
                 "worst_frame": {"time_s": self.worst_time_s, "psnr_y": self.worst_psnr_y,
                                 "across_jump": self.worst_across_jump},
                 "per_frame": self.scores}
@@ -76,6 +76,8 @@ class EvaluationReport:
     av_offset_note: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    #: the sound helper's full estimate (offset, confidence, flagged) when it offers one
+    av_sync: dict | None = None
     #: per rebuilt frame: do its kept neighbours lie across a detected jump (None: temporal pass skipped)
     held_out_across_jump: list[bool] | None = None
     images: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -114,6 +116,7 @@ class EvaluationReport:
             "methods": [self._method_dict(m) for m in self.methods],
             "temporal": self.temporal.as_dict() if self.temporal else None,
             "av_offset_s": self.av_offset_s, "av_offset_note": self.av_offset_note,
+            "av_sync": self.av_sync,
             "seconds": round(self.seconds, 3), "notes": self.notes, "files": self.files,
         }
 
@@ -186,7 +189,12 @@ class EvaluationReport:
                 tr = t.worst[0]
                 lines.append(f"  no jump; the most unusual transition is at {tr.time_s:.3f} s (z {tr.z:.1f})")
         if self.av_offset_s is not None:
-            lines.append(f"A/V offset: {self.av_offset_s:+.3f} s ({self.av_offset_note})")
+            line = f"A/V offset: {self.av_offset_s:+.3f} s ({self.av_offset_note}"
+            if self.av_sync and "confidence" in self.av_sync:
+                verdict = ("more than a frame: check the sync" if self.av_sync.get("flagged") else
+                           "not flagged: within a frame or too few shared events to be sure")
+                line += f"; confidence {self.av_sync['confidence']:.2f}, {verdict}"
+            lines.append(line + ")")
         else:
             lines.append(f"A/V offset: not measured ({self.av_offset_note})")
         for n in self.notes:

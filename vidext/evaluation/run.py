@@ -9,8 +9,8 @@ and one worst frame per method are held at a time.
 """
 from __future__ import annotations
 
+import importlib
 import itertools
-import logging
 import os
 import threading
 import time
@@ -27,13 +27,12 @@ from ..media.probe import probe
 from ..media.reader import FrameSource
 from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
 from . import METRICS
-from .heldout import check_factor, create_method, expected_held_out, parse_methods, sample_indices, windows
+from .heldout import (check_factor, create_method, expected_held_out, learned_names, parse_methods,
+                      sample_indices, windows)
 from .metrics import Metric, Picture, mse
 from .pictures import heatmap, strip, write_report_dir
 from .report import EvaluationReport, MethodResult
 from .temporal import TemporalAnalyzer
-
-log = logging.getLogger(__name__)
 
 
 def parse_metrics(metrics) -> tuple[list[str], bool]:
@@ -123,18 +122,22 @@ class _Evaluation:
             worst[name] = (err, float(frame.time), ref.rgb8.copy(), cand.rgb8.copy())
 
 
-def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str]:
+def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str, dict | None]:
+    """(offset s, note, full estimate) from the sound helper, when it is installed and there is sound."""
     if not has_audio:
-        return None, "the clip has no sound"
-    try:
-        from ..sound import estimate_av_offset
+        return None, "the clip has no sound", None
+    try:   # through sys.modules, so a build (or a test) can provide its own
+        sound = importlib.import_module("..sound", __package__)
     except ImportError:
-        return None, "vidext.sound (audio helper) is not installed in this build"
+        return None, "vidext.sound (audio helper) is not installed in this build", None
     try:
-        offset = float(estimate_av_offset(path))
+        detailed = getattr(sound, "av_sync", None)
+        if detailed is not None:
+            est = detailed(path)
+            return float(est.offset_s), "positive: the sound comes later than the picture", est.as_dict()
+        return float(sound.estimate_av_offset(path)), "positive: the sound comes later than the picture", None
     except (InputError, DependencyError, ParameterError) as exc:
-        return None, f"could not be estimated: {exc}"
-    return offset, "positive: the sound comes later than the picture"
+        return None, f"could not be estimated: {exc}", None
 
 
 def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
@@ -147,6 +150,7 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
     # 1. check inputs, plan
     factor = check_factor(factor)
     names = parse_methods(methods)
+    optional = set(learned_names()) if isinstance(methods, str) and methods.strip() == "all" else set()
     metric_names, explicit = parse_metrics(metrics)
     if max_frames is not None and (int(max_frames) != max_frames or max_frames < 2):
         raise ParameterError(f"max_frames must be a whole number of at least 2, got {max_frames}")
@@ -171,7 +175,14 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
 
     # 2. methods and metrics
     notes: list[str] = []
-    interps = [(n, create_method(n)) for n in names]
+    interps = []
+    for n in names:
+        try:
+            interps.append((n, create_method(n)))
+        except (DependencyError, ModelError) as exc:
+            if n not in optional:       # asked for by name: say why it cannot run
+                raise
+            notes.append(f"{n} not evaluated: {exc}")
     metric_objs: list[Metric] = []
     lpips_info = None
     held_total = expected_held_out(total, factor)
@@ -206,7 +217,7 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
                                 f"one rebuilt frame in {stride}, the same frames for every method")
 
     # 4. A/V offset
-    offset, offset_note = _av_offset(input, bool(info.audio))
+    offset, offset_note, sync = _av_offset(input, bool(info.audio))
 
     # 5. pictures and files
     v = info.video
@@ -216,7 +227,7 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
         factor=factor, frames_read=run.frames_read, held_out_times_s=run.held_times,
         held_out_indices=run.held_indices, metrics=[m.describe() for m in metric_objs], methods=results,
         lpips=lpips_info, temporal=run.temporal.result() if run.temporal else None,
-        av_offset_s=offset, av_offset_note=offset_note, seconds=0.0, notes=notes)
+        av_offset_s=offset, av_offset_note=offset_note, av_sync=sync, seconds=0.0, notes=notes)
     if report.temporal is not None and report.methods:
         cuts = [j.time_s for j in report.temporal.jumps]
         report.held_out_across_jump = [any(a < c <= b for c in cuts) for a, b in run.held_spans]
