@@ -174,25 +174,30 @@ def test_seamless_finds_the_period(tmp_path):
 
 
 # -- motion: a pan continues ---------------------------------------------------
-def test_motion_continues_a_pan(tmp_path):
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_motion_continues_a_pan(tmp_path, direction):
     from vidext.media.synth import make_clip
     src = make_clip(str(tmp_path / "pan.mkv"), frames=10, width=160, height=96, motion=(3.0, 1.0),
                     codec="ffv1", options={}, tone_hz=None, pix_fmt="yuv444p")
     out = str(tmp_path / "o.mkv")
-    r = vidext.extend(src, out, seconds=0.2, method="motion", codec="ffv1")
-    est = r.details["extension"]["motion"]["forward"]
-    assert est["dx_px"] == pytest.approx(-3.0, abs=0.1) and est["dy_px"] == pytest.approx(-1.0, abs=0.1)
+    r = vidext.extend(src, out, seconds=0.2, method="motion", codec="ffv1", direction=direction)
+    sign = 1 if direction == "forward" else -1
+    est = r.details["extension"]["motion"][direction]
+    assert est["dx_px"] == pytest.approx(-3.0 * sign, abs=0.1)
+    assert est["dy_px"] == pytest.approx(-1.0 * sign, abs=0.1)
     assert est["zoom"] == pytest.approx(1.0, abs=2e-3)
-    outs = luma_frames(out)[10:]
+    frames = luma_frames(out)
+    # k-th new frame away from the junction, k = 1..5
+    new = frames[10:] if direction == "forward" else frames[:5][::-1]
     tex = texture(96 + 64, 160 + 64, 0)
     ratio = 0.5 ** (1 / (2.0 * RATE))
-    for k, got in enumerate(outs, start=1):
-        travelled = 9 + (1 - ratio ** k) / (1 - ratio)
-        truth = shifted(tex, 3.0 * travelled, 1.0 * travelled, 96, 160)
-        from vidext.media.frame import from_rgb, Frame
-        y = (0.299 * truth[..., 0] + 0.587 * truth[..., 1] + 0.114 * truth[..., 2])
-        inner = (slice(12, -12), slice(24, -24))
-        err = np.abs(got[inner].astype(float) - (16 + y[inner] * 219 / 255)).mean()
+    inner = (slice(12, -12), slice(24, -24))
+    for k, got in enumerate(new, start=1):
+        eased = (1 - ratio ** k) / (1 - ratio)
+        travelled = 9 + eased if direction == "forward" else -eased
+        truth = shifted(tex, 3.0 * travelled, 1.0 * travelled, 96, 160).astype(np.float64)
+        y = 16 + (0.299 * truth[..., 0] + 0.587 * truth[..., 1] + 0.114 * truth[..., 2]) * 219 / 255
+        err = np.abs(got[inner].astype(float) - y[inner]).mean()
         assert err < 2.5, (k, err)
 
 
