@@ -174,3 +174,24 @@ def test_working_size_fit_and_colour_match():
     chunk = [np.clip(f * 0.5 + 0.3, 0, 1) for f in np.random.default_rng(2).random((3, 8, 8, 3))]
     out = np.stack(match_colour(chunk, ref))
     assert np.allclose(out.mean(axis=(0, 1, 2)), ref.mean(axis=(0, 1)), atol=0.03)
+
+
+@pytest.mark.parametrize("method", ["svd", "ltx"])
+def test_junction_is_bridged_and_colour_matched(tmp_path, clip, tiny, monkeypatch, method):
+    # random tiny models make noise: the bridge and the colour match are what keep the edge smooth
+    src = clip(frames=10, width=48, height=32, tone_hz=None)
+    t = config.GENERATIVE_TRANSITION_FRAMES
+
+    def first_step(name):
+        out = str(tmp_path / name)
+        vidext.extend(src, out, seconds=0.4, method=method, seed=0, codec="ffv1")
+        frames = [f.astype(np.float64) for f in luma_frames(out)]
+        edge, new = frames[9], frames[10:]
+        return np.abs(new[0] - edge).mean(), np.abs(new[t] - edge).mean(), np.mean(new) - edge.mean()
+
+    bridged, far, brightness = first_step("bridged.mkv")
+    assert bridged < 0.5 * far                      # the first new frame starts from the real one
+    assert abs(brightness) < 8                       # colour matched to the last real frame
+    monkeypatch.setattr(config, "GENERATIVE_TRANSITION_FRAMES", 0)
+    cut, _, _ = first_step("cut.mkv")
+    assert cut > 2 * bridged                         # without the bridge the edge jumps
