@@ -245,7 +245,9 @@ def test_sound_lasts_as_long_as_the_picture(tmp_path, clip, direction, audio_met
 
 # -- reader --------------------------------------------------------------------
 def test_reader_seeks_and_reverses_in_bounded_chunks(tmp_path, clip):
-    src = clip(frames=40, width=64, height=48, tone_hz=None)  # x264: keyframes and B-frames
+    # x264 with a keyframe every 8 frames and B-frames: seeks land mid-clip, frames come out reordered
+    src = clip(frames=40, width=64, height=48, tone_hz=None,
+               options={"crf": "12", "preset": "veryfast", "g": "8", "bf": "2"})
     with FrameSource(src) as s:
         frames = list(s)
         layout, colour = s.layout, s.colour
@@ -300,3 +302,27 @@ def test_cli_extend(tmp_path, clip):
     p = subprocess.run([sys.executable, "-m", "vidext", "extend", src, "-o", str(out), "--seconds", "-1"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.startswith("error: seconds must be in")
+
+
+# -- conformance: every registered repeater -------------------------------------
+@pytest.mark.parametrize("method", [m for m in EXTENDERS if m not in ("svd", "ltx", "motion")])
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+def test_every_repeater_schedules_exactly_the_frames_asked(method, n):
+    from vidext.extension.base import ClipView, Repeater, schedule_length
+    from vidext.media.frame import Colour, Frame
+    ext = EXTENDERS.create(method)
+    assert isinstance(ext, Repeater)
+    rng = np.random.default_rng(n)
+    layout = working_layout("yuv420p")
+    thumbs = rng.integers(0, 255, (n, 9, 16), dtype=np.uint8) if ext.needs_index else None
+    edge = Frame((np.zeros((8, 8), np.uint8),) * 3, Fraction(0), layout)
+    view = ClipView(count=n, rate=Fraction(RATE), width=8, height=8, layout=layout, colour=Colour(),
+                    context=[edge], thumbs=thumbs)
+    for count in (1, 7, 100):
+        ops = ext.schedule(view, count)
+        assert schedule_length(ops) == count
+        for op in ops:
+            idx = [op.a, op.b] if isinstance(op, Mix) else list(op.indices())
+            assert all(0 <= i < n for i in idx)
+            if isinstance(op, Mix):
+                assert 0 < op.t < 1
