@@ -140,7 +140,7 @@ def audio(input: str, output: str, *, stretch=None, extend=None, direction: str 
     """Change a sound, or put one on a video; returns a :class:`vidext.sound.job.AudioResult`.
 
     Exactly one of: ``stretch=K`` (audio file in, K× longer, pitch kept,
-    0.25–4), ``extend=SEC`` (audio file in, SEC seconds of new sound
+    0.125–8), ``extend=SEC`` (audio file in, SEC seconds of new sound
     ``direction`` forward/backward/both, ``method`` loop/musicgen/silence,
     ``prompt`` text for MusicGen), ``audio_file=FILE`` (video in: its
     picture copied, FILE's sound encoded once and cut or padded with silence

@@ -59,7 +59,8 @@ class Limits:
         )
 
 # --- audio (vidext/sound) ------------------------------------------------------
-STRETCH_MIN, STRETCH_MAX = 0.25, 4.0   # pitch-kept time-stretch factors accepted (output/input duration)
+STRETCH_MIN, STRETCH_MAX = 0.125, 8.0  # `vidext audio --stretch` factors (output/input duration; measured 1/8–8)
+AUDIO_RETIME_MAX = 64           # slow motion / speed-up the sound follows (beyond 8× it becomes a drone)
 DEFAULT_STRETCHER = "wsola"
 WSOLA_FRAME_S = 0.040           # analysis/synthesis frame (hop = half); ~2 pitch periods of a low voice
 WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the waveform (max local drift)
@@ -137,3 +138,8 @@ SYNC_MAX_LAG_S = 1.0            # offsets searched
 SYNC_MEDIAN = 41                # grid points: events are rises above this running median
 SYNC_WIDTH = 160                # frames are compared at this width
 SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events to flag anything
+MUSICGEN_MODEL = "musicgen-small"   # vidext.models spec used by --method musicgen
+MUSICGEN_PROMPT_S = 10.0        # seconds of the clip's edge given to MusicGen as its audio prompt
+MUSICGEN_GUIDANCE = 3.0         # classifier-free guidance scale (the model card's default)
+MUSICGEN_MARGIN_S = 0.2         # generated beyond what is needed, then cut
+MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than this

@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="output file (.wav .flac .m4a .mp3 ...; a video "
                                                          "container with --audio)")
     op = p.add_mutually_exclusive_group(required=True)
-    op.add_argument("--stretch", type=float, metavar="K", help="K× longer at the same pitch (0.25–4)")
+    op.add_argument("--stretch", type=float, metavar="K", help="K× longer at the same pitch (0.125–8)")
     op.add_argument("--extend", type=float, metavar="SEC", help="SEC seconds of new sound")
     op.add_argument("--audio", dest="audio_file", metavar="FILE",
                     help="put FILE's sound on the video INPUT (cut or padded to the picture)")

@@ -88,8 +88,12 @@ class _PcmFeed(AudioFeed):
             self.write_until(float("inf"))
             self._encoder.encode(None)
         finally:
-            if self.reader is not None:
-                self.reader.close()
+            self.close()
+
+    def close(self) -> None:
+        """Release the source (also when the job fails before ``finish``)."""
+        if self.reader is not None:
+            self.reader.close()
 
     @property
     def duration_s(self) -> float:
@@ -114,7 +118,7 @@ class RetimedAudio(_PcmFeed):
                          stream_index)
         for p in timemap.pieces:
             if p.stretch != 1:
-                check_factor(p.stretch)
+                check_factor(p.stretch, 1 / config.AUDIO_RETIME_MAX, config.AUDIO_RETIME_MAX)
         self.timemap = timemap
         self.stretcher_name = stretcher
         STRETCHERS.get(stretcher)  # unknown names fail before any work

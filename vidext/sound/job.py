@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import av
+import numpy as np
 
 from .. import __version__, config
 from ..errors import Cancelled, InputError, ParameterError
@@ -102,7 +103,8 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
     picture = info.video.duration_s if audio_file is not None else None
     with atomic_output(out) as tmp:
         fmt = (_VIDEO_FORMATS if audio_file is not None else _AUDIO_FORMATS)[ext]
-        _write(input if audio_file is not None else None, feed, tmp, fmt, progress, stop)
+        total_s = picture if picture is not None else _planned_seconds(feed)
+        _write(input if audio_file is not None else None, feed, tmp, fmt, total_s, progress, stop)
     record = {"tool": "vidext", "version": __version__, "command": "audio", "operation": operation,
               "parameters": params, "input": info.as_dict(),
               "output": {"path": out, "audio_codec": feed.codec, "audio_s": feed.duration_s,
@@ -114,10 +116,22 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
                        time.perf_counter() - t0, record)
 
 
-def _write(video_from: str | None, feed, path: str, fmt: str, progress, stop) -> None:
-    """Write ``feed`` (and the video stream of ``video_from``, copied) into ``path``."""
-    meter = ProgressMeter(None, progress, stage="audio")
+def _planned_seconds(feed) -> float | None:
+    if isinstance(feed, RetimedAudio):
+        return float(feed.timemap.out_end - feed.timemap.out_start)
+    if feed.original_s is not None:
+        return feed.before_s + feed.original_s + feed.after_s
+    return None
+
+
+def _write(video_from: str | None, feed, path: str, fmt: str, total_s: float | None, progress, stop) -> None:
+    """Write ``feed`` (and the video stream of ``video_from``, copied) into ``path``.
+
+    Progress counts tenths of a second of output.
+    """
+    meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio")
     step = config.AUDIO_BLOCK_S * 4
+    done = 0
     with av.open(path, "w", format=fmt) as c:
         src = None
         if video_from is not None:
@@ -133,10 +147,12 @@ def _write(video_from: str | None, feed, path: str, fmt: str, progress, stop) ->
                     if stop is not None and stop.is_set():
                         raise Cancelled("the job was cancelled")
                     if pkt.pts is not None:
-                        feed.write_until(float(pkt.pts * pkt.time_base))
+                        t = float(pkt.pts * pkt.time_base)
+                        feed.write_until(t)
+                        meter.advance(max(0, int(t * 10) - done))
+                        done = max(done, int(t * 10))
                     pkt.stream = vout
                     c.mux(pkt)
-                    meter.advance()
             else:
                 t = 0.0
                 while True:
@@ -147,9 +163,11 @@ def _write(video_from: str | None, feed, path: str, fmt: str, progress, stop) ->
                     feed.write_until(t)
                     if feed.samples_written == before:
                         break
-                    meter.advance()
+                    meter.advance(int(t * 10) - done)
+                    done = int(t * 10)
             feed.finish()
         finally:
+            feed.close()
             if src is not None:
                 src.close()
     meter.finish()

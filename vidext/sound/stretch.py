@@ -28,9 +28,8 @@ from ..registry import Registry
 Get = Callable[[int, int], np.ndarray]
 
 
-def check_factor(factor: float) -> float:
+def check_factor(factor: float, lo: float = config.STRETCH_MIN, hi: float = config.STRETCH_MAX) -> float:
     factor = float(factor)
-    lo, hi = config.STRETCH_MIN, config.STRETCH_MAX
     if not lo <= factor <= hi:
         raise ParameterError(f"time-stretch factor must be between {lo:g} and {hi:g}, got {factor:g}")
     return factor

@@ -1,0 +1,106 @@
+"""MusicGen continuation through transformers (``MusicgenForConditionalGeneration``).
+
+The clip's last ``MUSICGEN_PROMPT_S`` seconds (mono, resampled to the
+model's rate) prompt the model, with an optional text description; the
+generated tokens after the prompt are decoded, resampled to the clip's rate,
+copied to its channels and matched to its loudness.  The join is seamless
+because MusicGen decodes prompt and continuation as one signal: the clip's
+last few milliseconds crossfade into the model's own rendering of them.
+
+Weights come through the model layer (``vidext.models``: ``musicgen-small``
+by default, ``weights=`` a local folder).  The facebook/musicgen checkpoints
+are CC-BY-NC 4.0: non-commercial use only (see model_cards/musicgen-small.md).
+"""
+from __future__ import annotations
+
+from math import gcd
+
+import numpy as np
+
+from .. import config
+from ..errors import DependencyError, ModelError
+from .continuation import Continuation, fade_in
+
+
+def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Band-limited resampling along the last axis."""
+    if rate_in == rate_out:
+        return x
+    from scipy.signal import resample_poly
+
+    g = gcd(int(rate_in), int(rate_out))
+    return resample_poly(x, rate_out // g, rate_in // g, axis=-1).astype(np.float32)
+
+
+class MusicGen(Continuation):
+    name = "musicgen"
+
+    def __init__(self, context: np.ndarray, rate: int, *, length: int, prompt: str | None = None,
+                 seed: int | None = None, model: str = config.MUSICGEN_MODEL, weights=None, device=None,
+                 precision: str | None = None, quantize: str | None = None,
+                 guidance_scale: float = config.MUSICGEN_GUIDANCE, **_):
+        super().__init__(context, rate)
+        try:
+            import torch
+            from transformers import AutoProcessor, MusicgenForConditionalGeneration
+        except ImportError as exc:
+            raise DependencyError(f"--method musicgen needs torch and transformers ({exc.name} is missing): "
+                                  "pip install -r requirements.txt") from exc
+        from ..models import cached, gpu_section, load_model, locate
+
+        found = locate(model, weights)
+        net = load_model(model, MusicgenForConditionalGeneration, weights=weights, device=device,
+                         precision=precision, quantize=quantize)
+        try:
+            processor = cached(("processor", str(found.path)),
+                               lambda: AutoProcessor.from_pretrained(str(found.path), local_files_only=True))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"model {model!r}: cannot load its processor from {found.path}: {exc}") from exc
+        enc = net.config.audio_encoder
+        sr, frame_rate = int(enc.sampling_rate), float(enc.frame_rate)
+        n_prompt = min(self.context.shape[1], int(config.MUSICGEN_PROMPT_S * rate))
+        prompt_audio = resample(self.context[:, -n_prompt:].mean(axis=0), rate, sr)
+        inputs = processor(audio=prompt_audio, sampling_rate=sr, text=[prompt or ""], padding=True,
+                           return_tensors="pt")
+        dev = next(net.parameters()).device
+        inputs = {k: v.to(dev) for k, v in inputs.items()}
+        codebooks = int(net.config.decoder.num_codebooks)
+        seconds = (length + self.crossfade) / rate + config.MUSICGEN_MARGIN_S
+        new_tokens = int(np.ceil(seconds * frame_rate)) + codebooks
+        with gpu_section(dev), torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
+            if seed is not None:  # sampling is reproducible with a seed, and leaves the caller's RNG alone
+                torch.manual_seed(int(seed))
+            with torch.inference_mode():
+                out = net.generate(**inputs, do_sample=True, guidance_scale=guidance_scale,
+                                   max_new_tokens=new_tokens)
+        audio = out[0].float().mean(dim=0).cpu().numpy()
+        p = len(prompt_audio)
+        if audio.shape[0] <= p:
+            raise ModelError(f"model {model!r} generated no sound after the prompt")
+        new = resample(audio, sr, rate)
+        cut = int(round(p * rate / sr))
+        # loudness: the model's rendering of the prompt vs the prompt itself
+        gain = float(np.sqrt((self.context[:, -n_prompt:] ** 2).mean() / max((new[:cut] ** 2).mean(), 1e-10)))
+        gain = min(gain, config.MUSICGEN_MAX_GAIN)
+        new = new * gain
+        xf = self.crossfade
+        ch = self.context.shape[0]
+        self.generated = np.repeat(new[None, cut:], ch, axis=0)
+        if xf:
+            own = np.repeat(new[None, max(0, cut - xf):cut], ch, axis=0)
+            if own.shape[1] == xf:
+                g = fade_in(xf)
+                self.junction = self.junction * g[::-1] + own * g
+        self.meta = {"method": self.name, "model": model, "weights": found.as_dict() if hasattr(found, "as_dict")
+                     else str(found.path), "prompt": prompt, "seed": seed, "prompt_s": n_prompt / rate,
+                     "generated_s": self.generated.shape[1] / rate, "licence": found.spec.licence}
+
+    def render(self, i0: int, i1: int) -> np.ndarray:
+        out = np.zeros((self.context.shape[0], i1 - i0), np.float32)
+        lo, hi = max(i0, 0), min(i1, self.generated.shape[1])
+        if hi > lo:
+            out[:, lo - i0:hi - i0] = self.generated[:, lo:hi]
+        return out
+
+    def describe(self) -> dict:
+        return self.meta
