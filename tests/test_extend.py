@@ -23,6 +23,7 @@ from vidext.media.reader import FrameSource
 from vidext.media.synth import shifted, texture
 
 from conftest import luma_frames, video_times
+from test_sound import tiny_musicgen  # noqa: F401  (fixture: a tiny MusicGen saved like the Hub's)
 
 CLASSICAL = ["seamless", "loop", "pingpong", "freeze", "motion"]
 N = 12          # frames of the small test clips
@@ -326,3 +327,20 @@ def test_every_repeater_schedules_exactly_the_frames_asked(method, n):
             assert all(0 <= i < n for i in idx)
             if isinstance(op, Mix):
                 assert 0 < op.t < 1
+
+
+def test_sound_continues_with_musicgen(tmp_path, clip, monkeypatch, tiny_musicgen):
+    import os
+    models = tmp_path / "models"
+    models.mkdir()
+    os.symlink(tiny_musicgen, models / "musicgen-small")
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(models))
+    src = clip(frames=25)
+    out = str(tmp_path / "o.mp4")
+    r = vidext.extend(src, out, seconds=0.48, direction="both", method="freeze", audio_method="musicgen",
+                      prompt="a steady tone", seed=5)
+    pcm, rate = audio_pcm(out)
+    picture = len(video_times(out)) / RATE
+    assert picture == pytest.approx(1.96)
+    assert abs(len(pcm) / rate - picture) <= 1 / RATE + 2048 / rate
+    assert {d["method"] for d in r.details["audio_extension"].values()} == {"musicgen"}
