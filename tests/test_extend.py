@@ -23,6 +23,7 @@ from vidext.media.reader import FrameSource
 from vidext.media.synth import shifted, texture
 
 from conftest import luma_frames, video_times
+from test_sound import tiny_musicgen  # noqa: F401  (fixture: a tiny MusicGen saved like the Hub's)
 
 CLASSICAL = ["seamless", "loop", "pingpong", "freeze", "motion"]
 N = 12          # frames of the small test clips
@@ -174,25 +175,30 @@ def test_seamless_finds_the_period(tmp_path):
 
 
 # -- motion: a pan continues ---------------------------------------------------
-def test_motion_continues_a_pan(tmp_path):
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_motion_continues_a_pan(tmp_path, direction):
     from vidext.media.synth import make_clip
     src = make_clip(str(tmp_path / "pan.mkv"), frames=10, width=160, height=96, motion=(3.0, 1.0),
                     codec="ffv1", options={}, tone_hz=None, pix_fmt="yuv444p")
     out = str(tmp_path / "o.mkv")
-    r = vidext.extend(src, out, seconds=0.2, method="motion", codec="ffv1")
-    est = r.details["extension"]["motion"]["forward"]
-    assert est["dx_px"] == pytest.approx(-3.0, abs=0.1) and est["dy_px"] == pytest.approx(-1.0, abs=0.1)
+    r = vidext.extend(src, out, seconds=0.2, method="motion", codec="ffv1", direction=direction)
+    sign = 1 if direction == "forward" else -1
+    est = r.details["extension"]["motion"][direction]
+    assert est["dx_px"] == pytest.approx(-3.0 * sign, abs=0.1)
+    assert est["dy_px"] == pytest.approx(-1.0 * sign, abs=0.1)
     assert est["zoom"] == pytest.approx(1.0, abs=2e-3)
-    outs = luma_frames(out)[10:]
+    frames = luma_frames(out)
+    # k-th new frame away from the junction, k = 1..5
+    new = frames[10:] if direction == "forward" else frames[:5][::-1]
     tex = texture(96 + 64, 160 + 64, 0)
     ratio = 0.5 ** (1 / (2.0 * RATE))
-    for k, got in enumerate(outs, start=1):
-        travelled = 9 + (1 - ratio ** k) / (1 - ratio)
-        truth = shifted(tex, 3.0 * travelled, 1.0 * travelled, 96, 160)
-        from vidext.media.frame import from_rgb, Frame
-        y = (0.299 * truth[..., 0] + 0.587 * truth[..., 1] + 0.114 * truth[..., 2])
-        inner = (slice(12, -12), slice(24, -24))
-        err = np.abs(got[inner].astype(float) - (16 + y[inner] * 219 / 255)).mean()
+    inner = (slice(12, -12), slice(24, -24))
+    for k, got in enumerate(new, start=1):
+        eased = (1 - ratio ** k) / (1 - ratio)
+        travelled = 9 + eased if direction == "forward" else -eased
+        truth = shifted(tex, 3.0 * travelled, 1.0 * travelled, 96, 160).astype(np.float64)
+        y = 16 + (0.299 * truth[..., 0] + 0.587 * truth[..., 1] + 0.114 * truth[..., 2]) * 219 / 255
+        err = np.abs(got[inner].astype(float) - y[inner]).mean()
         assert err < 2.5, (k, err)
 
 
@@ -240,7 +246,9 @@ def test_sound_lasts_as_long_as_the_picture(tmp_path, clip, direction, audio_met
 
 # -- reader --------------------------------------------------------------------
 def test_reader_seeks_and_reverses_in_bounded_chunks(tmp_path, clip):
-    src = clip(frames=40, width=64, height=48, tone_hz=None)  # x264: keyframes and B-frames
+    # x264 with a keyframe every 8 frames and B-frames: seeks land mid-clip, frames come out reordered
+    src = clip(frames=40, width=64, height=48, tone_hz=None,
+               options={"crf": "12", "preset": "veryfast", "g": "8", "bf": "2"})
     with FrameSource(src) as s:
         frames = list(s)
         layout, colour = s.layout, s.colour
@@ -295,3 +303,44 @@ def test_cli_extend(tmp_path, clip):
     p = subprocess.run([sys.executable, "-m", "vidext", "extend", src, "-o", str(out), "--seconds", "-1"],
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.startswith("error: seconds must be in")
+
+
+# -- conformance: every registered repeater -------------------------------------
+@pytest.mark.parametrize("method", [m for m in EXTENDERS if m not in ("svd", "ltx", "motion")])
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+def test_every_repeater_schedules_exactly_the_frames_asked(method, n):
+    from vidext.extension.base import ClipView, Repeater, schedule_length
+    from vidext.media.frame import Colour, Frame
+    ext = EXTENDERS.create(method)
+    assert isinstance(ext, Repeater)
+    rng = np.random.default_rng(n)
+    layout = working_layout("yuv420p")
+    thumbs = rng.integers(0, 255, (n, 9, 16), dtype=np.uint8) if ext.needs_index else None
+    edge = Frame((np.zeros((8, 8), np.uint8),) * 3, Fraction(0), layout)
+    view = ClipView(count=n, rate=Fraction(RATE), width=8, height=8, layout=layout, colour=Colour(),
+                    context=[edge], thumbs=thumbs)
+    for count in (1, 7, 100):
+        ops = ext.schedule(view, count)
+        assert schedule_length(ops) == count
+        for op in ops:
+            idx = [op.a, op.b] if isinstance(op, Mix) else list(op.indices())
+            assert all(0 <= i < n for i in idx)
+            if isinstance(op, Mix):
+                assert 0 < op.t < 1
+
+
+def test_sound_continues_with_musicgen(tmp_path, clip, monkeypatch, tiny_musicgen):
+    import os
+    models = tmp_path / "models"
+    models.mkdir()
+    os.symlink(tiny_musicgen, models / "musicgen-small")
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(models))
+    src = clip(frames=25)
+    out = str(tmp_path / "o.mp4")
+    r = vidext.extend(src, out, seconds=0.48, direction="both", method="freeze", audio_method="musicgen",
+                      prompt="a steady tone", seed=5)
+    pcm, rate = audio_pcm(out)
+    picture = len(video_times(out)) / RATE
+    assert picture == pytest.approx(1.96)
+    assert abs(len(pcm) / rate - picture) <= 1 / RATE + 2048 / rate
+    assert {d["method"] for d in r.details["audio_extension"].values()} == {"musicgen"}

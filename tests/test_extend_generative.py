@@ -160,3 +160,38 @@ def test_missing_weights_is_a_model_error(tmp_path, clip, monkeypatch):
     with pytest.raises(ModelError):
         vidext.extend(clip(frames=4, tone_hz=None), str(tmp_path / "o.mp4"), seconds=0.1, method="svd")
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_working_size_fit_and_colour_match():
+    from vidext.extension.generative import fit, match_colour, working_size
+    assert working_size(1920, 1080, (1024, 576), 64) == (1024, 576)
+    w, h = working_size(720, 1280, (1024, 576), 64)            # portrait keeps its aspect
+    assert w % 64 == 0 and h % 64 == 0 and h > w and abs(w * h - 1024 * 576) < 0.15 * 1024 * 576
+    rgb = np.random.default_rng(0).random((576, 1024, 3)).astype(np.float32)
+    assert fit(rgb, 1280, 720).shape == (720, 1280, 3)
+    assert fit(rgb, 500, 500).shape == (500, 500, 3)            # cover, then centre crop
+    ref = np.full((8, 8, 3), [0.2, 0.5, 0.8], np.float32) + np.random.default_rng(1).normal(0, 0.05, (8, 8, 3))
+    chunk = [np.clip(f * 0.5 + 0.3, 0, 1) for f in np.random.default_rng(2).random((3, 8, 8, 3))]
+    out = np.stack(match_colour(chunk, ref))
+    assert np.allclose(out.mean(axis=(0, 1, 2)), ref.mean(axis=(0, 1)), atol=0.03)
+
+
+@pytest.mark.parametrize("method", ["svd", "ltx"])
+def test_junction_is_bridged_and_colour_matched(tmp_path, clip, tiny, monkeypatch, method):
+    # random tiny models make noise: the bridge and the colour match are what keep the edge smooth
+    src = clip(frames=10, width=48, height=32, tone_hz=None)
+    t = config.GENERATIVE_TRANSITION_FRAMES
+
+    def first_step(name):
+        out = str(tmp_path / name)
+        vidext.extend(src, out, seconds=0.4, method=method, seed=0, codec="ffv1")
+        frames = [f.astype(np.float64) for f in luma_frames(out)]
+        edge, new = frames[9], frames[10:]
+        return np.abs(new[0] - edge).mean(), np.abs(new[t] - edge).mean(), np.mean(new) - edge.mean()
+
+    bridged, far, brightness = first_step("bridged.mkv")
+    assert bridged < 0.5 * far                      # the first new frame starts from the real one
+    assert abs(brightness) < 8                       # colour matched to the last real frame
+    monkeypatch.setattr(config, "GENERATIVE_TRANSITION_FRAMES", 0)
+    cut, _, _ = first_step("cut.mkv")
+    assert cut > 2 * bridged                         # without the bridge the edge jumps

@@ -102,7 +102,9 @@ class Generative(Synthesizer):
             import torch
 
             total_gb = torch.cuda.get_device_properties(dev).total_memory / 2**30
-            self.offload = "model" if total_gb < config.GENERATIVE_CPU_OFFLOAD_BELOW_GB else None
+            # quantized weights are small enough already, and bitsandbytes places them itself
+            small = total_gb < config.GENERATIVE_CPU_OFFLOAD_BELOW_GB
+            self.offload = "model" if small and not self.quantize else None
         quant = {"components": list(self.quantize_components)} if self.quantize else {}
         return load_model(self.model, cls, weights=self.weights, device=str(dev), quantize=self.quantize,
                           offload=self.offload, **quant, **kwargs), dev

@@ -23,7 +23,8 @@ class SyncEstimate:
     offset_s: float          # > 0: the sound is late
     confidence: float        # peak correlation (0–1); low means few shared events
     frame_s: float           # one frame of the video
-    flagged: bool            # |offset| is more than one frame and the estimate is confident
+    reliable: bool           # enough shared events (confidence ≥ SYNC_MIN_CONFIDENCE) to trust offset_s
+    flagged: bool            # reliable and |offset| is more than one frame
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,10 +108,16 @@ def av_sync(path: str) -> SyncEstimate:
     offset = (lags[best] + frac) * grid
     confidence = float(max(0.0, corr[best]))
     frame_s = 1 / float(info.video.fps_nominal)
-    flagged = abs(offset) > frame_s and confidence >= config.SYNC_MIN_CONFIDENCE
-    return SyncEstimate(round(float(offset), 4), round(confidence, 4), frame_s, bool(flagged))
+    reliable = confidence >= config.SYNC_MIN_CONFIDENCE
+    flagged = reliable and abs(offset) > frame_s
+    return SyncEstimate(round(float(offset), 4), round(confidence, 4), frame_s, bool(reliable), bool(flagged))
 
 
 def estimate_av_offset(path: str) -> float:
-    """Seconds by which the sound of ``path`` lags its picture (negative: it leads)."""
-    return av_sync(path).offset_s
+    """Seconds by which the sound of ``path`` lags its picture (negative: it leads).
+
+    ``nan`` when picture and sound share too few events to tell (steady
+    music over a slow pan, a tone over constant motion): see :func:`av_sync`.
+    """
+    est = av_sync(path)
+    return est.offset_s if est.reliable else float("nan")
