@@ -127,7 +127,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     i_video = gr.Video(label="Clip", sources=["upload"], elem_id="interpolate-input")
                     i_info = gr.Markdown()
-                    i_timeline = gr.Image(label="Timeline", interactive=False, show_label=True,
+                    i_timeline = gr.Image(label="Timeline", interactive=False, show_label=False,
                                           buttons=[], elem_id="interpolate-timeline")
                     i_strip = gr.State()
                     with gr.Row():
@@ -260,7 +260,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     e_video = gr.Video(label="Clip", sources=["upload"], elem_id="extend-input")
                     e_info = gr.Markdown()
-                    e_timeline = gr.Image(label="Timeline", interactive=False, buttons=[],
+                    e_timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
                                           elem_id="extend-timeline")
                     e_strip = gr.State()
                     e_seconds = gr.Slider(0.5, config.APP_EXTEND_MAX_S, value=2, step=0.5,
@@ -427,7 +427,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     v_video = gr.Video(label="Clip", sources=["upload"], elem_id="evaluate-input")
                     v_info = gr.Markdown()
-                    v_timeline = gr.Image(label="Timeline", interactive=False, buttons=[],
+                    v_timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
                                           elem_id="evaluate-timeline")
                     v_strip = gr.State()
                     v_pick = gr.CheckboxGroup(caps.available(v_methods), value=list(caps.EVALUATE_CLASSICAL),

@@ -46,8 +46,11 @@ def test_timeline_draws_segment_and_extension(info):
     both = timeline.timeline_image(strip, extend_s=1.0, direction="both")
     fwd = timeline.timeline_image(strip, extend_s=1.0, direction="forward")
     assert fwd.shape[1] > w and both.shape[1] > fwd.shape[1]
-    # one second of extension is drawn to the clip's scale (the clip lasts 2 s)
+    # one second of extension is drawn to the clip's scale (the clip lasts 2 s) ...
     assert fwd.shape[1] - w == pytest.approx(w / 2 + 4, abs=2)
+    # ... and a long one is capped at half the strip, so the clip keeps most of the picture
+    long = timeline.timeline_image(strip, extend_s=30.0, direction="forward")
+    assert long.shape[1] == fwd.shape[1]
 
 
 def test_plans_give_duration_and_frames_before_running(info):
@@ -330,3 +333,33 @@ def test_evaluate_handler_presents_json_and_pictures(clip, tmp_path, monkeypatch
     assert out.details["input"] == "v.mp4"  # server paths reduced to names
     assert [os.path.basename(f) for f in out.files] == ["strip.png"]
     assert handlers.method_rows(out.details) == [["method", "psnr"], ["blend", 30.0], ["fast", 30.0]]
+
+
+def _events(demo) -> dict:
+    return {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+
+
+def test_queue_groups_cpu_and_gpu_jobs(monkeypatch, tmp_path):
+    pytest.importorskip("gradio")
+    import app
+    from vidext import config
+
+    demo = app.build_demo(jobs.Workspace(str(tmp_path / "a")))
+    ev = _events(demo)
+    assert {"interpolate", "extend", "audio", "evaluate"} <= set(ev)
+    assert demo._queue.max_size == config.APP_QUEUE_MAX_SIZE
+    for name in ("interpolate", "extend", "audio", "evaluate"):
+        assert ev[name].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # no GPU, no weights here
+        assert ev[name].concurrency_limit == config.APP_CPU_CONCURRENCY
+    # with a GPU and RIFE's weights at hand, Interpolate and Evaluate join the one-at-a-time GPU queue
+    monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
+    monkeypatch.setattr(caps, "weights", lambda model: caps.Feature(model, model == "rife-4.25"))
+    from vidext.interpolation import INTERPOLATORS
+
+    if "rife" not in INTERPOLATORS:  # the rife backend's branch registers it; its weights are what count here
+        monkeypatch.setitem(INTERPOLATORS._entries, "rife", ("vidext.interpolation.rife:RIFE", "RIFE 4.25"))
+    demo = app.build_demo(jobs.Workspace(str(tmp_path / "b")))
+    ev = _events(demo)
+    for name in ("interpolate", "evaluate"):
+        assert ev[name].concurrency_id == config.APP_GPU_CONCURRENCY_ID and ev[name].concurrency_limit == 1
+    assert ev["extend"].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # svd/ltx weights absent
