@@ -363,3 +363,27 @@ def test_queue_groups_cpu_and_gpu_jobs(monkeypatch, tmp_path):
     for name in ("interpolate", "evaluate"):
         assert ev[name].concurrency_id == config.APP_GPU_CONCURRENCY_ID and ev[name].concurrency_limit == 1
     assert ev["extend"].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # svd/ltx weights absent
+
+
+def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeypatch):
+    import vidext
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    calls = []
+
+    def preview(input, **interpolate_kwargs):  # the agreed signature: a cached low-res excerpt's path
+        calls.append(interpolate_kwargs)
+        path = cache / "excerpt.mp4"
+        path.write_bytes(b"excerpt")
+        return str(path)
+
+    monkeypatch.setattr(vidext, "preview", preview, raising=False)
+    assert caps.preview().available
+    src = clip("p.mp4", frames=6, width=64, height=48, tone_hz=None)
+    job = tmp_path / "job"
+    job.mkdir()
+    out = handlers.run_preview(src, str(job), factor=2.0, fps=0, slowmo=1, start=0.5, end=1.0,
+                               quality="fast", model="dis")
+    assert calls == [dict(factor=2, quality="fast", model="dis")]  # unset options left to the defaults
+    assert out.output == str(job / "p-preview.mp4") and open(out.output, "rb").read() == b"excerpt"
