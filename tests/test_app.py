@@ -218,7 +218,7 @@ def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_p
 
 def test_evaluate_api(server, small_clip):
     _need("evaluate")
-    report_file, table, pictures, report = server["client"].predict(
+    report_file, html, table, pictures, report = server["client"].predict(
         handle_file(small_clip), methods=["blend", "fast"], factor=2, api_name="/evaluate")
     with open(report_file, encoding="utf-8") as f:
         on_disk = json.load(f)
