@@ -357,6 +357,8 @@ def test_browser_runs_every_available_tab(server, small_clip, tone, tmp_path):
                 if name != "audio":  # video tabs draw the timeline under the clip
                     page.locator(f"#{name}-input input[type=file]").set_input_files(small_clip)
                     page.wait_for_selector(f"#{name}-timeline img", timeout=30_000)
+                    if name == "interpolate" and caps.preview().available:  # the excerpt follows the clip
+                        page.wait_for_selector("#interpolate-preview video", timeout=60_000)
                 else:  # sound: stretch a tone twice as long
                     page.locator("#audio-input input[type=file]").set_input_files(tone)
                     box = page.locator("#audio-stretch input[type=number]")
