@@ -118,8 +118,10 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
         slowmo_ok = caps.parameter("interpolate", "slowmo")
         segment_ok = caps.parameter("interpolate", "start")
         scene_ok = caps.parameter("interpolate", "scene_threshold")
-        smooth_ok = caps.parameter("interpolate", "smoothing")
-        blur_ok = caps.parameter("interpolate", "motion_blur")
+        light_ok = caps.option("interpolate", "low_light")
+        smooth_ok = caps.option("interpolate", "flow_smoothing")
+        blur_ok = caps.option("interpolate", "motion_blur")
+        dedupe_ok = caps.option("interpolate", "dedupe")
         preview_ok = caps.preview()
         with gr.Tab("Interpolate", interactive=tabs["interpolate"].available, id="interpolate"):
             gr.Markdown(_disabled_reason(tabs["interpolate"]))
@@ -127,7 +129,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     i_video = gr.Video(label="Clip", sources=["upload"], elem_id="interpolate-input")
                     i_info = gr.Markdown()
-                    i_timeline = gr.Image(label="Timeline", interactive=False, show_label=True,
+                    i_timeline = gr.Image(label="Timeline", interactive=False, show_label=False,
                                           buttons=[], elem_id="interpolate-timeline")
                     i_strip = gr.State()
                     with gr.Row():
@@ -149,13 +151,19 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                                              label="Preset (classical model)")
                         i_model = gr.Dropdown(caps.available(models), value=config.DEFAULT_MODEL, label="Model")
                         gr.Markdown(_unavailable(models))
-                        i_scene = gr.Slider(0, 1, value=0, step=0.01, label="Scene-cut threshold",
-                                            info=scene_ok.reason or "0: the default", interactive=scene_ok.available)
+                        i_scene = gr.Number(None, minimum=0, maximum=1, label="Scene-cut threshold",
+                                            info=scene_ok.reason or "empty: the default; 0: no cut detection",
+                                            interactive=scene_ok.available)
                         with gr.Row():
-                            i_smooth = gr.Checkbox(False, label="Temporal smoothing", info=smooth_ok.reason or None,
-                                                   interactive=smooth_ok.available)
-                            i_blur = gr.Checkbox(False, label="Motion blur", info=blur_ok.reason or None,
-                                                 interactive=blur_ok.available)
+                            i_light = gr.Checkbox(False, label="Low light", interactive=light_ok.available,
+                                                  info=light_ok.reason or "denoise the motion estimate's input")
+                            i_smooth = gr.Checkbox(False, label="Temporal smoothing", interactive=smooth_ok.available,
+                                                   info=smooth_ok.reason or "smooth motion across frame pairs")
+                            i_dedupe = gr.Checkbox(True, label="Replace duplicated frames",
+                                                   interactive=dedupe_ok.available, info=dedupe_ok.reason or None)
+                        i_blur = gr.Slider(0, 1, value=0, step=0.05, label="Motion blur (shutter)",
+                                           info=blur_ok.reason or "0: none; 0.5: a half-frame shutter",
+                                           interactive=blur_ok.available)
                         with gr.Row():
                             i_codec = gr.Dropdown(codecs, value=config.DEFAULT_CODEC, label="Codec")
                             i_crf = gr.Slider(0, 51, value=0, step=1, label="CRF (h264/h265)", info="0: the default")
@@ -203,7 +211,8 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
         async def interpolate(video: str, factor: float = config.APP_DEFAULT_FACTOR, fps: float = 0,
                               slowmo: float = 1, start: float = 0, end: float = 0,
                               quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
-                              scene_threshold: float = 0, smoothing: bool = False, motion_blur: bool = False,
+                              scene_threshold: float | None = None, low_light: bool = False,
+                              flow_smoothing: bool = False, dedupe: bool = True, motion_blur: float = 0,
                               codec: str = config.DEFAULT_CODEC, crf: int = 0, progress=gr.Progress()):
             """New frames between real ones: a higher frame rate, or slow motion.
 
@@ -216,9 +225,11 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 end: slow-motion segment end in seconds (0: the clip's end).
                 quality: classical preset, fast | balanced | quality.
                 model: interpolation model (dis: classical optical flow; rife when its weights are present).
-                scene_threshold: scene-cut threshold (0: the default).
-                smoothing: temporal smoothing of the motion field.
-                motion_blur: synthesise motion blur along the motion.
+                scene_threshold: scene-cut threshold in (0, 1] (None: the default; 0: no cut detection).
+                low_light: denoise and equalise the motion estimate's input (never the output pixels).
+                flow_smoothing: temporal smoothing of the motion across neighbouring frame pairs.
+                dedupe: replace duplicated frames (animation on twos, stalls) by in-between ones.
+                motion_blur: synthesised motion blur, as a shutter fraction (0: none).
                 codec: output codec (h264 plays in browsers).
                 crf: h264/h265 quality, lower is better (0: the default).
             Returns:
@@ -226,12 +237,12 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             """
             out = await _job(workspace, run_interpolate, progress, "interpolate", video, factor=factor, fps=fps,
                              slowmo=slowmo, start=start, end=end, quality=quality, model=model, codec=codec,
-                             crf=crf, scene_threshold=scene_threshold,
-                             extra={"smoothing": smoothing, "motion_blur": motion_blur}, limits=limits)
+                             crf=crf, scene_threshold=scene_threshold, low_light=low_light,
+                             flow_smoothing=flow_smoothing, dedupe=dedupe, motion_blur=motion_blur, limits=limits)
             return out.output, out.output if out.playable else None, out.details
 
         i_event = i_run.click(interpolate, [i_video, i_factor, i_fps, i_slowmo, i_start, i_end, i_quality,
-                                            i_model, i_scene, i_smooth, i_blur, i_codec, i_crf],
+                                            i_model, i_scene, i_light, i_smooth, i_dedupe, i_blur, i_codec, i_crf],
                               [i_file, i_watch, i_details], api_name="interpolate",
                               **_queue(models))
         i_cancel.click(None, None, None, cancels=[i_event], api_visibility="private")
@@ -260,7 +271,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     e_video = gr.Video(label="Clip", sources=["upload"], elem_id="extend-input")
                     e_info = gr.Markdown()
-                    e_timeline = gr.Image(label="Timeline", interactive=False, buttons=[],
+                    e_timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
                                           elem_id="extend-timeline")
                     e_strip = gr.State()
                     e_seconds = gr.Slider(0.5, config.APP_EXTEND_MAX_S, value=2, step=0.5,
@@ -427,7 +438,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 with gr.Column():
                     v_video = gr.Video(label="Clip", sources=["upload"], elem_id="evaluate-input")
                     v_info = gr.Markdown()
-                    v_timeline = gr.Image(label="Timeline", interactive=False, buttons=[],
+                    v_timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
                                           elem_id="evaluate-timeline")
                     v_strip = gr.State()
                     v_pick = gr.CheckboxGroup(caps.available(v_methods), value=list(caps.EVALUATE_CLASSICAL),
@@ -445,8 +456,10 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                         v_cancel = gr.Button("Cancel", variant="stop", elem_id="evaluate-cancel")
                 with gr.Column():
                     v_table = gr.Dataframe(label="Scores (means)", interactive=False, elem_id="evaluate-table")
-                    v_pictures = gr.Gallery(label="Pictures", columns=2, elem_id="evaluate-pictures")
+                    v_pictures = gr.Gallery(label="Pictures", columns=2, object_fit="contain", height="auto",
+                                            elem_id="evaluate-pictures")
                     v_file = gr.File(label="Report (JSON)", interactive=False, elem_id="evaluate-download")
+                    v_html = gr.File(label="Report with charts (HTML)", interactive=False, elem_id="evaluate-html")
                     v_details = gr.JSON(label="Report")
 
         _clip_events(v_video, v_strip, v_info, v_timeline, [], lambda info: ())
@@ -461,16 +474,19 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 factor: 2 rebuilds every other frame, 4 rebuilds three frames in four.
                 max_frames: evaluate at most this many frames (0: the default).
             Returns:
-                the JSON report file, a table of mean scores per method, pictures, and the report itself.
+                the JSON report file, the HTML report with charts (when written), a table of mean scores per
+                method, pictures, and the report itself.
             """
             out = await _job(workspace, run_evaluate, progress, "evaluate", video, methods=methods, factor=factor,
                              max_frames=max_frames, limits=limits)
             rows = handlers.method_rows(out.details)
             table = rows[1:] if rows else None
             pictures = [p for p in out.files if p.endswith(".png")]
-            return out.output, (gr.Dataframe(value=table, headers=rows[0]) if rows else None), pictures, out.details
+            pages = [p for p in out.files if p.endswith(".html")]
+            return (out.output, pages[0] if pages else None,
+                    gr.Dataframe(value=table, headers=rows[0]) if rows else None, pictures, out.details)
 
-        v_event = v_run.click(evaluate, [v_video, v_pick, v_factor, v_max], [v_file, v_table, v_pictures, v_details],
+        v_event = v_run.click(evaluate, [v_video, v_pick, v_factor, v_max], [v_file, v_html, v_table, v_pictures, v_details],
                               api_name="evaluate", **_queue(v_methods))
         v_cancel.click(None, None, None, cancels=[v_event], api_visibility="private")
 

@@ -14,6 +14,9 @@
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
+# vidext is built without build isolation (the image's and CI's pip need no index for it):
+# the setuptools it builds with is pinned here (pyproject.toml asks for >= 68).
+BUILD_SETUPTOOLS=setuptools==84.2.1
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
 step=${1:-}
@@ -36,7 +39,8 @@ case "$step" in
     elif [ "${TORCH_VARIANT:-cuda}" != "cuda" ]; then
       echo "docker_steps: TORCH_VARIANT must be cuda or cpu, got ${TORCH_VARIANT}" >&2; exit 2
     fi
-    "$PYTHON" -m pip install --no-cache-dir --disable-pip-version-check -q "${extra[@]}" -r "$here/requirements.txt"
+    "$PYTHON" -m pip install --no-cache-dir --disable-pip-version-check -q "${extra[@]}" \
+      -r "$here/requirements.txt" "$BUILD_SETUPTOOLS"
     "$PYTHON" -m pip check
     ;;
   package)

@@ -218,7 +218,7 @@ def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_p
 
 def test_evaluate_api(server, small_clip):
     _need("evaluate")
-    report_file, table, pictures, report = server["client"].predict(
+    report_file, html, table, pictures, report = server["client"].predict(
         handle_file(small_clip), methods=["blend", "fast"], factor=2, api_name="/evaluate")
     with open(report_file, encoding="utf-8") as f:
         on_disk = json.load(f)
@@ -269,7 +269,7 @@ def test_over_limit_duration_names_the_limit(server, tmp_path):
 def test_cancelled_job_leaves_no_files(server, tmp_path):
     _need("interpolate")
     ws = server["workspace"]
-    clip = make_clip(str(tmp_path / "cancel.mp4"), frames=48, width=480, height=272, tone_hz=None)
+    clip = make_clip(str(tmp_path / "cancel.mp4"), frames=96, width=480, height=272, tone_hz=None)
     before = set(ws.jobs())
     job = server["client"].submit(handle_file(clip), factor=8, quality="quality", api_name="/interpolate")
     deadline = time.monotonic() + 60
@@ -279,9 +279,15 @@ def test_cancelled_job_leaves_no_files(server, tmp_path):
         time.sleep(0.05)
     assert started, "the job never started"
     (folder,) = started
-    # wait until the output is being written, then cancel
-    while time.monotonic() < deadline and not os.listdir(folder):
+    # wait until the pipeline reports progress (it reaches the client), then cancel
+    progress = None
+    while time.monotonic() < deadline and not progress:
+        progress = job.status().progress_data
         time.sleep(0.05)
+    assert progress, "no progress reached the client"
+    unit = progress[-1]
+    assert unit.unit == "frames" and unit.length and 0 < unit.index < unit.length
+    assert unit.desc.startswith("interpolate: ")
     job.cancel()
     while time.monotonic() < deadline and os.path.exists(folder):
         time.sleep(0.05)
@@ -351,6 +357,8 @@ def test_browser_runs_every_available_tab(server, small_clip, tone, tmp_path):
                 if name != "audio":  # video tabs draw the timeline under the clip
                     page.locator(f"#{name}-input input[type=file]").set_input_files(small_clip)
                     page.wait_for_selector(f"#{name}-timeline img", timeout=30_000)
+                    if name == "interpolate" and caps.preview().available:  # the excerpt follows the clip
+                        page.wait_for_selector("#interpolate-preview video", timeout=60_000)
                 else:  # sound: stretch a tone twice as long
                     page.locator("#audio-input input[type=file]").set_input_files(tone)
                     box = page.locator("#audio-stretch input[type=number]")

@@ -46,8 +46,11 @@ def test_timeline_draws_segment_and_extension(info):
     both = timeline.timeline_image(strip, extend_s=1.0, direction="both")
     fwd = timeline.timeline_image(strip, extend_s=1.0, direction="forward")
     assert fwd.shape[1] > w and both.shape[1] > fwd.shape[1]
-    # one second of extension is drawn to the clip's scale (the clip lasts 2 s)
+    # one second of extension is drawn to the clip's scale (the clip lasts 2 s) ...
     assert fwd.shape[1] - w == pytest.approx(w / 2 + 4, abs=2)
+    # ... and a long one is capped at half the strip, so the clip keeps most of the picture
+    long = timeline.timeline_image(strip, extend_s=30.0, direction="forward")
+    assert long.shape[1] == fwd.shape[1]
 
 
 def test_plans_give_duration_and_frames_before_running(info):
@@ -86,7 +89,15 @@ def test_capabilities_name_the_reason(monkeypatch):
     assert "unavailable" in t.label()
 
 
-def test_parameter_support_follows_the_signature():
+def test_parameter_support_follows_the_signature(monkeypatch):
+    import vidext
+
+    def fn(input, output, *, quality="balanced", **options):
+        pass
+
+    monkeypatch.setattr(vidext, "interpolate", fn)
+    assert caps.option("interpolate", "motion_blur").available  # **options: the function validates names
+    monkeypatch.undo()
     assert caps.parameter("interpolate", "quality").available
     f = caps.parameter("interpolate", "no_such_option")
     assert not f.available and "no 'no_such_option' option" in f.reason
@@ -102,7 +113,7 @@ def test_generative_methods_need_weights_and_gpu():
 
 def test_call_api_refuses_an_option_the_build_lacks(clip, tmp_path):
     src = clip("c.mp4", frames=6, width=64, height=48, tone_hz=None)
-    with pytest.raises(ParameterError, match="has no 'warp_speed' option"):
+    with pytest.raises(ParameterError, match="warp_speed"):
         handlers.call_api("interpolate", src, str(tmp_path / "o.mp4"), factor=2, warp_speed=9)
 
 
@@ -330,3 +341,57 @@ def test_evaluate_handler_presents_json_and_pictures(clip, tmp_path, monkeypatch
     assert out.details["input"] == "v.mp4"  # server paths reduced to names
     assert [os.path.basename(f) for f in out.files] == ["strip.png"]
     assert handlers.method_rows(out.details) == [["method", "psnr"], ["blend", 30.0], ["fast", 30.0]]
+
+
+def _events(demo) -> dict:
+    return {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+
+
+def test_queue_groups_cpu_and_gpu_jobs(monkeypatch, tmp_path):
+    pytest.importorskip("gradio")
+    import app
+    from vidext import config
+
+    demo = app.build_demo(jobs.Workspace(str(tmp_path / "a")))
+    ev = _events(demo)
+    assert {"interpolate", "extend", "audio", "evaluate"} <= set(ev)
+    assert demo._queue.max_size == config.APP_QUEUE_MAX_SIZE
+    for name in ("interpolate", "extend", "audio", "evaluate"):
+        assert ev[name].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # no GPU, no weights here
+        assert ev[name].concurrency_limit == config.APP_CPU_CONCURRENCY
+    # with a GPU and RIFE's weights at hand, Interpolate and Evaluate join the one-at-a-time GPU queue
+    monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
+    monkeypatch.setattr(caps, "weights", lambda model: caps.Feature(model, model == "rife-4.25"))
+    from vidext.interpolation import INTERPOLATORS
+
+    if "rife" not in INTERPOLATORS:  # the rife backend's branch registers it; its weights are what count here
+        monkeypatch.setitem(INTERPOLATORS._entries, "rife", ("vidext.interpolation.rife:RIFE", "RIFE 4.25"))
+    demo = app.build_demo(jobs.Workspace(str(tmp_path / "b")))
+    ev = _events(demo)
+    for name in ("interpolate", "evaluate"):
+        assert ev[name].concurrency_id == config.APP_GPU_CONCURRENCY_ID and ev[name].concurrency_limit == 1
+    assert ev["extend"].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # svd/ltx weights absent
+
+
+def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeypatch):
+    import vidext
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    calls = []
+
+    def preview(input, **interpolate_kwargs):  # the agreed signature: a cached low-res excerpt's path
+        calls.append(interpolate_kwargs)
+        path = cache / "excerpt.mp4"
+        path.write_bytes(b"excerpt")
+        return str(path)
+
+    monkeypatch.setattr(vidext, "preview", preview, raising=False)
+    assert caps.preview().available
+    src = clip("p.mp4", frames=6, width=64, height=48, tone_hz=None)
+    job = tmp_path / "job"
+    job.mkdir()
+    out = handlers.run_preview(src, str(job), factor=2.0, fps=0, slowmo=1, start=0.5, end=1.0,
+                               quality="fast", model="dis")
+    assert calls == [dict(factor=2, quality="fast", model="dis")]  # unset options left to the defaults
+    assert out.output == str(job / "p-preview.mp4") and open(out.output, "rb").read() == b"excerpt"

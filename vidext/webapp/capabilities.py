@@ -65,6 +65,21 @@ def parameter(fn_name: str, param: str) -> Feature:
     return Feature(param, True)
 
 
+def option(fn_name: str, name: str) -> Feature:
+    """An advanced option of vidext.<fn_name>: a named parameter, or one its ``**options`` take.
+
+    A function with ``**options`` validates the names itself (an unknown one
+    is refused with the list of known ones), so the app may offer them.
+    """
+    fn = api_function(fn_name)
+    if fn is None:
+        return Feature(name, False, f"vidext.{fn_name} is not part of this build")
+    params = inspect.signature(fn).parameters
+    if name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return Feature(name, True)
+    return Feature(name, False, f"this build's vidext.{fn_name} has no {name!r} option")
+
+
 @functools.lru_cache(maxsize=1)
 def gpu() -> Feature:
     """A CUDA GPU for learned/generative models (a ZeroGPU Space counts as one).

@@ -126,9 +126,15 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
                     end: float | None = None, quality: str = config.DEFAULT_QUALITY,
                     model: str = config.DEFAULT_MODEL, codec: str = config.DEFAULT_CODEC,
                     crf: int | None = None, scene_threshold: float | None = None,
-                    extra: dict | None = None, limits: Limits | None = None,
+                    low_light: bool = False, flow_smoothing: bool = False, motion_blur: float = 0.0,
+                    dedupe: bool = True, limits: Limits | None = None,
                     progress=None, stop=None) -> Outcome:
-    """More frames (``factor``× or ``fps``), optionally slow motion on ``start``–``end``."""
+    """More frames (``factor``× or ``fps``), optionally slow motion on ``start``–``end``.
+
+    ``scene_threshold`` None leaves the engine's default (0 turns cut
+    detection off); the advanced options are passed only when they differ
+    from the engine's defaults (off, off, no blur, dedupe on).
+    """
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
     factor, fps = _none_if(factor, 0, 1), _none_if(fps, 0, "")
@@ -148,10 +154,12 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
     output = _out(folder, video, "smooth" if slowmo is None else "slowmo", _video_ext(codec))
     if isinstance(factor, float) and factor.is_integer():
         factor = int(factor)
+    advanced = {"low_light": True if low_light else None, "flow_smoothing": True if flow_smoothing else None,
+                "motion_blur": float(motion_blur) if motion_blur else None, "dedupe": None if dedupe else False}
     result = call_api("interpolate", video, output, factor=factor, fps=fps, slowmo=slowmo, start=start,
                       end=end, quality=quality, model=model, codec=codec, crf=_crf(crf),
-                      scene_threshold=_none_if(scene_threshold, 0), progress=progress, stop=stop,
-                      **{k: v for k, v in (extra or {}).items() if v not in (None, False, 0, "")})
+                      scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
+                      progress=progress, stop=stop, **advanced)
     return Outcome(result.output, describe(result, folder), codec in _BROWSER_PLAYABLE,
                    [p for p in (getattr(result, "sidecar", None),) if p])
 

@@ -23,6 +23,7 @@ _GAP = 2                  # pixels between thumbnails
 _DIM = 0.35               # brightness kept outside the chosen segment
 _SEGMENT = (255, 170, 0)  # RGB of the segment bar
 _EXTENSION = (70, 160, 255)
+_EXTENSION_MAX = 0.5      # widest extension band, as a fraction of the strip
 
 
 def format_time(seconds: float) -> str:
@@ -125,7 +126,7 @@ def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = No
             img[:h_thumbs] = dim.astype(np.uint8)
             img[h_thumbs - 4:h_thumbs, a:b] = _SEGMENT
     if extend_s > 0 and px_per_s:
-        band = _hatched(h_thumbs, max(8, int(round(min(extend_s, 4 * strip.duration_s) * px_per_s))))
+        band = _hatched(h_thumbs, max(8, int(round(min(extend_s * px_per_s, _EXTENSION_MAX * width)))))
         label_pad = np.full((_LABEL_BAND, band.shape[1], 3), 24, np.uint8)
         _label(label_pad, f"+{extend_s:g} s", band.shape[1] // 2, _LABEL_BAND - 6)
         extra = np.vstack([band, label_pad])
