@@ -165,7 +165,7 @@ def vidext_cmd(inp: str, out: str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "vidext", "interpolate", inp, "-o", out, "--factor", "2", "-q", *extra]
 
 
-def rows(prep: Prepared, workdir: str, with_rife: bool, options: list[str]) -> list[tuple[str, list[str], str]]:
+def rows(prep: Prepared, workdir: str, rife: str | None, options: list[str]) -> list[tuple[str, list[str], str]]:
     inp = prep.path
     o = lambda tag, ext="mkv": os.path.join(workdir, f"{prep.name}-{tag}.{ext}")  # noqa: E731
     fps2 = prep.rate * 2
@@ -181,20 +181,24 @@ def rows(prep: Prepared, workdir: str, with_rife: bool, options: list[str]) -> l
     for opt in options:
         flag = opt.replace("_", "-")
         out.append((f"balanced +{opt}", vidext_cmd(inp, o(opt), "--codec", "ffv1", f"--{flag}"), o(opt)))
-    if with_rife:
-        out.append(("rife", vidext_cmd(inp, o("rife"), "--model", "rife", "--codec", "ffv1"), o("rife")))
+    if rife:
+        out.append(("rife", vidext_cmd(inp, o("rife"), "--model", "rife", "--weights", rife, "--codec", "ffv1"),
+                    o("rife")))
     return out
 
 
-def rife_available() -> bool:
+def rife_weights() -> str | None:
+    """Path of RIFE 4.25 weights when the learned backend and its weights are at hand, else None."""
     if importlib.util.find_spec("vidext.interpolation.rife") is None:
-        return False
+        return None
+    fetched = asset_path("rife/flownet.pkl")
+    if fetched.exists():
+        return str(fetched)
     try:
-        from vidext.models import resolve  # type: ignore[attr-defined]
-        resolve("rife")
-    except Exception:  # weights or torch absent: the row is left out, and said so
-        return False
-    return True
+        from vidext.models.hub import locate
+        return str(locate("rife-4.25", download=False).path)
+    except Exception:  # weights absent (or no model layer): the row is left out and said so
+        return None
 
 
 def main(argv=None) -> int:
@@ -206,18 +210,20 @@ def main(argv=None) -> int:
     ap.add_argument("--no-rife", action="store_true")
     ap.add_argument("--keep", help="keep the work folder here")
     args = ap.parse_args(argv)
-    with_rife = not args.no_rife and rife_available()
+    rife = None if args.no_rife else rife_weights()
+    if rife is None and not args.no_rife:
+        print("RIFE row left out: vidext.interpolation.rife or its weights are not at hand", file=sys.stderr)
     perceptual = Perceptual() if args.lpips_frames else None
     workdir = args.keep or tempfile.mkdtemp(prefix="vidext-bench-")
     os.makedirs(workdir, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     table = []
     try:
         for name in args.clips:
             rel, n = CLIPS[name]
             prep = prepare(name, rel, n, workdir)
             mi_time = None
-            for label, cmd, output in rows(prep, workdir, with_rife, args.options):
+            for label, cmd, output in rows(prep, workdir, rife, args.options):
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
@@ -236,7 +242,7 @@ def main(argv=None) -> int:
             out = os.path.join(workdir, "throughput.mp4")
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "vidext", "interpolate", src, "-o", out, "--factor", "2",
-                            "--quality", "fast", "-q"], env=env, check=True)
+                            "--quality", "fast", "-q"], env=env, check=True, capture_output=True)
             wall = time.perf_counter() - t0
             with av.open(out) as c:
                 n = sum(1 for _ in c.decode(video=0))

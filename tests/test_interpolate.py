@@ -133,7 +133,7 @@ def test_flow_reused_across_timesteps(clip):
 
 def test_presets_increase_accuracy_settings():
     f, b, q = (PRESETS[k] for k in ("fast", "balanced", "quality"))
-    assert f.dis_preset < b.dis_preset <= q.dis_preset  # ULTRAFAST < MEDIUM (balanced, quality)
+    assert f.dis_preset < b.dis_preset < q.dis_preset  # ULTRAFAST < FAST < MEDIUM
     assert f.flow_scale <= b.flow_scale <= q.flow_scale
     assert f.refine_iterations <= b.refine_iterations <= q.refine_iterations
 

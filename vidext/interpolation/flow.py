@@ -38,8 +38,8 @@ class DISPreset:
 PRESETS = {
     # Measured with bench/interpolation.py: the DIS pyramid level matters more than the
     # picture size, so the flow picture is small and DIS stops one level above it.
-    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 320, 480, 0, 2.0, finest_scale=1),
-    "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 0.5, 320, 960, 1, 1.5, finest_scale=1),
+    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 320, 480, 1, 2.0, finest_scale=1),
+    "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 960, 1, 1.5, finest_scale=1),
     "quality": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 0.75, 320, 1440, 5, 1.0, finest_scale=1,
                          interpolation=cv2.INTER_CUBIC),
 }
