@@ -1,11 +1,14 @@
 """Classical interpolation with OpenCV's DIS optical flow.
 
-Per pair: flow both ways on the luma plane at a preset-dependent scale, and a
+Per pair: a dominant translation (phase correlation on a small picture) is
+removed first when large, then DIS flow is estimated both ways on a reduced
+luma picture (flows are reused for every timestep of the pair), and a
 forward–backward consistency weight per pixel (low where a pixel is occluded
 or the flow is unreliable).  Per timestep: the intermediate-to-source flows
 are approximated from the two pair flows (Jiang et al., Super SloMo, eq. 4),
 each plane is backward-warped from both neighbours, and the two warps are
-blended by time and consistency.  Every plane is warped at its own size, so
+blended by time and consistency (OpenCV remap/blendLinear: no per-pixel
+Python or NumPy float passes at full size).  Every plane is warped at its own size, so
 4:2:0 chroma needs no conversion and 10-bit stays 10-bit.
 """
 from __future__ import annotations
