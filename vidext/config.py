@@ -24,7 +24,7 @@ DEFAULT_CODEC = "h264"
 DEFAULT_CRF = {"h264": 18, "h265": 20}
 # x264/x265 speed preset per interpolation quality preset: the encoder is
 # often the bottleneck on a CPU, so the fast preset does not wait for it.
-ENCODER_PRESET = {"fast": "veryfast", "balanced": "faster", "quality": "medium"}
+ENCODER_PRESET = {"fast": "superfast", "balanced": "faster", "quality": "medium"}
 
 # --- pipeline ----------------------------------------------------------------
 QUEUE_DEPTH = 8                 # frames buffered between decode, compute, encode

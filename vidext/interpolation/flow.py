@@ -1,11 +1,14 @@
 """Classical interpolation with OpenCV's DIS optical flow.
 
-Per pair: flow both ways on the luma plane at a preset-dependent scale, and a
+Per pair: a dominant translation (phase correlation on a small picture) is
+removed first when large, then DIS flow is estimated both ways on a reduced
+luma picture (flows are reused for every timestep of the pair), and a
 forward–backward consistency weight per pixel (low where a pixel is occluded
 or the flow is unreliable).  Per timestep: the intermediate-to-source flows
 are approximated from the two pair flows (Jiang et al., Super SloMo, eq. 4),
 each plane is backward-warped from both neighbours, and the two warps are
-blended by time and consistency.  Every plane is warped at its own size, so
+blended by time and consistency (OpenCV remap/blendLinear: no per-pixel
+Python or NumPy float passes at full size).  Every plane is warped at its own size, so
 4:2:0 chroma needs no conversion and 10-bit stays 10-bit.
 """
 from __future__ import annotations
@@ -31,12 +34,17 @@ class DISPreset:
     max_flow_width: int        # nor wider (bounds time and memory at 4K)
     refine_iterations: int     # variational refinement iterations (0 = off)
     consistency_px: float      # forward–backward error (px) at which a pixel's weight halves
+    finest_scale: int = 1      # DIS pyramid level the patches stop at (0 = the flow picture itself)
+    interpolation: int = cv2.INTER_LINEAR   # how pixels are sampled when warping
 
 
 PRESETS = {
-    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 160, 480, 0, 2.0),
-    "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 960, 1, 1.5),
-    "quality": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 1.0, 320, 1920, 5, 1.0),
+    # Measured with bench/interpolation.py: the DIS pyramid level matters more than the
+    # picture size, so the flow picture is small and DIS stops one level above it.
+    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 320, 480, 1, 2.0, finest_scale=1),
+    "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 960, 1, 1.5, finest_scale=1),
+    "quality": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 0.75, 320, 1440, 5, 1.0, finest_scale=1,
+                         interpolation=cv2.INTER_CUBIC),
 }
 WEIGHT_FLOOR = 1e-3   # keeps the blend defined where both sides look occluded
 
@@ -97,6 +105,7 @@ class DISInterpolator(Interpolator):
         self.flow_smoothing = bool(flow_smoothing)
         self._dis = cv2.DISOpticalFlow_create(self.preset.dis_preset)
         self._dis.setVariationalRefinementIterations(self.preset.refine_iterations)
+        self._dis.setFinestScale(self.preset.finest_scale)
         self._grids: dict[tuple[int, int], np.ndarray] = {}
         self._clahe = cv2.createCLAHE(clipLimit=config.LOW_LIGHT_CLAHE_CLIP,
                                       tileGridSize=(config.LOW_LIGHT_CLAHE_TILES,) * 2) if low_light else None
@@ -106,7 +115,7 @@ class DISInterpolator(Interpolator):
         p = self.preset
         return {"model": self.name, "quality": self.quality, "flow_scale": p.flow_scale,
                 "max_flow_width": p.max_flow_width, "dis_preset": int(p.dis_preset),
-                "refine_iterations": p.refine_iterations, "low_light": self.low_light,
+                "refine_iterations": p.refine_iterations, "finest_scale": p.finest_scale, "low_light": self.low_light,
                 "flow_smoothing": self.flow_smoothing}
 
     def grid(self, h: int, w: int) -> np.ndarray:
@@ -196,8 +205,9 @@ class _FlowPair(Between):
             if (ph, pw) not in done:
                 done[(ph, pw)] = self._maps(ft0, ft1, alpha, ph, pw)
             m0, m1, al, be = done[(ph, pw)]
-            wa = cv2.remap(pa, m0, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            wb = cv2.remap(pb, m1, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            how = self.owner.preset.interpolation
+            wa = cv2.remap(pa, m0, None, how, borderMode=cv2.BORDER_REPLICATE)
+            wb = cv2.remap(pb, m1, None, how, borderMode=cv2.BORDER_REPLICATE)
             if pa.dtype == np.uint8:
                 out.append(cv2.blendLinear(wa, wb, al, be))
             else:
