@@ -67,6 +67,7 @@ WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the wavef
 AUDIO_CROSSFADE_S = 0.010       # crossfade where a stretched piece meets its neighbour
 AUDIO_BLOCK_S = 0.25            # samples produced per step by the audio feeds
 AUDIO_LOOKBACK_S = 2            # decoded seconds kept behind the read position
+PVOC_FRAME_S = 0.046           # phase-vocoder frame (power of two in samples; hop = a quarter)
 WSOLA_TRANSIENT_S = 0.020       # an attack is copied verbatim this long after its onset
 WSOLA_TRANSIENT_GUARD_S = 0.004 # frames after an attack start this far past its onset (no echo)
 ONSET_FRAME_S = 0.0015          # onset detector: short-frame energy of the high-passed signal...
