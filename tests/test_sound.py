@@ -422,3 +422,16 @@ def test_audio_job_reports_progress(tmp_path):
     seen = []
     vidext.audio(src, str(tmp_path / "o.flac"), extend=2.0, progress=seen.append)
     assert seen and seen[-1].done == seen[-1].total == 60 and seen[-1].stage == "audio"
+
+
+def test_musicgen_longer_than_one_window(tmp_path, tiny_musicgen, monkeypatch):
+    from vidext import config
+    from vidext.sound import ExtendedAudio
+
+    monkeypatch.setattr(config, "MUSICGEN_CHUNK_S", 0.4)
+    src = write_audio(str(tmp_path / "m.wav"), music(2.0)[None], RATE)
+    out = str(tmp_path / "o.wav")
+    feed = ExtendedAudio(src, out, 0, 1.0, "musicgen", seed=3, weights=tiny_musicgen)
+    y = _render(feed, out)
+    assert len(y) == 3 * RATE and np.isfinite(y).all()
+    assert feed.details["forward"]["windows"] >= 3

@@ -99,5 +99,6 @@ SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events 
 MUSICGEN_MODEL = "musicgen-small"   # vidext.models spec used by --method musicgen
 MUSICGEN_PROMPT_S = 10.0        # seconds of the clip's edge given to MusicGen as its audio prompt
 MUSICGEN_GUIDANCE = 3.0         # classifier-free guidance scale (the model card's default)
+MUSICGEN_CHUNK_S = 20.0         # new seconds per generate() call (prompt + chunk fit MusicGen's 30 s window)
 MUSICGEN_MARGIN_S = 0.2         # generated beyond what is needed, then cut
 MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than this
