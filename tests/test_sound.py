@@ -435,3 +435,14 @@ def test_musicgen_longer_than_one_window(tmp_path, tiny_musicgen, monkeypatch):
     y = _render(feed, out)
     assert len(y) == 3 * RATE and np.isfinite(y).all()
     assert feed.details["forward"]["windows"] >= 3
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "m4a", "mp3", "ogg", "mka"])
+def test_audio_outputs_in_every_audio_container(tmp_path, ext):
+    import vidext
+    from vidext.media.probe import probe
+
+    src = write_audio(str(tmp_path / "m.wav"), tone(1.0, rate=44100)[None], 44100)   # 44.1 kHz: Opus resamples
+    r = vidext.audio(src, str(tmp_path / f"o.{ext}"), extend=0.5)
+    info = probe(r.output)
+    assert info.audio and abs(info.duration_s - 1.5) < 0.08
