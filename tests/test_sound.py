@@ -77,8 +77,9 @@ def test_stretch_factor_range():
         stretch(tone(0.1)[None], RATE, 9)
 
 
-def test_atempo_reference_keeps_pitch():
-    y = stretch(tone(0.6)[None], RATE, 2.0, method="atempo")[0]
+@pytest.mark.parametrize("method", ["pvoc", "atempo"])
+def test_other_stretchers_keep_pitch(method):
+    y = stretch(tone(0.6)[None], RATE, 2.0, method=method)[0]
     assert len(y) == round(1.2 * RATE)
     assert abs(pitch_hz(y[len(y) // 8:-len(y) // 8]) / 440 - 1) < 0.01
 
@@ -421,3 +422,27 @@ def test_audio_job_reports_progress(tmp_path):
     seen = []
     vidext.audio(src, str(tmp_path / "o.flac"), extend=2.0, progress=seen.append)
     assert seen and seen[-1].done == seen[-1].total == 60 and seen[-1].stage == "audio"
+
+
+def test_musicgen_longer_than_one_window(tmp_path, tiny_musicgen, monkeypatch):
+    from vidext import config
+    from vidext.sound import ExtendedAudio
+
+    monkeypatch.setattr(config, "MUSICGEN_CHUNK_S", 0.4)
+    src = write_audio(str(tmp_path / "m.wav"), music(2.0)[None], RATE)
+    out = str(tmp_path / "o.wav")
+    feed = ExtendedAudio(src, out, 0, 1.0, "musicgen", seed=3, weights=tiny_musicgen)
+    y = _render(feed, out)
+    assert len(y) == 3 * RATE and np.isfinite(y).all()
+    assert feed.details["forward"]["windows"] >= 3
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "m4a", "mp3", "ogg", "mka"])
+def test_audio_outputs_in_every_audio_container(tmp_path, ext):
+    import vidext
+    from vidext.media.probe import probe
+
+    src = write_audio(str(tmp_path / "m.wav"), tone(1.0, rate=44100)[None], 44100)   # 44.1 kHz: Opus resamples
+    r = vidext.audio(src, str(tmp_path / f"o.{ext}"), extend=0.5)
+    info = probe(r.output)
+    assert info.audio and abs(info.duration_s - 1.5) < 0.08

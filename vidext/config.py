@@ -163,6 +163,7 @@ WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the wavef
 AUDIO_CROSSFADE_S = 0.010       # crossfade where a stretched piece meets its neighbour
 AUDIO_BLOCK_S = 0.25            # samples produced per step by the audio feeds
 AUDIO_LOOKBACK_S = 2            # decoded seconds kept behind the read position
+PVOC_FRAME_S = 0.046           # phase-vocoder frame (power of two in samples; hop = a quarter)
 WSOLA_TRANSIENT_S = 0.020       # an attack is copied verbatim this long after its onset
 WSOLA_TRANSIENT_GUARD_S = 0.004 # frames after an attack start this far past its onset (no echo)
 ONSET_FRAME_S = 0.0015          # onset detector: short-frame energy of the high-passed signal...
@@ -237,6 +238,7 @@ SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events 
 MUSICGEN_MODEL = "musicgen-small"   # vidext.models spec used by --method musicgen
 MUSICGEN_PROMPT_S = 10.0        # seconds of the clip's edge given to MusicGen as its audio prompt
 MUSICGEN_GUIDANCE = 3.0         # classifier-free guidance scale (the model card's default)
+MUSICGEN_CHUNK_S = 20.0         # new seconds per generate() call (prompt + chunk fit MusicGen's 30 s window)
 MUSICGEN_MARGIN_S = 0.2         # generated beyond what is needed, then cut
 MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than this
 # Large motion: a dominant translation found by phase correlation on a small

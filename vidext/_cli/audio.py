@@ -22,13 +22,17 @@ def add_parser(sub) -> None:
                    help="how --extend continues (default loop; musicgen weights are CC-BY-NC)")
     p.add_argument("--prompt", help="text description for --method musicgen")
     p.add_argument("--seed", type=int, help="random seed for --method musicgen")
+    p.add_argument("--stretcher", default="wsola", choices=("wsola", "pvoc", "atempo"),
+                   help="--stretch method: wsola (default; speech, effects, drums), pvoc (phase vocoder: "
+                        "sustained tonal music), atempo (FFmpeg)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     r = api.audio(args.input, args.output, stretch=args.stretch, extend=args.extend, direction=args.direction,
-                  method=args.method, prompt=args.prompt, audio_file=args.audio_file, seed=args.seed)
+                  method=args.method, prompt=args.prompt, audio_file=args.audio_file, seed=args.seed,
+                  stretcher=args.stretcher)
     extra = f", picture {r.picture_s:.3f} s" if r.picture_s is not None else ""
     print(f"wrote {r.output}: {r.operation}, sound {r.duration_s:.3f} s ({r.codec}){extra}, {r.seconds:.1f} s")
     return 0

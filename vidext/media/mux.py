@@ -31,6 +31,7 @@ _CARRIES = {
 }
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
 AAC_BITRATE = 192_000
+OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
 
 
 def container_carries(output_path: str, codec: str) -> bool:
@@ -97,6 +98,8 @@ class PcmEncoder:
     def __init__(self, output, codec: str, rate: int, layout: str, start_s: float = 0.0):
         if codec == "aac" and rate not in AAC_RATES:
             self.out_rate = min(AAC_RATES, key=lambda r: (r < rate, abs(r - rate)))
+        elif codec == "libopus" and rate not in OPUS_RATES:
+            self.out_rate = 48000
         else:
             self.out_rate = rate
         out_layout = encoder_layout(codec, self.out_rate, layout)

@@ -49,7 +49,8 @@ def _check_direction(direction: str) -> None:
 def run_audio_job(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
                   method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
                   seed: int | None = None, progress: ProgressCallback | None = None,
-                  stop: threading.Event | None = None, **method_options) -> AudioResult:
+                  stop: threading.Event | None = None, stretcher: str = config.DEFAULT_STRETCHER,
+                  **method_options) -> AudioResult:
     t0 = time.perf_counter()
     chosen = [k for k, v in (("stretch", stretch), ("extend", extend), ("audio_file", audio_file)) if v is not None]
     if len(chosen) != 1:
@@ -88,8 +89,8 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
             from fractions import Fraction
 
             m = TimeMap.uniform(0, Fraction(dur).limit_denominator(10**6), Fraction(factor).limit_denominator(10**6))
-            feed = RetimedAudio(input, m, out, start_s=0.0)
-            operation, params = "stretch", {"stretch": factor}
+            feed = RetimedAudio(input, m, out, start_s=0.0, stretcher=stretcher)
+            operation, params = "stretch", {"stretch": factor, "stretcher": stretcher}
         else:
             _check_direction(direction)
             seconds = float(extend)

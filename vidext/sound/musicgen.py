@@ -60,23 +60,40 @@ class MusicGen(Continuation):
         sr, frame_rate = int(enc.sampling_rate), float(enc.frame_rate)
         n_prompt = min(self.context.shape[1], int(config.MUSICGEN_PROMPT_S * rate))
         prompt_audio = resample(self.context[:, -n_prompt:].mean(axis=0), rate, sr)
-        inputs = processor(audio=prompt_audio, sampling_rate=sr, text=[prompt or ""], padding=True,
-                           return_tensors="pt")
         dev = next(net.parameters()).device
-        inputs = {k: v.to(dev) for k, v in inputs.items()}
         codebooks = int(net.config.decoder.num_codebooks)
-        seconds = (length + self.crossfade) / rate + config.MUSICGEN_MARGIN_S
-        new_tokens = int(np.ceil(seconds * frame_rate)) + codebooks
+
+        def generate(audio: np.ndarray, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+            """(the model's rendering of ``audio``, ``seconds`` of continuation) at the model's rate."""
+            inputs = processor(audio=audio, sampling_rate=sr, text=[prompt or ""], padding=True, return_tensors="pt")
+            inputs = {k: v.to(dev) for k, v in inputs.items()}
+            with torch.inference_mode():
+                out = net.generate(**inputs, do_sample=True, guidance_scale=guidance_scale,
+                                   max_new_tokens=int(np.ceil(seconds * frame_rate)) + codebooks)
+            y = out[0].float().mean(dim=0).cpu().numpy()
+            if y.shape[0] <= len(audio):
+                raise ModelError(f"model {model!r} generated no sound after the prompt")
+            return y[:len(audio)], y[len(audio):]
+
+        total = (length + self.crossfade) / rate + config.MUSICGEN_MARGIN_S
+        chunk = config.MUSICGEN_CHUNK_S
+        xs = int(round(config.LOOP_CROSSFADE_S * sr))
         with gpu_section(dev), torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
             if seed is not None:  # sampling is reproducible with a seed, and leaves the caller's RNG alone
                 torch.manual_seed(int(seed))
-            with torch.inference_mode():
-                out = net.generate(**inputs, do_sample=True, guidance_scale=guidance_scale,
-                                   max_new_tokens=new_tokens)
-        audio = out[0].float().mean(dim=0).cpu().numpy()
+            recon, part = generate(prompt_audio, min(total, chunk))
+            parts, have = [part], len(part) / sr
+            while have < total:  # longer than one window: re-prompt with the latest sound, crossfade the seam
+                context = np.concatenate([prompt_audio] + parts)[-len(prompt_audio):]
+                again, part = generate(context, min(total - have, chunk))
+                k = min(xs, len(parts[-1]), len(again))
+                g = fade_in(k)
+                parts[-1][-k:] = parts[-1][-k:] * g[::-1] + again[-k:] * g
+                parts.append(part)
+                have += len(part) / sr
+        audio = np.concatenate([recon] + parts)
         p = len(prompt_audio)
-        if audio.shape[0] <= p:
-            raise ModelError(f"model {model!r} generated no sound after the prompt")
+        self.chunks = len(parts)
         new = resample(audio, sr, rate)
         cut = int(round(p * rate / sr))
         # loudness: the model's rendering of the prompt vs the prompt itself
@@ -93,7 +110,8 @@ class MusicGen(Continuation):
                 self.junction = self.junction * g[::-1] + own * g
         self.meta = {"method": self.name, "model": model, "weights": found.as_dict() if hasattr(found, "as_dict")
                      else str(found.path), "prompt": prompt, "seed": seed, "prompt_s": n_prompt / rate,
-                     "generated_s": self.generated.shape[1] / rate, "licence": found.spec.licence}
+                     "generated_s": self.generated.shape[1] / rate, "windows": self.chunks,
+                     "licence": found.spec.licence}
 
     def render(self, i0: int, i1: int) -> np.ndarray:
         out = np.zeros((self.context.shape[0], i1 - i0), np.float32)
