@@ -5,7 +5,7 @@ import threading
 from fractions import Fraction
 
 from . import config
-from .errors import InputError
+from .errors import InputError, ParameterError
 from .limits import check_video
 from .media.atomic import check_output_path
 from .media.job import JobResult, run_video_job
@@ -21,6 +21,7 @@ def probe_file(path: str) -> MediaInfo:
 
 def interpolate(input: str, output: str, *, factor=None, fps=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
+                weights=None, device: str | None = None,
                 codec: str = config.DEFAULT_CODEC, crf: int | None = None,
                 progress: ProgressCallback | None = None,
                 stop: threading.Event | None = None) -> JobResult:
@@ -29,6 +30,8 @@ def interpolate(input: str, output: str, *, factor=None, fps=None,
     The duration is unchanged and the sound is copied untouched.  Output
     frames are aligned to the first input frame: with ``factor=2`` output
     frame 2k is input frame k and 2k+1 lies halfway to input frame k+1.
+    ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or folder) overrides
+    where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
     """
     from .interpolation import INTERPOLATORS
     from .interpolation.pipeline import RenderStats, render
@@ -37,7 +40,12 @@ def interpolate(input: str, output: str, *, factor=None, fps=None,
 
     out = check_output_path(output, (input,))
     codec_for(codec, out)
-    interpolator = INTERPOLATORS.create(model, quality=quality) if model == "dis" else INTERPOLATORS.create(model)
+    if model == "rife":
+        interpolator = INTERPOLATORS.create(model, weights=weights, device=device)
+    elif weights is not None or device is not None:
+        raise ParameterError(f"weights and device apply to learned models (rife), not to {model!r}")
+    else:
+        interpolator = INTERPOLATORS.create(model, quality=quality) if model == "dis" else INTERPOLATORS.create(model)
     info = probe(input)
     if info.video is None:
         raise InputError(f"{input} has no video stream")

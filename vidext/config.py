@@ -61,3 +61,9 @@ class Limits:
 # --- models (vidext/models) ---------------------------------------------------
 MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
 HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
+
+# --- RIFE (vidext/interpolation/rife) -----------------------------------------
+RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vidext/models)
+RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
+RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
+RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA

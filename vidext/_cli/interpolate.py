@@ -17,7 +17,12 @@ def add_parser(sub) -> None:
     p.add_argument("--quality", default=config.DEFAULT_QUALITY, choices=list(PRESETS),
                    help="speed/quality preset of the classical model (default balanced)")
     p.add_argument("--model", default=config.DEFAULT_MODEL, choices=INTERPOLATORS.names(),
-                   help="interpolation backend (default dis: classical optical flow)")
+                   help="interpolation backend (default dis: classical optical flow; rife: RIFE 4.25)")
+    p.add_argument("--weights", metavar="PATH",
+                   help="RIFE checkpoint file or folder (default: $VIDEXT_MODEL_DIR, the Hugging Face "
+                        "cache, then a download)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="where RIFE runs (default auto: CUDA when present)")
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -29,7 +34,8 @@ def run(args) -> int:
         if factor is not None and float(factor).is_integer():
             factor = int(factor)
         result = api.interpolate(args.input, args.output, factor=factor, fps=args.fps,
-                                 quality=args.quality, model=args.model, codec=args.codec,
+                                 quality=args.quality, model=args.model, weights=args.weights,
+                                 device=args.device, codec=args.codec,
                                  crf=args.crf, progress=bar)
     finally:
         bar.close()
