@@ -18,7 +18,6 @@ import contextlib
 import os
 from dataclasses import dataclass
 
-import numpy as np
 
 from ... import config
 from ...errors import ModelError, ParameterError
@@ -157,7 +156,9 @@ class RIFEInterpolator(Interpolator):
         import torch
         import torch.nn.functional as F
 
-        multiple = int(64 / self.scale_for(frame.width, frame.height))
+        from .network import MULTIPLE
+
+        multiple = int(MULTIPLE / self.scale_for(frame.width, frame.height))
         rgb = torch.from_numpy(to_rgb(frame)).to(self.device).permute(2, 0, 1).unsqueeze(0)
         ph, pw = -frame.height % multiple, -frame.width % multiple
         if ph or pw:
