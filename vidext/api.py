@@ -25,6 +25,7 @@ _ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "d
 
 def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
+                device: str | None = None,
                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                 **advanced) -> JobResult:
@@ -39,7 +40,8 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``config.SCENE_THRESHOLD``, 0 = off) are never morphed; duplicated frames
     are replaced by in-between ones.  ``advanced``: ``low_light``,
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
-    ``duplicate_threshold``.
+    ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
+    folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
     """
     from .interpolation import INTERPOLATORS
     from .interpolation.pipeline import RenderStats, render
@@ -53,13 +55,14 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     opts = {**_ADVANCED, **advanced}
     out = check_output_path(output, (input,))
     codec_for(codec, out)
-    if model == "dis":
-        if weights is not None:
-            raise ParameterError("weights apply to learned models, not to the classical dis model")
-        interpolator = INTERPOLATORS.create(model, quality=quality, low_light=opts["low_light"],
-                                            flow_smoothing=opts["flow_smoothing"])
+    if model in ("dis", "blend"):
+        if weights is not None or device is not None:
+            raise ParameterError(f"weights and device apply to learned models (rife), not to {model!r}")
+        interpolator = (INTERPOLATORS.create(model, quality=quality, low_light=opts["low_light"],
+                                             flow_smoothing=opts["flow_smoothing"])
+                        if model == "dis" else INTERPOLATORS.create(model))
     else:
-        interpolator = INTERPOLATORS.create(model) if weights is None else INTERPOLATORS.create(model, weights=weights)
+        interpolator = INTERPOLATORS.create(model, weights=weights, device=device)
     motion_blur = float(opts["motion_blur"] or 0.0)
     if not 0 <= motion_blur <= 1:
         raise ParameterError(f"motion_blur is a shutter fraction between 0 and 1, got {motion_blur}")

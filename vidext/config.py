@@ -256,3 +256,9 @@ STALE_PART_AGE_S = _env_float("VIDEXT_STALE_PART_AGE_S", 3600)
 STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe",
                        "j2k_pipe", "jpegls_pipe", "pgm_pipe", "ppm_pipe", "pam_pipe", "qoi_pipe",
                        "dpx_pipe", "exr_pipe", "svg_pipe", "jpegxl_pipe", "psd_pipe")
+
+# --- RIFE (vidext/interpolation/rife) -----------------------------------------
+RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vidext/models)
+RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
+RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
+RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA

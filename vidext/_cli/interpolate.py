@@ -33,6 +33,11 @@ def add_parser(sub) -> None:
     p.add_argument("--motion-blur", type=float, nargs="?", const=config.MOTION_BLUR_SHUTTER, default=0.0,
                    metavar="SHUTTER", help=f"synthesise motion blur over SHUTTER of a frame interval "
                                            f"(default when given {config.MOTION_BLUR_SHUTTER})")
+    p.add_argument("--weights", metavar="PATH",
+                   help="RIFE checkpoint file or folder (default: $VIDEXT_MODEL_DIR, the Hugging Face "
+                        "cache, then a download)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="where RIFE runs (default auto: CUDA when present)")
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -63,7 +68,8 @@ def run(args) -> int:
             advanced["dedupe"] = False
         result = api.interpolate(args.input, args.output, factor=factor, fps=args.fps,
                                  slowmo=_number(args.slowmo), start=args.start, end=args.end,
-                                 quality=args.quality, model=args.model, codec=args.codec, crf=args.crf,
+                                 quality=args.quality, model=args.model, weights=args.weights,
+                                 device=args.device, codec=args.codec, crf=args.crf,
                                  scene_threshold=args.scene_threshold, progress=bar, **advanced)
     finally:
         bar.close()

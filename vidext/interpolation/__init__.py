@@ -12,5 +12,7 @@ INTERPOLATORS: Registry[Interpolator] = Registry("interpolation model")
 INTERPOLATORS.add("dis", "vidext.interpolation.flow:DISInterpolator",
                   "OpenCV DIS optical flow, bidirectional, occlusion-aware (CPU, no download)")
 INTERPOLATORS.add("blend", "vidext.interpolation.base:Blend", "50/50 cross-fade (baseline)")
+INTERPOLATORS.add("rife", "vidext.interpolation.rife:RIFEInterpolator",
+                  "RIFE 4.25 learned flow (torch; CPU or CUDA; weights from the Hub or --weights)")
 
 __all__ = ["INTERPOLATORS", "Between", "Interpolator"]

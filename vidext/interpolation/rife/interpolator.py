@@ -1,0 +1,227 @@
+"""RIFE 4.25 as a vidext interpolator: native planes in, native planes out.
+
+The network sees the frames in RGB (``to_rgb``, padded to its multiple) and
+returns the two intermediate flows and the fusion mask.  The output is then
+built the way the network builds its own (two backward warps blended by the
+mask), but on the clip's own planes: Y at full size, chroma at its own size
+with the flow resized, so 4:2:0 needs no RGB round trip and 10-bit stays
+10-bit.  Warping and blending are linear, so on luma this is the network's
+result without the colour conversions.
+
+Per frame, the RGB tensor, the head's features and the uploaded planes are
+computed once (a frame is the second of one pair and the first of the next);
+each timestep then costs one pass of the flow blocks.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+
+from ... import config
+from ...errors import ModelError, ParameterError
+from ...media.frame import Frame, to_rgb
+from ..base import Between, Interpolator, Planes
+
+
+def _cpu_has_native_bf16() -> bool:
+    """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        pass
+    return False
+
+
+def load_network(path, device, dtype, channels_last: bool):
+    """An :class:`IFNet` with the checkpoint at ``path``, ready for inference (cached per process)."""
+    from ...models import cached
+
+    key = ("rife-ifnet", str(os.path.realpath(path)), str(device), str(dtype), channels_last)
+    return cached(key, lambda: _load(path, device, dtype, channels_last))
+
+
+def _load(path, device, dtype, channels_last):
+    import pickle
+
+    import torch
+
+    from .network import IFNet
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise ModelError(f"cannot read RIFE weights {path}: {type(exc).__name__}: {exc}") from exc
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(f"{path} is not a RIFE state dict (a mapping of tensor names to tensors)")
+    net = IFNet()
+    try:
+        net.load_checkpoint(state)
+    except RuntimeError as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise ModelError(f"{path} is not a RIFE 4.25 checkpoint ({first})") from exc
+    return net.prepare(device, dtype, channels_last)
+
+
+@dataclass
+class _Prepared:
+    """One frame, made ready once: padded features on the device and its planes as tensors."""
+
+    key: tuple
+    features: object          # (1, 7, Hp, Wp) fp32
+    planes: list              # (1, 1, h, w) fp32 per plane
+
+
+class RIFEInterpolator(Interpolator):
+    """RIFE 4.25 (Huang et al., ECCV 2022), any timestep, CPU or CUDA.
+
+    ``weights``: a checkpoint file or folder (else ``$VIDEXT_MODEL_DIR``, the
+    Hugging Face cache, a download; see :mod:`vidext.models`).  ``device``:
+    ``auto`` (CUDA when present), ``cpu``, ``cuda[:N]``.  ``scale``: flow
+    resolution, 1 (default below 2560×1440), 0.5 (default above: 4K) or
+    0.25.  ``precision``: ``auto`` = fp16 on CUDA, bf16 convolutions on CPUs
+    with native bf16 (same PSNR, see bench/rife.py), else fp32.
+    """
+
+    name = "rife"
+    arbitrary_t = True
+
+    def __init__(self, weights=None, device=None, scale: float | None = None,
+                 precision: str | None = None, quality: str | None = None):
+        from ...models import locate, select_device, select_dtype
+
+        if scale is not None and float(scale) not in config.RIFE_SCALES:
+            raise ParameterError(f"RIFE scale must be one of {', '.join(map(str, config.RIFE_SCALES))}, "
+                                 f"got {scale}")
+        import torch
+
+        self.device = select_device(device)
+        self.scale = None if scale is None else float(scale)
+        if self.device.type == "cuda":
+            self.dtype = select_dtype(self.device, precision)
+        else:
+            if precision not in (None, "auto", "fp32", "bf16"):
+                raise ParameterError(f"precision {precision} is for CUDA; on the CPU use fp32 or bf16")
+            native = _cpu_has_native_bf16()
+            if precision == "bf16" and not native:
+                raise ParameterError("this CPU has no native bf16 arithmetic; use fp32")
+            self.dtype = torch.bfloat16 if precision in (None, "auto", "bf16") and native else torch.float32
+        self.found = locate(config.RIFE_MODEL, weights)
+        self.net = load_network(self.found.path, self.device, self.dtype, channels_last=True)
+        self._recent: list[_Prepared] = []
+        self._grids: dict = {}
+
+    def describe(self) -> dict:
+        import torch
+
+        precision = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
+        return {"model": self.name, "checkpoint": config.RIFE_MODEL, "weights": str(self.found.path),
+                "weights_source": self.found.source, "revision": self.found.revision,
+                "device": str(self.device), "precision": precision,
+                "scale": self.scale if self.scale is not None else "auto"}
+
+    def scale_for(self, width: int, height: int) -> float:
+        if self.scale is not None:
+            return self.scale
+        return 0.5 if width * height > config.RIFE_HALF_SCALE_ABOVE_PIXELS else 1.0
+
+    def between(self, a: Frame, b: Frame) -> Between:
+        if (a.width, a.height, a.layout) != (b.width, b.height, b.layout):
+            raise ParameterError("RIFE interpolates between frames of one size and pixel format")
+        return _RIFEPair(self, a, b)
+
+    # --- work --------------------------------------------------------------------------------
+    def _section(self):
+        import torch
+
+        from ...models import gpu_section
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(gpu_section(self.device))
+        stack.enter_context(torch.inference_mode())
+        return stack
+
+    def _prepare(self, frame: Frame) -> _Prepared:
+        key = (frame.time, id(frame.planes[0]))
+        for p in self._recent:
+            if p.key == key:
+                return p
+        import torch
+        import torch.nn.functional as F
+
+        from .network import MULTIPLE
+
+        multiple = int(MULTIPLE / self.scale_for(frame.width, frame.height))
+        rgb = torch.from_numpy(to_rgb(frame)).to(self.device).permute(2, 0, 1).unsqueeze(0)
+        ph, pw = -frame.height % multiple, -frame.width % multiple
+        if ph or pw:
+            rgb = F.pad(rgb, (0, pw, 0, ph), mode="replicate")
+        features = self.net.features(rgb)
+        planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in frame.planes]
+        prepared = _Prepared(key, features, planes)
+        self._recent = (self._recent + [prepared])[-2:]
+        return prepared
+
+    def _grid(self, h: int, w: int):
+        from .network import pixel_grid
+
+        if (h, w) not in self._grids:
+            self._grids[(h, w)] = pixel_grid(h, w, self.device, centres=False)
+        return self._grids[(h, w)]
+
+    def render(self, a: Frame, b: Frame, ts: list[float]) -> list[Planes]:
+        """Planes of the frames at each t in ``ts`` between ``a`` and ``b``."""
+        out: list[Planes] = []
+        step = config.RIFE_GPU_BATCH if self.device.type == "cuda" else 1
+        with self._section():
+            pa, pb = self._prepare(a), self._prepare(b)
+            for i in range(0, len(ts), step):
+                out += self._render(a, pa, pb, ts[i:i + step])
+        return out
+
+    def _render(self, like: Frame, pa: _Prepared, pb: _Prepared, ts: list[float]) -> list[Planes]:
+        import torch
+        import torch.nn.functional as F
+
+        from .network import warp
+
+        t = torch.tensor(ts, dtype=torch.float32, device=self.device)
+        flow, mask = self.net.flows(pa.features, pb.features, t, self.scale_for(like.width, like.height))
+        h0, w0 = like.height, like.width
+        flow = flow[..., :h0, :w0]
+        mask = torch.sigmoid(mask[..., :h0, :w0])
+        peak = like.layout.peak
+        planes_out = []
+        for plane, qa, qb in zip(like.planes, pa.planes, pb.planes):
+            h, w = plane.shape
+            if (h, w) == (h0, w0):
+                f, m = flow, mask
+            else:
+                f = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
+                f = f * f.new_tensor((w / w0, h / h0, w / w0, h / h0)).view(1, 4, 1, 1)
+                m = F.interpolate(mask, size=(h, w), mode="bilinear", align_corners=False)
+            grid = self._grid(h, w)
+            wa = warp(qa, f[:, :2], grid)
+            wb = warp(qb, f[:, 2:4], grid)
+            mixed = torch.lerp(wb, wa, m).add_(0.5).clamp_(0, peak)
+            planes_out.append(mixed.to(torch.int32).cpu().numpy().astype(plane.dtype)[:, 0])
+        return [tuple(p[i] for p in planes_out) for i in range(len(ts))]
+
+
+class _RIFEPair(Between):
+    def __init__(self, owner: RIFEInterpolator, a: Frame, b: Frame):
+        self.owner, self.a, self.b = owner, a, b
+
+    def at(self, t: float) -> Planes:
+        return self.owner.render(self.a, self.b, [t])[0]
+
+    def at_many(self, ts: list[float]) -> list[Planes]:
+        """Several timesteps at once (one batched pass per ``RIFE_GPU_BATCH`` on CUDA)."""
+        return self.owner.render(self.a, self.b, list(ts))

@@ -1,0 +1,401 @@
+"""IFNet of RIFE 4.25, written from the paper and the checkpoint's parameter names.
+
+Huang et al., "Real-Time Intermediate Flow Estimation for Video Frame
+Interpolation" (ECCV 2022): a coarse-to-fine stack of IFBlocks estimates the
+two intermediate flows F_t→0, F_t→1 and a fusion mask directly from the
+frames, without a separate bidirectional flow.  Each block sees the inputs at
+its own scale, predicts a residual flow and a mask, and the frames (and
+their features) are backward-warped with the current flow before the next,
+finer block.  The 4.x line adds what the checkpoint's shapes show:
+
+- ``encode``: a small per-frame head (3 → 16 channels at half resolution → 4
+  channels at full resolution) whose features are warped along with the frames;
+- five blocks at 1/16, 1/8, 1/4, 1/2 and 1/1 of the frame (widths 192, 128, 96,
+  64, 32); each reduces by 4 with two strided convolutions, runs eight residual
+  3×3 convolutions with a learned per-channel gain ``beta``, and returns to its
+  input scale with a 4×4 transposed convolution and a 2× pixel shuffle;
+- each block outputs 13 channels: 4 flow, 1 mask logit, 8 feature channels
+  handed to the next block;
+- the timestep t is an input plane, so any t in (0, 1) costs one pass.
+
+Block 0 reads (I0, I1, f0, f1, t) = 15 channels; blocks 1–4 read (warped I0,
+warped I1, warped f0, warped f1, t, mask, feature, flow) = 28 channels.  The
+coarsest block works at 1/64 of the frame after its two strided
+convolutions, so frames are padded to a multiple of 64 / ``scale``.
+
+``teacher.*`` (the privileged distillation block) and ``caltime.*`` in the
+checkpoint are training-time parts and are not built here.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+BLOCK_WIDTHS = (192, 128, 96, 64, 32)
+BLOCK_SCALES = (16, 8, 4, 2, 1)
+FEATURE_CHANNELS = 4        # per-frame features from the head
+BLOCK_FEATURE = 8           # feature channels passed from block to block
+BLOCK_OUT = 4 + 1 + BLOCK_FEATURE
+FIRST_IN = 3 + 3 + 2 * FEATURE_CHANNELS + 1
+NEXT_IN = FIRST_IN + 1 + BLOCK_FEATURE + 4
+TRAINING_ONLY = ("teacher.", "caltime.")
+SLOPE = 0.2                 # LeakyReLU negative slope
+MULTIPLE = 64               # padding multiple at scale 1 (1/16 block, then two stride-2 convs)
+
+
+def _act() -> nn.Module:
+    return nn.LeakyReLU(SLOPE, inplace=True)
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), _act())
+
+
+class ResConv(nn.Module):
+    """x + beta · conv(x), then LeakyReLU."""
+
+    def __init__(self, c: int):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, 1, 1)
+        self.beta = nn.Parameter(torch.ones(1, c, 1, 1))
+        self.act = _act()
+        self.folded = False
+
+    def fold(self) -> None:
+        """Fold ``beta`` into the convolution (exact up to rounding; inference only)."""
+        if self.folded:
+            return
+        with torch.no_grad():
+            b = self.beta.view(-1)
+            self.conv.weight.mul_(b.view(-1, 1, 1, 1))
+            self.conv.bias.mul_(b)
+        self.folded = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        if not self.folded:
+            y = y * self.beta
+        return self.act(y + x)
+
+
+class Head(nn.Module):
+    """Per-frame features: 3 → 16 at half resolution → 4 at full resolution."""
+
+    def __init__(self):
+        super().__init__()
+        self.cnn0 = nn.Conv2d(3, 16, 3, 2, 1)
+        self.cnn1 = nn.Conv2d(16, 16, 3, 1, 1)
+        self.cnn2 = nn.Conv2d(16, 16, 3, 1, 1)
+        self.cnn3 = nn.ConvTranspose2d(16, FEATURE_CHANNELS, 4, 2, 1)
+        self.act = _act()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(self.cnn0(x))
+        x = self.act(self.cnn1(x))
+        x = self.act(self.cnn2(x))
+        return self.cnn3(x)
+
+
+class IFBlock(nn.Module):
+    """One scale: inputs (and the current flow) at 1/s → residual flow, mask, feature."""
+
+    def __init__(self, cin: int, c: int, depth: int = 8):
+        super().__init__()
+        self.conv0 = nn.Sequential(_conv(cin, c // 2, 2), _conv(c // 2, c, 2))
+        self.convblock = nn.Sequential(*(ResConv(c) for _ in range(depth)))
+        self.lastconv = nn.Sequential(nn.ConvTranspose2d(c, 4 * BLOCK_OUT, 4, 2, 1), nn.PixelShuffle(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Inputs at this block's resolution → 13 channels at the same resolution.
+
+        Resizing to and from the block's scale is done by :meth:`IFNet.flows`.
+        """
+        return self.lastconv(self.convblock(self.conv0(x)))
+
+
+def pixel_grid(h: int, w: int, device, *, centres: bool) -> torch.Tensor:
+    """Normalised (x, y) sampling coordinates of every pixel of an h×w image, shape (1, h, w, 2).
+
+    ``centres=False``: -1/+1 are the centres of the corner pixels (``align_corners=True``,
+    the warp's convention); ``centres=True``: -1/+1 are the image's outer edges
+    (``align_corners=False``, the resize convention).
+    """
+    if centres:
+        ys = (torch.arange(h, device=device, dtype=torch.float32) + 0.5) * (2.0 / h) - 1.0
+        xs = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) * (2.0 / w) - 1.0
+    else:
+        ys = torch.linspace(-1.0, 1.0, h, device=device)
+        xs = torch.linspace(-1.0, 1.0, w, device=device)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack((gx, gy), -1).unsqueeze(0)
+
+
+def _pair_points(n: int, s: int) -> torch.Tensor:
+    """Full-resolution rows (or columns) that a bilinear 1/s downscale reads: two per output."""
+    r = torch.arange(n // s).repeat_interleave(2) * s + (s // 2 - 1)
+    return r + torch.arange(2).repeat(n // s)
+
+
+class _Bands:
+    """A ``grid_sample`` result: (N, C, h, w), or row bands (k, C, h/k, w) of one image.
+
+    PyTorch's CPU sampler parallelises over the batch only, so a single image
+    is sampled as k row bands of its grid (one per thread) against the same,
+    expanded (not copied) input.  Consumers that can read the bands in place
+    (pooling, writing into a network input) skip joining them.
+    """
+
+    def __init__(self, out: torch.Tensor, k: int):
+        self.out, self.k = out, k
+
+    @property
+    def channels(self) -> int:
+        return self.out.shape[1]
+
+    def join(self) -> torch.Tensor:
+        if self.k == 1:
+            return self.out
+        k, c, hb, w = self.out.shape
+        return self.out.permute(1, 0, 2, 3).reshape(1, c, k * hb, w)   # a view when c == 1
+
+    def pool2(self) -> "_Bands":
+        """2×2 average (a bilinear 1/2 downscale); bands have even heights."""
+        return _Bands(F.avg_pool2d(self.out, 2), self.k)
+
+    def write(self, dst: torch.Tensor) -> None:
+        """Copy into ``dst`` (N, C, h, w), any dtype or memory format."""
+        if self.k == 1:
+            dst.copy_(self.out)
+        else:
+            k, c, hb, w = self.out.shape
+            dst[0].unflatten(1, (k, hb)).copy_(self.out.permute(1, 0, 2, 3))
+
+
+def _sample(img: torch.Tensor, grid: torch.Tensor, align_corners: bool) -> _Bands:
+    """Bilinear ``grid_sample`` with replicated borders (see :class:`_Bands`)."""
+    n, hg, wg = grid.shape[:3]
+    if img.shape[0] == 1 and n > 1:
+        img = img.expand(n, -1, -1, -1)
+    k = torch.get_num_threads() if img.device.type == "cpu" and n == 1 else 1
+    if k < 2 or hg % k:
+        return _Bands(F.grid_sample(img, grid, mode="bilinear", padding_mode="border",
+                                    align_corners=align_corners), 1)
+    out = F.grid_sample(img.expand(k, -1, -1, -1), grid.reshape(k, hg // k, wg, 2), mode="bilinear",
+                        padding_mode="border", align_corners=align_corners)
+    return _Bands(out, k)
+
+
+def _warp(img: torch.Tensor, flow: torch.Tensor, grid: torch.Tensor) -> _Bands:
+    hi, wi = img.shape[-2:]
+    norm = flow.new_tensor((2.0 / (wi - 1), 2.0 / (hi - 1))).view(1, 2, 1, 1)
+    return _sample(img, grid + (flow * norm).permute(0, 2, 3, 1), align_corners=True)
+
+
+def warp(img: torch.Tensor, flow: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """Backward warp: out(x) = img(x + flow(x)), bilinear, borders replicated.
+
+    ``flow`` in pixels of ``img``, (N, 2, h, w); ``grid`` the normalised
+    positions x (``pixel_grid(..., centres=False)``, or a subset of it), (1|N, h, w, 2).
+    Sampling reads all channels of a pixel together: keep many-channel
+    images channels-last on the CPU.
+    """
+    return _warp(img, flow, grid).join()
+
+
+def _up(y: torch.Tensor, s: float) -> torch.Tensor:
+    return y if s == 1 else F.interpolate(y, scale_factor=float(s), mode="bilinear", align_corners=False)
+
+
+def _down(c: torch.Tensor, s: int) -> torch.Tensor:
+    """Bilinear 1/s downscale (s even: the mean of the 2×2 pixels around each output pixel)."""
+    return F.interpolate(c, scale_factor=1.0 / s, mode="bilinear", align_corners=False)
+
+
+class _Split:
+    """Channels [a, b) of sampled bands, written into a network input in place."""
+
+    def __init__(self, bands: _Bands, a: int, b: int):
+        self.bands, self.a, self.b = bands, a, b
+
+    @property
+    def channels(self) -> int:
+        return self.b - self.a
+
+    def write(self, dst: torch.Tensor) -> None:
+        _Bands(self.bands.out[:, self.a:self.b], self.bands.k).write(dst)
+
+
+class _Grids:
+    """Sampling positions for one padded frame size, built once."""
+
+    def __init__(self, h: int, w: int, device):
+        self.h, self.w, self.device = h, w, device
+        self._cache: dict = {}
+
+    def get(self, s: int):
+        """(warp grid, resize grid) of the pixels a 1/s downscale reads (all pixels for s ≤ 2)."""
+        if s not in self._cache:
+            full_w = pixel_grid(self.h, self.w, self.device, centres=False)
+            full_r = pixel_grid(self.h, self.w, self.device, centres=True)
+            if s > 2:
+                rows = _pair_points(self.h, s).to(self.device)
+                cols = _pair_points(self.w, s).to(self.device)
+                full_w = full_w[:, rows][:, :, cols].contiguous()
+                full_r = full_r[:, rows][:, :, cols].contiguous()
+            self._cache[s] = (full_w, full_r)
+        return self._cache[s]
+
+
+class IFNet(nn.Module):
+    """RIFE 4.25's flow network: (I0, I1, t) → flows t→0, t→1 and a fusion mask."""
+
+    def __init__(self):
+        super().__init__()
+        self.encode = Head()
+        for i, c in enumerate(BLOCK_WIDTHS):
+            setattr(self, f"block{i}", IFBlock(FIRST_IN if i == 0 else NEXT_IN, c))
+        self._grids: dict = {}
+        self.channels_last = False
+
+    @property
+    def blocks(self) -> list[IFBlock]:
+        return [getattr(self, f"block{i}") for i in range(len(BLOCK_WIDTHS))]
+
+    def load_checkpoint(self, state: dict) -> None:
+        """Load a RIFE 4.25 state dict: every network key must match (training-only keys dropped)."""
+        own = {k.removeprefix("module."): v for k, v in state.items()
+               if not k.removeprefix("module.").startswith(TRAINING_ONLY)}
+        self.load_state_dict(own, strict=True)
+
+    def fold(self) -> "IFNet":
+        """Fold every ``beta`` into its convolution (inference only)."""
+        for m in self.modules():
+            if isinstance(m, ResConv):
+                m.fold()
+        return self
+
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        return self.encode.cnn0.weight.dtype
+
+    def prepare(self, device, dtype: torch.dtype = torch.float32, channels_last: bool = False) -> "IFNet":
+        """Inference set-up: fold the gains, move, cast the convolutions, pick the memory format.
+
+        Convolutions run in ``dtype`` (fp16 on CUDA, bf16 on CPUs with native
+        bf16 dot products, else fp32); flows, warps and the final merge stay fp32.
+        """
+        self.fold()
+        self.to(device=device, dtype=dtype)
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+        return self.eval().requires_grad_(False)
+
+    def _convs(self, module: nn.Module, *pieces, keep: int | None = None) -> torch.Tensor:
+        """Run a convolution stack on the channel-concatenation of ``pieces``; fp32 NCHW out.
+
+        The pieces (tensors or sampled bands) are written straight into one
+        input buffer in the weights' dtype and memory format, with no
+        concatenated fp32 copy first.  ``keep``: output channels wanted.
+        """
+        first = next(p for p in pieces if isinstance(p, torch.Tensor))
+        n = max(p.shape[0] for p in pieces if isinstance(p, torch.Tensor))
+        c = sum(p.channels if isinstance(p, _Split) else p.shape[1] for p in pieces)
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        x = torch.empty((n, c) + tuple(first.shape[-2:]), device=first.device, dtype=self.compute_dtype,
+                        memory_format=fmt)
+        o = 0
+        for p in pieces:
+            if isinstance(p, _Split):
+                p.write(x[:, o:o + p.channels])
+                o += p.channels
+            else:
+                x[:, o:o + p.shape[1]].copy_(p)
+                o += p.shape[1]
+        y = module(x)
+        if keep is not None:
+            y = y[:, :keep]
+        return y.to(torch.float32, memory_format=torch.contiguous_format)
+
+    def features(self, img: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) frames → (N, 7, H, W): the frame and its 4 head features, fp32.
+
+        Computed once per frame: a frame is the second of one pair and the
+        first of the next, and every timestep of a pair shares them.  Kept
+        channels-last on the CPU, where warping reads a pixel's channels together.
+        """
+        c = torch.cat((img.float(), self._convs(self.encode, img)), 1)
+        return c.contiguous(memory_format=torch.channels_last) if c.device.type == "cpu" else c
+
+    def grids(self, h: int, w: int, device) -> _Grids:
+        key = (h, w, str(device))
+        if key not in self._grids:
+            self._grids = {key: _Grids(h, w, device)}   # one size at a time
+        return self._grids[key]
+
+    def flows(self, c0: torch.Tensor, c1: torch.Tensor, t: torch.Tensor, scale: float = 1.0):
+        """Intermediate flows (N, 4, H, W) (t→0 in 0:2, t→1 in 2:4, pixels) and mask logits (N, 1, H, W).
+
+        ``c0``/``c1`` come from :meth:`features` (batch 1 or N); ``t`` is (N,);
+        H and W are multiples of ``MULTIPLE / scale``; ``scale`` is 1, 0.5 or 0.25.
+
+        The result is the network's, computed without its full-resolution
+        detours: a block at 1/s only reads, from each full-resolution input
+        it resizes, the 2×2 pixels around each of its own pixels (bilinear 1/s
+        downscaling, s even), so warps are evaluated at those pixels only; a
+        block's output resized up by 2s and back down by s is a 2× resize; and
+        the flow increments are upsampled straight to the pixels that need them.
+        """
+        n = t.shape[0]
+        h, w = c0.shape[-2:]
+        grids = self.grids(h, w, c0.device)
+        t = t.to(torch.float32).view(n, 1, 1, 1)
+        scales = [int(round(b / scale)) for b in BLOCK_SCALES]
+        outs: list[torch.Tensor] = []       # each block's 13 channels at its own resolution
+        full_flow = None                    # the flow at full resolution, once needed there
+        last = len(scales) - 1
+        for i, block in enumerate(self.blocks):
+            s = scales[i]
+            tmap = t.expand(n, 1, h // s, w // s)
+            if i == 0:
+                a, b = _down(c0, s), _down(c1, s)
+                y = self._convs(block, a[:, :3], b[:, :3], a[:, 3:], b[:, 3:], tmap)
+            else:
+                gw, gr = grids.get(s)
+                if s <= 2 and full_flow is None:
+                    full_flow = sum(_up(o[:, :4], scales[k]) * scales[k] for k, o in enumerate(outs))
+                if full_flow is not None:
+                    fq = full_flow
+                else:   # the flow at just the pixels this block's downscale reads
+                    fq = sum(_sample(o[:, :4], gr, align_corners=False).join() * scales[k]
+                             for k, o in enumerate(outs))
+                wa, wb = _warp(c0, fq[:, :2], gw), _warp(c1, fq[:, 2:4], gw)
+                if s == 1:
+                    flow_in = fq
+                else:
+                    wa, wb = wa.pool2(), wb.pool2()
+                    flow_in = F.avg_pool2d(fq, 2) / s
+                prev = _up(outs[-1][:, 4:], 2)      # mask and feature: resized up by 2s, down by s
+                y = self._convs(block, _Split(wa, 0, 3), _Split(wb, 0, 3), _Split(wa, 3, 7),
+                                _Split(wb, 3, 7), tmap, prev, flow_in, keep=5 if i == last else None)
+            if full_flow is not None:
+                full_flow = full_flow + _up(y[:, :4], s) * s
+            outs.append(y)
+        if full_flow is None:   # every block coarser than 1/2: not with the scales allowed
+            full_flow = sum(_up(o[:, :4], scales[k]) * scales[k] for k, o in enumerate(outs))
+        mask = _up(outs[-1][:, 4:5], scales[-1])
+        return full_flow, mask
+
+    def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, scale: float = 1.0,
+                c0: torch.Tensor | None = None, c1: torch.Tensor | None = None) -> torch.Tensor:
+        """Frames (N, 3, H, W) in [0, 1] → the frame at ``t`` (N,), merged in RGB."""
+        c0 = self.features(img0) if c0 is None else c0
+        c1 = self.features(img1) if c1 is None else c1
+        flow, mask = self.flows(c0, c1, t, scale)
+        n, _, h, w = flow.shape
+        grid = self.grids(h, w, flow.device).get(1)[0]
+        w0 = warp(c0[:, :3], flow[:, :2], grid)
+        w1 = warp(c1[:, :3], flow[:, 2:4], grid)
+        m = torch.sigmoid(mask)
+        return w0 * m + w1 * (1 - m)
