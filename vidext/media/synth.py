@@ -60,7 +60,7 @@ def make_clip(path: str, *, frames: int = 50, fps=25, width: int = 320, height: 
             y = (0.3 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
             for i in range(0, n, 1024):
                 fr = av.AudioFrame.from_ndarray(y[None, i:i + 1024], format="fltp", layout="mono")
-                fr.rate = sample_rate
+                fr.rate, fr.pts, fr.time_base = sample_rate, i, Fraction(1, sample_rate)
                 for p in a.encode(fr):
                     c.mux(p)
             for p in a.encode():
