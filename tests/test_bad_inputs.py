@@ -526,3 +526,14 @@ def test_no_shell_anywhere_in_the_package():
             if re.search(pattern, text):
                 offenders.append(f"{path.relative_to(ROOT)}: {pattern}")
     assert offenders == []
+
+
+# --- a short fuzz run over mp4 headers (bench/fuzz_headers.py runs the long one) ---------------------
+@pytest.mark.fuzz
+def test_fuzzed_headers_get_clear_answers(tmp_path, monkeypatch, watchdog):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import fuzz_headers
+    tally = fuzz_headers.fuzz(seed=10, examples=150, seconds=30, workdir=str(tmp_path))
+    assert tally.tried > 0 and tally.probe_ok > 0 and tally.interpolated > 0
+    assert [{k: v for k, v in f.items() if k != "input"} for f in tally.findings] == []
+    assert os.environ.get("VIDEXT_MAX_OUTPUT_FRAMES") != fuzz_headers.FUZZ_LIMITS["VIDEXT_MAX_OUTPUT_FRAMES"]

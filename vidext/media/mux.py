@@ -149,7 +149,16 @@ class CopyAudio(AudioFeed):
         self.copied = False
 
     def open(self, output) -> None:
-        self._in = av.open(self.source_path, metadata_errors="ignore")
+        try:
+            self._in = av.open(self.source_path, metadata_errors="ignore")
+            self._open(output)
+        except BaseException:
+            if self._in is not None:
+                self._in.close()
+                self._in = None
+            raise
+
+    def _open(self, output) -> None:
         streams = self._in.streams.audio
         if not streams:
             raise InputError(f"{os.path.basename(self.source_path)} has no audio stream")
@@ -157,6 +166,9 @@ class CopyAudio(AudioFeed):
             s for s in streams if s.index == self.stream_index)
         self._src = src
         self._out = output
+        if src.codec_context is None:
+            raise InputError(f"the audio stream of {os.path.basename(self.source_path)} uses a codec FFmpeg "
+                             f"does not know (damaged header?)")
         name = src.codec_context.name
         if container_carries(self.output_path, name):
             self._dst = output.add_stream_from_template(src)
@@ -168,10 +180,14 @@ class CopyAudio(AudioFeed):
         self._packets = self._in.demux(src)
 
     def _next(self):
-        for pkt in self._packets:
-            if pkt.dts is None and pkt.pts is None:
-                continue  # demuxer's flush packet
-            return pkt
+        try:
+            for pkt in self._packets:
+                if pkt.dts is None and pkt.pts is None:
+                    continue  # demuxer's flush packet
+                return pkt
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read the audio of {os.path.basename(self.source_path)}: "
+                             f"{exc.strerror or exc}") from exc
         return None
 
     def _time(self, pkt) -> float:
