@@ -72,12 +72,12 @@ def open_input(path: str) -> av.container.InputContainer:
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"input is a folder, not a media file: {path}")
+        raise InputError(f"input is a folder, not a media file: {name}")
     if not stat.S_ISREG(st.st_mode):
         # A pipe or a device (/dev/zero) never ends or cannot be probed twice.
-        raise InputError(f"input is not a regular file (a pipe, device or socket): {path}")
+        raise InputError(f"input is not a regular file (a pipe, device or socket): {name}")
     if st.st_size == 0:
-        raise InputError(f"input file is empty (0 bytes): {path}")
+        raise InputError(f"input file {name} is empty (0 bytes)")
     try:
         return av.open(path, mode="r", metadata_errors="ignore")
     except av.error.EOFError as exc:
