@@ -676,3 +676,39 @@ def test_web_refuses_files_it_did_not_receive(web, path):
     if isinstance(err.value, AppError):
         assert "\n" not in text.strip()
     assert web["proc"].poll() is None
+
+
+@pytest.mark.fuzz
+def test_fuzzed_parameters_get_clear_answers(tmp_path, watchdog):
+    """Any value of the interpolate options: a finished job or a one-line VidextError."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    src = corpus.write_video(tmp_path / "in.mp4", frames=3, width=32, height=32)
+    number = st.one_of(st.none(), st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+                       st.sampled_from(["2", "59.94", "30000/1001", "1/0", "abc", "", "1e400", "-0"]))
+    options = st.fixed_dictionaries({
+        "factor": number, "fps": number,
+        "quality": st.sampled_from(["fast", "balanced", "quality", "ultra", ""]),
+        "codec": st.sampled_from(["h264", "h265", "prores", "ffv1", "vp9", ""]),
+        "crf": st.one_of(st.none(), st.integers(-3, 60)),
+        "ext": st.sampled_from([".mp4", ".mkv", ".mov", ".webm", ".txt", ""]),
+    })
+
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(options)
+    def run(o):
+        out = tmp_path / ("o" + o.pop("ext"))
+        for p in tmp_path.iterdir():
+            if p.name != "in.mp4":
+                p.unlink()
+        try:
+            r = vidext.interpolate(str(src), str(out), **o)
+        except VidextError as exc:
+            assert str(exc) and "\n" not in str(exc)
+            assert listing(tmp_path) == {"in.mp4"}
+        else:
+            assert r.frames_out >= 1 and out.exists()
+
+    run()
