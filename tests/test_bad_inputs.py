@@ -91,6 +91,7 @@ EXPECT: dict[str, tuple[Refused | None, Refused | None]] = {
     "mkv_named_mp4": (OK, OK),
     "vp9_webm": (OK, OK),
     "size_change_mid_stream": (OK, OK),
+    "wide_strip_640x48": (OK, OK),
     "timestamp_gap_1h": (OK, Refused(LimitError, r"duration 3600 s exceeds the limit of 600 s")),
     "folder_not_file": (Refused(InputError, r"input is a folder"),) * 2,
     "missing_file": (Refused(InputError, r"input file not found"),) * 2,
@@ -712,3 +713,23 @@ def test_fuzzed_parameters_get_clear_answers(tmp_path, watchdog):
             assert r.frames_out >= 1 and out.exists()
 
     run()
+
+
+@pytest.mark.parametrize("quality", ["fast", "balanced", "quality"])
+@pytest.mark.parametrize("size", [(192, 16), (640, 48), (1280, 100), (4000, 20), (16, 400)])
+def test_optical_flow_survives_thin_pictures(quality, size):
+    """OpenCV's DIS segfaulted on flow inputs under 32 rows (found by fuzzing a header to 192×16)."""
+    import numpy as np
+
+    from vidext.interpolation.flow import DISInterpolator
+    from vidext.media.frame import Frame, working_layout
+
+    w, h = size
+    layout = working_layout("yuv420p")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 255, (h, w), dtype=np.uint8)
+    uv = np.full(((h + 1) // 2, (w + 1) // 2), 128, np.uint8)
+    a = Frame((y, uv, uv), Fraction(0), layout)
+    b = Frame((np.roll(y, 2, axis=1), uv, uv), Fraction(1, 25), layout)
+    mid = DISInterpolator(quality).between(a, b).at(0.5)
+    assert [p.shape for p in mid] == [p.shape for p in a.planes]

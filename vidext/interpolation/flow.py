@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .. import config
 from ..errors import ParameterError
 from ..media.frame import Frame
 from .base import Between, Interpolator, Planes
@@ -84,7 +85,11 @@ class DISInterpolator(Interpolator):
     def flow_size(self, width: int, height: int) -> tuple[int, int]:
         p = self.preset
         scale = max(p.flow_scale, min(1.0, p.min_flow_width / width))
-        return max(8, round(width * scale)), max(8, round(height * scale))
+        # OpenCV's DIS crashes the process on pictures under 32 rows (ultrafast/fast presets):
+        # thin pictures are enlarged for the flow instead.
+        scale = max(scale, config.DIS_MIN_SIDE / min(width, height))
+        return (max(config.DIS_MIN_SIDE, round(width * scale)),
+                max(config.DIS_MIN_SIDE, round(height * scale)))
 
     def between(self, a: Frame, b: Frame) -> Between:
         bits = a.layout.bits
