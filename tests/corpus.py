@@ -545,3 +545,9 @@ def _(d):
 @generator("device_file")
 def _(d):
     return Path("/dev/zero")
+
+
+@generator("wide_strip_640x48")
+def _(d):
+    # A banner-shaped clip: its optical flow works on 24-row pictures, where OpenCV's DIS crashed.
+    return _clip(d, "banner.mp4", width=640, height=48, frames=3)

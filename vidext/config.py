@@ -249,6 +249,7 @@ GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is us
 
 # --- reliability: bad input, temp files -----------------------------------------
 MIN_FRAME_SIDE = 16             # px: smaller pictures are refused (optical flow needs room to work)
+DIS_MIN_SIDE = 32               # px: OpenCV's DIS segfaults on flow inputs with fewer rows (found by the corpus)
 # Temp outputs (".NAME.RANDOM.part.EXT") untouched this long are debris of a killed job and are
 # removed when the next job starts in that folder; a live job rewrites its file far more often.
 STALE_PART_AGE_S = _env_float("VIDEXT_STALE_PART_AGE_S", 3600)

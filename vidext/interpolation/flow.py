@@ -130,7 +130,11 @@ class DISInterpolator(Interpolator):
         p = self.preset
         scale = max(p.flow_scale, min(1.0, p.min_flow_width / width))
         scale = min(scale, p.max_flow_width / width)
-        return max(8, round(width * scale)), max(8, round(height * scale))
+        # OpenCV's DIS crashes the process on pictures under 32 rows (ultrafast/fast presets):
+        # thin pictures are enlarged for the flow instead.
+        scale = max(scale, config.DIS_MIN_SIDE / min(width, height))
+        return (max(config.DIS_MIN_SIDE, round(width * scale)),
+                max(config.DIS_MIN_SIDE, round(height * scale)))
 
     def _flow_input(self, plane: np.ndarray, bits: int, size: tuple[int, int]) -> np.ndarray:
         y = _to_u8(plane, bits)

@@ -25,9 +25,16 @@ def parse_rate(value) -> Fraction:
             rate = Fraction(text).limit_denominator(1001)
         except (ValueError, ZeroDivisionError) as exc:
             raise ParameterError(f"frame rate {value!r} is not a number") from exc
-    if not rate > 0 or not math.isfinite(float(rate)):
-        raise ParameterError(f"frame rate must be positive, got {value!r}")
+    if not rate > 0 or not _finite(rate):
+        raise ParameterError(f"frame rate must be positive and finite, got {value!r}")
     return rate
+
+
+def _finite(x: Fraction) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
 
 
 def output_rate(input_rate: Fraction, factor=None, fps=None) -> Fraction:
@@ -36,7 +43,12 @@ def output_rate(input_rate: Fraction, factor=None, fps=None) -> Fraction:
         raise ParameterError("give either a factor or a target fps, not both")
     if fps is not None:
         return parse_rate(fps)
-    f = Fraction(str(factor)) if factor is not None else Fraction(2)
+    try:
+        f = Fraction(str(factor)) if factor is not None else Fraction(2)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ParameterError(f"factor must be a number, got {factor!r}") from exc
+    if not _finite(input_rate * f):
+        raise ParameterError(f"factor {factor!r} is too large")
     if f < 1:
         raise ParameterError(f"factor must be at least 1, got {factor}")
     return input_rate * f

@@ -149,10 +149,21 @@ class CopyAudio(AudioFeed):
         self._packets = None
         self._pending = None
         self._encoder: PcmEncoder | None = None
+        self._last_dts: int | None = None
         self.copied = False
+        self.mended = 0          # copied packets whose timestamps had to be fixed
 
     def open(self, output) -> None:
-        self._in = av.open(self.source_path, metadata_errors="ignore")
+        try:
+            self._in = av.open(self.source_path, metadata_errors="ignore")
+            self._open(output)
+        except BaseException:
+            if self._in is not None:
+                self._in.close()
+                self._in = None
+            raise
+
+    def _open(self, output) -> None:
         streams = self._in.streams.audio
         if not streams:
             raise InputError(f"{os.path.basename(self.source_path)} has no audio stream")
@@ -160,6 +171,9 @@ class CopyAudio(AudioFeed):
             s for s in streams if s.index == self.stream_index)
         self._src = src
         self._out = output
+        if src.codec_context is None:
+            raise InputError(f"the audio stream of {os.path.basename(self.source_path)} uses a codec FFmpeg "
+                             f"does not know (damaged header?)")
         name = src.codec_context.name
         if container_carries(self.output_path, name):
             self._dst = output.add_stream_from_template(src)
@@ -171,10 +185,14 @@ class CopyAudio(AudioFeed):
         self._packets = self._in.demux(src)
 
     def _next(self):
-        for pkt in self._packets:
-            if pkt.dts is None and pkt.pts is None:
-                continue  # demuxer's flush packet
-            return pkt
+        try:
+            for pkt in self._packets:
+                if pkt.dts is None and pkt.pts is None:
+                    continue  # demuxer's flush packet
+                return pkt
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read the audio of {os.path.basename(self.source_path)}: "
+                             f"{exc.strerror or exc}") from exc
         return None
 
     def _time(self, pkt) -> float:
@@ -194,6 +212,9 @@ class CopyAudio(AudioFeed):
 
     def _write(self, pkt) -> None:
         if self.copied:
+            self._out.start_encoding()               # fixes the output stream's time base
+            self._rescale(pkt, self._dst.time_base)  # mend in the units the muxer checks
+            self._mend(pkt)
             pkt.stream = self._dst
             self._out.mux(pkt)
             return
@@ -203,6 +224,32 @@ class CopyAudio(AudioFeed):
             return
         for fr in frames:
             self._encoder.encode_frame(fr)
+
+    @staticmethod
+    def _rescale(pkt, time_base) -> None:
+        src = pkt.time_base
+        if not src or not time_base or src == time_base:
+            return
+        f = Fraction(src.numerator, src.denominator) / Fraction(time_base.numerator, time_base.denominator)
+        for attr in ("pts", "dts", "duration"):
+            value = getattr(pkt, attr)
+            if value is not None:
+                setattr(pkt, attr, round(value * f))
+        pkt.time_base = time_base
+
+    def _mend(self, pkt) -> None:
+        """Fix what a muxer refuses in damaged input, as FFmpeg's own tool does when copying:
+        a decoding time that does not advance, a duration out of range."""
+        if pkt.dts is not None:
+            if self._last_dts is not None and pkt.dts <= self._last_dts:
+                pkt.dts = self._last_dts + 1
+                self.mended += 1
+            if pkt.pts is not None and pkt.pts < pkt.dts:
+                pkt.pts = pkt.dts
+            self._last_dts = pkt.dts
+        if pkt.duration is not None and not 0 <= pkt.duration < 2**31:
+            pkt.duration = 0
+            self.mended += 1
 
     def finish(self) -> None:
         try:

@@ -72,12 +72,12 @@ def open_input(path: str) -> av.container.InputContainer:
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"input is a folder, not a media file: {path}")
+        raise InputError(f"input is a folder, not a media file: {name}")
     if not stat.S_ISREG(st.st_mode):
         # A pipe or a device (/dev/zero) never ends or cannot be probed twice.
-        raise InputError(f"input is not a regular file (a pipe, device or socket): {path}")
+        raise InputError(f"input is not a regular file (a pipe, device or socket): {name}")
     if st.st_size == 0:
-        raise InputError(f"input file is empty (0 bytes): {path}")
+        raise InputError(f"input file {name} is empty (0 bytes)")
     try:
         return av.open(path, mode="r", metadata_errors="ignore")
     except av.error.EOFError as exc:
@@ -124,6 +124,9 @@ def _probe(path: str, c) -> MediaInfo:
         cc = s.codec_context
         tb = _time_base(s)
         dur = float(s.duration * tb) if s.duration and s.duration > 0 else None
+        if cc is None:  # a codec FFmpeg does not know: listed, so that a job can refuse it by name
+            audio.append(AudioInfo(s.index, "unknown", 0, 0, "", dur))
+            continue
         audio.append(AudioInfo(s.index, cc.name, cc.sample_rate or 0, cc.channels or 0,
                                cc.layout.name if cc.layout else "", dur))
     container_dur = c.duration / av.time_base if c.duration and c.duration > 0 else None
@@ -152,6 +155,8 @@ def first_frame(c, s) -> av.VideoFrame | None:
 
 def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
     cc = s.codec_context
+    if cc is None:
+        raise InputError(f"the video stream of {name} uses a codec FFmpeg does not know (damaged header?)")
     if not cc.width or not cc.height:
         raise InputError(f"the video stream of {name} has no usable picture size (corrupt, unsupported, "
                          f"or larger than FFmpeg accepts)")

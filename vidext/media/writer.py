@@ -120,8 +120,6 @@ class FrameSink:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1
         self._last_pts = pts
-        if self.audio is not None:
-            self.audio.write_until(float(time))
         frame = av_from_planes(planes, self.layout, self.colour)
         if frame.format.name != self.pix_fmt:
             frame = frame.reformat(format=self.pix_fmt)
@@ -129,6 +127,8 @@ class FrameSink:
         frame.pts = pts
         frame.time_base = 1 / self.rate
         try:
+            if self.audio is not None:
+                self.audio.write_until(float(time))
             for pkt in self._stream.encode(frame):
                 self._container.mux(pkt)
         except (av.FFmpegError, OSError) as exc:
