@@ -208,3 +208,11 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
         variable_frame_rate=vfr, start_s=start, duration_s=duration,
         colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
         rotation=rotation)
+
+
+def probe_video(path: str) -> MediaInfo:
+    """:func:`probe`, refusing a file without a video stream (the message names the file, not its folder)."""
+    info = probe(path)
+    if info.video is None:
+        raise InputError(f"{os.path.basename(path)} has no video stream")
+    return info
