@@ -104,6 +104,22 @@ def _time_base(stream) -> Fraction:
     return Fraction(tb.numerator, tb.denominator)
 
 
+class InputFile:
+    """Base for readers that hold one input container open for a ``with`` block."""
+
+    path: str
+    _container = None
+
+    def __enter__(self):
+        self._container = open_input(self.path)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
 def probe(path: str) -> MediaInfo:
     """Describe ``path``: streams, size, rates, colour, duration, frame count.
 
