@@ -461,7 +461,8 @@ def test_killed_job_leaves_no_output_and_the_next_job_sweeps_its_temp_file(tmp_p
 
 def _start_slow_job(folder: Path) -> tuple[subprocess.Popen, Path]:
     """A CLI job on a clip long enough to be caught mid-write; returns once its temp file has data."""
-    src = corpus.write_video(folder / "in.mp4", frames=40, width=320, height=240)
+    # long enough (1600 output frames) that it cannot finish between detection and the signal
+    src = corpus.write_video(folder / "in.mp4", frames=200, width=320, height=240)
     out = folder / "o.mp4"
     proc = subprocess.Popen(VIDEXT + ["interpolate", str(src), "-o", str(out), "--factor", "8",
                                       "--quality", "quality", "--codec", "h264", "--crf", "0"],
