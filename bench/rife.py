@@ -101,7 +101,7 @@ def main() -> int:
             with r._section():
                 pa, pb = r._prepare(a), r._prepare(b)
                 img = r.net(pa.features[:, :3], pb.features[:, :3], torch.tensor([0.5]),
-                            c0=pa.features, c1=pb.features)
+                            c0=pa.features, c1=pb.features, first=(pa.first, pb.first))
             return from_rgb(img[0, :, :a.height, :a.width].permute(1, 2, 0).clamp(0, 1).numpy(), a)
 
         for sub, fn in ((f"{label} [{precision}], RGB out", rgb_out),
