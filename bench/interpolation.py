@@ -10,6 +10,7 @@ encode) per row, all rows in the same run.
 
     python bench/interpolation.py                 # both clips, every row
     python bench/interpolation.py --clips bikes --lpips-frames 0
+    python bench/interpolation.py --rows blend quality rife --frames 41 --no-throughput
 
 Run it under the CPU lock so that timings are not disturbed.
 """
@@ -187,10 +188,18 @@ def rows(prep: Prepared, workdir: str, rife: str | None, options: list[str]) -> 
     return out
 
 
-def rife_weights() -> str | None:
-    """Path of RIFE 4.25 weights when the learned backend and its weights are at hand, else None."""
+def rife_weights(explicit: str | None = None) -> str | None:
+    """Path of RIFE 4.25 weights when the learned backend and its weights are at hand, else None.
+
+    Order: ``--weights``, the fetched asset, then the model layer's own search
+    (``$VIDEXT_MODEL_DIR``, the Hugging Face cache; never a download).
+    """
     if importlib.util.find_spec("vidext.interpolation.rife") is None:
         return None
+    if explicit:
+        if not os.path.exists(explicit):
+            raise SystemExit(f"--weights {explicit}: no such file or folder")
+        return explicit
     fetched = asset_path("rife/flownet.pkl")
     if fetched.exists():
         return str(fetched)
@@ -208,9 +217,14 @@ def main(argv=None) -> int:
     ap.add_argument("--options", nargs="*", default=[],
                     help="balanced with an option, e.g. flow_smoothing motion_blur low_light")
     ap.add_argument("--no-rife", action="store_true")
+    ap.add_argument("--weights", help="RIFE 4.25 checkpoint (default: fetched asset, then the model layer's search)")
+    ap.add_argument("--frames", type=int, help="consecutive source frames per clip, odd (default: the clip's "
+                                               + ", ".join(f"{k} {v[1]}" for k, v in CLIPS.items()) + ")")
+    ap.add_argument("--rows", nargs="+", help="only these rows (labels, e.g. blend quality rife)")
+    ap.add_argument("--no-throughput", action="store_true", help="skip the end-to-end 720p throughput line")
     ap.add_argument("--keep", help="keep the work folder here")
     args = ap.parse_args(argv)
-    rife = None if args.no_rife else rife_weights()
+    rife = None if args.no_rife else rife_weights(args.weights)
     if rife is None and not args.no_rife:
         print("RIFE row left out: vidext.interpolation.rife or its weights are not at hand", file=sys.stderr)
     perceptual = Perceptual() if args.lpips_frames else None
@@ -221,9 +235,11 @@ def main(argv=None) -> int:
     try:
         for name in args.clips:
             rel, n = CLIPS[name]
-            prep = prepare(name, rel, n, workdir)
+            prep = prepare(name, rel, min(n, args.frames) if args.frames else n, workdir)
             mi_time = None
             for label, cmd, output in rows(prep, workdir, rife, args.options):
+                if args.rows and label not in args.rows:
+                    continue
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
                 wall = time.perf_counter() - t0
@@ -237,7 +253,7 @@ def main(argv=None) -> int:
                     mi_time = wall
                 table.append((name, f"{prep.size[0]}x{prep.size[1]}", label, s, wall, frames_out,
                               (mi_time / wall) if mi_time else None))
-        if "bigbuckbunny" in args.clips:   # real-time check: 2x of the original 720p h264 clip, fast preset
+        if "bigbuckbunny" in args.clips and not args.no_throughput:   # real-time check: 2x of the original 720p h264 clip, fast preset
             src = str(asset_path(CLIPS["bigbuckbunny"][0]))
             out = os.path.join(workdir, "throughput.mp4")
             t0 = time.perf_counter()
@@ -255,12 +271,14 @@ def main(argv=None) -> int:
             r = f"{ratio:.1f}" if ratio else "-"
             print(f"{name:13} {size:9} {label:20} {s['psnr_y']:7.2f} {s['psnr_rgb']:8.2f} {s['ssim']:6.4f} "
                   f"{lp:>8} {wall:7.2f} {frames_out / wall:8.1f} {r:>6}")
-        if "bigbuckbunny" in args.clips:
+        if "bigbuckbunny" in args.clips and not args.no_throughput:
             n, wall = throughput
             print(f"\nthroughput: fast 2x of bigbuckbunny.mp4 (1280x720 h264, 132 frames, with 5.1 AAC copied) "
                   f"-> h264 ({config.ENCODER_PRESET['fast']}): {n} frames in {wall:.2f} s = {n / wall:.1f} "
                   f"output frames/s end to end")
-        print("\nPSNR in dB over the held-out odd frames; out fr/s = output frames / wall time of the whole "
+        used = {name: min(CLIPS[name][1], args.frames) if args.frames else CLIPS[name][1] for name in args.clips}
+        print("\nsource frames per clip (from the start): " + ", ".join(f"{k} {v}" for k, v in used.items()))
+        print("PSNR in dB over the held-out odd frames; out fr/s = output frames / wall time of the whole "
               "command; × mi = minterpolate's wall time / this row's.")
     finally:
         if not args.keep:

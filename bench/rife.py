@@ -2,7 +2,7 @@
 
 Run (under the CPU lock, from the repository root):
 
-    flock /tmp/vidext-cpu.lock .venv/bin/python bench/rife.py [--frames 13]
+    flock /tmp/vidext-cpu.lock .venv/bin/python bench/rife.py [--frames 13] [--repeat 3] [--speed-only]
 
 1. Speed at 720p (bigbuckbunny.mp4, 1280×720): rebuilt frames per second of
    vidext's RIFE (``RIFEInterpolator``: restructured exact network, per-frame
@@ -68,6 +68,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--frames", type=int, default=13, help="consecutive frames per clip (odd)")
     ap.add_argument("--start", type=int, default=30, help="first frame")
+    ap.add_argument("--repeat", type=int, default=3, help="speed runs (medians reported)")
+    ap.add_argument("--speed-only", action="store_true", help="skip the held-out quality table")
     args = ap.parse_args()
 
     import torch
@@ -89,11 +91,10 @@ def main() -> int:
     def reference(a, b):
         return from_rgb(ref.interpolate(plain, to_rgb(a), to_rgb(b), 0.5), a)
 
-    rows = []
-    ref_psnr, ref_s, n = held_out(bbb, reference)
-    rows.append(("reference: plain fp32 eager", ref_psnr, n / ref_s))
-    for label, kw in (("vidext rife (auto precision)", {}), ("vidext rife fp32", {"precision": "fp32"})):
-        r = INTERPOLATORS.create("rife", weights=str(weights), device="cpu", **kw)
+    interps = [(label, INTERPOLATORS.create("rife", weights=str(weights), device="cpu", **kw))
+               for label, kw in (("vidext rife (auto precision)", {}), ("vidext rife fp32", {"precision": "fp32"}))]
+    methods = [("reference: plain fp32 eager", reference)]
+    for label, r in interps:
         precision = r.describe()["precision"]
 
         def rgb_out(a, b, r=r):
@@ -101,23 +102,39 @@ def main() -> int:
             with r._section():
                 pa, pb = r._prepare(a), r._prepare(b)
                 img = r.net(pa.features[:, :3], pb.features[:, :3], torch.tensor([0.5]),
-                            c0=pa.features, c1=pb.features)
+                            c0=pa.features, c1=pb.features, first=(pa.first, pb.first))
             return from_rgb(img[0, :, :a.height, :a.width].permute(1, 2, 0).clamp(0, 1).numpy(), a)
 
-        for sub, fn in ((f"{label} [{precision}], RGB out", rgb_out),
-                        (f"{label} [{precision}], native planes", lambda a, b, r=r: r.between(a, b).at(0.5))):
-            fn(bbb[0], bbb[2])                     # warm-up (allocations), not timed
-            r._recent.clear()
+        methods += [(f"{label} [{precision}], RGB out", rgb_out),
+                    (f"{label} [{precision}], native planes", lambda a, b, r=r: r.between(a, b).at(0.5))]
+    psnrs: dict = {}
+    speeds: dict = {label: [] for label, _ in methods}
+    ratios: dict = {label: [] for label, _ in methods}
+    for run in range(args.repeat):           # methods interleaved, each run a fresh per-frame cache
+        for label, fn in methods:
+            for _, r in interps:
+                r._recent.clear()
+            fn(bbb[0], bbb[2])                 # warm-up (allocations), not timed
+            for _, r in interps:
+                r._recent.clear()
             p, s, n = held_out(bbb, fn)
-            rows.append((sub, p, n / s))
+            psnrs[label] = p
+            speeds[label].append(n / s)
+        for label, _ in methods:
+            ratios[label].append(speeds[label][-1] / speeds[methods[0][0]][-1])
+    ref_psnr = psnrs[methods[0][0]]
     print(f"\n720p speed, bigbuckbunny.mp4 frames {args.start}–{args.start + args.frames - 1}, "
-          f"{n} rebuilt frames, 2× held-out")
-    print(f"{'method':52s} {'luma PSNR':>9s} {'frames/s':>9s} {'× ref':>6s} {'ΔPSNR':>7s}")
-    for label, p, fps in rows:
-        print(f"{label:52s} {p:9.3f} {fps:9.3f} {fps / rows[0][2]:6.2f} {p - ref_psnr:+7.3f}")
+          f"{n} rebuilt frames, 2× held-out, {args.repeat} runs (medians; × ref = median of per-run ratios)")
+    print(f"{'method':52s} {'luma PSNR':>9s} {'frames/s':>9s} {'× ref':>6s} {'ΔPSNR':>7s}  per-run × ref")
+    for label, _ in methods:
+        runs = " ".join(f"{x:.2f}" for x in ratios[label])
+        print(f"{label:52s} {psnrs[label]:9.3f} {np.median(speeds[label]):9.3f} {np.median(ratios[label]):6.2f} "
+              f"{psnrs[label] - ref_psnr:+7.3f}  {runs}")
     print("(RGB out: the reference's output path, for the equal-PSNR comparison; native planes: what "
           "vidext writes, without the RGB round trip)")
 
+    if args.speed_only:
+        return 0
     # --- 2. held-out quality: blend, DIS presets, RIFE ------------------------------------------------
     rife = INTERPOLATORS.create("rife", weights=str(weights), device="cpu")
     methods = [("blend", INTERPOLATORS.create("blend"))]

@@ -209,3 +209,32 @@ def test_cli_says_how_to_provide_missing_weights(tmp_path, clip, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.startswith("error: model 'rife-4.25' not found") and "--weights" in err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_first_block_input_cache_changes_nothing(weights, bikes):
+    """The per-frame downscale for the first block, cached or not: identical flows and frames."""
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    a, b = bikes[0], bikes[2]
+    for scale in (1.0, 0.5):
+        r = RIFEInterpolator(weights=str(weights), device="cpu", scale=scale)
+        with r._section():
+            pa, pb = r._prepare(a), r._prepare(b)
+            t = torch.tensor([0.3])
+            first = (r.net.first_input(pa.features, scale), r.net.first_input(pb.features, scale))
+            cached = r.net.flows(pa.features, pb.features, t, scale, first=first)
+            fresh = r.net.flows(pa.features, pb.features, t, scale)
+            assert all(torch.equal(x, y) for x, y in zip(cached, fresh)), scale
+    # Through the interpolator (which caches per frame) against the network without the cache.
+    got = r.between(a, b).at(0.3)
+    calls = []
+    real = r.net.first_input
+    r.net.first_input = lambda *x: calls.append(1) or real(*x)
+    try:
+        r._recent.clear()
+        assert all(np.array_equal(x, y) for x, y in zip(r.between(a, b).at(0.3), got))
+        r.between(b, bikes[4]).at(0.5)
+        r.between(b, bikes[4]).at(0.25)
+    finally:
+        r.net.first_input = real
+    assert len(calls) == 3          # three frames, each downscaled once

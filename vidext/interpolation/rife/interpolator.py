@@ -8,8 +8,8 @@ with the flow resized, so 4:2:0 needs no RGB round trip and 10-bit stays
 10-bit.  Warping and blending are linear, so on luma this is the network's
 result without the colour conversions.
 
-Per frame, the RGB tensor, the head's features and the uploaded planes are
-computed once (a frame is the second of one pair and the first of the next);
+Per frame, the RGB tensor, the head's features, their downscale for the
+first flow block and the uploaded planes are computed once (a frame is the second of one pair and the first of the next);
 each timestep then costs one pass of the flow blocks.
 """
 from __future__ import annotations
@@ -76,6 +76,7 @@ class _Prepared:
 
     key: tuple
     features: object          # (1, 7, Hp, Wp) fp32
+    first: object             # features at the first block's scale (IFNet.first_input)
     planes: list              # (1, 1, h, w) fp32 per plane
 
 
@@ -158,14 +159,15 @@ class RIFEInterpolator(Interpolator):
 
         from .network import MULTIPLE
 
-        multiple = int(MULTIPLE / self.scale_for(frame.width, frame.height))
+        scale = self.scale_for(frame.width, frame.height)
+        multiple = int(MULTIPLE / scale)
         rgb = torch.from_numpy(to_rgb(frame)).to(self.device).permute(2, 0, 1).unsqueeze(0)
         ph, pw = -frame.height % multiple, -frame.width % multiple
         if ph or pw:
             rgb = F.pad(rgb, (0, pw, 0, ph), mode="replicate")
         features = self.net.features(rgb)
         planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in frame.planes]
-        prepared = _Prepared(key, features, planes)
+        prepared = _Prepared(key, features, self.net.first_input(features, scale), planes)
         self._recent = (self._recent + [prepared])[-2:]
         return prepared
 
@@ -193,7 +195,8 @@ class RIFEInterpolator(Interpolator):
         from .network import warp
 
         t = torch.tensor(ts, dtype=torch.float32, device=self.device)
-        flow, mask = self.net.flows(pa.features, pb.features, t, self.scale_for(like.width, like.height))
+        flow, mask = self.net.flows(pa.features, pb.features, t, self.scale_for(like.width, like.height),
+                                    first=(pa.first, pb.first))
         h0, w0 = like.height, like.width
         flow = flow[..., :h0, :w0]
         mask = torch.sigmoid(mask[..., :h0, :w0])

@@ -334,11 +334,22 @@ class IFNet(nn.Module):
             self._grids = {key: _Grids(h, w, device)}   # one size at a time
         return self._grids[key]
 
-    def flows(self, c0: torch.Tensor, c1: torch.Tensor, t: torch.Tensor, scale: float = 1.0):
+    def first_input(self, c: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        """What the first (coarsest) block reads of one frame: ``c`` (from :meth:`features`) at 1/16·scale.
+
+        It depends on the frame alone, so it can be computed once per frame and
+        handed to :meth:`flows` for every pair and timestep the frame is in.
+        """
+        return _down(c, int(round(BLOCK_SCALES[0] / scale)))
+
+    def flows(self, c0: torch.Tensor, c1: torch.Tensor, t: torch.Tensor, scale: float = 1.0,
+              first: tuple[torch.Tensor, torch.Tensor] | None = None):
         """Intermediate flows (N, 4, H, W) (t→0 in 0:2, t→1 in 2:4, pixels) and mask logits (N, 1, H, W).
 
         ``c0``/``c1`` come from :meth:`features` (batch 1 or N); ``t`` is (N,);
         H and W are multiples of ``MULTIPLE / scale``; ``scale`` is 1, 0.5 or 0.25.
+        ``first``: :meth:`first_input` of ``c0`` and ``c1`` at this ``scale``,
+        when already computed (the result is the same without it).
 
         The result is the network's, computed without its full-resolution
         detours: a block at 1/s only reads, from each full-resolution input
@@ -359,7 +370,7 @@ class IFNet(nn.Module):
             s = scales[i]
             tmap = t.expand(n, 1, h // s, w // s)
             if i == 0:
-                a, b = _down(c0, s), _down(c1, s)
+                a, b = first if first is not None else (_down(c0, s), _down(c1, s))
                 y = self._convs(block, a[:, :3], b[:, :3], a[:, 3:], b[:, 3:], tmap)
             else:
                 gw, gr = grids.get(s)
@@ -388,11 +399,15 @@ class IFNet(nn.Module):
         return full_flow, mask
 
     def forward(self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, scale: float = 1.0,
-                c0: torch.Tensor | None = None, c1: torch.Tensor | None = None) -> torch.Tensor:
-        """Frames (N, 3, H, W) in [0, 1] → the frame at ``t`` (N,), merged in RGB."""
+                c0: torch.Tensor | None = None, c1: torch.Tensor | None = None,
+                first: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """Frames (N, 3, H, W) in [0, 1] → the frame at ``t`` (N,), merged in RGB.
+
+        ``c0``/``c1``/``first``: per-frame work already done (:meth:`features`, :meth:`first_input`).
+        """
         c0 = self.features(img0) if c0 is None else c0
         c1 = self.features(img1) if c1 is None else c1
-        flow, mask = self.flows(c0, c1, t, scale)
+        flow, mask = self.flows(c0, c1, t, scale, first=first)
         n, _, h, w = flow.shape
         grid = self.grids(h, w, flow.device).get(1)[0]
         w0 = warp(c0[:, :3], flow[:, :2], grid)
