@@ -5,12 +5,12 @@ import threading
 from fractions import Fraction
 
 from . import config
-from .errors import InputError, ParameterError
+from .errors import ParameterError
 from .limits import check_video
 from .media.atomic import check_output_path, write_sidecar
 from .media.job import JobResult, run_video_job
 from .media.mux import CopyAudio
-from .media.probe import MediaInfo, probe
+from .media.probe import MediaInfo, probe, probe_video
 from .media.runner import ProgressCallback
 
 
@@ -70,9 +70,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     dup = opts["duplicate_threshold"]
     gate = SceneGate(threshold or None,
                      (config.DUPLICATE_MAD if dup is None else float(dup)) if opts["dedupe"] else None)
-    info = probe(input)
-    if info.video is None:
-        raise InputError(f"{input} has no video stream")
+    info = probe_video(input)
     video = info.video
     in_start = Fraction(video.start_s).limit_denominator(10**6)
     in_end = in_start + Fraction(video.duration_s).limit_denominator(10**6)
@@ -157,9 +155,7 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     if seed is not None and not isinstance(seed, int):
         raise ParameterError(f"seed must be an integer, got {seed!r}")
     extender = (EXTENDERS.create(method, quantize=quantize) if generative else EXTENDERS.create(method))
-    info = probe(input)
-    if info.video is None:
-        raise InputError(f"{input} has no video stream")
+    info = probe_video(input)
     rate = info.video.fps_nominal
     new = max(1, round(Fraction(seconds).limit_denominator(10**6) * rate))
     before = new if direction in ("backward", "both") else 0

@@ -23,7 +23,7 @@ from ..errors import DependencyError, InputError, ModelError, OutputError, Param
 from ..limits import check_video
 from ..media.atomic import check_output_path
 from ..media.frame import Frame
-from ..media.probe import probe
+from ..media.probe import probe_video
 from ..media.reader import FrameSource
 from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
 from . import METRICS
@@ -162,9 +162,7 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
             raise OutputError(f"report folder is a file: {report_dir}")
         if not os.path.isdir(os.path.dirname(report_dir)):
             raise OutputError(f"the report folder's parent does not exist: {os.path.dirname(report_dir)}")
-    info = probe(input)
-    if info.video is None:
-        raise InputError(f"{os.path.basename(input)} has no video stream")
+    info = probe_video(input)
     check_video(info)
     total = info.video.frame_count
     if max_frames is not None:

@@ -23,7 +23,7 @@ import numpy as np
 from .. import config
 from ..errors import InputError
 from ..media.frame import Colour, Frame, PixelLayout, planes_from_av
-from ..media.probe import open_input
+from ..media.probe import InputFile
 from .base import ClipView
 
 
@@ -82,7 +82,7 @@ class ClipIndex:
                         prompt=prompt)
 
 
-class ClipReader:
+class ClipReader(InputFile):
     """Reads frames of a file again, by index, in runs (context manager)."""
 
     def __init__(self, path: str, times: list[Fraction], layout: PixelLayout, colour: Colour,
@@ -93,15 +93,6 @@ class ClipReader:
         self._container = None
         self._cache: collections.OrderedDict[int, Frame] = collections.OrderedDict()
         self.seeks = 0
-
-    def __enter__(self) -> "ClipReader":
-        self._container = open_input(self.path)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
 
     # -- decoding --------------------------------------------------------------
     def _index_of(self, t: Fraction) -> int | None:

@@ -20,7 +20,7 @@ import av
 
 from .. import __version__, config
 from ..errors import InputError, ParameterError
-from ..media.probe import open_input, probe
+from ..media.probe import open_input, probe, probe_video
 
 _NOT_SETTINGS = {"progress", "stop", "output"}
 
@@ -82,7 +82,7 @@ def preview(input: str, **settings) -> str:
     from ..api import interpolate
 
     if not os.path.isfile(input):
-        raise InputError(f"{input} does not exist")
+        raise InputError(f"input file not found: {os.path.basename(input)}")
     unknown = _NOT_SETTINGS & set(settings)
     if "output" in unknown:
         raise ParameterError("preview chooses its own output path; drop 'output'")
@@ -93,9 +93,7 @@ def preview(input: str, **settings) -> str:
     if target.exists():
         os.utime(target)
         return str(target)
-    info = probe(input)
-    if info.video is None:
-        raise InputError(f"{input} has no video stream")
+    info = probe_video(input)
     begin = Fraction(info.video.start_s).limit_denominator(10**6)
     start, end = kept.pop("start", None), kept.pop("end", None)
     t0 = begin + Fraction(str(start)) if start is not None else begin
@@ -105,7 +103,7 @@ def preview(input: str, **settings) -> str:
     with tempfile.TemporaryDirectory(prefix="vidext-preview-") as tmp:
         excerpt = os.path.join(tmp, "excerpt.mp4")
         if _write_excerpt(input, excerpt, t0, t1) < 2:
-            raise InputError(f"{input}: fewer than two frames in the preview window "
+            raise InputError(f"{os.path.basename(input)}: fewer than two frames in the preview window "
                              f"{float(t0):g}–{float(t1):g} s")
         # interpolate() writes atomically: a cancelled preview leaves nothing in the cache
         interpolate(excerpt, str(target), progress=settings.get("progress"), stop=settings.get("stop"),

@@ -24,6 +24,15 @@ from ..errors import OutputError
 
 log = logging.getLogger(__name__)
 
+
+def _umask() -> int:
+    mask = os.umask(0)  # read once at import, in the importing thread
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
 # ".{stem}.{8 random chars from mkstemp}.part{ext}": nothing else in a folder is ever matched.
 _PART = re.compile(r"^\.(.+)\.[a-z0-9_]{8}\.part(\.[A-Za-z0-9]{1,8})?$")
 
@@ -128,6 +137,7 @@ def atomic_output(output: str) -> Iterator[str]:
     except OSError as exc:
         raise output_error(exc, output) from exc
     os.close(fd)
+    os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; outputs get the usual mode (0644 under umask 022)
     try:
         yield tmp
         try:

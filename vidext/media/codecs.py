@@ -30,7 +30,7 @@ CODECS: dict[str, CodecSpec] = {
                   summary="ProRes 422 HQ (4444 for 4:4:4), for editing"),
         CodecSpec("dnxhd", "dnxhd", (".mov", ".mxf", ".mkv"), options={"profile": "dnxhr_hq"},
                   summary="DNxHR, for editing"),
-        CodecSpec("ffv1", "ffv1", (".mkv", ".mov", ".avi"), options={"level": "3", "slicecrc": "1"},
+        CodecSpec("ffv1", "ffv1", (".mkv", ".avi"), options={"level": "3", "slicecrc": "1"},
                   lossless=True, summary="FFV1, lossless"),
     )
 }

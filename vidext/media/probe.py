@@ -104,6 +104,22 @@ def _time_base(stream) -> Fraction:
     return Fraction(tb.numerator, tb.denominator)
 
 
+class InputFile:
+    """Base for readers that hold one input container open for a ``with`` block."""
+
+    path: str
+    _container = None
+
+    def __enter__(self):
+        self._container = open_input(self.path)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
 def probe(path: str) -> MediaInfo:
     """Describe ``path``: streams, size, rates, colour, duration, frame count.
 
@@ -208,3 +224,11 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
         variable_frame_rate=vfr, start_s=start, duration_s=duration,
         colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
         rotation=rotation)
+
+
+def probe_video(path: str) -> MediaInfo:
+    """:func:`probe`, refusing a file without a video stream (the message names the file, not its folder)."""
+    info = probe(path)
+    if info.video is None:
+        raise InputError(f"{os.path.basename(path)} has no video stream")
+    return info

@@ -10,12 +10,12 @@ import av
 
 from ..errors import InputError
 from .frame import Colour, Frame, planes_from_av, working_layout
-from .probe import MediaInfo, open_input, probe
+from .probe import InputFile, MediaInfo, probe
 
 log = logging.getLogger(__name__)
 
 
-class FrameSource:
+class FrameSource(InputFile):
     """Context manager yielding frames in presentation order, never a list.
 
     Times are seconds as ``Fraction`` from the stream's own timestamps;
@@ -38,15 +38,6 @@ class FrameSource:
         self.resized = 0
         self._threads = threads
         self._container = None
-
-    def __enter__(self) -> "FrameSource":
-        self._container = open_input(self.path)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
 
     def __iter__(self) -> Iterator[Frame]:
         if self._container is None:

@@ -15,7 +15,7 @@ from ..media.atomic import atomic_output, check_output_path, write_sidecar
 from ..media.probe import probe
 from ..media.runner import ProgressCallback, ProgressMeter
 from ..timemap import TimeMap
-from .feeds import ExtendedAudio, RetimedAudio, _AUDIO_ONLY
+from .feeds import ExtendedAudio, RetimedAudio
 from .stretch import check_factor
 
 _VIDEO_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".m4v": "mp4", ".webm": "webm",
