@@ -45,22 +45,26 @@ def _fail(exc: BaseException) -> gr.Error:
 
 
 async def _job(workspace: jobs.Workspace, fn, progress, kind: str, media: str, **settings):
-    job = workspace.new_job()
-    relay = jobs.ProgressRelay(progress, kind)
+    """One job: files the request names must be uploads or the app's own; files it returns, the job's."""
     try:
-        return await jobs.run_cancellable(job, fn, media, job.folder, progress=relay, **settings)
+        media = workspace.admit(media) if media else media
+        if settings.get("audio_file"):
+            settings["audio_file"] = workspace.admit(settings["audio_file"])
+        job = workspace.new_job()
+        relay = jobs.ProgressRelay(progress, kind)
+        return job.confine(await jobs.run_cancellable(job, fn, media, job.folder, progress=relay, **settings))
     except Exception as exc:  # noqa: BLE001 - the UI layer turns every failure into one message
         raise _fail(exc) from None
 
 
-def _clip_events(video, strip_state, info_md, timeline_img, extra_outputs, on_info):
-    """Wire "clip uploaded → probe, limits, filmstrip" for one tab."""
+def _clip_events(video, strip_state, info_md, timeline_img, extra_outputs, on_info, roots):
+    """Wire "clip uploaded → probe, limits, filmstrip" for one tab (files only under ``roots``)."""
 
     def inspect_clip(path):
         if not path:
             return None, "", None, *on_info(None)
         try:
-            info = jobs.check_input(path)
+            info = jobs.check_input(path, roots=roots)
             strip = timeline.filmstrip(info)
         except VidextError as exc:
             gr.Warning(str(exc))
@@ -199,7 +203,8 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             d = round(info.video.duration_s, 2)
             return gr.Slider(maximum=d, value=0), gr.Slider(maximum=d, value=d)
 
-        _clip_events(i_video, i_strip, i_info, i_timeline, [i_start, i_end], on_interpolate_info)
+        _clip_events(i_video, i_strip, i_info, i_timeline, [i_start, i_end], on_interpolate_info,
+                     workspace.roots())
         plan_inputs = [i_strip, i_factor, i_fps, i_slowmo, i_start, i_end]
         for comp in plan_inputs[1:]:
             comp.change(interpolate_plan, plan_inputs, [i_timeline, i_plan], api_visibility="private",
@@ -312,7 +317,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                 return img, f"**{exc}**"
             return img, f"New duration: {plan.summary()}"
 
-        _clip_events(e_video, e_strip, e_info, e_timeline, [], lambda info: ())
+        _clip_events(e_video, e_strip, e_info, e_timeline, [], lambda info: (), workspace.roots())
         for comp in (e_strip, e_seconds, e_direction):
             comp.change(extend_plan, [e_strip, e_seconds, e_direction], [e_timeline, e_plan],
                         api_visibility="private", concurrency_id="light",
@@ -386,7 +391,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             if not media:
                 return ""
             try:
-                info = jobs.check_input(media, need_video=False)
+                info = jobs.check_input(media, need_video=False, roots=workspace.roots())
                 dur = info.video.duration_s if info.video else info.duration_s
                 fps = float(info.video.fps_nominal) if info.video else 0.0
                 plan = timeline.plan_audio(dur, stretch=stretch if stretch != 1 else None, extend=seconds or None,
@@ -462,7 +467,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
                     v_html = gr.File(label="Report with charts (HTML)", interactive=False, elem_id="evaluate-html")
                     v_details = gr.JSON(label="Report")
 
-        _clip_events(v_video, v_strip, v_info, v_timeline, [], lambda info: ())
+        _clip_events(v_video, v_strip, v_info, v_timeline, [], lambda info: (), workspace.roots())
 
         async def evaluate(video: str, methods: list[str] = list(caps.EVALUATE_CLASSICAL), factor: int = 2,
                            max_frames: int = 0, progress=gr.Progress()):

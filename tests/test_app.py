@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import urllib.error
 import urllib.request
-from fractions import Fraction
 
 import av
 import pytest
 
-from conftest import audio_packets, video_times
+from apphelpers import fps_duration, running_app
+from conftest import audio_packets
 
 gradio_client = pytest.importorskip("gradio_client")
-from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 
 from vidext.media.synth import make_clip  # noqa: E402
 from vidext.webapp import capabilities as caps  # noqa: E402
@@ -28,60 +27,11 @@ from vidext.webapp import capabilities as caps  # noqa: E402
 LIMITS = {"VIDEXT_MAX_UPLOAD_MB": "1", "VIDEXT_MAX_DURATION_S": "5"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class _NoNetwork:
-    """Records every connection attempt to a non-loopback address while active."""
-
-    def __init__(self):
-        self.attempts: list = []
-        self._orig = socket.socket.connect
-
-    def __enter__(self):
-        orig, attempts = self._orig, self.attempts
-
-        def connect(sock, address):
-            host = address[0] if isinstance(address, tuple) else str(address)
-            if sock.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
-                attempts.append(address)
-                raise OSError(f"test: network call to {address} refused")
-            return orig(sock, address)
-
-        socket.socket.connect = connect
-        return self
-
-    def __exit__(self, *exc):
-        socket.socket.connect = self._orig
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app on a free loopback port with small limits and its own work root."""
-    root = tmp_path_factory.mktemp("app")
-    saved = {k: os.environ.get(k) for k in LIMITS}
-    os.environ.update(LIMITS)
-    import app
-    from vidext.webapp.jobs import Workspace
-
-    workspace = Workspace(str(root / "work"))
-    with _NoNetwork() as guard:
-        demo = app.build_demo(workspace)
-        _, url, _ = app.launch(demo, host="127.0.0.1", port=_free_port(), prevent_thread_lock=True, quiet=True)
-    try:
-        yield {"url": url, "demo": demo, "workspace": workspace, "client": Client(url, verbose=False),
-               "network": guard.attempts, "root": root}
-    finally:
-        demo.close()
-        workspace.stop_sweeper()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with running_app(tmp_path_factory.mktemp("app"), env=LIMITS) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +45,6 @@ def _need(name: str):
     t = caps.tab(name)
     if not t.available:
         pytest.skip(f"{name} tab disabled in this build: {t.reason}")
-
-
-def _fps_duration(path: str) -> tuple[Fraction, float, int]:
-    times = video_times(path)
-    with av.open(path) as c:
-        rate = c.streams.video[0].average_rate
-    step = times[1] - times[0]
-    return Fraction(rate), float(times[-1] - times[0] + step), len(times)
 
 
 def test_start_makes_no_network_call(server):
@@ -125,7 +67,7 @@ def test_interpolate_api_factor(server, small_clip):
     _need("interpolate")
     download, watch, details = server["client"].predict(handle_file(small_clip), 2, api_name="/interpolate")
     assert watch is not None and os.path.basename(download) == "small_clip-smooth.mp4"
-    rate, duration, frames = _fps_duration(download)
+    rate, duration, frames = fps_duration(download)
     assert rate == 50 and frames == 50
     assert abs(duration - 1.0) < 1e-3
     assert audio_packets(download) == audio_packets(small_clip)  # sound copied untouched
@@ -139,7 +81,7 @@ def test_interpolate_api_fps_lossless(server, small_clip):
         handle_file(small_clip), factor=1, fps=30, codec="ffv1", api_name="/interpolate")
     assert watch is None  # not playable in a browser: offered as a download only
     assert download.endswith(".mkv")
-    rate, duration, frames = _fps_duration(download)
+    rate, duration, frames = fps_duration(download)
     assert rate == 30 and frames == 30 and abs(duration - 1.0) < 1e-3
 
 
@@ -154,7 +96,7 @@ def test_interpolate_api_slow_motion(server, small_clip):
     if not caps.parameter("interpolate", "slowmo").available:
         pytest.skip(caps.parameter("interpolate", "slowmo").reason)
     download, _, _ = server["client"].predict(handle_file(small_clip), factor=1, slowmo=2, api_name="/interpolate")
-    rate, duration, frames = _fps_duration(download)
+    rate, duration, frames = fps_duration(download)
     assert rate == 25 and frames == 50 and abs(duration - 2.0) < 1e-3
     assert audio_packets(download)
 
@@ -163,7 +105,7 @@ def test_extend_api(server, small_clip):
     _need("extend")
     download, watch, details = server["client"].predict(
         handle_file(small_clip), seconds=1, direction="forward", method="loop", api_name="/extend")
-    rate, duration, frames = _fps_duration(download)
+    rate, duration, frames = fps_duration(download)
     assert rate == 25 and frames == 50 and abs(duration - 2.0) < 1e-3
     assert audio_packets(download), "the extension keeps a sound track"
     assert isinstance(details, dict)
@@ -210,7 +152,7 @@ def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_p
     download, watch, listen, details = server["client"].predict(
         handle_file(small_clip), audio_file=handle_file(tone), api_name="/audio")
     assert download.endswith(".mp4") and watch is not None and listen is None
-    rate, duration, frames = _fps_duration(download)
+    rate, duration, frames = fps_duration(download)
     assert rate == 25 and frames == 25  # the picture is copied
     assert abs(_sound_seconds(download) - 1.0) < 0.05
     assert details["operation"] == "remux"

@@ -120,7 +120,8 @@ def test_call_api_refuses_an_option_the_build_lacks(clip, tmp_path):
 def test_safe_stem_keeps_user_text_out_of_paths():
     assert handlers.safe_stem("/tmp/x/../../etc/My clip (1).mp4") == "My_clip_1"
     assert handlers.safe_stem("/tmp/...") == "clip"
-    assert handlers.safe_stem("ça été.mov") == "a_t"
+    assert handlers.safe_stem("ça été.mov") == "ça_été"  # letters of any script are kept
+    assert handlers.safe_stem("-rf;$(reboot).mp4") == "rf_reboot"
 
 
 def test_run_interpolate_checks_limits_before_work(clip, tmp_path, monkeypatch):

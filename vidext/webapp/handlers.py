@@ -14,7 +14,6 @@ import glob
 import inspect
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ from .. import config
 from ..config import Limits
 from ..errors import InputError, ParameterError
 from ..limits import check_video
+from ..security import allowed_output, safe_name
 from . import capabilities
 from .jobs import check_input
 from .timeline import plan_audio, plan_extend, plan_interpolate
@@ -41,10 +41,8 @@ class Outcome:
 
 
 def safe_stem(path: str, limit: int = 48) -> str:
-    """A file-name stem from an uploaded name: ASCII letters, digits, ``_-`` only."""
-    stem = os.path.splitext(os.path.basename(path or ""))[0]
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:limit]
-    return stem or "clip"
+    """A file-name stem from an uploaded name (:func:`vidext.security.safe_name`): no folder, no option."""
+    return safe_name(path, default="clip", limit=limit)
 
 
 def call_api(name: str, *args, **kwargs):
@@ -103,7 +101,8 @@ def _crf(value) -> int | None:
 
 
 def _out(folder: str, src: str, tag: str, ext: str) -> str:
-    return os.path.join(folder, f"{safe_stem(src)}-{tag}{ext}")
+    """The output path in the job folder: the upload's name made safe, never a path the request gave."""
+    return allowed_output(os.path.join(folder, f"{safe_stem(src)}-{tag}{ext}"), [folder])
 
 
 def _video_ext(codec: str) -> str:
@@ -244,7 +243,7 @@ def run_evaluate(video: str, folder: str, *, methods=capabilities.EVALUATE_CLASS
     methods = tuple(methods or ())
     if not methods:
         raise ParameterError("choose at least one method to evaluate")
-    json_path = os.path.join(folder, "evaluation.json")
+    json_path = allowed_output(os.path.join(folder, "evaluation.json"), [folder])
     report_dir = os.path.join(folder, "report")
     result = call_api("evaluate", video, methods=methods, factor=int(factor), json_path=json_path,
                       report_dir=report_dir, max_frames=_none_if(max_frames, 0), progress=progress,

@@ -27,6 +27,7 @@ from ..errors import Cancelled
 from ..limits import check_upload, check_video
 from ..media.probe import MediaInfo, probe
 from ..media.runner import Progress
+from ..security import allowed_file, upload_root
 
 log = logging.getLogger(__name__)
 _JOB_PREFIX = "job-"
@@ -52,6 +53,20 @@ class Job:
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def confine(self, outcome):
+        """``outcome`` (``.output``, ``.files``) with every file checked to lie in this job's folder.
+
+        The paths become real paths; a file outside the folder (a bug, or a
+        link planted in the folder) is refused and the job folder removed.
+        """
+        try:
+            outcome.output = allowed_file(outcome.output, [self.folder]) if outcome.output else None
+            outcome.files = [allowed_file(p, [self.folder]) for p in outcome.files]
+        except Exception:
+            self.discard()
+            raise
+        return outcome
+
 
 class Workspace:
     """The app's work root: creates job folders and sweeps old ones."""
@@ -62,6 +77,14 @@ class Workspace:
         os.makedirs(self.root, exist_ok=True)
         self._timer: threading.Thread | None = None
         self._halt = threading.Event()
+
+    def roots(self) -> list[str]:
+        """The folders a request may name files in: Gradio's uploads and this work root."""
+        return [upload_root(), self.root]
+
+    def admit(self, path: str) -> str:
+        """The real path of a file a request names, if the app received or made it; else PathRefused."""
+        return allowed_file(path, self.roots())
 
     def new_job(self) -> Job:
         return Job(tempfile.mkdtemp(prefix=_JOB_PREFIX, dir=self.root))
@@ -177,12 +200,18 @@ async def _finish(future) -> None:
             return
 
 
-def check_input(path: str | None, limits: Limits | None = None, *, need_video: bool = True) -> MediaInfo:
-    """Upload size, then the probe's limits; raises VidextError subclasses."""
+def check_input(path: str | None, limits: Limits | None = None, *, need_video: bool = True,
+                roots: list[str] | None = None) -> MediaInfo:
+    """Upload size, then the probe's limits; raises VidextError subclasses.
+
+    With ``roots``, a path outside those folders is refused (PathRefused) before it is opened.
+    """
     from ..errors import InputError
 
     if not path:
         raise InputError("no file given: upload a clip first")
+    if roots is not None:
+        path = allowed_file(path, roots)
     limits = limits or Limits.from_env()
     check_upload(path, limits)
     info = probe(path)
