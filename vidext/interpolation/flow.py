@@ -42,6 +42,8 @@ class DISPreset:
 PRESETS = {
     # Measured with bench/interpolation.py: the DIS pyramid level matters more than the
     # picture size, so the flow picture is small and DIS stops one level above it.
+    # fast warps luma bicubically (+0.4 dB luma PSNR on bikes and bigbuckbunny over bilinear)
+    # and chroma bilinearly, which keeps most of the speed.
     "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 320, 480, 1, 2.0, finest_scale=1,
                       interpolation=cv2.INTER_CUBIC, chroma_interpolation=cv2.INTER_LINEAR),
     "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 960, 1, 1.5, finest_scale=1),
