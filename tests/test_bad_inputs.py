@@ -272,6 +272,7 @@ def test_cli(name, tmp_path):
         return
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("wrote ") and "Traceback" not in p.stderr
+    assert ("padded to 64×48" in p.stdout) == (name == "odd_size"), p.stdout
     assert listing(folder) == before | {"cli.mp4", "cli.mp4.json"}
     assert_correct_output(name, src, out)
 
