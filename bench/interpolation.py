@@ -4,9 +4,10 @@ Follows /work/shared/MEASURING.md: N consecutive frames of a real clip; the
 even ones are written losslessly (FFV1, the source's own pixel format, straight
 from the decoded planes) as the input at half the rate; every method rebuilds
 the odd ones with a 2× interpolation.  Scores: luma PSNR (Y, 8-bit), RGB PSNR,
-luma SSIM, shift-tolerant LPIPS (stlpips-pytorch, AlexNet) on a sample of
-frames.  Time: wall time of the whole command (start-up, decode, compute,
-encode) per row, all rows in the same run.
+luma SSIM, LPIPS (AlexNet; shift-tolerant stlpips-pytorch when torchvision's
+backbone is absent) on a sample of frames, all computed by vidext.evaluation.
+Time: wall time of the whole command (start-up, decode, compute, encode) per
+row, all rows in the same run.
 
     python bench/interpolation.py                 # both clips, every row
     python bench/interpolation.py --clips bikes --lpips-frames 0
@@ -29,7 +30,6 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from vidext import config  # noqa: E402
-from vidext.media.frame import Frame, av_from_planes, planes_from_av, to_rgb, working_layout  # noqa: E402
+from vidext.evaluation.metrics import Picture, psnr, ssim  # noqa: E402
+from vidext.evaluation.perceptual import LPIPS  # noqa: E402
+from vidext.media.frame import Frame, av_from_planes, planes_from_av  # noqa: E402
 from vidext.media.reader import FrameSource  # noqa: E402
 
 # clip name → frames taken from its start (odd: the first and last are kept)
@@ -97,40 +99,16 @@ def prepare(name: str, rel: str, n: int, workdir: str) -> Prepared:
 
 
 # --- scoring -------------------------------------------------------------------
-def _psnr(a: np.ndarray, b: np.ndarray, peak: float) -> float:
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return 100.0 if mse == 0 else 10 * np.log10(peak * peak / mse)
+# One implementation of each metric: vidext.evaluation (the same code ``vidext evaluate`` uses).
+def perceptual_metric():
+    """LPIPS as vidext evaluate computes it (AlexNet; shift-tolerant when the backbone is absent)."""
+    import torch
+    torch.set_num_threads(2)
+    return LPIPS(device="cpu")
 
 
-def _ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM (Wang et al. 2004: 11×11 Gaussian σ 1.5, K1 .01, K2 .03) on 8-bit planes."""
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    blur = lambda x: cv2.GaussianBlur(x, (11, 11), 1.5)  # noqa: E731
-    ma, mb = blur(a), blur(b)
-    saa, sbb, sab = blur(a * a) - ma * ma, blur(b * b) - mb * mb, blur(a * b) - ma * mb
-    m = ((2 * ma * mb + c1) * (2 * sab + c2)) / ((ma * ma + mb * mb + c1) * (saa + sbb + c2))
-    return float(m[5:-5, 5:-5].mean())
-
-
-class Perceptual:
-    """Shift-tolerant LPIPS (AlexNet) from stlpips-pytorch; lower is better."""
-
-    def __init__(self):
-        import torch
-        from stlpips_pytorch import stlpips
-        torch.set_num_threads(2)
-        self.torch = torch
-        self.model = stlpips.LPIPS(net="alex", variant="shift_tolerant", verbose=False).eval()
-
-    def __call__(self, rgb_a: np.ndarray, rgb_b: np.ndarray) -> float:
-        t = lambda x: self.torch.from_numpy(x).permute(2, 0, 1)[None] * 2 - 1  # noqa: E731
-        with self.torch.no_grad():
-            return float(self.model(t(rgb_a), t(rgb_b)))
-
-
-def score(prep: Prepared, output: str, perceptual: Perceptual | None, lpips_frames: int) -> dict:
-    """Compare output frame 2k+1 with held-out original 2k+1."""
+def score(prep: Prepared, output: str, perceptual: LPIPS | None, lpips_frames: int) -> dict:
+    """Compare output frame 2k+1 with held-out original 2k+1 (luma PSNR, RGB PSNR, luma SSIM, LPIPS)."""
     # minterpolate stops before the last in-between frame: every row is scored without it
     want = {2 * k + 1: f for k, f in enumerate(prep.truth[:-1])}
     sample = set(np.linspace(0, len(want) - 1, lpips_frames).round().astype(int) * 2 + 1) \
@@ -142,19 +120,13 @@ def score(prep: Prepared, output: str, perceptual: Perceptual | None, lpips_fram
             truth = want.get(i)
             if truth is None:
                 continue
-            planes = planes_from_av(avf, truth.layout)
-            got = Frame(planes, truth.time, truth.layout, truth.colour)
-            peak = truth.layout.peak
-            ya, yb = truth.planes[0], planes[0]
-            if truth.layout.bits > 8:
-                ya, yb = ya >> (truth.layout.bits - 8), yb >> (truth.layout.bits - 8)
-            y.append(_psnr(ya, yb, 255))
-            ss.append(_ssim(ya, yb))
-            ra, rb = to_rgb(truth), to_rgb(got)
-            rgb.append(_psnr(ra, rb, 1.0))
+            got = Picture(Frame(planes_from_av(avf, truth.layout), truth.time, truth.layout, truth.colour))
+            ref = Picture(truth)
+            y.append(psnr(ref.luma8, got.luma8))
+            ss.append(ssim(ref.luma8, got.luma8))
+            rgb.append(psnr(ref.rgb8, got.rgb8))
             if i in sample:
-                lp.append(perceptual(ra, rb))
-            del peak
+                lp.append(perceptual.score(ref, got))
     if len(y) != len(want):
         raise RuntimeError(f"{output}: {len(y)} of {len(want)} held-out frames present")
     return {"psnr_y": float(np.mean(y)), "psnr_rgb": float(np.mean(rgb)), "ssim": float(np.mean(ss)),
@@ -213,7 +185,7 @@ def rife_weights(explicit: str | None = None) -> str | None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
-    ap.add_argument("--lpips-frames", type=int, default=3, help="frames per row scored by ST-LPIPS (0 = off)")
+    ap.add_argument("--lpips-frames", type=int, default=3, help="frames per row scored by LPIPS (0 = off)")
     ap.add_argument("--options", nargs="*", default=[],
                     help="balanced with an option, e.g. flow_smoothing motion_blur low_light")
     ap.add_argument("--no-rife", action="store_true")
@@ -227,7 +199,7 @@ def main(argv=None) -> int:
     rife = None if args.no_rife else rife_weights(args.weights)
     if rife is None and not args.no_rife:
         print("RIFE row left out: vidext.interpolation.rife or its weights are not at hand", file=sys.stderr)
-    perceptual = Perceptual() if args.lpips_frames else None
+    perceptual = perceptual_metric() if args.lpips_frames else None
     workdir = args.keep or tempfile.mkdtemp(prefix="vidext-bench-")
     os.makedirs(workdir, exist_ok=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -264,7 +236,7 @@ def main(argv=None) -> int:
                 n = sum(1 for _ in c.decode(video=0))
             throughput = (n, wall)
         print()
-        print(f"{'clip':13} {'size':9} {'method':20} {'PSNR-Y':>7} {'PSNR-RGB':>8} {'SSIM':>6} {'ST-LPIPS':>8} "
+        print(f"{'clip':13} {'size':9} {'method':20} {'PSNR-Y':>7} {'PSNR-RGB':>8} {'SSIM':>6} {'LPIPS':>8} "
               f"{'wall s':>7} {'out fr/s':>8} {'× mi':>6}")
         for name, size, label, s, wall, frames_out, ratio in table:
             lp = f"{s['lpips']:.4f}" if s["lpips"] is not None else "-"
@@ -278,6 +250,9 @@ def main(argv=None) -> int:
                   f"output frames/s end to end")
         used = {name: min(CLIPS[name][1], args.frames) if args.frames else CLIPS[name][1] for name in args.clips}
         print("\nsource frames per clip (from the start): " + ", ".join(f"{k} {v}" for k, v in used.items()))
+        if perceptual is not None:
+            print(f"LPIPS: {perceptual.variant.label} ({perceptual.variant.package}), "
+                  f"{args.lpips_frames} frames per row")
         print("PSNR in dB over the held-out odd frames; out fr/s = output frames / wall time of the whole "
               "command; × mi = minterpolate's wall time / this row's.")
     finally:

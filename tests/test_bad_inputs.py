@@ -72,8 +72,7 @@ EXPECT: dict[str, tuple[Refused | None, Refused | None]] = {
                                                 r"\(VIDEXT_MAX_FPS\)")),
     "variable_frame_rate": (OK, OK),
     "rotation_90": (OK, OK),
-    "odd_size": (OK, Refused(ParameterError, r"cannot take a 63×47 yuv420p picture.*even width and "
-                                             r"height.*ffv1 takes any size")),
+    "odd_size": (OK, OK),   # 4:2:0 H.264 needs even sides: padded to 64×48 by edge replication
     "tiny_2x2": (OK, Refused(InputError, r"2×2 is too small; each side must be at least 16 px")),
     "ten_bit_422": (OK, OK),
     "alpha_prores_4444": (OK, OK),
@@ -117,6 +116,7 @@ OUTPUT_PROPS = {
     "audio_7350_hz": {"audio": [("aac", 7350, 1)]},
     "audio_pcm_37800_hz_6ch": {"audio": [("aac", 44100, 6)]},
     "size_change_mid_stream": {"size": (64, 48)},
+    "odd_size": {"size": (64, 48)},                    # 63×47 padded for 4:2:0 (sidecar: padded_to)
 }
 
 
@@ -248,6 +248,10 @@ def test_api(name, tmp_path, watchdog):
     rate, frames, _ = expected_output(src)
     assert (result.frames_out, result.fps) == (frames, float(rate))
     assert result.duration_s == pytest.approx(frames / rate, abs=1e-9)
+    if name == "odd_size":   # the padding is said in the result and in the sidecar
+        assert result.padded_to == (64, 48) and result.details["output"]["padded_to"] == [64, 48]
+    else:
+        assert result.padded_to is None and result.details["output"]["padded_to"] is None
 
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
@@ -268,6 +272,7 @@ def test_cli(name, tmp_path):
         return
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("wrote ") and "Traceback" not in p.stderr
+    assert ("padded to 64×48" in p.stdout) == (name == "odd_size"), p.stdout
     assert listing(folder) == before | {"cli.mp4", "cli.mp4.json"}
     assert_correct_output(name, src, out)
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from conftest import psnr
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
@@ -234,3 +235,49 @@ def test_cancelled_job_leaves_no_output(tmp_path, clip):
     with pytest.raises(Cancelled):
         vidext.interpolate(src, str(out), factor=4, progress=progress, stop=stop)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
+def test_odd_size_is_padded_by_edge_replication_lossless_h264(tmp_path, clip):
+    """321×181 into 4:2:0 H.264: padded to 322×182, the picture intact at the top left (crf 0 = lossless)."""
+    src_path = clip("odd.mkv", frames=3, width=321, height=181, codec="ffv1", tone_hz=None, options={})
+    out = str(tmp_path / "out.mkv")
+    with FrameSource(src_path) as src:
+        frames = list(src)
+        layout, colour = src.layout, src.colour
+    assert frames[0].planes[0].shape == (181, 321)
+    with FrameSink(out, width=321, height=181, layout=layout, rate=Fraction(25), codec="h264", crf=0,
+                   colour=colour) as sink:
+        assert sink.padded_to == (322, 182)
+        for f in frames:
+            sink.write(f.planes, f.time)
+    with FrameSource(out) as back:
+        again = list(back)
+    assert back.video.width == 322 and back.video.height == 182 and back.layout.pix_fmt == "yuv420p"
+    assert [f.time for f in again] == [f.time for f in frames]
+    for a, b in zip(frames, again):
+        for k, (pa, pb) in enumerate(zip(a.planes, b.planes)):
+            h, w = pa.shape
+            assert pb.shape == ((182, 322) if k == 0 else (91, 161))   # chroma of 321×181 already holds 322×182
+            assert np.array_equal(pb[:h, :w], pa)                              # the input, untouched
+            assert np.array_equal(pb[:h, w:], np.repeat(pa[:, -1:], pb.shape[1] - w, axis=1))  # edge repeated
+            assert np.array_equal(pb[h:, :], np.repeat(pb[h - 1:h, :], pb.shape[0] - h, axis=0))
+
+
+def test_odd_size_interpolates_to_a_playable_h265_with_sound(tmp_path, clip):
+    import json
+
+    import vidext
+    src = clip("odd.mkv", frames=10, width=321, height=181, codec="ffv1", options={})   # 4:2:0 with sound
+    out = str(tmp_path / "out.mp4")
+    r = vidext.interpolate(src, out, factor=2, codec="h265", quality="fast")
+    assert r.padded_to == (322, 182)
+    side = json.load(open(r.sidecar))
+    assert side["output"]["padded_to"] == [322, 182] and side["output"]["size"] == [321, 181]
+    info = probe(out)
+    assert (info.video.width, info.video.height) == (322, 182) and info.video.frame_count == 20
+    assert [a.channels for a in info.audio] == [1]
+    with FrameSource(src) as a, FrameSource(out) as b:
+        first, again = next(iter(a)), next(iter(b))
+    assert again.time == first.time
+    # the first output frame is the first input frame through H.265: within codec error at the top left
+    assert psnr(again.planes[0][:181, :321], first.planes[0]) > 35

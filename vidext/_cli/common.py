@@ -43,3 +43,7 @@ def report(result) -> None:
     print(f"wrote {result.output}: {result.frames_out} frames at {result.fps:g} fps, "
           f"{result.duration_s:.3f} s, audio {result.audio or 'none'}, "
           f"{result.seconds:.1f} s ({result.frames_per_second:.1f} frames/s)")
+    padded = getattr(result, "padded_to", None)
+    if padded:
+        print(f"note: picture padded to {padded[0]}×{padded[1]} (edges repeated): the codec's 4:2:0/4:2:2 "
+              "colour needs even sides; ffv1 keeps any size")

@@ -36,12 +36,16 @@ class DISPreset:
     consistency_px: float      # forward–backward error (px) at which a pixel's weight halves
     finest_scale: int = 1      # DIS pyramid level the patches stop at (0 = the flow picture itself)
     interpolation: int = cv2.INTER_LINEAR   # how pixels are sampled when warping
+    chroma_interpolation: int | None = None  # the same for chroma planes (None: as ``interpolation``)
 
 
 PRESETS = {
     # Measured with bench/interpolation.py: the DIS pyramid level matters more than the
     # picture size, so the flow picture is small and DIS stops one level above it.
-    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 320, 480, 1, 2.0, finest_scale=1),
+    # fast warps luma bicubically (+0.4 dB luma PSNR on bikes and bigbuckbunny over bilinear)
+    # and chroma bilinearly, which keeps most of the speed.
+    "fast": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, 0.25, 320, 480, 1, 2.0, finest_scale=1,
+                      interpolation=cv2.INTER_CUBIC, chroma_interpolation=cv2.INTER_LINEAR),
     "balanced": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_FAST, 0.5, 320, 960, 1, 1.5, finest_scale=1),
     "quality": DISPreset(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM, 0.75, 320, 1440, 5, 1.0, finest_scale=1,
                          interpolation=cv2.INTER_CUBIC),
@@ -204,12 +208,15 @@ class _FlowPair(Between):
         peak = self.a.layout.peak
         out = []
         done: dict[tuple[int, int], tuple] = {}
-        for pa, pb in zip(self.a.planes, self.b.planes):
+        preset = self.owner.preset
+        for k, (pa, pb) in enumerate(zip(self.a.planes, self.b.planes)):
             ph, pw = pa.shape
             if (ph, pw) not in done:
                 done[(ph, pw)] = self._maps(ft0, ft1, alpha, ph, pw)
             m0, m1, al, be = done[(ph, pw)]
-            how = self.owner.preset.interpolation
+            how = preset.interpolation
+            if k and preset.chroma_interpolation is not None and (ph, pw) != self.a.planes[0].shape:
+                how = preset.chroma_interpolation
             wa = cv2.remap(pa, m0, None, how, borderMode=cv2.BORDER_REPLICATE)
             wb = cv2.remap(pb, m1, None, how, borderMode=cv2.BORDER_REPLICATE)
             if pa.dtype == np.uint8:

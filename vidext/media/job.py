@@ -35,6 +35,8 @@ class JobResult:
     seconds: float
     audio: str | None
     details: dict = field(default_factory=dict)
+    #: (width, height) the picture was padded to for the encoder (odd sizes in 4:2:0), else None
+    padded_to: tuple[int, int] | None = None
 
     @property
     def frames_per_second(self) -> float:
@@ -85,7 +87,7 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     out = record["output"]
     return JobResult(output=output, sidecar=sidecar, frames_in=video.frame_count or 0,
                      frames_out=out["frames"], fps=float(rate), duration_s=out["duration_s"],
-                     seconds=seconds, audio=out["audio"], details=record)
+                     seconds=seconds, audio=out["audio"], details=record, padded_to=sink.padded_to)
 
 
 def _record(command, info, output, codec, sink, rate, last_time, audio, parameters, seconds,
@@ -100,7 +102,10 @@ def _record(command, info, output, codec, sink, rate, last_time, audio, paramete
         "parameters": parameters,
         "input": info.as_dict(),
         "output": {"path": output, "codec": codec, "pix_fmt": sink.pix_fmt, "fps": str(rate),
-                   "frames": frames_out, "duration_s": duration, "audio": audio_mode},
+                   "frames": frames_out, "duration_s": duration, "audio": audio_mode,
+                   "size": [sink.width, sink.height],
+                   # the encoded picture's size when padded (edges repeated) for the pixel format
+                   "padded_to": list(sink.padded_to) if sink.padded_to else None},
         "timings": {"seconds": round(seconds, 3), "frames_per_second": round(frames_out / seconds, 2)
                     if seconds else None},
         "skipped_input_frames": skipped,

@@ -6,6 +6,7 @@ import os
 from fractions import Fraction
 
 import av
+import numpy as np
 
 from .. import config
 from ..errors import ParameterError
@@ -15,6 +16,13 @@ from .frame import Colour, PixelLayout, av_from_planes
 from .mux import AudioFeed
 
 log = logging.getLogger(__name__)
+
+
+def padded_size(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
+    """The smallest size ≥ width×height whose chroma planes ``pix_fmt`` can hold exactly."""
+    fmt = av.VideoFormat(pix_fmt)
+    xs, ys = 256 // fmt.chroma_width(256), 256 // fmt.chroma_height(256)   # 2 for 4:2:0's both sides
+    return -(-width // xs) * xs, -(-height // ys) * ys
 
 
 class FrameSink:
@@ -45,6 +53,7 @@ class FrameSink:
         self.rotation = rotation
         self.audio = audio
         self.frames_written = 0
+        self.padded_to: tuple[int, int] | None = None
         self._ext = (container_ext or os.path.splitext(path)[1]).lower()
         self._container = None
         self._stream = None
@@ -74,8 +83,13 @@ class FrameSink:
             s = self._container.add_stream(spec.encoder, rate=self.rate)
         except ValueError as exc:  # the container cannot carry this codec
             raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
-        s.width, s.height = self.width, self.height
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
+        width, height = padded_size(self.pix_fmt, self.width, self.height)
+        if (width, height) != (self.width, self.height):
+            self.padded_to = (width, height)
+            log.info("%s stores colour at reduced resolution: %d×%d padded to %d×%d (edges repeated)",
+                     self.pix_fmt, self.width, self.height, width, height)
+        s.width, s.height = width, height
         s.pix_fmt = self.pix_fmt
         opts = dict(spec.options)
         if spec.crf is not None:
@@ -99,20 +113,12 @@ class FrameSink:
             s.set_display_rotation(self.rotation)
         self._stream = s
         # Open the encoder now, before a single frame is decoded: a picture the encoder cannot
-        # take (odd sizes in 4:2:0, sizes DNxHR does not know) is refused in milliseconds.
+        # take (sizes DNxHR does not know) is refused in milliseconds.
         try:
             cc.open()
         except av.FFmpegError as exc:
-            raise ParameterError(self._refusal()) from exc
-
-    def _refusal(self) -> str:
-        w, h, fmt = self.width, self.height, self.pix_fmt
-        why = ""
-        probe = av.VideoFormat(fmt, 64, 64)
-        if (w % 2 and probe.chroma_width(64) < 64) or (h % 2 and probe.chroma_height(64) < 64):
-            why = f": {fmt} stores colour at half resolution, which needs an even width and height"
-        return (f"the {self.spec.name} encoder cannot take a {w}×{h} {fmt} picture{why}; "
-                f"choose another codec (ffv1 takes any size)")
+            raise ParameterError(f"the {spec.name} encoder cannot take a {s.width}×{s.height} {self.pix_fmt} "
+                                 f"picture ({exc}); choose another codec (ffv1 takes any size)") from exc
 
     def write(self, planes, time: Fraction) -> None:
         """Encode one picture shown at ``time`` seconds."""
@@ -120,6 +126,8 @@ class FrameSink:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1
         self._last_pts = pts
+        if self.padded_to is not None:
+            planes = self._pad(planes)
         frame = av_from_planes(planes, self.layout, self.colour)
         if frame.format.name != self.pix_fmt:
             frame = frame.reformat(format=self.pix_fmt)
@@ -134,6 +142,18 @@ class FrameSink:
         except (av.FFmpegError, OSError) as exc:
             raise output_error(exc, self.path) from exc
         self.frames_written += 1
+
+    def _pad(self, planes) -> tuple:
+        """The planes grown to ``padded_to`` (each at its own subsampling) by edge replication."""
+        width, height = self.padded_to
+        fmt = av.VideoFormat(self.layout.pix_fmt)
+        full = planes[0].shape
+        out = []
+        for plane in planes:
+            h, w = plane.shape
+            th, tw = (height, width) if (h, w) == full else (fmt.chroma_height(height), fmt.chroma_width(width))
+            out.append(np.pad(plane, ((0, th - h), (0, tw - w)), mode="edge") if (th, tw) != (h, w) else plane)
+        return tuple(out)
 
     def close(self) -> None:
         """Flush the encoder and the audio feed, then close the file."""
