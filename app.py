@@ -85,6 +85,15 @@ def _unavailable(features) -> str:
     return f"Not offered here:\n{note}" if note else ""
 
 
+def _clip_input(tab: str):
+    """The clip upload with its probe line and filmstrip timeline (same in every tab)."""
+    video = gr.Video(label="Clip", sources=["upload"], elem_id=f"{tab}-input")
+    info = gr.Markdown()
+    timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
+                        elem_id=f"{tab}-timeline")
+    return video, info, timeline, gr.State()
+
+
 def _disabled_reason(feature: caps.Feature) -> str:
     return "" if feature.available else f"*{feature.reason}*"
 
@@ -131,11 +140,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             gr.Markdown(_disabled_reason(tabs["interpolate"]))
             with gr.Row():
                 with gr.Column():
-                    i_video = gr.Video(label="Clip", sources=["upload"], elem_id="interpolate-input")
-                    i_info = gr.Markdown()
-                    i_timeline = gr.Image(label="Timeline", interactive=False, show_label=False,
-                                          buttons=[], elem_id="interpolate-timeline")
-                    i_strip = gr.State()
+                    i_video, i_info, i_timeline, i_strip = _clip_input("interpolate")
                     with gr.Row():
                         i_start = gr.Slider(0, 1, value=0, step=0.01, label="Segment start (s)",
                                             interactive=segment_ok.available, info=segment_ok.reason or None)
@@ -274,11 +279,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             gr.Markdown(_disabled_reason(tabs["extend"]))
             with gr.Row():
                 with gr.Column():
-                    e_video = gr.Video(label="Clip", sources=["upload"], elem_id="extend-input")
-                    e_info = gr.Markdown()
-                    e_timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
-                                          elem_id="extend-timeline")
-                    e_strip = gr.State()
+                    e_video, e_info, e_timeline, e_strip = _clip_input("extend")
                     e_seconds = gr.Slider(0.5, config.APP_EXTEND_MAX_S, value=2, step=0.5,
                                           label="Extend by (seconds)")
                     e_direction = gr.Radio(["forward", "backward", "both"], value="forward", label="Where",
@@ -441,11 +442,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
             gr.Markdown(_disabled_reason(tabs["evaluate"]))
             with gr.Row():
                 with gr.Column():
-                    v_video = gr.Video(label="Clip", sources=["upload"], elem_id="evaluate-input")
-                    v_info = gr.Markdown()
-                    v_timeline = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[],
-                                          elem_id="evaluate-timeline")
-                    v_strip = gr.State()
+                    v_video, v_info, v_timeline, v_strip = _clip_input("evaluate")
                     v_pick = gr.CheckboxGroup(caps.available(v_methods), value=list(caps.EVALUATE_CLASSICAL),
                                               label="Methods",
                                               info="frames are dropped and rebuilt by each method, then scored "
