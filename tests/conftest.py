@@ -64,3 +64,18 @@ def audio_packets(path: str) -> list[bytes]:
 def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else 10 * np.log10(peak * peak / mse)
+
+
+def write_rgb(path: str, images, fps=25) -> str:
+    """A lossless FFV1 yuv420p clip from RGB uint8 images."""
+    rate = Fraction(fps)
+    with av.open(path, "w") as c:
+        s = c.add_stream("ffv1", rate=rate)
+        s.height, s.width = images[0].shape[:2]
+        s.pix_fmt = "yuv420p"
+        for img in images:
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path

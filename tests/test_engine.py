@@ -20,24 +20,9 @@ from vidext.media.frame import Frame, working_layout
 from vidext.media.synth import shifted, texture
 from vidext._cli import main as cli_main
 
-from conftest import ROOT, luma_frames, psnr, video_times
+from conftest import ROOT, luma_frames, psnr, video_times, write_rgb
 
 FFV1 = {"codec": "ffv1", "options": {}}
-
-
-def write_rgb(path: str, images, fps=25) -> str:
-    """A lossless FFV1 yuv420p clip from RGB uint8 images."""
-    rate = Fraction(fps)
-    with av.open(path, "w") as c:
-        s = c.add_stream("ffv1", rate=rate)
-        s.height, s.width = images[0].shape[:2]
-        s.pix_fmt = "yuv420p"
-        for img in images:
-            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
 
 
 def moving(n: int, step=(4.0, 2.0), seed=0, w=320, h=180, start=0.0):

@@ -8,7 +8,6 @@ import threading
 import types
 from fractions import Fraction
 
-import av
 import numpy as np
 import pytest
 
@@ -23,7 +22,7 @@ from vidext.evaluation.temporal import TemporalAnalyzer
 from vidext.media.frame import Frame, PixelLayout
 from vidext.media.synth import shifted, texture
 
-from conftest import luma_frames
+from conftest import luma_frames, write_rgb
 from conftest import psnr as reference_psnr
 
 
@@ -133,23 +132,11 @@ def test_ranking_and_recomputable_numbers(tmp_path, clip):
     assert data["held_out"]["indices"] == [1, 3, 5, 7, 9, 11] and data["temporal"] is None
 
 
-def _write_frames(path, images, fps=25):
-    with av.open(path, "w") as c:
-        s = c.add_stream("ffv1", rate=fps)
-        s.width, s.height, s.pix_fmt = images[0].shape[1], images[0].shape[0], "yuv420p"
-        for img in images:
-            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
-
-
 def test_jump_detector_finds_an_inserted_glitch(tmp_path):
     tex, other = texture(176, 256, seed=0), texture(176, 256, seed=7)
     images = [shifted(tex, 2.0 * k, 0.5 * k, 112, 192) for k in range(24)]
     images[15] = shifted(other, 0, 0, 112, 192)          # one glitched frame at t = 15/25 s
-    src = _write_frames(str(tmp_path / "glitch.mkv"), images)
+    src = write_rgb(str(tmp_path / "glitch.mkv"), images)
     r = vidext.evaluate(src, methods="none")
     jumps = sorted(j.time_s for j in r.temporal.jumps)
     assert jumps == pytest.approx([15 / 25, 16 / 25])    # into the glitch and out of it
@@ -300,7 +287,7 @@ def test_standard_lpips_is_used_when_the_alexnet_backbone_is_cached(tmp_path, mo
 def test_frames_across_a_scene_cut_are_flagged(tmp_path):
     a, b = texture(176, 256, seed=0), texture(176, 256, seed=9)
     images = [shifted(a if k < 11 else b, 2.0 * k, 0.5 * k, 112, 192) for k in range(21)]
-    src = _write_frames(str(tmp_path / "cut.mkv"), images)          # cut between frames 10 and 11
+    src = write_rgb(str(tmp_path / "cut.mkv"), images)          # cut between frames 10 and 11
     r = vidext.evaluate(src, methods="blend,fast", metrics="psnr_y")
     assert [j.time_s for j in r.temporal.jumps] == pytest.approx([11 / 25])
     flags = dict(zip(r.held_out_indices, r.held_out_across_jump))
