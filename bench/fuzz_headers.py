@@ -35,6 +35,8 @@ import traceback
 from dataclasses import dataclass, field
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from corpus import remux  # noqa: E402  (the corpus generators' stream copy)
 
 # Short jobs whatever a mutated header claims: the limits are part of what is tested.
 FUZZ_LIMITS = {"VIDEXT_MAX_OUTPUT_FRAMES": "400", "VIDEXT_MAX_DURATION_S": "600"}
@@ -46,20 +48,12 @@ _INTERESTING_16 = (0, 1, 0x7F, 0xFF, 0x7FFF, 0x8000, 0xFFFF)
 # --- the seed file --------------------------------------------------------------------
 def make_seed(folder: str) -> str:
     """A 64×48, 6-frame mp4 with an AAC tone and its index (moov) before the data."""
-    import av
-
     from vidext.media.synth import make_clip
 
     plain = make_clip(os.path.join(folder, "plain.mp4"), frames=6, fps=25, width=64, height=48,
                       options={"preset": "ultrafast", "bf": "0"})
     seed = os.path.join(folder, "seed.mp4")
-    with av.open(plain) as i, av.open(seed, "w", options={"movflags": "+faststart"}) as o:
-        mapping = {s.index: o.add_stream_from_template(s) for s in i.streams}
-        for pkt in i.demux():
-            if pkt.dts is None and pkt.pts is None:
-                continue
-            pkt.stream = mapping[pkt.stream.index]
-            o.mux(pkt)
+    remux(plain, seed, {"movflags": "+faststart"})
     os.unlink(plain)
     return seed
 
