@@ -26,9 +26,9 @@ _ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "d
 def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
                 device: str | None = None,
-                codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
+                codec: str | None = None, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                **advanced) -> JobResult:
+                playable: bool = False, **advanced) -> JobResult:
     """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
@@ -42,6 +42,9 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
+    ``codec`` None: the output name's container decides (h264 for .mp4, vp9 for .webm ...).
+    ``playable``: also write ``<stem>.playable.mp4`` (H.264 4:2:0 8-bit + AAC) when the output does
+    not play in every browser and phone (``result.playable_path``, sidecar ``playable``).
     """
     from .interpolation import INTERPOLATORS
     from .interpolation.pipeline import RenderStats, render
@@ -101,7 +104,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     result = run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(quality),
-        audio=audio, progress=progress, stop=stop,
+        audio=audio, progress=progress, stop=stop, playable=playable,
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
                     "start": start, "end": end, "scene_threshold": threshold or None,
                     "dedupe": bool(opts["dedupe"]), "motion_blur": motion_blur,
@@ -119,9 +122,9 @@ def preview(input: str, **interpolate_kwargs) -> str:
 
 def extend(input: str, output: str, *, seconds: float, direction: str = "forward",
            method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None, audio_method: str = "loop",
-           prompt: str | None = None, quantize: str | None = None, codec: str = config.DEFAULT_CODEC,
+           prompt: str | None = None, quantize: str | None = None, codec: str | None = None,
            crf: int | None = None, progress: ProgressCallback | None = None,
-           stop: threading.Event | None = None) -> JobResult:
+           stop: threading.Event | None = None, playable: bool = False) -> JobResult:
     """Make ``input`` longer: ``seconds`` of new frames after it, before it, or both.
 
     The original frames are kept untouched (decoded and encoded once, same
@@ -129,7 +132,8 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`
     (classical ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or
     generative ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and
-    ``quantize``).  The sound is extended to match (``audio_method``).
+    ``quantize``).  The sound is extended to match (``audio_method``).  ``codec`` and
+    ``playable`` as for :func:`interpolate`.
     """
     import math
 
@@ -175,7 +179,7 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     result = run_video_job(
         command="extend", info=info, output=out, compute=compute, rate=rate,
         total_frames=frames_in + before + after, codec=codec, crf=crf, preset=None, audio=audio,
-        progress=progress, stop=stop,
+        progress=progress, stop=stop, playable=playable,
         parameters={"seconds": seconds, "direction": direction, "seed": seed, "prompt": prompt,
                     "audio_method": audio_method, "quantize": quantize, "frames_before": before,
                     "frames_after": after, **extender.describe()})

@@ -31,7 +31,7 @@ def run(args) -> int:
     try:
         result = api.extend(args.input, args.output, seconds=args.seconds, direction=args.direction,
                             method=args.method, seed=args.seed, audio_method=args.audio_method,
-                            prompt=args.prompt, quantize=args.quantize, codec=args.codec, crf=args.crf,
+                            prompt=args.prompt, quantize=args.quantize, codec=args.codec, crf=args.crf, playable=args.playable,
                             progress=bar)
     finally:
         bar.close()

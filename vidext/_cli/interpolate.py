@@ -69,7 +69,7 @@ def run(args) -> int:
         result = api.interpolate(args.input, args.output, factor=factor, fps=args.fps,
                                  slowmo=_number(args.slowmo), start=args.start, end=args.end,
                                  quality=args.quality, model=args.model, weights=args.weights,
-                                 device=args.device, codec=args.codec, crf=args.crf,
+                                 device=args.device, codec=args.codec, crf=args.crf, playable=args.playable,
                                  scene_threshold=args.scene_threshold, progress=bar, **advanced)
     finally:
         bar.close()

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import __version__, config
 from ..errors import Cancelled, InputError, ParameterError
+from ..media.codecs import AUDIO_CONTAINERS, CONTAINERS, VIDEO_CONTAINERS
 from ..media.atomic import atomic_output, check_output_path, write_sidecar
 from ..media.probe import probe
 from ..media.runner import ProgressCallback, ProgressMeter
@@ -18,10 +19,8 @@ from ..timemap import TimeMap
 from .feeds import ExtendedAudio, RetimedAudio
 from .stretch import check_factor
 
-_VIDEO_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".m4v": "mp4", ".webm": "webm",
-                  ".avi": "avi"}
-_AUDIO_FORMATS = {".wav": "wav", ".flac": "flac", ".m4a": "ipod", ".aac": "adts", ".mp3": "mp3",
-                  ".mka": "matroska", ".ogg": "ogg", ".opus": "ogg"}
+_VIDEO_FORMATS = {e: CONTAINERS[e].format for e in VIDEO_CONTAINERS}   # one table: vidext.media.codecs
+_AUDIO_FORMATS = {e: CONTAINERS[e].format for e in AUDIO_CONTAINERS}
 
 
 @dataclass

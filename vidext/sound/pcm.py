@@ -161,10 +161,10 @@ def read_audio(path: str, max_seconds: float | None = None) -> tuple[np.ndarray,
 
 def write_audio(path: str, x: np.ndarray, rate: int, codec: str | None = None) -> str:
     """Write (channels, samples) float audio to ``path`` (tests, benchmarks, samples)."""
+    from ..media.codecs import audio_encoder
+
     x = np.atleast_2d(np.asarray(x, np.float32))
-    ext = os.path.splitext(path)[1].lower()
-    codec = codec or {".wav": "pcm_s16le", ".flac": "flac", ".m4a": "aac", ".mp4": "aac",
-                      ".ogg": "libopus", ".opus": "libopus", ".mp3": "libmp3lame"}.get(ext, "pcm_s16le")
+    codec = codec or audio_encoder(path)
     layout = {1: "mono", 2: "stereo"}.get(x.shape[0], "stereo")
     from ..media.mux import PcmEncoder
 
