@@ -44,6 +44,7 @@ class Variant:
     vfr: bool = False
     colour: tuple[int, int, int, int] | None = None   # (matrix, range, primaries, trc)
     audio_only: bool = False
+    audio_bit_rate: int | None = None
 
 
 def assets_root() -> str:
@@ -105,7 +106,7 @@ def _frame_times(v: Variant) -> list[Fraction]:
 def make_variant(path: str, v: Variant, *, synthetic: bool = False) -> str:
     """Write ``v`` to ``path`` (from the real assets unless ``synthetic``)."""
     times = _frame_times(v)
-    seconds = float(times[-1] + 1 / v.fps)
+    seconds = float(times[-1] + 1 / v.fps) if not v.audio_only else 1.5
     tb = Fraction(1, 1000) if v.vfr else 1 / v.fps
     fmt = {".ts": "mpegts", ".mkv": "matroska"}.get(v.ext)
     with av.open(path, "w", format=fmt) as c:
@@ -126,6 +127,8 @@ def make_variant(path: str, v: Variant, *, synthetic: bool = False) -> str:
         if v.audio:
             a = c.add_stream(v.audio, rate=v.rate)
             a.layout = v.layout
+            if v.audio_bit_rate:
+                a.bit_rate = v.audio_bit_rate
             if v.audio == "vorbis":
                 a.codec_context.options = {"strict": "-2"}
             enc_rate = v.rate

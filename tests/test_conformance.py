@@ -163,3 +163,84 @@ def test_matrix_covers_every_family_and_job():
         for d in DIRECTIONS:
             assert f"extend:{m}:{d}" in jobs
     assert {"interp2x", "fps", "slowmo"} <= jobs
+
+
+# --- sound: stretch, extend, remux; copied whenever the container carries it ------------------
+
+A = {
+    "mp3_80k": variant("mp3_80k", ext=".mp3", audio="libmp3lame", audio_only=True, rate=44100,
+                       audio_bit_rate=80_000),
+    "opus_ogg": variant("opus_ogg", ext=".ogg", audio="libopus", audio_only=True),
+    "flac_51": variant("flac_51", ext=".flac", audio="flac", layout="5.1", audio_only=True),
+    "wav_22k_mono": variant("wav_22k_mono", ext=".wav", audio="pcm_s16le", layout="mono", rate=22050,
+                            audio_only=True),
+    "aac_m4a": variant("aac_m4a", ext=".m4a", audio="aac", audio_only=True, rate=44100),
+}
+
+
+def _sound(path: str):
+    import av
+    from vidext.media.codecs import canonical
+    with av.open(path) as c:
+        s = c.streams.audio[0]
+        return canonical(s.codec_context), s.codec_context.sample_rate, s.codec_context.bit_rate or s.bit_rate
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("name", sorted(A))
+@pytest.mark.parametrize("op", ["stretch", "extend"])
+def test_sound_jobs_keep_codec_rate_and_bitrate(tmp_path, name, op):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    v = A[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v)
+    out = str(tmp_path / f"out{v.ext}")
+    kw = {"stretch": 1.5} if op == "stretch" else {"extend": 0.5, "direction": "both"}
+    r = vidext.audio(src, out, **kw)
+    want = 1.5 * 1.5 if op == "stretch" else 1.5 + 1.0
+    assert r.duration_s == pytest.approx(want, abs=0.05)
+    codec_in, rate_in, br_in = _sound(src)
+    codec_out, rate_out, br_out = _sound(out)
+    assert codec_out == codec_in and rate_out == rate_in
+    if br_in and br_out and codec_in not in ("flac", "pcm_s16le"):
+        assert br_out >= 0.95 * br_in, (br_in, br_out)
+    assert not no_leftovers(str(tmp_path))
+
+
+@pytest.mark.parametrize("name,ext", [("h264_mp4_mp3", ".mp4"), ("h264_mp4_ac3_51", ".mp4"),
+                                      ("h264_mp4_opus", ".mp4"), ("vfr", ".mkv"), ("prores_mov", ".mov")])
+def test_sound_copied_when_the_container_carries_it(tmp_path, name, ext):
+    """MP3, AC-3 and Opus in MP4, Opus in MKV, PCM in MOV: the packets come out untouched."""
+    from conftest import audio_packets
+    v = V[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v, synthetic=not have_assets())
+    out = str(tmp_path / f"out{ext}")
+    r = vidext.interpolate(src, out, factor=2, quality="fast", codec="h264")
+    assert r.audio == "copied"
+    assert audio_packets(out) == audio_packets(src)
+
+
+def test_stretched_mp3_keeps_its_codec_and_bitrate(tmp_path):
+    """Slow motion of a clip with 80 kb/s MP3 sound: MP3 again, at no less than 80 kb/s."""
+    v = variant("mp3_80", options=X264, audio="libmp3lame", rate=44100, audio_bit_rate=80_000, frames=25)
+    src = make_variant(str(tmp_path / "in.mp4"), v, synthetic=not have_assets())
+    out = str(tmp_path / "out.mp4")
+    vidext.interpolate(src, out, slowmo=1.5, quality="fast")
+    codec, rate, br = _sound(out)
+    assert (codec, rate) == ("mp3", 44100) and br >= 80_000
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("name", ["h264_444", "vp9_webm", "mpeg4_avi", "prores_mov"])
+def test_remux_a_sound_onto_every_container(tmp_path, name):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    v = V[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v)
+    snd = make_variant(str(tmp_path / "snd.flac"), A["flac_51"])
+    out = str(tmp_path / f"out{v.ext}")
+    r = vidext.audio(src, out, audio_file=snd)
+    assert r.duration_s == pytest.approx(probe(src).video.duration_s, abs=0.05)
+    assert probe(out).audio and not no_leftovers(str(tmp_path))

@@ -78,6 +78,7 @@ AUDIO_CONTAINERS = tuple(e for e, c in CONTAINERS.items() if not c.video)
 class CodecSpec:
     name: str
     encoder: str
+    home: str                            # the container it is usually written in
     crf: int | None = None               # default constant-rate factor (None: not CRF based)
     crf_max: int = 51
     options: dict = field(default_factory=dict)
@@ -86,9 +87,8 @@ class CodecSpec:
 
     @property
     def containers(self) -> tuple[str, ...]:
-        """Extensions of the containers that carry this codec, the one it is the default of first."""
-        own = [e for e, c in CONTAINERS.items() if c.video[:1] == (self.name,)]
-        return tuple(dict.fromkeys(own + [e for e, c in CONTAINERS.items() if self.name in c.video]))
+        """Extensions of the containers that carry this codec, its usual one first."""
+        return tuple(dict.fromkeys([self.home] + [e for e, c in CONTAINERS.items() if self.name in c.video]))
 
 
 # FFmpeg's generic quantiser scale (-q:v 2: visually lossless for MPEG-4 Part 2 and MJPEG)
@@ -96,21 +96,21 @@ _QSCALE_2 = {"flags": "+qscale", "global_quality": str(2 * 118)}
 
 CODECS: dict[str, CodecSpec] = {
     c.name: c for c in (
-        CodecSpec("h264", "libx264", crf=18, summary="H.264, plays everywhere (default for .mp4/.mov/.mkv)"),
-        CodecSpec("h265", "libx265", crf=20, options={"x265-params": "log-level=error"},
+        CodecSpec("h264", "libx264", ".mp4", crf=18, summary="H.264, plays everywhere (default for .mp4/.mov/.mkv)"),
+        CodecSpec("h265", "libx265", ".mp4", crf=20, options={"x265-params": "log-level=error"},
                   summary="H.265/HEVC, smaller files"),
-        CodecSpec("vp9", "libvpx-vp9", crf=24, crf_max=63,
+        CodecSpec("vp9", "libvpx-vp9", ".webm", crf=24, crf_max=63,
                   options={"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"},
                   summary="VP9 (default for .webm)"),
-        CodecSpec("av1", "libsvtav1", crf=30, crf_max=63, options={"preset": "8"},
+        CodecSpec("av1", "libsvtav1", ".mp4", crf=30, crf_max=63, options={"preset": "8"},
                   summary="AV1 (SVT-AV1), smallest files"),
-        CodecSpec("prores", "prores_ks", options={"profile": "3"},
+        CodecSpec("prores", "prores_ks", ".mov", options={"profile": "3"},
                   summary="ProRes 422 HQ (4444 for 4:4:4), for editing"),
-        CodecSpec("dnxhd", "dnxhd", options={"profile": "dnxhr_hq"}, summary="DNxHR, for editing"),
-        CodecSpec("ffv1", "ffv1", options={"level": "3", "slicecrc": "1"}, lossless=True,
+        CodecSpec("dnxhd", "dnxhd", ".mov", options={"profile": "dnxhr_hq"}, summary="DNxHR, for editing"),
+        CodecSpec("ffv1", "ffv1", ".mkv", options={"level": "3", "slicecrc": "1"}, lossless=True,
                   summary="FFV1, lossless"),
-        CodecSpec("mpeg4", "mpeg4", options=_QSCALE_2, summary="MPEG-4 Part 2 (default for .avi)"),
-        CodecSpec("mjpeg", "mjpeg", options=_QSCALE_2, summary="Motion JPEG, every frame a JPEG"),
+        CodecSpec("mpeg4", "mpeg4", ".avi", options=_QSCALE_2, summary="MPEG-4 Part 2 (default for .avi)"),
+        CodecSpec("mjpeg", "mjpeg", ".avi", options=_QSCALE_2, summary="Motion JPEG, every frame a JPEG"),
     )
 }
 
