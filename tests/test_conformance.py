@@ -244,3 +244,56 @@ def test_remux_a_sound_onto_every_container(tmp_path, name):
     r = vidext.audio(src, out, audio_file=snd)
     assert r.duration_s == pytest.approx(probe(src).video.duration_s, abs=0.05)
     assert probe(out).audio and not no_leftovers(str(tmp_path))
+
+
+# --- the output name decides; a rendition that plays everywhere ---------------------------------
+
+def test_the_container_decides_the_default_codecs():
+    from vidext.media.codecs import audio_encoder, codec_for, default_codec
+    assert [default_codec("x" + e) for e in (".mp4", ".mov", ".mkv", ".webm", ".avi", ".ts")] == \
+        ["h264", "h264", "h264", "vp9", "mpeg4", "h264"]
+    assert codec_for("av1", "x.webm").encoder == "libsvtav1"
+    assert [audio_encoder("x" + e) for e in (".mp4", ".webm", ".avi")] == ["aac", "libopus", "libmp3lame"]
+    assert audio_encoder("x.mp4", "mp3") == "libmp3lame" and audio_encoder("x.webm", "mp3") == "libopus"
+    with pytest.raises(vidext.errors.ParameterError, match="cannot be written to a .webm file"):
+        codec_for("h264", "x.webm")
+    with pytest.raises(vidext.errors.ParameterError, match="cannot write a video"):
+        codec_for(None, "x.wav")
+
+
+def test_cli_refuses_an_impossible_pair(tmp_path, capsys):
+    from vidext._cli import main
+    v = V["h264_420"]
+    src = make_variant(str(tmp_path / "in.mp4"), v, synthetic=True)
+    assert main(["extend", src, "-o", str(tmp_path / "out.webm"), "--seconds", "0.2", "--codec", "prores"]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["in.mp4"]
+
+
+def test_webm_and_avi_outputs_take_their_containers_codecs(tmp_path):
+    src = make_variant(str(tmp_path / "in.mp4"), V["h264_mp4_mp3"], synthetic=not have_assets())
+    for ext, video, sound in ((".webm", "vp9", "opus"), (".avi", "mpeg4", "mp3")):
+        out = str(tmp_path / f"out{ext}")
+        vidext.extend(src, out, seconds=0.2, method="loop")
+        info = probe(out)
+        assert (info.video.codec, info.audio[0].codec) == (video, sound)
+
+
+def test_playable_rendition(tmp_path):
+    from vidext.media.playable import playability
+    src = make_variant(str(tmp_path / "in.mp4"), V["h264_444"], synthetic=not have_assets())
+    plays, why = playability(probe(src))
+    assert not plays and "4:4:4" in why
+    r = vidext.extend(src, str(tmp_path / "out.mp4"), seconds=0.2, method="loop", playable=True)
+    assert r.playable_path == str(tmp_path / "out.playable.mp4")
+    info = probe(r.playable_path)
+    assert (info.video.codec, info.video.pix_fmt, info.audio[0].codec) == ("h264", "yuv420p", "aac")
+    assert abs(info.video.duration_s - probe(r.output).video.duration_s) < 1e-6
+    assert playability(info)[0]
+    with open(r.sidecar) as f:
+        assert json.load(f)["playable"]["path"] == r.playable_path
+    # already playable: nothing more is written
+    plain = make_variant(str(tmp_path / "plain.mp4"), V["h264_420"], synthetic=not have_assets())
+    r2 = vidext.interpolate(plain, str(tmp_path / "out2.mp4"), factor=2, quality="fast", playable=True)
+    assert r2.playable_path is None and r2.details["playable"]["path"] is None
+    assert not no_leftovers(str(tmp_path))
