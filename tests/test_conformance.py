@@ -133,7 +133,7 @@ def _run_case(tmp_path, name: str, job: str, synthetic: bool = False):
     result, expect = run_job(src, out, job, v)
     with open(result.sidecar) as f:
         sidecar = json.load(f)
-    problems = check_video_output(src, out, expect, sidecar)
+    problems = check_video_output(src, out, expect, sidecar, synthesised=":motion:" in job)
     assert not no_leftovers(str(tmp_path))
     assert not problems, f"{name} × {job}: " + "; ".join(problems)
 
@@ -144,9 +144,16 @@ def test_fast_slice(tmp_path, name, job):
     _run_case(tmp_path, name, job, synthetic=not have_assets())
 
 
+# Found by the matrix, not fixed yet: AVI (MPEG-4 Part 2 + MP3) written through PyAV gets a one-frame
+# gap after its first frame (the AVI muxer places frames by packet count), in the input made here as
+# in vidext's output; the frames are right, their times one frame late.
+KNOWN = {("mpeg4_avi", "extend:loop:backward"): "AVI timing: one-frame gap after the first frame"}
+
+
 @pytest.mark.slow
 @pytest.mark.assets
-@pytest.mark.parametrize("name,job", SLOW)
+@pytest.mark.parametrize("name,job", [pytest.param(*c, marks=pytest.mark.xfail(reason=KNOWN[c], strict=True))
+                                      if c in KNOWN else c for c in SLOW])
 def test_matrix(tmp_path, name, job):
     if not have_assets():
         pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")

@@ -109,20 +109,22 @@ class ClipReader(InputFile):
         c = self._container
         s = c.streams.video[0]
         tb = Fraction(s.time_base.numerator, s.time_base.denominator)
-        start = (s.start_time or 0)
-        target = int((self.times[index] / tb)) if index > 0 else start
-        for attempt in (target, start):
-            c.seek(attempt, stream=s, backward=True, any_frame=False)
+        target = int((self.times[index] / tb))
+        if index > 0:
+            c.seek(target, stream=s, backward=True, any_frame=False)
             self.seeks += 1
             frames = self._frames(s, tb)
             first = next(frames, None)
-            if first is None:
+            if first is not None and (first[0] is None or first[0] <= index):
+                yield first
+                yield from frames
                 return
-            if first[0] is not None and first[0] > index and attempt != start:
-                continue  # the seek landed past the frame: decode from the start instead
-            yield first
-            yield from frames
-            return
+        # The first frame, or a seek that landed past the frame or found nothing (MPEG-TS seeks by
+        # byte position and can miss): decode from the very start of a freshly opened file.
+        self.__exit__(None, None, None)
+        self.__enter__()
+        self.seeks += 1
+        yield from self._frames(self._container.streams.video[0], tb)
 
     def _frames(self, s, tb: Fraction) -> Iterator[tuple[int | None, Frame]]:
         last = None

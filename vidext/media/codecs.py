@@ -115,6 +115,11 @@ CODECS: dict[str, CodecSpec] = {
 }
 
 
+# Encoders whose streams carry no colour description (players assume BT.601/709 by size).
+TAGLESS = {"mpeg4": "FFmpeg's MPEG-4 Part 2 encoder writes no colour description",
+           "mjpeg": "JPEG has no colour description (BT.601 full range is implied)"}
+
+
 def container(output_path: str) -> ContainerSpec:
     """The container an output file name asks for."""
     ext = os.path.splitext(output_path)[1].lower()

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ParameterError
 from .atomic import output_error
-from .codecs import CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer
+from .codecs import TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer
 from .frame import Colour, PixelLayout, av_from_planes
 from .mux import AudioFeed
 
@@ -87,9 +87,15 @@ class FrameSink:
             raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
         self.conversions = conversions(self.layout.pix_fmt, self.pix_fmt, spec.name)
+        if spec.encoder in TAGLESS and any(v not in (0, 2) for v in (self.colour.matrix, self.colour.primaries,
+                                                                     self.colour.trc)):
+            self.conversions.append(f"colour matrix/primaries/trc tags not stored: {TAGLESS[spec.encoder]}")
         if self.pix_fmt.startswith("yuvj") and not self.layout.pix_fmt.startswith("yuvj") \
                 and self.colour.range != 2 and not self.layout.is_rgb:
             self.colour = replace(self.colour, range=2)   # converted to full range (JPEG)
+        if self.layout.pix_fmt.startswith("yuvj") and not self.pix_fmt.startswith("yuvj") \
+                and self.colour.range != 1:
+            self.colour = replace(self.colour, range=1)   # converted to limited range: tagged so
         if self.layout.is_rgb and not self.pix_fmt.startswith(("gbr", "bgr", "rgb")):
             # RGB pictures into a YUV-only encoder: BT.709 limited range, tagged so (an RGB matrix tag
             # on YUV planes would make players show Y as green)
@@ -142,7 +148,8 @@ class FrameSink:
         if frame.format.name != self.pix_fmt:
             rgb_in = self.layout.is_rgb
             frame = frame.reformat(format=self.pix_fmt, dst_colorspace=self.colour.matrix if rgb_in else None,
-                                   dst_color_range=self.colour.range if rgb_in else None)
+                                   src_color_range=self._in_colour.range or None,
+                                   dst_color_range=self.colour.range or None)
             frame.colorspace, frame.color_range = self.colour.matrix, self.colour.range
             frame.color_primaries, frame.color_trc = self.colour.primaries, self.colour.trc
         frame.pts = pts
