@@ -28,7 +28,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
                 device: str | None = None,
                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                **advanced) -> JobResult:
+                span=None, **advanced) -> JobResult:
     """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
@@ -47,6 +47,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     from .interpolation.pipeline import RenderStats, render
     from .interpolation.retime import plan_retime
     from .interpolation.scenes import SceneGate
+    from .interpolation.timeline import Timeline
     from .media.codecs import codec_for
 
     unknown = sorted(set(advanced) - set(_ADVANCED))
@@ -79,15 +80,20 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     rate = plan.rate
     total_frames = int(round(plan.out_duration(in_start, in_end) * rate))
     check_video(info, output_frames=total_frames, output_fps=float(rate))
+    if span is not None:
+        out_time = plan.timemap.to_output if plan.timemap is not None else (lambda t: t)
+        grid = Timeline(out_time(span.origin), rate)
+        last = in_end if span.last is None else span.last
+        total_frames = grid.count_before(out_time(last)) - grid.count_before(out_time(span.first))
     stats = RenderStats()
     frame_duration = 1 / video.fps_nominal
 
     def compute(frames, meter):
         return render(frames, interpolator, rate, frame_duration, stats, meter, timemap=plan.timemap,
-                      gate=gate, smooth_range=plan.smooth_range, motion_blur=motion_blur)
+                      gate=gate, smooth_range=plan.smooth_range, motion_blur=motion_blur, part=span)
 
     audio, audio_note = None, None
-    if info.audio:
+    if info.audio and span is None:
         if plan.retimed:
             from .sound.feeds import RetimedAudio
 
@@ -102,8 +108,10 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
         command="interpolate", info=info, output=out, compute=compute, rate=rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(quality),
         audio=audio, progress=progress, stop=stop,
+        window=None if span is None else (span.first, span.last),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
                     "start": start, "end": end, "scene_threshold": threshold or None,
+                    "span": None if span is None else [str(span.first), str(span.last)],
                     "dedupe": bool(opts["dedupe"]), "motion_blur": motion_blur,
                     **plan.as_dict(), **interpolator.describe()})
     result.details["stats"] = vars(stats)

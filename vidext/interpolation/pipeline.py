@@ -20,7 +20,7 @@ from ..media.runner import ProgressMeter
 from ..timemap import TimeMap
 from .base import Between, Interpolator, Planes
 from .scenes import SceneGate
-from .timeline import Timeline
+from .timeline import Span, Timeline
 
 
 @dataclass
@@ -50,7 +50,7 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
            frame_duration: Fraction, stats: RenderStats,
            meter: ProgressMeter | None = None, *, timemap: TimeMap | None = None,
            gate: SceneGate | None = None, smooth_range: tuple[Fraction, Fraction] | None = None,
-           motion_blur: float = 0.0) -> Iterator[tuple[Planes, Fraction]]:
+           motion_blur: float = 0.0, part: Span | None = None) -> Iterator[tuple[Planes, Fraction]]:
     """Yield ``(planes, output time)`` for every output frame.
 
     ``timemap`` maps output time to input time (None: identity).  With
@@ -58,7 +58,9 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
     for pairs inside it, and duplicates are dropped only there: outside it
     frames are held untouched.  ``gate`` detects cuts (held from their own
     side) and duplicates.  ``motion_blur`` > 0 averages each in-between
-    picture over that fraction of an output frame interval.
+    picture over that fraction of an output frame interval.  With ``part``
+    (``frames`` then start at ``part.first`` and end at ``part.last``) only
+    that part's output frames are made, on the whole clip's grid.
     """
     eps = Fraction(config.TIME_EPSILON)
     to_input = timemap.to_input if timemap is not None else (lambda t: t)
@@ -74,8 +76,10 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
         stats.frames_in += 1
         last_time = b.time
         if prev is None:
-            start = timemap.to_output(b.time) if timemap is not None else b.time
-            timeline = Timeline(start, rate)
+            out = timemap.to_output if timemap is not None else (lambda t: t)
+            timeline = Timeline(out(b.time if part is None else part.origin), rate)
+            if part is not None:   # the first output frame at or after this part's first frame
+                k = timeline.count_before(out(b.time) - eps)
             prev = b
             continue
         smooth = inside(prev.time, b.time)
@@ -112,8 +116,8 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
             if meter:
                 meter.advance()
         prev = b
-    if prev is None:
-        return
+    if prev is None or (part is not None and part.last is not None):
+        return   # a part that is not the last ends where the next one starts
     end = last_time + frame_duration
     end_out = timemap.to_output(end) if timemap is not None else end
     while timeline.time(k) < end_out - eps:

@@ -55,6 +55,27 @@ def output_rate(input_rate: Fraction, factor=None, fps=None) -> Fraction:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A run of a longer clip's frames rendered on its own (one chunk of a distributed job).
+
+    Output frames stay on the whole clip's grid (frame 0 aligned to ``origin``,
+    the clip's first frame).  A span renders exactly the output frames shown
+    from its first frame up to, not including, its last one; spans that share
+    their boundary frame therefore join without a gap or a repeat.  The last
+    span (``last`` None) runs to the clip's end like a whole render.
+    """
+
+    origin: Fraction              # input time of the clip's first frame
+    first: Fraction               # input time of the span's first frame
+    last: Fraction | None = None  # input time of its last frame (the next span's first), None: the end
+
+    def __post_init__(self):
+        if self.first < self.origin or (self.last is not None and self.last <= self.first):
+            raise ParameterError(f"span {float(self.first):g}–{self.last} s is empty or starts before "
+                                 f"the clip ({float(self.origin):g} s)")
+
+
+@dataclass(frozen=True)
 class Timeline:
     """Output frame k is shown at ``start + k / rate`` seconds."""
 

@@ -47,8 +47,13 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   total_frames: int | None, codec: str, crf: int | None, preset: str | None,
                   audio: AudioFeed | None, parameters: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                  size: tuple[int, int] | None = None) -> JobResult:
-    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar."""
+                  size: tuple[int, int] | None = None,
+                  window: tuple[Fraction, Fraction | None] | None = None) -> JobResult:
+    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
+
+    ``window`` = (first, last) input times (inclusive, last None = the end)
+    reads only those frames (a part of a longer job).
+    """
     t0 = time.perf_counter()
     video = info.video
     meter = ProgressMeter(total_frames, progress, stage=command)
@@ -57,7 +62,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     sidecar = None
     try:
         with atomic_output(output) as tmp:
-            with FrameSource(info.path, info) as source:
+            start, end = window or (None, None)
+            with FrameSource(info.path, info, start=start, end=end) as source:
                 sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
                                  codec=codec, crf=crf, preset=preset, colour=source.colour,
                                  rotation=video.rotation, audio=audio,

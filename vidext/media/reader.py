@@ -23,10 +23,13 @@ class FrameSource(InputFile):
     get the previous time plus one nominal frame.  Corrupt packets are
     skipped and counted (``skipped``), as FFmpeg does; frames of another size
     than the probed one (a stream that changes size) are scaled to it and
-    counted (``resized``).
+    counted (``resized``).  ``start``/``end`` (seconds, inclusive) yield only
+    the frames shown in that range, decoding from the keyframe before
+    ``start`` (a part of a longer job).
     """
 
-    def __init__(self, path: str, info: MediaInfo | None = None, threads: int = 0):
+    def __init__(self, path: str, info: MediaInfo | None = None, threads: int = 0,
+                 start: Fraction | None = None, end: Fraction | None = None):
         self.path = path
         self.info = info or probe(path)
         if self.info.video is None:
@@ -38,8 +41,41 @@ class FrameSource(InputFile):
         self.resized = 0
         self._threads = threads
         self._container = None
+        self.start, self.end = start, end
 
     def __iter__(self) -> Iterator[Frame]:
+        if self.start is None and self.end is None:
+            yield from self._frames()
+            return
+        if self.start is not None and self._seek(self.start):
+            frames = self._frames()
+            first = next(frames, None)
+            if first is not None and first.time > self.start:   # the seek overshot: read from the top
+                self._container.seek(0, stream=self._container.streams.video[0], backward=True)
+                frames = self._frames()
+            elif first is not None:
+                frames = _chain(first, frames)
+        else:
+            frames = self._frames()
+        for frame in frames:
+            if self.start is not None and frame.time < self.start:
+                continue
+            if self.end is not None and frame.time > self.end:
+                return
+            yield frame
+
+    def _seek(self, t: Fraction) -> bool:
+        """Move to the keyframe at or before ``t``; False when the file cannot seek."""
+        stream = self._container.streams.video[0]
+        tb = stream.time_base
+        try:
+            self._container.seek(int(t / Fraction(tb.numerator, tb.denominator)), stream=stream,
+                                 backward=True, any_frame=False)
+        except av.FFmpegError:
+            return False
+        return True
+
+    def _frames(self) -> Iterator[Frame]:
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
         stream = self._container.streams.video[0]
@@ -84,3 +120,8 @@ class FrameSource(InputFile):
             except av.FFmpegError as exc:
                 raise InputError(f"cannot decode {name}: {exc.strerror or exc}") from exc
             yield from frames
+
+
+def _chain(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
+    yield first
+    yield from rest
