@@ -263,3 +263,10 @@ RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vid
 RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
 RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
 RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
+
+# --- batches on Ray (vidext/batch) ----------------------------------------------
+BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined
+BATCH_SIDECAR = "batch.json"        # in the output folder: the per-file summary of the last run
+BATCH_MAX_RETRIES = 3               # times Ray restarts a killed worker and reruns its task
+BATCH_POLL_S = 0.5                  # how often the driver reads the workers' progress
+BATCH_VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".ts", ".mts", ".gif")

@@ -1,4 +1,4 @@
-"""Join video parts encoded separately into one file, packets copied, sound muxed once.
+"""Split points and joins: video parts encoded separately become one file, sound muxed once.
 
 The parts of a distributed job (``vidext.batch``) are encoded with the same
 settings on the same frame grid: their packets are copied in order with
@@ -102,3 +102,14 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
         mode = "copied" if getattr(audio, "copied", False) else "re-encoded"
     return Joined(frames, first, end, mode)
 
+
+
+def keyframe_times(path: str) -> list[Fraction]:
+    """Presentation times (s) of the video's keyframes, from the packets (nothing decoded)."""
+    with av.open(path, metadata_errors="ignore") as c:
+        stream = c.streams.video[0]
+        tb = Fraction(stream.time_base.numerator, stream.time_base.denominator)
+        try:
+            return sorted(Fraction(p.pts) * tb for p in c.demux(stream) if p.is_keyframe and p.pts is not None)
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read {os.path.basename(path)}: {exc.strerror or exc}") from exc
