@@ -9,6 +9,7 @@ progress-board actor that the driver reads while it waits.
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -54,8 +55,10 @@ def shutdown() -> None:
 class Worker:
     """One job at a time in a long-lived process (a Ray actor)."""
 
-    def __init__(self, board):
-        self.board = board
+    def __init__(self, board: str):
+        import ray
+
+        self.board = ray.get_actor(board)   # by name: a restarted worker finds it again
 
     def pid(self) -> int:
         return os.getpid()
@@ -134,10 +137,11 @@ def run_tasks(tasks: list[dict], pool: Pool, *, on_done: Callable[[Outcome], Non
     killed and :class:`Cancelled` raised.
     """
     ray = _ray()
-    board = ray.remote(num_cpus=0)(Board).remote()
+    name = f"vidext-board-{uuid.uuid4().hex}"
+    board = ray.remote(num_cpus=0)(Board).options(name=name).remote()
     actor = ray.remote(max_restarts=config.BATCH_MAX_RETRIES,
                        max_task_retries=config.BATCH_MAX_RETRIES)(Worker)
-    workers = [actor.options(**pool.resources).remote(board) for _ in range(pool.workers)]
+    workers = [actor.options(**pool.resources).remote(name) for _ in range(pool.workers)]
     pending = list(tasks)
     inflight: dict = {}
     idle = list(workers)
@@ -155,7 +159,7 @@ def run_tasks(tasks: list[dict], pool: Pool, *, on_done: Callable[[Outcome], Non
                     on_done(Outcome(t, error=exc.as_instanceof_cause()))
                 except ray.exceptions.RayActorError as exc:   # retries used up
                     on_done(Outcome(t, error=exc))
-                    w = actor.options(**pool.resources).remote(board)
+                    w = actor.options(**pool.resources).remote(name)
                     workers.append(w)
                 idle.append(w)
             if on_poll is not None:
