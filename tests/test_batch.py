@@ -208,3 +208,26 @@ def test_bad_batches_are_refused(tmp_path, long_film):
         batch("extend", [src], str(tmp_path), options={"seconds": 1}, chunk_seconds=1)
     with pytest.raises(ParameterError, match="nothing to resume"):
         batch("interpolate", [src], str(tmp_path / "empty"), resume=True)
+
+
+def test_cli_batch_extend(tmp_path, capsys):
+    from vidext._cli import main
+
+    clips = [film(str(tmp_path / f"c{i}.mp4"), [(name, 0, 8)]) for i, name in enumerate(["bikes.mp4", "bigbuckbunny.mp4"])]
+    out = tmp_path / "out"
+    code = main(["batch", "extend", *clips, "--out-dir", str(out), "--seconds", "0.2", "--method", "pingpong",
+                 "--codec", "ffv1", "-q"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "2 file(s): 2 made" in text
+    for i, clip in enumerate(clips):
+        single = api.extend(clip, str(tmp_path / f"single{i}.mkv"), seconds=0.2, method="pingpong", codec="ffv1")
+        assert frames(str(out / f"c{i}.mkv")) == frames(single.output)
+    # a failing file is reported, the others made, exit 2
+    (tmp_path / "broken.mp4").write_bytes(b"not a video at all")
+    code = main(["batch", "extend", clips[0], str(tmp_path / "broken.mp4"), "--out-dir", str(tmp_path / "o2"),
+                 "--seconds", "0.2", "--method", "pingpong", "-q"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "failed" in captured.out and "broken.mp4" in captured.out
+    assert "error: 1 of 2 file(s) failed" in captured.err

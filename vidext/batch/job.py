@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from .. import __version__, api, config
-from ..errors import InputError, ParameterError, VidextError
+from ..errors import InputError, LimitError, ParameterError, VidextError
 from ..media.atomic import check_output_path, write_sidecar
 from ..media.codecs import CODECS, codec_for
 from ..media.probe import probe_video
@@ -110,7 +110,12 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
     manifest = Manifest(out_dir)
     if resume and not manifest.files:
         raise ParameterError(f"nothing to resume in {out_dir}: no batch manifest there")
-    files = [_plan_file(job, p, out_dir, options, chunk_seconds, manifest, stop) for p in paths]
+    files = []
+    for p in paths:
+        try:
+            files.append(_plan_file(job, p, out_dir, options, chunk_seconds, manifest, stop))
+        except (InputError, LimitError) as exc:   # this file is unusable: reported, the others go on
+            files.append(_File(p, "", {}, summary=FileSummary(p, "", "failed", chunks=0, error=str(exc))))
     manifest.save()
     tasks = [t for f in files for t in f.tasks]
     pool_size = 0
@@ -145,13 +150,18 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
 def _check_options(job: str, options: dict | None, chunk_seconds) -> dict:
     if job not in JOBS:
         raise ParameterError(f"batch runs {', '.join(JOBS)}, not {job!r}")
-    options = dict(options or {})
-    known = set(inspect.signature(JOBS[job]).parameters) - _NOT_OPTIONS
-    if job == "interpolate":
-        known |= set(api._ADVANCED)
-    unknown = sorted(set(options) - known)
+    params = {k: p for k, p in inspect.signature(JOBS[job]).parameters.items() if k not in _NOT_OPTIONS}
+    known = set(params) | (set(api._ADVANCED) if job == "interpolate" else set())
+    unknown = sorted(set(options or {}) - known)
     if unknown:
         raise ParameterError(f"unknown {job} option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    missing = sorted(k for k, p in params.items() if p.default is inspect.Parameter.empty
+                     and p.kind is inspect.Parameter.KEYWORD_ONLY and k not in (options or {}))
+    if missing:
+        raise ParameterError(f"{job} needs option(s) {', '.join(missing)}")
+    # one spelling of the same settings (defaults filled in, None = default left out): the manifest's key
+    defaults = {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+    options = {k: v for k, v in {**defaults, **(options or {})}.items() if v is not None}
     if chunk_seconds is not None:
         if job != "interpolate":
             raise ParameterError("chunks apply to interpolate only: an extension is made from the clip's ends")
