@@ -231,3 +231,50 @@ def test_cli_batch_extend(tmp_path, capsys):
     assert code == 2
     assert "failed" in captured.out and "broken.mp4" in captured.out
     assert "error: 1 of 2 file(s) failed" in captured.err
+
+
+def test_image_ray_head_takes_a_batch_by_address(tmp_path, long_film):
+    """The image's documented cluster command (docker_steps.sh ray head), joined with --address."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHON": sys.executable, "RAY_PORT": str(port), "RAY_NUM_CPUS": "1",
+           "RAY_NODE_IP": "127.0.0.1", "PYTHONPATH": str(ROOT)}
+    head = subprocess.Popen([str(ROOT / "scripts" / "docker_steps.sh"), "ray", "head"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:   # the head answers on its port
+            assert head.poll() is None, head.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the Ray head did not start in 60 s"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        clip = film(str(tmp_path / "clip.mp4"), [("bikes.mp4", 0, 8)])
+        out = tmp_path / "out"
+        run = subprocess.run([sys.executable, "-m", "vidext", "batch", "interpolate", clip, "--out-dir", str(out),
+                              "--address", f"127.0.0.1:{port}", "--codec", "ffv1", "--quality", "fast", "-q"],
+                             env=env, capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "1 made" in run.stdout
+        single = api.interpolate(clip, str(tmp_path / "single.mkv"), codec="ffv1", quality="fast")
+        assert frames(str(out / "clip.mkv")) == frames(single.output)
+    finally:   # the head and every process it started (its own session)
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(head.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
