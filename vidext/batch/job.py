@@ -48,6 +48,7 @@ class FileSummary:
     chunks_run: int = 0
     frames: int | None = None
     seconds: float = 0.0        # worker seconds spent on this file in this run
+    peak_rss_mb: float | None = None   # the largest peak memory of a worker process that ran it
     error: str | None = None
 
 
@@ -197,6 +198,8 @@ def _expand(inputs) -> list[str]:
 
 def _learned(job: str, options: dict) -> bool:
     """Whether the job runs a learned model (wants a GPU)."""
+    if options.get("device") == "cpu":
+        return False
     if job == "interpolate":
         return options.get("model", config.DEFAULT_MODEL) not in ("dis", "blend")
     from ..extension import GENERATIVE
@@ -316,9 +319,10 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
         counts["chunks"] += 1
         s.chunks_run += 1
         s.seconds += r["seconds"]
+        s.peak_rss_mb = max(s.peak_rss_mb or 0.0, r["peak_rss_mb"])
         record = f.entry if o.task["chunk"] is None else f.entry["chunks"][o.task["chunk"]]
         record.update(state="done", sha256=r["sha256"], frames=r["frames"], seconds=round(r["seconds"], 3),
-                      worker_pid=r["pid"])
+                      worker_pid=r["pid"], worker_peak_rss_mb=r["peak_rss_mb"])
         if o.task["chunk"] is None:
             s.state, s.frames = "done", r["frames"]
         manifest.save()
@@ -354,8 +358,7 @@ def _join(f: _File, manifest: Manifest) -> None:
         f.summary.state = "failed"
         f.summary.error = f.summary.error or f"chunk(s) {missing} not made"
         return
-    info = f.info or probe_video(f.input)
-    retime = f.retime or _retime(info, {})
+    info, retime = f.info, f.retime   # set by _plan_file for every film still to join
     audio, note = None, None
     if info.audio:
         if retime.retimed:

@@ -9,6 +9,7 @@ progress-board actor that the driver reads while it waits.
 from __future__ import annotations
 
 import os
+import resource
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -76,8 +77,10 @@ class Worker:
         call = api.interpolate if task["job"] == "interpolate" else api.extend
         extra = {"span": task["span"]} if task.get("span") is not None else {}
         result = call(task["input"], task["output"], progress=report, **task["options"], **extra)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
         return {"id": task["id"], "frames": result.frames_out, "seconds": result.seconds, "pid": pid,
-                "audio": result.audio, "sha256": sha256(task["output"]), "details": result.details}
+                "peak_rss_mb": round(peak, 1), "audio": result.audio, "sha256": sha256(task["output"]),
+                "details": result.details}
 
 
 class Board:
