@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -51,7 +52,7 @@ def excerpt(src: str, path: str, first: int, count: int) -> str:
                 break
             if i < first:
                 continue
-            f.pts = None
+            f.pts, f.time_base = i - first, Fraction(1, 25)
             for p in s.encode(f):
                 o.mux(p)
         for p in s.encode():
@@ -62,7 +63,11 @@ def excerpt(src: str, path: str, first: int, count: int) -> str:
 def timed(fn) -> tuple[float, object]:
     t0 = time.perf_counter()
     r = fn()
-    return time.perf_counter() - t0, r
+    seconds = time.perf_counter() - t0
+    failed = getattr(r, "failed", None)
+    if failed:
+        raise SystemExit(f"batch failed: {failed[0].input}: {failed[0].error}")
+    return seconds, r
 
 
 def fmt(values: list[float]) -> str:

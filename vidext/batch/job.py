@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from .. import __version__, api, config
-from ..errors import InputError, LimitError, ParameterError, VidextError
+from ..errors import InputError, LimitError, OutputError, ParameterError, VidextError
 from ..media.atomic import check_output_path, write_sidecar
 from ..media.codecs import CODECS, codec_for
 from ..media.probe import probe_video
@@ -36,7 +36,7 @@ class BatchProgress(Progress):
     files_total: int = 0
     chunks_done: int = 0
     chunks_total: int = 0
-    running: dict = field(default_factory=dict)   # task id → worker pid
+    running: dict = field(default_factory=dict)   # task id → pid of the worker rendering it now
 
 
 @dataclass
@@ -129,7 +129,10 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
             _run(files, tasks, pool, manifest, progress, stop, t0)
         for f in files:
             if f.summary.state != "failed" and f.chunked and not Manifest.valid(f.entry, f.output):
-                _join(f, manifest)
+                try:
+                    _join(f, manifest)
+                except (InputError, OutputError) as exc:   # this film fails; the others are kept
+                    f.summary.state, f.summary.error = "failed", str(exc)
     finally:
         if owned:
             runtime.shutdown()
@@ -336,7 +339,8 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
         rate = done / elapsed if elapsed > 0 else 0.0
         files_done = sum(1 for f in files if f.summary.state in ("done", "kept", "failed")
                          or (f.tasks and all(t["id"] in finished for t in f.tasks)))
-        running = {k: v[0] for k, v in board.items() if k not in finished}
+        running = {k: v[0] for k, v in board.items()   # started and not at their last frame yet
+                   if k not in finished and (v[2] is None or v[1] < v[2])}
         progress(BatchProgress(done, total, rate, elapsed, (total - done) / rate if rate > 0 else None,
                                f"batch: {files_done}/{files_total} files, {counts['chunks']}/{chunks_total} "
                                f"chunks", files_done=files_done, files_total=files_total,

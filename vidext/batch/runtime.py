@@ -57,9 +57,14 @@ class Worker:
     """One job at a time in a long-lived process (a Ray actor)."""
 
     def __init__(self, board: str):
+        import cv2
         import ray
 
         self.board = ray.get_actor(board)   # by name: a restarted worker finds it again
+        # OpenCV's own thread pool takes every core by default: keep to this worker's share
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
+        if cpus:
+            cv2.setNumThreads(max(1, int(cpus)))
 
     def pid(self) -> int:
         return os.getpid()
@@ -120,6 +125,9 @@ def plan_pool(learned: bool, limit: int | None = None, tasks: int | None = None)
         pool.workers = min(pool.workers, limit)
     if tasks is not None:
         pool.workers = max(1, min(pool.workers, tasks))
+    if pool.device == "cpu":   # fewer workers than CPUs: each takes its share (within one node)
+        per_node = max(int(n.get("Resources", {}).get("CPU", 1)) for n in ray.nodes() if n.get("Alive"))
+        pool.resources["num_cpus"] = max(1, min(per_node, cpus // pool.workers))
     return pool
 
 
@@ -153,13 +161,16 @@ def run_tasks(tasks: list[dict], pool: Pool, *, on_done: Callable[[Outcome], Non
             while idle and pending:
                 w, t = idle.pop(), pending.pop(0)
                 inflight[w.run.remote(t)] = (t, w)
-            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=config.BATCH_POLL_S)
+            ready, rest = ray.wait(list(inflight), num_returns=1, timeout=config.BATCH_POLL_S)
+            if ready and rest:   # every other one finished meanwhile too, without waiting
+                ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
             for ref in ready:
                 t, w = inflight.pop(ref)
                 try:
                     on_done(Outcome(t, result=ray.get(ref)))
-                except ray.exceptions.RayTaskError as exc:
-                    on_done(Outcome(t, error=exc.as_instanceof_cause()))
+                except ray.exceptions.RayTaskError as exc:   # the job's own error, as raised in the worker
+                    cause = getattr(exc, "cause", None)
+                    on_done(Outcome(t, error=cause if isinstance(cause, BaseException) else exc))
                 except ray.exceptions.RayActorError as exc:   # retries used up
                     on_done(Outcome(t, error=exc))
                     w = actor.options(**pool.resources).remote(name)
