@@ -155,7 +155,11 @@ def _check_options(job: str, options: dict | None, chunk_seconds) -> dict:
     if job not in JOBS:
         raise ParameterError(f"batch runs {', '.join(JOBS)}, not {job!r}")
     params = {k: p for k, p in inspect.signature(JOBS[job]).parameters.items() if k not in _NOT_OPTIONS}
-    known = set(params) | (set(api._ADVANCED) if job == "interpolate" else set())
+    if job == "interpolate":
+        from ..interpolation.job import ADVANCED
+        known = set(params) | set(ADVANCED)
+    else:
+        known = set(params)
     unknown = sorted(set(options or {}) - known)
     if unknown:
         raise ParameterError(f"unknown {job} option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -222,23 +226,20 @@ def _output_path(path: str, out_dir: str, codec: str) -> str:
 
 
 def _retime(info, options: dict):
-    from ..interpolation.retime import plan_retime
+    """The whole film's retime plan, as the job itself makes it."""
+    from ..interpolation.job import plan_interpolate
 
-    video = info.video
-    start = Fraction(video.start_s).limit_denominator(10**6)
-    end = start + Fraction(video.duration_s).limit_denominator(10**6)
-    return plan_retime(video.fps_nominal, start, end, factor=options.get("factor"), fps=options.get("fps"),
-                       slowmo=options.get("slowmo"), start=options.get("start"), end=options.get("end"))
+    return plan_interpolate(info, **options).details["retime"]
 
 
 def _gate(options: dict):
+    """The job's own scene-cut and duplicate gate for these options."""
+    from ..interpolation.job import check_settings
     from ..interpolation.scenes import SceneGate
 
-    threshold = options.get("scene_threshold")
-    threshold = config.SCENE_THRESHOLD if threshold is None else float(threshold)
-    dup = options.get("duplicate_threshold")
-    dup = (config.DUPLICATE_MAD if dup is None else float(dup)) if options.get("dedupe", True) else None
-    return SceneGate(threshold or None, dup)
+    keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf")
+    s = check_settings(**{k: v for k, v in options.items() if k not in keys})
+    return SceneGate(s.scene_threshold or None, s.duplicate_threshold)
 
 
 def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _File:
@@ -353,8 +354,8 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
 
 def _join(f: _File, manifest: Manifest) -> None:
     """The chunks of one film into its output, with the film's sound (copied or retimed once)."""
+    from ..interpolation.job import audio_feed
     from ..media.concat import join_parts
-    from ..media.mux import CopyAudio
 
     chunks = f.entry["chunks"]
     missing = [c["index"] for c in chunks if not Manifest.valid(c, c["part"])]
@@ -363,18 +364,7 @@ def _join(f: _File, manifest: Manifest) -> None:
         f.summary.error = f.summary.error or f"chunk(s) {missing} not made"
         return
     info, retime = f.info, f.retime   # set by _plan_file for every film still to join
-    audio, note = None, None
-    if info.audio:
-        if retime.retimed:
-            from ..sound.feeds import RetimedAudio
-
-            if config.STRETCH_MIN <= retime.stretch <= config.STRETCH_MAX:
-                audio = RetimedAudio(f.input, retime.timemap, f.output)
-            else:
-                note = (f"left out: slow motion {float(retime.stretch):g}x is outside the {config.STRETCH_MIN:g}-"
-                        f"{config.STRETCH_MAX:g}x range sound is time-stretched in")
-        else:
-            audio = CopyAudio(f.input, output_path=f.output)
+    audio, note = audio_feed(info, retime, f.input, f.output)   # the film's sound, as one run makes it
     t0 = time.perf_counter()
     joined = join_parts([c["part"] for c in chunks], f.output, audio=audio)
     record = {"tool": "vidext", "version": __version__, "command": "interpolate",
