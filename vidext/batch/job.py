@@ -278,7 +278,8 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
             continue
         c["state"] = "pending"
         os.makedirs(os.path.dirname(c["part"]), exist_ok=True)
-        span = Span(origin, Fraction(c["first"]), None if c["last"] is None else Fraction(c["last"]))
+        span = Span(origin, Fraction(c["first"]), None if c["last"] is None else Fraction(c["last"]),
+                    cut=c["split"] == "cut")
         f.tasks.append({"id": f"{os.path.basename(out)}#{c['index']}", "job": job, "input": path,
                         "output": c["part"], "options": options, "span": span, "file": path,
                         "chunk": c["index"], "frames": _estimate(job, info, options, f.retime, span)})

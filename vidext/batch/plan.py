@@ -1,10 +1,12 @@
 """Where a long film is split into chunks, so that the joined chunks equal one whole run.
 
-A chunk is a run of input frames ``[first, last]`` rendered on the whole
-film's output grid (:class:`vidext.interpolation.timeline.Span`): it makes
-the output frames shown from ``first`` up to, not including, ``last``, and
-the next chunk starts at ``last``.  Every input pair therefore lies in
-exactly one chunk, and the one shared frame is only decoded twice.
+A chunk is a run of input frames rendered on the whole film's output grid
+(:class:`vidext.interpolation.timeline.Span`): it makes the output frames
+shown from its ``first`` frame up to, not including, ``last``, where the next
+chunk starts.  A chunk that ends at a scene cut stops before the new shot
+(the pair across a cut is held, never morphed); any other chunk also reads
+the frame at ``last`` (one frame of overlap) to make the in-between frames
+of its last pair.  Every input pair is thus interpolated in exactly one chunk.
 
 The renderer gates pairs (scene cuts held, duplicated frames dropped) one
 pair at a time against the last *kept* frame.  The planner replays that
@@ -97,5 +99,5 @@ def split(marks: list[Mark], seconds: float) -> list[Chunk]:
                 break
         if j is None:
             j = min(window or [i + 1], key=lambda n: abs(marks[n].time - target))
-        chunks.append(Chunk(len(chunks), Span(origin, start, marks[j].time), how))
+        chunks.append(Chunk(len(chunks), Span(origin, start, marks[j].time, cut=how == "cut"), how))
         i = j

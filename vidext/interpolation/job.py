@@ -179,9 +179,9 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(s.quality),
         audio=audio, progress=progress, stop=stop, details=details,
-        window=None if span is None else (span.first, span.last),
+        window=None if span is None else (span.first, span.last, not span.cut),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
                     "start": start, "end": end, "scene_threshold": s.scene_threshold or None,
-                    "span": None if span is None else [str(span.first), str(span.last)],
+                    "span": None if span is None else [str(span.first), str(span.last), span.cut],
                     "dedupe": s.dedupe, "motion_blur": s.motion_blur,
                     **retime.as_dict(), **interpolator.describe()})

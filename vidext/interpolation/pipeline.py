@@ -116,9 +116,10 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
             if meter:
                 meter.advance()
         prev = b
-    if prev is None or (part is not None and part.last is not None):
-        return   # a part that is not the last ends where the next one starts
-    end = last_time + frame_duration
+    if prev is None:
+        return
+    # the last frame is held for its own duration; a part ends where the next one starts
+    end = last_time + frame_duration if part is None or part.last is None else part.last
     end_out = timemap.to_output(end) if timemap is not None else end
     while timeline.time(k) < end_out - eps:
         yield prev.planes, timeline.time(k)

@@ -51,11 +51,11 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                   size: tuple[int, int] | None = None,
                   details: Callable[[], dict] | None = None,
-                  window: tuple[Fraction, Fraction | None] | None = None) -> JobResult:
+                  window: tuple[Fraction, Fraction | None, bool] | None = None) -> JobResult:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
 
-    ``window`` = (first, last) input times (inclusive, last None = the end)
-    reads only those frames (a part of a longer job).
+    ``window`` = (first, last, last_included) input times (last None = the
+    end) reads only those frames (a part of a longer job).
 
     ``details`` (called once every frame and sample is written) returns what
     the job learnt while running (render statistics, how the sound was
@@ -79,7 +79,7 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                     sink.write(planes, t)
                     last_time[:1] = [t]
 
-                frames = source if window is None else source.between(*window)
+                frames = source if window is None else source.between(window[0], window[1], include_end=window[2])
                 run_pipeline(frames, lambda frames: compute(frames, meter), write, stop=stop)
             skipped = source.skipped
         if not sink.frames_written:

@@ -117,8 +117,10 @@ class FrameSource(InputFile):
                 return shown
         raise InputError(f"{os.path.basename(self.path)} has no frame at {float(t):g} s")
 
-    def between(self, start: Fraction | None, end: Fraction | None) -> Iterator[Frame]:
-        """The frames shown from ``start`` to ``end`` seconds (both inclusive; None: the clip's ends).
+    def between(self, start: Fraction | None, end: Fraction | None, *,
+                include_end: bool = True) -> Iterator[Frame]:
+        """The frames shown from ``start`` to ``end`` seconds (inclusive unless ``include_end`` is
+        False; None: the clip's ends).
 
         Decoding starts at the keyframe before ``start``; a seek that lands
         past it (inexact index entries) falls back to decoding from the start.
@@ -136,7 +138,7 @@ class FrameSource(InputFile):
         for frame in frames:
             if start is not None and frame.time < start:
                 continue
-            if end is not None and frame.time > end:
+            if end is not None and (frame.time > end or (frame.time == end and not include_end)):
                 return
             yield frame
 
