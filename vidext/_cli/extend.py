@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import api, config
 from ..extension import EXTENDERS
 from ..models.quantization import SPELLINGS
+from ..sound.continuation import CONTINUATIONS
 from .common import ProgressBar, add_output_options, report
 
 
@@ -28,7 +29,7 @@ def add_options(p) -> None:
     p.add_argument("--prompt", default=None, help="text describing the continuation (ltx, musicgen)")
     p.add_argument("--quantize", default=None, choices=[k for k in SPELLINGS if k],
                    help="weight quantization of the generative models")
-    p.add_argument("--audio-method", default="loop", choices=["loop", "musicgen", "silence"],
+    p.add_argument("--audio-method", default="loop", choices=CONTINUATIONS.names(),
                    help="how the sound is extended (default loop)")
 
 
