@@ -15,7 +15,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
-from .. import __version__, api, config
+from .. import config
+from .._version import __version__
 from ..errors import InputError, LimitError, OutputError, ParameterError, VidextError
 from ..media.atomic import check_output_path, write_sidecar
 from ..media.codecs import CODECS, codec_for
@@ -24,8 +25,22 @@ from ..media.runner import Progress, ProgressCallback
 from . import runtime
 from .manifest import Manifest, entry_key, sha256
 
-JOBS = {"interpolate": api.interpolate, "extend": api.extend}
-_NOT_OPTIONS = {"input", "output", "progress", "stop", "span", "advanced"}
+JOBS = ("interpolate", "extend")
+_NOT_OPTIONS = {"input", "output", "progress", "stop", "span", "settings", "advanced"}
+
+
+def _job_parameters(job: str) -> dict:
+    """The job's keyword options (what :func:`vidext.interpolate` / :func:`vidext.extend` take)."""
+    if job == "interpolate":
+        from ..interpolation.job import check_settings, run_interpolation
+
+        functions = (run_interpolation, check_settings)
+    else:
+        from ..extension.job import run_extension
+
+        functions = (run_extension,)
+    return {k: p for f in functions for k, p in inspect.signature(f).parameters.items()
+            if k not in _NOT_OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,7 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
 def _check_options(job: str, options: dict | None, chunk_seconds) -> dict:
     if job not in JOBS:
         raise ParameterError(f"batch runs {', '.join(JOBS)}, not {job!r}")
-    params = {k: p for k, p in inspect.signature(JOBS[job]).parameters.items() if k not in _NOT_OPTIONS}
+    params = _job_parameters(job)
     if job == "interpolate":
         from ..interpolation.job import ADVANCED
         known = set(params) | set(ADVANCED)

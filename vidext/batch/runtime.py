@@ -70,7 +70,6 @@ class Worker:
         return os.getpid()
 
     def run(self, task: dict) -> dict:
-        from .. import api
         from .manifest import sha256
 
         pid = os.getpid()
@@ -79,7 +78,10 @@ class Worker:
             self.board.report.remote(task["id"], pid, p.done, p.total)
 
         self.board.report.remote(task["id"], pid, 0, None)
-        call = api.interpolate if task["job"] == "interpolate" else api.extend
+        if task["job"] == "interpolate":   # the jobs behind vidext.interpolate / vidext.extend
+            from ..interpolation.job import run_interpolation as call
+        else:
+            from ..extension.job import run_extension as call
         extra = {"span": task["span"]} if task.get("span") is not None else {}
         result = call(task["input"], task["output"], progress=report, **task["options"], **extra)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
