@@ -79,6 +79,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     rate = plan.rate
     total_frames = int(round(plan.out_duration(in_start, in_end) * rate))
     check_video(info, output_frames=total_frames, output_fps=float(rate))
+    interpolator.setup(video.width, video.height)   # e.g. RIFE's calibrated CPU setting, before describe()
     stats = RenderStats()
     frame_duration = 1 / video.fps_nominal
 

@@ -37,6 +37,9 @@ class Interpolator(ABC):
     def between(self, a: Frame, b: Frame) -> Between:
         """Prepare rendering between ``a`` and ``b`` (same size and layout)."""
 
+    def setup(self, width: int, height: int) -> None:
+        """Get ready for frames of this size (e.g. choose how to run by measuring); before :meth:`describe`."""
+
     def describe(self) -> dict:
         """Parameters recorded in the output's sidecar."""
         return {"model": self.name}
