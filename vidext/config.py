@@ -73,6 +73,10 @@ SCENE_HIST_BINS = 32
 # thumbnail at 1/4 size) is dropped from the timeline and its time interpolated.
 DUPLICATE_MAD = 0.15
 DUPLICATE_THUMB_DIVISOR = 4
+# Static pairs: when no pixel of that 1/4-size luma changed by more than this many levels,
+# nothing moved (beyond coding noise) and the pair is rendered as a blend, without the flow
+# or the network (a max, not a mean: a small moving object keeps its pair interpolated).
+STATIC_MAX_DIFF = 3.0
 # Low-light option: applied only to the pictures the flow is estimated on.
 LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
 LOW_LIGHT_CLAHE_CLIP = 2.0

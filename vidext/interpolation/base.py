@@ -25,6 +25,10 @@ class Between(ABC):
     def at(self, t: float) -> Planes:
         """Planes of the picture at fraction ``t`` (0 = first frame, 1 = second)."""
 
+    def at_many(self, ts: list[float]) -> list[Planes]:
+        """The pictures at several fractions; backends that batch them (one pass for many) override this."""
+        return [self.at(t) for t in ts]
+
 
 class Interpolator(ABC):
     """A backend that synthesises in-between frames."""
