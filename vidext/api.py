@@ -48,6 +48,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     from .interpolation.retime import plan_retime
     from .interpolation.scenes import SceneGate
     from .media.codecs import codec_for
+    from .media.runner import codec_threads
 
     unknown = sorted(set(advanced) - set(_ADVANCED))
     if unknown:
@@ -102,7 +103,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     result = run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(quality),
-        audio=audio, progress=progress, stop=stop,
+        audio=audio, progress=progress, stop=stop, codec_threads=codec_threads(interpolator.compute_threads),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
                     "start": start, "end": end, "scene_threshold": threshold or None,
                     "dedupe": bool(opts["dedupe"]), "motion_blur": motion_blur,
@@ -138,6 +139,7 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     from .extension.job import extension_compute
     from .errors import ParameterError
     from .media.codecs import codec_for
+    from .media.runner import codec_threads
 
     out = check_output_path(output, (input,))
     codec_for(codec, out)

@@ -41,6 +41,11 @@ class Interpolator(ABC):
     def between(self, a: Frame, b: Frame) -> Between:
         """Prepare rendering between ``a`` and ``b`` (same size and layout)."""
 
+    @property
+    def compute_threads(self) -> int | None:
+        """Threads this backend computes with, when it manages them (the codecs get the rest)."""
+        return None
+
     def setup(self, width: int, height: int) -> None:
         """Get ready for frames of this size (e.g. choose how to run by measuring); before :meth:`describe`."""
 

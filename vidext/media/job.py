@@ -47,8 +47,11 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   total_frames: int | None, codec: str, crf: int | None, preset: str | None,
                   audio: AudioFeed | None, parameters: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                  size: tuple[int, int] | None = None) -> JobResult:
-    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar."""
+                  size: tuple[int, int] | None = None, codec_threads: int = 0) -> JobResult:
+    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
+
+    ``codec_threads``: threads of the decoder and of the encoder each (0: FFmpeg's
+    choice; see :func:`vidext.media.runner.codec_threads`)."""
     t0 = time.perf_counter()
     video = info.video
     meter = ProgressMeter(total_frames, progress, stage=command)
@@ -57,11 +60,11 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     sidecar = None
     try:
         with atomic_output(output) as tmp:
-            with FrameSource(info.path, info) as source:
+            with FrameSource(info.path, info, threads=codec_threads) as source:
                 sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
                                  codec=codec, crf=crf, preset=preset, colour=source.colour,
                                  rotation=video.rotation, audio=audio,
-                                 container_ext=os.path.splitext(output)[1])
+                                 container_ext=os.path.splitext(output)[1], threads=codec_threads)
                 with sink:
                     def write(item) -> None:
                         planes, t = item

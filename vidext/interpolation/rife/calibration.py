@@ -30,6 +30,7 @@ from typing import Callable
 
 from ... import config
 from ...errors import ParameterError
+from ...media.runner import cores
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -88,13 +89,6 @@ def cpu_identity() -> tuple[str, str]:
                     break
     return model, hashlib.sha1(flags.encode()).hexdigest()[:12] if flags else ""
 
-
-def cores() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def size_class(width: int, height: int) -> str:

@@ -137,6 +137,10 @@ class RIFEInterpolator(Interpolator):
         self._recent.clear()
         self._calibrated_for = padded
 
+    @property
+    def compute_threads(self) -> int | None:
+        return self.threads if self.device.type == "cpu" else None
+
     def describe(self) -> dict:
         import torch
 
