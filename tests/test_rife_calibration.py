@@ -44,6 +44,7 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setenv("VIDEXT_CALIBRATION_FILE", str(tmp_path / "calibration.json"))
     monkeypatch.setattr(cal, "cores", lambda: 1)          # one thread: quick on a busy machine
     monkeypatch.setattr(cal.config, "RIFE_CALIBRATION_MAX_PIXELS", 128 * 64)
+    monkeypatch.setattr(cal, "load", lambda: 0.0)
     return monkeypatch
 
 
@@ -159,6 +160,16 @@ def test_a_damaged_or_foreign_cache_entry_is_measured_again(env, tmp_path):
     data[first.key]["chosen"] = {"precision": "fp8", "channels_last": True, "threads": 2}
     path.write_text(json.dumps(data))
     assert cal.calibrate(tiny_network, 64, 64).source == "measured"
+
+
+def test_a_choice_made_on_a_busy_machine_is_measured_again_when_quiet(env, tmp_path):
+    env.setattr(cal, "load", lambda: 7.5)
+    busy = cal.calibrate(tiny_network, 64, 64)
+    assert json.loads((tmp_path / "calibration.json").read_text())[busy.key]["load"] == 7.5
+    assert cal.calibrate(tiny_network, 64, 64).source == "cache"        # still busy: kept
+    env.setattr(cal, "load", lambda: 0.2)
+    assert cal.calibrate(tiny_network, 64, 64).source == "measured"     # quiet now: measured again
+    assert cal.calibrate(tiny_network, 64, 64).source == "cache"
 
 
 def test_unwritable_cache_still_calibrates(env, tmp_path):

@@ -10,7 +10,9 @@ that does not is rejected and recorded as such.
 
 The result is cached in ``calibration.json`` (``$VIDEXT_CALIBRATION_FILE``,
 else ``$XDG_CACHE_HOME/vidext`` or ``~/.cache/vidext``), keyed by the CPU
-model string, a hash of its flags, the torch version and the size class.
+model string, a hash of its flags, the torch version and the size class,
+with the load average it was measured under: a choice made while the
+machine was busier than its cores is measured again once it is not.
 
 ``$VIDEXT_CALIBRATION``: ``on`` (default), ``off`` (no measuring: fp32,
 channels-last, every core) or ``redo`` (measure again, replace the entry).
@@ -148,9 +150,23 @@ def _write_cache(path: str, key: str, entry: dict) -> None:
                 os.unlink(tmp)
 
 
+def load() -> float:
+    """The 1-minute load average (0 where the system does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
 def cached_choice(key: str, path: str | None = None) -> Setting | None:
+    """The cached setting for ``key``; None when absent, damaged, or measured on a busy machine
+    (load above the cores) while it is quiet now: such a choice (e.g. one thread) reflects the
+    other jobs of that moment more than this CPU, so it is measured again."""
     entry = _read_cache(path or cache_file()).get(key)
     if not isinstance(entry, dict):
+        return None
+    busy_then = float(entry.get("load", 0) or 0) > cores()
+    if busy_then and load() <= cores():
         return None
     try:
         s = Setting(**entry["chosen"])
@@ -342,7 +358,10 @@ def calibrate(network: Callable[[Setting], object], width: int, height: int, *, 
         if hit is not None:
             return Calibration(key, hit, "cache")
     size = measured_size(width, height, multiple)
+    busy = load()
     chosen, trials = choose(torch_runner(network, *size), fixed, n)
+    busy = max(busy, load())
     result = Calibration(key, chosen, "measured", trials, size)
-    _write_cache(path, key, {**result.as_dict(), "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    _write_cache(path, key, {**result.as_dict(), "load": round(busy, 2),
+                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     return result
