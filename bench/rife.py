@@ -6,8 +6,8 @@ Run (under the CPU lock, from the repository root):
 
 1. Speed at 720p (bigbuckbunny.mp4, 1280×720): rebuilt frames per second of
    vidext's RIFE (``RIFEInterpolator``: restructured exact network, per-frame
-   feature cache, channels-last, bf16 convolutions where the CPU has native
-   bf16, native-plane output) against ``bench/rife_reference.py`` (the same
+   feature cache, the calibrated precision / memory format / threads,
+   native-plane output) against ``bench/rife_reference.py`` (the same
    network written plainly: fp32, eager, both frames encoded per output,
    RGB merge and conversion back), in the same run on the same frames, with
    each method's mean luma PSNR: the speed-up counts only at equal PSNR
@@ -110,6 +110,8 @@ def main() -> int:
 
     interps = [(label, INTERPOLATORS.create("rife", weights=str(weights), device="cpu", **kw))
                for label, kw in (("vidext rife (auto precision)", {}), ("vidext rife fp32", {"precision": "fp32"}))]
+    for _, r in interps:
+        r.setup(bbb[0].width, bbb[0].height)     # the calibrated (or forced) setting for this size
     methods = [("reference: plain fp32 eager", reference)]
     for label, r in interps:
         precision = r.describe()["precision"]
