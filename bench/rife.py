@@ -85,6 +85,8 @@ def main() -> int:
     ap.add_argument("--whole", action="store_true", help="only the whole-process comparison (section 3)")
     ap.add_argument("--whole-frames", type=int, default=21, help="source frames per clip for --whole (odd)")
     ap.add_argument("--clips", nargs="+", default=["bikes", "bigbuckbunny"])
+    ap.add_argument("--anchor-one-thread", action="store_true",
+                    help="--whole: also the plain script with OMP_NUM_THREADS=1 (fair on an oversubscribed machine)")
     args = ap.parse_args()
     if args.whole:
         return whole(args)
@@ -196,6 +198,9 @@ def whole(args) -> int:
                                       "--weights", weights],
                 "vidext CLI": bi.vidext_cmd(prep.path, vx_out, "--model", "rife", "--weights", weights,
                                             "--codec", "ffv1", "--device", "cpu")}
+        if args.anchor_one_thread:
+            cmds["plain, 1 thread"] = ["env", "OMP_NUM_THREADS=1"] + cmds["plain fp32 script"][:3] + \
+                [ref_out.replace("-ref", "-ref1")] + cmds["plain fp32 script"][4:]
         interleaved({"warm-up": cmds["vidext CLI"]}, 1, env)       # fills the calibration cache if empty
         runs = interleaved(cmds, args.repeat, env)
         ratios = [r.wall / v.wall for r, v in zip(runs["plain fp32 script"], runs["vidext CLI"])]
@@ -215,13 +220,18 @@ def whole(args) -> int:
         print(f"\n{name} {prep.size[0]}x{prep.size[1]}: {len(frames)} input frames (held-out FFV1), "
               f"{len(frames) - 1} in-betweens; vidext setting: {cal.chosen.label()} ({cal.source})")
         print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
-        for label, out in (("plain fp32 script", ref_out), ("vidext CLI", vx_out)):
+        outs = {"plain fp32 script": ref_out, "vidext CLI": vx_out, "plain, 1 thread": ref_out.replace("-ref", "-ref1")}
+        for label in cmds:
+            out = outs[label]
             sc = bi.score(prep, out, None, 0)
             rs = runs[label]
             print(f"{label:20s} {sc['psnr_y']:7.2f} {median_spread([x.wall for x in rs]):>20s} "
                   f"{median_spread([x.cpu_percent for x in rs], '{:.0f}'):>16s} "
                   f"{median_spread([x.max_rss_mb for x in rs], '{:.0f}'):>18s}")
         print(f"vidext CLI × plain script (per-run wall ratio): {median_spread(ratios)}")
+        if args.anchor_one_thread:
+            one = [r.wall / v.wall for r, v in zip(runs["plain, 1 thread"], runs["vidext CLI"])]
+            print(f"vidext CLI × plain script at 1 thread (per-run wall ratio): {median_spread(one)}")
         cli = statistics.median(x.wall for x in runs["vidext CLI"])
         comp = statistics.median(compute)
         print(f"vidext in-process compute, same frames: {median_spread(compute)} s "
