@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .. import api, config
 from ..extension import EXTENDERS
+from ..models.quantization import SPELLINGS
+from ..sound.continuation import CONTINUATIONS
 from .common import ProgressBar, add_output_options, report
 
 
@@ -18,9 +20,9 @@ def add_parser(sub) -> None:
                    help="; ".join(f"{n}: {EXTENDERS.summary(n)}" for n in EXTENDERS))
     p.add_argument("--seed", type=int, default=None, help="random seed (generative methods)")
     p.add_argument("--prompt", default=None, help="text describing the continuation (ltx, musicgen)")
-    p.add_argument("--quantize", default=None, choices=["none", "int8", "nf4"],
+    p.add_argument("--quantize", default=None, choices=[k for k in SPELLINGS if k],
                    help="weight quantization of the generative models")
-    p.add_argument("--audio-method", default="loop", choices=["loop", "musicgen", "silence"],
+    p.add_argument("--audio-method", default="loop", choices=CONTINUATIONS.names(),
                    help="how the sound is extended (default loop)")
     add_output_options(p)
     p.set_defaults(run=run)
