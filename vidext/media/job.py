@@ -50,8 +50,12 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   audio: AudioFeed | None, parameters: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                   size: tuple[int, int] | None = None,
-                  details: Callable[[], dict] | None = None, codec_threads: int = 0) -> JobResult:
+                  details: Callable[[], dict] | None = None, codec_threads: int = 0,
+                  window: tuple[Fraction, Fraction | None, bool] | None = None) -> JobResult:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
+
+    ``window`` = (first, last, last_included) input times (last None = the
+    end) reads only those frames (a part of a longer job).
 
     ``details`` (called once every frame and sample is written) returns what
     the job learnt while running (render statistics, how the sound was
@@ -77,7 +81,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                     sink.write(planes, t)
                     last_time[:1] = [t]
 
-                run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
+                frames = source if window is None else source.between(window[0], window[1], include_end=window[2])
+                run_pipeline(frames, lambda frames: compute(frames, meter), write, stop=stop)
             skipped = source.skipped
         if not sink.frames_written:
             raise InputError(f"no frame of {os.path.basename(info.path)} could be decoded")
