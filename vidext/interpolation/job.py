@@ -147,6 +147,7 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     without sound (a chunk that :mod:`vidext.batch` joins with the others).
     """
     from ..media.codecs import codec_for
+    from ..media.runner import codec_threads
     from .pipeline import RenderStats, render
     from .scenes import SceneGate
 
@@ -159,6 +160,7 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     plan = plan_interpolate(input, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
     info, retime = plan.details["info"], plan.details["retime"]
     check_video(info, output_frames=plan.frames_out, output_fps=plan.fps)
+    interpolator.setup(info.video.width, info.video.height)   # e.g. RIFE's calibrated CPU setting
     total_frames = plan.frames_out if span is None else span_frames(span, retime, info)
     # 3. run
     gate = SceneGate(s.scene_threshold or None, s.duplicate_threshold)
@@ -179,6 +181,7 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(s.quality),
         audio=audio, progress=progress, stop=stop, details=details,
+        codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
                     "start": start, "end": end, "scene_threshold": s.scene_threshold or None,

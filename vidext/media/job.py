@@ -50,7 +50,7 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   audio: AudioFeed | None, parameters: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                   size: tuple[int, int] | None = None,
-                  details: Callable[[], dict] | None = None,
+                  details: Callable[[], dict] | None = None, codec_threads: int = 0,
                   window: tuple[Fraction, Fraction | None, bool] | None = None) -> JobResult:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
 
@@ -61,6 +61,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     the job learnt while running (render statistics, how the sound was
     extended); it is merged into the record before the sidecar is written,
     so the sidecar on disk is complete the moment the output appears.
+    ``codec_threads``: threads of the decoder and of the encoder each (0: FFmpeg's
+    choice; see :func:`vidext.media.runner.codec_threads`).
     """
     t0 = time.perf_counter()
     video = info.video
@@ -68,11 +70,11 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     width, height = size or (video.width, video.height)
     last_time: list[Fraction] = []
     with atomic_job_output(output) as (tmp, sidecar):
-        with FrameSource(info.path, info) as source:
+        with FrameSource(info.path, info, threads=codec_threads) as source:
             sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
                              codec=codec, crf=crf, preset=preset, colour=source.colour,
                              rotation=video.rotation, audio=audio,
-                             container_ext=os.path.splitext(output)[1])
+                             container_ext=os.path.splitext(output)[1], threads=codec_threads)
             with sink:
                 def write(item) -> None:
                     planes, t = item
