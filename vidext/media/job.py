@@ -81,7 +81,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                     sink.write(planes, t)
                     last_time[:1] = [t]
 
-                frames = source if window is None else source.between(window[0], window[1], include_end=window[2])
+                frames = (source if window is None
+                          else source.between(window[0], window[1], include_end=window[2]))
                 run_pipeline(frames, lambda frames: compute(frames, meter), write, stop=stop)
             skipped = source.skipped
         if not sink.frames_written:
