@@ -37,7 +37,7 @@ class FrameSink:
     def __init__(self, path: str, *, width: int, height: int, layout: PixelLayout, rate: Fraction,
                  codec: str | None = None, crf: int | None = None, preset: str | None = None,
                  colour: Colour = Colour(), rotation: int = 0, audio: AudioFeed | None = None,
-                 container_ext: str | None = None):
+                 container_ext: str | None = None, threads: int = 0):
         self.spec: CodecSpec = codec_for(codec, "output" + container_ext if container_ext else path)
         if crf is not None and self.spec.crf is None:
             raise ParameterError(f"--crf applies to h264, h265, vp9 and av1 only, not {self.spec.name}")
@@ -53,6 +53,7 @@ class FrameSink:
         self._in_colour = colour      # the pictures' own
         self.rotation = rotation
         self.audio = audio
+        self.threads = threads          # encoder threads (0: FFmpeg's choice)
         self.frames_written = 0
         self.padded_to: tuple[int, int] | None = None
         #: what the output gives up against the working pictures, in words (recorded in the sidecar)
@@ -120,6 +121,8 @@ class FrameSink:
             s.codec_tag = "hvc1"
         s.options = opts
         cc = s.codec_context
+        if self.threads:
+            cc.thread_count = self.threads
         cc.time_base = 1 / self.rate
         cc.colorspace = self.colour.matrix
         cc.color_range = self.colour.range
