@@ -245,103 +245,78 @@ def test_launch_settings_are_minimal(tmp_path):
     from vidext.webapp.server import launch_kwargs
 
     lim = Limits(10**7, 60, 10**5, 50, 240)
-    kw = launch_kwargs(os.path.join(tempfile.gettempdir(), "vidext-app"), lim, host="127.0.0.1", port=1234)
-    assert kw["allowed_paths"] == [] and kw["max_file_size"] == 50_000_000
+    root = os.path.join(tempfile.gettempdir(), "vidext-app")
+    kw = launch_kwargs(root, lim, host="127.0.0.1", port=1234)
+    # only the job folders are served as they are (the report page opens in the browser)
+    assert kw["allowed_paths"] == [root] and kw["max_file_size"] == 50_000_000
     assert kw["ssr_mode"] is False and kw["mcp_server"] is False and kw["show_error"] is False
-    elsewhere = "/srv/vidext-work"
-    assert launch_kwargs(elsewhere, lim)["allowed_paths"] == [elsewhere]
 
 
-# --- The other tabs' handlers against the agreed signatures ----------------------
-# Until the extend/audio/evaluate branches are merged, these check what the app
-# sends to functions with exactly the agreed signatures (from the brief), and
-# how it presents what they return.
+# --- The handlers against the real engine (calls recorded on the way through) --
 
-def _agreed(calls, kind):
-    import shutil
-    from dataclasses import dataclass
+def _recorded(monkeypatch, name):
+    """vidext.<name> wrapped: each call's keyword arguments recorded, then the real function run."""
+    import vidext
 
-    @dataclass
-    class Result:
-        output: str
+    real, calls = getattr(vidext, name), []
 
-        def as_dict(self):
-            return {"output": self.output, "kind": kind}
+    def fn(*args, **kwargs):
+        calls.append({k: v for k, v in kwargs.items() if k not in ("progress",)})
+        return real(*args, **kwargs)
 
-    if kind == "extend":
-        def fn(input, output, *, seconds, direction="forward", method="seamless", seed=None,
-               audio_method="loop", prompt=None, quantize=None, codec="h264", crf=None,
-               progress=None, stop=None):
-            calls.append(dict(seconds=seconds, direction=direction, method=method, seed=seed,
-                              audio_method=audio_method, prompt=prompt, quantize=quantize, codec=codec, crf=crf,
-                              stop=stop is not None))
-            shutil.copyfile(input, output)
-            return Result(output)
-    elif kind == "audio":
-        def fn(input, output, *, stretch=None, extend=None, direction="forward", method="loop",
-               prompt=None, audio_file=None, seed=None, progress=None, stop=None):
-            calls.append(dict(stretch=stretch, extend=extend, direction=direction, method=method,
-                              prompt=prompt, audio_file=audio_file, seed=seed))
-            shutil.copyfile(input, output)
-            return Result(output)
-    else:
-        def fn(input, *, methods=("blend", "fast", "balanced", "quality"), factor=2, json_path=None,
-               report_dir=None, max_frames=None, progress=None, stop=None):
-            import json
-
-            calls.append(dict(methods=methods, factor=factor, max_frames=max_frames))
-            os.makedirs(report_dir)
-            with open(os.path.join(report_dir, "strip.png"), "wb") as f:
-                f.write(b"\x89PNG")
-            with open(json_path, "w") as f:
-                json.dump({"input": input, "methods": {m: {"psnr": 30.0} for m in methods}}, f)
-            return Result(json_path)
-    return fn
+    fn.__signature__ = __import__("inspect").signature(real)
+    monkeypatch.setattr(vidext, name, fn)
+    return calls
 
 
 def test_extend_handler_maps_the_form(clip, tmp_path, monkeypatch):
-    import vidext
-
-    calls = []
-    monkeypatch.setattr(vidext, "extend", _agreed(calls, "extend"), raising=False)
+    calls = _recorded(monkeypatch, "extend")
     src = clip("e.mp4", frames=10, width=64, height=48)
-    out = handlers.run_extend(src, str(tmp_path), seconds=1.5, direction="both", method="loop", seed=-1,
+    out = handlers.run_extend(src, str(tmp_path), seconds=0.5, direction="both", method="loop", seed=-1,
                               audio_method="loop", prompt="", quantize="none", codec="h264", crf=0.0,
                               stop=threading.Event())
-    assert calls == [dict(seconds=1.5, direction="both", method="loop", seed=None, audio_method="loop",
-                          prompt=None, quantize=None, codec="h264", crf=None, stop=True)]
-    assert out.output == str(tmp_path / "e-extended.mp4") and out.details == {"output": "e-extended.mp4",
-                                                                               "kind": "extend"}
-    handlers.run_extend(src, str(tmp_path), seconds=1, seed=7, prompt="waves", quantize="int8", crf=23.0)
-    assert calls[-1]["seed"] == 7 and calls[-1]["prompt"] == "waves" and calls[-1]["crf"] == 23
+    (call,) = calls
+    assert not {"seed", "prompt", "quantize", "crf"} & set(call)  # "unset" in the form: the engine's defaults
+    assert call["stop"] is not None and call["seconds"] == 0.5 and call["direction"] == "both"
+    assert out.output == str(tmp_path / "e-extended.mp4") and out.playable
+    assert out.details["frames_out"] == 10 + 2 * 12  # 0.5 s at 24 fps on each side
+    assert "**Done:**" in out.summary and "fps" in out.summary
+    handlers.run_extend(src, str(tmp_path), seconds=0.5, seed=7, method="freeze", crf=23.0)
+    assert calls[-1]["seed"] == 7 and calls[-1]["crf"] == 23
 
 
-def test_audio_handler_maps_the_form(clip, tmp_path, monkeypatch):
-    import vidext
+def test_audio_handler_uses_only_what_fits_the_file(clip, tmp_path, monkeypatch):
+    from test_app import _tone_wav
 
-    calls = []
-    monkeypatch.setattr(vidext, "audio", _agreed(calls, "audio"), raising=False)
-    src = clip("a.mp4", frames=10, width=64, height=48)
-    out = handlers.run_audio(src, str(tmp_path), stretch=2.0, extend=0, direction="forward", method="loop",
+    calls = _recorded(monkeypatch, "audio")
+    tone = _tone_wav(str(tmp_path / "tone.wav"))
+    out = handlers.run_audio(tone, str(tmp_path), stretch=2.0, extend=0, direction="forward", method="loop",
                              prompt="", audio_file=None, seed=-1)
-    assert calls == [dict(stretch=2.0, extend=None, direction="forward", method="loop", prompt=None,
-                          audio_file=None, seed=None)]
-    assert out.output.endswith("a-audio.mp4") and out.playable
-    with pytest.raises(ParameterError, match="nothing to do"):
-        handlers.run_audio(src, str(tmp_path), stretch=1, extend=0)
+    assert calls[-1]["stretch"] == 2.0 and "extend" not in calls[-1] and "audio_file" not in calls[-1]
+    assert out.output.endswith("tone-audio.wav") and out.playable == out.output
+    assert "stretched" in out.summary
+    with pytest.raises(ParameterError, match="set a time-stretch"):
+        handlers.run_audio(tone, str(tmp_path), stretch=1, extend=0)
+    # a video: the stretch slider does not apply; a replacement sound is what it needs
+    src = clip("a.mp4", frames=10, width=64, height=48)
+    with pytest.raises(ParameterError, match="choose a sound file to put on this video"):
+        handlers.run_audio(src, str(tmp_path), stretch=2.0)
+    out = handlers.run_audio(src, str(tmp_path), stretch=2.0, audio_file=tone)
+    assert calls[-1]["audio_file"] == tone and "stretch" not in calls[-1]
+    assert out.output.endswith("a-audio.mp4")
 
 
-def test_evaluate_handler_presents_json_and_pictures(clip, tmp_path, monkeypatch):
-    import vidext
-
-    calls = []
-    monkeypatch.setattr(vidext, "evaluate", _agreed(calls, "evaluate"), raising=False)
-    src = clip("v.mp4", frames=10, width=64, height=48)
-    out = handlers.run_evaluate(src, str(tmp_path), methods=["blend", "fast"], factor=2, max_frames=0)
-    assert calls == [dict(methods=("blend", "fast"), factor=2, max_frames=None)]
-    assert out.details["input"] == "v.mp4"  # server paths reduced to names
-    assert [os.path.basename(f) for f in out.files] == ["strip.png"]
-    assert handlers.method_rows(out.details) == [["method", "psnr"], ["blend", 30.0], ["fast", 30.0]]
+def test_evaluate_handler_names_no_server_path(clip, tmp_path, monkeypatch):
+    src = clip("v.mp4", frames=9, width=64, height=48, tone_hz=None)
+    job = tmp_path / "job"
+    job.mkdir()
+    out = handlers.run_evaluate(src, str(job), methods=["blend", "fast"], factor=2, max_frames=0)
+    assert out.details["input"] == "v.mp4"
+    page = open(out.page, encoding="utf-8").read()
+    assert str(tmp_path) not in page and "v.mp4" in page
+    assert str(tmp_path) not in open(out.output, encoding="utf-8").read()
+    assert out.files and all(p.endswith(".png") for p in out.files)
+    assert "quality_speed" in out.figures and "PSNR luma (dB) ↑" in out.summary and "★" in out.summary
 
 
 def _events(demo) -> dict:
@@ -389,10 +364,12 @@ def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeyp
 
     monkeypatch.setattr(vidext, "preview", preview, raising=False)
     assert caps.preview().available
-    src = clip("p.mp4", frames=6, width=64, height=48, tone_hz=None)
+    src = clip("p.mp4", frames=48, width=64, height=48, tone_hz=None)
     job = tmp_path / "job"
     job.mkdir()
-    out = handlers.run_preview(src, str(job), factor=2.0, fps=0, slowmo=1, start=0.5, end=1.0,
+    out = handlers.run_preview(src, str(job), factor=2.0, fps=0, slowmo=1, start=0, end=2.0,
                                quality="fast", model="dis")
     assert calls == [dict(factor=2, quality="fast", model="dis")]  # unset options left to the defaults
+    handlers.run_preview(src, str(job), factor=2, fps=60, start=0.5, end=1.0, quality="fast", model="dis")
+    assert calls[-1] == dict(fps=60, start=0.5, end=1.0, quality="fast", model="dis")  # typed fps wins
     assert out.output == str(job / "p-preview.mp4") and open(out.output, "rb").read() == b"excerpt"

@@ -17,6 +17,7 @@ from .. import config
 from ..errors import InputError, ParameterError
 from ..media.probe import MediaInfo
 from ..timemap import TimeMap
+from .present import format_time  # noqa: F401 - re-exported for the timeline's labels
 
 _LABEL_BAND = 20          # pixels of time marks under the thumbnails
 _GAP = 2                  # pixels between thumbnails
@@ -24,16 +25,6 @@ _DIM = 0.35               # brightness kept outside the chosen segment
 _SEGMENT = (255, 170, 0)  # RGB of the segment bar
 _EXTENSION = (70, 160, 255)
 _EXTENSION_MAX = 0.5      # widest extension band, as a fraction of the strip
-
-
-def format_time(seconds: float) -> str:
-    """``m:ss.s`` (``h:mm:ss`` past an hour)."""
-    seconds = max(0.0, float(seconds))
-    if seconds >= 3600:
-        h, rest = divmod(int(round(seconds)), 3600)
-        return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
-    m, s = divmod(seconds, 60)
-    return f"{int(m)}:{s:04.1f}"
 
 
 @dataclass

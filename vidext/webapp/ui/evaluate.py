@@ -1,0 +1,124 @@
+"""The Evaluate tab: real frames are dropped, rebuilt by each method and compared; tables, charts, pictures."""
+from __future__ import annotations
+
+import html
+import os
+
+import gradio as gr
+
+from .. import capabilities as caps
+from .. import handlers, jobs, present, zerogpu
+from . import common
+
+RESULT_ID = "evaluate-results"
+FIGURES = (("quality_speed", "Quality against speed"), ("per_frame", "Scores frame by frame"),
+           ("temporal", "The clip's own motion over time"))
+
+
+def report_link(page: str | None) -> str:
+    """A link that opens the report page in a new browser tab (served from the job folder, inline)."""
+    if not page:
+        return ""
+    url = "gradio_api/file=" + html.escape(page, quote=True)
+    return (f'<a href="{url}" target="_blank" rel="noopener" id="evaluate-report-link">Open the full report '
+            f'(charts and pictures) in a new tab</a> · {html.escape(os.path.basename(page))}')
+
+
+def method_choices(features) -> list[tuple[str, str]]:
+    return [(present.method_name(f.name), f.name) for f in features if f.available]
+
+
+def build(workspace: jobs.Workspace, limits) -> None:
+    tab = caps.tab("evaluate")
+    methods = caps.evaluate_methods()
+    run_fn = zerogpu.dispatcher("evaluate", handlers.run_evaluate, handlers.evaluate_needs_gpu)
+
+    with gr.Tab("Evaluate", interactive=tab.available, id="evaluate"):
+        if not tab.available:
+            gr.Markdown(f"*{present.user_reason('evaluate', tab.reason)}*")
+        with gr.Row():
+            with gr.Column(scale=2):
+                clip = common.clip_input("evaluate")
+                pick = gr.CheckboxGroup(method_choices(methods), value=list(caps.EVALUATE_CLASSICAL),
+                                        label="Methods to compare", elem_id="evaluate-methods",
+                                        info="real frames are dropped, rebuilt by each method, then compared "
+                                             "with the originals")
+                missing = common.unavailable_lines(methods)
+                if missing:
+                    gr.Markdown("Not offered here:\n" + missing)
+                plan = gr.Markdown(elem_id="evaluate-plan")
+                with gr.Accordion("Advanced", open=False):
+                    factor = gr.Radio([("every other frame (2)", 2), ("three frames in four (4)", 4)], value=2,
+                                      label="Frames rebuilt")
+                    most = gr.Slider(0, 600, value=0, step=10, label="Use at most this many frames",
+                                     info="0: the evaluation's default")
+                acts = common.actions("evaluate", "Evaluate")
+            with gr.Column(scale=3, elem_id=RESULT_ID):
+                tables = gr.Markdown(elem_id="evaluate-table", elem_classes=["vx-table"])
+                plots = [gr.Plot(label=label, visible=False, elem_id=f"evaluate-plot-{key}")
+                         for key, label in FIGURES]
+                pictures = gr.Gallery(label="Worst frame of each method: original | rebuilt | difference",
+                                      columns=1, object_fit="contain", height="auto", visible=False,
+                                      elem_id="evaluate-pictures", elem_classes=["vx-pictures"])
+                link = gr.HTML(elem_id="evaluate-report")
+                files = gr.File(label="Download", interactive=False, file_count="multiple",
+                                elem_id="evaluate-download")
+                api_file = gr.File(visible=False)
+                api_html = gr.File(visible=False)
+                api_table = gr.Dataframe(visible=False, interactive=False)
+                api_pictures = gr.Gallery(visible=False)
+                api_details = gr.JSON(visible=False)
+
+    roots = workspace.roots()
+
+    def on_clip(path, chosen, busy):
+        strip, line, info = common.inspect_clip(path, roots)
+        ok = info is not None and bool(chosen)
+        return (strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None),
+                common.run_state(ok, busy), ok, "" if chosen or info is None else present.problem(
+                    "choose at least one method"))
+
+    for comp in (clip.file, pick):
+        comp.change(on_clip, [clip.file, pick, acts.busy],
+                    [clip.strip, clip.info, clip.timeline, acts.run, acts.ready, plan], **common.LIGHT)
+
+    inputs = [clip.file, pick, factor, most]
+
+    async def evaluate(video: str, methods: list[str] = list(caps.EVALUATE_CLASSICAL), factor: int = 2,
+                       max_frames: int = 0, progress=gr.Progress()):
+        """Honest quality numbers on your clip: real frames are dropped, rebuilt and compared.
+
+        Args:
+            video: the clip.
+            methods: methods to compare: blend, fast, balanced, quality (and rife when present).
+            factor: 2 rebuilds every other frame, 4 rebuilds three frames in four.
+            max_frames: evaluate at most this many frames (0: the default).
+        Returns:
+            the JSON report file, the HTML report with charts, a table of mean scores per method, pictures,
+            and the report itself.
+        """
+        try:
+            out = await common.run_job(workspace, run_fn, progress, "evaluate", video, methods=methods,
+                                       factor=factor, max_frames=max_frames, limits=limits)
+        except Exception as exc:  # noqa: BLE001 - the API answers every failure with one line
+            raise common.api_error(exc) from None
+        rows = handlers.method_rows(out.details)
+        table = gr.Dataframe(value=rows[1:], headers=rows[0]) if rows else None
+        return out.output, out.page, table, out.files, out.details
+
+    async def evaluate_ui(video, methods, factor, max_frames, progress=gr.Progress()):
+        try:
+            out = await common.run_job(workspace, run_fn, progress, "evaluate", video, methods=methods,
+                                       factor=factor, max_frames=max_frames, limits=limits)
+        except Exception as exc:  # noqa: BLE001 - shown as one line in the tab's status
+            return (present.problem(common.message(exc)), "", *[gr.Plot(visible=False)] * len(plots),
+                    gr.Gallery(visible=False, value=None), "", None)
+        shown = [gr.Plot(value=out.figures.get(key), visible=key in out.figures) for key, _ in FIGURES]
+        return ("**Done.** The scores are below.", out.summary, *shown,
+                gr.Gallery(value=out.files or None, visible=bool(out.files)), report_link(out.page),
+                [p for p in (out.output, out.page) if p])
+
+    common.wire_job("evaluate", acts, inputs=inputs, outputs=[tables, *plots, pictures, link, files],
+                    ui_fn=evaluate_ui, api_fn=evaluate,
+                    api_outputs=[api_file, api_html, api_table, api_pictures, api_details],
+                    queue_kw=common.queue(methods), result_id=RESULT_ID)
