@@ -90,7 +90,7 @@ def interpolate_settings(factor=None, fps=None, slowmo=None, start=None, end=Non
 def rate_words(settings: dict, input_fps: float) -> str:
     """How the output rate was chosen, in the screen's words."""
     if settings.get("fps") is not None:
-        return f"{settings['fps']:g} fps typed (the multiplier is not used)"
+        return f"the {settings['fps']:g} fps typed replaces the multiplier"
     if settings.get("factor") is not None:
         return f"{settings['factor']:g}× the clip's {input_fps:.4g} fps"
     return f"the clip's {input_fps:.4g} fps"
@@ -102,7 +102,7 @@ def plan_words(plan, settings: dict | None = None, input_fps: float | None = Non
     if plan.frames_out:
         line += f" · {plan.frames_out} frames at {plan.fps:.4g} fps"
     if settings is not None and input_fps is not None and plan.frames_out:
-        line += f" ({rate_words(settings, input_fps)})"
+        line += f": {rate_words(settings, input_fps)}"
     if plan.segment is not None:
         a, b = plan.segment
         if settings and settings.get("slowmo"):

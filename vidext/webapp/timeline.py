@@ -19,7 +19,9 @@ from ..media.probe import MediaInfo
 from ..timemap import TimeMap
 from .present import format_time  # noqa: F401 - re-exported for the timeline's labels
 
-_LABEL_BAND = 20          # pixels of time marks under the thumbnails
+_LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
+_LABEL_MAX_SCALE = 1.4    # OpenCV font scale of the time marks at most (~30 px tall)
+_STRIP_ASPECT = 12.0      # a filmstrip about this many times wider than tall: thumbnails stay visible
 _GAP = 2                  # pixels between thumbnails
 _DIM = 0.35               # brightness kept outside the chosen segment
 _SEGMENT = (255, 170, 0)  # RGB of the segment bar
@@ -37,6 +39,7 @@ class Filmstrip:
     duration_s: float
     thumb_width: int
     info: MediaInfo          # the probe it was made from (the plans reuse it)
+    thumb_height: int = config.APP_FILMSTRIP_THUMB_HEIGHT
 
     @property
     def path(self) -> str:
@@ -48,15 +51,29 @@ def thumb_times(start: float, duration: float, count: int) -> list[float]:
     return [start + (i + 0.5) * duration / count for i in range(count)]
 
 
-def filmstrip(info: MediaInfo, count: int = config.APP_FILMSTRIP_THUMBS,
+def thumb_count(width: int, height: int, most: int = config.APP_FILMSTRIP_THUMBS) -> int:
+    """Thumbnails for a strip about ``_STRIP_ASPECT`` times wider than tall (wide clips get fewer)."""
+    return int(min(most, max(4, round(_STRIP_ASPECT * height / width))))
+
+
+def _label_font(thumb_width: int) -> tuple[float, int, int]:
+    """(scale, thickness, band height) of time marks readable once the strip is shrunk to a phone's width."""
+    (w1, h1), _ = cv2.getTextSize("0:00.0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2)
+    scale = min(_LABEL_MAX_SCALE, _LABEL_WIDTH * thumb_width / w1)
+    return scale, 2, int(round(h1 * scale * 1.8))
+
+
+def filmstrip(info: MediaInfo, count: int | None = None,
               height: int = config.APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
-    """Seek to ``count`` evenly spaced times and lay the frames out with time marks."""
+    """Seek to ``count`` evenly spaced times and lay the frames out with time marks under every other one."""
     import av
 
     v = info.video
     if v is None:
         raise InputError("the file has no video stream")
     width = max(2, int(round(height * v.width / v.height / 2)) * 2)
+    count = count or thumb_count(v.width, v.height)
+    scale, thick, band = _label_font(width)
     times = thumb_times(v.start_s, v.duration_s, count)
     thumbs = []
     with av.open(info.path) as c:
@@ -65,13 +82,14 @@ def filmstrip(info: MediaInfo, count: int = config.APP_FILMSTRIP_THUMBS,
         tb = s.time_base
         for t in times:
             thumbs.append(_frame_at(c, s, tb, t, width, height))
-    strip = np.full((height + _LABEL_BAND, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
+    strip = np.full((height + band, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
     for i, (thumb, t) in enumerate(zip(thumbs, times)):
         x = i * (width + _GAP)
         if thumb is not None:
             strip[:height, x:x + width] = thumb
-        _label(strip, format_time(t - v.start_s), x + width // 2, height + _LABEL_BAND - 6)
-    return Filmstrip(strip, times, v.start_s, v.duration_s, width, info)
+        if i % 2 == 0:
+            _label(strip, format_time(t - v.start_s), x + width // 2, height + band - band // 4, scale, thick)
+    return Filmstrip(strip, times, v.start_s, v.duration_s, width, info, height)
 
 
 def _frame_at(container, stream, tb, t: float, width: int, height: int) -> np.ndarray | None:
@@ -87,8 +105,8 @@ def _frame_at(container, stream, tb, t: float, width: int, height: int) -> np.nd
     return last.to_ndarray(format="rgb24", width=width, height=height)
 
 
-def _label(img: np.ndarray, text: str, cx: int, baseline: int) -> None:
-    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1
+def _label(img: np.ndarray, text: str, cx: int, baseline: int, scale: float, thick: int) -> None:
+    font = cv2.FONT_HERSHEY_SIMPLEX
     (w, _), _ = cv2.getTextSize(text, font, scale, thick)
     x = int(np.clip(cx - w // 2, 0, max(0, img.shape[1] - w)))
     cv2.putText(img, text, (x, baseline), font, scale, (235, 235, 235), thick, cv2.LINE_AA)
@@ -104,7 +122,8 @@ def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = No
     the same time scale as the clip.
     """
     img = strip.image.copy()
-    h_thumbs = img.shape[0] - _LABEL_BAND
+    h_thumbs = strip.thumb_height
+    band_h = img.shape[0] - h_thumbs
     width = img.shape[1]
     px_per_s = width / strip.duration_s if strip.duration_s > 0 else 0.0
     if segment is not None and px_per_s:
@@ -118,8 +137,9 @@ def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = No
             img[h_thumbs - 4:h_thumbs, a:b] = _SEGMENT
     if extend_s > 0 and px_per_s:
         band = _hatched(h_thumbs, max(8, int(round(min(extend_s * px_per_s, _EXTENSION_MAX * width)))))
-        label_pad = np.full((_LABEL_BAND, band.shape[1], 3), 24, np.uint8)
-        _label(label_pad, f"+{extend_s:g} s", band.shape[1] // 2, _LABEL_BAND - 6)
+        label_pad = np.full((band_h, band.shape[1], 3), 24, np.uint8)
+        scale, thick, _ = _label_font(strip.thumb_width)
+        _label(label_pad, f"+{extend_s:g} s", band.shape[1] // 2, band_h - band_h // 4, scale, thick)
         extra = np.vstack([band, label_pad])
         gap = np.full((img.shape[0], _GAP * 2, 3), 24, np.uint8)
         if direction in ("forward", "both"):

@@ -59,16 +59,17 @@ def build(workspace: jobs.Workspace, limits) -> None:
                     extend = gr.Slider(0, config.APP_EXTEND_MAX_S, value=0, step=0.5,
                                        label="…or continue it by (seconds)", info="0 = no",
                                        elem_id="audio-extend")
-                    direction = gr.Radio(DIRECTIONS, value="forward", label="Where the new sound goes")
-                    method = gr.Radio(caps.available(methods), value="loop", label="New sound from",
-                                      info="loop: repeats the sound smoothly; silence: quiet")
-                    missing = common.unavailable_lines(methods)
-                    if missing:
-                        gr.Markdown("Not offered here:\n" + missing)
+                    with gr.Group(visible=False) as continue_group:
+                        direction = gr.Radio(DIRECTIONS, value="forward", label="Where the new sound goes")
+                        method = gr.Radio(caps.available(methods), value="loop", label="New sound from",
+                                          info="loop: repeats the sound smoothly; silence: quiet")
+                        missing = common.unavailable_lines(methods)
+                        if missing:
+                            gr.Markdown("Not offered here:\n" + missing)
                 with gr.Group(visible=False) as video_group:
                     replacement = gr.File(label="Sound to put on this video", file_types=["audio"],
                                           elem_id="audio-replacement", height=110)
-                plan = gr.Markdown(elem_id="audio-plan")
+                plan = gr.Markdown(plan_view(None, None, None, None, None)[0], elem_id="audio-plan")
                 with gr.Accordion("Advanced", open=False):
                     prompt = gr.Textbox("", label="Prompt (MusicGen)", max_length=500,
                                         interactive="musicgen" in caps.available(methods))
@@ -97,21 +98,22 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 gr.Slider(value=present.AUDIO_DEFAULT_STRETCH if kind == "sound" else 1),
                 gr.Slider(value=0))
 
-    clip.file.change(on_file, clip.file, [info_state, clip.info, clip.timeline, sound_group, video_group, watch,
-                                          listen, stretch, extend], **common.LIGHT)
+    common.on_file(clip.file, on_file, clip.file, [info_state, clip.info, clip.timeline, sound_group, video_group,
+                                                   watch, listen, stretch, extend])
     # stretching and continuing exclude each other: moving one resets the other
     stretch.input(lambda s, e: gr.Slider(value=0) if s != 1 and e else gr.Slider(), [stretch, extend], extend,
                   **common.LIGHT)
     extend.input(lambda e, s: gr.Slider(value=1) if e and s != 1 else gr.Slider(), [extend, stretch], stretch,
                  **common.LIGHT)
 
+    extend.change(lambda e: gr.Group(visible=bool(e)), extend, continue_group, **common.LIGHT)
+
     def on_settings(info, stretch, extend, direction, replacement, busy):
         line, ok = plan_view(info, stretch, extend, direction, replacement)
         return line, common.run_state(ok, busy), ok
 
-    for comp in (info_state, stretch, extend, direction, replacement):
-        comp.change(on_settings, [info_state, stretch, extend, direction, replacement, acts.busy],
-                    [plan, acts.run, acts.ready], trigger_mode="always_last", **common.LIGHT)
+    common.on_change([info_state, stretch, extend, direction, replacement], on_settings,
+                     [info_state, stretch, extend, direction, replacement, acts.busy], [plan, acts.run, acts.ready])
 
     inputs = [clip.file, stretch, extend, direction, method, prompt, replacement, seed]
 

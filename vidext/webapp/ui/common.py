@@ -29,10 +29,10 @@ CSS = """
 .vx-status { min-height: 2.2em; }
 .vx-table { overflow-x: auto; max-width: 100%; }
 .vx-table table { font-variant-numeric: tabular-nums; }
-.vx-pictures img { object-fit: contain !important; }
-.vx-pictures .grid-container { grid-auto-rows: auto !important; }
-.vx-pictures .thumbnail-item { aspect-ratio: auto !important; height: auto !important; }
-.vx-pictures .thumbnail-item img { height: auto !important; width: 100% !important; }
+.vx-table td, .vx-table th { white-space: nowrap; }
+.vx-pictures figure { margin: 0 0 12px 0; }
+.vx-pictures img { max-width: 100%; height: auto; display: block; }
+.vx-pictures figcaption { font-size: 0.9em; opacity: 0.8; }
 body, .gradio-container { overflow-x: hidden; }
 .gradio-container { max-width: 100vw !important; }
 @media (max-width: 640px) { .gradio-container { padding-left: 8px !important; padding-right: 8px !important; } }
@@ -42,7 +42,7 @@ def scroll_js(elem_id: str) -> str:
     """Bring the tab's result into view when it lies off screen (a phone's stacked layout)."""
     return (f"() => {{ const el = document.getElementById('{elem_id}'); if (!el) return; "
             "const r = el.getBoundingClientRect(); "
-            "if (r.top > window.innerHeight - 40 || r.bottom < 0) el.scrollIntoView({behavior: 'smooth'}); }")
+            "if (r.top > window.innerHeight * 0.6 || r.bottom < 0) el.scrollIntoView({behavior: 'smooth'}); }")
 
 
 def message(exc: BaseException) -> str:
@@ -77,6 +77,17 @@ def queue(features) -> dict:
 
 LIGHT = dict(concurrency_id="light", concurrency_limit=config.APP_LIGHT_CONCURRENCY, show_progress="hidden",
              api_visibility="private")
+
+
+def on_change(components: list, fn: Callable, inputs: list, outputs: list) -> None:
+    """One event for a change of any of ``components``: runs one at a time, the latest settings last
+    (separate events could finish out of order and show a stale plan)."""
+    gr.on([c.change for c in components], fn, inputs, outputs, trigger_mode="always_last", **LIGHT)
+
+
+def on_file(file: gr.File, fn: Callable, inputs, outputs) -> None:
+    """``fn`` when a person chooses a file or clears it (not when an event sets the value)."""
+    gr.on([file.upload, file.clear], fn, inputs, outputs, trigger_mode="always_last", **LIGHT)
 
 
 def unavailable_lines(features) -> str:

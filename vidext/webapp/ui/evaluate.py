@@ -19,9 +19,46 @@ def report_link(page: str | None) -> str:
     """A link that opens the report page in a new browser tab (served from the job folder, inline)."""
     if not page:
         return ""
-    url = "gradio_api/file=" + html.escape(page, quote=True)
-    return (f'<a href="{url}" target="_blank" rel="noopener" id="evaluate-report-link">Open the full report '
+    return (f'<a href="{_file_url(page)}" target="_blank" rel="noopener" id="evaluate-report-link">Open the full report '
             f'(charts and pictures) in a new tab</a> · {html.escape(os.path.basename(page))}')
+
+
+def _file_url(path: str) -> str:
+    return "gradio_api/file=" + html.escape(path, quote=True)
+
+
+def pictures_html(paths: list[str]) -> str:
+    """Each method's worst frame (original | rebuilt | difference) at its own aspect ratio, with a caption."""
+    out = []
+    for p in paths:
+        stem = os.path.splitext(os.path.basename(p))[0]
+        if not stem.startswith("strip_"):
+            continue  # the error heat-maps are in the report page
+        name = present.method_name(stem[len("strip_"):])
+        out.append(f'<figure><img src="{_file_url(p)}" alt="{html.escape(name)}" loading="lazy">'
+                   f"<figcaption>{html.escape(name)}: its worst frame, original | rebuilt | difference"
+                   "</figcaption></figure>")
+    return "".join(out)
+
+
+def fit_figure(fig):
+    """A report figure for the page's column: legend under the chart, no fixed width."""
+    if fig is None:
+        return None
+    fig = fig.__class__(fig)  # a copy: the report keeps its own
+    fig.update_layout(autosize=True, width=None, legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
+                      margin=dict(l=50, r=20, t=80, b=40))
+    return fig
+
+
+def plan_view(strip, chosen) -> tuple[bool, str]:
+    """(valid, plan line) for the chosen methods on the uploaded clip."""
+    if strip is None:
+        return False, "Upload a clip to measure the methods on it."
+    if not chosen:
+        return False, present.problem("choose at least one method")
+    names = ", ".join(present.method_name(m) for m in chosen)
+    return True, f"Will compare {len(chosen)} method{'s' if len(chosen) > 1 else ''}: {names}."
 
 
 def method_choices(features) -> list[tuple[str, str]]:
@@ -46,7 +83,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 missing = common.unavailable_lines(methods)
                 if missing:
                     gr.Markdown("Not offered here:\n" + missing)
-                plan = gr.Markdown(elem_id="evaluate-plan")
+                plan = gr.Markdown(plan_view(None, None)[1], elem_id="evaluate-plan")
                 with gr.Accordion("Advanced", open=False):
                     factor = gr.Radio([("every other frame (2)", 2), ("three frames in four (4)", 4)], value=2,
                                       label="Frames rebuilt")
@@ -57,9 +94,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 tables = gr.Markdown(elem_id="evaluate-table", elem_classes=["vx-table"])
                 plots = [gr.Plot(label=label, visible=False, elem_id=f"evaluate-plot-{key}")
                          for key, label in FIGURES]
-                pictures = gr.Gallery(label="Worst frame of each method: original | rebuilt | difference",
-                                      columns=1, object_fit="contain", height="auto", visible=False,
-                                      elem_id="evaluate-pictures", elem_classes=["vx-pictures"])
+                pictures = gr.HTML(elem_id="evaluate-pictures", elem_classes=["vx-pictures"])
                 link = gr.HTML(elem_id="evaluate-report")
                 files = gr.File(label="Download", interactive=False, file_count="multiple",
                                 elem_id="evaluate-download")
@@ -71,16 +106,17 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     roots = workspace.roots()
 
-    def on_clip(path, chosen, busy):
-        strip, line, info = common.inspect_clip(path, roots)
-        ok = info is not None and bool(chosen)
-        return (strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None),
-                common.run_state(ok, busy), ok, "" if chosen or info is None else present.problem(
-                    "choose at least one method"))
+    def on_clip(path):
+        strip, line, _ = common.inspect_clip(path, roots)
+        return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)
 
-    for comp in (clip.file, pick):
-        comp.change(on_clip, [clip.file, pick, acts.busy],
-                    [clip.strip, clip.info, clip.timeline, acts.run, acts.ready, plan], **common.LIGHT)
+    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline])
+
+    def on_settings(strip, chosen, busy):
+        ok, line = plan_view(strip, chosen)
+        return common.run_state(ok, busy), ok, line
+
+    common.on_change([clip.strip, pick], on_settings, [clip.strip, pick, acts.busy], [acts.run, acts.ready, plan])
 
     inputs = [clip.file, pick, factor, most]
 
@@ -111,12 +147,11 @@ def build(workspace: jobs.Workspace, limits) -> None:
             out = await common.run_job(workspace, run_fn, progress, "evaluate", video, methods=methods,
                                        factor=factor, max_frames=max_frames, limits=limits)
         except Exception as exc:  # noqa: BLE001 - shown as one line in the tab's status
-            return (present.problem(common.message(exc)), "", *[gr.Plot(visible=False)] * len(plots),
-                    gr.Gallery(visible=False, value=None), "", None)
-        shown = [gr.Plot(value=out.figures.get(key), visible=key in out.figures) for key, _ in FIGURES]
-        return ("**Done.** The scores are below.", out.summary, *shown,
-                gr.Gallery(value=out.files or None, visible=bool(out.files)), report_link(out.page),
-                [p for p in (out.output, out.page) if p])
+            return (present.problem(common.message(exc)), "", *[gr.Plot(visible=False)] * len(plots), "", "",
+                    None)
+        shown = [gr.Plot(value=fit_figure(out.figures.get(key)), visible=key in out.figures) for key, _ in FIGURES]
+        return ("**Done.** The scores are below.", out.summary, *shown, pictures_html(out.files),
+                report_link(out.page), [p for p in (out.output, out.page) if p])
 
     common.wire_job("evaluate", acts, inputs=inputs, outputs=[tables, *plots, pictures, link, files],
                     ui_fn=evaluate_ui, api_fn=evaluate,

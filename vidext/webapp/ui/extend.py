@@ -54,7 +54,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 missing = common.unavailable_lines(methods)
                 if missing:
                     gr.Markdown("Not offered here:\n" + missing)
-                plan = gr.Markdown(elem_id="extend-plan")
+                plan = gr.Markdown(plan_view(None, None, None, None)[1], elem_id="extend-plan")
                 with gr.Accordion("Advanced", open=False):
                     seed = gr.Number(-1, precision=0, label="Seed", info="the same seed gives the same result; "
                                                                          "-1: random")
@@ -84,15 +84,14 @@ def build(workspace: jobs.Workspace, limits) -> None:
         strip, line, _ = common.inspect_clip(path, roots)
         return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)
 
-    clip.file.change(on_clip, clip.file, [clip.strip, clip.info, clip.timeline], **common.LIGHT)
+    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline])
 
     def on_settings(strip, seconds, direction, method, busy):
         image, line, ok = plan_view(strip, seconds, direction, method)
         return gr.Image(value=image, visible=image is not None), line, common.run_state(ok, busy), ok
 
-    for comp in (clip.strip, seconds, direction, method):
-        comp.change(on_settings, [clip.strip, seconds, direction, method, acts.busy],
-                    [clip.timeline, plan, acts.run, acts.ready], trigger_mode="always_last", **common.LIGHT)
+    common.on_change([clip.strip, seconds, direction, method], on_settings,
+                     [clip.strip, seconds, direction, method, acts.busy], [clip.timeline, plan, acts.run, acts.ready])
 
     inputs = [clip.file, seconds, direction, method, seed, audio, prompt, quant, codec, crf]
 

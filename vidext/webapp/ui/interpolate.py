@@ -39,7 +39,7 @@ def segment_range(info):
     """The segment sliders for a new clip: its whole length selected."""
     if info is None:
         return gr.Slider(), gr.Slider()
-    d = round(info.video.duration_s, 2)
+    d = max(round(info.video.duration_s, 2), 0.01)  # a slider needs a range, however short the clip
     return gr.Slider(maximum=d, value=0), gr.Slider(maximum=d, value=d)
 
 
@@ -74,11 +74,11 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                    interactive=slowmo_ok.available, elem_id="interpolate-slowmo")
                 with gr.Row():
                     start = gr.Slider(0, 1, value=0, step=0.01, label="Only this part: from (s)",
-                                      interactive=segment_ok.available, elem_id="interpolate-start", min_width=120)
+                                      interactive=segment_ok.available, elem_id="interpolate-start", min_width=220)
                     end = gr.Slider(0, 1, value=0, step=0.01, label="to (s)", interactive=segment_ok.available,
-                                    elem_id="interpolate-end", min_width=120)
+                                    elem_id="interpolate-end", min_width=220)
                 segment_note = gr.Markdown(elem_id="interpolate-segment-note")
-                plan = gr.Markdown(elem_id="interpolate-plan")
+                plan = gr.Markdown(plan_view(None, None, None, None, None, None)[2], elem_id="interpolate-plan")
                 with gr.Accordion("Advanced", open=False):
                     quality = gr.Radio(["fast", "balanced", "quality"], value=config.DEFAULT_QUALITY,
                                        label="Optical-flow preset", info="slower presets follow motion better")
@@ -124,7 +124,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
         return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None), \
             *segment_range(info)
 
-    clip.file.change(on_clip, clip.file, [clip.strip, clip.info, clip.timeline, start, end], **common.LIGHT)
+    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline, start, end])
 
     plan_inputs = [clip.strip, factor, fps, slowmo, start, end, acts.busy]
 
@@ -133,8 +133,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
         return gr.Image(value=image, visible=image is not None), note, line, common.run_state(ok, busy), ok
 
     plan_outputs = [clip.timeline, segment_note, plan, acts.run, acts.ready]
-    for comp in (clip.strip, factor, fps, slowmo, start, end):
-        comp.change(on_settings, plan_inputs, plan_outputs, trigger_mode="always_last", **common.LIGHT)
+    common.on_change([clip.strip, factor, fps, slowmo, start, end], on_settings, plan_inputs, plan_outputs)
 
     inputs = [clip.file, factor, fps, slowmo, start, end, quality, model, scene, light, smooth, dedupe, blur,
               codec, crf]
@@ -188,7 +187,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     common.wire_job("interpolate", acts, inputs=inputs, outputs=[watch, files, which], ui_fn=interpolate_ui,
                     api_fn=interpolate, api_outputs=[api_file, api_watch, api_details],
-                    queue_kw=common.queue(models), result_id=RESULT_ID)
+                    queue_kw=common.queue(models), result_id="interpolate-result")
 
     if preview_ok.available:
         async def show_preview(video, factor, fps, slowmo, start, end, quality, model):
@@ -206,9 +205,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
             return out.output
 
         p_inputs = [clip.file, factor, fps, slowmo, start, end, quality, model]
-        for comp in p_inputs:
-            comp.change(show_preview, p_inputs, preview, api_visibility="private", trigger_mode="always_last",
-                        concurrency_id="preview", concurrency_limit=1, show_progress="minimal")
+        gr.on([c.change for c in p_inputs], show_preview, p_inputs, preview, api_visibility="private",
+              trigger_mode="always_last", concurrency_id="preview", concurrency_limit=1, show_progress="hidden")
 
 
 def _settings(factor, fps, slowmo, start, end, quality, model, scene_threshold, low_light, flow_smoothing,
