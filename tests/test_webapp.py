@@ -13,7 +13,7 @@ from vidext.errors import Cancelled, LimitError, ParameterError
 from vidext.media.probe import probe
 from vidext.media.runner import Progress
 from vidext.webapp import capabilities as caps
-from vidext.webapp import handlers, jobs, timeline, zerogpu
+from vidext.webapp import handlers, jobs, present, timeline, zerogpu
 
 
 @pytest.fixture
@@ -56,30 +56,79 @@ def test_timeline_draws_segment_and_extension(info):
     assert long.shape[1] == fwd.shape[1]
 
 
-def test_plans_give_duration_and_frames_before_running(info):
-    p = timeline.plan_interpolate(info, factor=2)
-    assert (p.duration_in, p.duration_out, p.fps_out, p.frames_out) == (2.0, 2.0, 50.0, 100)
-    p = timeline.plan_interpolate(info, fps="60")
-    assert p.frames_out == 120
-    p = timeline.plan_interpolate(info, slowmo=3)
-    assert p.duration_out == 6.0 and p.frames_out == 150
-    p = timeline.plan_interpolate(info, slowmo=2, start=0.5, end=1.0)
-    assert p.duration_out == 2.5 and p.frames_out == 63  # frames at k/25 s for k = 0..62
-    p = timeline.plan_extend(info, seconds=1.5, direction="both")
-    assert p.duration_out == 5.0 and p.frames_out == 125
-    assert "2.00 s → **5.00 s**" in p.summary()
-    p = timeline.plan_audio(2.0, stretch=1.5, fps=25)
-    assert p.duration_out == 3.0 and p.frames_out == 75
-    with pytest.raises(ParameterError):
-        timeline.plan_extend(info, seconds=0)
-    with pytest.raises(ParameterError):
-        timeline.plan_interpolate(info, slowmo=2, start=5, end=6)  # segment outside the clip
+def test_the_apps_prediction_is_what_the_engine_writes(clip, tmp_path):
+    """Slow motion 2.5× on 0.51–1.03 s of a 25 fps clip: the plan line's frames and duration are the output's."""
+    from apphelpers import fps_duration
+
+    from vidext.webapp.ui import interpolate as tab
+
+    src = clip("p.mp4", frames=50, fps=25, width=96, height=64, tone_hz=None)
+    strip = timeline.filmstrip(probe(src), count=4, height=32)
+    _, note, line, ok = tab.plan_view(strip, 1, 0, 2.5, 0.51, 1.03)
+    assert ok and note == ""
+    assert "slow motion 2.5× on 0.52–1.04 s" in line  # the segment as the engine snaps it to frames
+    out = handlers.run_interpolate(src, str(tmp_path), factor=1, slowmo=2.5, start=0.51, end=1.03, quality="fast")
+    rate, duration, frames = fps_duration(out.output)
+    assert f"{frames} frames at 25 fps" in line and f"→ {duration:.2f} s**" in line
+    assert (frames, round(duration, 2)) == (69, 2.76)
+
+
+def test_typed_fps_replaces_the_multiplier_and_a_segment_smooths_alone():
+    s = present.interpolate_settings(factor=2, fps=60, slowmo=1, start=0, end=0)
+    assert s == {"factor": None, "fps": 60.0, "slowmo": None, "start": None, "end": None}
+    assert present.rate_words(s, 25) == "the 60 fps typed replaces the multiplier"
+    s = present.interpolate_settings(factor=2, fps=0, slowmo=1, start=0.2, end=0.6, duration_s=2.0)
+    assert s == {"factor": 2, "fps": None, "slowmo": None, "start": 0.2, "end": 0.6}
+    assert present.interpolate_settings(2, 0, 1, 0, 2.0, duration_s=2.0)["end"] is None  # the clip's end
+    with pytest.raises(ParameterError, match="must come after its start"):
+        present.interpolate_settings(2, 0, 1, 0.6, 0.4)
+    with pytest.raises(ParameterError, match="choose a multiplier above 1, type a target fps"):
+        present.interpolate_settings(1, 0, 1, 0, 0)
+
+
+def test_segment_only_smoothing_runs_without_slow_motion(clip, tmp_path):
+    from apphelpers import fps_duration
+
+    src = clip("s.mp4", frames=25, fps=25, width=96, height=64, tone_hz=None)
+    out = handlers.run_interpolate(src, str(tmp_path), factor=2, start=0.2, end=0.6, quality="fast")
+    rate, duration, frames = fps_duration(out.output)
+    assert rate == 50 and frames == 50 and abs(duration - 1.0) < 1e-3
+    assert "0.2" in str(out.details) and "at 50 fps" in out.summary
+
+
+def test_evaluate_table_reads_at_a_glance():
+    report = {"held_out": {"factor": 2, "rebuilt": 12},
+              "methods": [{"name": "blend", "psnr_y": 30.123, "ssim": 0.91234, "lpips": 0.2, "frames_per_second": 900.0},
+                          {"name": "fast", "psnr_y": 35.5, "ssim": 0.95, "lpips": 0.1, "frames_per_second": 40.04}],
+              "temporal": {"mean_warp_error": 1.234, "flicker": 0.5, "jumps": []}, "av_offset_s": None,
+              "av_offset_note": "the clip has no sound"}
+    heads, rows = present.score_table(report)
+    assert heads == ["Method", "PSNR (dB) ↑", "SSIM ↑", "LPIPS ↓", "Speed (frames/s) ↑"]
+    assert rows[0] == ["Cross-fade (baseline)", "30.12", "0.912", "0.200", "**900.0 ★**"]
+    assert rows[1] == ["Optical flow, fast", "**35.50 ★**", "**0.950 ★**", "**0.100 ★**", "40.0"]
+    text = present.evaluate_words(report)
+    assert "psnr_y" not in text and "frames_per_second" not in text and "not measured (the clip has no sound)" in text
+
+
+def test_words_name_no_codec_and_keep_speed_apart():
+    class A:
+        channels = 2
+        codec = "mp3float"
+
+    assert present.sound_words([A()]) == "stereo sound" and present.sound_words([]) == "no sound"
+    words = present.result_words({"duration_s": 2.0, "frames_out": 120, "fps": 60.0, "audio": "copied",
+                                  "seconds": 11.0})
+    first, *rest = words.split("\n\n")
+    assert first == "**Done:** 2.00 s · 120 frames at 60 fps · sound kept as it was"
+    assert "Processing took 11.0 s (10.9 frames per second)" in rest[-1]
+    assert present.user_reason("svd", "needs a GPU (no CUDA GPU on this machine)").startswith("needs a graphics card")
+    assert "VIDEXT_MODEL_DIR" not in present.user_reason("rife", "weights not found in $VIDEXT_MODEL_DIR")
 
 
 def test_format_time():
-    assert timeline.format_time(0) == "0:00.0"
-    assert timeline.format_time(75.25) == "1:15.2"
-    assert timeline.format_time(3725) == "1:02:05"
+    assert present.format_time(0) == "0:00.0"
+    assert present.format_time(75.25) == "1:15.2"
+    assert present.format_time(3725) == "1:02:05"
 
 
 def test_capabilities_name_the_reason(monkeypatch):
@@ -319,7 +368,7 @@ def test_evaluate_handler_names_no_server_path(clip, tmp_path, monkeypatch):
     assert str(tmp_path) not in page and "v.mp4" in page
     assert str(tmp_path) not in open(out.output, encoding="utf-8").read()
     assert out.files and all(p.endswith(".png") for p in out.files)
-    assert "quality_speed" in out.figures and "PSNR luma (dB) ↑" in out.summary and "★" in out.summary
+    assert "quality_speed" in out.figures and "PSNR (dB) ↑" in out.summary and "★" in out.summary
 
 
 def _events(demo) -> dict:

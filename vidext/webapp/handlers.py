@@ -149,6 +149,8 @@ def _auto_summary(details: dict, *keys: str) -> str | None:
 
 
 def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
+    if model == "auto":  # it may choose a learned model when one is at hand
+        return any(capabilities.learned(m).available for m in config.APP_LEARNED_METHODS)
     return model in config.APP_LEARNED_METHODS
 
 

@@ -206,11 +206,10 @@ class Column:
         return f"{self.label} ({self.unit}) {arrow}" if self.unit else f"{self.label} {arrow}"
 
 
+#: The table's columns: a few that read at a glance (colour PSNR and MS-SSIM are in the report page).
 SCORE_COLUMNS = (
-    Column("psnr_y", "PSNR luma", "dB", True, 2),
-    Column("psnr", "PSNR colour", "dB", True, 2),
+    Column("psnr_y", "PSNR", "dB", True, 2),
     Column("ssim", "SSIM", "", True, 3),
-    Column("ms_ssim", "MS-SSIM", "", True, 3),
     Column("lpips", "LPIPS", "", False, 3),
     Column("frames_per_second", "Speed", "frames/s", True, 1),
 )
@@ -284,7 +283,8 @@ def evaluate_words(report: dict) -> str:
     if factor:
         out.append(f"Every {factor}{'nd' if factor == 2 else 'th'} frame was kept and the "
                    f"{held.get('rebuilt', '?')} frames between were rebuilt by each method, then compared with "
-                   "the real ones. ↑ higher is better, ↓ lower is better; ★ marks the best.")
+                   "the real ones. PSNR (luma) and SSIM: closeness to the real frames; LPIPS: how different it "
+                   "looks to people. ↑ higher is better, ↓ lower is better; ★ marks the best.")
     table = markdown_table(*score_table(report))
     if table:
         out.append(table)

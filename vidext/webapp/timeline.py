@@ -1,22 +1,20 @@
-"""The timeline under an uploaded clip: a filmstrip with time marks, the chosen
-segment and extension drawn on it, and the duration the job will produce.
+"""The timeline under an uploaded clip: a filmstrip with time marks, with the
+chosen segment and the extension drawn on it (the durations come from the
+engine's plans, :mod:`vidext.webapp.plans`).
 
 Everything is computed from the probe and a handful of seeked frames, so it
 answers in well under a second even for long clips.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 import cv2
 import numpy as np
 
 from .. import config
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 from ..media.probe import MediaInfo
-from ..timemap import TimeMap
 from .present import format_time  # noqa: F401 - re-exported for the timeline's labels
 
 _LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
@@ -154,71 +152,3 @@ def _hatched(height: int, width: int) -> np.ndarray:
     for x in range(-height, width, 10):
         cv2.line(band, (x, height), (x + height, 0), _EXTENSION, 2, cv2.LINE_AA)
     return band
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a job will produce, known before it runs."""
-
-    duration_in: float
-    duration_out: float
-    fps_out: float
-    frames_out: int
-
-    def summary(self) -> str:
-        return (f"{self.duration_in:.2f} s → **{self.duration_out:.2f} s** · "
-                f"{self.frames_out} frames at {self.fps_out:.6g} fps")
-
-
-def _frames(duration: Fraction, rate: Fraction) -> int:
-    """Output frames shown at k / rate that start before ``duration`` (the engine's count)."""
-    return max(0, math.ceil(duration * rate - Fraction(1, 10**6)))
-
-
-def _duration(info: MediaInfo) -> Fraction:
-    if info.video is None:
-        raise InputError("the file has no video stream")
-    return Fraction(info.video.duration_s).limit_denominator(10**6)
-
-
-def plan_interpolate(info: MediaInfo, *, factor=None, fps=None, slowmo=None, start=None,
-                     end=None) -> Plan:
-    """Output duration and frame count of ``vidext.interpolate`` with these settings."""
-    from ..interpolation.timeline import output_rate
-
-    dur = _duration(info)
-    rate = output_rate(info.video.fps_nominal, factor, fps) if (factor or fps) else info.video.fps_nominal
-    out = dur
-    if slowmo and slowmo != 1:
-        if slowmo <= 0:
-            raise ParameterError(f"slow motion must be positive, got {slowmo:g}")
-        a = Fraction(start or 0).limit_denominator(10**6)
-        b = Fraction(end).limit_denominator(10**6) if end else dur
-        tm = TimeMap.segment(0, dur, a, b, Fraction(slowmo).limit_denominator(10**6))
-        out = tm.out_end - tm.out_start
-    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
-
-
-def plan_extend(info: MediaInfo, *, seconds: float, direction: str = "forward") -> Plan:
-    if seconds <= 0:
-        raise ParameterError(f"extension must be positive, got {seconds:g} s")
-    if direction not in ("forward", "backward", "both"):
-        raise ParameterError(f"direction must be forward, backward or both, got {direction!r}")
-    dur = _duration(info)
-    rate = info.video.fps_nominal
-    out = dur + Fraction(seconds).limit_denominator(10**6) * (2 if direction == "both" else 1)
-    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
-
-
-def plan_audio(duration_s: float, *, stretch=None, extend=None, direction: str = "forward",
-               fps: float = 0.0) -> Plan:
-    """Output duration of ``vidext.audio``; ``fps`` 0 for an audio-only file."""
-    out = duration_s
-    if stretch:
-        if stretch <= 0:
-            raise ParameterError(f"stretch must be positive, got {stretch:g}")
-        out = duration_s * stretch
-    if extend:
-        out += extend * (2 if direction == "both" else 1)
-    rate = Fraction(fps).limit_denominator(1001) if fps else Fraction(0)
-    return Plan(duration_s, out, fps, _frames(Fraction(out).limit_denominator(10**6), rate) if fps else 0)

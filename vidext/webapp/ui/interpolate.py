@@ -82,7 +82,9 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 with gr.Accordion("Advanced", open=False):
                     quality = gr.Radio(["fast", "balanced", "quality"], value=config.DEFAULT_QUALITY,
                                        label="Optical-flow preset", info="slower presets follow motion better")
-                    model = gr.Dropdown(caps.available(models), value=config.DEFAULT_MODEL, label="Model")
+                    model = gr.Dropdown(caps.available(models), value=caps.default_model(), label="Model",
+                                        info="auto: tries the models on a few frames of your clip and keeps "
+                                             "the best" if caps.auto_model().available else None)
                     missing = common.unavailable_lines(models)
                     if missing:
                         gr.Markdown("Not offered here:\n" + missing)
