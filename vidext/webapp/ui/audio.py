@@ -79,7 +79,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
             with gr.Column(elem_id=RESULT_ID):
                 watch = gr.Video(label="Result", interactive=False, elem_id="audio-result-video", visible=False)
                 listen = gr.Audio(label="Result", interactive=False, elem_id="audio-result-audio", visible=False)
-                files = gr.File(label="Download", interactive=False, file_count="multiple",
+                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
                                 elem_id="audio-download")
                 api_file = gr.File(visible=False)
                 api_watch = gr.Video(visible=False)
@@ -149,11 +149,12 @@ def build(workspace: jobs.Workspace, limits) -> None:
         except Exception as exc:  # noqa: BLE001 - shown as one line in the tab's status
             return common.failed(exc, 3)
         is_video = out.output.lower().endswith((".mp4", ".mov", ".mkv"))
-        return out.summary, out.playable if is_video else None, None if is_video else out.output, [out.output]
+        return out.summary, out.playable if is_video else None, None if is_video else out.output, \
+            common.download([out.output])
 
     common.wire_job("audio", acts, inputs=inputs, outputs=[watch, listen, files], ui_fn=audio_ui, api_fn=audio,
                     api_outputs=[api_file, api_watch, api_listen, api_details], queue_kw=common.queue(methods),
-                    result_id=RESULT_ID)
+                    result_id=RESULT_ID, downloads=files)
 
 
 def _settings(stretch, extend, direction, method, prompt, audio_file, seed) -> dict:

@@ -155,14 +155,15 @@ def run_state(ok: bool, busy: bool):
 
 
 def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Callable, api_fn: Callable,
-             api_outputs: list, queue_kw: dict, result_id: str) -> None:
+             api_outputs: list, queue_kw: dict, result_id: str, downloads=None) -> None:
     """Run → lock the tab's buttons, clear old results, run ``ui_fn``, unlock; Cancel → "Cancelled".
 
     ``ui_fn(*inputs)`` returns (status line, *outputs) and never raises.
     ``api_fn`` is the public endpoint ``/<tab>`` on the hidden trigger ``acts.api``, same inputs.
+    ``downloads`` (one of ``outputs``) is hidden while it holds nothing.
     """
     acts.api.click(api_fn, inputs, api_outputs, api_name=tab, **queue_kw)
-    cleared = [None] * len(outputs)
+    cleared = [gr.update(value=None, visible=False) if c is downloads else None for c in outputs]
 
     def lock():
         return gr.Button(interactive=False), gr.Button(visible=True), "", True, *cleared
@@ -182,6 +183,12 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
              api_visibility="private").then(None, None, None, js=scroll_js(result_id), api_visibility="private")
     acts.cancel.click(cancelled, acts.ready, [acts.run, acts.cancel, acts.status, acts.busy, *outputs],
                       cancels=[job], queue=False, show_progress="hidden", api_visibility="private")
+
+
+def download(paths) -> gr.File:
+    """The Download box: shown with the result's files, hidden when there are none."""
+    paths = [p for p in dict.fromkeys(paths or []) if p]
+    return gr.File(value=paths or None, visible=bool(paths))
 
 
 def failed(exc: BaseException, n_outputs: int) -> tuple[Any, ...]:

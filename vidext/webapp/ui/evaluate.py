@@ -96,7 +96,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                          for key, label in FIGURES]
                 pictures = gr.HTML(elem_id="evaluate-pictures", elem_classes=["vx-pictures"])
                 link = gr.HTML(elem_id="evaluate-report")
-                files = gr.File(label="Download", interactive=False, file_count="multiple",
+                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
                                 elem_id="evaluate-download")
                 api_file = gr.File(visible=False)
                 api_html = gr.File(visible=False)
@@ -151,9 +151,9 @@ def build(workspace: jobs.Workspace, limits) -> None:
                     None)
         shown = [gr.Plot(value=fit_figure(out.figures.get(key)), visible=key in out.figures) for key, _ in FIGURES]
         return ("**Done.** The scores are below.", out.summary, *shown, pictures_html(out.files),
-                report_link(out.page), [p for p in (out.output, out.page) if p])
+                report_link(out.page), common.download([out.output, out.page]))
 
     common.wire_job("evaluate", acts, inputs=inputs, outputs=[tables, *plots, pictures, link, files],
                     ui_fn=evaluate_ui, api_fn=evaluate,
                     api_outputs=[api_file, api_html, api_table, api_pictures, api_details],
-                    queue_kw=common.queue(methods), result_id=RESULT_ID)
+                    queue_kw=common.queue(methods), result_id=RESULT_ID, downloads=files)

@@ -71,7 +71,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 acts = common.actions("extend", "Extend")
             with gr.Column(elem_id=RESULT_ID):
                 watch = gr.Video(label="Result", interactive=False, elem_id="extend-result")
-                files = gr.File(label="Download", interactive=False, file_count="multiple",
+                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
                                 elem_id="extend-download")
                 which = gr.Markdown(elem_id="extend-which")
                 api_file = gr.File(visible=False)
@@ -129,12 +129,12 @@ def build(workspace: jobs.Workspace, limits) -> None:
         except Exception as exc:  # noqa: BLE001 - shown as one line in the tab's status
             return common.failed(exc, 3)
         downloads = [p for p in (out.output, out.playable) if p]
-        return out.summary, out.playable, list(dict.fromkeys(downloads)), \
+        return out.summary, out.playable, common.download(downloads), \
             present.downloads_words(out.output, out.playable)
 
     common.wire_job("extend", acts, inputs=inputs, outputs=[watch, files, which], ui_fn=extend_ui, api_fn=extend,
                     api_outputs=[api_file, api_watch, api_details], queue_kw=common.queue(methods + sounds),
-                    result_id=RESULT_ID)
+                    result_id=RESULT_ID, downloads=files)
 
 
 def _settings(seconds, direction, method, seed, audio_method, prompt, quantize, codec, crf) -> dict:

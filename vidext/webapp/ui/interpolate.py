@@ -111,7 +111,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                     preview = gr.Video(label="Preview (small excerpt)", interactive=False,
                                        elem_id="interpolate-preview", height=220)
                 watch = gr.Video(label="Result", interactive=False, elem_id="interpolate-result")
-                files = gr.File(label="Download", interactive=False, file_count="multiple",
+                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
                                 elem_id="interpolate-download")
                 which = gr.Markdown(elem_id="interpolate-which")
                 api_file = gr.File(visible=False)
@@ -184,12 +184,12 @@ def build(workspace: jobs.Workspace, limits) -> None:
         except Exception as exc:  # noqa: BLE001 - shown as one line in the tab's status
             return common.failed(exc, 3)
         downloads = [p for p in (out.output, out.playable) if p]
-        return out.summary, out.playable, list(dict.fromkeys(downloads)), \
+        return out.summary, out.playable, common.download(downloads), \
             present.downloads_words(out.output, out.playable)
 
     common.wire_job("interpolate", acts, inputs=inputs, outputs=[watch, files, which], ui_fn=interpolate_ui,
                     api_fn=interpolate, api_outputs=[api_file, api_watch, api_details],
-                    queue_kw=common.queue(models), result_id="interpolate-result")
+                    queue_kw=common.queue(models), result_id="interpolate-result", downloads=files)
 
     if preview_ok.available:
         async def show_preview(video, factor, fps, slowmo, start, end, quality, model):
