@@ -62,7 +62,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
                 device: str | None = None,
                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                **advanced) -> JobResult:
+                span=None, **advanced) -> JobResult:
     """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
@@ -76,12 +76,16 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
+    ``span`` (a :class:`vidext.interpolation.timeline.Span`) renders one part
+    of the clip on the whole clip's frame grid, without sound:
+    :func:`vidext.batch` joins such parts into exactly the frames of a whole run.
     """
     from .interpolation.job import run_interpolation
 
     return run_interpolation(input, output, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
                              quality=quality, model=model, weights=weights, device=device, codec=codec, crf=crf,
-                             scene_threshold=scene_threshold, progress=progress, stop=stop, **advanced)
+                             scene_threshold=scene_threshold, progress=progress, stop=stop, span=span,
+                             **advanced)
 
 
 def preview(input: str, **interpolate_kwargs) -> str:
