@@ -19,7 +19,7 @@ from .. import config
 from .._version import __version__
 from ..errors import InputError, LimitError, OutputError, ParameterError, VidextError
 from ..media.atomic import check_output_path, write_sidecar
-from ..media.codecs import CODECS, codec_for
+from ..media.codecs import CODECS, VIDEO_CONTAINERS, codec_for
 from ..media.probe import probe_video
 from ..media.runner import Progress, ProgressCallback
 from . import runtime
@@ -235,6 +235,8 @@ def _output_path(path: str, out_dir: str, codec: str) -> str:
     spec = CODECS.get(codec)
     if spec is not None and ext.lower() not in spec.containers:
         ext = spec.containers[0]
+    elif spec is None and ext.lower() not in VIDEO_CONTAINERS:   # no codec named: the container decides
+        ext = ".mp4"
     out = os.path.join(out_dir, stem + ext.lower())
     codec_for(codec, out)
     return check_output_path(out, (path,))

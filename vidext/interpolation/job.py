@@ -138,9 +138,9 @@ def span_frames(span: Span, retime: RetimePlan, info: MediaInfo) -> int:
 
 
 def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
-                      codec: str = config.DEFAULT_CODEC, crf: int | None = None,
+                      codec: str | None = None, crf: int | None = None,
                       progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                      span: Span | None = None, **settings) -> JobResult:
+                      span: Span | None = None, playable: bool = False, **settings) -> JobResult:
     """The job behind :func:`vidext.interpolate` (same arguments).
 
     ``span``: only that part of the clip, on the whole clip's output grid and
@@ -180,7 +180,7 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     return run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(s.quality),
-        audio=audio, progress=progress, stop=stop, details=details,
+        audio=audio, progress=progress, stop=stop, details=details, playable=playable,
         codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
