@@ -248,9 +248,10 @@ def test_remux_a_sound_onto_every_container(tmp_path, name):
     src = make_variant(str(tmp_path / f"in{v.ext}"), v)
     snd = make_variant(str(tmp_path / "snd.flac"), A["flac_51"])
     out = str(tmp_path / f"out{v.ext}")
-    r = vidext.audio(src, out, audio_file=snd)
+    r = vidext.audio(src, out, audio_file=snd, playable=True)
     assert r.duration_s == pytest.approx(probe(src).video.duration_s, abs=0.05)
     assert probe(out).audio and not no_leftovers(str(tmp_path))
+    assert r.playable_path == str(tmp_path / "out.playable.mp4") and r.details["playable"]["reason"]
 
 
 # --- the output name decides; a rendition that plays everywhere ---------------------------------

@@ -148,7 +148,7 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
 def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
           method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
           seed: int | None = None, progress: ProgressCallback | None = None,
-          stop: threading.Event | None = None, **method_options):
+          stop: threading.Event | None = None, playable: bool = False, **method_options):
     """Change a sound, or put one on a video; returns a :class:`vidext.sound.job.AudioResult`.
 
     Exactly one of: ``stretch=K`` (audio file in, K× longer, pitch kept,
@@ -158,9 +158,10 @@ def audio(input: str, output: str, *, stretch=None, extend=None, direction: str 
     picture copied, FILE's sound encoded once and cut or padded with silence
     to the picture's duration).  A video's own sound is retimed by
     ``interpolate(slowmo=...)`` and ``extend(...)``, which move the picture too.
+    ``playable`` (video outputs) as for :func:`interpolate`.
     """
     from .sound.job import run_audio_job
 
     return run_audio_job(input, output, stretch=stretch, extend=extend, direction=direction, method=method,
                          prompt=prompt, audio_file=audio_file, seed=seed, progress=progress, stop=stop,
-                         **method_options)
+                         playable=playable, **method_options)

@@ -36,6 +36,8 @@ class AudioResult:
     codec: str
     seconds: float
     details: dict = field(default_factory=dict)
+    #: ``<stem>.playable.mp4`` beside a video output that does not play everywhere (``playable=True``)
+    playable_path: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -132,7 +134,7 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
                   method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
                   seed: int | None = None, progress: ProgressCallback | None = None,
                   stop: threading.Event | None = None, stretcher: str = config.DEFAULT_STRETCHER,
-                  **method_options) -> AudioResult:
+                  playable: bool = False, **method_options) -> AudioResult:
     """The job behind :func:`vidext.audio` (same arguments)."""
     t0 = time.perf_counter()
     # 1. check inputs
@@ -159,8 +161,12 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
                   "timings": {"seconds": round(time.perf_counter() - t0, 3)}}
         sidecar.write(record)
     # 4. result
-    return AudioResult(out, sidecar.path, operation, feed.duration_s, picture, feed.codec,
-                       time.perf_counter() - t0, record)
+    result = AudioResult(out, sidecar.path, operation, feed.duration_s, picture, feed.codec,
+                         time.perf_counter() - t0, record)
+    if playable and remux:   # a video was written: the same rendition as the video jobs
+        from ..media.job import add_playable
+        add_playable(result)
+    return result
 
 
 def _planned_seconds(feed) -> float | None:
