@@ -314,6 +314,12 @@ RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many
 RIFE_CALIBRATION_REPEATS = 2              # interleaved timed rounds per candidate (best kept), after a warm-up
 RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
 
+# --- batches on Ray (vidext/batch) ----------------------------------------------
+BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined
+BATCH_SIDECAR = "batch.json"        # in the output folder: the per-file summary of the last run
+BATCH_MAX_RETRIES = 3               # times Ray restarts a killed worker and reruns its task
+BATCH_POLL_S = 0.5                  # how often the driver reads the workers' progress
+BATCH_VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".ts", ".mts", ".gif")
 
 # --- settings read from the environment when used --------------------------------
 #: upper-case name → reader; ``config.NAME`` calls the reader on each access (PEP 562)

@@ -20,7 +20,7 @@ from ..media.runner import ProgressMeter
 from ..timemap import TimeMap
 from .base import Between, Blend, Interpolator, Planes
 from .scenes import SceneGate
-from .timeline import Timeline
+from .timeline import Span, Timeline
 
 
 @dataclass
@@ -152,7 +152,7 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
            frame_duration: Fraction, stats: RenderStats,
            meter: ProgressMeter | None = None, *, timemap: TimeMap | None = None,
            gate: SceneGate | None = None, smooth_range: tuple[Fraction, Fraction] | None = None,
-           motion_blur: float = 0.0) -> Iterator[tuple[Planes, Fraction]]:
+           motion_blur: float = 0.0, part: Span | None = None) -> Iterator[tuple[Planes, Fraction]]:
     """Yield ``(planes, output time)`` for every output frame.
 
     ``timemap`` maps output time to input time (None: identity).  With
@@ -160,8 +160,10 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
     for pairs inside it, and duplicates are dropped only there: outside it
     frames are held untouched.  ``gate`` detects cuts (held from their own
     side), duplicates and static pairs (blended, no network).  ``motion_blur`` > 0 averages each in-between
-    picture over that fraction of an output frame interval.  The steps are
-    :class:`_Renderer`'s.
+    picture over that fraction of an output frame interval.  With ``part``
+    (``frames`` then start at ``part.first`` and end at ``part.last``) only
+    that part's output frames are made, on the whole clip's grid.  The steps
+    are :class:`_Renderer`'s.
     """
     r = _Renderer(interpolator, rate, stats, meter, timemap, gate, smooth_range, motion_blur)
     prev: Frame | None = None
@@ -170,7 +172,10 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
         stats.frames_in += 1
         last_time = b.time
         if prev is None:
-            r.timeline = Timeline(timemap.to_output(b.time) if timemap is not None else b.time, rate)
+            out = timemap.to_output if timemap is not None else (lambda t: t)
+            r.timeline = Timeline(out(b.time if part is None else part.origin), rate)
+            if part is not None:   # the first output frame at or after this part's first frame
+                r.k = r.timeline.count_before(out(b.time) - r.eps)
             prev = b
             continue
         if r.is_duplicate(prev, b):
@@ -180,5 +185,6 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
         prev = b
     if prev is None:
         return
-    end = last_time + frame_duration
+    # the last frame is held for its own duration; a part ends where the next one starts
+    end = last_time + frame_duration if part is None or part.last is None else part.last
     yield from r.tail(prev, timemap.to_output(end) if timemap is not None else end)
