@@ -306,7 +306,7 @@ def test_cli_extend(tmp_path, clip):
 
 
 # -- conformance: every registered repeater -------------------------------------
-@pytest.mark.parametrize("method", [m for m in EXTENDERS if m not in ("svd", "ltx", "motion")])
+@pytest.mark.parametrize("method", [m for m in EXTENDERS if m not in ("svd", "ltx", "motion", "auto")])  # auto chooses
 @pytest.mark.parametrize("n", [1, 2, 5, 40])
 def test_every_repeater_schedules_exactly_the_frames_asked(method, n):
     from vidext.extension.base import ClipView, Repeater, schedule_length
