@@ -118,7 +118,8 @@ def preview(input: str, **interpolate_kwargs) -> str:
     return _preview(input, **interpolate_kwargs)
 
 def extend(input: str, output: str, *, seconds: float, direction: str = "forward",
-           method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None, audio_method: str = "loop",
+           method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
+           audio_method: str = config.DEFAULT_EXTEND_AUDIO,
            prompt: str | None = None, quantize: str | None = None, codec: str = config.DEFAULT_CODEC,
            crf: int | None = None, progress: ProgressCallback | None = None,
            stop: threading.Event | None = None) -> JobResult:
@@ -126,15 +127,19 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
 
     The original frames are kept untouched (decoded and encoded once, same
     size, rate, colour and bit depth); the new ones continue the clip's own
-    frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`
-    (classical ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or
-    generative ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and
-    ``quantize``).  The sound is extended to match (``audio_method``).
+    frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`:
+    ``auto`` (default: measures the others per edge and keeps the best, see
+    ``details["extension"]["auto"]`` and ``["summary"]``), classical
+    ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or generative
+    ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and ``quantize``.
+    The sound is extended to match (``audio_method``): ``follow`` (default)
+    replays the sound of the footage the picture replays, in sync; ``loop``
+    (music-aware loop point), ``musicgen`` or ``silence`` by choice.
     """
     import math
 
     from .extension import EXTENDERS, GENERATIVE
-    from .extension.job import extension_compute
+    from .extension.job import ShownFrames, extension_compute
     from .errors import ParameterError
     from .media.codecs import codec_for
 
@@ -163,15 +168,16 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     frames_in = info.video.frame_count or round(info.video.duration_s * float(rate))
     check_video(info, output_frames=frames_in + before + after)
     audio = None
+    shown = ShownFrames(rate) if audio_method == "follow" else None
     if info.audio:
         from .sound.feeds import ExtendedAudio
 
         audio = ExtendedAudio(input, out, before_s=float(Fraction(before) / rate),
                               after_s=float(Fraction(after) / rate), method=audio_method, prompt=prompt, seed=seed,
-                              original_s=info.video.duration_s, start_s=info.video.start_s)
+                              original_s=info.video.duration_s, start_s=info.video.start_s, shown=shown)
     stats: dict = {}
     compute = extension_compute(info=info, extender=extender, before=before, after=after, seed=seed,
-                                prompt=prompt, stop=stop, stats=stats)
+                                prompt=prompt, stop=stop, stats=stats, shown=shown)
     result = run_video_job(
         command="extend", info=info, output=out, compute=compute, rate=rate,
         total_frames=frames_in + before + after, codec=codec, crf=crf, preset=None, audio=audio,

@@ -20,8 +20,10 @@ def add_parser(sub) -> None:
     p.add_argument("--prompt", default=None, help="text describing the continuation (ltx, musicgen)")
     p.add_argument("--quantize", default=None, choices=["none", "int8", "nf4"],
                    help="weight quantization of the generative models")
-    p.add_argument("--audio-method", default="loop", choices=["loop", "musicgen", "silence"],
-                   help="how the sound is extended (default loop)")
+    p.add_argument("--audio-method", default=config.DEFAULT_EXTEND_AUDIO,
+                   choices=["follow", "loop", "musicgen", "silence"],
+                   help="how the sound is extended: follow (default) replays the sound of the footage the "
+                        "picture replays, in sync; loop: its own music-aware loop point")
     add_output_options(p)
     p.set_defaults(run=run)
 
@@ -36,4 +38,7 @@ def run(args) -> int:
     finally:
         bar.close()
     report(result)
+    summary = result.details.get("extension", {}).get("summary")
+    if summary:
+        print(f"chose {summary}")
     return 0

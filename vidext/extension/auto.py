@@ -38,7 +38,7 @@ def generative_available(method: str) -> tuple[bool, str]:
 
         locate(model, download=False)
     except (VidextError, ImportError) as exc:
-        return False, f"weights not at hand ({str(exc).split(':')[0]})"
+        return False, f"weights of {model} not at hand without a download"
     try:
         from ..models.device import cuda_available
 

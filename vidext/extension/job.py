@@ -42,19 +42,25 @@ class ShownFrames:
     (held, reversed or synthesised frames).
     """
 
-    def __init__(self):
+    def __init__(self, rate: Fraction):
         self._sides: dict[str, list[Fraction] | None] = {}
-        self.rate: Fraction | None = None
+        self.rate = rate
+        self._events = {d: threading.Event() for d in ("backward", "forward")}
 
     def record(self, direction: str, times: list[Fraction] | None) -> None:
         self._sides[direction] = times
+        self._events[direction].set()
 
-    def known(self, direction: str) -> bool:
-        return direction in self._sides
+    def abort(self) -> None:
+        """The picture failed: wake whoever waits (they raise)."""
+        for e in self._events.values():
+            e.set()
 
-    def times(self, direction: str) -> list[Fraction] | None:
+    def wait(self, direction: str) -> list[Fraction] | None:
+        """The side's shown times, waiting while the picture plans it (in the compute thread)."""
+        self._events[direction].wait()
         if direction not in self._sides:
-            raise RuntimeError(f"the {direction} extension was not planned before its sound was needed")
+            raise Cancelled("the extension's picture stopped before this side was planned")
         return self._sides[direction]
 
 
@@ -160,6 +166,13 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
     stop = stop or threading.Event()
 
     def compute(frames: Iterator[Frame], meter: ProgressMeter):
+        try:
+            yield from _compute(frames, meter)
+        finally:
+            if shown is not None:   # nobody may wait for a side that will never be planned
+                shown.abort()
+
+    def _compute(frames: Iterator[Frame], meter: ProgressMeter):
         index = ClipIndex(context=extender.context_frames, thumbs=extender.needs_index)
         shots = ShotTracker() if extender.needs_index else None
 
