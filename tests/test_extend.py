@@ -221,7 +221,7 @@ def audio_pcm(path):
         return pcm, a.codec_context.sample_rate
 
 
-@pytest.mark.parametrize("audio_method", ["loop", "silence"])
+@pytest.mark.parametrize("audio_method", ["follow", "loop", "silence"])
 @pytest.mark.parametrize("direction", ["forward", "backward", "both"])
 def test_sound_lasts_as_long_as_the_picture(tmp_path, clip, direction, audio_method):
     src = clip(frames=25)

@@ -209,6 +209,8 @@ SEAMLESS_CANDIDATES = 4              # best loop points (by the index) whose bri
 # what a viewer sees (vidext/extension/scoring.py); differences in 8-bit luma levels on the index pictures
 EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
 EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
+EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
+EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
 EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
 EXTEND_LOOP_WEIGHT = 0.25            # cost of repeating after SEAMLESS_MIN_LOOP_S (less for longer loops)
 EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods

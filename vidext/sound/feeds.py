@@ -243,7 +243,8 @@ class ExtendedAudio(_PcmFeed):
     def _continuation(self, context: np.ndarray, length: int, direction: str):
         from .continuation import CONTINUATIONS
 
-        cont = CONTINUATIONS.create(self.method, context, self.rate, prompt=self.prompt, seed=self.seed,
+        method = "loop" if self.method == "follow" else self.method   # follow: loop where nothing is replayed
+        cont = CONTINUATIONS.create(method, context, self.rate, prompt=self.prompt, seed=self.seed,
                                     length=length, **self.method_options)
         self.details[direction] = cont.describe()
         return cont
