@@ -216,3 +216,12 @@ def test_every_new_frame_is_said_in_the_view_contract():
     v = ClipView(count=50, rate=Fraction(RATE), width=8, height=8, layout=layout, colour=Colour(),
                  context=[edge], shot_start=35)
     assert v.shot_frames == 15
+
+
+def test_follow_fallback_on_a_clip_longer_than_the_decoded_window(tmp_path, clip, monkeypatch):
+    # the loop fallback analyses the last LOOP_ANALYSIS_S: that sound must not have been released
+    from vidext import config
+    monkeypatch.setattr(config, "AUDIO_LOOKBACK_S", 0.2)
+    src = clip(frames=75)
+    r = vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.4, method="freeze")
+    assert r.details["audio_extension"]["forward"]["method"] == "loop"

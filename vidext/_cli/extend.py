@@ -40,5 +40,5 @@ def run(args) -> int:
     report(result)
     summary = result.details.get("extension", {}).get("summary")
     if summary:
-        print(f"chose {summary}")
+        print(f"{args.method}: {summary}")
     return 0

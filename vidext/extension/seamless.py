@@ -125,7 +125,21 @@ class Seamless(Repeater):
 
     def describe(self) -> dict:
         used = self._interpolator.name if self._interpolator is not None else self.interpolator_name
-        return {"method": self.name, "interpolator": used, "quality": self.quality, "loops": self.choices}
+        return {"method": self.name, "interpolator": used, "quality": self.quality, "loops": self.choices,
+                "summary": self.summary()}
+
+    def summary(self) -> str:
+        """One line per edge: the loop, and whether it passed the measured gate (it never pretends)."""
+        parts = []
+        for d, c in self.choices.items():
+            line = f"{d}: loop of {c['loop_frames']} frames in a shot of {c['shot_frames']}"
+            if "score" in c:
+                sc = c["score"]
+                line += (" passes" if c["passed"] else
+                         " — no loop point passes the seam check (cost "
+                         f"{sc['cost']:.2f}); try --method auto")
+            parts.append(line)
+        return "; ".join(parts)
 
     def interpolator(self) -> Interpolator:
         if self._interpolator is None:

@@ -330,7 +330,10 @@ class ExtendedAudio(_PcmFeed):
                         if end > edge:
                             out[:, edge - x:] = tail.render(0, end - edge)
                 yield out
-                r.release(off + (x - before) - lookback)
+                keep = off + (x - before) - lookback
+                if after and "forward" not in self.details:   # the loop fallback may analyse the last window
+                    keep = min(keep, off + n - window)
+                r.release(keep)
                 x = end
         finally:
             replay.close()
