@@ -150,6 +150,34 @@ def test_the_bridge_of_a_translation_is_a_translation_not_a_blend():
         assert err < 2.0 and err * 4 < ghost, (t, err, ghost)
 
 
+def test_bridges_use_rife_where_its_weights_resolve(tmp_path, monkeypatch):
+    from conftest import asset
+    from vidext.extension.seamless import rife_available
+    weights = asset("rife", "flownet.pkl")
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(tmp_path / "none"))
+    assert not rife_available() and bridge_interpolator("auto").name == "dis"
+    (tmp_path / "models" / "rife-4.25").mkdir(parents=True)
+    (tmp_path / "models" / "rife-4.25" / "flownet.pkl").symlink_to(weights)
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(tmp_path / "models"))
+    assert rife_available()
+    rife = bridge_interpolator("auto")
+    assert rife.name == "rife"
+    layout = working_layout("yuv444p")
+    tex = texture(H + 64, W + 64, 4)
+
+    def frame(dx):
+        import cv2
+        y = cv2.cvtColor(shifted(tex, 20 + dx, 20, H, W), cv2.COLOR_RGB2GRAY)
+        flat = np.full_like(y, 128)
+        return Frame((y, flat, flat.copy()), Fraction(0), layout, Colour())
+
+    a, b = frame(0.0), frame(8.0)
+    got = rife.between(a, b).at(0.5)[0][8:-8, 16:-16].astype(np.float64)
+    truth = frame(4.0).planes[0][8:-8, 16:-16].astype(np.float64)
+    blend = (0.5 * a.planes[0] + 0.5 * b.planes[0])[8:-8, 16:-16]
+    assert np.abs(got - truth).mean() * 3 < np.abs(blend - truth).mean()
+
+
 def test_score_sees_a_cross_fade_that_small_steps_hide():
     # a slow cross-fade between two different pictures has small steps, yet its pictures are far from real ones
     import cv2
