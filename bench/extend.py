@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -58,7 +59,7 @@ def cut_shot(src: str, dst: str, first: int, last: int) -> str:
         v.width, v.height, v.pix_fmt = s.codec_context.width, s.codec_context.height, "yuv420p"
         for i, f in enumerate(c.decode(s)):
             if first <= i <= last:
-                f.pts = None
+                f.pts, f.time_base = i - first, 1 / Fraction(s.average_rate)
                 for p in v.encode(f):
                     o.mux(p)
         for p in v.encode():
