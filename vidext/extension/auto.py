@@ -32,7 +32,9 @@ def generative_available(method: str) -> tuple[bool, str]:
     """Whether ``method`` (svd/ltx) can run here: weights resolve without a download and a GPU is present."""
     from ..errors import VidextError
 
-    model = config.APP_GENERATIVE_METHODS.get(method, method)
+    from . import EXTENDERS
+
+    model = EXTENDERS.entry(method).model or method
     try:
         from ..models import locate
 
@@ -122,7 +124,9 @@ class Auto(Chooser):
         candidates["freeze"] = (Freeze(), score(stats, head + [pic(n - 1)] * 2, [False] * 4, 1 / rate))
         skipped = {}
         if self.generative_allowed:
-            for g in ("svd", "ltx"):
+            from . import EXTENDERS
+
+        for g in EXTENDERS.generative():
                 ok, why = generative_available(g)
                 if not ok:
                     skipped[g] = why
@@ -130,15 +134,13 @@ class Auto(Chooser):
                 if count > config.GENERATIVE_MAX_SECONDS * rate:
                     skipped[g] = f"longer than {config.GENERATIVE_MAX_SECONDS:g} s"
                     continue
-                from . import EXTENDERS
-
                 inner = EXTENDERS.create(g)
                 planes = list(inner.synthesize(clip, count))
                 made = [self._thumb(clip, p) for p in planes[:probe]]
                 candidates[g] = (_Replay(inner, planes),
                                  score(stats, head + made, [False, False] + [True] * len(made), None))
         ranked = sorted(candidates, key=lambda m: (candidates[m][1].cost if candidates[m][1] is not None
-                                                   else float("inf"), ORDER.index(m)))
+                                                   else float("inf"), ORDER.index(m) if m in ORDER else len(ORDER)))
         best = ranked[0]
         chosen, s = candidates[best]
         figures = {m: (sc.as_dict() if sc is not None else None) for m, (_, sc) in candidates.items()}
