@@ -301,7 +301,6 @@ def test_frames_across_a_scene_cut_are_flagged(tmp_path):
 
 
 def test_av_offset_on_a_clip_with_sound(clip):
-    pytest.importorskip("vidext.sound")
     src = clip(frames=25, width=192, height=112)
     r = vidext.evaluate(src, methods="none")
     assert (r.av_offset_s is not None) or r.av_offset_note.startswith("could not be estimated")

@@ -7,39 +7,23 @@ result is encoded once with :class:`~vidext.media.mux.PcmEncoder`.
 """
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from typing import Iterator
 
 import numpy as np
 
 from .. import config
-from ..media.mux import AudioFeed, PcmEncoder, reencode_codec
+from ..media.codecs import audio_encoder
+from ..media.mux import AudioFeed, PcmEncoder
 from ..timemap import TimeMap
 from .pcm import PcmReader
 from .stretch import STRETCHERS, check_factor
 
-_PCM = {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_s16be", "pcm_s24be"}
-_AUDIO_ONLY = {".wav": "pcm_s16le", ".flac": "flac", ".m4a": "aac", ".aac": "aac", ".mp3": "libmp3lame",
-               ".mka": "flac", ".ogg": "libopus", ".opus": "libopus"}
-
-
 def encode_codec(output_path: str, source_codec: str | None = None) -> str:
-    """The codec a changed sound is encoded with in ``output_path``'s container.
-
-    Lossless sources stay lossless where the container allows it (PCM in
-    .wav/.mov/.mkv/.avi, FLAC in .flac/.mkv); otherwise AAC (Opus for WebM).
-    """
-    ext = os.path.splitext(output_path)[1].lower()
-    if ext == ".wav":
-        return source_codec if source_codec in _PCM and source_codec.endswith("le") else "pcm_s16le"
-    if ext in _AUDIO_ONLY:
-        return _AUDIO_ONLY[ext]
-    if source_codec in _PCM and ext in (".mov", ".mkv", ".avi"):
-        return source_codec
-    if source_codec == "flac" and ext == ".mkv":
-        return "flac"
-    return reencode_codec(output_path)
+    """The encoder a changed sound is written with in ``output_path``'s container: the source's own
+    codec when the container carries it (a stretched MP3 stays MP3, PCM stays PCM), else the
+    container's default (see :data:`vidext.media.codecs.CONTAINERS`)."""
+    return audio_encoder(output_path, source_codec)
 
 
 def raised_cosine(n: int) -> np.ndarray:
@@ -66,8 +50,10 @@ class _PcmFeed(AudioFeed):
     def open(self, output) -> None:
         self.reader = PcmReader(self.source_path, self.stream_index)
         self.rate = self.reader.rate
-        codec = encode_codec(self.output_path, self.reader.stream.codec_context.name)
-        self._encoder = PcmEncoder(output, codec, self.rate, self.reader.layout, start_s=self.start_s)
+        r = self.reader
+        codec = encode_codec(self.output_path, r.codec)
+        self._encoder = PcmEncoder(output, codec, self.rate, r.layout, start_s=self.start_s,
+                                   source_bit_rate=r.bit_rate, source_lossless=r.lossless)
         self.codec = codec
         self._blocks = self.produce()
 
@@ -125,16 +111,10 @@ class RetimedAudio(_PcmFeed):
         self.crossfade_s = crossfade_s
 
     def produce(self) -> Iterator[np.ndarray]:
-        r, rate = self.reader, self.rate
         pieces = self.timemap.pieces
-        t0 = self.timemap.out_start
-        bounds = [round((p.out_start - t0) * rate) for p in pieces] + [round((pieces[-1].out_end - t0) * rate)]
-        lens = [b - a for a, b in zip(bounds, bounds[1:])]
-        starts = [(p.in_start - Fraction(r.start_s).limit_denominator(10**9)) * rate for p in pieces]
-        stretcher = STRETCHERS.create(self.stretcher_name, rate, r.channels)
-        xf0 = int(round(self.crossfade_s * rate))
-        block = max(1, int(config.AUDIO_BLOCK_S * rate))
-        lookback = int(config.AUDIO_LOOKBACK_S * rate)
+        lens, starts = self._piece_extents()
+        stretcher = STRETCHERS.create(self.stretcher_name, self.rate, self.reader.channels)
+        xf0 = int(round(self.crossfade_s * self.rate))
         carry = None            # the previous piece's tail, faded out over this piece's start
         for i, p in enumerate(pieces):
             n, a = lens[i], starts[i]
@@ -144,38 +124,62 @@ class RetimedAudio(_PcmFeed):
             xf = 0 if last else min(xf0, n // 2, lens[i + 1] // 2)
             extra = xf if (not last and pieces[i + 1].stretch != 1) else 0           # next piece hosts the fade
             head_n = xf if (not last and p.stretch != 1 and pieces[i + 1].stretch == 1) else 0  # this one does
-            factor = float(p.stretch)
-            if p.stretch == 1:
-                def raw(a=int(round(a)), total=n + extra):
-                    for j in range(0, total, block):
-                        yield r.get(a + j, a + min(total, j + block))
-                src = raw()
-            else:
-                src = stretcher.stream(r.get, float(a), factor, n + extra)
-            pos, tail = 0, []
-            for out in src:
-                m = out.shape[1]
-                if pos + m > n:  # beyond this piece: the tail for the next one
-                    tail.append(out[:, max(0, n - pos):])
-                    out = out[:, :max(0, n - pos)]
-                    m = out.shape[1]
-                if carry is not None and pos < carry.shape[1]:
-                    k = min(m, carry.shape[1] - pos)
-                    g = raised_cosine(carry.shape[1])[pos:pos + k]
-                    out = out.copy()
-                    out[:, :k] = out[:, :k] * g + carry[:, pos:pos + k] * (1 - g)
-                if head_n and pos + m > n - head_n:
-                    lo = max(0, n - head_n - pos)
-                    nxt = int(round(starts[i + 1]))
-                    head = r.get(nxt - head_n + (pos + lo - (n - head_n)), nxt - head_n + (pos + m - (n - head_n)))
-                    g = raised_cosine(head_n)[pos + lo - (n - head_n):pos + m - (n - head_n)]
-                    out = out.copy()
-                    out[:, lo:] = out[:, lo:] * (1 - g) + head * g
-                if m:
-                    yield out
-                pos += m
-                r.release(int(a + pos / factor) - lookback)
+            src = self._piece_samples(p.stretch, a, n + extra, stretcher)
+            tail: list[np.ndarray] = []
+            yield from self._joined(src, n, a, float(p.stretch), carry, head_n,
+                                    starts[i + 1] if head_n else None, tail)
             carry = np.concatenate(tail, axis=1)[:, :extra] if extra and tail else None
+
+    def _piece_extents(self) -> tuple[list[int], list[Fraction]]:
+        """Output samples of each piece (whole samples from the output start) and where it starts in the input."""
+        rate, pieces = self.rate, self.timemap.pieces
+        t0 = self.timemap.out_start
+        bounds = [round((p.out_start - t0) * rate) for p in pieces] + [round((pieces[-1].out_end - t0) * rate)]
+        lens = [b - a for a, b in zip(bounds, bounds[1:])]
+        starts = [(p.in_start - Fraction(self.reader.start_s).limit_denominator(10**9)) * rate for p in pieces]
+        return lens, starts
+
+    def _piece_samples(self, stretch: Fraction, a: Fraction, total: int, stretcher) -> Iterator[np.ndarray]:
+        """``total`` output samples of a piece starting at input sample ``a``: copied, or stretched."""
+        r = self.reader
+        if stretch != 1:
+            return stretcher.stream(r.get, float(a), float(stretch), total)
+        block = max(1, int(config.AUDIO_BLOCK_S * self.rate))
+
+        def raw(a=int(round(a))):
+            for j in range(0, total, block):
+                yield r.get(a + j, a + min(total, j + block))
+        return raw()
+
+    def _joined(self, src: Iterator[np.ndarray], n: int, a: Fraction, factor: float, carry: np.ndarray | None,
+                head_n: int, next_start: Fraction | None, tail: list) -> Iterator[np.ndarray]:
+        """The piece's first ``n`` samples, crossfaded with the previous piece's ``carry`` at its start and
+        into the next (untouched) piece's head over its last ``head_n``; what lies beyond goes to ``tail``."""
+        r = self.reader
+        lookback = int(config.AUDIO_LOOKBACK_S * self.rate)
+        pos = 0
+        for out in src:
+            m = out.shape[1]
+            if pos + m > n:  # beyond this piece: the tail for the next one
+                tail.append(out[:, max(0, n - pos):])
+                out = out[:, :max(0, n - pos)]
+                m = out.shape[1]
+            if carry is not None and pos < carry.shape[1]:
+                k = min(m, carry.shape[1] - pos)
+                g = raised_cosine(carry.shape[1])[pos:pos + k]
+                out = out.copy()
+                out[:, :k] = out[:, :k] * g + carry[:, pos:pos + k] * (1 - g)
+            if head_n and pos + m > n - head_n:
+                lo = max(0, n - head_n - pos)
+                nxt = int(round(next_start))
+                head = r.get(nxt - head_n + (pos + lo - (n - head_n)), nxt - head_n + (pos + m - (n - head_n)))
+                g = raised_cosine(head_n)[pos + lo - (n - head_n):pos + m - (n - head_n)]
+                out = out.copy()
+                out[:, lo:] = out[:, lo:] * (1 - g) + head * g
+            if m:
+                yield out
+            pos += m
+            r.release(int(a + pos / factor) - lookback)
 
 
 class ExtendedAudio(_PcmFeed):
