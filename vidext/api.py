@@ -25,7 +25,7 @@ _ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "d
 
 def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
-                device: str | None = None,
+                device: str | None = None, auto_budget: float | None = None,
                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                 **advanced) -> JobResult:
@@ -42,6 +42,9 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
+    ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
+    (:mod:`vidext.interpolation.auto`; ``auto_budget``: fraction of the full run's frames it may
+    process, default ``config.AUTO_BUDGET``); the choice and the table are in ``details["auto"]``.
     """
     from .interpolation import INTERPOLATORS
     from .interpolation.pipeline import RenderStats, render
@@ -55,7 +58,11 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     opts = {**_ADVANCED, **advanced}
     out = check_output_path(output, (input,))
     codec_for(codec, out)
-    if model in ("dis", "blend"):
+    if auto_budget is not None and model != "auto":
+        raise ParameterError(f"auto_budget applies to model='auto', not to {model!r}")
+    if model == "auto":
+        interpolator = None         # measured and chosen once the run is planned (below)
+    elif model in ("dis", "blend"):
         if weights is not None or device is not None:
             raise ParameterError(f"weights and device apply to learned models (rife), not to {model!r}")
         interpolator = (INTERPOLATORS.create(model, quality=quality, low_light=opts["low_light"],
@@ -79,6 +86,13 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     rate = plan.rate
     total_frames = int(round(plan.out_duration(in_start, in_end) * rate))
     check_video(info, output_frames=total_frames, output_fps=float(rate))
+    auto = None
+    if model == "auto":
+        from .interpolation.auto import choose_for_plan
+        auto = choose_for_plan(input, info, plan, total_frames, budget=auto_budget, weights=weights, device=device,
+                               dis_options={k: opts[k] for k in ("low_light", "flow_smoothing")},
+                               progress=progress, stop=stop)
+        interpolator = auto.interpolator
     stats = RenderStats()
     frame_duration = 1 / video.fps_nominal
 
@@ -109,6 +123,9 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     result.details["stats"] = vars(stats)
     if audio_note:
         result.details["audio_note"] = audio_note
+    if auto is not None:
+        result.details["auto"] = auto.as_dict()
+        write_sidecar(out, result.details)
     return result
 
 

@@ -59,6 +59,13 @@ class Picture:
             self._luma8 = y if layout.bits == 8 else y.astype(np.float64) * (255.0 / layout.peak)
         return self._luma8
 
+    def region(self, top: int, left: int, height: int, width: int) -> "Picture":
+        """The same picture cropped to a rectangle (8-bit RGB and luma); metrics score it like any other."""
+        crop = Picture(self.frame)
+        crop._rgb8 = np.ascontiguousarray(self.rgb8[top:top + height, left:left + width])
+        crop._luma8 = np.ascontiguousarray(self.luma8[top:top + height, left:left + width])
+        return crop
+
 
 # --- the metric functions (plain arrays in, numbers out) ---------------------
 
