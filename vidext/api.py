@@ -206,6 +206,7 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
 def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
              report_dir: str | None = None, max_frames: int | None = None, metrics=None,
              lpips_frames: int | None = None, temporal: bool = True,
+             sample: int | None = config.EVALUATE_SAMPLE_WINDOWS,
              progress: ProgressCallback | None = None, stop: threading.Event | None = None):
     """Honest quality numbers on ``input`` itself; returns an ``EvaluationReport``.
 
@@ -220,13 +221,16 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
     consistency of the clip as it is (warp error, flicker, jumps with their
     times) and the audio–video offset.  ``json_path`` receives the numbers,
     ``report_dir`` the charts (HTML) and pictures (PNG).  Only the first
-    ``max_frames`` frames are read when given.  The clip is streamed.
+    ``max_frames`` frames are read when given.  The clip is streamed.  ``sample``: rebuild
+    that many held-out windows spread evenly over the clip (default
+    ``config.EVALUATE_SAMPLE_WINDOWS``; None = every window); each mean carries a
+    confidence interval.  Progress is reported from the start.
     """
     from .evaluation.run import evaluate_file
 
     return evaluate_file(input, methods=methods, factor=factor, json_path=json_path, report_dir=report_dir,
                          max_frames=max_frames, metrics=metrics, lpips_frames=lpips_frames, temporal=temporal,
-                         progress=progress, stop=stop)
+                         sample=sample, progress=progress, stop=stop)
 
 
 def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
