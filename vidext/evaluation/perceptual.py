@@ -178,6 +178,7 @@ class LPIPS(Metric):
 
     def __init__(self, device: str | None = None, prefer: str = "auto"):
         self.model, self.variant = load_lpips(device, prefer)
+        self.device = self.variant.device
         self.label = self.variant.label
         self.definition = (f"{self.variant.label} ({self.variant.package}) on full-resolution 8-bit RGB "
                            "scaled to [-1, 1]; lower is better")

@@ -236,14 +236,14 @@ class EvaluationReport:
                          f"± is the {config.EVALUATE_CONFIDENCE:.0%} confidence half-width of the clip's mean")
             names = [m["name"] for m in self.metrics]
             heads = {"psnr_y": "PSNR-Y dB", "psnr": "PSNR dB", "ssim": "SSIM", "ms_ssim": "MS-SSIM",
-                     "lpips": "LPIPS*" if self.lpips else "LPIPS"}
+                     "lpips": "LPIPS*" if self.lpips else "LPIPS", "vmaf": "VMAF"}
             header = f"  {'method':<10}" + "".join(f"{heads.get(n, n):>17}" for n in names) + f"{'frames/s':>11}"
             lines.append(header)
             for m in self.methods:
                 row = f"  {m.name:<10}"
                 for n in names:
                     val = m.mean(n)
-                    fmt = "{:.2f}" if n.startswith("psnr") else "{:.4f}"
+                    fmt = "{:.2f}" if n.startswith("psnr") or n == "vmaf" else "{:.4f}"
                     cell = fmt.format(val) if val is not None else "-"
                     iv = m.interval(n)
                     if val is not None and iv is not None and iv[1] > iv[0]:

@@ -128,14 +128,17 @@ class _Evaluation:
     def _rebuild(self, window, across: bool) -> None:
         """Every method rebuilds the window's held-out frames; each is scored against the original."""
         prepared = {}       # method → its Between for this pair, made on first use (timed)
-        for index, frame in zip(window.held_indices(), window.held):
+        originals = [window.a, *window.held, window.b]
+        for j, (index, frame) in enumerate(zip(window.held_indices(), window.held), start=1):
             t = window.fraction(frame)
             ref = Picture(frame)
+            ref.neighbours = (Picture(originals[j - 1]), Picture(originals[j + 1]))
             k = len(self.held_indices)
             self.held_indices.append(index)
             self.held_times.append(float(frame.time))
             self.held_spans.append((float(window.a.time), float(window.b.time)))
             self.census.append(across)
+            cands = []
             for name, interp, result in self.methods:
                 t0 = time.perf_counter()
                 if name not in prepared:
@@ -144,10 +147,17 @@ class _Evaluation:
                 result.seconds += time.perf_counter() - t0
                 result.frames += 1
                 cand = Picture(frame.with_planes(planes))
+                cands.append(cand)
                 for metric in self.metrics:
-                    scored = not metric.expensive or k % self.lpips_stride == 0
-                    result.scores[metric.name].append(metric.score(ref, cand) if scored else None)
+                    if not metric.expensive:
+                        result.scores[metric.name].append(metric.score(ref, cand))
                 self._track_worst(self.worst_across if across else self.worst, name, ref, cand, frame)
+            for metric in self.metrics:
+                if metric.expensive:        # every method's rebuild in one batch, or none on unsampled frames
+                    scores = (metric.score_many(ref, cands) if k % self.lpips_stride == 0
+                              else [None] * len(cands))
+                    for (_, _, result), value in zip(self.methods, scores):
+                        result.scores[metric.name].append(value)
 
     @staticmethod
     def _track_worst(worst: dict, name: str, ref: Picture, cand: Picture, frame: Frame) -> None:
@@ -269,9 +279,10 @@ def _prepare(job: _Job, lpips_frames: int | None, temporal: bool):
             job.notes.append(f"{n} not scored: {exc}")
             continue
         metric_objs.append(m)
-        if m.expensive:
-            stride, _ = sample_indices(job.held_total, _lpips_limit(lpips_frames, m.variant.device))
-            lpips_info = {**m.variant.as_dict(), "stride": stride}
+        if m.expensive:         # LPIPS, VMAF: the same sample of frames for each
+            stride, _ = sample_indices(job.held_total, _lpips_limit(lpips_frames, m.device))
+            if m.name == "lpips":
+                lpips_info = {**m.variant.as_dict(), "stride": stride}
     results = [MethodResult(n, i.describe(), scores={m.name: [] for m in metric_objs}) for n, i in interps]
     run = _Evaluation(job.factor, [(n, i, r) for (n, i), r in zip(interps, results)], metric_objs, stride,
                       temporal, job.chosen)
