@@ -528,12 +528,12 @@ def test_job_failing_mid_way_removes_its_temp_files(good, monkeypatch, watchdog)
 
 
 def test_failing_sidecar_leaves_neither_file(good, monkeypatch, watchdog):
-    from vidext.media import job
+    from vidext.media import atomic
 
     def no_room(output, record):
         raise OutputError(f"cannot write {os.path.basename(output)}.json: no space left on the disk")
 
-    monkeypatch.setattr(job, "write_sidecar", no_room)
+    monkeypatch.setattr(atomic, "write_sidecar", no_room)   # what every job's sidecar is written with
     with pytest.raises(OutputError, match="no space left"):
         vidext.interpolate(str(good), str(good.parent / "o.mp4"))
     assert listing(good.parent) == {"in.mp4"}

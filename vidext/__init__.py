@@ -1,9 +1,10 @@
 """vidext: make a clip longer and smoother without making it worse."""
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
+from .api import (audio, evaluate, extend, interpolate, plan_audio, plan_extend, plan_interpolate, preview,
+                  probe_file)
+from .errors import VidextError
 
-from .api import audio, evaluate, extend, interpolate, preview, probe_file  # noqa: E402
-from .errors import VidextError  # noqa: E402
-
-__all__ = ["__version__", "audio", "evaluate", "extend", "interpolate", "preview", "probe_file", "VidextError"]
+__all__ = ["__version__", "audio", "evaluate", "extend", "interpolate", "plan_audio", "plan_extend",
+           "plan_interpolate", "preview", "probe_file", "VidextError"]

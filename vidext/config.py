@@ -1,22 +1,41 @@
 """Defaults, thresholds and limits: every tunable number lives here, named.
 
 Limits meant for a public deployment read environment variables
-(``VIDEXT_MAX_*``) so that an operator can raise or lower them without code.
+(``VIDEXT_MAX_*``, ``VIDEXT_APP_*``) so that an operator can raise or lower
+them without code.  They are read when used, never at import: a malformed
+value fails the job (or the app's start) that needs it with a
+:class:`~vidext.errors.ParameterError` naming the variable and the form it
+accepts, and never breaks ``import vidext``.  The upper-case names of those
+settings (``config.APP_QUEUE_MAX_SIZE`` ...) still read as values: they are
+computed on each access (see :data:`_FROM_ENV`).
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
+from .errors import ParameterError
 
-def _env_float(name: str, default: float) -> float:
+
+def _env_number(name: str, default: float, *, whole: bool = False, minimum: float = 0.0,
+                positive: bool = False):
+    """The number in environment variable ``name`` (``default`` when unset or blank)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
+    form = ("a whole number" if whole else "a number") + (" above 0" if positive else f" of at least {minimum:g}")
     try:
-        return float(raw)
-    except ValueError as exc:  # a misconfigured server should say so at once
-        raise ValueError(f"environment variable {name}={raw!r} is not a number") from exc
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        problem = "is not a number"
+    elif not (value >= minimum and (value > 0 or not positive) and (not whole or value.is_integer())):
+        problem = "is out of range"
+    else:
+        return int(value) if whole else value
+    raise ParameterError(f"{name}={raw!r} {problem}; accepted form: {form}, e.g. {name}={default:g}")
 
 
 # --- encoding --------------------------------------------------------------
@@ -53,11 +72,11 @@ class Limits:
         # Defaults are safe for a public demo (a shared CPU, strangers' files); a self-hosted
         # deployment or a local user raises them through the environment.
         return cls(
-            max_pixels=int(_env_float("VIDEXT_MAX_PIXELS", 4096 * 2304)),
-            max_duration_s=_env_float("VIDEXT_MAX_DURATION_S", 10 * 60),
-            max_output_frames=int(_env_float("VIDEXT_MAX_OUTPUT_FRAMES", 36_000)),
-            max_upload_mb=_env_float("VIDEXT_MAX_UPLOAD_MB", 1024),
-            max_fps=_env_float("VIDEXT_MAX_FPS", 240),
+            max_pixels=int(_env_number("VIDEXT_MAX_PIXELS", 4096 * 2304, positive=True)),
+            max_duration_s=_env_number("VIDEXT_MAX_DURATION_S", 10 * 60, positive=True),
+            max_output_frames=int(_env_number("VIDEXT_MAX_OUTPUT_FRAMES", 36_000, positive=True)),
+            max_upload_mb=_env_number("VIDEXT_MAX_UPLOAD_MB", 1024, positive=True),
+            max_fps=_env_number("VIDEXT_MAX_FPS", 240, positive=True),
         )
 
 # --- interpolation engine (issue 4) ------------------------------------------
@@ -131,15 +150,30 @@ JUMP_MAD_FLOOR = 0.5            # 8-bit levels: the spread floor that keeps a st
 # --- web app (vidext/webapp, app.py) -------------------------------------------
 # Queue: GPU events share one concurrency id so that one job holds the GPU at
 # a time; CPU events run a few at once (each job already uses several threads).
-APP_QUEUE_MAX_SIZE = int(_env_float("VIDEXT_APP_QUEUE_SIZE", 16))
-APP_CPU_CONCURRENCY = int(_env_float("VIDEXT_APP_CPU_JOBS", max(1, (os.cpu_count() or 2) // 2)))
+def app_queue_max_size() -> int:
+    return _env_number("VIDEXT_APP_QUEUE_SIZE", 16, whole=True, positive=True)
+
+
+def app_cpu_concurrency() -> int:
+    return _env_number("VIDEXT_APP_CPU_JOBS", max(1, (os.cpu_count() or 2) // 2), whole=True, positive=True)
+
+
 APP_LIGHT_CONCURRENCY = 4       # timeline, preview and probe events (sub-second work)
 APP_GPU_CONCURRENCY_ID = "gpu"
 APP_CPU_CONCURRENCY_ID = "cpu"
 # Files: job folders (outputs) and Gradio's cache are swept on a schedule.
-APP_WORKDIR = os.environ.get("VIDEXT_APP_WORKDIR") or None   # None: <system temp>/vidext-app
-APP_SWEEP_INTERVAL_S = _env_float("VIDEXT_APP_SWEEP_S", 600)
-APP_FILE_MAX_AGE_S = _env_float("VIDEXT_APP_FILE_AGE_S", 3600)
+def app_workdir() -> str | None:
+    return os.environ.get("VIDEXT_APP_WORKDIR") or None   # None: <system temp>/vidext-app
+
+
+def app_sweep_interval_s() -> float:
+    return _env_number("VIDEXT_APP_SWEEP_S", 600, positive=True)
+
+
+def app_file_max_age_s() -> float:
+    return _env_number("VIDEXT_APP_FILE_AGE_S", 3600, positive=True)
+
+
 # Timeline under the uploaded clip.
 APP_FILMSTRIP_THUMBS = 8
 APP_FILMSTRIP_THUMB_HEIGHT = 72  # pixels
@@ -150,9 +184,9 @@ APP_DEFAULT_FACTOR = 2
 APP_SLOWMO_MAX = 8.0
 # Generative models (SVD, LTX-Video, MusicGen) are offered only with a GPU.
 APP_GENERATIVE_NEEDS_GPU = True
-# Method name in the app → model-layer name whose weights must resolve.
-APP_LEARNED_METHODS = {"rife": "rife-4.25"}                                          # interpolation
-APP_GENERATIVE_METHODS = {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}  # extend, audio
+# Method name in the app → model-layer name whose weights must resolve: APP_LEARNED_METHODS
+# (interpolation) and APP_GENERATIVE_METHODS (extend, audio) are read from the backend registries'
+# metadata (vidext.registry.learned_methods / generative_methods) when used: see _DERIVED below.
 # Seconds of GPU a ZeroGPU Space grants each kind of job (spaces.GPU(duration=...)).
 APP_ZEROGPU_DURATION_S = {"interpolate": 120, "extend": 300, "audio": 180, "evaluate": 180}
 # Limits a public demo (the Space) starts with unless its operator sets them.
@@ -164,7 +198,7 @@ APP_PUBLIC_LIMITS = {
     "VIDEXT_MAX_FPS": "240",
 }
 APP_DEFAULT_PORT = 7860
-APP_QUANTIZE_CHOICES = ("int8", "int4")  # the model layer's quantization modes (vidext.models.quantization)
+# APP_QUANTIZE_CHOICES: the model layer's quantization modes (vidext.models.quantization.MODES), see _DERIVED
 
 
 # --- audio (vidext/sound) ------------------------------------------------------
@@ -197,7 +231,11 @@ LOOP_ALIGN_SEARCH_S = 0.012     # ...within this distance of the feature-chosen 
 LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation junction
 
 # --- models (vidext/models) ---------------------------------------------------
-MODEL_CACHE_SIZE = int(_env_float("VIDEXT_MODEL_CACHE_SIZE", 2))  # loaded models kept per process
+def model_cache_size() -> int:
+    """Loaded models kept per process."""
+    return _env_number("VIDEXT_MODEL_CACHE_SIZE", 2, whole=True, minimum=1)
+
+
 HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
 
 # --- extend (new frames past the ends) ----------------------------------------
@@ -265,7 +303,10 @@ MIN_FRAME_SIDE = 16             # px: smaller pictures are refused (optical flow
 DIS_MIN_SIDE = 32               # px: OpenCV's DIS segfaults on flow inputs with fewer rows (found by the corpus)
 # Temp outputs (".NAME.RANDOM.part.EXT") untouched this long are debris of a killed job and are
 # removed when the next job starts in that folder; a live job rewrites its file far more often.
-STALE_PART_AGE_S = _env_float("VIDEXT_STALE_PART_AGE_S", 3600)
+def stale_part_age_s() -> float:
+    return _env_number("VIDEXT_STALE_PART_AGE_S", 3600)
+
+
 # Demuxers of single pictures: one such frame is a still image, not a clip (animated GIFs are clips).
 STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe",
                        "j2k_pipe", "jpegls_pipe", "pgm_pipe", "ppm_pipe", "pam_pipe", "qoi_pipe",
@@ -276,3 +317,44 @@ RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vid
 RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
 RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
 RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
+
+
+# --- settings read from the environment when used --------------------------------
+#: upper-case name → reader; ``config.NAME`` calls the reader on each access (PEP 562)
+_FROM_ENV = {
+    "APP_QUEUE_MAX_SIZE": app_queue_max_size,
+    "APP_CPU_CONCURRENCY": app_cpu_concurrency,
+    "APP_WORKDIR": app_workdir,
+    "APP_SWEEP_INTERVAL_S": app_sweep_interval_s,
+    "APP_FILE_MAX_AGE_S": app_file_max_age_s,
+    "MODEL_CACHE_SIZE": model_cache_size,
+    "STALE_PART_AGE_S": stale_part_age_s,
+}
+
+
+
+def _registry(name: str):
+    def read():
+        from . import registry     # the registries' metadata, imported when asked for (never at import)
+
+        return getattr(registry, name)()
+    return read
+
+
+#: names kept for the app, read from the backend registries (one place says what is learned/generative)
+def _quantize_modes():
+    from .models.quantization import MODES
+
+    return MODES
+
+
+_DERIVED = {"APP_LEARNED_METHODS": _registry("learned_methods"),
+            "APP_GENERATIVE_METHODS": _registry("generative_methods"),
+            "APP_QUANTIZE_CHOICES": _quantize_modes}
+
+
+def __getattr__(name: str):
+    reader = _FROM_ENV.get(name) or _DERIVED.get(name)
+    if reader is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return reader()

@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ..errors import Cancelled, VidextError
 
 # One line per subcommand module (vidext/_cli/<name>.py).

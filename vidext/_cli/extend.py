@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import api, config
 from ..extension import EXTENDERS
+from ..models.quantization import SPELLINGS
 from .common import ProgressBar, add_output_options, report
 
 
@@ -18,7 +19,7 @@ def add_parser(sub) -> None:
                    help="; ".join(f"{n}: {EXTENDERS.summary(n)}" for n in EXTENDERS))
     p.add_argument("--seed", type=int, default=None, help="random seed (generative methods)")
     p.add_argument("--prompt", default=None, help="text describing the continuation (ltx, musicgen)")
-    p.add_argument("--quantize", default=None, choices=["none", "int8", "nf4"],
+    p.add_argument("--quantize", default=None, choices=[k for k in SPELLINGS if k],
                    help="weight quantization of the generative models")
     p.add_argument("--audio-method", default="loop", choices=["loop", "musicgen", "silence"],
                    help="how the sound is extended (default loop)")

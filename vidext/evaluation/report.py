@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import __version__, config
+from .. import config
+from .._version import __version__
 from ..media.atomic import atomic_output
 from .temporal import TemporalResult
 

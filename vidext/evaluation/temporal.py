@@ -90,10 +90,7 @@ class TemporalResult:
 
 
 def _luma8(frame: Frame) -> np.ndarray:
-    y = frame.luma()
-    if frame.layout.bits != 8:
-        y = np.clip(np.rint(y.astype(np.float32) * (255.0 / frame.layout.peak)), 0, 255).astype(np.uint8)
-    return y
+    return frame.luma8()
 
 
 class TemporalAnalyzer:

@@ -17,10 +17,11 @@ EXTENDERS.add("pingpong", "vidext.extension.pingpong:PingPong", "backwards then 
 EXTENDERS.add("freeze", "vidext.extension.freeze:Freeze", "hold the last (first) frame")
 EXTENDERS.add("motion", "vidext.extension.motion:Motion", "continue the camera's pan/zoom/rotation")
 EXTENDERS.add("svd", "vidext.extension.svd:SVDExtender",
-              "Stable Video Diffusion img2vid-xt from the edge frame (GPU, download)")
+              "Stable Video Diffusion img2vid-xt from the edge frame (GPU, download)",
+              generative=True, model="svd-xt")
 EXTENDERS.add("ltx", "vidext.extension.ltx:LTXExtender",
-              "LTX-Video conditioned on the last frames (GPU, download)")
+              "LTX-Video conditioned on the last frames (GPU, download)", generative=True, model="ltx-video")
 
-GENERATIVE = ("svd", "ltx")
+GENERATIVE = EXTENDERS.generative()
 
 __all__ = ["EXTENDERS", "GENERATIVE", "ClipView", "Extender", "Mix", "Repeater", "Run", "Synthesizer"]

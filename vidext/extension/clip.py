@@ -16,7 +16,6 @@ import os
 from fractions import Fraction
 from typing import Iterator
 
-import av
 import cv2
 import numpy as np
 
@@ -24,14 +23,13 @@ from .. import config
 from ..errors import InputError
 from ..media.frame import Colour, Frame, PixelLayout, planes_from_av
 from ..media.probe import InputFile
+from ..media.reader import decode_video, seek_stream, stream_time_base
 from .base import ClipView
 
 
 def thumbnail(frame: Frame, width: int = config.EXTEND_INDEX_WIDTH) -> np.ndarray:
     """Downscaled 8-bit luma of ``frame`` (area-averaged), for matching frames cheaply."""
-    y = frame.luma()
-    if y.dtype != np.uint8:
-        y = (y >> (frame.layout.bits - 8)).astype(np.uint8)
+    y = frame.luma8()
     h = max(4, round(frame.height * width / frame.width))
     return cv2.resize(y, (width, h), interpolation=cv2.INTER_AREA)
 
@@ -106,44 +104,34 @@ class ClipReader(InputFile):
 
     def _decode_from(self, index: int) -> Iterator[tuple[int, Frame]]:
         """(index, frame) from about ``index`` on; seeks to the keyframe before it."""
-        c = self._container
-        s = c.streams.video[0]
-        tb = Fraction(s.time_base.numerator, s.time_base.denominator)
-        start = (s.start_time or 0)
-        target = int((self.times[index] / tb)) if index > 0 else start
-        for attempt in (target, start):
-            c.seek(attempt, stream=s, backward=True, any_frame=False)
+        s = self._container.streams.video[0]
+        for attempt in ((self.times[index] if index > 0 else None), None):
+            seek_stream(self._container, s, attempt)
             self.seeks += 1
-            frames = self._frames(s, tb)
+            frames = self._frames(s)
             first = next(frames, None)
             if first is None:
                 return
-            if first[0] is not None and first[0] > index and attempt != start:
+            if first[0] is not None and first[0] > index and attempt is not None:
                 continue  # the seek landed past the frame: decode from the start instead
             yield first
             yield from frames
             return
 
-    def _frames(self, s, tb: Fraction) -> Iterator[tuple[int | None, Frame]]:
+    def _frames(self, s) -> Iterator[tuple[int | None, Frame]]:
+        tb = stream_time_base(s)
         last = None
-        for packet in self._container.demux(s):
-            try:
-                decoded = packet.decode()
-            except av.InvalidDataError:
+        for f in decode_video(self._container, s, os.path.basename(self.path)):
+            if f.pts is None:
                 continue
-            except av.FFmpegError as exc:
-                raise InputError(f"cannot decode {os.path.basename(self.path)}: {exc.strerror or exc}") from exc
-            for f in decoded:
-                if f.pts is None:
-                    continue
-                t = Fraction(f.pts) * tb
-                if last is not None and t <= last:
-                    continue
-                last = t
-                idx = self._index_of(t)
-                if idx is None:
-                    continue
-                yield idx, Frame(planes_from_av(f, self.layout), self.times[idx], self.layout, self.colour)
+            t = Fraction(f.pts) * tb
+            if last is not None and t <= last:
+                continue
+            last = t
+            idx = self._index_of(t)
+            if idx is None:
+                continue
+            yield idx, Frame(planes_from_av(f, self.layout), self.times[idx], self.layout, self.colour)
 
     # -- runs ------------------------------------------------------------------
     def forward(self, start: int, count: int) -> Iterator[Frame]:

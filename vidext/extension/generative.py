@@ -30,12 +30,8 @@ import cv2
 import numpy as np
 
 from .. import config
-from ..errors import ParameterError
 from ..media.frame import Frame, from_rgb, to_rgb
 from .base import ClipView, Planes, Synthesizer
-
-# CLI/API spelling → model-layer spelling
-QUANTIZE = {None: None, "none": None, "int8": "int8", "nf4": "int4", "int4": "int4"}
 
 
 def working_size(width: int, height: int, native: tuple[int, int], multiple: int) -> tuple[int, int]:
@@ -80,9 +76,9 @@ class Generative(Synthesizer):
     quantize_components: ClassVar[tuple[str, ...]]
 
     def __init__(self, quantize: str | None = None, weights: str | None = None, device: str | None = None):
-        if quantize not in QUANTIZE:
-            raise ParameterError(f"unknown quantization {quantize!r}; choose none, int8 or nf4")
-        self.quantize = QUANTIZE[quantize]
+        from ..models.quantization import check_quantize
+
+        self.quantize = check_quantize(quantize)
         self.weights = weights
         self.device = device
         self.seeds: dict[str, int] = {}

@@ -31,9 +31,7 @@ _RANSAC_PX = 1.0
 
 
 def _gray8(frame: Frame, scale: float) -> np.ndarray:
-    y = frame.luma()
-    if y.dtype != np.uint8:
-        y = (y >> (frame.layout.bits - 8)).astype(np.uint8)
+    y = frame.luma8()
     if scale != 1.0:
         y = cv2.resize(y, (max(8, round(y.shape[1] * scale)), max(8, round(y.shape[0] * scale))),
                        interpolation=cv2.INTER_AREA)

@@ -5,6 +5,7 @@ over a file.  Classical ``dis`` needs no download and no torch.
 """
 from __future__ import annotations
 
+from .. import config
 from ..registry import Registry
 from .base import Between, Interpolator
 
@@ -13,6 +14,7 @@ INTERPOLATORS.add("dis", "vidext.interpolation.flow:DISInterpolator",
                   "OpenCV DIS optical flow, bidirectional, occlusion-aware (CPU, no download)")
 INTERPOLATORS.add("blend", "vidext.interpolation.base:Blend", "50/50 cross-fade (baseline)")
 INTERPOLATORS.add("rife", "vidext.interpolation.rife:RIFEInterpolator",
-                  "RIFE 4.25 learned flow (torch; CPU or CUDA; weights from the Hub or --weights)")
+                  "RIFE 4.25 learned flow (torch; CPU or CUDA; weights from the Hub or --weights)",
+                  model=config.RIFE_MODEL)
 
 __all__ = ["INTERPOLATORS", "Between", "Interpolator"]

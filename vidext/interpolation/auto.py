@@ -221,8 +221,9 @@ def _summary(chosen: Row, other: Row | None, perceptual: bool, excerpts: int) ->
     return text + f", on {excerpts} excerpt{'s' if excerpts != 1 else ''}"
 
 
-def choose_for_plan(input: str, info: MediaInfo, plan, total_frames: int, **options) -> AutoChoice:
-    """:func:`choose` for an interpolation job's :class:`~vidext.interpolation.retime.RetimePlan`."""
+def choose_for_plan(input: str, info: MediaInfo, plan, total_frames: int, *, settings, progress=None,
+                    stop=None) -> AutoChoice:
+    """:func:`choose` for an interpolation job: its ``RetimePlan``, output frames and checked settings."""
     span, smooth = None, None
     if plan.smooth_range is not None:
         lo, hi = plan.smooth_range
@@ -230,7 +231,9 @@ def choose_for_plan(input: str, info: MediaInfo, plan, total_frames: int, **opti
         out = (plan.timemap.to_output(hi) - plan.timemap.to_output(lo)) if plan.timemap is not None else hi - lo
         smooth = int(round(out * plan.rate))
     new = synthesised_frames(total_frames, plan.rate, info.video.fps_nominal, plan.stretch, smooth)
-    return choose(input, info, new_frames=new, span=span, **options)
+    return choose(input, info, new_frames=new, span=span, budget=settings.auto_budget, weights=settings.weights,
+                  device=settings.device, progress=progress, stop=stop,
+                  dis_options={"low_light": settings.low_light, "flow_smoothing": settings.flow_smoothing})
 
 
 def choose(input: str, info: MediaInfo, *, new_frames: int, span: tuple[float, float] | None = None,

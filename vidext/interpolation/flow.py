@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import config
 from ..errors import ParameterError
-from ..media.frame import Frame
+from ..media.frame import Frame, to_u8
 from .base import Between, Interpolator, Planes
 
 
@@ -51,10 +51,6 @@ PRESETS = {
                          interpolation=cv2.INTER_CUBIC),
 }
 WEIGHT_FLOOR = 1e-3   # keeps the blend defined where both sides look occluded
-
-
-def _to_u8(plane: np.ndarray, bits: int) -> np.ndarray:
-    return plane if plane.dtype == np.uint8 else (plane >> (bits - 8)).astype(np.uint8)
 
 
 def _grid(h: int, w: int) -> np.ndarray:
@@ -141,7 +137,7 @@ class DISInterpolator(Interpolator):
                 max(config.DIS_MIN_SIDE, round(height * scale)))
 
     def _flow_input(self, plane: np.ndarray, bits: int, size: tuple[int, int]) -> np.ndarray:
-        y = _to_u8(plane, bits)
+        y = to_u8(plane, bits)
         if size != (y.shape[1], y.shape[0]):
             y = cv2.resize(y, size, interpolation=cv2.INTER_AREA)
         if self._clahe is not None:

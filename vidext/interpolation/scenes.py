@@ -33,9 +33,7 @@ class _Signature:
 
 
 def _luma8(frame: Frame) -> np.ndarray:
-    y = frame.luma()
-    bits = frame.layout.bits
-    return y if y.dtype == np.uint8 else (y >> (bits - 8)).astype(np.uint8)
+    return frame.luma8()
 
 
 def signature(frame: Frame) -> _Signature:

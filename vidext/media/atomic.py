@@ -96,7 +96,7 @@ def clean_stale_parts(folder: str, older_than_s: float | None = None) -> list[st
     job removes its own).  Returns the paths removed; errors (a file already
     gone, a read-only folder) are not the caller's problem and are ignored.
     """
-    age = config.STALE_PART_AGE_S if older_than_s is None else older_than_s
+    age = config.stale_part_age_s() if older_than_s is None else older_than_s
     now = time.time()
     removed = []
     try:
@@ -161,3 +161,35 @@ def write_sidecar(output: str, record: dict) -> str:
         except OSError as exc:
             raise output_error(exc, path) from exc
     return path
+
+
+class Sidecar:
+    """Writes ``OUTPUT.json`` from inside :func:`atomic_job_output`, before the output is renamed."""
+
+    def __init__(self, output: str):
+        self.output = output
+        self.path: str | None = None
+
+    def write(self, record: dict) -> str:
+        self.path = write_sidecar(self.output, record)
+        return self.path
+
+
+@contextlib.contextmanager
+def atomic_job_output(output: str) -> Iterator[tuple[str, Sidecar]]:
+    """:func:`atomic_output` for a job's output and its complete sidecar.
+
+    Yields ``(temp path, sidecar)``; the job writes the output into the temp
+    path, then its final record with ``sidecar.write(record)``.  The sidecar
+    goes into place just before the output: a job that fails writing it
+    leaves neither, and the sidecar is removed if the output's rename fails.
+    """
+    sidecar = Sidecar(output)
+    try:
+        with atomic_output(output) as tmp:
+            yield tmp, sidecar
+    except BaseException:
+        if sidecar.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(sidecar.path)
+        raise

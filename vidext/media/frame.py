@@ -131,11 +131,27 @@ class Frame:
         return Frame(tuple(planes), self.time if time is None else time, self.layout, self.colour)
 
     def luma(self) -> np.ndarray:
-        """A single-channel brightness image at full size (native dtype)."""
+        """A single-channel brightness image at full size (native dtype).
+
+        Y'CbCr: the decoded Y plane itself; RGB: 0.299 R + 0.587 G + 0.114 B, rounded.
+        """
         if not self.layout.is_rgb:
             return self.planes[0]
         g, b, r = (p.astype(np.float32) for p in self.planes)
-        return (0.299 * r + 0.587 * g + 0.114 * b).astype(self.layout.dtype)
+        return np.rint(0.299 * r + 0.587 * g + 0.114 * b).astype(self.layout.dtype)
+
+    def luma8(self) -> np.ndarray:
+        """:meth:`luma` on the 8-bit scale as uint8 (peak → 255, rounded): the one 8-bit luma
+        that every analysis (scene cuts, flow, loop points, motion, temporal figures, sync) uses."""
+        return to_u8(self.luma(), self.layout.bits)
+
+
+def to_u8(plane: np.ndarray, bits: int) -> np.ndarray:
+    """A ``bits``-deep plane on the 8-bit scale as uint8 (peak → 255, rounded to nearest)."""
+    if plane.dtype == np.uint8:
+        return plane
+    peak = (1 << bits) - 1
+    return np.clip(np.rint(plane.astype(np.float32) * (255.0 / peak)), 0, 255).astype(np.uint8)
 
 
 def planes_from_av(frame: av.VideoFrame, layout: PixelLayout) -> tuple[np.ndarray, ...]:

@@ -1,17 +1,16 @@
 """One video job: read frames, compute new ones, encode, mux sound, finish atomically."""
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Callable, Iterable, Iterator
 
-from .. import __version__
+from .._version import __version__
 from ..errors import InputError
-from .atomic import atomic_output, write_sidecar
+from .atomic import atomic_job_output
 from .frame import Frame
 from .mux import AudioFeed
 from .probe import MediaInfo
@@ -42,50 +41,53 @@ class JobResult:
     def frames_per_second(self) -> float:
         return self.frames_out / self.seconds if self.seconds > 0 else 0.0
 
+    def as_dict(self) -> dict:
+        return asdict(self)
+
 
 def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Compute, rate: Fraction,
                   total_frames: int | None, codec: str, crf: int | None, preset: str | None,
                   audio: AudioFeed | None, parameters: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                  size: tuple[int, int] | None = None) -> JobResult:
-    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar."""
+                  size: tuple[int, int] | None = None,
+                  details: Callable[[], dict] | None = None) -> JobResult:
+    """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
+
+    ``details`` (called once every frame and sample is written) returns what
+    the job learnt while running (render statistics, how the sound was
+    extended); it is merged into the record before the sidecar is written,
+    so the sidecar on disk is complete the moment the output appears.
+    """
     t0 = time.perf_counter()
     video = info.video
     meter = ProgressMeter(total_frames, progress, stage=command)
     width, height = size or (video.width, video.height)
     last_time: list[Fraction] = []
-    sidecar = None
-    try:
-        with atomic_output(output) as tmp:
-            with FrameSource(info.path, info) as source:
-                sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
-                                 codec=codec, crf=crf, preset=preset, colour=source.colour,
-                                 rotation=video.rotation, audio=audio,
-                                 container_ext=os.path.splitext(output)[1])
-                with sink:
-                    def write(item) -> None:
-                        planes, t = item
-                        sink.write(planes, t)
-                        last_time[:1] = [t]
+    with atomic_job_output(output) as (tmp, sidecar):
+        with FrameSource(info.path, info) as source:
+            sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
+                             codec=codec, crf=crf, preset=preset, colour=source.colour,
+                             rotation=video.rotation, audio=audio,
+                             container_ext=os.path.splitext(output)[1])
+            with sink:
+                def write(item) -> None:
+                    planes, t = item
+                    sink.write(planes, t)
+                    last_time[:1] = [t]
 
-                    run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
-                skipped = source.skipped
-            if not sink.frames_written:
-                raise InputError(f"no frame of {os.path.basename(info.path)} could be decoded")
-            meter.finish()
-            seconds = time.perf_counter() - t0
-            record = _record(command, info, output, codec, sink, rate, last_time, audio, parameters,
-                             seconds, skipped)
-            # The sidecar goes into place just before the video: a job that fails writing it
-            # leaves neither (the sidecar is removed below if the video's rename fails).
-            sidecar = write_sidecar(output, record)
-    except BaseException:
-        if sidecar is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(sidecar)
-        raise
+                run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
+            skipped = source.skipped
+        if not sink.frames_written:
+            raise InputError(f"no frame of {os.path.basename(info.path)} could be decoded")
+        meter.finish()
+        seconds = time.perf_counter() - t0
+        record = _record(command, info, output, codec, sink, rate, last_time, audio, parameters,
+                         seconds, skipped)
+        if details is not None:
+            record.update(details())
+        sidecar.write(record)
     out = record["output"]
-    return JobResult(output=output, sidecar=sidecar, frames_in=video.frame_count or 0,
+    return JobResult(output=output, sidecar=sidecar.path, frames_in=video.frame_count or 0,
                      frames_out=out["frames"], fps=float(rate), duration_s=out["duration_s"],
                      seconds=seconds, audio=out["audio"], details=record, padded_to=sink.padded_to)
 

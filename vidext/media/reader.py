@@ -1,4 +1,12 @@
-"""Decode a video as a stream of :class:`Frame` objects with their timestamps."""
+"""Decode a video as a stream of :class:`Frame` objects with their timestamps.
+
+The one place video is decoded (with :mod:`.probe`'s first picture):
+:func:`decode_video` turns packets into PyAV frames with their times,
+skipping corrupt packets; :class:`FrameSource` streams :class:`Frame`
+objects, seeks (:meth:`FrameSource.seek`) and reads one picture at a time
+(:meth:`FrameSource.frame_at`).  Readers elsewhere (the extenders' clip
+reader, the preview excerpt, the A/V sync estimate) build on these.
+"""
 from __future__ import annotations
 
 import logging
@@ -13,6 +21,43 @@ from .frame import Colour, Frame, planes_from_av, working_layout
 from .probe import InputFile, MediaInfo, probe
 
 log = logging.getLogger(__name__)
+
+
+def decode_video(container, stream, name: str, on_corrupt=None) -> Iterator[av.VideoFrame]:
+    """Decoded pictures of ``stream`` from the container's current position.
+
+    A corrupt packet is skipped (``on_corrupt()`` is called), as FFmpeg's own
+    tools do; any other failure is an :class:`InputError` naming the file.
+    """
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError:
+            if on_corrupt is not None:
+                on_corrupt()
+            continue
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot decode {name}: {exc.strerror or exc}") from exc
+        yield from frames
+
+
+def stream_time_base(stream) -> Fraction:
+    tb = stream.time_base
+    return Fraction(tb.numerator, tb.denominator)
+
+
+def seek_stream(container, stream, t: Fraction | None) -> None:
+    """Put ``container`` at the keyframe at or before ``t`` seconds of ``stream`` (None: its start)."""
+    start = stream.start_time or 0
+    target = start if t is None else int(t / stream_time_base(stream))
+    container.seek(target, stream=stream, backward=True, any_frame=False)
 
 
 class FrameSource(InputFile):
@@ -36,8 +81,41 @@ class FrameSource(InputFile):
         self.colour: Colour = self.video.colour
         self.skipped = 0
         self.resized = 0
+        self.seeks = 0
         self._threads = threads
         self._container = None
+        self._after: Fraction | None = None
+
+    def seek(self, t: Fraction | None) -> None:
+        """The next iteration starts at the keyframe at or before ``t`` seconds (None: the start).
+
+        Frames come with their own times as ever; those before ``t`` are the
+        caller's to skip.
+        """
+        if self._container is None:
+            raise RuntimeError("FrameSource must be used as a context manager")
+        seek_stream(self._container, self._container.streams.video[0], t)
+        self.seeks += 1
+
+    def frame_at(self, t: Fraction) -> Frame:
+        """The frame shown at ``t`` seconds (the last one starting at or before it).
+
+        Seeks to the keyframe before ``t`` and decodes forward; a seek that
+        lands past ``t`` (streams with inexact index entries) falls back to
+        decoding from the start.
+        """
+        t = Fraction(t)
+        tolerance = Fraction(1, 1000) / self.video.fps_nominal
+        for target in (t, None):
+            self.seek(target)
+            shown = None
+            for frame in self:
+                if frame.time > t + tolerance:
+                    break
+                shown = frame
+            if shown is not None:
+                return shown
+        raise InputError(f"{os.path.basename(self.path)} has no frame at {float(t):g} s")
 
     def __iter__(self) -> Iterator[Frame]:
         if self._container is None:
@@ -67,20 +145,7 @@ class FrameSource(InputFile):
             yield Frame(planes_from_av(av_frame, self.layout), t, self.layout, self.colour)
 
     def _decode(self, stream) -> Iterator[av.VideoFrame]:
-        name = os.path.basename(self.path)
-        packets = self._container.demux(stream)
-        while True:
-            try:
-                packet = next(packets)
-            except StopIteration:
-                return
-            except av.FFmpegError as exc:
-                raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
-            try:
-                frames = packet.decode()
-            except av.InvalidDataError:
-                self.skipped += 1
-                continue
-            except av.FFmpegError as exc:
-                raise InputError(f"cannot decode {name}: {exc.strerror or exc}") from exc
-            yield from frames
+        def corrupt() -> None:
+            self.skipped += 1
+
+        return decode_video(self._container, stream, os.path.basename(self.path), corrupt)

@@ -41,11 +41,20 @@ class ModelCache:
     used model is dropped (and CUDA's cached blocks released).
     """
 
-    def __init__(self, capacity: int):
-        self.capacity = capacity
+    def __init__(self, capacity: int | None = None):
+        self._capacity = capacity
         self._items: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
         self._loading: dict[Hashable, threading.Lock] = {}
+
+    @property
+    def capacity(self) -> int:
+        """The size given, else ``VIDEXT_MODEL_CACHE_SIZE`` read now (config is read when used)."""
+        return config.model_cache_size() if self._capacity is None else self._capacity
+
+    @capacity.setter
+    def capacity(self, value: int | None) -> None:
+        self._capacity = value
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         with self._lock:
@@ -93,7 +102,7 @@ def _release_cuda() -> None:
         torch.cuda.empty_cache()
 
 
-MODEL_CACHE = ModelCache(config.MODEL_CACHE_SIZE)
+MODEL_CACHE = ModelCache()   # capacity from VIDEXT_MODEL_CACHE_SIZE, read when used
 
 
 def cached(key: Hashable, load: Callable[[], T]) -> T:

@@ -9,6 +9,16 @@ from __future__ import annotations
 from ..errors import DependencyError, ParameterError
 
 MODES = ("int8", "int4")
+#: every spelling accepted from users (CLI ``--quantize``, the app, the API) → the mode (None: off)
+SPELLINGS = {None: None, "none": None, "int8": "int8", "nf4": "int4", "int4": "int4"}
+
+
+def check_quantize(value: str | None) -> str | None:
+    """The quantization mode a user's spelling names (None, ``"int8"`` or ``"int4"``)."""
+    try:
+        return SPELLINGS[value]
+    except (KeyError, TypeError):
+        raise ParameterError(f"unknown quantization {value!r}; choose none, int8 or nf4 (= int4)") from None
 
 
 def _check(mode: str, device) -> None:

@@ -155,4 +155,5 @@ class Loop(Continuation):
 CONTINUATIONS: Registry[Continuation] = Registry("audio continuation method")
 CONTINUATIONS.add("loop", "vidext.sound.continuation:Loop", "self-similar loop point, crossfaded (classical)")
 CONTINUATIONS.add("silence", "vidext.sound.continuation:Silence", "silence after a short fade-out")
-CONTINUATIONS.add("musicgen", "vidext.sound.musicgen:MusicGen", "MusicGen continuation (transformers; CC-BY-NC)")
+CONTINUATIONS.add("musicgen", "vidext.sound.musicgen:MusicGen", "MusicGen continuation (transformers; CC-BY-NC)",
+                  generative=True, model=config.MUSICGEN_MODEL)

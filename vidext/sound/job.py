@@ -5,15 +5,16 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 
-import av
-import numpy as np
-
-from .. import __version__, config
-from ..errors import Cancelled, InputError, ParameterError
-from ..media.atomic import atomic_output, check_output_path, write_sidecar
-from ..media.probe import probe
-from ..media.runner import ProgressCallback, ProgressMeter
+from .. import config
+from .._version import __version__
+from ..errors import InputError, ParameterError
+from ..media.atomic import atomic_job_output, check_output_path
+from ..media.probe import MediaInfo, probe
+from ..media.remux import write_audio
+from ..media.runner import ProgressCallback
+from ..plan import Plan, media_info, sides, summary_line
 from ..timemap import TimeMap
 from .feeds import ExtendedAudio, RetimedAudio
 from .stretch import check_factor
@@ -41,9 +42,91 @@ class AudioResult:
         return asdict(self)
 
 
-def _check_direction(direction: str) -> None:
-    if direction not in ("forward", "backward", "both"):
-        raise ParameterError(f"direction must be forward, backward or both, got {direction!r}")
+def plan_audio(input: str | MediaInfo, *, stretch=None, extend=None, direction: str = "forward",
+               audio_file: str | None = None, **settings) -> Plan:
+    """What :func:`vidext.audio` with these settings will write: a :class:`~vidext.plan.Plan`.
+
+    ``input`` is a path or a probe; takes the same keyword arguments as
+    ``audio`` (``method``, ``prompt`` ... do not change the timing and are
+    ignored).  ``frames_out`` and ``rate`` are the copied picture's (0 for a
+    sound-only output); ``duration_s`` is the sound's planned length.
+    """
+    choose_operation(stretch, extend, audio_file)
+    info = media_info(input, need_video=False)
+    if audio_file is not None:
+        if info.video is None:
+            raise InputError(f"{os.path.basename(info.path)} has no video stream to put "
+                             f"{os.path.basename(audio_file)} on")
+        picture = info.video.duration_s
+        frames = info.video.frame_count or round(picture * float(info.video.fps_nominal))
+        return Plan("audio", picture, picture, info.video.fps_nominal, frames, None,
+                    summary_line(picture, picture, frames, info.video.fps_nominal) + " · sound replaced",
+                    {"info": info, "operation": "remux"})
+    if info.video is not None:
+        cmd = "interpolate --slowmo" if stretch is not None else "extend"
+        raise ParameterError(f"{os.path.basename(info.path)} has a picture: stretching or extending only its "
+                             f"sound would break sync; use `vidext {cmd}` (it retimes both)")
+    if not info.audio:
+        raise InputError(f"{os.path.basename(info.path)} has no audio stream")
+    dur = info.audio[0].duration_s or info.duration_s
+    if stretch is not None:
+        factor = check_factor(stretch)
+        timemap = TimeMap.uniform(0, Fraction(dur).limit_denominator(10**6), Fraction(factor).limit_denominator(10**6))
+        out = float(timemap.out_end - timemap.out_start)
+        return Plan("audio", dur, out, Fraction(0), 0, None, summary_line(dur, out, 0, Fraction(0))
+                    + f" · stretched {factor:g}×", {"info": info, "operation": "stretch", "factor": factor,
+                                                   "timemap": timemap})
+    try:
+        seconds = float(extend)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"extend must be a number of seconds, got {extend!r}") from exc
+    if not seconds > 0:
+        raise ParameterError(f"extend must be a positive number of seconds, got {seconds:g}")
+    before, after = sides(seconds, direction)
+    out = before + dur + after
+    return Plan("audio", dur, out, Fraction(0), 0, None,
+                summary_line(dur, out, 0, Fraction(0)) + f" · extended {direction}",
+                {"info": info, "operation": "extend", "seconds": seconds, "before_s": before, "after_s": after,
+                 "direction": direction})
+
+
+def choose_operation(stretch, extend, audio_file) -> str:
+    """The one operation asked for: stretch, extend or remux."""
+    chosen = [k for k, v in (("stretch", stretch), ("extend", extend), ("remux", audio_file)) if v is not None]
+    if len(chosen) != 1:
+        raise ParameterError("give exactly one of stretch, extend or audio_file")
+    return chosen[0]
+
+
+def _container(out: str, video: bool) -> str:
+    """The container format of ``out`` (a video container for a picture, an audio one for sound)."""
+    ext = os.path.splitext(out)[1].lower()
+    table = _VIDEO_FORMATS if video else _AUDIO_FORMATS
+    if ext not in table:
+        what = "a video needs a video container" if video else "sound needs an audio container"
+        raise ParameterError(f"output {os.path.basename(out)}: {what} ({', '.join(table)})")
+    return table[ext]
+
+
+def _feed(plan: Plan, input: str, out: str, *, audio_file, method, prompt, seed, stretcher, method_options):
+    """The audio feed that makes the planned sound, and the parameters recorded for it."""
+    d = plan.details
+    if d["operation"] == "remux":
+        sound = probe(audio_file)
+        if not sound.audio:
+            raise InputError(f"{os.path.basename(audio_file)} has no audio stream")
+        picture = plan.duration_s
+        have = sound.audio[0].duration_s or sound.duration_s
+        feed = ExtendedAudio(audio_file, out, 0.0, max(0.0, picture - have), "silence",
+                             original_s=min(have, picture), start_s=d["info"].video.start_s)
+        return feed, {"audio_file": audio_file}
+    if d["operation"] == "stretch":
+        feed = RetimedAudio(input, d["timemap"], out, start_s=0.0, stretcher=stretcher)
+        return feed, {"stretch": d["factor"], "stretcher": stretcher}
+    feed = ExtendedAudio(input, out, d["before_s"], d["after_s"], method, prompt, seed,
+                         original_s=plan.duration_in_s, **method_options)
+    return feed, {"extend": d["seconds"], "direction": d["direction"], "method": method, "prompt": prompt,
+                  "seed": seed}
 
 
 def run_audio_job(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
@@ -51,69 +134,33 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
                   seed: int | None = None, progress: ProgressCallback | None = None,
                   stop: threading.Event | None = None, stretcher: str = config.DEFAULT_STRETCHER,
                   **method_options) -> AudioResult:
+    """The job behind :func:`vidext.audio` (same arguments)."""
     t0 = time.perf_counter()
-    chosen = [k for k, v in (("stretch", stretch), ("extend", extend), ("audio_file", audio_file)) if v is not None]
-    if len(chosen) != 1:
-        raise ParameterError("give exactly one of stretch, extend or audio_file")
+    # 1. check inputs
+    choose_operation(stretch, extend, audio_file)
     out = check_output_path(output, (input,) + ((audio_file,) if audio_file else ()))
-    ext = os.path.splitext(out)[1].lower()
-    info = probe(input)
-    if audio_file is not None:
-        if info.video is None:
-            raise InputError(f"{os.path.basename(input)} has no video stream to put {os.path.basename(audio_file)} on")
-        if ext not in _VIDEO_FORMATS:
-            raise ParameterError(f"output {os.path.basename(out)}: a video needs a video container "
-                                 f"({', '.join(_VIDEO_FORMATS)})")
-        sound = probe(audio_file)
-        if not sound.audio:
-            raise InputError(f"{os.path.basename(audio_file)} has no audio stream")
-        picture = info.video.duration_s
-        have = sound.audio[0].duration_s or sound.duration_s
-        feed = ExtendedAudio(audio_file, out, 0.0, max(0.0, picture - have), "silence",
-                             original_s=min(have, picture), start_s=info.video.start_s)
-        operation, params = "remux", {"audio_file": audio_file}
-    else:
-        if info.video is not None:
-            cmd = "interpolate --slowmo" if stretch is not None else "extend"
-            raise ParameterError(f"{os.path.basename(input)} has a picture: stretching or extending only its sound "
-                                 f"would break sync; use `vidext {cmd}` (it retimes both)")
-        if not info.audio:
-            raise InputError(f"{os.path.basename(input)} has no audio stream")
-        if ext not in _AUDIO_FORMATS:
-            raise ParameterError(f"output {os.path.basename(out)}: sound needs an audio container "
-                                 f"({', '.join(_AUDIO_FORMATS)})")
-        a = info.audio[0]
-        dur = a.duration_s or info.duration_s
-        if stretch is not None:
-            factor = check_factor(stretch)
-            from fractions import Fraction
-
-            m = TimeMap.uniform(0, Fraction(dur).limit_denominator(10**6), Fraction(factor).limit_denominator(10**6))
-            feed = RetimedAudio(input, m, out, start_s=0.0, stretcher=stretcher)
-            operation, params = "stretch", {"stretch": factor, "stretcher": stretcher}
-        else:
-            _check_direction(direction)
-            seconds = float(extend)
-            if seconds <= 0:
-                raise ParameterError(f"extend must be a positive number of seconds, got {seconds:g}")
-            before = seconds if direction in ("backward", "both") else 0.0
-            after = seconds if direction in ("forward", "both") else 0.0
-            feed = ExtendedAudio(input, out, before, after, method, prompt, seed, original_s=dur, **method_options)
-            operation = "extend"
-            params = {"extend": seconds, "direction": direction, "method": method, "prompt": prompt, "seed": seed}
-    picture = info.video.duration_s if audio_file is not None else None
-    with atomic_output(out) as tmp:
-        fmt = (_VIDEO_FORMATS if audio_file is not None else _AUDIO_FORMATS)[ext]
-        total_s = picture if picture is not None else _planned_seconds(feed)
-        _write(input if audio_file is not None else None, feed, tmp, fmt, total_s, progress, stop)
-    record = {"tool": "vidext", "version": __version__, "command": "audio", "operation": operation,
-              "parameters": params, "input": info.as_dict(),
-              "output": {"path": out, "audio_codec": feed.codec, "audio_s": feed.duration_s,
-                         "picture_s": picture},
-              "details": getattr(feed, "details", {}),
-              "timings": {"seconds": round(time.perf_counter() - t0, 3)}}
-    sidecar = write_sidecar(out, record)
-    return AudioResult(out, sidecar, operation, feed.duration_s, picture, feed.codec,
+    # 2. plan
+    plan = plan_audio(input, stretch=stretch, extend=extend, direction=direction, audio_file=audio_file)
+    info, operation = plan.details["info"], plan.details["operation"]
+    remux = operation == "remux"
+    fmt = _container(out, video=remux)
+    feed, params = _feed(plan, input, out, audio_file=audio_file, method=method, prompt=prompt, seed=seed,
+                         stretcher=stretcher, method_options=method_options)
+    picture = plan.duration_s if remux else None
+    # 3. run: the sound, then the complete sidecar, then both into place
+    with atomic_job_output(out) as (tmp, sidecar):
+        total_s = picture if remux else _planned_seconds(feed)
+        write_audio(tmp, fmt, feed, video_from=input if remux else None, total_s=total_s,
+                    progress=progress, stop=stop)
+        record = {"tool": "vidext", "version": __version__, "command": "audio", "operation": operation,
+                  "parameters": params, "input": info.as_dict(),
+                  "output": {"path": out, "audio_codec": feed.codec, "audio_s": feed.duration_s,
+                             "picture_s": picture},
+                  "details": getattr(feed, "details", {}),
+                  "timings": {"seconds": round(time.perf_counter() - t0, 3)}}
+        sidecar.write(record)
+    # 4. result
+    return AudioResult(out, sidecar.path, operation, feed.duration_s, picture, feed.codec,
                        time.perf_counter() - t0, record)
 
 
@@ -123,52 +170,3 @@ def _planned_seconds(feed) -> float | None:
     if feed.original_s is not None:
         return feed.before_s + feed.original_s + feed.after_s
     return None
-
-
-def _write(video_from: str | None, feed, path: str, fmt: str, total_s: float | None, progress, stop) -> None:
-    """Write ``feed`` (and the video stream of ``video_from``, copied) into ``path``.
-
-    Progress counts tenths of a second of output.
-    """
-    meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio")
-    step = config.AUDIO_BLOCK_S * 4
-    done = 0
-    with av.open(path, "w", format=fmt) as c:
-        src = None
-        if video_from is not None:
-            src = av.open(video_from, metadata_errors="ignore")
-            vin = src.streams.video[0]
-            vout = c.add_stream_from_template(vin)
-        try:
-            feed.open(c)
-            if src is not None:
-                for pkt in src.demux(vin):
-                    if pkt.dts is None and pkt.pts is None:
-                        continue
-                    if stop is not None and stop.is_set():
-                        raise Cancelled("the job was cancelled")
-                    if pkt.pts is not None:
-                        t = float(pkt.pts * pkt.time_base)
-                        feed.write_until(t)
-                        meter.advance(max(0, int(t * 10) - done))
-                        done = max(done, int(t * 10))
-                    pkt.stream = vout
-                    c.mux(pkt)
-            else:
-                t = 0.0
-                while True:
-                    if stop is not None and stop.is_set():
-                        raise Cancelled("the job was cancelled")
-                    before = feed.samples_written
-                    t += step
-                    feed.write_until(t)
-                    if feed.samples_written == before:
-                        break
-                    meter.advance(int(t * 10) - done)
-                    done = int(t * 10)
-            feed.finish()
-        finally:
-            feed.close()
-            if src is not None:
-                src.close()
-    meter.finish()

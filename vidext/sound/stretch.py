@@ -18,7 +18,6 @@ output blocks that add up to exactly the number of samples asked for.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from fractions import Fraction
 from typing import Callable, Iterator
 
 import numpy as np
@@ -262,48 +261,16 @@ class Atempo(Stretcher):
     name = "atempo"
     block = 4096
 
-    def _graph(self, factor: float):
-        import av
-
-        speed = 1.0 / factor
-        tempos = []
-        while speed < 0.5:
-            tempos.append(0.5)
-            speed /= 0.5
-        tempos.append(speed)
-        layout = {1: "mono", 2: "stereo"}.get(self.channels, "stereo")
-        g = av.filter.Graph()
-        node = g.add_abuffer(format="fltp", sample_rate=self.rate, layout=layout,
-                             time_base=Fraction(1, self.rate))
-        src = node
-        for t in tempos:
-            nxt = g.add("atempo", f"{t:.10f}")
-            node.link_to(nxt)
-            node = nxt
-        sink = g.add("abuffersink")
-        node.link_to(sink)
-        g.configure()
-        return g, src, layout
-
     def stream(self, get: Get, start: float, factor: float, out_len: int) -> Iterator[np.ndarray]:
-        import av
+        from ..media.filters import Atempo as AtempoFilter
 
-        g, src, layout = self._graph(factor)
-        pos, emitted, pts = int(round(start)), 0, 0
+        graph = AtempoFilter(self.rate, self.channels, 1.0 / factor)
+        pos, emitted = int(round(start)), 0
         pending = np.zeros((self.channels, 0), np.float32)
         while emitted < out_len:
             block = get(pos, pos + self.block)
             pos += self.block
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=layout)
-            frame.rate, frame.pts, frame.time_base = self.rate, pts, Fraction(1, self.rate)
-            pts += self.block
-            g.push(frame)
-            while True:
-                try:
-                    out = g.pull()
-                except (av.BlockingIOError, av.EOFError):
-                    break
-                pending = np.concatenate([pending, out.to_ndarray().astype(np.float32)], axis=1)
+            pending = np.concatenate([pending, *graph.push(block)], axis=1)
             take = min(pending.shape[1], out_len - emitted)
             if take:
                 yield pending[:, :take]

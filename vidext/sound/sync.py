@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import config
 from ..errors import InputError
-from ..media.probe import open_input, probe
+from ..media.probe import MediaInfo, probe
 
 
 @dataclass
@@ -50,19 +50,20 @@ def _audio_onsets(path: str, seconds: float, grid: float) -> np.ndarray:
     return out
 
 
-def _video_motion(path: str, stream_index: int, seconds: float, grid: float) -> np.ndarray:
+def _video_motion(info: MediaInfo, seconds: float, grid: float) -> np.ndarray:
+    import cv2
+
+    from ..media.reader import FrameSource
+
     times, energy = [], []
     prev = None
-    with open_input(path) as c:
-        s = c.streams.video[0]
-        for f in c.decode(s):
-            if f.pts is None:
-                continue
-            t = float(f.pts * s.time_base)
+    with FrameSource(info.path, info) as frames:
+        for f in frames:
+            t = float(f.time)
             if t >= seconds:
                 break
-            g = f.reformat(width=config.SYNC_WIDTH, height=max(2, round(config.SYNC_WIDTH * f.height / f.width)),
-                           format="gray").to_ndarray().astype(np.float32)
+            size = (config.SYNC_WIDTH, max(2, round(config.SYNC_WIDTH * f.height / f.width)))
+            g = cv2.resize(f.luma8(), size, interpolation=cv2.INTER_AREA).astype(np.float32)
             if prev is not None:
                 times.append(t)
                 energy.append(float(np.abs(g - prev).mean()))
@@ -91,7 +92,7 @@ def av_sync(path: str) -> SyncEstimate:
     seconds = min(info.duration_s, config.SYNC_MAX_S)
     grid = config.SYNC_GRID_S
     a = _events(_audio_onsets(path, seconds, grid))
-    v = _events(_video_motion(path, info.video.index, seconds, grid))
+    v = _events(_video_motion(info, seconds, grid))
     n = min(len(a), len(v))
     a, v = a[:n], v[:n]
     max_lag = int(config.SYNC_MAX_LAG_S / grid)

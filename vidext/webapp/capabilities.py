@@ -144,10 +144,17 @@ def interpolation_models() -> list[Feature]:
     return out
 
 
-EXTEND_CLASSICAL = ("seamless", "loop", "pingpong", "freeze", "motion")
-EXTEND_GENERATIVE = ("svd", "ltx")
-AUDIO_CLASSICAL = ("loop", "silence")
-AUDIO_GENERATIVE = ("musicgen",)
+def _methods():
+    """(classical, generative) extend and audio methods, from the registries' metadata."""
+    from ..extension import EXTENDERS
+    from ..registry import classical_methods
+    from ..sound.continuation import CONTINUATIONS
+
+    return (classical_methods(EXTENDERS), EXTENDERS.generative(),
+            classical_methods(CONTINUATIONS), CONTINUATIONS.generative())
+
+
+EXTEND_CLASSICAL, EXTEND_GENERATIVE, AUDIO_CLASSICAL, AUDIO_GENERATIVE = _methods()
 EVALUATE_CLASSICAL = ("blend", "fast", "balanced", "quality")
 
 

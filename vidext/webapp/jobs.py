@@ -71,9 +71,9 @@ class Job:
 class Workspace:
     """The app's work root: creates job folders and sweeps old ones."""
 
-    def __init__(self, root: str | None = None, max_age_s: float = config.APP_FILE_MAX_AGE_S):
+    def __init__(self, root: str | None = None, max_age_s: float | None = None):
         self.root = os.path.abspath(root or default_root())
-        self.max_age_s = max_age_s
+        self.max_age_s = config.APP_FILE_MAX_AGE_S if max_age_s is None else max_age_s
         os.makedirs(self.root, exist_ok=True)
         self._timer: threading.Thread | None = None
         self._halt = threading.Event()
@@ -106,8 +106,9 @@ class Workspace:
                 removed += 1
         return removed
 
-    def start_sweeper(self, interval_s: float = config.APP_SWEEP_INTERVAL_S) -> None:
+    def start_sweeper(self, interval_s: float | None = None) -> None:
         """Sweep every ``interval_s`` seconds on a daemon thread until :meth:`stop_sweeper`."""
+        interval_s = config.APP_SWEEP_INTERVAL_S if interval_s is None else interval_s
         if self._timer is not None:
             return
 

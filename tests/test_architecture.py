@@ -1,0 +1,263 @@
+"""The shape of the package: one planning source, complete sidecars, config read when used, layers."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import vidext
+from vidext.errors import ParameterError
+from vidext.media.probe import probe
+from vidext.result import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- one planning source -----------------------------------------------------------------------
+
+def test_slowmo_segment_plan_is_what_the_run_writes(clip, tmp_path):
+    """slowmo 2.5× on 0.51–1.03 s of a 2 s 25 fps clip: the app once predicted 70 frames / 2.78 s
+    while the engine wrote 69 / 2.76 (segment snapped to 0.52–1.04, 32 slowed frames)."""
+    src = clip("c25.mp4", frames=50, fps=25, width=96, height=64)
+    settings = {"slowmo": 2.5, "start": 0.51, "end": 1.03}
+    plan = vidext.plan_interpolate(src, **settings)
+    assert (plan.frames_out, plan.duration_s, plan.rate) == (69, pytest.approx(2.76), Fraction(25))
+    assert plan.segment == pytest.approx((0.52, 1.04))
+    assert "69 frames" in plan.summary and "2.76 s" in plan.summary
+    assert vidext.plan_interpolate(probe(src), **settings) == plan     # a probe does as well as a path
+    result = vidext.interpolate(src, str(tmp_path / "out.mp4"), **settings)
+    assert result.frames_out == plan.frames_out
+    assert result.duration_s == pytest.approx(plan.duration_s)
+    assert len(list(_frame_times(result.output))) == plan.frames_out
+
+
+@pytest.mark.parametrize("settings", [{"factor": 2}, {"fps": "60000/1001"}, {"slowmo": 3},
+                                      {"slowmo": 2, "start": 0.3, "end": 0.9, "factor": 2}])
+def test_interpolate_plan_matches_output(clip, tmp_path, settings):
+    src = clip("c.mp4", frames=30, fps=25, width=64, height=48, tone_hz=None)
+    plan = vidext.plan_interpolate(src, model="blend", **settings)
+    result = vidext.interpolate(src, str(tmp_path / "o.mp4"), model="blend", **settings)
+    assert (result.frames_out, result.fps) == (plan.frames_out, plan.fps)
+    assert result.duration_s == pytest.approx(plan.duration_s, abs=1e-6)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward", "both"])
+def test_extend_plan_matches_output(clip, tmp_path, direction):
+    src = clip("c.mp4", frames=20, fps=25, width=64, height=48)
+    plan = vidext.plan_extend(src, seconds=0.52, direction=direction, method="freeze")
+    result = vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.52, direction=direction, method="freeze")
+    assert result.frames_out == plan.frames_out == 20 + 13 * (2 if direction == "both" else 1)
+    assert result.duration_s == pytest.approx(plan.duration_s, abs=1e-6)
+
+
+def test_audio_plan_matches_output(clip, tmp_path):
+    from vidext.media.synth import make_clip
+
+    video = clip("v.mp4", frames=25, fps=25, width=64, height=48, tone_hz=None)
+    sound = make_clip(str(tmp_path / "s.mkv"), frames=10, fps=25, width=64, height=48, codec="ffv1")
+    wav = str(tmp_path / "s.wav")
+    import av
+
+    with av.open(sound) as src, av.open(wav, "w") as dst:   # the sound alone
+        out = dst.add_stream("pcm_s16le", rate=48000, layout="mono")
+        for frame in src.decode(audio=0):
+            frame.pts = None
+            for p in out.encode(frame):
+                dst.mux(p)
+        for p in out.encode():
+            dst.mux(p)
+    plan = vidext.plan_audio(wav, stretch=2)
+    result = vidext.audio(wav, str(tmp_path / "o.wav"), stretch=2)
+    assert result.duration_s == pytest.approx(plan.duration_s, abs=0.01)
+    plan = vidext.plan_audio(video, audio_file=wav)
+    result = vidext.audio(video, str(tmp_path / "o.mp4"), audio_file=wav)
+    assert plan.frames_out == 25 and result.picture_s == pytest.approx(plan.duration_s)
+    with pytest.raises(ParameterError, match="direction must be"):
+        vidext.plan_audio(wav, extend=1, direction="sideways")
+
+
+def test_every_job_returns_a_result(clip, tmp_path):
+    src = clip("c.mp4", frames=12, fps=25, width=64, height=48, tone_hz=None)
+    result = vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.2, method="freeze")
+    assert isinstance(result, Result) and result.as_dict()["frames_out"] == result.frames_out
+
+
+def _frame_times(path):
+    import av
+
+    with av.open(path) as c:
+        for packet in c.demux(video=0):
+            if packet.pts is not None:
+                yield packet.pts
+
+
+# --- the sidecar is complete when the output appears ---------------------------------------------
+
+def test_sidecar_is_complete_before_the_output_is_renamed(clip, tmp_path, monkeypatch):
+    """The stats and the extension details are in the sidecar on disk at the moment of the rename."""
+    import vidext.media.atomic as atomic
+
+    seen = {}
+    real_replace = os.replace
+
+    def spying_replace(src, dst):
+        if not dst.endswith(".json") and os.path.exists(dst + ".json"):
+            seen[os.path.basename(dst)] = json.loads(Path(dst + ".json").read_text())
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "replace", spying_replace)
+    src = clip("c.mp4", frames=12, fps=25, width=64, height=48)
+    vidext.interpolate(src, str(tmp_path / "i.mp4"), slowmo=16, model="blend")
+    vidext.extend(src, str(tmp_path / "e.mp4"), seconds=0.2, method="freeze")
+    assert "stats" in seen["i.mp4"] and "audio_note" in seen["i.mp4"]
+    assert {"extension", "audio_extension"} <= set(seen["e.mp4"])
+    assert seen["e.mp4"] == json.loads((tmp_path / "e.mp4.json").read_text())
+
+
+# --- configuration read when used ---------------------------------------------------------------
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-c", "import sys; from vidext._cli import main; sys.exit(main())", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=120)
+
+
+@pytest.mark.parametrize("variable", ["VIDEXT_APP_QUEUE_SIZE", "VIDEXT_APP_CPU_JOBS", "VIDEXT_APP_SWEEP_S",
+                                      "VIDEXT_MODEL_CACHE_SIZE", "VIDEXT_STALE_PART_AGE_S",
+                                      "VIDEXT_MAX_PIXELS"])
+def test_a_malformed_variable_does_not_break_import(variable):
+    code = "import vidext, vidext.webapp.jobs, vidext.models, vidext._cli; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), variable: "abc"})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_malformed_limit_is_a_clear_error(clip):
+    src = clip("c.mp4", frames=5, width=64, height=48, tone_hz=None)
+    done = _cli("probe", src, env={"VIDEXT_MAX_PIXELS": "abc"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: VIDEXT_MAX_PIXELS") and "'abc'" in done.stderr
+    assert "a number" in done.stderr
+
+
+def test_config_values_read_when_used(monkeypatch):
+    from vidext import config
+
+    monkeypatch.setenv("VIDEXT_APP_QUEUE_SIZE", "3")
+    assert config.app_queue_max_size() == 3
+    monkeypatch.setenv("VIDEXT_APP_QUEUE_SIZE", "three")
+    with pytest.raises(ParameterError, match="VIDEXT_APP_QUEUE_SIZE.*'three'.*whole number"):
+        config.app_queue_max_size()
+    monkeypatch.setenv("VIDEXT_MAX_FPS", "-5")
+    with pytest.raises(ParameterError, match="VIDEXT_MAX_FPS"):
+        config.Limits.from_env()
+
+
+# --- layers -------------------------------------------------------------------------------------
+
+def _imports(path: Path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield ("." * node.level) + (node.module or "") + ("" if node.module else
+                                                              ":" + ",".join(a.name for a in node.names))
+
+
+def test_only_media_touches_pyav():
+    allowed = {"media"}
+    offenders = []
+    for path in (ROOT / "vidext").rglob("*.py"):
+        rel = path.relative_to(ROOT / "vidext")
+        if rel.parts[0] in allowed or rel.as_posix() == "webapp/timeline.py":   # the app's timeline: issue 18
+            continue
+        if any(name == "av" or name.startswith("av.") for name in _imports(path)):
+            offenders.append(rel.as_posix())
+    assert offenders == []
+
+
+def test_lower_layers_never_import_the_package_root_or_the_api():
+    offenders = []
+    for path in (ROOT / "vidext").rglob("*.py"):
+        rel = path.relative_to(ROOT / "vidext")
+        if rel.as_posix() in ("__init__.py", "api.py") or rel.parts[0] == "_cli":
+            continue
+        for name in _imports(path):
+            if name.endswith("api") or name.endswith(".api") or ":__version__" in name or name == ".." + ":api":
+                offenders.append(f"{rel}: {name}")
+    assert offenders == []
+
+
+def test_importing_the_engine_pulls_neither_the_api_nor_the_front_ends():
+    code = ("import sys, importlib; importlib.import_module('vidext.interpolation.preview'); "
+            "print(sorted(m for m in sys.modules if m.startswith('vidext.webapp') or m.startswith('vidext._cli')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+# --- one registry idiom ------------------------------------------------------------------------
+
+def _entries():
+    from vidext.registry import registries
+
+    return [pytest.param(reg, name, id=f"{kind}:{name}") for kind, reg in registries().items() for name in reg]
+
+
+def _minimal_args(kind: str):
+    import numpy as np
+
+    return {"audio.method": ((np.zeros((1, 48000), np.float32), 48000), {}),
+            "audio.stretcher": ((48000, 1), {})}.get(kind, ((), {}))
+
+
+@pytest.mark.parametrize("registry,name", _entries())
+def test_every_registered_backend_conforms(registry, name):
+    from vidext.registry import registries
+
+    kind = next(k for k, r in registries().items() if r is registry)
+    entry = registry.entry(name)
+    assert entry.summary, f"{kind} {name}: no summary"
+    assert not entry.generative or entry.needs_gpu, "generative implies needs_gpu"
+    factory = registry.get(name)                      # importable without torch or weights
+    assert callable(factory)
+    if entry.model:
+        from vidext.models import get_spec
+
+        assert get_spec(entry.model).name == entry.model   # the weights it names exist in vidext.models
+    if hasattr(factory, "generative"):              # the class and the registry say the same
+        assert bool(factory.generative) == entry.generative
+    if not (entry.generative or entry.model):
+        args, kwargs = _minimal_args(kind)
+        assert registry.create(name, *args, **kwargs) is not None
+
+
+def test_unknown_names_list_the_choices():
+    from vidext.extension import EXTENDERS
+
+    with pytest.raises(ParameterError, match="unknown extend method 'magic'; choose one of: seamless"):
+        EXTENDERS.entry("magic")
+    assert not EXTENDERS.is_generative("magic")
+
+
+def test_front_ends_read_the_registries():
+    from vidext import config
+    from vidext.extension import EXTENDERS
+    from vidext.sound.continuation import CONTINUATIONS
+    from vidext.webapp import capabilities
+
+    assert config.APP_GENERATIVE_METHODS == {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}
+    assert config.APP_LEARNED_METHODS == {"rife": config.RIFE_MODEL}
+    assert set(capabilities.EXTEND_CLASSICAL) | set(capabilities.EXTEND_GENERATIVE) == set(EXTENDERS)
+    assert set(capabilities.AUDIO_CLASSICAL) | set(capabilities.AUDIO_GENERATIVE) == set(CONTINUATIONS)
+    from vidext._cli import build_parser
+
+    sub = build_parser()._subparsers._group_actions[0].choices
+    method = next(a for a in sub["extend"]._actions if a.dest == "method")
+    assert list(method.choices) == EXTENDERS.names()

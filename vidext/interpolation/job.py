@@ -1,0 +1,185 @@
+"""One interpolation job: check inputs → plan → run → result.
+
+:func:`plan_interpolate` is the single planning source (the app's
+prediction, the CLI's checks and the run all use it); :func:`run_interpolation`
+is what :func:`vidext.interpolate` calls.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .. import config
+from ..errors import ParameterError
+from ..limits import check_video
+from ..media.atomic import check_output_path
+from ..media.job import JobResult, run_video_job
+from ..media.mux import CopyAudio
+from ..media.probe import MediaInfo
+from ..media.runner import ProgressCallback
+from ..plan import Plan, frames_before, media_info, summary_line
+from . import INTERPOLATORS
+from .base import Interpolator
+from .retime import RetimePlan, plan_retime
+
+#: advanced options of :func:`vidext.interpolate` and their defaults
+ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "dedupe": True,
+            "duplicate_threshold": None}
+#: models that take ``quality`` / the advanced flow options and no weights
+CLASSICAL = ("dis", "blend")
+
+
+@dataclass(frozen=True)
+class InterpolationSettings:
+    """The checked settings of one job (everything but the file paths)."""
+
+    quality: str
+    model: str
+    weights: str | None
+    device: str | None
+    motion_blur: float
+    scene_threshold: float
+    dedupe: bool
+    duplicate_threshold: float | None
+    low_light: bool
+    flow_smoothing: bool
+    auto_budget: float | None = None    # model "auto": see vidext.interpolation.auto
+
+
+def check_settings(*, quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
+                   weights=None, device: str | None = None, scene_threshold: float | None = None,
+                   auto_budget=None, **advanced) -> InterpolationSettings:
+    """Validate the model and advanced options (no file is read, no model loaded)."""
+    unknown = sorted(set(advanced) - set(ADVANCED))
+    if unknown:
+        raise ParameterError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(ADVANCED)}")
+    opts = {**ADVANCED, **advanced}
+    if model != "auto":
+        INTERPOLATORS.entry(model)
+    if auto_budget is not None:
+        from .auto import check_budget
+
+        if model != "auto":
+            raise ParameterError(f"auto_budget applies to model='auto', not to {model!r}")
+        auto_budget = check_budget(auto_budget)
+    if model in CLASSICAL and (weights is not None or device is not None):
+        raise ParameterError(f"weights and device apply to learned models (rife), not to {model!r}")
+    motion_blur = float(opts["motion_blur"] or 0.0)
+    if not 0 <= motion_blur <= 1:
+        raise ParameterError(f"motion_blur is a shutter fraction between 0 and 1, got {motion_blur}")
+    threshold = config.SCENE_THRESHOLD if scene_threshold is None else float(scene_threshold)
+    dup = opts["duplicate_threshold"]
+    return InterpolationSettings(
+        quality=quality, model=model, weights=weights, device=device, motion_blur=motion_blur,
+        scene_threshold=threshold, dedupe=bool(opts["dedupe"]),
+        duplicate_threshold=(config.DUPLICATE_MAD if dup is None else float(dup)) if opts["dedupe"] else None,
+        low_light=bool(opts["low_light"]), flow_smoothing=bool(opts["flow_smoothing"]), auto_budget=auto_budget)
+
+
+def make_interpolator(s: InterpolationSettings) -> Interpolator:
+    """The backend named by the settings (a learned one loads its weights here)."""
+    if s.model == "dis":
+        return INTERPOLATORS.create(s.model, quality=s.quality, low_light=s.low_light,
+                                    flow_smoothing=s.flow_smoothing)
+    if s.model in CLASSICAL:
+        return INTERPOLATORS.create(s.model)
+    return INTERPOLATORS.create(s.model, weights=s.weights, device=s.device)
+
+
+def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=None, start=None, end=None,
+                     **settings) -> Plan:
+    """What :func:`vidext.interpolate` with these settings will write: a :class:`~vidext.plan.Plan`.
+
+    ``input`` is a path or a :class:`~vidext.media.probe.MediaInfo` (the app
+    probes once).  Takes the same keyword arguments as ``interpolate``; those
+    that do not change the output's timing (quality, model, codec ...) are
+    accepted and ignored, except that the advanced options are checked.
+    ``plan.segment`` is ``start``–``end`` snapped to input frames;
+    ``plan.details["retime"]`` is the :class:`~vidext.interpolation.retime.RetimePlan`.
+    """
+    for key in ("output", "progress", "stop", "codec", "crf"):
+        settings.pop(key, None)
+    check_settings(**settings)
+    info = media_info(input)
+    video = info.video
+    in_start = Fraction(video.start_s).limit_denominator(10**6)
+    in_end = in_start + Fraction(video.duration_s).limit_denominator(10**6)
+    retime = plan_retime(video.fps_nominal, in_start, in_end, factor=factor, fps=fps, slowmo=slowmo,
+                         start=start, end=end)
+    frames = frames_before(retime.out_duration(in_start, in_end), retime.rate)
+    duration = Fraction(frames) / retime.rate       # the last frame ends there: what the run writes
+    segment = None if retime.smooth_range is None else tuple(float(t - in_start) for t in retime.smooth_range)
+    line = summary_line(float(in_end - in_start), float(duration), frames, retime.rate)
+    if retime.retimed:
+        line += f" · slow motion {float(retime.stretch):.4g}×"
+        if segment is not None:
+            line += f" on {segment[0]:.2f}–{segment[1]:.2f} s"
+    return Plan("interpolate", float(in_end - in_start), float(duration), retime.rate, frames, segment, line,
+                {"retime": retime, "info": info})
+
+
+def _audio_feed(info: MediaInfo, retime: RetimePlan, input: str, out: str):
+    """The sound of the output (copied, or retimed with the picture) and a note when it is left out."""
+    if not info.audio:
+        return None, None
+    if not retime.retimed:
+        return CopyAudio(input, output_path=out), None
+    if config.STRETCH_MIN <= retime.stretch <= config.STRETCH_MAX:
+        from ..sound.feeds import RetimedAudio
+
+        return RetimedAudio(input, retime.timemap, out), None
+    # slower than sound can be stretched and still be heard as itself
+    return None, (f"left out: slow motion {float(retime.stretch):g}x is outside the "
+                  f"{config.STRETCH_MIN:g}-{config.STRETCH_MAX:g}x range sound is time-stretched in")
+
+
+def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
+                      codec: str = config.DEFAULT_CODEC, crf: int | None = None,
+                      progress: ProgressCallback | None = None, stop: threading.Event | None = None,
+                      **settings) -> JobResult:
+    """The job behind :func:`vidext.interpolate` (same arguments)."""
+    from ..media.codecs import codec_for
+    from .pipeline import RenderStats, render
+    from .scenes import SceneGate
+
+    # 1. check inputs
+    s = check_settings(**settings)
+    out = check_output_path(output, (input,))
+    codec_for(codec, out)
+    interpolator = make_interpolator(s) if s.model != "auto" else None
+    # 2. plan
+    plan = plan_interpolate(input, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
+    info, retime = plan.details["info"], plan.details["retime"]
+    check_video(info, output_frames=plan.frames_out, output_fps=plan.fps)
+    auto = None
+    if s.model == "auto":       # measure each method on excerpts of the clip, run the winner
+        from .auto import choose_for_plan
+
+        auto = choose_for_plan(input, info, retime, plan.frames_out, settings=s, progress=progress, stop=stop)
+        interpolator = auto.interpolator
+    # 3. run
+    gate = SceneGate(s.scene_threshold or None, s.duplicate_threshold)
+    stats = RenderStats()
+    frame_duration = 1 / info.video.fps_nominal
+
+    def compute(frames, meter):
+        return render(frames, interpolator, plan.rate, frame_duration, stats, meter, timemap=retime.timemap,
+                      gate=gate, smooth_range=retime.smooth_range, motion_blur=s.motion_blur)
+
+    audio, audio_note = _audio_feed(info, retime, input, out)
+
+    def details() -> dict:      # known only once the frames are written; goes into the sidecar
+        return {"stats": vars(stats), **({"audio_note": audio_note} if audio_note else {}),
+                **({"auto": auto.as_dict()} if auto else {})}
+
+    # 4. result
+    return run_video_job(
+        command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
+        total_frames=plan.frames_out, codec=codec, crf=crf,
+        preset=config.ENCODER_PRESET.get(auto.chosen if auto else s.quality),
+        audio=audio, progress=progress, stop=stop, details=details,
+        parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
+                    "start": start, "end": end, "scene_threshold": s.scene_threshold or None,
+                    "dedupe": s.dedupe, "motion_blur": s.motion_blur,
+                    **retime.as_dict(), **interpolator.describe()})
