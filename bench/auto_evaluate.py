@@ -1,6 +1,6 @@
 """What ``--model auto`` and the default ``evaluate`` cost, against ``interpolate --factor 2`` in the same run.
 
-Whole-process wall time of each command (start-up, imports, decode, compute,
+Whole-process wall time (and CPU seconds, less disturbed on a shared machine) of each command (start-up, imports, decode, compute,
 encode), the rows interleaved, ``--repeat`` runs (default 3), median and
 spread; the CPU model is printed.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,11 +43,19 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def timed(args: list[str]) -> float:
+CPU: dict[str, list[float]] = {}      # command label → CPU seconds (user + system) of each run
+
+
+def timed(args: list[str], label: str = "") -> float:
+    """Wall seconds of ``python -m vidext ARGS``; its CPU seconds go to ``CPU[label]``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "vidext", *args], check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(label, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def spread(xs: list[float]) -> str:
@@ -58,14 +67,17 @@ def bench_auto(clips: list[Path], repeat: int, tmp: str) -> None:
         plain, auto, inside, frames = [], [], [], []
         for _ in range(repeat):
             out = os.path.join(tmp, "a.mp4")
-            plain.append(timed(["interpolate", str(clip), "-o", out, "--factor", "2", "-q"]))
-            auto.append(timed(["interpolate", str(clip), "-o", out, "--factor", "2", "--model", "auto", "-q"]))
+            plain.append(timed(["interpolate", str(clip), "-o", out, "--factor", "2", "-q"], f"{clip.name} plain"))
+            auto.append(timed(["interpolate", str(clip), "-o", out, "--factor", "2", "--model", "auto", "-q"],
+                              f"{clip.name} auto"))
             side = json.load(open(out + ".json", encoding="utf-8"))
             a = side["auto"]
             inside.append(100 * a["seconds"] / side["timings"]["seconds"])
             frames.append(100 * a["frames_measured"] / max(1, a["budget"]["full_run_frames"]))
+        cp, ca = CPU[f"{clip.name} plain"], CPU[f"{clip.name} auto"]
         print(f"{clip.name}: interpolate --factor 2 {spread(plain)} s; --model auto {spread(auto)} s; "
-              f"whole-process ratio {statistics.median(a / p for a, p in zip(auto, plain)):.2f}")
+              f"whole-process ratio {statistics.median(a / p for a, p in zip(auto, plain)):.2f} "
+              f"(CPU seconds {spread(cp)} vs {spread(ca)}, ratio {statistics.median(a / p for a, p in zip(ca, cp)):.2f})")
         print(f"  auto's measuring step: {spread(inside)} % of its full run's job seconds; "
               f"frames processed {spread(frames)} % of the frames the full run made; chose {a['chosen']}: "
               f"{a['summary']}")
@@ -89,11 +101,13 @@ def bench_evaluate(repeat: int, tmp: str) -> None:
     v = probe_video(clip).video
     interp, evaluate = [], []
     for _ in range(repeat):
-        interp.append(timed(["interpolate", clip, "-o", os.path.join(tmp, "i.mp4"), "--factor", "2", "-q"]))
-        evaluate.append(timed(["evaluate", clip, "-q"]))
+        interp.append(timed(["interpolate", clip, "-o", os.path.join(tmp, "i.mp4"), "--factor", "2", "-q"], "i"))
+        evaluate.append(timed(["evaluate", clip, "-q"], "e"))
     ratios = [e / i for e, i in zip(evaluate, interp)]
+    cpu = [e / i for e, i in zip(CPU["e"], CPU["i"])]
     print(f"{v.width}x{v.height} {v.duration_s:.1f} s ({v.frame_count} frames): interpolate --factor 2 "
-          f"{spread(interp)} s; evaluate (defaults) {spread(evaluate)} s; ratio {spread(ratios)}")
+          f"{spread(interp)} s; evaluate (defaults) {spread(evaluate)} s; wall ratio {spread(ratios)}; "
+          f"CPU seconds {spread(CPU['i'])} vs {spread(CPU['e'])}, ratio {spread(cpu)}")
 
 
 def main() -> None:
