@@ -126,7 +126,7 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
     (``blend``, ``duplicate``, the DIS presets ``fast``/``balanced``/``quality``,
     any registered model such as ``rife``; ``"none"`` skips this part) and
     scored against the original with ``metrics`` (default: luma PSNR, RGB
-    PSNR, SSIM, MS-SSIM, LPIPS; per frame and mean) with each method's speed.
+    PSNR, SSIM, LPIPS; MS-SSIM and VMAF on request; per frame and mean) with each method's speed.
     Without a GPU LPIPS scores a sample of ``lpips_frames`` held-out frames
     (default ``config.LPIPS_CPU_MAX_FRAMES``; 0 = all).  Also: temporal
     consistency of the clip as it is (warp error, flicker, jumps with their
