@@ -448,3 +448,16 @@ def test_vmaf_in_the_held_out_test(clip):
     assert 0 <= blend < good <= 100
     assert next(m for m in r.metrics if m["name"] == "vmaf")["label"] == "VMAF (vmaf_v0.6.1)"
     assert "VMAF" in r.summary()
+
+
+def test_cli_sample_and_exhaustive(clip, capsys):
+    src = clip(frames=21, width=96, height=64, tone_hz=None)
+    assert main(["evaluate", src, "--methods", "blend", "--metrics", "psnr_y", "--no-temporal", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "sampled: 3 of 10 windows" in out and "±" in out
+    assert main(["evaluate", src, "--methods", "blend", "--metrics", "psnr_y", "--no-temporal", "--exhaustive"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt 10 frames," in out and "sampled" not in out
+    with pytest.raises(SystemExit) as exc:          # argparse: one or the other
+        main(["evaluate", src, "--sample", "2", "--exhaustive"])
+    assert exc.value.code == 2
