@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+import vidext
 from vidext.errors import Cancelled, LimitError, ParameterError
 from vidext.media.probe import probe
 from vidext.media.runner import Progress
@@ -230,11 +231,17 @@ def test_zerogpu_sends_only_gpu_jobs_to_spaces(monkeypatch):
     assert calls == [("plain", "dis", True), ("gpu", 120, ["model"])]
 
 
-def test_method_rows_from_report():
-    rows = handlers.method_rows({"methods": {"blend": {"psnr": 30.0, "ssim": 0.9, "frames": [1]},
-                                             "fast": {"psnr": 35.0, "ssim": 0.95, "fps": 80.0}}})
-    assert rows == [["method", "psnr", "ssim", "fps"], ["blend", 30.0, 0.9, None], ["fast", 35.0, 0.95, 80.0]]
-    assert handlers.method_rows({"methods": [{"name": "x", "psnr": 1.0}]}) == [["method", "psnr"], ["x", 1.0]]
+def test_method_rows_from_report(clip):
+    """The table rows from the report vidext.evaluate really writes (not a hand-made dict)."""
+    report = vidext.evaluate(clip(frames=9, width=64, height=48, tone_hz=None), methods="blend,fast",
+                             metrics=["psnr_y", "ssim"], temporal=False)
+    rows = handlers.method_rows(report.as_dict())
+    header = rows[0]
+    assert header[:3] == ["method", "psnr_y", "ssim"] and "frames_per_second" in header
+    assert [r[0] for r in rows[1:]] == ["blend", "fast"]
+    for row, m in zip(rows[1:], report.methods):
+        assert row[1] == pytest.approx(m.mean("psnr_y")) and row[2] == pytest.approx(m.mean("ssim"))
+        assert all(isinstance(v, (int, float)) or v is None for v in row[1:])
     assert handlers.method_rows({}) == []
 
 

@@ -62,7 +62,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
                 device: str | None = None, auto_budget: float | None = None,
                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                **advanced) -> JobResult:
+                span=None, **advanced) -> JobResult:
     """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
@@ -79,12 +79,16 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
     (:mod:`vidext.interpolation.auto`; ``auto_budget``: fraction of the full run's frames it may
     process, default ``config.AUTO_BUDGET``); the choice and the table are in ``details["auto"]``.
+    ``span`` (a :class:`vidext.interpolation.timeline.Span`) renders one part
+    of the clip on the whole clip's frame grid, without sound:
+    :func:`vidext.batch` joins such parts into exactly the frames of a whole run.
     """
     from .interpolation.job import run_interpolation
 
     return run_interpolation(input, output, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
                              quality=quality, model=model, weights=weights, device=device, auto_budget=auto_budget,
-                             codec=codec, crf=crf, scene_threshold=scene_threshold, progress=progress, stop=stop, **advanced)
+                             codec=codec, crf=crf, scene_threshold=scene_threshold, progress=progress, stop=stop,
+                             span=span, **advanced)
 
 
 def preview(input: str, **interpolate_kwargs) -> str:

@@ -92,6 +92,10 @@ SCENE_HIST_BINS = 32
 # thumbnail at 1/4 size) is dropped from the timeline and its time interpolated.
 DUPLICATE_MAD = 0.15
 DUPLICATE_THUMB_DIVISOR = 4
+# Static pairs: when no pixel of that 1/4-size luma changed by more than this many levels,
+# nothing moved (beyond coding noise) and the pair is rendered as a blend, without the flow
+# or the network (a max, not a mean: a small moving object keeps its pair interpolated).
+STATIC_MAX_DIFF = 3.0
 # Low-light option: applied only to the pictures the flow is estimated on.
 LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
 LOW_LIGHT_CLAHE_CLIP = 2.0
@@ -317,7 +321,18 @@ RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vid
 RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
 RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
 RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
+# CPU calibration (vidext/interpolation/rife/calibration.py): measured once per CPU, torch and size class.
+RIFE_CALIBRATION_SIZE_CLASSES = (400_000, 1_000_000, 2_200_000, 4_000_000)  # padded pixels: ≤SD, ≤720p, ≤1080p, ≤1440p
+RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many pixels (same shape): kept short
+RIFE_CALIBRATION_REPEATS = 2              # interleaved timed rounds per candidate (best kept), after a warm-up
+RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
 
+# --- batches on Ray (vidext/batch) ----------------------------------------------
+BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined
+BATCH_SIDECAR = "batch.json"        # in the output folder: the per-file summary of the last run
+BATCH_MAX_RETRIES = 3               # times Ray restarts a killed worker and reruns its task
+BATCH_POLL_S = 0.5                  # how often the driver reads the workers' progress
+BATCH_VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".ts", ".mts", ".gif")
 
 # --- settings read from the environment when used --------------------------------
 #: upper-case name → reader; ``config.NAME`` calls the reader on each access (PEP 562)

@@ -1,7 +1,9 @@
 """vidext audio INPUT -o OUTPUT (--stretch K | --extend SEC ... | --audio FILE)"""
 from __future__ import annotations
 
-from .. import api
+from .. import api, config
+from ..sound.continuation import CONTINUATIONS
+from ..sound.stretch import STRETCHERS
 
 
 def add_parser(sub) -> None:
@@ -16,13 +18,13 @@ def add_parser(sub) -> None:
     op.add_argument("--extend", type=float, metavar="SEC", help="SEC seconds of new sound")
     op.add_argument("--audio", dest="audio_file", metavar="FILE",
                     help="put FILE's sound on the video INPUT (cut or padded to the picture)")
-    p.add_argument("--direction", default="forward", choices=("forward", "backward", "both"),
+    p.add_argument("--direction", default="forward", choices=list(config.EXTEND_DIRECTIONS),
                    help="where --extend adds sound (default forward)")
-    p.add_argument("--method", default="loop", choices=("loop", "musicgen", "silence"),
+    p.add_argument("--method", default="loop", choices=CONTINUATIONS.names(),
                    help="how --extend continues (default loop; musicgen weights are CC-BY-NC)")
     p.add_argument("--prompt", help="text description for --method musicgen")
     p.add_argument("--seed", type=int, help="random seed for --method musicgen")
-    p.add_argument("--stretcher", default="wsola", choices=("wsola", "pvoc", "atempo"),
+    p.add_argument("--stretcher", default=config.DEFAULT_STRETCHER, choices=STRETCHERS.names(),
                    help="--stretch method: wsola (default; speech, effects, drums), pvoc (phase vocoder: "
                         "sustained tonal music), atempo (FFmpeg)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")

@@ -9,6 +9,11 @@ from ..media.runner import Progress
 
 def add_output_options(p) -> None:
     p.add_argument("-o", "--output", required=True, help="output file (.mp4, .mov, .mkv ...)")
+    add_encoding_options(p)
+
+
+def add_encoding_options(p) -> None:
+    """Codec, quality and progress options of every job that writes a video."""
     p.add_argument("--codec", default="h264", choices=list(CODECS),
                    help="video codec of the output (default h264)")
     p.add_argument("--crf", type=int, default=None, help="quality for h264/h265 (lower = better, default 18/20)")
@@ -29,6 +34,8 @@ class ProgressBar:
             from tqdm import tqdm
 
             self._bar = tqdm(total=p.total, unit="frame", desc=p.stage, file=sys.stderr, leave=False)
+        if p.stage and self._bar.desc != p.stage:
+            self._bar.set_description_str(p.stage, refresh=False)
         if p.total and self._bar.total != p.total:
             self._bar.total = p.total
         self._bar.update(p.done - self._bar.n)

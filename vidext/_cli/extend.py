@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import api, config
 from ..extension import EXTENDERS
 from ..models.quantization import SPELLINGS
+from ..sound.continuation import CONTINUATIONS
 from .common import ProgressBar, add_output_options, report
 
 
@@ -12,6 +13,13 @@ def add_parser(sub) -> None:
                        description="Make a clip longer: the original is kept untouched and new frames "
                                    "are added at one end or both.")
     p.add_argument("input")
+    add_options(p)
+    add_output_options(p)
+    p.set_defaults(run=run)
+
+
+def add_options(p) -> None:
+    """The job's own options (shared with ``vidext batch extend``)."""
     p.add_argument("--seconds", type=float, required=True, help="seconds of new frames per end")
     p.add_argument("--direction", default="forward", choices=list(config.EXTEND_DIRECTIONS),
                    help="which end(s) to extend (default forward: after the last frame)")
@@ -21,19 +29,21 @@ def add_parser(sub) -> None:
     p.add_argument("--prompt", default=None, help="text describing the continuation (ltx, musicgen)")
     p.add_argument("--quantize", default=None, choices=[k for k in SPELLINGS if k],
                    help="weight quantization of the generative models")
-    p.add_argument("--audio-method", default="loop", choices=["loop", "musicgen", "silence"],
+    p.add_argument("--audio-method", default="loop", choices=CONTINUATIONS.names(),
                    help="how the sound is extended (default loop)")
-    add_output_options(p)
-    p.set_defaults(run=run)
+
+
+def options(args) -> dict:
+    """Keyword arguments of :func:`vidext.extend` from the parsed options."""
+    return dict(seconds=args.seconds, direction=args.direction, method=args.method, seed=args.seed,
+                audio_method=args.audio_method, prompt=args.prompt, quantize=args.quantize, codec=args.codec,
+                crf=args.crf)
 
 
 def run(args) -> int:
     bar = ProgressBar(not args.quiet)
     try:
-        result = api.extend(args.input, args.output, seconds=args.seconds, direction=args.direction,
-                            method=args.method, seed=args.seed, audio_method=args.audio_method,
-                            prompt=args.prompt, quantize=args.quantize, codec=args.codec, crf=args.crf,
-                            progress=bar)
+        result = api.extend(args.input, args.output, progress=bar, **options(args))
     finally:
         bar.close()
     report(result)

@@ -50,13 +50,19 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   audio: AudioFeed | None, parameters: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                   size: tuple[int, int] | None = None,
-                  details: Callable[[], dict] | None = None) -> JobResult:
+                  details: Callable[[], dict] | None = None, codec_threads: int = 0,
+                  window: tuple[Fraction, Fraction | None, bool] | None = None) -> JobResult:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
+
+    ``window`` = (first, last, last_included) input times (last None = the
+    end) reads only those frames (a part of a longer job).
 
     ``details`` (called once every frame and sample is written) returns what
     the job learnt while running (render statistics, how the sound was
     extended); it is merged into the record before the sidecar is written,
     so the sidecar on disk is complete the moment the output appears.
+    ``codec_threads``: threads of the decoder and of the encoder each (0: FFmpeg's
+    choice; see :func:`vidext.media.runner.codec_threads`).
     """
     t0 = time.perf_counter()
     video = info.video
@@ -64,18 +70,20 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     width, height = size or (video.width, video.height)
     last_time: list[Fraction] = []
     with atomic_job_output(output) as (tmp, sidecar):
-        with FrameSource(info.path, info) as source:
+        with FrameSource(info.path, info, threads=codec_threads) as source:
             sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
                              codec=codec, crf=crf, preset=preset, colour=source.colour,
                              rotation=video.rotation, audio=audio,
-                             container_ext=os.path.splitext(output)[1])
+                             container_ext=os.path.splitext(output)[1], threads=codec_threads)
             with sink:
                 def write(item) -> None:
                     planes, t = item
                     sink.write(planes, t)
                     last_time[:1] = [t]
 
-                run_pipeline(source, lambda frames: compute(frames, meter), write, stop=stop)
+                frames = (source if window is None
+                          else source.between(window[0], window[1], include_end=window[2]))
+                run_pipeline(frames, lambda frames: compute(frames, meter), write, stop=stop)
             skipped = source.skipped
         if not sink.frames_written:
             raise InputError(f"no frame of {os.path.basename(info.path)} could be decoded")

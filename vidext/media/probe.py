@@ -171,14 +171,34 @@ def first_frame(c, s) -> av.VideoFrame | None:
 
 def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
     cc = s.codec_context
+    _check_picture(cc, name)
+    nominal = _rate(s)
+    tb = _time_base(s)
+    times, complete = _scan_packets(c, s)
+    measured, vfr = _measured_rate(times, tb)
+    start, duration = _extent(times, complete, tb, nominal, s, container_dur)
+    rotation, pix_fmt = _first_picture(c, s, name, empty=complete and not times)
+    layout = working_layout(pix_fmt)
+    return VideoInfo(
+        index=s.index, codec=cc.name, width=cc.width, height=cc.height, pix_fmt=pix_fmt,
+        working_pix_fmt=layout.pix_fmt, bit_depth=layout.bits, fps_nominal=nominal,
+        fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
+        variable_frame_rate=vfr, start_s=start, duration_s=duration,
+        colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
+        rotation=rotation)
+
+
+def _check_picture(cc, name: str) -> None:
+    """Refuse a stream whose codec or picture size FFmpeg cannot tell."""
     if cc is None:
         raise InputError(f"the video stream of {name} uses a codec FFmpeg does not know (damaged header?)")
     if not cc.width or not cc.height:
         raise InputError(f"the video stream of {name} has no usable picture size (corrupt, unsupported, "
                          f"or larger than FFmpeg accepts)")
-    nominal = _rate(s)
-    tb = _time_base(s)
-    # Demux (not decode) packets: exact frame count, measured rate, VFR detection.
+
+
+def _scan_packets(c, s) -> tuple[list[int], bool]:
+    """Sorted packet timestamps (demuxed, not decoded) and whether the scan reached the end."""
     times = []
     for pkt in c.demux(s):
         if pkt.pts is not None and pkt.size:
@@ -186,7 +206,11 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
         if len(times) >= config.PROBE_SCAN_PACKETS:
             break
     times.sort()
-    complete = len(times) < config.PROBE_SCAN_PACKETS
+    return times, len(times) < config.PROBE_SCAN_PACKETS
+
+
+def _measured_rate(times: list[int], tb: Fraction) -> tuple[float | None, bool]:
+    """(frames per second measured over the scan, whether the frame intervals vary)."""
     measured, vfr = None, False
     if len(times) >= 2:
         span = float((times[-1] - times[0]) * tb)
@@ -197,6 +221,12 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
             steps.sort()
             lo, hi = steps[len(steps) // 20], steps[-1 - len(steps) // 20]
             vfr = hi > lo * (1 + config.VFR_TOLERANCE) + 1e-4
+    return measured, vfr
+
+
+def _extent(times: list[int], complete: bool, tb: Fraction, nominal: Fraction, s,
+            container_dur: float | None) -> tuple[float, float]:
+    """(start, duration) in seconds: from the packets when all were scanned, else the headers."""
     start = float(times[0] * tb) if times else float((s.start_time or 0) * tb)
     if times and complete:
         duration = float((times[-1] - times[0]) * tb) + 1 / float(nominal)
@@ -204,26 +234,28 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
         duration = float(s.duration * tb)
     else:
         duration = container_dur or 0.0
-    # The first decoded frame tells the real pixel format and rotation, unless the header
-    # claims a picture over the limit: then the header's word is taken and nothing is decoded.
+    return start, duration
+
+
+def _first_picture(c, s, name: str, *, empty: bool) -> tuple[int, str]:
+    """(rotation, pixel format) of the first decoded frame.
+
+    Unless the header claims a picture over the limit: then the header's
+    word is taken and nothing is decoded.
+    """
+    cc = s.codec_context
     rotation, pix_fmt = 0, cc.format.name if cc.format else None
-    if cc.width * cc.height <= Limits.from_env().max_pixels:
+    max_pixels = Limits.from_env().max_pixels
+    if cc.width * cc.height <= max_pixels:
         frame = first_frame(c, s)
         if frame is None:
-            what = "no frames" if (complete and not times) else "no decodable frames"
+            what = "no frames" if empty else "no decodable frames"
             raise InputError(f"the video stream of {name} has {what}")
         rotation, pix_fmt = int(frame.rotation or 0), frame.format.name
     elif pix_fmt is None:
         raise LimitError(f"{name}: frame size {cc.width}×{cc.height} exceeds the limit of "
-                         f"{Limits.from_env().max_pixels / 1e6:.1f} MP per frame (VIDEXT_MAX_PIXELS)")
-    layout = working_layout(pix_fmt)
-    return VideoInfo(
-        index=s.index, codec=cc.name, width=cc.width, height=cc.height, pix_fmt=pix_fmt,
-        working_pix_fmt=layout.pix_fmt, bit_depth=layout.bits, fps_nominal=nominal,
-        fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
-        variable_frame_rate=vfr, start_s=start, duration_s=duration,
-        colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
-        rotation=rotation)
+                         f"{max_pixels / 1e6:.1f} MP per frame (VIDEXT_MAX_PIXELS)")
+    return rotation, pix_fmt
 
 
 def probe_video(path: str) -> MediaInfo:

@@ -37,7 +37,7 @@ class FrameSink:
     def __init__(self, path: str, *, width: int, height: int, layout: PixelLayout, rate: Fraction,
                  codec: str = config.DEFAULT_CODEC, crf: int | None = None, preset: str | None = None,
                  colour: Colour = Colour(), rotation: int = 0, audio: AudioFeed | None = None,
-                 container_ext: str | None = None):
+                 container_ext: str | None = None, threads: int = 0):
         self.spec: CodecSpec = codec_for(codec, "output" + container_ext if container_ext else path)
         if crf is not None and self.spec.crf is None:
             raise ParameterError(f"--crf applies to h264 and h265 only, not {codec}")
@@ -52,6 +52,7 @@ class FrameSink:
         self.colour = colour
         self.rotation = rotation
         self.audio = audio
+        self.threads = threads          # encoder threads (0: FFmpeg's choice)
         self.frames_written = 0
         self.padded_to: tuple[int, int] | None = None
         self._ext = (container_ext or os.path.splitext(path)[1]).lower()
@@ -104,6 +105,8 @@ class FrameSink:
             s.codec_tag = "hvc1"
         s.options = opts
         cc = s.codec_context
+        if self.threads:
+            cc.thread_count = self.threads
         cc.time_base = 1 / self.rate
         cc.colorspace = self.colour.matrix
         cc.color_range = self.colour.range

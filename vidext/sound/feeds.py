@@ -125,16 +125,10 @@ class RetimedAudio(_PcmFeed):
         self.crossfade_s = crossfade_s
 
     def produce(self) -> Iterator[np.ndarray]:
-        r, rate = self.reader, self.rate
         pieces = self.timemap.pieces
-        t0 = self.timemap.out_start
-        bounds = [round((p.out_start - t0) * rate) for p in pieces] + [round((pieces[-1].out_end - t0) * rate)]
-        lens = [b - a for a, b in zip(bounds, bounds[1:])]
-        starts = [(p.in_start - Fraction(r.start_s).limit_denominator(10**9)) * rate for p in pieces]
-        stretcher = STRETCHERS.create(self.stretcher_name, rate, r.channels)
-        xf0 = int(round(self.crossfade_s * rate))
-        block = max(1, int(config.AUDIO_BLOCK_S * rate))
-        lookback = int(config.AUDIO_LOOKBACK_S * rate)
+        lens, starts = self._piece_extents()
+        stretcher = STRETCHERS.create(self.stretcher_name, self.rate, self.reader.channels)
+        xf0 = int(round(self.crossfade_s * self.rate))
         carry = None            # the previous piece's tail, faded out over this piece's start
         for i, p in enumerate(pieces):
             n, a = lens[i], starts[i]
@@ -144,38 +138,62 @@ class RetimedAudio(_PcmFeed):
             xf = 0 if last else min(xf0, n // 2, lens[i + 1] // 2)
             extra = xf if (not last and pieces[i + 1].stretch != 1) else 0           # next piece hosts the fade
             head_n = xf if (not last and p.stretch != 1 and pieces[i + 1].stretch == 1) else 0  # this one does
-            factor = float(p.stretch)
-            if p.stretch == 1:
-                def raw(a=int(round(a)), total=n + extra):
-                    for j in range(0, total, block):
-                        yield r.get(a + j, a + min(total, j + block))
-                src = raw()
-            else:
-                src = stretcher.stream(r.get, float(a), factor, n + extra)
-            pos, tail = 0, []
-            for out in src:
-                m = out.shape[1]
-                if pos + m > n:  # beyond this piece: the tail for the next one
-                    tail.append(out[:, max(0, n - pos):])
-                    out = out[:, :max(0, n - pos)]
-                    m = out.shape[1]
-                if carry is not None and pos < carry.shape[1]:
-                    k = min(m, carry.shape[1] - pos)
-                    g = raised_cosine(carry.shape[1])[pos:pos + k]
-                    out = out.copy()
-                    out[:, :k] = out[:, :k] * g + carry[:, pos:pos + k] * (1 - g)
-                if head_n and pos + m > n - head_n:
-                    lo = max(0, n - head_n - pos)
-                    nxt = int(round(starts[i + 1]))
-                    head = r.get(nxt - head_n + (pos + lo - (n - head_n)), nxt - head_n + (pos + m - (n - head_n)))
-                    g = raised_cosine(head_n)[pos + lo - (n - head_n):pos + m - (n - head_n)]
-                    out = out.copy()
-                    out[:, lo:] = out[:, lo:] * (1 - g) + head * g
-                if m:
-                    yield out
-                pos += m
-                r.release(int(a + pos / factor) - lookback)
+            src = self._piece_samples(p.stretch, a, n + extra, stretcher)
+            tail: list[np.ndarray] = []
+            yield from self._joined(src, n, a, float(p.stretch), carry, head_n,
+                                    starts[i + 1] if head_n else None, tail)
             carry = np.concatenate(tail, axis=1)[:, :extra] if extra and tail else None
+
+    def _piece_extents(self) -> tuple[list[int], list[Fraction]]:
+        """Output samples of each piece (whole samples from the output start) and where it starts in the input."""
+        rate, pieces = self.rate, self.timemap.pieces
+        t0 = self.timemap.out_start
+        bounds = [round((p.out_start - t0) * rate) for p in pieces] + [round((pieces[-1].out_end - t0) * rate)]
+        lens = [b - a for a, b in zip(bounds, bounds[1:])]
+        starts = [(p.in_start - Fraction(self.reader.start_s).limit_denominator(10**9)) * rate for p in pieces]
+        return lens, starts
+
+    def _piece_samples(self, stretch: Fraction, a: Fraction, total: int, stretcher) -> Iterator[np.ndarray]:
+        """``total`` output samples of a piece starting at input sample ``a``: copied, or stretched."""
+        r = self.reader
+        if stretch != 1:
+            return stretcher.stream(r.get, float(a), float(stretch), total)
+        block = max(1, int(config.AUDIO_BLOCK_S * self.rate))
+
+        def raw(a=int(round(a))):
+            for j in range(0, total, block):
+                yield r.get(a + j, a + min(total, j + block))
+        return raw()
+
+    def _joined(self, src: Iterator[np.ndarray], n: int, a: Fraction, factor: float, carry: np.ndarray | None,
+                head_n: int, next_start: Fraction | None, tail: list) -> Iterator[np.ndarray]:
+        """The piece's first ``n`` samples, crossfaded with the previous piece's ``carry`` at its start and
+        into the next (untouched) piece's head over its last ``head_n``; what lies beyond goes to ``tail``."""
+        r = self.reader
+        lookback = int(config.AUDIO_LOOKBACK_S * self.rate)
+        pos = 0
+        for out in src:
+            m = out.shape[1]
+            if pos + m > n:  # beyond this piece: the tail for the next one
+                tail.append(out[:, max(0, n - pos):])
+                out = out[:, :max(0, n - pos)]
+                m = out.shape[1]
+            if carry is not None and pos < carry.shape[1]:
+                k = min(m, carry.shape[1] - pos)
+                g = raised_cosine(carry.shape[1])[pos:pos + k]
+                out = out.copy()
+                out[:, :k] = out[:, :k] * g + carry[:, pos:pos + k] * (1 - g)
+            if head_n and pos + m > n - head_n:
+                lo = max(0, n - head_n - pos)
+                nxt = int(round(next_start))
+                head = r.get(nxt - head_n + (pos + lo - (n - head_n)), nxt - head_n + (pos + m - (n - head_n)))
+                g = raised_cosine(head_n)[pos + lo - (n - head_n):pos + m - (n - head_n)]
+                out = out.copy()
+                out[:, lo:] = out[:, lo:] * (1 - g) + head * g
+            if m:
+                yield out
+            pos += m
+            r.release(int(a + pos / factor) - lookback)
 
 
 class ExtendedAudio(_PcmFeed):

@@ -40,13 +40,34 @@ class MusicGen(Continuation):
                  precision: str | None = None, quantize: str | None = None,
                  guidance_scale: float = config.MUSICGEN_GUIDANCE, **_):
         super().__init__(context, rate)
+        # 1. load the model and its processor (cached per process)
+        net, processor, found = self._load(model, weights, device, precision, quantize)
+        # 2. the prompt: the clip's last seconds, mono, at the model's rate
+        enc = net.config.audio_encoder
+        sr, frame_rate = int(enc.sampling_rate), float(enc.frame_rate)
+        n_prompt = min(self.context.shape[1], int(config.MUSICGEN_PROMPT_S * rate))
+        prompt_audio = resample(self.context[:, -n_prompt:].mean(axis=0), rate, sr)
+        # 3. generate window by window
+        total = (length + self.crossfade) / rate + config.MUSICGEN_MARGIN_S
+        audio = self._generate(net, processor, prompt_audio, sr, frame_rate, total, prompt=prompt, seed=seed,
+                               guidance_scale=guidance_scale, model=model)
+        # 4. back to the clip's rate, channels and loudness; the junction crossfaded
+        self._fit(audio, sr, len(prompt_audio), n_prompt)
+        self.meta = {"method": self.name, "model": model, "weights": found.as_dict() if hasattr(found, "as_dict")
+                     else str(found.path), "prompt": prompt, "seed": seed, "prompt_s": n_prompt / rate,
+                     "generated_s": self.generated.shape[1] / rate, "windows": self.chunks,
+                     "licence": found.spec.licence}
+
+    @staticmethod
+    def _load(model: str, weights, device, precision, quantize):
+        """(network, processor, located weights) through the model layer."""
         try:
-            import torch
+            import torch  # noqa: F401
             from transformers import AutoProcessor, MusicgenForConditionalGeneration
         except ImportError as exc:
             raise DependencyError(f"--method musicgen needs torch and transformers ({exc.name} is missing): "
                                   "pip install -r requirements.txt") from exc
-        from ..models import cached, gpu_section, load_model, locate
+        from ..models import cached, load_model, locate
 
         found = locate(model, weights)
         net = load_model(model, MusicgenForConditionalGeneration, weights=weights, device=device,
@@ -56,10 +77,15 @@ class MusicGen(Continuation):
                                lambda: AutoProcessor.from_pretrained(str(found.path), local_files_only=True))
         except (OSError, ValueError) as exc:
             raise ModelError(f"model {model!r}: cannot load its processor from {found.path}: {exc}") from exc
-        enc = net.config.audio_encoder
-        sr, frame_rate = int(enc.sampling_rate), float(enc.frame_rate)
-        n_prompt = min(self.context.shape[1], int(config.MUSICGEN_PROMPT_S * rate))
-        prompt_audio = resample(self.context[:, -n_prompt:].mean(axis=0), rate, sr)
+        return net, processor, found
+
+    def _generate(self, net, processor, prompt_audio: np.ndarray, sr: int, frame_rate: float, total: float, *,
+                  prompt: str | None, seed: int | None, guidance_scale: float, model: str) -> np.ndarray:
+        """The model's rendering of the prompt followed by ``total`` seconds of continuation (model rate)."""
+        import torch
+
+        from ..models import gpu_section
+
         dev = next(net.parameters()).device
         codebooks = int(net.config.decoder.num_codebooks)
 
@@ -75,7 +101,6 @@ class MusicGen(Continuation):
                 raise ModelError(f"model {model!r} generated no sound after the prompt")
             return y[:len(audio)], y[len(audio):]
 
-        total = (length + self.crossfade) / rate + config.MUSICGEN_MARGIN_S
         chunk = config.MUSICGEN_CHUNK_S
         xs = int(round(config.LOOP_CROSSFADE_S * sr))
         with gpu_section(dev), torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
@@ -91,9 +116,12 @@ class MusicGen(Continuation):
                 parts[-1][-k:] = parts[-1][-k:] * g[::-1] + again[-k:] * g
                 parts.append(part)
                 have += len(part) / sr
-        audio = np.concatenate([recon] + parts)
-        p = len(prompt_audio)
         self.chunks = len(parts)
+        return np.concatenate([recon] + parts)
+
+    def _fit(self, audio: np.ndarray, sr: int, p: int, n_prompt: int) -> None:
+        """``generated`` at the clip's rate, channels and loudness; ``junction`` crossfaded into it."""
+        rate = self.rate
         new = resample(audio, sr, rate)
         cut = int(round(p * rate / sr))
         # loudness: the model's rendering of the prompt vs the prompt itself
@@ -108,10 +136,6 @@ class MusicGen(Continuation):
             if own.shape[1] == xf:
                 g = fade_in(xf)
                 self.junction = self.junction * g[::-1] + own * g
-        self.meta = {"method": self.name, "model": model, "weights": found.as_dict() if hasattr(found, "as_dict")
-                     else str(found.path), "prompt": prompt, "seed": seed, "prompt_s": n_prompt / rate,
-                     "generated_s": self.generated.shape[1] / rate, "windows": self.chunks,
-                     "licence": found.spec.licence}
 
     def render(self, i0: int, i1: int) -> np.ndarray:
         out = np.zeros((self.context.shape[0], i1 - i0), np.float32)
