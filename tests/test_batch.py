@@ -31,14 +31,14 @@ SIZE = (192, 108)
 @pytest.fixture(scope="module", autouse=True)
 def runtime(tmp_path_factory):
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    for attempt in range(2):   # Ray gives its raylet 30 s to start: a second try on a very busy machine
+    for attempt in range(3):   # Ray gives its raylet 30 s to start: more tries on a very busy machine
         try:
             ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
                      log_to_driver=False, configure_logging=False)
             break
         except Exception:
             ray.shutdown()
-            if attempt:
+            if attempt == 2:
                 raise
     yield
     ray.shutdown()

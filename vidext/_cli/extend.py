@@ -37,7 +37,7 @@ def options(args) -> dict:
     """Keyword arguments of :func:`vidext.extend` from the parsed options."""
     return dict(seconds=args.seconds, direction=args.direction, method=args.method, seed=args.seed,
                 audio_method=args.audio_method, prompt=args.prompt, quantize=args.quantize, codec=args.codec,
-                crf=args.crf)
+                crf=args.crf, playable=getattr(args, "playable", False))
 
 
 def run(args) -> int:

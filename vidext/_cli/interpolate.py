@@ -76,7 +76,8 @@ def options(args) -> dict:
         advanced["dedupe"] = False
     return dict(factor=factor, fps=args.fps, slowmo=_number(args.slowmo), start=args.start, end=args.end,
                 quality=args.quality, model=args.model, weights=args.weights, device=args.device,
-                codec=args.codec, crf=args.crf, scene_threshold=args.scene_threshold, **advanced,
+                codec=args.codec, crf=args.crf, scene_threshold=args.scene_threshold,
+                playable=getattr(args, "playable", False), **advanced,
                 **({"auto_budget": args.auto_budget} if getattr(args, "auto_budget", None) is not None else {}))
 
 

@@ -19,7 +19,7 @@ from .. import config
 from .._version import __version__
 from ..errors import InputError, LimitError, OutputError, ParameterError, VidextError
 from ..media.atomic import check_output_path, write_sidecar
-from ..media.codecs import CODECS, codec_for
+from ..media.codecs import CODECS, VIDEO_CONTAINERS, codec_for
 from ..media.probe import probe_video
 from ..media.runner import Progress, ProgressCallback
 from . import runtime
@@ -235,6 +235,8 @@ def _output_path(path: str, out_dir: str, codec: str) -> str:
     spec = CODECS.get(codec)
     if spec is not None and ext.lower() not in spec.containers:
         ext = spec.containers[0]
+    elif spec is None and ext.lower() not in VIDEO_CONTAINERS:   # no codec named: the container decides
+        ext = ".mp4"
     out = os.path.join(out_dir, stem + ext.lower())
     codec_for(codec, out)
     return check_output_path(out, (path,))
@@ -252,7 +254,7 @@ def _gate(options: dict):
     from ..interpolation.job import check_settings
     from ..interpolation.scenes import SceneGate
 
-    keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf")
+    keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf", "playable")
     s = check_settings(**{k: v for k, v in options.items() if k not in keys})
     return SceneGate(s.scene_threshold or None, s.duplicate_threshold)
 
@@ -288,6 +290,7 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
                        for c in split(marks, float(chunk_seconds))]
     chunks = e["chunks"]
     origin = Fraction(chunks[0]["first"])
+    part_options = {k: v for k, v in options.items() if k != "playable"}   # the joined film gets one
     for c in chunks:
         if Manifest.valid(c, c["part"]):
             continue
@@ -296,7 +299,7 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
         span = Span(origin, Fraction(c["first"]), None if c["last"] is None else Fraction(c["last"]),
                     cut=c["split"] == "cut")
         f.tasks.append({"id": f"{os.path.basename(out)}#{c['index']}", "job": job, "input": path,
-                        "output": c["part"], "options": options, "span": span, "file": path,
+                        "output": c["part"], "options": part_options, "span": span, "file": path,
                         "chunk": c["index"], "frames": _estimate(job, info, options, f.retime, span)})
     f.summary = FileSummary(path, out, "pending", chunks=len(chunks))
     return f
@@ -393,6 +396,9 @@ def _join(f: _File, manifest: Manifest) -> None:
               "timings": {"join_seconds": round(time.perf_counter() - t0, 3)}}
     if note:
         record["audio_note"] = note
+    if f.entry.get("options", {}).get("playable"):   # the joined film's rendition, not each chunk's
+        from ..media.job import playable_rendition
+        record["playable"] = playable_rendition(f.output)
     write_sidecar(f.output, record)
     f.entry.update(state="done", sha256=sha256(f.output), frames=joined.frames)
     f.summary.state, f.summary.frames = "done", joined.frames

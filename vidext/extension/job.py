@@ -192,8 +192,8 @@ def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "for
 def run_extension(input: str, output: str, *, seconds: float, direction: str = "forward",
                   method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
                   audio_method: str = "loop", prompt: str | None = None, quantize: str | None = None,
-                  codec: str = config.DEFAULT_CODEC, crf: int | None = None, progress=None,
-                  stop: threading.Event | None = None) -> JobResult:
+                  codec: str | None = None, crf: int | None = None, progress=None,
+                  stop: threading.Event | None = None, playable: bool = False) -> JobResult:
     """The job behind :func:`vidext.extend` (same arguments)."""
     from ..media.codecs import codec_for
     from ..models.quantization import check_quantize
@@ -239,7 +239,7 @@ def run_extension(input: str, output: str, *, seconds: float, direction: str = "
     return run_video_job(
         command="extend", info=info, output=out, compute=compute, rate=rate,
         total_frames=plan.frames_out, codec=codec, crf=crf, preset=None, audio=audio,
-        progress=progress, stop=stop, details=details,
+        progress=progress, stop=stop, details=details, playable=playable,
         parameters={"seconds": seconds, "direction": direction, "seed": seed, "prompt": prompt,
                     "audio_method": audio_method, "quantize": quantize, "frames_before": before,
                     "frames_after": after, **extender.describe()})

@@ -99,7 +99,7 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
     ``plan.segment`` is ``start``–``end`` snapped to input frames;
     ``plan.details["retime"]`` is the :class:`~vidext.interpolation.retime.RetimePlan`.
     """
-    for key in ("output", "progress", "stop", "codec", "crf"):
+    for key in ("output", "progress", "stop", "codec", "crf", "playable"):
         settings.pop(key, None)
     check_settings(**settings)
     info = media_info(input)
@@ -146,9 +146,9 @@ def span_frames(span: Span, retime: RetimePlan, info: MediaInfo) -> int:
 
 
 def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
-                      codec: str = config.DEFAULT_CODEC, crf: int | None = None,
+                      codec: str | None = None, crf: int | None = None,
                       progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                      span: Span | None = None, **settings) -> JobResult:
+                      span: Span | None = None, playable: bool = False, **settings) -> JobResult:
     """The job behind :func:`vidext.interpolate` (same arguments).
 
     ``span``: only that part of the clip, on the whole clip's output grid and
@@ -196,7 +196,7 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf,
         preset=config.ENCODER_PRESET.get(auto.chosen if auto else s.quality),
-        audio=audio, progress=progress, stop=stop, details=details,
+        audio=audio, progress=progress, stop=stop, details=details, playable=playable,
         codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),

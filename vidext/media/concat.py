@@ -15,11 +15,11 @@ import av
 
 from ..errors import InputError
 from .atomic import atomic_output, output_error
+from .codecs import muxer
 from .mux import AudioFeed, CopyAudio
 
 _rescale = CopyAudio._rescale   # one packet-time rescaler for copied streams
 
-_FORMATS = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".webm": "webm", ".avi": "avi", ".mxf": "mxf"}
 
 
 @dataclass
@@ -47,7 +47,7 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
             template = head.streams.video[0]
             signature = _signature(template)
             try:
-                out = av.open(tmp, mode="w", format=_FORMATS.get(ext), options=options)
+                out = av.open(tmp, mode="w", format=muxer(ext), options=options)
             except (av.FFmpegError, OSError) as exc:
                 raise output_error(exc, output) from exc
             try:

@@ -7,39 +7,23 @@ result is encoded once with :class:`~vidext.media.mux.PcmEncoder`.
 """
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from typing import Iterator
 
 import numpy as np
 
 from .. import config
-from ..media.mux import AudioFeed, PcmEncoder, reencode_codec
+from ..media.codecs import audio_encoder
+from ..media.mux import AudioFeed, PcmEncoder
 from ..timemap import TimeMap
 from .pcm import PcmReader
 from .stretch import STRETCHERS, check_factor
 
-_PCM = {"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_s16be", "pcm_s24be"}
-_AUDIO_ONLY = {".wav": "pcm_s16le", ".flac": "flac", ".m4a": "aac", ".aac": "aac", ".mp3": "libmp3lame",
-               ".mka": "flac", ".ogg": "libopus", ".opus": "libopus"}
-
-
 def encode_codec(output_path: str, source_codec: str | None = None) -> str:
-    """The codec a changed sound is encoded with in ``output_path``'s container.
-
-    Lossless sources stay lossless where the container allows it (PCM in
-    .wav/.mov/.mkv/.avi, FLAC in .flac/.mkv); otherwise AAC (Opus for WebM).
-    """
-    ext = os.path.splitext(output_path)[1].lower()
-    if ext == ".wav":
-        return source_codec if source_codec in _PCM and source_codec.endswith("le") else "pcm_s16le"
-    if ext in _AUDIO_ONLY:
-        return _AUDIO_ONLY[ext]
-    if source_codec in _PCM and ext in (".mov", ".mkv", ".avi"):
-        return source_codec
-    if source_codec == "flac" and ext == ".mkv":
-        return "flac"
-    return reencode_codec(output_path)
+    """The encoder a changed sound is written with in ``output_path``'s container: the source's own
+    codec when the container carries it (a stretched MP3 stays MP3, PCM stays PCM), else the
+    container's default (see :data:`vidext.media.codecs.CONTAINERS`)."""
+    return audio_encoder(output_path, source_codec)
 
 
 def raised_cosine(n: int) -> np.ndarray:
@@ -66,8 +50,10 @@ class _PcmFeed(AudioFeed):
     def open(self, output) -> None:
         self.reader = PcmReader(self.source_path, self.stream_index)
         self.rate = self.reader.rate
-        codec = encode_codec(self.output_path, self.reader.stream.codec_context.name)
-        self._encoder = PcmEncoder(output, codec, self.rate, self.reader.layout, start_s=self.start_s)
+        r = self.reader
+        codec = encode_codec(self.output_path, r.codec)
+        self._encoder = PcmEncoder(output, codec, self.rate, r.layout, start_s=self.start_s,
+                                   source_bit_rate=r.bit_rate, source_lossless=r.lossless)
         self.codec = codec
         self._blocks = self.produce()
 
