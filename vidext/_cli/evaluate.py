@@ -24,6 +24,12 @@ def add_parser(sub) -> None:
     p.add_argument("--lpips-frames", type=int, default=None,
                    help=f"held-out frames LPIPS scores per method (default: all on a GPU, "
                         f"{config.LPIPS_CPU_MAX_FRAMES} on CPU; 0 = all)")
+    depth = p.add_mutually_exclusive_group()
+    depth.add_argument("--sample", type=int, default=config.EVALUATE_SAMPLE_WINDOWS, metavar="N",
+                       help=f"rebuild N held-out windows spread evenly over the clip, each mean with a "
+                            f"{config.EVALUATE_CONFIDENCE:.0%} confidence interval "
+                            f"(default {config.EVALUATE_SAMPLE_WINDOWS})")
+    depth.add_argument("--exhaustive", action="store_true", help="rebuild every held-out window")
     p.add_argument("--no-temporal", action="store_true", help="skip the temporal-consistency pass")
     p.add_argument("--max-frames", type=int, default=None, help="read only the first N frames")
     p.add_argument("--json", dest="json_path", default=None, help="write the numbers here as JSON")
@@ -39,7 +45,8 @@ def run(args) -> int:
     try:
         report = api.evaluate(args.input, methods=args.methods, factor=args.factor, json_path=args.json_path,
                               report_dir=args.report_dir, max_frames=args.max_frames, metrics=metrics,
-                              lpips_frames=args.lpips_frames, temporal=not args.no_temporal, progress=bar)
+                              lpips_frames=args.lpips_frames, temporal=not args.no_temporal,
+                              sample=None if args.exhaustive else args.sample, progress=bar)
     finally:
         bar.close()
     print(report.summary())

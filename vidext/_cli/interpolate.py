@@ -27,8 +27,12 @@ def add_options(p) -> None:
     p.add_argument("--end", type=float, help="segment end (s); the rest is copied untouched")
     p.add_argument("--quality", default=config.DEFAULT_QUALITY, choices=list(PRESETS),
                    help="speed/quality preset of the classical model (default balanced)")
-    p.add_argument("--model", default=config.DEFAULT_MODEL, choices=INTERPOLATORS.names(),
-                   help="interpolation backend (default dis: classical optical flow)")
+    p.add_argument("--model", default=config.DEFAULT_MODEL, choices=["auto", *INTERPOLATORS.names()],
+                   help="interpolation backend (default dis: classical optical flow); auto: measure blend, "
+                        "the DIS presets and rife (weights on disk) on excerpts of the clip, run the best")
+    p.add_argument("--auto-budget", type=float, default=None, metavar="FRACTION",
+                   help=f"with --model auto: frames it may process measuring, as a fraction of the frames "
+                        f"the full run makes (default {config.AUTO_BUDGET:g})")
     p.add_argument("--scene-threshold", type=float, default=None,
                    help=f"scene-cut sensitivity in (0, 1], lower finds more cuts; 0 = off "
                         f"(default {config.SCENE_THRESHOLD})")
@@ -73,7 +77,8 @@ def options(args) -> dict:
     return dict(factor=factor, fps=args.fps, slowmo=_number(args.slowmo), start=args.start, end=args.end,
                 quality=args.quality, model=args.model, weights=args.weights, device=args.device,
                 codec=args.codec, crf=args.crf, scene_threshold=args.scene_threshold,
-                playable=getattr(args, "playable", False), **advanced)
+                playable=getattr(args, "playable", False), **advanced,
+                **({"auto_budget": args.auto_budget} if getattr(args, "auto_budget", None) is not None else {}))
 
 
 def run(args) -> int:
@@ -82,5 +87,7 @@ def run(args) -> int:
         result = api.interpolate(args.input, args.output, progress=bar, **options(args))
     finally:
         bar.close()
+    if "auto" in result.details:
+        print(result.details["auto"]["summary"])
     report(result)
     return 0

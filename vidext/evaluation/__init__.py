@@ -18,5 +18,7 @@ METRICS.add("ssim", "vidext.evaluation.metrics:SSIM", "SSIM on 8-bit RGB (higher
 METRICS.add("ms_ssim", "vidext.evaluation.metrics:MSSSIM", "multi-scale SSIM on 8-bit RGB (higher is better)")
 METRICS.add("lpips", "vidext.evaluation.perceptual:LPIPS",
             "LPIPS AlexNet, or shift-tolerant LPIPS offline (lower is better; needs torch)")
+METRICS.add("vmaf", "vidext.evaluation.vmaf:VMAF",
+            "VMAF, model vmaf_v0.6.1 from vmaf-torch, luma (0-100, higher is better; needs torch)")
 
 __all__ = ["METRICS", "Metric", "Picture"]

@@ -42,6 +42,8 @@ class Picture:
         self._luma8: np.ndarray | None = None
         #: metric-specific derived data (e.g. a network's features of an original frame)
         self.cache: dict = {}
+        #: the original frames on either side (held-out test), for metrics with a temporal feature (VMAF)
+        self.neighbours: tuple[Picture, Picture] | None = None
 
     @property
     def rgb8(self) -> np.ndarray:
@@ -58,6 +60,13 @@ class Picture:
             layout = self.frame.layout
             self._luma8 = y if layout.bits == 8 else y.astype(np.float64) * (255.0 / layout.peak)
         return self._luma8
+
+    def region(self, top: int, left: int, height: int, width: int) -> "Picture":
+        """The same picture cropped to a rectangle (8-bit RGB and luma); metrics score it like any other."""
+        crop = Picture(self.frame)
+        crop._rgb8 = np.ascontiguousarray(self.rgb8[top:top + height, left:left + width])
+        crop._luma8 = np.ascontiguousarray(self.luma8[top:top + height, left:left + width])
+        return crop
 
 
 # --- the metric functions (plain arrays in, numbers out) ---------------------
@@ -163,11 +172,16 @@ class Metric(ABC):
     higher_is_better: ClassVar[bool] = True
     #: costly enough that, without a GPU, only a sample of frames is scored
     expensive: ClassVar[bool] = False
+    device: str = "cpu"
     definition: ClassVar[str] = ""
 
     @abstractmethod
     def score(self, reference: Picture, candidate: Picture) -> float:
         """The metric of ``candidate`` against ``reference`` (same size)."""
+
+    def score_many(self, reference: Picture, candidates: list[Picture]) -> list[float]:
+        """Several candidates against one reference (a model-based metric batches them)."""
+        return [self.score(reference, c) for c in candidates]
 
     def describe(self) -> dict:
         return {"name": self.name, "label": self.label, "unit": self.unit,

@@ -152,12 +152,15 @@ def load_lpips(device: str | None = None, prefer: str = "auto") -> tuple[object,
         return _MODELS[key]
 
 
-def _features(model, rgb8, device):
+def _features(model, images, device):
+    """Normalised features of same-sized 8-bit RGB images, computed in one batch; one list per image."""
+    import numpy as np
     import torch
 
-    x = torch.from_numpy(rgb8).to(device).permute(2, 0, 1)[None].float() * (2.0 / 255.0) - 1.0
+    x = torch.from_numpy(np.stack(images)).to(device).permute(0, 3, 1, 2).float() * (2.0 / 255.0) - 1.0
     outs = model.net.forward(model.scaling_layer(x))
-    return [o / (torch.sqrt(torch.sum(o * o, dim=1, keepdim=True)) + 1e-10) for o in outs]
+    normed = [o / (torch.sqrt(torch.sum(o * o, dim=1, keepdim=True)) + 1e-10) for o in outs]
+    return [[o[i:i + 1] for o in normed] for i in range(len(images))]
 
 
 def lpips_distance(model, f0, f1) -> float:
@@ -175,24 +178,36 @@ class LPIPS(Metric):
 
     def __init__(self, device: str | None = None, prefer: str = "auto"):
         self.model, self.variant = load_lpips(device, prefer)
+        self.device = self.variant.device
         self.label = self.variant.label
         self.definition = (f"{self.variant.label} ({self.variant.package}) on full-resolution 8-bit RGB "
                            "scaled to [-1, 1]; lower is better")
 
     def features(self, picture: Picture):
+        return self._cached([picture])[0]
+
+    def _cached(self, pictures: list[Picture]) -> list:
+        """Each picture's features, those not cached yet computed together in one batch."""
         import torch
 
         key = ("lpips", self.variant.key)
-        if key not in picture.cache:
+        todo = [p for p in pictures if key not in p.cache]
+        if todo:
             with torch.inference_mode():
-                picture.cache[key] = _features(self.model, picture.rgb8, self.variant.device)
-        return picture.cache[key]
+                for p, f in zip(todo, _features(self.model, [p.rgb8 for p in todo], self.variant.device)):
+                    p.cache[key] = f
+        return [p.cache[key] for p in pictures]
 
     def score(self, reference: Picture, candidate: Picture) -> float:
+        return self.score_many(reference, [candidate])[0]
+
+    def score_many(self, reference: Picture, candidates: list[Picture]) -> list[float]:
+        """Each candidate against one reference (same size), uncached features in one forward pass."""
         import torch
 
+        feats = self._cached([reference, *candidates])
         with torch.inference_mode():
-            return lpips_distance(self.model, self.features(reference), self.features(candidate))
+            return [lpips_distance(self.model, feats[0], f) for f in feats[1:]]
 
     def describe(self) -> dict:
         return {**super().describe(), "variant": self.variant.as_dict()}

@@ -7,14 +7,69 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import config
 from .._version import __version__
 from ..media.atomic import atomic_output
 from .temporal import TemporalResult
 
 
+NOT_MEASURABLE = "not measurable on this clip (too few shared events)"
+CONFIDENCE_METHOD = (
+    "stratified: held-out windows across a detected jump (scene cut, glitch) are all rebuilt, the others "
+    "sampled evenly; the mean weights each stratum by its size in the clip; the interval is Student t over the "
+    "sampled frames (sample standard deviation) with the finite-population correction sqrt(1 - n/N), so it "
+    "bounds the mean an exhaustive run would give and is 0 wide when every frame was scored")
+
+
 def _mean(values) -> float | None:
     v = [x for x in values if x is not None]
     return float(np.mean(v)) if v else None
+
+
+def mean_interval(values, population: int | None, level: float = config.EVALUATE_CONFIDENCE) -> tuple | None:
+    """(low, high): a ``level`` confidence interval for the mean of ``population`` values, from a sample.
+
+    Student t with the finite-population correction; (mean, mean) when the
+    sample is the whole population; None with fewer than two values.
+    """
+    from scipy import stats
+
+    v = np.array([x for x in values if x is not None], np.float64)
+    n = len(v)
+    if n == 0:
+        return None
+    m = float(v.mean())
+    if population is not None and n >= population:
+        return (m, m)
+    if n < 2:
+        return None
+    fpc = math.sqrt(max(0.0, 1.0 - n / population)) if population else 1.0
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / math.sqrt(n) * fpc)
+    return (m - half, m + half)
+
+
+def estimate(values, census: list[bool] | None, population: int | None,
+             level: float = config.EVALUATE_CONFIDENCE) -> tuple[float | None, tuple | None]:
+    """(mean, interval) of the clip-wide mean from per-frame ``values`` (see :data:`CONFIDENCE_METHOD`).
+
+    ``census[i]``: frame i belongs to the stratum rebuilt in full (windows
+    across a jump).  Values with gaps (a metric scored on a subset) or no
+    strata fall back to the plain mean and :func:`mean_interval`.
+    """
+    if census is None or population is None or any(x is None for x in values) or not any(census):
+        return _mean(values), mean_interval(values, population, level)
+    full = [x for x, c in zip(values, census) if c]
+    rest = [x for x, c in zip(values, census) if not c]
+    n_rest = population - len(full)
+    if not rest or n_rest <= 0:
+        m = _mean(values)
+        return m, ((m, m) if len(values) >= population else None)
+    mean = (sum(full) + n_rest * float(np.mean(rest))) / population
+    iv = mean_interval(rest, n_rest, level)
+    if iv is None:
+        return mean, None
+    half = (iv[1] - iv[0]) / 2 * n_rest / population
+    return mean, (mean - half, mean + half)
 
 
 @dataclass
@@ -34,8 +89,18 @@ class MethodResult:
     def frames_per_second(self) -> float | None:
         return self.frames / self.seconds if self.seconds > 0 else None
 
+    #: held-out frames in the clip (what an exhaustive run rebuilds) and, per rebuilt frame, whether it
+    #: belongs to the stratum rebuilt in full (set after a sampled run; None: plain means)
+    population: int | None = None
+    census: list[bool] | None = None
+
     def mean(self, metric: str) -> float | None:
-        return _mean(self.scores.get(metric, []))
+        """The estimate of the clip-wide mean (plain mean when every frame was rebuilt)."""
+        return estimate(self.scores.get(metric, []), self.census, self.population)[0]
+
+    def interval(self, metric: str) -> tuple | None:
+        """Confidence interval (low, high) of the clip-wide mean; see :data:`CONFIDENCE_METHOD`."""
+        return estimate(self.scores.get(metric, []), self.census, self.population)[1]
 
     def means(self, keep: list[bool] | None = None) -> dict[str, float | None]:
         """Mean of each metric, over the frames where ``keep`` is true (all when None)."""
@@ -80,6 +145,11 @@ class EvaluationReport:
     av_sync: dict | None = None
     #: per rebuilt frame: do its kept neighbours lie across a detected jump (None: temporal pass skipped)
     held_out_across_jump: list[bool] | None = None
+    #: held-out frames the clip has at this factor (what an exhaustive run rebuilds)
+    held_out_population: int | None = None
+    #: windows rebuilt when sampled (None: every window), of ``windows_total`` read
+    sampled_windows: int | None = None
+    windows_total: int | None = None
     images: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     files: dict[str, str] = field(default_factory=dict)
     _figures: dict | None = field(default=None, repr=False)
@@ -109,10 +179,14 @@ class EvaluationReport:
                 "rebuilt": len(self.held_out_indices),
                 "indices": self.held_out_indices, "time_s": self.held_out_times_s,
                 "across_jump": self.held_out_across_jump,
+                "population": self.held_out_population,
+                "sampled": (f"{self.sampled_windows} of {self.windows_total} windows, spread evenly"
+                            if self.sampled_windows is not None else "every window (exhaustive)"),
                 "speed": "rebuilt frames per second of each method's own compute (decode and scoring "
                          "excluded), same process and run",
             },
             "metrics": self.metrics, "lpips": self.lpips,
+            "confidence": {"level": config.EVALUATE_CONFIDENCE, "method": CONFIDENCE_METHOD},
             "methods": [self._method_dict(m) for m in self.methods],
             "temporal": self.temporal.as_dict() if self.temporal else None,
             "av_offset_s": self.av_offset_s, "av_offset_note": self.av_offset_note,
@@ -127,6 +201,8 @@ class EvaluationReport:
 
     def _method_dict(self, m: MethodResult) -> dict:
         d = m.as_dict()
+        d["interval"] = {k: (None if (iv := m.interval(k)) is None else list(iv))
+                         for k in m.scores}
         keep = self._clean_frames()
         if keep is not None:
             d["mean_excluding_jumps"] = m.means(keep)
@@ -154,19 +230,26 @@ class EvaluationReport:
         v = self.video
         lines = [f"{self.input}: {v['width']}×{v['height']} {v['fps']:.3f} fps, {self.frames_read} frames read"]
         if self.methods:
+            sampled = (f" (sampled: {self.sampled_windows} of {self.windows_total} windows spread over the clip; "
+                       "--exhaustive for all)" if self.sampled_windows is not None else "")
             lines.append(f"held-out {self.factor}×: kept 1 frame in {self.factor}, rebuilt "
-                         f"{len(self.held_out_indices)} frames, scored against the originals")
+                         f"{len(self.held_out_indices)} frames{sampled}, scored against the originals; "
+                         f"± is the {config.EVALUATE_CONFIDENCE:.0%} confidence half-width of the clip's mean")
             names = [m["name"] for m in self.metrics]
             heads = {"psnr_y": "PSNR-Y dB", "psnr": "PSNR dB", "ssim": "SSIM", "ms_ssim": "MS-SSIM",
-                     "lpips": "LPIPS*" if self.lpips else "LPIPS"}
-            header = f"  {'method':<10}" + "".join(f"{heads.get(n, n):>11}" for n in names) + f"{'frames/s':>11}"
+                     "lpips": "LPIPS*" if self.lpips else "LPIPS", "vmaf": "VMAF"}
+            header = f"  {'method':<10}" + "".join(f"{heads.get(n, n):>17}" for n in names) + f"{'frames/s':>11}"
             lines.append(header)
             for m in self.methods:
                 row = f"  {m.name:<10}"
                 for n in names:
                     val = m.mean(n)
-                    fmt = "{:.2f}" if n.startswith("psnr") else "{:.4f}"
-                    row += f"{fmt.format(val) if val is not None else '-':>11}"
+                    fmt = "{:.2f}" if n.startswith("psnr") or n == "vmaf" else "{:.4f}"
+                    cell = fmt.format(val) if val is not None else "-"
+                    iv = m.interval(n)
+                    if val is not None and iv is not None and iv[1] > iv[0]:
+                        cell += "±" + fmt.format((iv[1] - iv[0]) / 2)
+                    row += f"{cell:>17}"
                 fps = m.frames_per_second
                 row += f"{fps:>11.1f}" if fps is not None else f"{'-':>11}"
                 lines.append(row)
@@ -192,9 +275,15 @@ class EvaluationReport:
             line = f"A/V offset: {self.av_offset_s:+.3f} s ({self.av_offset_note}"
             if self.av_sync and "confidence" in self.av_sync:
                 verdict = ("more than a frame: check the sync" if self.av_sync.get("flagged") else
-                           "not flagged: within a frame or too few shared events to be sure")
+                           "not flagged: within a frame")
                 line += f"; confidence {self.av_sync['confidence']:.2f}, {verdict}"
             lines.append(line + ")")
+        elif self.av_offset_note == NOT_MEASURABLE:
+            line = f"A/V offset: {NOT_MEASURABLE}"
+            if self.av_sync and "confidence" in self.av_sync:
+                line += (f"; confidence {self.av_sync['confidence']:.2f}, below the "
+                         f"{config.SYNC_MIN_CONFIDENCE:g} an offset needs")
+            lines.append(line)
         else:
             lines.append(f"A/V offset: not measured ({self.av_offset_note})")
         for n in self.notes:

@@ -1,11 +1,19 @@
 """``evaluate``: held-out reconstruction, temporal consistency and A/V offset of one clip.
 
-Steps: (1) check the inputs and plan the held-out split, (2) prepare the
-methods and metrics, (3) stream the clip once — decode on its own thread,
-every consecutive pair into the temporal analyser, every held-out window
-rebuilt by each method and scored — (4) measure the A/V offset, (5) draw the
-pictures and write the JSON / report folder.  At most ``factor + 1`` frames
-and one worst frame per method are held at a time.
+Steps (one function each): (1) :func:`_check` the inputs and plan the
+held-out split, (2) :func:`_prepare` the methods and metrics, (3)
+:func:`_stream` the clip once — decode on its own thread, every consecutive
+pair into the temporal analyser, the sampled held-out windows rebuilt by
+each method and scored — (4) :func:`_av_offset`, (5) :func:`_build_report`
+with its pictures and :func:`_write` the JSON / report folder.  At most
+``factor + 1`` frames and one worst frame per method are held at a time.
+
+**Sampling.**  By default ``config.EVALUATE_SAMPLE_WINDOWS`` held-out
+windows are rebuilt, spread evenly over the clip (window ``⌊(i + ½)·W/S⌋``
+of the W the clip has, i < S): systematic sampling, so every part of the
+clip is represented; ``sample=None`` (CLI ``--exhaustive``) rebuilds every
+window.  Each mean carries a confidence interval (see
+:func:`vidext.evaluation.report.mean_interval`).
 """
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ import itertools
 import os
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -23,7 +32,7 @@ from ..errors import DependencyError, InputError, ModelError, OutputError, Param
 from ..limits import check_video
 from ..media.atomic import check_output_path
 from ..media.frame import Frame
-from ..media.probe import probe_video
+from ..media.probe import MediaInfo, probe_video
 from ..media.reader import FrameSource
 from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
 from . import METRICS
@@ -31,7 +40,7 @@ from .heldout import (check_factor, create_method, expected_held_out, learned_na
                       sample_indices, windows)
 from .metrics import Metric, Picture, mse
 from .pictures import heatmap, strip, write_report_dir
-from .report import EvaluationReport, MethodResult
+from .report import NOT_MEASURABLE, EvaluationReport, MethodResult
 from .temporal import TemporalAnalyzer
 
 
@@ -57,19 +66,39 @@ def _lpips_limit(lpips_frames: int | None, device: str) -> int | None:
     return None if device == "cuda" else config.LPIPS_CPU_MAX_FRAMES
 
 
+def check_sample(sample) -> int | None:
+    if sample is None:
+        return None
+    if isinstance(sample, bool) or int(sample) != sample or sample < 1:
+        raise ParameterError(f"sample must be a whole number of held-out windows (at least 1), or None for all; "
+                             f"got {sample!r}")
+    return int(sample)
+
+
+def sampled_windows(windows_total: int | None, sample: int | None) -> set[int] | None:
+    """Indices of the held-out windows to rebuild, spread evenly; None: every window."""
+    if sample is None or windows_total is None or windows_total <= sample:
+        return None
+    return {int((i + 0.5) * windows_total / sample) for i in range(sample)}
+
+
 class _Evaluation:
     """The streaming pass: state updated frame by frame (on the compute thread)."""
 
-    def __init__(self, factor, methods, metrics: list[Metric], lpips_stride: int, temporal: bool):
+    def __init__(self, factor, methods, metrics: list[Metric], lpips_stride: int, temporal: bool,
+                 chosen: set[int] | None = None):
         self.factor = factor
         self.methods = methods                      # [(name, Interpolator, MethodResult)]
         self.metrics = metrics
         self.lpips_stride = lpips_stride
+        self.chosen = chosen                        # windows to rebuild (None: all)
         self.temporal = TemporalAnalyzer() if temporal else None
         self.held_times: list[float] = []
         self.held_indices: list[int] = []
         self.held_spans: list[tuple[float, float]] = []   # times of the two kept frames around each
+        self.census: list[bool] = []                      # per rebuilt frame: its window is across a jump
         self.frames_read = 0
+        self.windows_seen = 0
         # method → (luma mse, time, ref rgb8, cand rgb8) of its worst rebuilt frame, preferring frames
         # whose kept neighbours are not across a jump (a scene cut no method can bridge)
         self.worst: dict[str, tuple] = {}
@@ -85,35 +114,50 @@ class _Evaluation:
     def compute(self, frames: Iterator[Frame]) -> Iterator[int]:
         done = 0
         for window in windows(self._frames(frames), self.factor):
-            if not self.methods:
-                yield self.frames_read - done
-                done = self.frames_read
-                continue
+            w = self.windows_seen
+            self.windows_seen += 1
+            # windows across a jump are a stratum of their own, rebuilt in full (rare, extreme frames)
             across = self.temporal is not None and self.temporal.recent_jump(self.factor)
-            prepared = {}       # method → its Between for this pair, made on first use (timed)
-            for index, frame in zip(window.held_indices(), window.held):
-                t = window.fraction(frame)
-                ref = Picture(frame)
-                k = len(self.held_indices)
-                self.held_indices.append(index)
-                self.held_times.append(float(frame.time))
-                self.held_spans.append((float(window.a.time), float(window.b.time)))
-                for name, interp, result in self.methods:
-                    t0 = time.perf_counter()
-                    if name not in prepared:
-                        prepared[name] = interp.between(window.a, window.b)
-                    planes = prepared[name].at(t)
-                    result.seconds += time.perf_counter() - t0
-                    result.frames += 1
-                    cand = Picture(frame.with_planes(planes))
-                    for metric in self.metrics:
-                        scored = not metric.expensive or k % self.lpips_stride == 0
-                        result.scores[metric.name].append(metric.score(ref, cand) if scored else None)
-                    self._track_worst(self.worst_across if across else self.worst, name, ref, cand, frame)
+            if self.methods and (self.chosen is None or w in self.chosen or across):
+                self._rebuild(window, across)
             yield self.frames_read - done
             done = self.frames_read
         if self.frames_read > done:
             yield self.frames_read - done
+
+    def _rebuild(self, window, across: bool) -> None:
+        """Every method rebuilds the window's held-out frames; each is scored against the original."""
+        prepared = {}       # method → its Between for this pair, made on first use (timed)
+        originals = [window.a, *window.held, window.b]
+        for j, (index, frame) in enumerate(zip(window.held_indices(), window.held), start=1):
+            t = window.fraction(frame)
+            ref = Picture(frame)
+            ref.neighbours = (Picture(originals[j - 1]), Picture(originals[j + 1]))
+            k = len(self.held_indices)
+            self.held_indices.append(index)
+            self.held_times.append(float(frame.time))
+            self.held_spans.append((float(window.a.time), float(window.b.time)))
+            self.census.append(across)
+            cands = []
+            for name, interp, result in self.methods:
+                t0 = time.perf_counter()
+                if name not in prepared:
+                    prepared[name] = interp.between(window.a, window.b)
+                planes = prepared[name].at(t)
+                result.seconds += time.perf_counter() - t0
+                result.frames += 1
+                cand = Picture(frame.with_planes(planes))
+                cands.append(cand)
+                for metric in self.metrics:
+                    if not metric.expensive:
+                        result.scores[metric.name].append(metric.score(ref, cand))
+                self._track_worst(self.worst_across if across else self.worst, name, ref, cand, frame)
+            for metric in self.metrics:
+                if metric.expensive:        # every method's rebuild in one batch, or none on unsampled frames
+                    scores = (metric.score_many(ref, cands) if k % self.lpips_stride == 0
+                              else [None] * len(cands))
+                    for (_, _, result), value in zip(self.methods, scores):
+                        result.scores[metric.name].append(value)
 
     @staticmethod
     def _track_worst(worst: dict, name: str, ref: Picture, cand: Picture, frame: Frame) -> None:
@@ -123,7 +167,11 @@ class _Evaluation:
 
 
 def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str, dict | None]:
-    """(offset s, note, full estimate) from the sound helper, when it is installed and there is sound."""
+    """(offset s, note, full estimate) from the sound helper, when it is installed and there is sound.
+
+    Below the sound helper's stated confidence (``config.SYNC_MIN_CONFIDENCE``: too few events
+    shared by picture and sound) there is no offset, only the words saying so.
+    """
     if not has_audio:
         return None, "the clip has no sound", None
     try:   # through sys.modules, so a build (or a test) can provide its own
@@ -134,24 +182,55 @@ def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str, dict | No
         detailed = getattr(sound, "av_sync", None)
         if detailed is not None:
             est = detailed(path)
+            if not est.reliable:
+                return None, NOT_MEASURABLE, est.as_dict()
             return float(est.offset_s), "positive: the sound comes later than the picture", est.as_dict()
-        return float(sound.estimate_av_offset(path)), "positive: the sound comes later than the picture", None
+        offset = float(sound.estimate_av_offset(path))
+        if not np.isfinite(offset):
+            return None, NOT_MEASURABLE, None
+        return offset, "positive: the sound comes later than the picture", None
     except (InputError, DependencyError, ParameterError) as exc:
         return None, f"could not be estimated: {exc}", None
 
 
-def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
-                  report_dir: str | None = None, max_frames: int | None = None, metrics=None,
-                  lpips_frames: int | None = None, temporal: bool = True,
-                  progress: ProgressCallback | None = None,
-                  stop: threading.Event | None = None) -> EvaluationReport:
-    """Measure ``input``: see :func:`vidext.evaluate`."""
-    t_start = time.perf_counter()
-    # 1. check inputs, plan
+@dataclass
+class _Job:
+    """Checked inputs and the held-out plan (step 1)."""
+
+    input: str
+    info: MediaInfo
+    factor: int
+    names: list[str]
+    optional: set[str]
+    metric_names: list[str]
+    explicit_metrics: bool
+    total: int | None
+    max_frames: int | None
+    json_path: str | None
+    report_dir: str | None
+    sample: int | None
+    chosen: set[int] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def windows_total(self) -> int | None:
+        return None if self.total is None else max(0, (self.total - 1) // self.factor)
+
+    @property
+    def held_total(self) -> int | None:
+        """Held-out frames that will be rebuilt (all of them, or those of the sampled windows)."""
+        if self.chosen is not None:
+            return len(self.chosen) * (self.factor - 1)
+        return expected_held_out(self.total, self.factor)
+
+
+def _check(input, methods, factor, metrics, max_frames, json_path, report_dir, sample) -> _Job:
+    """Step 1: every argument checked, the clip probed, the windows to rebuild chosen."""
     factor = check_factor(factor)
     names = parse_methods(methods)
     optional = set(learned_names()) if isinstance(methods, str) and methods.strip() == "all" else set()
     metric_names, explicit = parse_metrics(metrics)
+    sample = check_sample(sample)
     if max_frames is not None and (int(max_frames) != max_frames or max_frames < 2):
         raise ParameterError(f"max_frames must be a whole number of at least 2, got {max_frames}")
     if json_path is not None:
@@ -170,62 +249,79 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
     if names and total is not None and total < factor + 1:
         raise InputError(f"a held-out {factor}x test needs at least {factor + 1} frames; "
                          f"{os.path.basename(input)} has {total}")
+    job = _Job(input, info, factor, names, optional, metric_names, explicit, total, max_frames, json_path,
+               report_dir, sample)
+    job.chosen = sampled_windows(job.windows_total, sample)
+    if sample is not None and job.windows_total is None:
+        job.notes.append("the clip does not state its frame count: every held-out window was rebuilt")
+    return job
 
-    # 2. methods and metrics
-    notes: list[str] = []
+
+def _prepare(job: _Job, lpips_frames: int | None, temporal: bool):
+    """Step 2: the methods and metrics (a model that cannot load is skipped only when not asked for by name)."""
     interps = []
-    for n in names:
+    for n in job.names:
         try:
             interps.append((n, create_method(n)))
         except (DependencyError, ModelError) as exc:
-            if n not in optional:       # asked for by name: say why it cannot run
+            if n not in job.optional:       # asked for by name: say why it cannot run
                 raise
-            notes.append(f"{n} not evaluated: {exc}")
+            job.notes.append(f"{n} not evaluated: {exc}")
     metric_objs: list[Metric] = []
     lpips_info = None
-    held_total = expected_held_out(total, factor)
     stride = 1
-    for n in (metric_names if names else []):
+    for n in (job.metric_names if job.names else []):
         try:
             m = METRICS.create(n)
         except (DependencyError, ModelError) as exc:
-            if explicit:
+            if job.explicit_metrics:
                 raise
-            notes.append(f"{n} not scored: {exc}")
+            job.notes.append(f"{n} not scored: {exc}")
             continue
         metric_objs.append(m)
-        if m.expensive:
-            stride, _ = sample_indices(held_total, _lpips_limit(lpips_frames, m.variant.device))
-            lpips_info = {**m.variant.as_dict(), "stride": stride}
+        if m.expensive:         # LPIPS, VMAF: the same sample of frames for each
+            stride, _ = sample_indices(job.held_total, _lpips_limit(lpips_frames, m.device))
+            if m.name == "lpips":
+                lpips_info = {**m.variant.as_dict(), "stride": stride}
     results = [MethodResult(n, i.describe(), scores={m.name: [] for m in metric_objs}) for n, i in interps]
-    run = _Evaluation(factor, [(n, i, r) for (n, i), r in zip(interps, results)], metric_objs, stride, temporal)
+    run = _Evaluation(job.factor, [(n, i, r) for (n, i), r in zip(interps, results)], metric_objs, stride,
+                      temporal, job.chosen)
+    return run, results, metric_objs, lpips_info
 
-    # 3. one streaming pass
-    meter = ProgressMeter(total, progress, stage="evaluate")
-    with FrameSource(input, info) as source:
-        frames = itertools.islice(source, max_frames) if max_frames else source
+
+def _stream(job: _Job, run: _Evaluation, meter: ProgressMeter, stop) -> None:
+    """Step 3: one pass over the clip."""
+    with FrameSource(job.input, job.info) as source:
+        frames = itertools.islice(source, job.max_frames) if job.max_frames else source
         run_pipeline(frames, run.compute, meter.advance, stop=stop)
     meter.finish()
-    if names and not run.held_indices:
-        raise InputError(f"{os.path.basename(input)} has too few frames for a held-out {factor}x test")
+    if job.names and not run.held_indices:
+        raise InputError(f"{os.path.basename(job.input)} has too few frames for a held-out {job.factor}x test")
+
+
+def _build_report(job: _Job, run: _Evaluation, results, metric_objs, lpips_info, av) -> EvaluationReport:
+    """Step 5: the report, the flags for frames across jumps, each method's worst frame pictured."""
+    offset, offset_note, sync = av
+    notes = job.notes
     if lpips_info is not None:
         scored = sum(v is not None for v in results[0].scores["lpips"]) if results else 0
         lpips_info["frames_scored"] = scored
-        lpips_info["sample"] = ("every rebuilt frame" if stride == 1 else
-                                f"one rebuilt frame in {stride}, the same frames for every method")
-
-    # 4. A/V offset
-    offset, offset_note, sync = _av_offset(input, bool(info.audio))
-
-    # 5. pictures and files
-    v = info.video
+        lpips_info["sample"] = ("every rebuilt frame" if lpips_info["stride"] == 1 else
+                                f"one rebuilt frame in {lpips_info['stride']}, the same frames for every method")
+    v = job.info.video
+    population = max(len(run.held_indices), expected_held_out(job.total, job.factor) or 0)
+    for r in results:
+        r.population, r.census = population, (run.census if job.chosen is not None else None)
     report = EvaluationReport(
-        input=input, video={"width": v.width, "height": v.height, "fps": float(v.fps_nominal),
-                            "frames": v.frame_count, "duration_s": v.duration_s, "pix_fmt": v.pix_fmt},
-        factor=factor, frames_read=run.frames_read, held_out_times_s=run.held_times,
+        input=job.input, video={"width": v.width, "height": v.height, "fps": float(v.fps_nominal),
+                                "frames": v.frame_count, "duration_s": v.duration_s, "pix_fmt": v.pix_fmt},
+        factor=job.factor, frames_read=run.frames_read, held_out_times_s=run.held_times,
         held_out_indices=run.held_indices, metrics=[m.describe() for m in metric_objs], methods=results,
         lpips=lpips_info, temporal=run.temporal.result() if run.temporal else None,
-        av_offset_s=offset, av_offset_note=offset_note, av_sync=sync, seconds=0.0, notes=notes)
+        av_offset_s=offset, av_offset_note=offset_note, av_sync=sync, seconds=0.0, notes=notes,
+        held_out_population=population,
+        sampled_windows=None if job.chosen is None else len(job.chosen),
+        windows_total=run.windows_seen)
     if report.temporal is not None and report.methods:
         cuts = [j.time_s for j in report.temporal.jumps]
         report.held_out_across_jump = [any(a < c <= b for c in cuts) for a, b in run.held_spans]
@@ -246,9 +342,31 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
                 caption += " (across a jump)"
             report.images[f"heatmap_{r.name}"] = heatmap(ref, cand, caption)
             report.images[f"strip_{r.name}"] = strip(ref, cand, caption)
+    return report
+
+
+def _write(report: EvaluationReport, job: _Job) -> None:
+    if job.report_dir is not None:
+        report.files.update(write_report_dir(report, job.report_dir))
+    if job.json_path is not None:
+        report.write_json(job.json_path)
+
+
+def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
+                  report_dir: str | None = None, max_frames: int | None = None, metrics=None,
+                  lpips_frames: int | None = None, temporal: bool = True,
+                  sample: int | None = config.EVALUATE_SAMPLE_WINDOWS,
+                  progress: ProgressCallback | None = None,
+                  stop: threading.Event | None = None) -> EvaluationReport:
+    """Measure ``input``: see :func:`vidext.evaluate`."""
+    t_start = time.perf_counter()
+    job = _check(input, methods, factor, metrics, max_frames, json_path, report_dir, sample)
+    meter = ProgressMeter(job.total, progress, stage="evaluate")
+    meter.advance(0, force=True)            # the caller hears at once, before models load
+    run, results, metric_objs, lpips_info = _prepare(job, lpips_frames, temporal)
+    _stream(job, run, meter, stop)
+    av = _av_offset(input, bool(job.info.audio))
+    report = _build_report(job, run, results, metric_objs, lpips_info, av)
     report.seconds = time.perf_counter() - t_start
-    if report_dir is not None:
-        report.files.update(write_report_dir(report, report_dir))
-    if json_path is not None:
-        report.write_json(json_path)
+    _write(report, job)
     return report

@@ -45,17 +45,25 @@ class InterpolationSettings:
     duplicate_threshold: float | None
     low_light: bool
     flow_smoothing: bool
+    auto_budget: float | None = None    # model "auto": see vidext.interpolation.auto
 
 
 def check_settings(*, quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
                    weights=None, device: str | None = None, scene_threshold: float | None = None,
-                   **advanced) -> InterpolationSettings:
+                   auto_budget=None, **advanced) -> InterpolationSettings:
     """Validate the model and advanced options (no file is read, no model loaded)."""
     unknown = sorted(set(advanced) - set(ADVANCED))
     if unknown:
         raise ParameterError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(ADVANCED)}")
     opts = {**ADVANCED, **advanced}
-    INTERPOLATORS.entry(model)
+    if model != "auto":
+        INTERPOLATORS.entry(model)
+    if auto_budget is not None:
+        from .auto import check_budget
+
+        if model != "auto":
+            raise ParameterError(f"auto_budget applies to model='auto', not to {model!r}")
+        auto_budget = check_budget(auto_budget)
     if model in CLASSICAL and (weights is not None or device is not None):
         raise ParameterError(f"weights and device apply to learned models (rife), not to {model!r}")
     motion_blur = float(opts["motion_blur"] or 0.0)
@@ -67,7 +75,7 @@ def check_settings(*, quality: str = config.DEFAULT_QUALITY, model: str = config
         quality=quality, model=model, weights=weights, device=device, motion_blur=motion_blur,
         scene_threshold=threshold, dedupe=bool(opts["dedupe"]),
         duplicate_threshold=(config.DUPLICATE_MAD if dup is None else float(dup)) if opts["dedupe"] else None,
-        low_light=bool(opts["low_light"]), flow_smoothing=bool(opts["flow_smoothing"]))
+        low_light=bool(opts["low_light"]), flow_smoothing=bool(opts["flow_smoothing"]), auto_budget=auto_budget)
 
 
 def make_interpolator(s: InterpolationSettings) -> Interpolator:
@@ -155,11 +163,17 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     s = check_settings(**settings)
     out = check_output_path(output, (input,))
     codec_for(codec, out)
-    interpolator = make_interpolator(s)
+    interpolator = make_interpolator(s) if s.model != "auto" else None
     # 2. plan
     plan = plan_interpolate(input, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
     info, retime = plan.details["info"], plan.details["retime"]
     check_video(info, output_frames=plan.frames_out, output_fps=plan.fps)
+    auto = None
+    if s.model == "auto":       # measure each method on excerpts of the clip, run the winner
+        from .auto import choose_for_plan
+
+        auto = choose_for_plan(input, info, retime, plan.frames_out, settings=s, progress=progress, stop=stop)
+        interpolator = auto.interpolator
     interpolator.setup(info.video.width, info.video.height)   # e.g. RIFE's calibrated CPU setting
     total_frames = plan.frames_out if span is None else span_frames(span, retime, info)
     # 3. run
@@ -174,12 +188,14 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     audio, audio_note = (None, None) if span is not None else audio_feed(info, retime, input, out)
 
     def details() -> dict:      # known only once the frames are written; goes into the sidecar
-        return {"stats": vars(stats), **({"audio_note": audio_note} if audio_note else {})}
+        return {"stats": vars(stats), **({"audio_note": audio_note} if audio_note else {}),
+                **({"auto": auto.as_dict()} if auto else {})}
 
     # 4. result
     return run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
-        total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(s.quality),
+        total_frames=total_frames, codec=codec, crf=crf,
+        preset=config.ENCODER_PRESET.get(auto.chosen if auto else s.quality),
         audio=audio, progress=progress, stop=stop, details=details, playable=playable,
         codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),
