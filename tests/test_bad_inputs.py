@@ -111,7 +111,8 @@ OUTPUT_PROPS = {
     "ten_bit_422": {"pix_fmt": "yuv422p10le"},
     "grey_only": {"pix_fmt": "yuv420p"},              # this libx264 has no 4:0:0: neutral chroma added
     "alpha_prores_4444": {"pix_fmt": "yuv444p10le"},   # colour kept at full depth, alpha dropped
-    "alpha_png_in_mov": {"pix_fmt": "gbrp"},           # RGB stays RGB (H.264 4:4:4), alpha dropped
+    "alpha_png_in_mov": {"pix_fmt": "yuv444p"},        # RGB into H.264: BT.709 4:4:4, tagged so (the sidecar
+                                                       # names the conversion), alpha dropped
     "audio_5_1_aac": {"audio": [("aac", 48000, 6)]},
     "audio_7350_hz": {"audio": [("aac", 7350, 1)]},
     "audio_pcm_37800_hz_6ch": {"audio": [("aac", 44100, 6)]},
@@ -291,7 +292,7 @@ def good(tmp_path) -> Path:
     ("same_as_input_other_spelling", Refused(OutputError, r"output path is the input file")),
     ("same_as_input_via_symlink", Refused(OutputError, r"output path is the input file")),
     ("is_a_folder", Refused(OutputError, r"output path is a folder")),
-    ("unknown_extension", Refused(ParameterError, r"cannot be written to a \.txt file")),
+    ("unknown_extension", Refused(ParameterError, r"cannot write a video to a \.txt file; use one of: \.mp4")),
     ("no_extension", Refused(ParameterError, r"extension-less file")),
     ("nul_in_name", Refused(OutputError, r"NUL")),
 ])
