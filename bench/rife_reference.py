@@ -126,3 +126,56 @@ def interpolate(net: IFNet, rgb0, rgb1, t: float):
     with torch.no_grad():
         out = net(a, b, t)
     return out[0, :, :h, :w].permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def main(argv=None) -> int:
+    """The anchor as a whole script: ``python bench/rife_reference.py IN OUT --weights W``.
+
+    Plainly: PyAV decodes RGB, the fp32 network makes each midpoint (2×),
+    PyAV encodes FFV1 yuv420p; the last frame is held once, as vidext does.
+    """
+    import argparse
+
+    import av
+    import numpy as np
+
+    ap = argparse.ArgumentParser(description="plain fp32 RIFE 4.25, 2x, as a whole script")
+    ap.add_argument("input")
+    ap.add_argument("output")
+    ap.add_argument("--weights", required=True)
+    args = ap.parse_args(argv)
+    net = load(args.weights)
+    with av.open(args.input) as src, av.open(args.output, "w") as dst:
+        vin = src.streams.video[0]
+        rate = vin.average_rate * 2
+        out = dst.add_stream("ffv1", rate=rate)
+        out.width, out.height, out.pix_fmt = vin.width, vin.height, "yuv420p"
+        out.codec_context.time_base = 1 / rate
+        pts = 0
+
+        def put(rgb):
+            nonlocal pts
+            frame = av.VideoFrame.from_ndarray(np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8), "rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts = pts
+            pts += 1
+            for p in out.encode(frame):
+                dst.mux(p)
+
+        prev = None
+        for f in src.decode(vin):
+            cur = f.to_ndarray(format="rgb24").astype(np.float32) / 255
+            if prev is not None:
+                put(prev)
+                put(interpolate(net, prev, cur, 0.5))
+            prev = cur
+        if prev is not None:
+            put(prev)
+            put(prev)
+        for p in out.encode():
+            dst.mux(p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

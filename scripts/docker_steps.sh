@@ -11,6 +11,10 @@
 #   docker_steps.sh models NAMES      pre-download models (e.g. "rife-4.25 musicgen-small") into the cache
 #   docker_steps.sh user NAME DIR...  a non-root user owning the given folders
 #   docker_steps.sh check [URL]       the health check: the app answers with its four API endpoints
+#   docker_steps.sh ray head          this container as the head of a Ray cluster for `vidext batch`
+#                                     (port $RAY_PORT, default 6379; no dashboard, no usage stats)
+#   docker_steps.sh ray worker ADDR   this container as a worker of the cluster whose head is ADDR
+#                                     (host:port); every node needs the same $RAY_AUTH_TOKEN
 set -euo pipefail
 
 PYTHON=${PYTHON:-python3}
@@ -63,8 +67,23 @@ case "$step" in
   check)
     "$PYTHON" -m vidext.webapp.health "$@"
     ;;
+  ray)
+    role=${1:?usage: docker_steps.sh ray head|worker [ADDR]}
+    # stays in the foreground (--block): the container lives as long as its Ray node
+    opts=(--block --disable-usage-stats)
+    [ -n "${RAY_NUM_CPUS:-}" ] && opts+=(--num-cpus "$RAY_NUM_CPUS")
+    [ -n "${RAY_NODE_IP:-}" ] && opts+=(--node-ip-address "$RAY_NODE_IP")
+    export RAY_USAGE_STATS_ENABLED=0
+    case "$role" in
+      head) exec "$PYTHON" -m ray.scripts.scripts start --head --port "${RAY_PORT:-6379}" \
+              --include-dashboard false "${opts[@]}" ;;
+      worker) exec "$PYTHON" -m ray.scripts.scripts start --address "${2:?usage: docker_steps.sh ray worker ADDR}" \
+              "${opts[@]}" ;;
+      *) echo "docker_steps: ray takes head or worker, got $role" >&2; exit 2 ;;
+    esac
+    ;;
   *)
-    sed -n '2,17p' "$0" >&2
+    sed -n '2,21p' "$0" >&2
     exit 2
     ;;
 esac

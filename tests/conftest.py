@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Gradio stages uploads by content hash in one temp folder: a private one per test session, so that
+# sessions running side by side on one machine never clean away each other's uploads.
+os.environ.setdefault("GRADIO_TEMP_DIR", __import__("tempfile").mkdtemp(prefix="vidext-gradio-"))
 
 from fetch_assets import asset_dir  # noqa: E402
 

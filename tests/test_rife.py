@@ -134,6 +134,7 @@ def test_features_computed_once_per_frame(weights, bikes):
     from vidext.interpolation.rife import RIFEInterpolator
 
     r = RIFEInterpolator(weights=str(weights), device="cpu")
+    r.setup(bikes[0].width, bikes[0].height)       # the calibrated network, before it is watched
     calls = []
     real = r.net.features
     r.net.features = lambda x: calls.append(1) or real(x)

@@ -14,7 +14,7 @@ from vidext.errors import Cancelled, LimitError, ParameterError
 from vidext.media.probe import probe
 from vidext.media.runner import Progress
 from vidext.webapp import capabilities as caps
-from vidext.webapp import handlers, jobs, timeline, zerogpu
+from vidext.webapp import handlers, jobs, present, timeline, zerogpu
 
 
 @pytest.fixture
@@ -26,14 +26,17 @@ def test_filmstrip_has_one_thumb_per_slice_with_time_marks(info):
     strip = timeline.filmstrip(info, count=5, height=40)
     assert strip.times == pytest.approx([0.2, 0.6, 1.0, 1.4, 1.8])
     h, w, _ = strip.image.shape
-    assert h == 40 + 20 and w == 5 * strip.thumb_width + 4 * 2
+    assert h > 40 and w == 5 * strip.thumb_width + 4 * 2
     assert strip.thumb_width == 66  # 40 × 160/96, rounded to even
+    # time marks tall enough to read once the strip is shrunk to a phone's width (~340 px)
+    rows = np.nonzero(strip.image[40:].max(axis=(1, 2)) > 200)[0]
+    assert (rows.max() - rows.min() + 1) * 340 / w >= 7
     # the synthetic texture moves: thumbnails differ from each other
     a = strip.image[:40, :strip.thumb_width].astype(int)
     b = strip.image[:40, -strip.thumb_width:].astype(int)
     assert np.abs(a - b).mean() > 5
-    # time marks are drawn in the band under the thumbnails
-    assert strip.image[40:].max() > 200
+    # a wide clip gets fewer thumbnails, so each stays visible
+    assert timeline.thumb_count(1920, 1080) == 7 and timeline.thumb_count(2560, 1080) == 5
 
 
 def test_timeline_draws_segment_and_extension(info):
@@ -54,30 +57,84 @@ def test_timeline_draws_segment_and_extension(info):
     assert long.shape[1] == fwd.shape[1]
 
 
-def test_plans_give_duration_and_frames_before_running(info):
-    p = timeline.plan_interpolate(info, factor=2)
-    assert (p.duration_in, p.duration_out, p.fps_out, p.frames_out) == (2.0, 2.0, 50.0, 100)
-    p = timeline.plan_interpolate(info, fps="60")
-    assert p.frames_out == 120
-    p = timeline.plan_interpolate(info, slowmo=3)
-    assert p.duration_out == 6.0 and p.frames_out == 150
-    p = timeline.plan_interpolate(info, slowmo=2, start=0.5, end=1.0)
-    assert p.duration_out == 2.5 and p.frames_out == 63  # frames at k/25 s for k = 0..62
-    p = timeline.plan_extend(info, seconds=1.5, direction="both")
-    assert p.duration_out == 5.0 and p.frames_out == 125
-    assert "2.00 s → **5.00 s**" in p.summary()
-    p = timeline.plan_audio(2.0, stretch=1.5, fps=25)
-    assert p.duration_out == 3.0 and p.frames_out == 75
-    with pytest.raises(ParameterError):
-        timeline.plan_extend(info, seconds=0)
-    with pytest.raises(ParameterError):
-        timeline.plan_interpolate(info, slowmo=2, start=5, end=6)  # segment outside the clip
+def test_the_apps_prediction_is_what_the_engine_writes(clip, tmp_path):
+    """Slow motion 2.5× on 0.51–1.03 s of a 25 fps clip: the plan line's frames and duration are the output's."""
+    from apphelpers import fps_duration
+
+    from vidext.webapp.ui import interpolate as tab
+
+    src = clip("p.mp4", frames=50, fps=25, width=96, height=64, tone_hz=None)
+    strip = timeline.filmstrip(probe(src), count=4, height=32)
+    _, note, line, ok = tab.plan_view(strip, 1, 0, 2.5, 0.51, 1.03)
+    assert ok and note == ""
+    assert "slow motion 2.5× on 0.52–1.04 s" in line  # the segment as the engine snaps it to frames
+    out = handlers.run_interpolate(src, str(tmp_path), factor=1, slowmo=2.5, start=0.51, end=1.03, quality="fast")
+    rate, duration, frames = fps_duration(out.output)
+    assert f"{frames} frames at 25 fps" in line and f"→ {duration:.2f} s**" in line
+    assert (frames, round(duration, 2)) == (69, 2.76)
+
+
+def test_typed_fps_replaces_the_multiplier_and_a_segment_smooths_alone():
+    s = present.interpolate_settings(factor=2, fps=60, slowmo=1, start=0, end=0)
+    assert s == {"factor": None, "fps": 60.0, "slowmo": None, "start": None, "end": None}
+    assert present.rate_words(s, 25) == "the 60 fps typed replaces the multiplier"
+    s = present.interpolate_settings(factor=2, fps=0, slowmo=1, start=0.2, end=0.6, duration_s=2.0)
+    assert s == {"factor": 2, "fps": None, "slowmo": None, "start": 0.2, "end": 0.6}
+    assert present.interpolate_settings(2, 0, 1, 0, 2.0, duration_s=2.0)["end"] is None  # the clip's end
+    with pytest.raises(ParameterError, match="must come after its start"):
+        present.interpolate_settings(2, 0, 1, 0.6, 0.4)
+    with pytest.raises(ParameterError, match="choose a multiplier above 1, type a target fps"):
+        present.interpolate_settings(1, 0, 1, 0, 0)
+
+
+def test_segment_only_smoothing_runs_without_slow_motion(clip, tmp_path):
+    from apphelpers import fps_duration
+
+    import av
+
+    src = clip("s.mp4", frames=25, fps=25, width=96, height=64, tone_hz=None)
+    out = handlers.run_interpolate(src, str(tmp_path), factor=2, start=0.2, end=0.6, quality="fast", codec="ffv1")
+    rate, duration, frames = fps_duration(out.output)
+    assert rate == 50 and frames == 50 and abs(duration - 1.0) < 1e-3 and "at 50 fps" in out.summary
+    with av.open(out.output) as c:
+        pics = [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(video=0)]
+    new = [k for k in range(1, 50, 2) if np.abs(pics[k] - pics[k - 1]).mean() > 0.5]  # odd frames that are not held
+    assert new and min(new) >= 2 * 0.2 * 25 and max(new) <= 2 * 0.6 * 25  # made only inside 0.2–0.6 s
+
+
+def test_evaluate_table_reads_at_a_glance():
+    report = {"held_out": {"factor": 2, "rebuilt": 12},
+              "methods": [{"name": "blend", "psnr_y": 30.123, "ssim": 0.91234, "lpips": 0.2, "frames_per_second": 900.0},
+                          {"name": "fast", "psnr_y": 35.5, "ssim": 0.95, "lpips": 0.1, "frames_per_second": 40.04}],
+              "temporal": {"mean_warp_error": 1.234, "flicker": 0.5, "jumps": []}, "av_offset_s": None,
+              "av_offset_note": "the clip has no sound"}
+    heads, rows = present.score_table(report)
+    assert heads == ["Method", "PSNR (dB) ↑", "SSIM ↑", "LPIPS ↓", "Speed (frames/s) ↑"]
+    assert rows[0] == ["Cross-fade (baseline)", "30.12", "0.912", "0.200", "**900.0 ★**"]
+    assert rows[1] == ["Optical flow, fast", "**35.50 ★**", "**0.950 ★**", "**0.100 ★**", "40.0"]
+    text = present.evaluate_words(report)
+    assert "psnr_y" not in text and "frames_per_second" not in text and "not measured (the clip has no sound)" in text
+
+
+def test_words_name_no_codec_and_keep_speed_apart():
+    class A:
+        channels = 2
+        codec = "mp3float"
+
+    assert present.sound_words([A()]) == "stereo sound" and present.sound_words([]) == "no sound"
+    words = present.result_words({"duration_s": 2.0, "frames_out": 120, "fps": 60.0, "audio": "copied",
+                                  "seconds": 11.0})
+    first, *rest = words.split("\n\n")
+    assert first == "**Done:** 2.00 s · 120 frames at 60 fps · sound kept as it was"
+    assert "Processing took 11.0 s (10.9 frames per second)" in rest[-1]
+    assert present.user_reason("svd", "needs a GPU (no CUDA GPU on this machine)").startswith("needs a graphics card")
+    assert "VIDEXT_MODEL_DIR" not in present.user_reason("rife", "weights not found in $VIDEXT_MODEL_DIR")
 
 
 def test_format_time():
-    assert timeline.format_time(0) == "0:00.0"
-    assert timeline.format_time(75.25) == "1:15.2"
-    assert timeline.format_time(3725) == "1:02:05"
+    assert present.format_time(0) == "0:00.0"
+    assert present.format_time(75.25) == "1:15.2"
+    assert present.format_time(3725) == "1:02:05"
 
 
 def test_capabilities_name_the_reason(monkeypatch):
@@ -108,7 +165,7 @@ def test_generative_methods_need_weights_and_gpu():
     for f in caps.extend_methods():
         if f.name in caps.EXTEND_GENERATIVE and not f.available:
             assert f.reason
-    assert [f.name for f in caps.extend_methods() if f.available][:5] == list(caps.EXTEND_CLASSICAL)
+    assert [f.name for f in caps.extend_methods() if f.available][:len(caps.EXTEND_CLASSICAL)] == list(caps.EXTEND_CLASSICAL)
     assert "dis" in caps.available(caps.interpolation_models())
 
 
@@ -252,103 +309,78 @@ def test_launch_settings_are_minimal(tmp_path):
     from vidext.webapp.server import launch_kwargs
 
     lim = Limits(10**7, 60, 10**5, 50, 240)
-    kw = launch_kwargs(os.path.join(tempfile.gettempdir(), "vidext-app"), lim, host="127.0.0.1", port=1234)
-    assert kw["allowed_paths"] == [] and kw["max_file_size"] == 50_000_000
+    root = os.path.join(tempfile.gettempdir(), "vidext-app")
+    kw = launch_kwargs(root, lim, host="127.0.0.1", port=1234)
+    # only the job folders are served as they are (the report page opens in the browser)
+    assert kw["allowed_paths"] == [root] and kw["max_file_size"] == 50_000_000
     assert kw["ssr_mode"] is False and kw["mcp_server"] is False and kw["show_error"] is False
-    elsewhere = "/srv/vidext-work"
-    assert launch_kwargs(elsewhere, lim)["allowed_paths"] == [elsewhere]
 
 
-# --- The other tabs' handlers against the agreed signatures ----------------------
-# Until the extend/audio/evaluate branches are merged, these check what the app
-# sends to functions with exactly the agreed signatures (from the brief), and
-# how it presents what they return.
+# --- The handlers against the real engine (calls recorded on the way through) --
 
-def _agreed(calls, kind):
-    import shutil
-    from dataclasses import dataclass
+def _recorded(monkeypatch, name):
+    """vidext.<name> wrapped: each call's keyword arguments recorded, then the real function run."""
+    import vidext
 
-    @dataclass
-    class Result:
-        output: str
+    real, calls = getattr(vidext, name), []
 
-        def as_dict(self):
-            return {"output": self.output, "kind": kind}
+    def fn(*args, **kwargs):
+        calls.append({k: v for k, v in kwargs.items() if k not in ("progress",)})
+        return real(*args, **kwargs)
 
-    if kind == "extend":
-        def fn(input, output, *, seconds, direction="forward", method="seamless", seed=None,
-               audio_method="loop", prompt=None, quantize=None, codec="h264", crf=None,
-               progress=None, stop=None):
-            calls.append(dict(seconds=seconds, direction=direction, method=method, seed=seed,
-                              audio_method=audio_method, prompt=prompt, quantize=quantize, codec=codec, crf=crf,
-                              stop=stop is not None))
-            shutil.copyfile(input, output)
-            return Result(output)
-    elif kind == "audio":
-        def fn(input, output, *, stretch=None, extend=None, direction="forward", method="loop",
-               prompt=None, audio_file=None, seed=None, progress=None, stop=None):
-            calls.append(dict(stretch=stretch, extend=extend, direction=direction, method=method,
-                              prompt=prompt, audio_file=audio_file, seed=seed))
-            shutil.copyfile(input, output)
-            return Result(output)
-    else:
-        def fn(input, *, methods=("blend", "fast", "balanced", "quality"), factor=2, json_path=None,
-               report_dir=None, max_frames=None, progress=None, stop=None):
-            import json
-
-            calls.append(dict(methods=methods, factor=factor, max_frames=max_frames))
-            os.makedirs(report_dir)
-            with open(os.path.join(report_dir, "strip.png"), "wb") as f:
-                f.write(b"\x89PNG")
-            with open(json_path, "w") as f:
-                json.dump({"input": input, "methods": {m: {"psnr": 30.0} for m in methods}}, f)
-            return Result(json_path)
-    return fn
+    fn.__signature__ = __import__("inspect").signature(real)
+    monkeypatch.setattr(vidext, name, fn)
+    return calls
 
 
 def test_extend_handler_maps_the_form(clip, tmp_path, monkeypatch):
-    import vidext
-
-    calls = []
-    monkeypatch.setattr(vidext, "extend", _agreed(calls, "extend"), raising=False)
+    calls = _recorded(monkeypatch, "extend")
     src = clip("e.mp4", frames=10, width=64, height=48)
-    out = handlers.run_extend(src, str(tmp_path), seconds=1.5, direction="both", method="loop", seed=-1,
+    out = handlers.run_extend(src, str(tmp_path), seconds=0.5, direction="both", method="loop", seed=-1,
                               audio_method="loop", prompt="", quantize="none", codec="h264", crf=0.0,
                               stop=threading.Event())
-    assert calls == [dict(seconds=1.5, direction="both", method="loop", seed=None, audio_method="loop",
-                          prompt=None, quantize=None, codec="h264", crf=None, stop=True)]
-    assert out.output == str(tmp_path / "e-extended.mp4") and out.details == {"output": "e-extended.mp4",
-                                                                               "kind": "extend"}
-    handlers.run_extend(src, str(tmp_path), seconds=1, seed=7, prompt="waves", quantize="int8", crf=23.0)
-    assert calls[-1]["seed"] == 7 and calls[-1]["prompt"] == "waves" and calls[-1]["crf"] == 23
+    (call,) = calls
+    assert not {"seed", "prompt", "quantize", "crf"} & set(call)  # "unset" in the form: the engine's defaults
+    assert call["stop"] is not None and call["seconds"] == 0.5 and call["direction"] == "both"
+    assert out.output == str(tmp_path / "e-extended.mp4") and out.playable
+    assert out.details["frames_out"] == 10 + 2 * 12  # 0.5 s at 24 fps on each side
+    assert "**Done:**" in out.summary and "fps" in out.summary
+    handlers.run_extend(src, str(tmp_path), seconds=0.5, seed=7, method="freeze", crf=23.0)
+    assert calls[-1]["seed"] == 7 and calls[-1]["crf"] == 23
 
 
-def test_audio_handler_maps_the_form(clip, tmp_path, monkeypatch):
-    import vidext
+def test_audio_handler_uses_only_what_fits_the_file(clip, tmp_path, monkeypatch):
+    from test_app import _tone_wav
 
-    calls = []
-    monkeypatch.setattr(vidext, "audio", _agreed(calls, "audio"), raising=False)
-    src = clip("a.mp4", frames=10, width=64, height=48)
-    out = handlers.run_audio(src, str(tmp_path), stretch=2.0, extend=0, direction="forward", method="loop",
+    calls = _recorded(monkeypatch, "audio")
+    tone = _tone_wav(str(tmp_path / "tone.wav"))
+    out = handlers.run_audio(tone, str(tmp_path), stretch=2.0, extend=0, direction="forward", method="loop",
                              prompt="", audio_file=None, seed=-1)
-    assert calls == [dict(stretch=2.0, extend=None, direction="forward", method="loop", prompt=None,
-                          audio_file=None, seed=None)]
-    assert out.output.endswith("a-audio.mp4") and out.playable
-    with pytest.raises(ParameterError, match="nothing to do"):
-        handlers.run_audio(src, str(tmp_path), stretch=1, extend=0)
+    assert calls[-1]["stretch"] == 2.0 and "extend" not in calls[-1] and "audio_file" not in calls[-1]
+    assert out.output.endswith("tone-audio.wav") and out.playable == out.output
+    assert "stretched" in out.summary
+    with pytest.raises(ParameterError, match="set a time-stretch"):
+        handlers.run_audio(tone, str(tmp_path), stretch=1, extend=0)
+    # a video: the stretch slider does not apply; a replacement sound is what it needs
+    src = clip("a.mp4", frames=10, width=64, height=48)
+    with pytest.raises(ParameterError, match="choose a sound file to put on this video"):
+        handlers.run_audio(src, str(tmp_path), stretch=2.0)
+    out = handlers.run_audio(src, str(tmp_path), stretch=2.0, audio_file=tone)
+    assert calls[-1]["audio_file"] == tone and "stretch" not in calls[-1]
+    assert out.output.endswith("a-audio.mp4")
 
 
-def test_evaluate_handler_presents_json_and_pictures(clip, tmp_path, monkeypatch):
-    import vidext
-
-    calls = []
-    monkeypatch.setattr(vidext, "evaluate", _agreed(calls, "evaluate"), raising=False)
-    src = clip("v.mp4", frames=10, width=64, height=48)
-    out = handlers.run_evaluate(src, str(tmp_path), methods=["blend", "fast"], factor=2, max_frames=0)
-    assert calls == [dict(methods=("blend", "fast"), factor=2, max_frames=None)]
-    assert out.details["input"] == "v.mp4"  # server paths reduced to names
-    assert [os.path.basename(f) for f in out.files] == ["strip.png"]
-    assert handlers.method_rows(out.details) == [["method", "psnr"], ["blend", 30.0], ["fast", 30.0]]
+def test_evaluate_handler_names_no_server_path(clip, tmp_path, monkeypatch):
+    src = clip("v.mp4", frames=9, width=64, height=48, tone_hz=None)
+    job = tmp_path / "job"
+    job.mkdir()
+    out = handlers.run_evaluate(src, str(job), methods=["blend", "fast"], factor=2, max_frames=0)
+    assert out.details["input"] == "v.mp4"
+    page = open(out.page, encoding="utf-8").read()
+    assert str(tmp_path) not in page and "v.mp4" in page
+    assert str(tmp_path) not in open(out.output, encoding="utf-8").read()
+    assert out.files and all(p.endswith(".png") for p in out.files)
+    assert "quality_speed" in out.figures and "PSNR (dB) ↑" in out.summary and "★" in out.summary
 
 
 def _events(demo) -> dict:
@@ -396,10 +428,12 @@ def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeyp
 
     monkeypatch.setattr(vidext, "preview", preview, raising=False)
     assert caps.preview().available
-    src = clip("p.mp4", frames=6, width=64, height=48, tone_hz=None)
+    src = clip("p.mp4", frames=48, width=64, height=48, tone_hz=None)
     job = tmp_path / "job"
     job.mkdir()
-    out = handlers.run_preview(src, str(job), factor=2.0, fps=0, slowmo=1, start=0.5, end=1.0,
+    out = handlers.run_preview(src, str(job), factor=2.0, fps=0, slowmo=1, start=0, end=2.0,
                                quality="fast", model="dis")
     assert calls == [dict(factor=2, quality="fast", model="dis")]  # unset options left to the defaults
+    handlers.run_preview(src, str(job), factor=2, fps=60, start=0.5, end=1.0, quality="fast", model="dis")
+    assert calls[-1] == dict(fps=60, start=0.5, end=1.0, quality="fast", model="dis")  # typed fps wins
     assert out.output == str(job / "p-preview.mp4") and open(out.output, "rb").read() == b"excerpt"

@@ -6,5 +6,7 @@ from .api import (audio, evaluate, extend, interpolate, plan_audio, plan_extend,
                   probe_file)
 from .errors import VidextError
 
-__all__ = ["__version__", "audio", "evaluate", "extend", "interpolate", "plan_audio", "plan_extend",
+from .batch import batch  # noqa: E402  (the function; the package is vidext.batch.job etc.)
+
+__all__ = ["__version__", "audio", "batch", "evaluate", "extend", "interpolate", "plan_audio", "plan_extend",
            "plan_interpolate", "preview", "probe_file", "VidextError"]

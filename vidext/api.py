@@ -60,9 +60,9 @@ def plan_audio(input: str | MediaInfo, **kwargs) -> Plan:
 def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
                 device: str | None = None,
-                codec: str = config.DEFAULT_CODEC, crf: int | None = None, scene_threshold: float | None = None,
+                codec: str | None = None, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                **advanced) -> JobResult:
+                span=None, playable: bool = False, **advanced) -> JobResult:
     """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
@@ -76,12 +76,19 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
+    ``span`` (a :class:`vidext.interpolation.timeline.Span`) renders one part
+    of the clip on the whole clip's frame grid, without sound:
+    :func:`vidext.batch` joins such parts into exactly the frames of a whole run.
+    ``codec`` None: the output name's container decides (h264 for .mp4, vp9 for .webm ...).
+    ``playable``: also write ``<stem>.playable.mp4`` (H.264 4:2:0 8-bit + AAC) when the output does
+    not play in every browser and phone (``result.playable_path``, sidecar ``playable``).
     """
     from .interpolation.job import run_interpolation
 
     return run_interpolation(input, output, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
                              quality=quality, model=model, weights=weights, device=device, codec=codec, crf=crf,
-                             scene_threshold=scene_threshold, progress=progress, stop=stop, **advanced)
+                             scene_threshold=scene_threshold, progress=progress, stop=stop, span=span,
+                             playable=playable, **advanced)
 
 
 def preview(input: str, **interpolate_kwargs) -> str:
@@ -91,24 +98,30 @@ def preview(input: str, **interpolate_kwargs) -> str:
 
 
 def extend(input: str, output: str, *, seconds: float, direction: str = "forward",
-           method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None, audio_method: str = "loop",
-           prompt: str | None = None, quantize: str | None = None, codec: str = config.DEFAULT_CODEC,
+           method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
+           audio_method: str = config.DEFAULT_EXTEND_AUDIO,
+           prompt: str | None = None, quantize: str | None = None, codec: str | None = None,
            crf: int | None = None, progress: ProgressCallback | None = None,
-           stop: threading.Event | None = None) -> JobResult:
+           stop: threading.Event | None = None, playable: bool = False) -> JobResult:
     """Make ``input`` longer: ``seconds`` of new frames after it, before it, or both.
 
     The original frames are kept untouched (decoded and encoded once, same
     size, rate, colour and bit depth); the new ones continue the clip's own
-    frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`
-    (classical ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or
-    generative ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and
-    ``quantize``).  The sound is extended to match (``audio_method``).
+    frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`:
+    ``auto`` (default: measures the others per edge and keeps the best, see
+    ``details["extension"]["auto"]`` and ``["summary"]``), classical
+    ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or generative
+    ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and ``quantize``.
+    The sound is extended to match (``audio_method``): ``follow`` (default)
+    replays the sound of the footage the picture replays, in sync; ``loop``
+    (music-aware loop point), ``musicgen`` or ``silence`` by choice.  ``codec`` and
+    ``playable`` as for :func:`interpolate`.
     """
     from .extension.job import run_extension
 
     return run_extension(input, output, seconds=seconds, direction=direction, method=method, seed=seed,
                          audio_method=audio_method, prompt=prompt, quantize=quantize, codec=codec, crf=crf,
-                         progress=progress, stop=stop)
+                         progress=progress, stop=stop, playable=playable)
 
 
 def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,

@@ -92,6 +92,10 @@ SCENE_HIST_BINS = 32
 # thumbnail at 1/4 size) is dropped from the timeline and its time interpolated.
 DUPLICATE_MAD = 0.15
 DUPLICATE_THUMB_DIVISOR = 4
+# Static pairs: when no pixel of that 1/4-size luma changed by more than this many levels,
+# nothing moved (beyond coding noise) and the pair is rendered as a blend, without the flow
+# or the network (a max, not a mean: a small moving object keeps its pair interpolated).
+STATIC_MAX_DIFF = 3.0
 # Low-light option: applied only to the pictures the flow is estimated on.
 LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
 LOW_LIGHT_CLAHE_CLIP = 2.0
@@ -226,7 +230,8 @@ def model_cache_size() -> int:
 HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
 
 # --- extend (new frames past the ends) ----------------------------------------
-DEFAULT_EXTEND_METHOD = "seamless"
+DEFAULT_EXTEND_METHOD = "auto"       # measures seamless/motion/pingpong/freeze per edge, keeps the best
+DEFAULT_EXTEND_AUDIO = "follow"      # the sound replays with the picture (loop: music-aware, by choice)
 EXTEND_DIRECTIONS = ("forward", "backward", "both")
 EXTEND_MAX_SECONDS = 600.0           # new seconds per side, classical methods (= AUDIO_EXTEND_MAX_S)
 GENERATIVE_MAX_SECONDS = 60.0        # new seconds per side, generative methods (slow: minutes per second)
@@ -241,6 +246,16 @@ SEAMLESS_BRIDGE_S = 0.2              # shortest interpolated transition over the
 SEAMLESS_BRIDGE_MAX_S = 1.0          # longest: the bridge grows with the mismatch up to this
 SEAMLESS_EXACT_MATCH = 0.1           # mismatch / typical frame difference below which no bridge is needed
 SEAMLESS_INTERPOLATOR_QUALITY = "quality"
+SEAMLESS_INTERPOLATOR = "auto"       # bridge frames: rife where its weights resolve (no download), else dis
+SEAMLESS_CANDIDATES = 4              # best loop points (by the index) whose bridges are rendered and measured
+# what a viewer sees (vidext/extension/scoring.py); differences in 8-bit luma levels on the index pictures
+EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
+EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
+EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
+EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
+EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
+EXTEND_LOOP_WEIGHT = 0.25            # cost of repeating after SEAMLESS_MIN_LOOP_S (less for longer loops)
+EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods
 # motion: continue the camera's global similarity motion (pan, zoom, rotation).
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 MOTION_ANALYSIS_WIDTH = 480          # px: frames are tracked at this width at most
@@ -304,7 +319,18 @@ RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vid
 RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
 RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
 RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
+# CPU calibration (vidext/interpolation/rife/calibration.py): measured once per CPU, torch and size class.
+RIFE_CALIBRATION_SIZE_CLASSES = (400_000, 1_000_000, 2_200_000, 4_000_000)  # padded pixels: ≤SD, ≤720p, ≤1080p, ≤1440p
+RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many pixels (same shape): kept short
+RIFE_CALIBRATION_REPEATS = 2              # interleaved timed rounds per candidate (best kept), after a warm-up
+RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
 
+# --- batches on Ray (vidext/batch) ----------------------------------------------
+BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined
+BATCH_SIDECAR = "batch.json"        # in the output folder: the per-file summary of the last run
+BATCH_MAX_RETRIES = 3               # times Ray restarts a killed worker and reruns its task
+BATCH_POLL_S = 0.5                  # how often the driver reads the workers' progress
+BATCH_VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".ts", ".mts", ".gif")
 
 # --- settings read from the environment when used --------------------------------
 #: upper-case name → reader; ``config.NAME`` calls the reader on each access (PEP 562)

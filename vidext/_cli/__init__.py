@@ -15,7 +15,7 @@ from .._version import __version__
 from ..errors import Cancelled, VidextError
 
 # One line per subcommand module (vidext/_cli/<name>.py).
-COMMANDS = ("interpolate", "extend", "audio", "evaluate", "probe", "sample", "serve")
+COMMANDS = ("interpolate", "extend", "audio", "evaluate", "probe", "sample", "serve", "batch")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -12,6 +12,13 @@ def add_parser(sub) -> None:
                        description="Raise the frame rate and/or slow the clip down; cuts are never morphed "
                                    "and duplicated frames are replaced by in-between ones.")
     p.add_argument("input")
+    add_options(p)
+    add_output_options(p)
+    p.set_defaults(run=run)
+
+
+def add_options(p) -> None:
+    """The job's own options (shared with ``vidext batch interpolate``)."""
     target = p.add_mutually_exclusive_group()
     target.add_argument("--factor", type=float, help="N× the input frame rate (default 2, or 1 with --slowmo)")
     target.add_argument("--fps", help="target frame rate, e.g. 60 or 59.94 or 60000/1001")
@@ -38,8 +45,6 @@ def add_parser(sub) -> None:
                         "cache, then a download)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                    help="where RIFE runs (default auto: CUDA when present)")
-    add_output_options(p)
-    p.set_defaults(run=run)
 
 
 def _number(text):
@@ -52,25 +57,29 @@ def _number(text):
     return int(v) if v.is_integer() else text
 
 
+def options(args) -> dict:
+    """Keyword arguments of :func:`vidext.interpolate` from the parsed options."""
+    factor = args.factor
+    if factor is not None and float(factor).is_integer():
+        factor = int(factor)
+    advanced = {}
+    for key in ("low_light", "flow_smoothing"):
+        if getattr(args, key):
+            advanced[key] = True
+    if args.motion_blur:
+        advanced["motion_blur"] = args.motion_blur
+    if not args.dedupe:
+        advanced["dedupe"] = False
+    return dict(factor=factor, fps=args.fps, slowmo=_number(args.slowmo), start=args.start, end=args.end,
+                quality=args.quality, model=args.model, weights=args.weights, device=args.device,
+                codec=args.codec, crf=args.crf, scene_threshold=args.scene_threshold,
+                playable=getattr(args, "playable", False), **advanced)
+
+
 def run(args) -> int:
     bar = ProgressBar(not args.quiet)
     try:
-        factor = args.factor
-        if factor is not None and float(factor).is_integer():
-            factor = int(factor)
-        advanced = {}
-        for key in ("low_light", "flow_smoothing"):
-            if getattr(args, key):
-                advanced[key] = True
-        if args.motion_blur:
-            advanced["motion_blur"] = args.motion_blur
-        if not args.dedupe:
-            advanced["dedupe"] = False
-        result = api.interpolate(args.input, args.output, factor=factor, fps=args.fps,
-                                 slowmo=_number(args.slowmo), start=args.start, end=args.end,
-                                 quality=args.quality, model=args.model, weights=args.weights,
-                                 device=args.device, codec=args.codec, crf=args.crf,
-                                 scene_threshold=args.scene_threshold, progress=bar, **advanced)
+        result = api.interpolate(args.input, args.output, progress=bar, **options(args))
     finally:
         bar.close()
     report(result)

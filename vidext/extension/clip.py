@@ -105,18 +105,21 @@ class ClipReader(InputFile):
     def _decode_from(self, index: int) -> Iterator[tuple[int, Frame]]:
         """(index, frame) from about ``index`` on; seeks to the keyframe before it."""
         s = self._container.streams.video[0]
-        for attempt in ((self.times[index] if index > 0 else None), None):
-            seek_stream(self._container, s, attempt)
+        if index > 0:
+            seek_stream(self._container, s, self.times[index])
             self.seeks += 1
             frames = self._frames(s)
             first = next(frames, None)
-            if first is None:
+            if first is not None and (first[0] is None or first[0] <= index):
+                yield first
+                yield from frames
                 return
-            if first[0] is not None and first[0] > index and attempt is not None:
-                continue  # the seek landed past the frame: decode from the start instead
-            yield first
-            yield from frames
-            return
+        # The first frame, or a seek that landed past the frame or found nothing (MPEG-TS seeks by
+        # byte position and can miss): decode from the very start of a freshly opened file.
+        self.__exit__(None, None, None)
+        self.__enter__()
+        self.seeks += 1
+        yield from self._frames(self._container.streams.video[0])
 
     def _frames(self, s) -> Iterator[tuple[int | None, Frame]]:
         tb = stream_time_base(s)

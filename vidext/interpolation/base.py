@@ -25,6 +25,10 @@ class Between(ABC):
     def at(self, t: float) -> Planes:
         """Planes of the picture at fraction ``t`` (0 = first frame, 1 = second)."""
 
+    def at_many(self, ts: list[float]) -> list[Planes]:
+        """The pictures at several fractions; backends that batch them (one pass for many) override this."""
+        return [self.at(t) for t in ts]
+
 
 class Interpolator(ABC):
     """A backend that synthesises in-between frames."""
@@ -36,6 +40,14 @@ class Interpolator(ABC):
     @abstractmethod
     def between(self, a: Frame, b: Frame) -> Between:
         """Prepare rendering between ``a`` and ``b`` (same size and layout)."""
+
+    @property
+    def compute_threads(self) -> int | None:
+        """Threads this backend computes with, when it manages them (the codecs get the rest)."""
+        return None
+
+    def setup(self, width: int, height: int) -> None:
+        """Get ready for frames of this size (e.g. choose how to run by measuring); before :meth:`describe`."""
 
     def describe(self) -> dict:
         """Parameters recorded in the output's sidecar."""

@@ -22,6 +22,7 @@ from ..plan import Plan, frames_before, media_info, summary_line
 from . import INTERPOLATORS
 from .base import Interpolator
 from .retime import RetimePlan, plan_retime
+from .timeline import Span, Timeline
 
 #: advanced options of :func:`vidext.interpolate` and their defaults
 ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "dedupe": True,
@@ -90,7 +91,7 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
     ``plan.segment`` is ``start``–``end`` snapped to input frames;
     ``plan.details["retime"]`` is the :class:`~vidext.interpolation.retime.RetimePlan`.
     """
-    for key in ("output", "progress", "stop", "codec", "crf"):
+    for key in ("output", "progress", "stop", "codec", "crf", "playable"):
         settings.pop(key, None)
     check_settings(**settings)
     info = media_info(input)
@@ -111,7 +112,7 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
                 {"retime": retime, "info": info})
 
 
-def _audio_feed(info: MediaInfo, retime: RetimePlan, input: str, out: str):
+def audio_feed(info: MediaInfo, retime: RetimePlan, input: str, out: str):
     """The sound of the output (copied, or retimed with the picture) and a note when it is left out."""
     if not info.audio:
         return None, None
@@ -126,12 +127,27 @@ def _audio_feed(info: MediaInfo, retime: RetimePlan, input: str, out: str):
                   f"{config.STRETCH_MIN:g}-{config.STRETCH_MAX:g}x range sound is time-stretched in")
 
 
+def span_frames(span: Span, retime: RetimePlan, info: MediaInfo) -> int:
+    """How many output frames a :class:`Span` of the clip makes (on the whole clip's grid)."""
+    video = info.video
+    in_end = Fraction(video.start_s).limit_denominator(10**6) + Fraction(video.duration_s).limit_denominator(10**6)
+    to_out = retime.timemap.to_output if retime.timemap is not None else (lambda t: t)
+    grid = Timeline(to_out(span.origin), retime.rate)
+    last = in_end if span.last is None else span.last
+    return grid.count_before(to_out(last)) - grid.count_before(to_out(span.first))
+
+
 def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
-                      codec: str = config.DEFAULT_CODEC, crf: int | None = None,
+                      codec: str | None = None, crf: int | None = None,
                       progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                      **settings) -> JobResult:
-    """The job behind :func:`vidext.interpolate` (same arguments)."""
+                      span: Span | None = None, playable: bool = False, **settings) -> JobResult:
+    """The job behind :func:`vidext.interpolate` (same arguments).
+
+    ``span``: only that part of the clip, on the whole clip's output grid and
+    without sound (a chunk that :mod:`vidext.batch` joins with the others).
+    """
     from ..media.codecs import codec_for
+    from ..media.runner import codec_threads
     from .pipeline import RenderStats, render
     from .scenes import SceneGate
 
@@ -144,6 +160,8 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     plan = plan_interpolate(input, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
     info, retime = plan.details["info"], plan.details["retime"]
     check_video(info, output_frames=plan.frames_out, output_fps=plan.fps)
+    interpolator.setup(info.video.width, info.video.height)   # e.g. RIFE's calibrated CPU setting
+    total_frames = plan.frames_out if span is None else span_frames(span, retime, info)
     # 3. run
     gate = SceneGate(s.scene_threshold or None, s.duplicate_threshold)
     stats = RenderStats()
@@ -151,9 +169,9 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
 
     def compute(frames, meter):
         return render(frames, interpolator, plan.rate, frame_duration, stats, meter, timemap=retime.timemap,
-                      gate=gate, smooth_range=retime.smooth_range, motion_blur=s.motion_blur)
+                      gate=gate, smooth_range=retime.smooth_range, motion_blur=s.motion_blur, part=span)
 
-    audio, audio_note = _audio_feed(info, retime, input, out)
+    audio, audio_note = (None, None) if span is not None else audio_feed(info, retime, input, out)
 
     def details() -> dict:      # known only once the frames are written; goes into the sidecar
         return {"stats": vars(stats), **({"audio_note": audio_note} if audio_note else {})}
@@ -161,9 +179,12 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     # 4. result
     return run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
-        total_frames=plan.frames_out, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(s.quality),
-        audio=audio, progress=progress, stop=stop, details=details,
+        total_frames=total_frames, codec=codec, crf=crf, preset=config.ENCODER_PRESET.get(s.quality),
+        audio=audio, progress=progress, stop=stop, details=details, playable=playable,
+        codec_threads=codec_threads(interpolator.compute_threads),
+        window=None if span is None else (span.first, span.last, not span.cut),
         parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
                     "start": start, "end": end, "scene_threshold": s.scene_threshold or None,
+                    "span": None if span is None else [str(span.first), str(span.last), span.cut],
                     "dedupe": s.dedupe, "motion_blur": s.motion_blur,
                     **retime.as_dict(), **interpolator.describe()})

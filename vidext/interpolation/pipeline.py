@@ -18,9 +18,9 @@ from .. import config
 from ..media.frame import Frame
 from ..media.runner import ProgressMeter
 from ..timemap import TimeMap
-from .base import Between, Interpolator, Planes
+from .base import Between, Blend, Interpolator, Planes
 from .scenes import SceneGate
-from .timeline import Timeline
+from .timeline import Span, Timeline
 
 
 @dataclass
@@ -31,13 +31,23 @@ class RenderStats:
     copied: int = 0
     cuts: int = 0                # input pairs detected as scene cuts (held, never morphed)
     duplicates: int = 0          # input frames dropped as duplicates (their time interpolated)
+    static: int = 0              # pairs where nothing moved: blended, no flow or network
+
+
+@dataclass
+class _Slot:
+    """One output frame inside an input pair: copied from the first frame, or made at ``frac``."""
+
+    t_out: Fraction
+    t_in: Fraction
+    frac: float | None           # None: the first frame's picture as it is
 
 
 def _blurred(pair: Between, t0: float, t1: float, samples: int, like: Planes, peak: int) -> Planes:
-    """Average of the pictures over [t0, t1] (motion-blur synthesis)."""
+    """Average of the pictures over [t0, t1] (motion-blur synthesis), the samples in one batch."""
+    ts = [float(min(max(t, 1e-6), 1 - 1e-6)) for t in np.linspace(t0, t1, samples)]
     acc = None
-    for t in np.linspace(t0, t1, samples):
-        planes = pair.at(float(min(max(t, 1e-6), 1 - 1e-6)))
+    for planes in pair.at_many(ts):
         if acc is None:
             acc = [p.astype(np.float32) for p in planes]
         else:
@@ -46,80 +56,135 @@ def _blurred(pair: Between, t0: float, t1: float, samples: int, like: Planes, pe
     return tuple(np.clip(a / samples + 0.5, 0, peak).astype(p.dtype) for a, p in zip(acc, like))
 
 
+class _Renderer:
+    """The steps of :func:`render`, one input pair at a time:
+
+    1. ``gate``: drop a duplicate, flag a cut, a static pair or a pair outside the smoothed range;
+    2. ``slots``: the output frames whose input time falls in [a, b);
+    3. ``pictures``: copies for frames on ``a``, cuts and unsmoothed pairs; a blend for static
+       pairs; the interpolator's pictures for the rest, every timestep of the pair in one
+       ``at_many`` call (one batched pass where the backend batches);
+    4. ``emit``: yield them in order, counting.
+    """
+
+    def __init__(self, interpolator: Interpolator, rate: Fraction, stats: RenderStats,
+                 meter: ProgressMeter | None, timemap: TimeMap | None, gate: SceneGate | None,
+                 smooth_range: tuple[Fraction, Fraction] | None, motion_blur: float):
+        self.interpolator, self.rate, self.stats, self.meter = interpolator, rate, stats, meter
+        self.timemap, self.gate, self.smooth_range, self.motion_blur = timemap, gate, smooth_range, motion_blur
+        self.eps = Fraction(config.TIME_EPSILON)
+        self.to_input = timemap.to_input if timemap is not None else (lambda t: t)
+        self.timeline: Timeline | None = None
+        self.k = 0
+        self._blend = Blend()
+
+    # 1. gate -------------------------------------------------------------------------------
+    def smooth(self, a: Frame, b: Frame) -> bool:
+        r = self.smooth_range
+        return r is None or (r[0] - self.eps <= a.time and b.time <= r[1] + self.eps)
+
+    def is_duplicate(self, a: Frame, b: Frame) -> bool:
+        return self.smooth(a, b) and self.gate is not None and self.gate.is_duplicate(a, b)
+
+    # 2. slots ------------------------------------------------------------------------------
+    def slots(self, a: Frame, b: Frame, hold: bool) -> list[_Slot]:
+        out = []
+        span = b.time - a.time
+        k = self.k
+        while True:
+            t_out = self.timeline.time(k)
+            t_in = self.to_input(t_out)
+            if t_in >= b.time - self.eps:
+                break
+            on_a = t_in - a.time <= self.eps
+            out.append(_Slot(t_out, t_in, None if on_a or hold else float((t_in - a.time) / span)))
+            k += 1
+        return out
+
+    # 3. pictures ---------------------------------------------------------------------------
+    def pictures(self, a: Frame, b: Frame, slots: list[_Slot], static: bool) -> list[Planes]:
+        todo = [s for s in slots if s.frac is not None]
+        made: dict = {}
+        if todo:
+            pair = (self._blend if static else self.interpolator).between(a, b)
+            if self.motion_blur > 0:
+                for s in todo:
+                    made[id(s)] = self._blurred(pair, a, b, s)
+            else:
+                made = dict(zip(map(id, todo), pair.at_many([s.frac for s in todo])))
+        return [made[id(s)] if s.frac is not None else a.planes for s in slots]
+
+    def _blurred(self, pair: Between, a: Frame, b: Frame, s: _Slot) -> Planes:
+        span = b.time - a.time
+        half = Fraction(self.motion_blur) / (2 * self.rate)
+        lo = float((self.to_input(max(s.t_out - half, self.timeline.start)) - a.time) / span)
+        hi = float((self.to_input(s.t_out + half) - a.time) / span)
+        return _blurred(pair, max(lo, 0.0), min(hi, 1.0), config.MOTION_BLUR_SAMPLES, a.planes, a.layout.peak)
+
+    # 4. emit -------------------------------------------------------------------------------
+    def emit(self, planes: Planes, t_out: Fraction, made: bool) -> tuple[Planes, Fraction]:
+        self.k += 1
+        self.stats.frames_out += 1
+        if made:
+            self.stats.interpolated += 1
+        else:
+            self.stats.copied += 1
+        if self.meter:
+            self.meter.advance()
+        return planes, t_out
+
+    def pair(self, a: Frame, b: Frame) -> Iterator[tuple[Planes, Fraction]]:
+        smooth = self.smooth(a, b)
+        cut = self.gate is not None and self.gate.is_cut(a, b)
+        self.stats.cuts += cut
+        slots = self.slots(a, b, hold=cut or not smooth)
+        static = any(s.frac is not None for s in slots) and self.gate is not None and self.gate.is_static(a, b)
+        self.stats.static += static
+        for s, planes in zip(slots, self.pictures(a, b, slots, static)):
+            yield self.emit(planes, s.t_out, s.frac is not None)
+
+    def tail(self, last: Frame, end_out: Fraction) -> Iterator[tuple[Planes, Fraction]]:
+        while self.timeline.time(self.k) < end_out - self.eps:
+            yield self.emit(last.planes, self.timeline.time(self.k), False)
+
+
 def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
            frame_duration: Fraction, stats: RenderStats,
            meter: ProgressMeter | None = None, *, timemap: TimeMap | None = None,
            gate: SceneGate | None = None, smooth_range: tuple[Fraction, Fraction] | None = None,
-           motion_blur: float = 0.0) -> Iterator[tuple[Planes, Fraction]]:
+           motion_blur: float = 0.0, part: Span | None = None) -> Iterator[tuple[Planes, Fraction]]:
     """Yield ``(planes, output time)`` for every output frame.
 
     ``timemap`` maps output time to input time (None: identity).  With
     ``smooth_range`` = (S, E) in input seconds, in-between frames are made only
     for pairs inside it, and duplicates are dropped only there: outside it
     frames are held untouched.  ``gate`` detects cuts (held from their own
-    side) and duplicates.  ``motion_blur`` > 0 averages each in-between
-    picture over that fraction of an output frame interval.
+    side), duplicates and static pairs (blended, no network).  ``motion_blur`` > 0 averages each in-between
+    picture over that fraction of an output frame interval.  With ``part``
+    (``frames`` then start at ``part.first`` and end at ``part.last``) only
+    that part's output frames are made, on the whole clip's grid.  The steps
+    are :class:`_Renderer`'s.
     """
-    eps = Fraction(config.TIME_EPSILON)
-    to_input = timemap.to_input if timemap is not None else (lambda t: t)
+    r = _Renderer(interpolator, rate, stats, meter, timemap, gate, smooth_range, motion_blur)
     prev: Frame | None = None
-    last_time: Fraction | None = None
-    timeline: Timeline | None = None
-    k = 0
-
-    def inside(a: Fraction, b: Fraction) -> bool:
-        return smooth_range is None or (smooth_range[0] - eps <= a and b <= smooth_range[1] + eps)
-
+    last_time: Fraction | None = None     # of the last frame read, duplicates included
     for b in frames:
         stats.frames_in += 1
         last_time = b.time
         if prev is None:
-            start = timemap.to_output(b.time) if timemap is not None else b.time
-            timeline = Timeline(start, rate)
+            out = timemap.to_output if timemap is not None else (lambda t: t)
+            r.timeline = Timeline(out(b.time if part is None else part.origin), rate)
+            if part is not None:   # the first output frame at or after this part's first frame
+                r.k = r.timeline.count_before(out(b.time) - r.eps)
             prev = b
             continue
-        smooth = inside(prev.time, b.time)
-        if smooth and gate is not None and gate.is_duplicate(prev, b):
+        if r.is_duplicate(prev, b):
             stats.duplicates += 1
             continue
-        cut = gate is not None and gate.is_cut(prev, b)
-        stats.cuts += cut
-        pair = None
-        span = b.time - prev.time
-        while True:
-            t_out = timeline.time(k)
-            t_in = to_input(t_out)
-            if t_in >= b.time - eps:
-                break
-            if t_in - prev.time <= eps or cut or not smooth:
-                planes = prev.planes
-                stats.copied += 1
-            else:
-                pair = pair or interpolator.between(prev, b)
-                frac = float((t_in - prev.time) / span)
-                if motion_blur > 0:
-                    half = Fraction(motion_blur) / (2 * rate)
-                    lo = float((to_input(max(t_out - half, timeline.start)) - prev.time) / span)
-                    hi = float((to_input(t_out + half) - prev.time) / span)
-                    planes = _blurred(pair, max(lo, 0.0), min(hi, 1.0), config.MOTION_BLUR_SAMPLES,
-                                      prev.planes, prev.layout.peak)
-                else:
-                    planes = pair.at(frac)
-                stats.interpolated += 1
-            yield planes, t_out
-            k += 1
-            stats.frames_out += 1
-            if meter:
-                meter.advance()
+        yield from r.pair(prev, b)
         prev = b
     if prev is None:
         return
-    end = last_time + frame_duration
-    end_out = timemap.to_output(end) if timemap is not None else end
-    while timeline.time(k) < end_out - eps:
-        yield prev.planes, timeline.time(k)
-        stats.copied += 1
-        k += 1
-        stats.frames_out += 1
-        if meter:
-            meter.advance()
+    # the last frame is held for its own duration; a part ends where the next one starts
+    end = last_time + frame_duration if part is None or part.last is None else part.last
+    yield from r.tail(prev, timemap.to_output(end) if timemap is not None else end)

@@ -72,13 +72,15 @@ class SceneGate:
     """Stateful per-clip detector used by the renderer (one call per input frame)."""
 
     def __init__(self, scene_threshold: float | None = config.SCENE_THRESHOLD,
-                 duplicate_mad: float | None = config.DUPLICATE_MAD):
+                 duplicate_mad: float | None = config.DUPLICATE_MAD,
+                 static_max_diff: float = config.STATIC_MAX_DIFF):
         for name, v in (("scene_threshold", scene_threshold), ("duplicate threshold", duplicate_mad)):
             if v is not None and not 0 <= v <= (1 if name == "scene_threshold" else 255):
                 raise ParameterError(f"{name} must be between 0 and {1 if name == 'scene_threshold' else 255}, "
                                      f"got {v}")
         self.scene_threshold = scene_threshold
         self.duplicate_mad = duplicate_mad
+        self.static_max_diff = static_max_diff
         self._sigs: dict[int, _Signature] = {}
 
     def _sig(self, frame: Frame) -> _Signature:
@@ -94,6 +96,10 @@ class SceneGate:
         if self.duplicate_mad is None:
             return False
         return mean_abs_diff(self._sig(prev), self._sig(frame)) < self.duplicate_mad
+
+    def is_static(self, prev: Frame, frame: Frame) -> bool:
+        a, b = self._sig(prev).small, self._sig(frame).small
+        return float(cv2.absdiff(a, b).max()) <= self.static_max_diff
 
     def is_cut(self, prev: Frame, frame: Frame) -> bool:
         if self.scene_threshold is None:

@@ -55,6 +55,31 @@ def output_rate(input_rate: Fraction, factor=None, fps=None) -> Fraction:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A run of a longer clip's frames rendered on its own (one chunk of a distributed job).
+
+    Output frames stay on the whole clip's grid (frame 0 aligned to ``origin``,
+    the clip's first frame).  A span renders exactly the output frames shown
+    from its first frame up to, not including, ``last`` (the next span's first
+    frame), so spans join without a gap or a repeat.  Spans share that
+    boundary frame (one frame of overlap) unless the span ends at a scene
+    ``cut``: then the pair across it is known to be held, not morphed, and the
+    old shot is held up to ``last`` without reading the new shot's frame.  The
+    last span (``last`` None) runs to the clip's end like a whole render.
+    """
+
+    origin: Fraction              # input time of the clip's first frame
+    first: Fraction               # input time of the span's first frame
+    last: Fraction | None = None  # input time of the next span's first frame, None: the end
+    cut: bool = False             # a scene cut at ``last``: that frame is not read
+
+    def __post_init__(self):
+        if self.first < self.origin or (self.last is not None and self.last <= self.first):
+            raise ParameterError(f"span {float(self.first):g}–{self.last} s is empty or starts before "
+                                 f"the clip ({float(self.origin):g} s)")
+
+
+@dataclass(frozen=True)
 class Timeline:
     """Output frame k is shown at ``start + k / rate`` seconds."""
 

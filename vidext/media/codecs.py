@@ -1,4 +1,22 @@
-"""Output codecs: which encoder, which containers, which pixel formats."""
+"""The one container/codec table: which file carries which picture and sound, and the defaults.
+
+Everything that picks a container format, a video codec or a sound codec for
+an output reads :data:`CONTAINERS` and :data:`CODECS`:
+
+- a container (by file extension) names its FFmpeg muxer, the video codecs it
+  carries (its default first: the output name decides the codec unless
+  ``--codec`` says otherwise), the sound codecs it carries as they are (a
+  source's sound in one of them is copied untouched) and the sound encoder used
+  when sound must be encoded;
+- a video codec names its encoder, its quality setting and its options.
+
+Defaults: MP4/MOV/MKV/MPEG-TS → H.264 + AAC (plays everywhere); WebM → VP9 +
+Opus (the WebM specification allows only VP8/VP9/AV1 with Vorbis/Opus); AVI →
+MPEG-4 Part 2 + MP3, the DivX/Xvid pair that Windows Media Player, VLC, TVs and
+set-top players have opened for twenty years (H.264 in AVI is not in the AVI
+specification and many players refuse it; MJPEG is also universal but files
+are ~4× larger); MXF → DNxHR + PCM.
+"""
 from __future__ import annotations
 
 import os
@@ -10,44 +28,190 @@ from ..errors import ParameterError
 
 
 @dataclass(frozen=True)
+class ContainerSpec:
+    ext: str
+    format: str                          # FFmpeg muxer
+    video: tuple[str, ...]               # vidext video codec names carried, the default first (() = sound only)
+    audio: frozenset[str] | None         # sound codecs carried as they are (None: any)
+    audio_encoder: str                   # encoder for sound that must be encoded
+    summary: str = ""
+
+
+_PCM = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_s16be", "pcm_s24be", "pcm_u8"})
+_MP4_AUDIO = frozenset({"aac", "mp3", "opus", "ac3", "eac3", "flac", "alac"})
+_ALL_VIDEO = ("h264", "h265", "vp9", "av1", "prores", "dnxhd", "ffv1", "mpeg4", "mjpeg")
+
+CONTAINERS: dict[str, ContainerSpec] = {
+    c.ext: c for c in (
+        ContainerSpec(".mp4", "mp4", ("h264", "h265", "av1", "vp9", "mpeg4"), _MP4_AUDIO, "aac",
+                      "MP4: H.264 + AAC plays everywhere"),
+        ContainerSpec(".m4v", "mp4", ("h264", "h265", "mpeg4"), frozenset({"aac", "mp3", "ac3", "eac3", "alac"}),
+                      "aac"),
+        ContainerSpec(".mov", "mov", ("h264", "h265", "prores", "dnxhd", "mjpeg", "mpeg4"),
+                      frozenset({"aac", "mp3", "alac", "ac3", "eac3"}) | _PCM, "aac", "QuickTime"),
+        ContainerSpec(".mkv", "matroska", _ALL_VIDEO, None, "aac", "Matroska: carries anything"),
+        ContainerSpec(".webm", "webm", ("vp9", "av1"), frozenset({"opus", "vorbis"}), "libopus",
+                      "WebM: VP9/AV1 + Opus/Vorbis only"),
+        ContainerSpec(".avi", "avi", ("mpeg4", "mjpeg", "ffv1", "h264"),
+                      frozenset({"mp3", "ac3", "pcm_s16le", "pcm_u8"}), "libmp3lame",
+                      "AVI: MPEG-4 Part 2 + MP3 opens in every player that opens AVI"),
+        ContainerSpec(".ts", "mpegts", ("h264", "h265"), frozenset({"aac", "mp3", "ac3", "eac3", "opus"}), "aac",
+                      "MPEG transport stream"),
+        ContainerSpec(".mxf", "mxf", ("dnxhd",), frozenset({"pcm_s16le", "pcm_s24le"}), "pcm_s16le"),
+        # sound only
+        ContainerSpec(".wav", "wav", (), frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8"}),
+                      "pcm_s16le"),
+        ContainerSpec(".flac", "flac", (), frozenset({"flac"}), "flac"),
+        ContainerSpec(".m4a", "ipod", (), frozenset({"aac", "alac"}), "aac"),
+        ContainerSpec(".aac", "adts", (), frozenset({"aac"}), "aac"),
+        ContainerSpec(".mp3", "mp3", (), frozenset({"mp3"}), "libmp3lame"),
+        ContainerSpec(".mka", "matroska", (), None, "flac"),
+        ContainerSpec(".ogg", "ogg", (), frozenset({"opus", "vorbis", "flac"}), "libopus"),
+        ContainerSpec(".opus", "ogg", (), frozenset({"opus"}), "libopus"),
+    )
+}
+VIDEO_CONTAINERS = tuple(e for e, c in CONTAINERS.items() if c.video)
+AUDIO_CONTAINERS = tuple(e for e, c in CONTAINERS.items() if not c.video)
+
+
+@dataclass(frozen=True)
 class CodecSpec:
     name: str
     encoder: str
-    containers: tuple[str, ...]          # file extensions that can carry it
+    home: str                            # the container it is usually written in
     crf: int | None = None               # default constant-rate factor (None: not CRF based)
+    crf_max: int = 51
     options: dict = field(default_factory=dict)
     lossless: bool = False
     summary: str = ""
 
+    @property
+    def containers(self) -> tuple[str, ...]:
+        """Extensions of the containers that carry this codec, its usual one first."""
+        return tuple(dict.fromkeys([self.home] + [e for e, c in CONTAINERS.items() if self.name in c.video]))
+
+
+# FFmpeg's generic quantiser scale (-q:v 2: visually lossless for MPEG-4 Part 2 and MJPEG)
+_QSCALE_2 = {"flags": "+qscale", "global_quality": str(2 * 118)}
 
 CODECS: dict[str, CodecSpec] = {
     c.name: c for c in (
-        CodecSpec("h264", "libx264", (".mp4", ".mov", ".mkv"), crf=18,
-                  summary="H.264, plays everywhere (default)"),
-        CodecSpec("h265", "libx265", (".mp4", ".mov", ".mkv"), crf=20,
-                  options={"x265-params": "log-level=error"}, summary="H.265/HEVC, smaller files"),
-        CodecSpec("prores", "prores_ks", (".mov", ".mkv"), options={"profile": "3"},
+        CodecSpec("h264", "libx264", ".mp4", crf=18, summary="H.264, plays everywhere (default for .mp4/.mov/.mkv)"),
+        CodecSpec("h265", "libx265", ".mp4", crf=20, options={"x265-params": "log-level=error"},
+                  summary="H.265/HEVC, smaller files"),
+        CodecSpec("vp9", "libvpx-vp9", ".webm", crf=24, crf_max=63,
+                  options={"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"},
+                  summary="VP9 (default for .webm)"),
+        CodecSpec("av1", "libsvtav1", ".mp4", crf=30, crf_max=63, options={"preset": "8"},
+                  summary="AV1 (SVT-AV1), smallest files"),
+        CodecSpec("prores", "prores_ks", ".mov", options={"profile": "3"},
                   summary="ProRes 422 HQ (4444 for 4:4:4), for editing"),
-        CodecSpec("dnxhd", "dnxhd", (".mov", ".mxf", ".mkv"), options={"profile": "dnxhr_hq"},
-                  summary="DNxHR, for editing"),
-        CodecSpec("ffv1", "ffv1", (".mkv", ".avi"), options={"level": "3", "slicecrc": "1"},
-                  lossless=True, summary="FFV1, lossless"),
+        CodecSpec("dnxhd", "dnxhd", ".mov", options={"profile": "dnxhr_hq"}, summary="DNxHR, for editing"),
+        CodecSpec("ffv1", "ffv1", ".mkv", options={"level": "3", "slicecrc": "1"}, lossless=True,
+                  summary="FFV1, lossless"),
+        CodecSpec("mpeg4", "mpeg4", ".avi", options=_QSCALE_2, summary="MPEG-4 Part 2 (default for .avi)"),
+        CodecSpec("mjpeg", "mjpeg", ".avi", options=_QSCALE_2, summary="Motion JPEG, every frame a JPEG"),
     )
 }
 
 
-def codec_for(name: str, output_path: str) -> CodecSpec:
-    """The spec for ``name``, checked against the output file's container."""
-    if name not in CODECS:
-        raise ParameterError(f"unknown codec {name!r}; choose one of: {', '.join(CODECS)}")
-    spec = CODECS[name]
+# Encoders whose streams carry no colour description (players assume BT.601/709 by size).
+TAGLESS = {"mpeg4": "FFmpeg's MPEG-4 Part 2 encoder writes no colour description",
+           "mjpeg": "JPEG has no colour description (BT.601 full range is implied)"}
+
+
+def container(output_path: str) -> ContainerSpec:
+    """The container an output file name asks for."""
     ext = os.path.splitext(output_path)[1].lower()
-    if ext not in spec.containers:
-        raise ParameterError(
-            f"codec {name} cannot be written to a {ext or 'extension-less'} file; "
-            f"use one of: {', '.join(spec.containers)}")
+    spec = CONTAINERS.get(ext)
+    if spec is None or not spec.video:
+        raise ParameterError(f"cannot write a video to a {ext or 'extension-less'} file; "
+                             f"use one of: {', '.join(VIDEO_CONTAINERS)}")
     return spec
 
+
+def default_codec(output_path: str) -> str:
+    """The video codec an output name implies (H.264 for .mp4, VP9 for .webm, MPEG-4 for .avi ...)."""
+    return container(output_path).video[0]
+
+
+def codec_for(name: str | None, output_path: str) -> CodecSpec:
+    """The spec for ``name`` (None: the container's default), checked against the output's container."""
+    spec_c = container(output_path)
+    if name is None:
+        name = spec_c.video[0]
+    if name not in CODECS:
+        raise ParameterError(f"unknown codec {name!r}; choose one of: {', '.join(CODECS)}")
+    if name not in spec_c.video:
+        raise ParameterError(f"codec {name} cannot be written to a {spec_c.ext} file; "
+                             f"use one of: {', '.join(CODECS[name].containers)}")
+    return CODECS[name]
+
+
+def muxer(output_path: str) -> str | None:
+    """FFmpeg's muxer for an output name (None: let FFmpeg guess)."""
+    spec = CONTAINERS.get(os.path.splitext(output_path)[1].lower())
+    return spec.format if spec else None
+
+
+# --- sound -------------------------------------------------------------------------------
+
+# Decoders are named after their implementation ("mp3float", "libdav1d"); a codec's own name is
+# its canonical one.  Encoders for each sound codec vidext can write again.
+AUDIO_ENCODERS = {"aac": "aac", "mp3": "libmp3lame", "opus": "libopus", "ac3": "ac3", "eac3": "eac3",
+                  "flac": "flac", "alac": "alac", **{p: p for p in _PCM}}
+# Bit rates sound is encoded at unless its source had more (b/s, for two channels; scaled by channels).
+AUDIO_BITRATE = {"aac": 192_000, "libmp3lame": 192_000, "libopus": 128_000, "ac3": 192_000, "eac3": 192_000}
+AUDIO_BITRATE_MAX = {"aac": 512_000, "libmp3lame": 320_000, "libopus": 510_000, "ac3": 640_000,
+                     "eac3": 640_000}
+
+
+def canonical(codec_context) -> str:
+    """The codec's own name (``mp3``, ``av1``) for a stream's codec context, not its decoder's."""
+    try:
+        return codec_context.codec.canonical_name
+    except AttributeError:
+        return codec_context.name
+
+
+def carries_audio(output_path: str, codec: str) -> bool:
+    """Whether the output's container takes sound in ``codec`` (a canonical name) as it is."""
+    spec = CONTAINERS.get(os.path.splitext(output_path)[1].lower())
+    if spec is None:
+        return False
+    return spec.audio is None or codec in spec.audio
+
+
+def audio_encoder(output_path: str, source_codec: str | None = None) -> str:
+    """The encoder for sound that must be encoded into ``output_path``: the source's own codec when
+    the container carries it and it can be written (a stretched MP3 stays MP3, PCM stays PCM),
+    else the container's default."""
+    spec = CONTAINERS.get(os.path.splitext(output_path)[1].lower())
+    if source_codec and carries_audio(output_path, source_codec) and source_codec in AUDIO_ENCODERS:
+        return AUDIO_ENCODERS[source_codec]
+    return spec.audio_encoder if spec else "aac"
+
+
+def audio_bitrate(encoder: str, channels: int, source_bit_rate: int | None, source_lossless: bool) -> int | None:
+    """Bit rate to encode at: at least the source's (lossy sources), at least the default; None for
+    lossless encoders."""
+    if encoder not in AUDIO_BITRATE:
+        return None
+    default = AUDIO_BITRATE[encoder] * max(1, channels) // 2
+    want = default if source_lossless or not source_bit_rate else max(default, int(source_bit_rate))
+    return min(want, AUDIO_BITRATE_MAX[encoder] * max(1, channels) // 2)
+
+
+def audio_rate(encoder: str, rate: int) -> int:
+    """The sample rate to encode at: the source's when the encoder takes it, else the nearest above."""
+    rates = av.Codec(encoder, "w").audio_rates
+    if not rates or rate in rates:
+        return rate
+    above = [r for r in rates if r >= rate]
+    return min(above) if above else max(rates)
+
+
+# --- pictures ------------------------------------------------------------------------------
 
 def encoder_pix_fmt(spec: CodecSpec, working: str) -> str:
     """The encoder's pixel format closest to the working one (depth and chroma kept when possible)."""
@@ -61,6 +225,10 @@ def encoder_pix_fmt(spec: CodecSpec, working: str) -> str:
         return "yuv422p10le" if deep else "yuv422p"
     if spec.encoder == "ffv1" and working == "gbrp":
         return "bgr0"  # FFV1 refuses 8-bit planar RGB but stores packed RGB32 losslessly
+    if spec.encoder == "mjpeg":
+        # JPEG is full range: limited-range pictures are converted (and tagged so)
+        sub = "444" if "444" in working or working.startswith("gbrp") else ("422" if "422" in working else "420")
+        return f"yuvj{sub}p"
     if working in supported:
         return working
     fmt = av.VideoFormat(working)
@@ -74,11 +242,37 @@ def encoder_pix_fmt(spec: CodecSpec, working: str) -> str:
         candidates += ["gbrp", "yuv444p10le" if deep else "yuv444p", "yuv444p"]
     if plain.startswith("gray"):
         candidates += ["gray", "gray10le" if deep else "gray"]
-    candidates += ["yuv420p", "yuv422p10le"]
+    if "444" in plain:
+        candidates += ["yuv444p10le" if deep else "yuv444p", "yuv422p"]
+    candidates += ["yuv420p10le" if deep else "yuv420p", "yuv420p", "yuv422p10le"]
     for c in candidates:
         if c in supported:
             return c
     return supported[0]
+
+
+def conversions(working: str, encoded: str, codec: str) -> list[str]:
+    """What writing ``working`` pictures as ``encoded`` gives up, in words for the sidecar."""
+    if working == encoded:
+        return []
+    out = []
+    a, b = av.VideoFormat(working), av.VideoFormat(encoded)
+    bits_a = max(c.bits for c in a.components if not c.is_alpha)
+    bits_b = max(c.bits for c in b.components if not c.is_alpha)
+    if bits_b < bits_a:
+        out.append(f"bit depth {bits_a} → {bits_b}: {codec} cannot store {bits_a}-bit pictures")
+    elif bits_b > bits_a:
+        out.append(f"bit depth {bits_a} → {bits_b}: {codec} stores {bits_b}-bit pictures (nothing lost)")
+
+    def sub(f):
+        return (256 // f.chroma_width(256), 256 // f.chroma_height(256)) if not f.is_rgb else (1, 1)
+
+    if sub(a) != sub(b) or a.is_rgb != b.is_rgb:
+        out.append(f"chroma {working} → {encoded}: {codec} cannot store {working} colour")
+    if working.startswith("yuvj") != encoded.startswith("yuvj") and not (a.is_rgb or b.is_rgb):
+        out.append(f"range {'full → limited' if working.startswith('yuvj') else 'limited → full'}: "
+                   f"{codec} stores {encoded}")
+    return out
 
 
 def dnxhd_profile(pix_fmt: str) -> str:

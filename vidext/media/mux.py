@@ -17,35 +17,19 @@ import av
 import numpy as np
 
 from ..errors import InputError
+from .codecs import audio_bitrate, audio_encoder, audio_rate, canonical, carries_audio
 
-# Audio codecs each container family carries without re-encoding.
-_CARRIES = {
-    ".mp4": {"aac", "mp3", "opus", "ac3", "eac3", "flac", "alac"},
-    ".m4v": {"aac", "mp3", "ac3", "eac3", "alac"},
-    ".mov": {"aac", "mp3", "alac", "ac3", "eac3", "pcm_s16le", "pcm_s24le", "pcm_s16be", "pcm_s24be",
-             "pcm_f32le"},
-    ".mkv": None,  # None: anything
-    ".webm": {"opus", "vorbis"},
-    ".avi": {"mp3", "ac3", "pcm_s16le", "aac"},
-    ".mxf": {"pcm_s16le", "pcm_s24le"},
-}
-AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
-AAC_BITRATE = 192_000
-OPUS_RATES = (48000, 24000, 16000, 12000, 8000)
 
 
 def container_carries(output_path: str, codec: str) -> bool:
-    allowed = _CARRIES.get(os.path.splitext(output_path)[1].lower(), set())
-    return allowed is None or codec in allowed
+    """Whether ``output_path``'s container takes sound in ``codec`` (canonical name) untouched."""
+    return carries_audio(output_path, codec)
 
 
-def reencode_codec(output_path: str) -> str:
-    ext = os.path.splitext(output_path)[1].lower()
-    if ext == ".webm":
-        return "libopus"
-    if ext == ".mxf":
-        return "pcm_s16le"
-    return "aac"
+def is_lossless(codec_context) -> bool:
+    """Whether a sound stream is stored losslessly (PCM, FLAC, ALAC...)."""
+    codec = codec_context.codec
+    return bool(codec.lossless and not codec.lossy)
 
 
 class AudioFeed(ABC):
@@ -95,18 +79,16 @@ class PcmEncoder:
     takes (see :func:`encoder_layout`).
     """
 
-    def __init__(self, output, codec: str, rate: int, layout: str, start_s: float = 0.0):
-        if codec == "aac" and rate not in AAC_RATES:
-            self.out_rate = min(AAC_RATES, key=lambda r: (r < rate, abs(r - rate)))
-        elif codec == "libopus" and rate not in OPUS_RATES:
-            self.out_rate = 48000
-        else:
-            self.out_rate = rate
+    def __init__(self, output, codec: str, rate: int, layout: str, start_s: float = 0.0,
+                 source_bit_rate: int | None = None, source_lossless: bool = False):
+        self.out_rate = audio_rate(codec, rate)
         out_layout = encoder_layout(codec, self.out_rate, layout)
         self.stream = output.add_stream(codec, rate=self.out_rate)
         self.stream.layout = out_layout
-        if codec == "aac":
-            self.stream.bit_rate = AAC_BITRATE
+        bit_rate = audio_bitrate(codec, av.AudioLayout(out_layout).nb_channels, source_bit_rate, source_lossless)
+        if bit_rate:
+            self.stream.bit_rate = bit_rate
+        self.codec = codec
         self.in_rate = rate
         self.layout = layout
         self._fmt = self.stream.codec_context.format.name if self.stream.codec_context.format else "fltp"
@@ -140,8 +122,10 @@ class PcmEncoder:
 class CopyAudio(AudioFeed):
     """The source file's audio track, copied (or re-encoded once if it must be)."""
 
-    def __init__(self, source_path: str, stream_index: int | None = None, output_path: str = ".mp4"):
+    def __init__(self, source_path: str, stream_index: int | None = None, output_path: str = ".mp4",
+                 copy_only: tuple[str, ...] | None = None):
         self.source_path = source_path
+        self.copy_only = copy_only   # codecs copied (others encoded with the container's default); None: any carried
         self.stream_index = stream_index
         self.output_path = output_path
         self._in = None
@@ -174,14 +158,17 @@ class CopyAudio(AudioFeed):
         if src.codec_context is None:
             raise InputError(f"the audio stream of {os.path.basename(self.source_path)} uses a codec FFmpeg "
                              f"does not know (damaged header?)")
-        name = src.codec_context.name
-        if container_carries(self.output_path, name):
+        name = canonical(src.codec_context)
+        if container_carries(self.output_path, name) and (self.copy_only is None or name in self.copy_only):
             self._dst = output.add_stream_from_template(src)
             self.copied = True
         else:
             cc = src.codec_context
             layout = cc.layout.name if cc.layout and cc.channels <= 8 else "stereo"
-            self._encoder = PcmEncoder(output, reencode_codec(self.output_path), cc.sample_rate, layout)
+            encoder = audio_encoder(self.output_path, name if self.copy_only is None else None)
+            self._encoder = PcmEncoder(output, encoder, cc.sample_rate, layout,
+                                       source_bit_rate=cc.bit_rate or src.bit_rate,
+                                       source_lossless=is_lossless(src.codec_context))
         self._packets = self._in.demux(src)
 
     def _next(self):

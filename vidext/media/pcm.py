@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import config
 from ..errors import InputError
+from .codecs import audio_encoder, canonical
 from .probe import open_input
 
 
@@ -45,6 +46,10 @@ class PcmReader:
         self.rate = int(cc.sample_rate)
         self.channels = int(cc.channels) if cc.channels and cc.channels <= 8 else 2
         self.layout = output_layout(cc.layout.name if cc.layout else None, cc.channels or 2)
+        # what an encoder needs to keep the sound as good as it was (vidext.media.mux.PcmEncoder)
+        self.codec = canonical(cc)
+        self.bit_rate = cc.bit_rate or self.stream.bit_rate or None
+        self.lossless = bool(cc.codec.lossless and not cc.codec.lossy)
         self._resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=self.rate)
         self._frames = self._container.decode(self.stream)
         self._buf = np.zeros((self.channels, 0), np.float32)
@@ -147,9 +152,7 @@ class PcmReader:
 def write_audio(path: str, x: np.ndarray, rate: int, codec: str | None = None) -> str:
     """Write (channels, samples) float audio to ``path`` (tests, benchmarks, samples)."""
     x = np.atleast_2d(np.asarray(x, np.float32))
-    ext = os.path.splitext(path)[1].lower()
-    codec = codec or {".wav": "pcm_s16le", ".flac": "flac", ".m4a": "aac", ".mp4": "aac",
-                      ".ogg": "libopus", ".opus": "libopus", ".mp3": "libmp3lame"}.get(ext, "pcm_s16le")
+    codec = codec or audio_encoder(path)
     layout = {1: "mono", 2: "stereo"}.get(x.shape[0], "stereo")
     from .mux import PcmEncoder
 

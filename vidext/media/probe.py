@@ -11,6 +11,7 @@ import av
 from .. import config
 from ..config import Limits
 from ..errors import InputError, LimitError
+from .codecs import canonical
 from .frame import Colour, working_layout
 
 
@@ -143,7 +144,7 @@ def _probe(path: str, c) -> MediaInfo:
         if cc is None:  # a codec FFmpeg does not know: listed, so that a job can refuse it by name
             audio.append(AudioInfo(s.index, "unknown", 0, 0, "", dur))
             continue
-        audio.append(AudioInfo(s.index, cc.name, cc.sample_rate or 0, cc.channels or 0,
+        audio.append(AudioInfo(s.index, canonical(cc), cc.sample_rate or 0, cc.channels or 0,
                                cc.layout.name if cc.layout else "", dur))
     container_dur = c.duration / av.time_base if c.duration and c.duration > 0 else None
     video = None
@@ -180,7 +181,7 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
     rotation, pix_fmt = _first_picture(c, s, name, empty=complete and not times)
     layout = working_layout(pix_fmt)
     return VideoInfo(
-        index=s.index, codec=cc.name, width=cc.width, height=cc.height, pix_fmt=pix_fmt,
+        index=s.index, codec=canonical(cc), width=cc.width, height=cc.height, pix_fmt=pix_fmt,
         working_pix_fmt=layout.pix_fmt, bit_depth=layout.bits, fps_nominal=nominal,
         fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
         variable_frame_rate=vfr, start_s=start, duration_s=duration,

@@ -117,6 +117,31 @@ class FrameSource(InputFile):
                 return shown
         raise InputError(f"{os.path.basename(self.path)} has no frame at {float(t):g} s")
 
+    def between(self, start: Fraction | None, end: Fraction | None, *,
+                include_end: bool = True) -> Iterator[Frame]:
+        """The frames shown from ``start`` to ``end`` seconds (inclusive unless ``include_end`` is
+        False; None: the clip's ends).
+
+        Decoding starts at the keyframe before ``start``; a seek that lands
+        past it (inexact index entries) falls back to decoding from the start.
+        """
+        frames: Iterator[Frame] = iter(self)
+        if start is not None:
+            self.seek(start)
+            frames = iter(self)
+            first = next(frames, None)
+            if first is not None and first.time > start:
+                self.seek(None)
+                frames = iter(self)
+            elif first is not None:
+                frames = _chain(first, frames)
+        for frame in frames:
+            if start is not None and frame.time < start:
+                continue
+            if end is not None and (frame.time > end or (frame.time == end and not include_end)):
+                return
+            yield frame
+
     def __iter__(self) -> Iterator[Frame]:
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
@@ -149,3 +174,8 @@ class FrameSource(InputFile):
             self.skipped += 1
 
         return decode_video(self._container, stream, os.path.basename(self.path), corrupt)
+
+
+def _chain(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:
+    yield first
+    yield from rest

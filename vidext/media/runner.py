@@ -7,6 +7,7 @@ the stages really run at the same time.
 """
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -67,6 +68,28 @@ class ProgressMeter:
         if self.total is not None:
             self.total = self.done
         self.advance(0, force=True)
+
+
+def cores() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def codec_threads(compute_threads: int | None) -> int:
+    """Threads for each codec (decoder, encoder) beside a compute stage using ``compute_threads``.
+
+    The budget: compute keeps the threads it measured fastest with, the
+    codecs get the cores left and at least one each, never FFmpeg's default
+    (about cores + 1 frame threads per codec, which preempt the compute's
+    threads: a stalled OpenMP thread stalls the whole parallel region).
+    ``None`` (the compute does not say): 0, FFmpeg's own choice.
+    """
+    if compute_threads is None:
+        return 0
+    return max(1, cores() - compute_threads)
 
 
 class _Stage(threading.Thread):

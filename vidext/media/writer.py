@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from fractions import Fraction
 
 import av
 import numpy as np
 
-from .. import config
 from ..errors import ParameterError
 from .atomic import output_error
-from .codecs import CodecSpec, codec_for, dnxhd_profile, encoder_pix_fmt
+from .codecs import TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer
 from .frame import Colour, PixelLayout, av_from_planes
 from .mux import AudioFeed
 
@@ -35,25 +35,29 @@ class FrameSink:
     """
 
     def __init__(self, path: str, *, width: int, height: int, layout: PixelLayout, rate: Fraction,
-                 codec: str = config.DEFAULT_CODEC, crf: int | None = None, preset: str | None = None,
+                 codec: str | None = None, crf: int | None = None, preset: str | None = None,
                  colour: Colour = Colour(), rotation: int = 0, audio: AudioFeed | None = None,
-                 container_ext: str | None = None):
+                 container_ext: str | None = None, threads: int = 0):
         self.spec: CodecSpec = codec_for(codec, "output" + container_ext if container_ext else path)
         if crf is not None and self.spec.crf is None:
-            raise ParameterError(f"--crf applies to h264 and h265 only, not {codec}")
-        if crf is not None and not 0 <= crf <= 51:
-            raise ParameterError(f"crf must be between 0 and 51, got {crf}")
+            raise ParameterError(f"--crf applies to h264, h265, vp9 and av1 only, not {self.spec.name}")
+        if crf is not None and not 0 <= crf <= self.spec.crf_max:
+            raise ParameterError(f"crf must be between 0 and {self.spec.crf_max} for {self.spec.name}, got {crf}")
         self.path = path
         self.width, self.height = width, height
         self.layout = layout
         self.rate = Fraction(rate)
         self.crf = crf if crf is not None else self.spec.crf
         self.preset = preset
-        self.colour = colour
+        self.colour = colour          # the output's tags
+        self._in_colour = colour      # the pictures' own
         self.rotation = rotation
         self.audio = audio
+        self.threads = threads          # encoder threads (0: FFmpeg's choice)
         self.frames_written = 0
         self.padded_to: tuple[int, int] | None = None
+        #: what the output gives up against the working pictures, in words (recorded in the sidecar)
+        self.conversions: list[str] = []
         self._ext = (container_ext or os.path.splitext(path)[1]).lower()
         self._container = None
         self._stream = None
@@ -61,8 +65,7 @@ class FrameSink:
 
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self) -> "FrameSink":
-        fmt = {".mkv": "matroska", ".mov": "mov", ".mp4": "mp4", ".webm": "webm",
-               ".avi": "avi", ".mxf": "mxf"}.get(self._ext)
+        fmt = muxer(self._ext)
         options = {"movflags": "+faststart"} if self._ext in (".mp4", ".mov") else {}
         try:
             self._container = av.open(self.path, mode="w", format=fmt, options=options)
@@ -84,6 +87,20 @@ class FrameSink:
         except ValueError as exc:  # the container cannot carry this codec
             raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
+        self.conversions = conversions(self.layout.pix_fmt, self.pix_fmt, spec.name)
+        if spec.encoder in TAGLESS and any(v not in (0, 2) for v in (self.colour.matrix, self.colour.primaries,
+                                                                     self.colour.trc)):
+            self.conversions.append(f"colour matrix/primaries/trc tags not stored: {TAGLESS[spec.encoder]}")
+        if self.pix_fmt.startswith("yuvj") and not self.layout.pix_fmt.startswith("yuvj") \
+                and self.colour.range != 2 and not self.layout.is_rgb:
+            self.colour = replace(self.colour, range=2)   # converted to full range (JPEG)
+        if self.layout.pix_fmt.startswith("yuvj") and not self.pix_fmt.startswith("yuvj") \
+                and self.colour.range != 1:
+            self.colour = replace(self.colour, range=1)   # converted to limited range: tagged so
+        if self.layout.is_rgb and not self.pix_fmt.startswith(("gbr", "bgr", "rgb")):
+            # RGB pictures into a YUV-only encoder: BT.709 limited range, tagged so (an RGB matrix tag
+            # on YUV planes would make players show Y as green)
+            self.colour = replace(self.colour, matrix=1, range=1)
         width, height = padded_size(self.pix_fmt, self.width, self.height)
         if (width, height) != (self.width, self.height):
             self.padded_to = (width, height)
@@ -104,6 +121,8 @@ class FrameSink:
             s.codec_tag = "hvc1"
         s.options = opts
         cc = s.codec_context
+        if self.threads:
+            cc.thread_count = self.threads
         cc.time_base = 1 / self.rate
         cc.colorspace = self.colour.matrix
         cc.color_range = self.colour.range
@@ -128,10 +147,14 @@ class FrameSink:
         self._last_pts = pts
         if self.padded_to is not None:
             planes = self._pad(planes)
-        frame = av_from_planes(planes, self.layout, self.colour)
+        frame = av_from_planes(planes, self.layout, self._in_colour)
         if frame.format.name != self.pix_fmt:
-            frame = frame.reformat(format=self.pix_fmt)
+            rgb_in = self.layout.is_rgb
+            frame = frame.reformat(format=self.pix_fmt, dst_colorspace=self.colour.matrix if rgb_in else None,
+                                   src_color_range=self._in_colour.range or None,
+                                   dst_color_range=self.colour.range or None)
             frame.colorspace, frame.color_range = self.colour.matrix, self.colour.range
+            frame.color_primaries, frame.color_trc = self.colour.primaries, self.colour.trc
         frame.pts = pts
         frame.time_base = 1 / self.rate
         try:

@@ -10,6 +10,7 @@ from fractions import Fraction
 from .. import config
 from .._version import __version__
 from ..errors import InputError, ParameterError
+from ..media.codecs import AUDIO_CONTAINERS, CONTAINERS, VIDEO_CONTAINERS
 from ..media.atomic import atomic_job_output, check_output_path
 from ..media.probe import MediaInfo, probe
 from ..media.remux import write_audio
@@ -19,10 +20,8 @@ from ..timemap import TimeMap
 from .feeds import ExtendedAudio, RetimedAudio
 from .stretch import check_factor
 
-_VIDEO_FORMATS = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".m4v": "mp4", ".webm": "webm",
-                  ".avi": "avi"}
-_AUDIO_FORMATS = {".wav": "wav", ".flac": "flac", ".m4a": "ipod", ".aac": "adts", ".mp3": "mp3",
-                  ".mka": "matroska", ".ogg": "ogg", ".opus": "ogg"}
+_VIDEO_FORMATS = {e: CONTAINERS[e].format for e in VIDEO_CONTAINERS}   # one table: vidext.media.codecs
+_AUDIO_FORMATS = {e: CONTAINERS[e].format for e in AUDIO_CONTAINERS}
 
 
 @dataclass

@@ -1,6 +1,9 @@
-"""The web app's logic, free of layout: what can run, timeline, jobs, handlers, start-up.
+"""The web app: what can run, plans, timeline, jobs, handlers, presentation, and the page.
 
-``app.py`` (at the repository root) holds the Gradio layout and calls only
-these functions; ``vidext serve`` starts it.  Gradio itself is imported only
-by ``app.py``, never here, so this package stays cheap to import and test.
+``vidext.webapp.ui`` builds the Gradio page, one builder per tab, and is the
+only part that imports Gradio; the rest (``present`` the words and tables a
+user reads, ``plans`` the engine's plans, ``handlers`` form → vidext call,
+``jobs``, ``timeline``, ``capabilities``, ``server``) stays cheap to import and
+is tested without a browser.  ``app.py`` and ``vidext serve`` both start
+:func:`vidext.webapp.ui.main`.
 """

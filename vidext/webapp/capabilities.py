@@ -134,12 +134,26 @@ def generative(method: str) -> Feature:
     return Feature(method, True)
 
 
+def auto_model() -> Feature:
+    """``model="auto"`` (the engine picks the model per clip), when this build has it."""
+    if importlib.util.find_spec("vidext.interpolation.auto") is None:
+        return Feature("auto", False, "this build's vidext.interpolate has no model 'auto'")
+    return Feature("auto", True)
+
+
+def default_model() -> str:
+    """The Interpolate tab's model: ``auto`` when the build has it, else the engine's default."""
+    return "auto" if auto_model().available else config.DEFAULT_MODEL
+
+
 def interpolation_models() -> list[Feature]:
-    """Every registered interpolation backend; learned ones only when their weights resolve."""
+    """``auto`` (when built in) and every registered backend; learned ones only when their weights resolve."""
     from ..interpolation import INTERPOLATORS
 
-    out = []
+    out = [auto_model()] if auto_model().available else []
     for name in INTERPOLATORS.names():
+        if name == "auto":
+            continue
         out.append(learned(name) if name in config.APP_LEARNED_METHODS else Feature(name, True))
     return out
 

@@ -10,7 +10,6 @@ ZeroGPU worker process.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import inspect
 import json
 import os
@@ -22,9 +21,8 @@ from ..config import Limits
 from ..errors import InputError, ParameterError
 from ..limits import check_video
 from ..security import allowed_output, safe_name
-from . import capabilities
+from . import capabilities, plans, present
 from .jobs import check_input
-from .timeline import plan_audio, plan_extend, plan_interpolate
 
 _AUDIO_EXTS = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus")
 _BROWSER_PLAYABLE = {"h264"}
@@ -34,10 +32,17 @@ _BROWSER_PLAYABLE = {"h264"}
 class Outcome:
     """A finished job as the app shows it."""
 
-    output: str | None                     # the main result file
-    details: dict[str, Any]                # JSON shown under the result (no server paths)
-    playable: bool = True                  # the browser can play ``output`` as it is
+    output: str | None                     # the main (faithful) result file
+    details: dict[str, Any]                # JSON for API clients (no server paths)
+    playable: str | None = None            # a file the browser plays: ``output`` itself or its playable copy
     files: list[str] = field(default_factory=list)   # extra downloads (sidecar, report, pictures)
+    summary: str = ""                      # what the result is, in plain words (Markdown)
+    figures: dict[str, Any] = field(default_factory=dict)   # interactive charts (plotly), evaluate only
+    page: str | None = None                # a page that opens in the browser (the evaluation report)
+
+    def paths(self) -> list[str]:
+        """Every file the outcome names (checked to lie in the job folder)."""
+        return [p for p in (self.output, self.playable, self.page, *self.files) if p]
 
 
 def safe_stem(path: str, limit: int = 48) -> str:
@@ -116,7 +121,36 @@ def _video_ext(codec: str) -> str:
 
 # --- Interpolate ---------------------------------------------------------------
 
+def _playable_option(name: str) -> dict:
+    """``playable=True`` when this build's vidext.<name> can write a browser/phone-playable copy."""
+    return {"playable": True} if capabilities.parameter(name, "playable").available else {}
+
+
+def _video_outcome(result, folder: str, codec: str, notes: dict | None = None) -> Outcome:
+    """A finished video job: the faithful file, the one the browser plays, and a plain summary."""
+    playable = getattr(result, "playable_path", None)
+    if playable is None and codec in _BROWSER_PLAYABLE:
+        playable = result.output
+    details = describe(result, folder)
+    words = {"duration_s": result.duration_s, "frames_out": result.frames_out, "fps": result.fps,
+             "audio": result.audio, "seconds": result.seconds, **(notes or {})}
+    if not getattr(result, "audio", None):
+        words["audio"] = None
+    extra = [p for p in (playable,) if p and p != result.output]
+    return Outcome(result.output, details, playable, [*extra, *[p for p in (getattr(result, "sidecar", None),) if p]],
+                   present.result_words(words))
+
+
+def _auto_summary(details: dict, *keys: str) -> str | None:
+    d = details or {}
+    for k in keys:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d.get("summary") if isinstance(d, dict) else None
+
+
 def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
+    if model == "auto":  # it may choose a learned model when one is at hand
+        return any(capabilities.learned(m).available for m in config.APP_LEARNED_METHODS)
     return model in config.APP_LEARNED_METHODS
 
 
@@ -128,39 +162,27 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
                     low_light: bool = False, flow_smoothing: bool = False, motion_blur: float = 0.0,
                     dedupe: bool = True, limits: Limits | None = None,
                     progress=None, stop=None) -> Outcome:
-    """More frames (``factor``× or ``fps``), optionally slow motion on ``start``–``end``.
+    """More frames (``factor``× or a typed ``fps``, which wins), slow motion, on the clip or ``start``–``end``.
 
-    ``scene_threshold`` None leaves the engine's default (0 turns cut
-    detection off); the advanced options are passed only when they differ
-    from the engine's defaults (off, off, no blur, dedupe on).
+    A segment narrower than the clip is passed on with or without slow motion
+    (without, only that part gets new frames).  ``scene_threshold`` None
+    leaves the engine's default (0 turns cut detection off); the advanced
+    options are passed only when they differ from the engine's defaults.
     """
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
-    factor, fps = _none_if(factor, 0, 1), _none_if(fps, 0, "")
-    if factor is not None and fps is not None:
-        raise ParameterError("give either a factor or a target fps, not both")
-    slowmo = _none_if(slowmo, 0, 1)
-    if slowmo is None:  # a segment only matters for slow motion
-        start = end = None
-    else:
-        start, end = _none_if(start, 0), _none_if(end, 0)
-        if end is not None and info.video is not None and end >= info.video.duration_s - 1e-6:
-            end = None
-    if slowmo is None and factor is None and fps is None:
-        raise ParameterError("nothing to do: choose a factor above 1, a target fps, or slow motion")
-    plan = plan_interpolate(info, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end)
-    check_video(info, limits, output_frames=plan.frames_out, output_fps=plan.fps_out)
-    output = _out(folder, video, "smooth" if slowmo is None else "slowmo", _video_ext(codec))
-    if isinstance(factor, float) and factor.is_integer():
-        factor = int(factor)
+    timing = present.interpolate_settings(factor, fps, slowmo, start, end, info.video.duration_s)
+    plan = plans.plan("interpolate", info, **timing)
+    check_video(info, limits, output_frames=plan.frames_out, output_fps=plan.fps)
+    output = _out(folder, video, "smooth" if timing["slowmo"] is None else "slowmo", _video_ext(codec))
     advanced = {"low_light": True if low_light else None, "flow_smoothing": True if flow_smoothing else None,
                 "motion_blur": float(motion_blur) if motion_blur else None, "dedupe": None if dedupe else False}
-    result = call_api("interpolate", video, output, factor=factor, fps=fps, slowmo=slowmo, start=start,
-                      end=end, quality=quality, model=model, codec=codec, crf=_crf(crf),
-                      scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
-                      progress=progress, stop=stop, **advanced)
-    return Outcome(result.output, describe(result, folder), codec in _BROWSER_PLAYABLE,
-                   [p for p in (getattr(result, "sidecar", None),) if p])
+    result = call_api("interpolate", video, output, **timing, quality=quality, model=model, codec=codec,
+                      crf=_crf(crf), scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
+                      progress=progress, stop=stop, **advanced, **_playable_option("interpolate"))
+    notes = {"auto_summary": _auto_summary(result.details, "auto"),
+             "audio_note": (result.details or {}).get("audio_note")}
+    return _video_outcome(result, folder, codec, notes)
 
 
 # --- Extend --------------------------------------------------------------------
@@ -177,15 +199,14 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
     """``seconds`` of new frames after the end, before the start, or both."""
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
-    plan = plan_extend(info, seconds=seconds, direction=direction)
+    plan = plans.plan("extend", info, seconds=seconds, direction=direction, method=method)
     check_video(info, limits, output_frames=plan.frames_out)
     output = _out(folder, video, "extended", _video_ext(codec))
     result = call_api("extend", video, output, seconds=seconds, direction=direction, method=method,
                       seed=_none_if(seed, -1), audio_method=_none_if(audio_method, ""),
                       prompt=_none_if(prompt, ""), quantize=_none_if(quantize, "", "none"), codec=codec,
-                      crf=_crf(crf), progress=progress, stop=stop)
-    return Outcome(result.output, describe(result, folder), codec in _BROWSER_PLAYABLE,
-                   [p for p in (getattr(result, "sidecar", None),) if p])
+                      crf=_crf(crf), progress=progress, stop=stop, **_playable_option("extend"))
+    return _video_outcome(result, folder, codec, {"auto_summary": _auto_summary(result.details, "extension", "auto")})
 
 
 # --- Audio ---------------------------------------------------------------------
@@ -198,34 +219,38 @@ def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: 
               direction: str = "forward", method: str = "loop", prompt: str | None = None,
               audio_file: str | None = None, seed: int | None = None,
               limits: Limits | None = None, progress=None, stop=None) -> Outcome:
-    """Time-stretch (pitch kept), continue, or replace the sound of a video or audio file."""
+    """A sound file: time-stretch (pitch kept) or continue it.  A video: put another sound on it.
+
+    Only the settings that fit the file are used (a video's stretch and
+    continuation sliders do not apply: its sound is retimed by Interpolate
+    and Extend, which move the picture too).
+    """
     limits = limits or Limits.from_env()
     info = check_input(media, limits, need_video=False)
-    if info.video is not None:
+    is_video = info.video is not None
+    if is_video:
         check_video(info, limits)
-    stretch, extend = _none_if(stretch, 0, 1), _none_if(extend, 0)
-    audio_file = _none_if(audio_file, "")
     if audio_file:
         check_input(audio_file, limits, need_video=False)
-    if not (stretch or extend or audio_file):
-        raise ParameterError("nothing to do: set a stretch factor, seconds to extend, or a sound file")
-    if info.video is not None:
-        plan = plan_audio(info.video.duration_s, stretch=stretch, extend=extend, direction=direction,
-                          fps=float(info.video.fps_nominal))
+    chosen = present.audio_settings(is_video=is_video, stretch=stretch, extend=extend, audio_file=audio_file)
+    plan = plans.plan("audio", info, direction=direction, **chosen)
+    if is_video:
         check_video(info, limits, output_frames=plan.frames_out)
     ext = os.path.splitext(media)[1].lower()
-    if info.video is None and ext not in _AUDIO_EXTS:
+    if not is_video and ext not in _AUDIO_EXTS:
         ext = ".wav"
-    elif info.video is not None:
+    elif is_video:
         ext = ext if ext in (".mp4", ".mov", ".mkv") else ".mp4"
     output = _out(folder, media, "audio", ext)
-    result = call_api("audio", media, output, stretch=stretch, extend=extend,
-                      direction=direction if extend else None, method=method if extend else None,
-                      prompt=_none_if(prompt, ""), audio_file=audio_file, seed=_none_if(seed, -1),
-                      progress=progress, stop=stop)
+    result = call_api("audio", media, output, **chosen,
+                      direction=direction if "extend" in chosen else None,
+                      method=method if "extend" in chosen else None,
+                      prompt=_none_if(prompt, ""), seed=_none_if(seed, -1), progress=progress, stop=stop)
     out = getattr(result, "output", output)
-    return Outcome(out, describe(result, folder), info.video is None or ext == ".mp4",
-                   [p for p in (getattr(result, "sidecar", None),) if p])
+    playable = out if (not is_video or ext == ".mp4") else None
+    return Outcome(out, describe(result, folder), playable,
+                   [p for p in (getattr(result, "sidecar", None),) if p],
+                   present.sound_result_words(describe(result, folder)))
 
 
 # --- Evaluate ------------------------------------------------------------------
@@ -237,29 +262,36 @@ def evaluate_needs_gpu(*, methods=(), **_) -> bool:
 def run_evaluate(video: str, folder: str, *, methods=capabilities.EVALUATE_CLASSICAL, factor: int = 2,
                  max_frames: int | None = None, limits: Limits | None = None,
                  progress=None, stop=None) -> Outcome:
-    """Held-out reconstruction scores of each method on this clip, with pictures."""
+    """Held-out reconstruction scores of each method on this clip: tables, charts, pictures, report page.
+
+    The report names the clip by its file name, never by the server's path
+    of the upload.
+    """
+    from ..evaluation.pictures import write_report_dir
+
     limits = limits or Limits.from_env()
     check_input(video, limits)
     methods = tuple(methods or ())
     if not methods:
         raise ParameterError("choose at least one method to evaluate")
-    json_path = allowed_output(os.path.join(folder, "evaluation.json"), [folder])
+    report = call_api("evaluate", video, methods=methods, factor=int(factor),
+                      max_frames=_none_if(max_frames, 0), progress=progress, stop=stop)
+    report.input = os.path.basename(video)
     report_dir = os.path.join(folder, "report")
-    result = call_api("evaluate", video, methods=methods, factor=int(factor), json_path=json_path,
-                      report_dir=report_dir, max_frames=_none_if(max_frames, 0), progress=progress,
-                      stop=stop)
-    if not os.path.exists(json_path):
-        raise InputError(f"the evaluation of {os.path.basename(video)} wrote no JSON report")
+    written = write_report_dir(report, report_dir)
+    report.files = {k: os.path.basename(v) for k, v in written.items()}
+    json_path = allowed_output(os.path.join(folder, "evaluation.json"), [folder])
+    report.write_json(json_path)
     with open(json_path, encoding="utf-8") as f:
         details = _strip_paths(json.load(f), folder)
-    del result  # everything it reports is in the JSON it wrote
-    pictures = sorted(glob.glob(os.path.join(report_dir, "**", "*.png"), recursive=True))
-    pages = sorted(glob.glob(os.path.join(report_dir, "**", "*.html"), recursive=True))
-    return Outcome(json_path, details, False, pictures + pages)
+    pictures = sorted(p for p in written.values() if p.endswith(".png"))
+    page = written.get("report")
+    return Outcome(json_path, details, None, pictures, present.evaluate_words(details),
+                   dict(getattr(report, "figures", {}) or {}), page)
 
 
 def method_rows(report: dict) -> list[list]:
-    """Rows (method, metric means…, frames/s) for the results table, from the JSON report.
+    """Rows (method, metric means…, frames/s) of the API's results table, from the JSON report.
 
     Accepts ``{"methods": {name: {...}}}`` or ``{"methods": [{"method"|"name": ..}]}``;
     columns are the scalar fields the report holds, in its order.
@@ -297,17 +329,10 @@ def run_preview(video: str, folder: str, *, factor: float | None = config.APP_DE
     import shutil
 
     limits = limits or Limits.from_env()
-    check_input(video, limits)
-    factor, fps, slowmo = _none_if(factor, 0, 1), _none_if(fps, 0, ""), _none_if(slowmo, 0, 1)
-    if slowmo is None:
-        start = end = None
-    if factor is not None and fps is not None:
-        raise ParameterError("give either a factor or a target fps, not both")
-    if isinstance(factor, float) and factor.is_integer():
-        factor = int(factor)
-    cached = call_api("preview", video, factor=factor, fps=fps, slowmo=slowmo, start=_none_if(start, 0),
-                      end=_none_if(end, 0), quality=quality, model=model)
+    info = check_input(video, limits)
+    timing = present.interpolate_settings(factor, fps, slowmo, start, end, info.video.duration_s)
+    cached = call_api("preview", video, **timing, quality=quality, model=model)
     del progress, stop  # a preview takes a couple of seconds; it is not cancelled or tracked
     output = _out(folder, video, "preview", os.path.splitext(cached)[1] or ".mp4")
     shutil.copyfile(cached, output)
-    return Outcome(output, {}, True)
+    return Outcome(output, {}, output)

@@ -54,13 +54,16 @@ class Job:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def confine(self, outcome):
-        """``outcome`` (``.output``, ``.files``) with every file checked to lie in this job's folder.
+        """``outcome`` (``.output``, ``.playable``, ``.page``, ``.files``), every file checked to lie in this job's folder.
 
         The paths become real paths; a file outside the folder (a bug, or a
         link planted in the folder) is refused and the job folder removed.
         """
         try:
-            outcome.output = allowed_file(outcome.output, [self.folder]) if outcome.output else None
+            for name in ("output", "playable", "page"):
+                path = getattr(outcome, name, None)
+                if path:
+                    setattr(outcome, name, allowed_file(path, [self.folder]))
             outcome.files = [allowed_file(p, [self.folder]) for p in outcome.files]
         except Exception:
             self.discard()

@@ -1,39 +1,30 @@
-"""The timeline under an uploaded clip: a filmstrip with time marks, the chosen
-segment and extension drawn on it, and the duration the job will produce.
+"""The timeline under an uploaded clip: a filmstrip with time marks, with the
+chosen segment and the extension drawn on it (the durations come from the
+engine's plans, :mod:`vidext.webapp.plans`).
 
 Everything is computed from the probe and a handful of seeked frames, so it
 answers in well under a second even for long clips.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from fractions import Fraction
 
 import cv2
 import numpy as np
 
 from .. import config
-from ..errors import InputError, ParameterError
+from ..errors import InputError
 from ..media.probe import MediaInfo
-from ..timemap import TimeMap
+from .present import format_time  # noqa: F401 - re-exported for the timeline's labels
 
-_LABEL_BAND = 20          # pixels of time marks under the thumbnails
+_LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
+_LABEL_MAX_SCALE = 1.4    # OpenCV font scale of the time marks at most (~30 px tall)
+_STRIP_ASPECT = 12.0      # a filmstrip about this many times wider than tall: thumbnails stay visible
 _GAP = 2                  # pixels between thumbnails
 _DIM = 0.35               # brightness kept outside the chosen segment
 _SEGMENT = (255, 170, 0)  # RGB of the segment bar
 _EXTENSION = (70, 160, 255)
 _EXTENSION_MAX = 0.5      # widest extension band, as a fraction of the strip
-
-
-def format_time(seconds: float) -> str:
-    """``m:ss.s`` (``h:mm:ss`` past an hour)."""
-    seconds = max(0.0, float(seconds))
-    if seconds >= 3600:
-        h, rest = divmod(int(round(seconds)), 3600)
-        return f"{h}:{rest // 60:02d}:{rest % 60:02d}"
-    m, s = divmod(seconds, 60)
-    return f"{int(m)}:{s:04.1f}"
 
 
 @dataclass
@@ -46,6 +37,7 @@ class Filmstrip:
     duration_s: float
     thumb_width: int
     info: MediaInfo          # the probe it was made from (the plans reuse it)
+    thumb_height: int = config.APP_FILMSTRIP_THUMB_HEIGHT
 
     @property
     def path(self) -> str:
@@ -57,15 +49,29 @@ def thumb_times(start: float, duration: float, count: int) -> list[float]:
     return [start + (i + 0.5) * duration / count for i in range(count)]
 
 
-def filmstrip(info: MediaInfo, count: int = config.APP_FILMSTRIP_THUMBS,
+def thumb_count(width: int, height: int, most: int = config.APP_FILMSTRIP_THUMBS) -> int:
+    """Thumbnails for a strip about ``_STRIP_ASPECT`` times wider than tall (wide clips get fewer)."""
+    return int(min(most, max(4, round(_STRIP_ASPECT * height / width))))
+
+
+def _label_font(thumb_width: int) -> tuple[float, int, int]:
+    """(scale, thickness, band height) of time marks readable once the strip is shrunk to a phone's width."""
+    (w1, h1), _ = cv2.getTextSize("0:00.0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 2)
+    scale = min(_LABEL_MAX_SCALE, _LABEL_WIDTH * thumb_width / w1)
+    return scale, 2, int(round(h1 * scale * 1.8))
+
+
+def filmstrip(info: MediaInfo, count: int | None = None,
               height: int = config.APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
-    """Seek to ``count`` evenly spaced times and lay the frames out with time marks."""
+    """Seek to ``count`` evenly spaced times and lay the frames out with time marks under every other one."""
     import av
 
     v = info.video
     if v is None:
         raise InputError("the file has no video stream")
     width = max(2, int(round(height * v.width / v.height / 2)) * 2)
+    count = count or thumb_count(v.width, v.height)
+    scale, thick, band = _label_font(width)
     times = thumb_times(v.start_s, v.duration_s, count)
     thumbs = []
     with av.open(info.path) as c:
@@ -74,13 +80,14 @@ def filmstrip(info: MediaInfo, count: int = config.APP_FILMSTRIP_THUMBS,
         tb = s.time_base
         for t in times:
             thumbs.append(_frame_at(c, s, tb, t, width, height))
-    strip = np.full((height + _LABEL_BAND, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
+    strip = np.full((height + band, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
     for i, (thumb, t) in enumerate(zip(thumbs, times)):
         x = i * (width + _GAP)
         if thumb is not None:
             strip[:height, x:x + width] = thumb
-        _label(strip, format_time(t - v.start_s), x + width // 2, height + _LABEL_BAND - 6)
-    return Filmstrip(strip, times, v.start_s, v.duration_s, width, info)
+        if i % 2 == 0:
+            _label(strip, format_time(t - v.start_s), x + width // 2, height + band - band // 4, scale, thick)
+    return Filmstrip(strip, times, v.start_s, v.duration_s, width, info, height)
 
 
 def _frame_at(container, stream, tb, t: float, width: int, height: int) -> np.ndarray | None:
@@ -96,8 +103,8 @@ def _frame_at(container, stream, tb, t: float, width: int, height: int) -> np.nd
     return last.to_ndarray(format="rgb24", width=width, height=height)
 
 
-def _label(img: np.ndarray, text: str, cx: int, baseline: int) -> None:
-    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.4, 1
+def _label(img: np.ndarray, text: str, cx: int, baseline: int, scale: float, thick: int) -> None:
+    font = cv2.FONT_HERSHEY_SIMPLEX
     (w, _), _ = cv2.getTextSize(text, font, scale, thick)
     x = int(np.clip(cx - w // 2, 0, max(0, img.shape[1] - w)))
     cv2.putText(img, text, (x, baseline), font, scale, (235, 235, 235), thick, cv2.LINE_AA)
@@ -113,7 +120,8 @@ def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = No
     the same time scale as the clip.
     """
     img = strip.image.copy()
-    h_thumbs = img.shape[0] - _LABEL_BAND
+    h_thumbs = strip.thumb_height
+    band_h = img.shape[0] - h_thumbs
     width = img.shape[1]
     px_per_s = width / strip.duration_s if strip.duration_s > 0 else 0.0
     if segment is not None and px_per_s:
@@ -127,8 +135,9 @@ def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = No
             img[h_thumbs - 4:h_thumbs, a:b] = _SEGMENT
     if extend_s > 0 and px_per_s:
         band = _hatched(h_thumbs, max(8, int(round(min(extend_s * px_per_s, _EXTENSION_MAX * width)))))
-        label_pad = np.full((_LABEL_BAND, band.shape[1], 3), 24, np.uint8)
-        _label(label_pad, f"+{extend_s:g} s", band.shape[1] // 2, _LABEL_BAND - 6)
+        label_pad = np.full((band_h, band.shape[1], 3), 24, np.uint8)
+        scale, thick, _ = _label_font(strip.thumb_width)
+        _label(label_pad, f"+{extend_s:g} s", band.shape[1] // 2, band_h - band_h // 4, scale, thick)
         extra = np.vstack([band, label_pad])
         gap = np.full((img.shape[0], _GAP * 2, 3), 24, np.uint8)
         if direction in ("forward", "both"):
@@ -143,71 +152,3 @@ def _hatched(height: int, width: int) -> np.ndarray:
     for x in range(-height, width, 10):
         cv2.line(band, (x, height), (x + height, 0), _EXTENSION, 2, cv2.LINE_AA)
     return band
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a job will produce, known before it runs."""
-
-    duration_in: float
-    duration_out: float
-    fps_out: float
-    frames_out: int
-
-    def summary(self) -> str:
-        return (f"{self.duration_in:.2f} s → **{self.duration_out:.2f} s** · "
-                f"{self.frames_out} frames at {self.fps_out:.6g} fps")
-
-
-def _frames(duration: Fraction, rate: Fraction) -> int:
-    """Output frames shown at k / rate that start before ``duration`` (the engine's count)."""
-    return max(0, math.ceil(duration * rate - Fraction(1, 10**6)))
-
-
-def _duration(info: MediaInfo) -> Fraction:
-    if info.video is None:
-        raise InputError("the file has no video stream")
-    return Fraction(info.video.duration_s).limit_denominator(10**6)
-
-
-def plan_interpolate(info: MediaInfo, *, factor=None, fps=None, slowmo=None, start=None,
-                     end=None) -> Plan:
-    """Output duration and frame count of ``vidext.interpolate`` with these settings."""
-    from ..interpolation.timeline import output_rate
-
-    dur = _duration(info)
-    rate = output_rate(info.video.fps_nominal, factor, fps) if (factor or fps) else info.video.fps_nominal
-    out = dur
-    if slowmo and slowmo != 1:
-        if slowmo <= 0:
-            raise ParameterError(f"slow motion must be positive, got {slowmo:g}")
-        a = Fraction(start or 0).limit_denominator(10**6)
-        b = Fraction(end).limit_denominator(10**6) if end else dur
-        tm = TimeMap.segment(0, dur, a, b, Fraction(slowmo).limit_denominator(10**6))
-        out = tm.out_end - tm.out_start
-    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
-
-
-def plan_extend(info: MediaInfo, *, seconds: float, direction: str = "forward") -> Plan:
-    if seconds <= 0:
-        raise ParameterError(f"extension must be positive, got {seconds:g} s")
-    if direction not in ("forward", "backward", "both"):
-        raise ParameterError(f"direction must be forward, backward or both, got {direction!r}")
-    dur = _duration(info)
-    rate = info.video.fps_nominal
-    out = dur + Fraction(seconds).limit_denominator(10**6) * (2 if direction == "both" else 1)
-    return Plan(float(dur), float(out), float(rate), _frames(out, rate))
-
-
-def plan_audio(duration_s: float, *, stretch=None, extend=None, direction: str = "forward",
-               fps: float = 0.0) -> Plan:
-    """Output duration of ``vidext.audio``; ``fps`` 0 for an audio-only file."""
-    out = duration_s
-    if stretch:
-        if stretch <= 0:
-            raise ParameterError(f"stretch must be positive, got {stretch:g}")
-        out = duration_s * stretch
-    if extend:
-        out += extend * (2 if direction == "both" else 1)
-    rate = Fraction(fps).limit_denominator(1001) if fps else Fraction(0)
-    return Plan(duration_s, out, fps, _frames(Fraction(out).limit_denominator(10**6), rate) if fps else 0)

@@ -25,19 +25,6 @@ from ...media.frame import Frame, to_rgb
 from ..base import Between, Interpolator, Planes
 
 
-def _cpu_has_native_bf16() -> bool:
-    """True when the CPU multiplies bf16 natively (AVX512-BF16 or AMX)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return "avx512_bf16" in flags or "amx_bf16" in flags
-    except OSError:
-        pass
-    return False
-
-
 def load_network(path, device, dtype, channels_last: bool):
     """An :class:`IFNet` with the checkpoint at ``path``, ready for inference (cached per process)."""
     from ...models import cached
@@ -70,6 +57,12 @@ def _load(path, device, dtype, channels_last):
     return net.prepare(device, dtype, channels_last)
 
 
+def _dtype(precision: str):
+    import torch
+
+    return {"fp32": torch.float32, "bf16": torch.bfloat16}[precision]
+
+
 @dataclass
 class _Prepared:
     """One frame, made ready once: padded features on the device and its planes as tensors."""
@@ -87,8 +80,10 @@ class RIFEInterpolator(Interpolator):
     Hugging Face cache, a download; see :mod:`vidext.models`).  ``device``:
     ``auto`` (CUDA when present), ``cpu``, ``cuda[:N]``.  ``scale``: flow
     resolution, 1 (default below 2560×1440), 0.5 (default above: 4K) or
-    0.25.  ``precision``: ``auto`` = fp16 on CUDA, bf16 convolutions on CPUs
-    with native bf16 (same PSNR, see bench/rife.py), else fp32.
+    0.25.  ``precision``: ``auto`` = fp16 on CUDA; on the CPU, precision,
+    memory format and threads are chosen by a measured, cached calibration
+    (:mod:`.calibration`) per CPU and frame-size class, when the frame size
+    is known (:meth:`setup`); ``fp32``/``bf16`` force the precision.
     """
 
     name = "rife"
@@ -101,32 +96,64 @@ class RIFEInterpolator(Interpolator):
         if scale is not None and float(scale) not in config.RIFE_SCALES:
             raise ParameterError(f"RIFE scale must be one of {', '.join(map(str, config.RIFE_SCALES))}, "
                                  f"got {scale}")
-        import torch
+        from .calibration import cores, forced
 
         self.device = select_device(device)
         self.scale = None if scale is None else float(scale)
+        self.calibration = None
+        self._calibrated_for: tuple[int, int] | None = None
+        self.threads = None
         if self.device.type == "cuda":
             self.dtype = select_dtype(self.device, precision)
         else:
             if precision not in (None, "auto", "fp32", "bf16"):
                 raise ParameterError(f"precision {precision} is for CUDA; on the CPU use fp32 or bf16")
-            native = _cpu_has_native_bf16()
-            if precision == "bf16" and not native:
-                raise ParameterError("this CPU has no native bf16 arithmetic; use fp32")
-            self.dtype = torch.bfloat16 if precision in (None, "auto", "bf16") and native else torch.float32
+            self._precision = precision
+            fixed = forced(precision)      # checked now, applied by setup()
+            self.dtype = _dtype(fixed.get("precision", "fp32"))
+            self.threads = fixed.get("threads", cores())
         self.found = locate(config.RIFE_MODEL, weights)
         self.net = load_network(self.found.path, self.device, self.dtype, channels_last=True)
         self._recent: list[_Prepared] = []
         self._grids: dict = {}
 
+    def setup(self, width: int, height: int) -> None:
+        """Choose how to run for ``width``×``height`` frames: on the CPU, the calibrated (or cached) setting."""
+        if self.device.type != "cpu":
+            return
+        from .calibration import calibrate, size_class
+        from .network import MULTIPLE
+
+        multiple = int(MULTIPLE / self.scale_for(width, height))
+        padded = (-(-width // multiple) * multiple, -(-height // multiple) * multiple)
+        if self._calibrated_for is not None and size_class(*self._calibrated_for) == size_class(*padded):
+            return
+        self.calibration = calibrate(
+            lambda s: load_network(self.found.path, self.device, _dtype(s.precision), s.channels_last),
+            *padded, precision=self._precision, multiple=multiple)
+        chosen = self.calibration.chosen
+        self.dtype, self.threads = _dtype(chosen.precision), chosen.threads
+        self.net = load_network(self.found.path, self.device, self.dtype, chosen.channels_last)
+        self._recent.clear()
+        self._calibrated_for = padded
+
+    @property
+    def compute_threads(self) -> int | None:
+        return self.threads if self.device.type == "cpu" else None
+
     def describe(self) -> dict:
         import torch
 
         precision = {torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.dtype]
-        return {"model": self.name, "checkpoint": config.RIFE_MODEL, "weights": str(self.found.path),
-                "weights_source": self.found.source, "revision": self.found.revision,
-                "device": str(self.device), "precision": precision,
-                "scale": self.scale if self.scale is not None else "auto"}
+        out = {"model": self.name, "checkpoint": config.RIFE_MODEL, "weights": str(self.found.path),
+               "weights_source": self.found.source, "revision": self.found.revision,
+               "device": str(self.device), "precision": precision,
+               "scale": self.scale if self.scale is not None else "auto"}
+        if self.device.type == "cpu":
+            out["threads"] = self.threads
+            out["channels_last"] = self.net.channels_last
+            out["calibration"] = self.calibration.source if self.calibration else "not yet (frame size unknown)"
+        return out
 
     def scale_for(self, width: int, height: int) -> float:
         if self.scale is not None:
@@ -136,6 +163,7 @@ class RIFEInterpolator(Interpolator):
     def between(self, a: Frame, b: Frame) -> Between:
         if (a.width, a.height, a.layout) != (b.width, b.height, b.layout):
             raise ParameterError("RIFE interpolates between frames of one size and pixel format")
+        self.setup(a.width, a.height)
         return _RIFEPair(self, a, b)
 
     # --- work --------------------------------------------------------------------------------
@@ -147,6 +175,8 @@ class RIFEInterpolator(Interpolator):
         stack = contextlib.ExitStack()
         stack.enter_context(gpu_section(self.device))
         stack.enter_context(torch.inference_mode())
+        if self.threads and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)    # the calibrated intra-op threads (process-wide)
         return stack
 
     def _prepare(self, frame: Frame) -> _Prepared:

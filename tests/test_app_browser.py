@@ -1,0 +1,304 @@
+"""The web app as a person uses it: Debian Chromium driven by Playwright, clicks and typing only.
+
+Each test asserts what the person sees (status lines, plan lines, players,
+the page's width) and, where it matters, what was written.  Screenshots of
+every tab, desktop and phone (390×844), go to the test's temp folder and to
+$VIDEXT_SCREENSHOT_DIR when set.  Clips are tiny so the module stays short.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+
+import pytest
+
+from apphelpers import fps_duration, running_app
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("gradio")
+
+from vidext.media.synth import make_clip  # noqa: E402
+from vidext.webapp import capabilities as caps  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+JOB_S = 120_000      # ms: the longest a tiny job may take here (the machine is shared)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    with running_app(tmp_path_factory.mktemp("browser-app")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    from test_app import _tone_wav
+
+    d = tmp_path_factory.mktemp("browser-media")
+    bad = d / "broken.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
+    return {"clip": make_clip(str(d / "small clip.mp4"), frames=25, fps=25, width=160, height=96),
+            "slow": make_clip(str(d / "slow.mp4"), frames=96, width=480, height=272, tone_hz=None),
+            "tone": _tone_wav(str(d / "tone.wav")), "bad": str(bad)}
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Saves a full-page screenshot under the test's temp folder (and $VIDEXT_SCREENSHOT_DIR)."""
+    extra = os.environ.get("VIDEXT_SCREENSHOT_DIR")
+
+    def shot(page, name: str) -> str:
+        path = str(tmp_path / f"{name}.png")
+        page.screenshot(path=path, full_page=True)
+        if extra:
+            os.makedirs(extra, exist_ok=True)
+            shutil.copy(path, os.path.join(extra, f"{name}.png"))
+        return path
+    return shot
+
+
+def _open(browser, server, viewport=DESKTOP):
+    page = browser.new_page(viewport=viewport)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server["url"])
+    page.wait_for_selector("#interpolate-input", timeout=30_000)
+    return page, errors
+
+
+def _need(name: str):
+    t = caps.tab(name)
+    if not t.available:
+        pytest.skip(f"{name} tab disabled in this build: {t.reason}")
+
+
+def _upload(page, tab: str, path: str, settle: bool = True):
+    """Choose a file as a person does: the × first when one is there already, then the new one."""
+    box = page.locator(f"#{tab}-input")
+    if box.locator("input[type=file]").count() == 0:
+        box.get_by_label("Clear").first.click()
+        page.wait_for_function(f"document.querySelector('#{tab}-clip-info').innerText.trim() === ''",
+                               timeout=10_000)
+    box.locator("input[type=file]").set_input_files(path)
+    page.wait_for_function(f"document.querySelector('#{tab}-clip-info').innerText.trim().length > 0",
+                           timeout=30_000)
+    if not settle:
+        return
+    # the plan line follows the new file (and with it the controls the file sets)
+    page.wait_for_function(f"!/Upload a/.test(document.querySelector('#{tab}-plan').innerText)", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def _type(page, selector: str, value: str):
+    box = page.locator(selector)
+    box.fill(value)
+    box.press("Tab")
+
+
+def _wait_text(page, selector: str, pattern: str, timeout: int = 30_000) -> str:
+    """The text of a Markdown line once it matches ``pattern`` (without any passing timer)."""
+    page.wait_for_function(
+        "([sel, pat]) => { const el = document.querySelector(sel); return el && new RegExp(pat).test(el.innerText); }",
+        arg=[selector, pattern], timeout=timeout)
+    md = page.locator(f"{selector} [data-testid=markdown]")
+    return (md.first if md.count() else page.locator(selector)).inner_text()
+
+
+def _run_and_wait(page, tab: str) -> str:
+    page.wait_for_function(f"!document.querySelector('#{tab}-run').disabled", timeout=30_000)
+    page.locator(f"#{tab}-run").click()
+    return _wait_text(page, f"#{tab}-status", "Done|⚠", timeout=JOB_S)
+
+
+def _newest_output(server, pattern: str) -> str:
+    files = sorted(glob.glob(os.path.join(server["workspace"].root, "job-*", pattern)), key=os.path.getmtime)
+    assert files, f"no {pattern} written"
+    return files[-1]
+
+
+def _visible_errors(page) -> list[str]:
+    """Every error a person sees: toasts, and error lines (⚠) on the page."""
+    toasts = [t.inner_text() for t in page.locator(".toast-body").all()]
+    lines = [m for m in re.findall(r"⚠️?[^\n]*", page.inner_text("body"))]
+    return toasts + lines
+
+
+def test_typed_fps_gives_that_fps(server, browser, media, shots):
+    _need("interpolate")
+    page, errors = _open(browser, server)
+    _upload(page, "interpolate", media["clip"])
+    _type(page, "#interpolate-fps input", "60")   # the multiplier stays at its default of 2
+    plan = _wait_text(page, "#interpolate-plan", "60 fps")
+    assert "replaces the multiplier" in plan and "60 frames at 60 fps" in plan
+    status = _run_and_wait(page, "interpolate")
+    assert status.startswith("Done") and "at 60 fps" in status, status
+    assert _visible_errors(page) == []
+    page.wait_for_selector("#interpolate-result video", timeout=30_000)
+    rate, duration, frames = fps_duration(_newest_output(server, "*-smooth.mp4"))
+    assert rate == 60 and frames == 60 and abs(duration - 1.0) < 1e-3
+    shots(page, "desktop-interpolate")
+    assert errors == []
+
+
+def test_defaults_of_every_tab_give_a_result(server, browser, media, shots):
+    page, errors = _open(browser, server)
+    ran = []
+    for tab, label, upload, result in (("interpolate", "Interpolate", "clip", "#interpolate-result video"),
+                                       ("extend", "Extend", "clip", "#extend-result video"),
+                                       ("audio", "Audio", "tone", "#audio-result-audio audio"),
+                                       ("evaluate", "Evaluate", "clip", "#evaluate-report-link")):
+        if not caps.tab(tab).available:
+            assert page.get_by_role("tab", name=label).is_disabled()
+            continue
+        page.get_by_role("tab", name=label).click()
+        _upload(page, tab, media[upload])
+        plan = page.inner_text(f"#{tab}-plan")
+        assert "⚠" not in plan, plan
+        status = _run_and_wait(page, tab)
+        assert status.startswith("Done"), f"{tab}: {status}"
+        page.wait_for_selector(result, state="attached", timeout=30_000)
+        if tab == "evaluate":  # the charts are drawn in the page, interactive
+            page.locator("#evaluate-plot-quality_speed").scroll_into_view_if_needed()
+            page.wait_for_selector("#evaluate-plot-quality_speed svg.main-svg", state="attached", timeout=90_000)
+            table = page.inner_text("#evaluate-table")
+            assert "PSNR (dB) ↑" in table and "★" in table and "psnr_y" not in table
+            with page.context.expect_page() as opened:  # the report page opens in the browser, not as a download
+                page.locator("#evaluate-report-link").click()
+            report = opened.value
+            report.wait_for_load_state("domcontentloaded", timeout=60_000)
+            assert report.url.endswith("report.html") and report.title() == "vidext evaluate"
+            text = report.inner_text("pre")  # the summary at the top of the page
+            assert "small clip.mp4" in text and "/tmp/" not in text
+            report.close()
+        assert _visible_errors(page) == [], tab
+        shots(page, f"desktop-{tab}")
+        ran.append(tab)
+    assert "interpolate" in ran and errors == []
+
+
+def test_audio_tab_shows_only_what_fits_the_file(server, browser, media, shots):
+    _need("audio")
+    page, _ = _open(browser, server)
+    page.get_by_role("tab", name="Audio").click()
+    _upload(page, "audio", media["tone"])
+    page.wait_for_selector("#audio-stretch", state="visible", timeout=10_000)
+    assert not page.locator("#audio-replacement").is_visible()
+    plan = _wait_text(page, "#audio-plan", "stretched")
+    assert "1.00 s → 2.00 s" in plan  # a sound file comes with a useful change proposed
+    _upload(page, "audio", media["clip"])
+    page.wait_for_selector("#audio-replacement", state="visible", timeout=30_000)
+    assert not page.locator("#audio-stretch").is_visible()
+    assert "choose a sound file to put on this video" in _wait_text(page, "#audio-plan", "sound file")
+    assert page.locator("#audio-run").is_disabled()
+    shots(page, "desktop-audio-video")
+
+
+def test_cancel_says_cancelled_and_clears_the_result(server, browser, media, shots):
+    _need("interpolate")
+    page, _ = _open(browser, server)
+    _upload(page, "interpolate", media["clip"])
+    assert _run_and_wait(page, "interpolate").startswith("Done")
+    page.wait_for_selector("#interpolate-result video", timeout=30_000)
+    _upload(page, "interpolate", media["slow"])
+    page.locator("#interpolate-factor input").fill("8")
+    page.locator("#interpolate-factor input").press("Enter")
+    _wait_text(page, "#interpolate-plan", "8× the clip")
+    page.wait_for_function("!document.querySelector('#interpolate-run').disabled", timeout=30_000)
+    page.locator("#interpolate-run").click()
+    page.wait_for_selector("#interpolate-cancel", state="visible", timeout=10_000)
+    assert page.locator("#interpolate-run").is_disabled()           # no second click while it runs
+    assert page.locator("#interpolate-result video").count() == 0   # the old result is not shown as fresh
+    _wait_text(page, "#interpolate-status", r"interpolate: \d+/\d+", timeout=JOB_S)  # progress, once
+    assert len(re.findall(r"interpolate: \d+/\d+", page.inner_text("body"))) == 1  # progress shown once
+    shots(page, "desktop-interpolate-running")
+    page.locator("#interpolate-cancel").click()
+    status = _wait_text(page, "#interpolate-status", "Cancelled")
+    assert "Cancelled" in status and _visible_errors(page) == []
+    assert not page.locator("#interpolate-cancel").is_visible()
+    page.wait_for_function("!document.querySelector('#interpolate-run').disabled", timeout=10_000)
+
+
+def test_a_bad_file_gives_one_message(server, browser, media, shots):
+    _need("interpolate")
+    page, _ = _open(browser, server)
+    _upload(page, "interpolate", media["bad"], settle=False)
+    line = _wait_text(page, "#interpolate-clip-info", "cannot be used")
+    page.wait_for_timeout(1500)  # anything else that would pop up has had its chance
+    assert _visible_errors(page) == [line.strip()]
+    assert page.locator("#interpolate-run").is_disabled()
+    shots(page, "desktop-bad-file")
+
+
+def test_start_after_end_gives_one_message_by_the_segment(server, browser, media):
+    _need("interpolate")
+    page, _ = _open(browser, server)
+    _upload(page, "interpolate", media["clip"])
+    _type(page, "#interpolate-end input[type=number]", "0.4")
+    _type(page, "#interpolate-start input[type=number]", "0.6")
+    note = _wait_text(page, "#interpolate-segment-note", "must come after")
+    page.wait_for_timeout(1500)
+    assert _visible_errors(page) == [note.strip()]
+    assert page.locator("#interpolate-run").is_disabled()
+    # a part of the clip without slow motion: new frames only there
+    _type(page, "#interpolate-start input[type=number]", "0.2")
+    assert "new frames only on 0.20–0.40 s" in _wait_text(page, "#interpolate-plan", "new frames only")
+
+
+def test_phone_layout(server, browser, media, shots):
+    _need("interpolate")
+    page, errors = _open(browser, server, PHONE)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page is {width} px wide on a {PHONE['width']} px phone"
+    for tab, label, upload in (("extend", "Extend", "clip"), ("audio", "Audio", "tone"),
+                               ("evaluate", "Evaluate", "clip"), ("interpolate", "Interpolate", "clip")):
+        if caps.tab(tab).available:
+            page.get_by_role("tab", name=label).click()
+            _upload(page, tab, media[upload])
+            shots(page, f"phone-{tab}")
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], tab
+    # Cancel sits beside Run, small, and only while a job runs
+    assert not page.locator("#interpolate-cancel").is_visible()
+    _upload(page, "interpolate", media["slow"])
+    page.locator("#interpolate-factor input").fill("8")
+    page.locator("#interpolate-factor input").press("Enter")
+    _wait_text(page, "#interpolate-plan", "8× the clip")
+    page.locator("#interpolate-run").click()
+    page.wait_for_selector("#interpolate-cancel", state="visible", timeout=10_000)
+    run, cancel = page.locator("#interpolate-run").bounding_box(), page.locator("#interpolate-cancel").bounding_box()
+    assert cancel["width"] < PHONE["width"] / 2 and abs(cancel["y"] - run["y"]) < 10
+    shots(page, "phone-interpolate-running")
+    page.locator("#interpolate-cancel").click()
+    _wait_text(page, "#interpolate-status", "Cancelled")
+    # a quick job: its result is brought into view
+    _upload(page, "interpolate", media["clip"])
+    page.locator("#interpolate-factor input").fill("2")
+    page.locator("#interpolate-factor input").press("Enter")
+    _wait_text(page, "#interpolate-plan", "2× the clip")
+    assert _run_and_wait(page, "interpolate").startswith("Done")
+    page.wait_for_selector("#interpolate-result video", timeout=30_000)
+    page.wait_for_timeout(1500)  # the smooth scroll
+    box = page.locator("#interpolate-result").bounding_box()
+    assert box["y"] < PHONE["height"] and box["y"] + box["height"] > 0, "the result is not in view"
+    shots(page, "phone-interpolate-done")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert errors == []

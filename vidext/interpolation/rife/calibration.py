@@ -1,0 +1,367 @@
+"""How RIFE runs on this machine: chosen by measuring, not by CPU flags, and cached on disk.
+
+Two CPUs of one class can disagree: bf16 convolutions were 1.5× faster than
+fp32 on one with AMX and *slower* on one with AVX512-BF16 but no AMX.  So on
+first use per machine and frame-size class, a short calibration times each
+candidate :class:`Setting` (precision, memory format, intra-op threads) on a
+synthetic pair of the class's size and keeps the fastest whose output matches
+the fp32 output within :data:`config.RIFE_CALIBRATION_MIN_PSNR`; a faster one
+that does not is rejected and recorded as such.
+
+The result is cached in ``calibration.json`` (``$VIDEXT_CALIBRATION_FILE``,
+else ``$XDG_CACHE_HOME/vidext`` or ``~/.cache/vidext``), keyed by the CPU
+model string, a hash of its flags, the torch version and the size class,
+with the load average it was measured under: a choice made while the
+machine was busier than its cores is measured again once it is not.
+
+``$VIDEXT_CALIBRATION``: ``on`` (default), ``off`` (no measuring: fp32,
+channels-last, every core) or ``redo`` (measure again, replace the entry).
+``$VIDEXT_RIFE_PRECISION`` (fp32/bf16), ``$VIDEXT_RIFE_THREADS`` and
+``$VIDEXT_RIFE_CHANNELS_LAST`` (0/1) force a part of the choice; the
+interpolator's ``precision`` argument forces the precision.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from ... import config
+from ...errors import ParameterError
+from ...media.runner import cores
+
+PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One way to run the network on the CPU."""
+
+    precision: str = "fp32"
+    channels_last: bool = True
+    threads: int = 1
+
+    def label(self) -> str:
+        return f"{self.precision}, {'channels-last' if self.channels_last else 'NCHW'}, {self.threads} thread(s)"
+
+
+@dataclass
+class Trial:
+    """A measured candidate: best seconds per pass and output PSNR against fp32 (None: fp32 itself)."""
+
+    setting: Setting
+    seconds: float
+    psnr: float | None
+    accepted: bool
+
+
+@dataclass
+class Calibration:
+    key: str
+    chosen: Setting
+    source: str                              # measured | cache | off | forced
+    trials: list[Trial] = field(default_factory=list)
+    size: tuple[int, int] | None = None      # (width, height) measured at
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "chosen": asdict(self.chosen), "source": self.source, "size": self.size,
+                "trials": [{**asdict(t.setting), "seconds": round(t.seconds, 5),
+                            "psnr_vs_fp32": None if t.psnr is None else round(t.psnr, 2),
+                            "accepted": t.accepted} for t in self.trials]}
+
+
+# --- the key ---------------------------------------------------------------------------------------
+def cpu_identity() -> tuple[str, str]:
+    """(model name, hash of the flags) from /proc/cpuinfo; ('unknown', '') where it cannot be read."""
+    model, flags = "unknown", ""
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                name = name.strip()
+                if name == "model name" and model == "unknown":
+                    model = value.strip()
+                elif name == "flags" and not flags:
+                    flags = " ".join(sorted(value.split()))
+                if model != "unknown" and flags:
+                    break
+    return model, hashlib.sha1(flags.encode()).hexdigest()[:12] if flags else ""
+
+
+
+def size_class(width: int, height: int) -> str:
+    """The frame-size class a calibration holds for (its upper bound in pixels)."""
+    pixels = width * height
+    for bound in config.RIFE_CALIBRATION_SIZE_CLASSES:
+        if pixels <= bound:
+            return f"le{bound}"
+    return "larger"
+
+
+def measured_size(width: int, height: int, multiple: int) -> tuple[int, int]:
+    """The size timed for ``width``×``height`` (padded): itself, shrunk (same shape, in whole multiples)
+    to at most :data:`config.RIFE_CALIBRATION_MAX_PIXELS` so that calibrating stays short."""
+    f = min(1.0, (config.RIFE_CALIBRATION_MAX_PIXELS / (width * height)) ** 0.5)
+    return (max(multiple, int(width * f) // multiple * multiple),
+            max(multiple, int(height * f) // multiple * multiple))
+
+
+def machine_key(width: int, height: int) -> str:
+    import torch
+
+    model, flags = cpu_identity()
+    return f"cpu|{model}|{flags}|{cores()}|torch {torch.__version__}|{size_class(width, height)}"
+
+
+def cache_file() -> str:
+    explicit = os.environ.get("VIDEXT_CALIBRATION_FILE")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "vidext", "calibration.json")
+
+
+def _read_cache(path: str) -> dict:
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cache(path: str, key: str, entry: dict) -> None:
+    """Add ``entry`` under ``key`` (atomically: a reader never sees half a file). Unwritable: kept in memory only."""
+    data = _read_cache(path)
+    data[key] = entry
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.part"
+        try:
+            with open(tmp, "w") as f:
+                json.dump(data, f, indent=1, sort_keys=True)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def load() -> float:
+    """The 1-minute load average (0 where the system does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def cached_choice(key: str, path: str | None = None) -> Setting | None:
+    """The cached setting for ``key``; None when absent, damaged, or measured on a busy machine
+    (load above the cores) while it is quiet now: such a choice (e.g. one thread) reflects the
+    other jobs of that moment more than this CPU, so it is measured again."""
+    entry = _read_cache(path or cache_file()).get(key)
+    if not isinstance(entry, dict):
+        return None
+    busy_then = float(entry.get("load", 0) or 0) > cores()
+    if busy_then and load() <= cores():
+        return None
+    try:
+        s = Setting(**entry["chosen"])
+    except (KeyError, TypeError):
+        return None
+    if s.precision not in PRECISIONS or not 1 <= int(s.threads) <= cores():
+        return None
+    return s
+
+
+# --- forced parts ----------------------------------------------------------------------------------
+def forced(precision: str | None = None) -> dict:
+    """The parts of the setting fixed by the caller or the environment (name → value)."""
+    out: dict = {}
+    env = os.environ.get("VIDEXT_RIFE_PRECISION", "").strip()
+    p = precision if precision not in (None, "auto") else (env or None)
+    if p is not None:
+        if p not in PRECISIONS:
+            raise ParameterError(f"RIFE precision on the CPU must be one of {', '.join(PRECISIONS)}, got {p!r}")
+        out["precision"] = p
+    raw = os.environ.get("VIDEXT_RIFE_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= cores():
+            raise ParameterError(f"VIDEXT_RIFE_THREADS={raw!r}: give a whole number from 1 to {cores()}")
+        out["threads"] = int(raw)
+    raw = os.environ.get("VIDEXT_RIFE_CHANNELS_LAST", "").strip()
+    if raw:
+        if raw not in ("0", "1"):
+            raise ParameterError(f"VIDEXT_RIFE_CHANNELS_LAST={raw!r}: give 0 or 1")
+        out["channels_last"] = raw == "1"
+    return out
+
+
+def mode() -> str:
+    m = os.environ.get("VIDEXT_CALIBRATION", "on").strip().lower() or "on"
+    if m not in ("on", "off", "redo"):
+        raise ParameterError(f"VIDEXT_CALIBRATION={m!r}: give on, off or redo")
+    return m
+
+
+# --- measuring -------------------------------------------------------------------------------------
+def candidates(fixed: dict, n_cores: int) -> list[Setting]:
+    """Precision × memory format at every core (the threads are swept afterwards, for the winner)."""
+    out = []
+    for p in ([fixed["precision"]] if "precision" in fixed else PRECISIONS):
+        for cl in ([fixed["channels_last"]] if "channels_last" in fixed else (True, False)):
+            out.append(Setting(p, cl, fixed.get("threads", n_cores)))
+    return out
+
+
+def thread_options(n_cores: int) -> list[int]:
+    return sorted({n_cores, max(1, n_cores - 1), max(1, n_cores // 2)}, reverse=True)
+
+
+def output_psnr(ref, out) -> float:
+    """PSNR (peak 1) of ``out`` against ``ref``, float arrays of pictures in [0, 1]."""
+    import numpy as np
+
+    mse = float(np.mean((np.asarray(out, np.float64) - np.asarray(ref, np.float64)) ** 2))
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
+Runner = Callable[[Setting], tuple[float, object]]   # setting → (seconds of one pass, output picture)
+
+
+def _timed(run: Runner, settings: list[Setting], rounds: int) -> tuple[dict, dict]:
+    """Best seconds and last output per setting, the settings interleaved round by round
+    (so that a burst of load from elsewhere hits every candidate, not just one)."""
+    best: dict = {}
+    outs: dict = {}
+    for _ in range(rounds):
+        for s in settings:
+            seconds, outs[s] = run(s)
+            best[s] = min(best.get(s, float("inf")), seconds)
+    return best, outs
+
+
+def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE_CALIBRATION_MIN_PSNR,
+           rounds: int = config.RIFE_CALIBRATION_REPEATS) -> tuple[Setting, list[Trial]]:
+    """Measure the candidates with ``run`` and pick the fastest whose output matches fp32's.
+
+    Precision × memory format at every core first; then, for the winner,
+    fewer threads.  The fp32 output is the reference every other precision
+    is held to (PSNR ≥ ``min_psnr``, peak 1); one below is rejected unless
+    its precision was forced.
+    """
+    first = candidates(fixed, n_cores)
+    extra = [] if any(s.precision == "fp32" for s in first) else \
+        [Setting("fp32", first[0].channels_last, first[0].threads)]      # the reference only
+    seconds, outs = _timed(run, extra + first, rounds)
+    reference = next(outs[s] for s in extra + first if s.precision == "fp32")
+    trials = []
+    for s in first:
+        p = None if s.precision == "fp32" else output_psnr(reference, outs[s])
+        # a forced precision is the caller's choice: its PSNR is recorded, not held against it
+        trials.append(Trial(s, seconds[s], p, p is None or bool(p >= min_psnr) or "precision" in fixed))
+    best = min((t for t in trials if t.accepted), key=lambda t: t.seconds)
+    if "threads" not in fixed:
+        fewer = [Setting(best.setting.precision, best.setting.channels_last, k)
+                 for k in thread_options(n_cores) if k != best.setting.threads]
+        if fewer:
+            again, _ = _timed(run, [best.setting] + fewer, rounds)
+            best.seconds = min(best.seconds, again[best.setting])
+            trials += [Trial(s, again[s], best.psnr, True) for s in fewer]
+            best = min((t for t in trials if t.accepted), key=lambda t: t.seconds)
+    return best.setting, trials
+
+
+def calibration_pair(width: int, height: int, seed: int = 0):
+    """Two pictures of a reproducible smooth scene, the second moved a few pixels: (2, 3, H, W) float32 in [0, 1].
+
+    Smooth multi-scale texture (like ordinary footage, unlike white noise on
+    which any flow is ambiguous) panning by (3, 2) px, with a disc moving the
+    other way over it, so the network sees motion and an occlusion.
+    """
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    w, h = width + 16, height + 16
+    img = np.zeros((h, w, 3), np.float32)
+    for cell, weight in ((64, 0.5), (16, 0.3), (4, 0.2)):
+        coarse = rng.random((h // cell + 2, w // cell + 2, 3), dtype=np.float32)
+        img += weight * cv2.resize(coarse, (w + 2 * cell, h + 2 * cell), interpolation=cv2.INTER_CUBIC)[:h, :w]
+    img = np.clip(img, 0, 1)
+    a, b = img[8:8 + height, 8:8 + width].copy(), img[6:6 + height, 5:5 + width].copy()
+    r = max(4, min(width, height) // 8)
+    cx, cy = width // 2, height // 2
+    cv2.circle(a, (cx - 4, cy), r, (0.9, 0.2, 0.1), -1, lineType=cv2.LINE_AA)
+    cv2.circle(b, (cx + 4, cy + 1), r, (0.9, 0.2, 0.1), -1, lineType=cv2.LINE_AA)
+    return np.stack([a, b]).transpose(0, 3, 1, 2).copy()
+
+
+def torch_runner(network: Callable[[Setting], object], width: int, height: int) -> Runner:
+    """A :data:`Runner` timing one pass of ``network(setting)`` (features of both frames, flows,
+    merge) on :func:`calibration_pair` at ``width``×``height`` (already a padded size);
+    a setting's first call also runs one untimed warm-up pass."""
+    import torch
+
+    pair = torch.from_numpy(calibration_pair(width, height))
+    t = torch.tensor([0.5])
+    warm: set = set()
+    nets: dict = {}      # one network per (precision, memory format), for the calibration's length
+
+    def one(net):
+        c0, c1 = net.features(pair[:1]), net.features(pair[1:])
+        return net(pair[:1], pair[1:], t, c0=c0, c1=c1)
+
+    def run(s: Setting) -> tuple[float, object]:
+        kind = (s.precision, s.channels_last)
+        net = nets[kind] if kind in nets else nets.setdefault(kind, network(s))
+        before = torch.get_num_threads()
+        torch.set_num_threads(s.threads)
+        try:
+            with torch.inference_mode():
+                if s not in warm:
+                    one(net)
+                    warm.add(s)
+                t0 = time.perf_counter()
+                out = one(net)
+                seconds = time.perf_counter() - t0
+        finally:
+            torch.set_num_threads(before)
+        return seconds, out[0].clamp(0, 1).numpy()
+
+    return run
+
+
+def calibrate(network: Callable[[Setting], object], width: int, height: int, *, precision: str | None = None,
+              path: str | None = None, multiple: int = 64) -> Calibration:
+    """The :class:`Setting` for frames of ``width``×``height`` (padded to ``multiple``) on this CPU.
+
+    ``network(setting)`` returns the prepared :class:`IFNet` for a setting
+    (cached by the caller).  Cached per :func:`machine_key`; see the module doc
+    for the environment variables.
+    """
+    fixed = forced(precision)
+    n = cores()
+    key = machine_key(width, height)
+    m = mode()
+    if m == "off" or len(fixed) == 3 or ("precision" in fixed and "threads" in fixed):
+        s = Setting(fixed.get("precision", "fp32"), fixed.get("channels_last", True), fixed.get("threads", n))
+        return Calibration(key, s, "off" if m == "off" and not fixed else "forced")
+    path = path or cache_file()
+    if fixed:
+        key += "|" + ",".join(f"{k}={v}" for k, v in sorted(fixed.items()))
+    if m == "on":
+        hit = cached_choice(key, path)
+        if hit is not None:
+            return Calibration(key, hit, "cache")
+    size = measured_size(width, height, multiple)
+    busy = load()
+    chosen, trials = choose(torch_runner(network, *size), fixed, n)
+    busy = max(busy, load())
+    result = Calibration(key, chosen, "measured", trials, size)
+    _write_cache(path, key, {**result.as_dict(), "load": round(busy, 2),
+                             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    return result

@@ -1,0 +1,115 @@
+"""Split points and joins: video parts encoded separately become one file, sound muxed once.
+
+The parts of a distributed job (``vidext.batch``) are encoded with the same
+settings on the same frame grid: their packets are copied in order with
+their own timestamps (never re-encoded), and the whole film's sound is
+muxed beside them from one :class:`AudioFeed`, so it has no seam.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+
+from ..errors import InputError
+from .atomic import atomic_output, output_error
+from .codecs import muxer
+from .mux import AudioFeed, CopyAudio
+
+_rescale = CopyAudio._rescale   # one packet-time rescaler for copied streams
+
+
+
+@dataclass
+class Joined:
+    frames: int                 # video packets written (one picture each)
+    first_time: Fraction | None  # presentation time of the first and after the last picture (s)
+    end_time: Fraction | None
+    audio: str | None           # "copied", "re-encoded" or None
+
+
+def _signature(stream) -> tuple:
+    cc = stream.codec_context
+    return cc.name, cc.width, cc.height, cc.format.name if cc.format else None
+
+
+def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None) -> Joined:
+    """Write ``output`` (atomically) from ``parts`` in order; each must start where the last ended."""
+    if not parts:
+        raise InputError("nothing to join: no parts")
+    ext = os.path.splitext(output)[1].lower()
+    options = {"movflags": "+faststart"} if ext in (".mp4", ".mov") else {}
+    frames, first, end = 0, None, None
+    with atomic_output(output) as tmp:
+        with av.open(parts[0]) as head:
+            template = head.streams.video[0]
+            signature = _signature(template)
+            try:
+                out = av.open(tmp, mode="w", format=muxer(ext), options=options)
+            except (av.FFmpegError, OSError) as exc:
+                raise output_error(exc, output) from exc
+            try:
+                dst = out.add_stream_from_template(template)
+            except BaseException:
+                out.close()
+                raise
+        try:
+            if audio is not None:
+                audio.open(out)
+            out.start_encoding()
+            last_dts = None
+            for part in parts:
+                with av.open(part) as c:
+                    src = c.streams.video[0]
+                    if _signature(src) != signature:
+                        raise InputError(f"part {os.path.basename(part)} is {_signature(src)}, "
+                                         f"not {signature} like the first: parts must share their settings")
+                    for pkt in c.demux(src):
+                        if pkt.dts is None and pkt.pts is None:
+                            continue   # the demuxer's flush packet
+                        tb = Fraction(pkt.time_base.numerator, pkt.time_base.denominator)
+                        pts = Fraction(pkt.pts if pkt.pts is not None else pkt.dts) * tb
+                        dts_s = Fraction(pkt.dts if pkt.dts is not None else pkt.pts) * tb
+                        if last_dts is not None and dts_s <= last_dts:
+                            raise InputError(f"part {os.path.basename(part)} overlaps the one before it "
+                                             f"({float(dts_s):.4f} s ≤ {float(last_dts):.4f} s)")
+                        last_dts = dts_s
+                        if audio is not None:
+                            audio.write_until(float(dts_s))
+                        first = pts if first is None else min(first, pts)
+                        step = Fraction(pkt.duration or 0) * tb
+                        end = pts + step if end is None else max(end, pts + step)
+                        _rescale(pkt, dst.time_base)
+                        pkt.stream = dst
+                        out.mux(pkt)
+                        frames += 1
+            if audio is not None:
+                audio.finish()
+        except (av.FFmpegError, OSError) as exc:
+            out.close()
+            raise output_error(exc, output) from exc
+        except BaseException:
+            out.close()
+            raise
+        try:
+            out.close()
+        except (av.FFmpegError, OSError) as exc:
+            raise output_error(exc, output) from exc
+    mode = None
+    if audio is not None:
+        mode = "copied" if getattr(audio, "copied", False) else "re-encoded"
+    return Joined(frames, first, end, mode)
+
+
+
+def keyframe_times(path: str) -> list[Fraction]:
+    """Presentation times (s) of the video's keyframes, from the packets (nothing decoded)."""
+    with av.open(path, metadata_errors="ignore") as c:
+        stream = c.streams.video[0]
+        tb = Fraction(stream.time_base.numerator, stream.time_base.denominator)
+        try:
+            return sorted(Fraction(p.pts) * tb for p in c.demux(stream) if p.is_keyframe and p.pts is not None)
+        except av.FFmpegError as exc:
+            raise InputError(f"cannot read {os.path.basename(path)}: {exc.strerror or exc}") from exc

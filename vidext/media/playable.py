@@ -1,0 +1,103 @@
+"""A rendition that plays everywhere, beside a faithful output that may not.
+
+vidext keeps what the input was (4:4:4, 10-bit, ProRes, FFV1 ...), but much
+of that does not play in a browser or on a phone.  :func:`playability` says
+whether a file plays in the common browsers (Chrome, Firefox, Safari) and on
+iOS/Android phones, and why not; :func:`write_playable` writes
+``<stem>.playable.mp4`` beside it: H.264 4:2:0 8-bit (High profile) + AAC in
+MP4, the one combination every one of them opens.  HEVC counts as not
+playable: Firefox does not play it and Chrome only where the hardware
+decodes it.
+"""
+from __future__ import annotations
+
+import os
+
+import av
+
+from .atomic import atomic_output, output_error
+from .mux import CopyAudio
+from .probe import MediaInfo, probe_video
+
+PLAYABLE_SUFFIX = ".playable.mp4"
+_CONTAINERS = ("mov,mp4,m4a,3gp,3g2,mj2",)
+_SOUND = ("aac", "mp3")
+_PIX = ("yuv420p", "yuvj420p")
+
+
+def playability(info: MediaInfo) -> tuple[bool, str]:
+    """(plays everywhere?, why not — or what it is) for a probed file."""
+    v = info.video
+    if v is None:
+        return False, "no picture"
+    ext = os.path.splitext(info.path)[1].lower()
+    problems = []
+    if info.container not in _CONTAINERS or ext not in (".mp4", ".m4v", ".mov"):
+        problems.append(f"a {ext or info.container} file (Safari and iOS play MP4)")
+    if v.codec != "h264":
+        problems.append(f"{v.codec} video (only H.264 plays in every browser and phone)")
+    elif v.pix_fmt not in _PIX:
+        what = f"{v.bit_depth}-bit" if v.bit_depth > 8 else ""
+        sub = {"422": "4:2:2", "444": "4:4:4"}.get(next((s for s in ("422", "444") if s in v.pix_fmt), ""), "")
+        problems.append(f"H.264 {' '.join(x for x in (sub, what) if x) or v.pix_fmt} "
+                        f"(Safari, iOS and most phones play only 8-bit 4:2:0)")
+    bad_sound = [a.codec for a in info.audio if a.codec not in _SOUND]
+    if bad_sound:
+        problems.append(f"{bad_sound[0]} sound (AAC plays everywhere)")
+    if problems:
+        return False, "; ".join(problems)
+    return True, "H.264 4:2:0 8-bit in MP4 plays everywhere"
+
+
+def playable_path(output: str) -> str:
+    return os.path.splitext(output)[0] + PLAYABLE_SUFFIX
+
+
+def write_playable(source: str, output: str | None = None) -> str:
+    """Write an H.264 4:2:0 8-bit + AAC MP4 of ``source`` (atomically); returns its path."""
+    info = probe_video(source)
+    v = info.video
+    output = output or playable_path(source)
+    width, height = v.width + v.width % 2, v.height + v.height % 2
+    with atomic_output(output) as tmp:
+        audio = CopyAudio(source, output_path=tmp, copy_only=_SOUND) if info.audio else None
+        try:
+            with av.open(source, metadata_errors="ignore") as src, \
+                    av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"}) as out:
+                vin = src.streams.video[0]
+                vin.thread_type = "AUTO"
+                vout = out.add_stream("libx264", rate=v.fps_nominal)
+                vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"
+                vout.options = {"crf": "20", "preset": "veryfast", "profile": "high"}
+                vout.time_base = vin.time_base
+                cc = vout.codec_context
+                cc.time_base = vin.time_base
+                colour = v.colour
+                rgb = v.working_pix_fmt.startswith("gbrp")
+                cc.colorspace = 1 if rgb or colour.matrix in (0, 2) and v.height >= 720 else (
+                    5 if colour.matrix in (0, 2) else colour.matrix)
+                cc.color_range = 1
+                cc.color_primaries, cc.color_trc = colour.primaries, colour.trc
+                if v.rotation:
+                    vout.set_display_rotation(v.rotation)
+                if audio is not None:
+                    audio.open(out)
+                for frame in src.decode(vin):
+                    if frame.pts is None:
+                        continue
+                    g = frame.reformat(format="yuv420p", width=width, height=height, dst_color_range=1,
+                                       dst_colorspace=cc.colorspace)
+                    g.pts, g.time_base = frame.pts, vin.time_base
+                    g.colorspace, g.color_range = cc.colorspace, 1
+                    if audio is not None:
+                        audio.write_until(float(frame.pts * vin.time_base))
+                    for pkt in vout.encode(g):
+                        out.mux(pkt)
+                for pkt in vout.encode(None):
+                    out.mux(pkt)
+                if audio is not None:
+                    audio.finish()
+        except (av.FFmpegError, OSError) as exc:
+            raise output_error(exc, output) from exc
+    return output
+

@@ -1,0 +1,196 @@
+"""What every tab shares: the upload with its timeline, the Run/Cancel/status row and the job wiring.
+
+Each tab's Run button drives a private UI event that never raises: a
+problem becomes one line in the tab's status next to the Run button, and
+progress is shown there only.  The public API (``/interpolate`` ...) is a
+separate event on a hidden trigger with the same inputs: it raises
+``gr.Error`` for gradio_client users and returns what it always returned.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gradio as gr
+
+from ... import config
+from ...errors import VidextError
+from .. import capabilities as caps
+from .. import jobs, present, timeline
+
+log = logging.getLogger("vidext.app")
+
+#: Layout fixes: the action row stays one row on a phone, wide tables scroll inside their box,
+#: time labels and pictures keep their size and aspect ratio.
+CSS = """
+.vx-actions { flex-wrap: nowrap !important; align-items: center; }
+.vx-actions > * { min-width: 0 !important; }
+.vx-status { min-height: 2.2em; }
+.vx-table { overflow-x: auto; max-width: 100%; }
+.vx-table table { font-variant-numeric: tabular-nums; }
+.vx-table td, .vx-table th { white-space: nowrap; }
+.vx-pictures figure { margin: 0 0 12px 0; }
+.vx-pictures img { max-width: 100%; height: auto; display: block; }
+.vx-pictures figcaption { font-size: 0.9em; opacity: 0.8; }
+body, .gradio-container { overflow-x: hidden; }
+.gradio-container { max-width: 100vw !important; }
+@media (max-width: 640px) { .gradio-container { padding-left: 8px !important; padding-right: 8px !important; } }
+"""
+
+def scroll_js(elem_id: str) -> str:
+    """Bring the tab's result into view when it lies off screen (a phone's stacked layout)."""
+    return (f"() => {{ const el = document.getElementById('{elem_id}'); if (!el) return; "
+            "const r = el.getBoundingClientRect(); "
+            "if (r.top > window.innerHeight * 0.6 || r.bottom < 0) el.scrollIntoView({behavior: 'smooth'}); }")
+
+
+def message(exc: BaseException) -> str:
+    """A failure as one plain line: the VidextError's message, else a pointer to the server log."""
+    if isinstance(exc, VidextError):
+        return str(exc)
+    log.error("vidext app: internal error", exc_info=exc)
+    return f"something went wrong on the server ({type(exc).__name__}); the server log has the details"
+
+
+def api_error(exc: BaseException) -> gr.Error:
+    """For gradio_client users: the same line, raised."""
+    return gr.Error(message(exc), print_exception=False)
+
+
+async def run_job(workspace: jobs.Workspace, fn, progress, kind: str, media: str, **settings):
+    """One job: the files a request names must be uploads or the app's own; the files it returns, the job's."""
+    media = workspace.admit(media) if media else media
+    if settings.get("audio_file"):
+        settings["audio_file"] = workspace.admit(settings["audio_file"])
+    job = workspace.new_job()
+    relay = jobs.ProgressRelay(progress, kind)
+    return job.confine(await jobs.run_cancellable(job, fn, media, job.folder, progress=relay, **settings))
+
+
+def queue(features) -> dict:
+    """The concurrency group of a job event: the GPU queue when it may use the GPU."""
+    if caps.uses_gpu(features):
+        return dict(concurrency_id=config.APP_GPU_CONCURRENCY_ID, concurrency_limit=1)
+    return dict(concurrency_id=config.APP_CPU_CONCURRENCY_ID, concurrency_limit=config.APP_CPU_CONCURRENCY)
+
+
+LIGHT = dict(concurrency_id="light", concurrency_limit=config.APP_LIGHT_CONCURRENCY, show_progress="hidden",
+             api_visibility="private")
+
+
+def on_change(components: list, fn: Callable, inputs: list, outputs: list) -> None:
+    """One event for a change of any of ``components``: runs one at a time, the latest settings last
+    (separate events could finish out of order and show a stale plan)."""
+    gr.on([c.change for c in components], fn, inputs, outputs, trigger_mode="always_last", **LIGHT)
+
+
+def on_file(file: gr.File, fn: Callable, inputs, outputs) -> None:
+    """``fn`` when a person chooses a file or clears it (not when an event sets the value)."""
+    gr.on([file.upload, file.clear], fn, inputs, outputs, trigger_mode="always_last", **LIGHT)
+
+
+def unavailable_lines(features) -> str:
+    """What is not offered here, in a user's words (the operator's detail is in the operator note)."""
+    return "\n".join(f"- *{f.name}*: {present.user_reason(f.name, f.reason)}" for f in features if not f.available)
+
+
+# --- The clip ------------------------------------------------------------------
+
+@dataclass
+class Clip:
+    file: gr.File
+    info: gr.Markdown
+    timeline: gr.Image
+    strip: gr.State
+
+
+def clip_input(tab: str, *, label: str = "Clip", file_types=("video",)) -> Clip:
+    """The upload, its one-line description (or the one problem with it) and the filmstrip timeline."""
+    file = gr.File(label=label, file_types=list(file_types), file_count="single", elem_id=f"{tab}-input",
+                   height=110)
+    info = gr.Markdown(elem_id=f"{tab}-clip-info")
+    image = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[], elem_id=f"{tab}-timeline",
+                     visible=False)
+    return Clip(file, info, image, gr.State())
+
+
+def inspect_clip(path: str | None, roots: list[str], *, need_video: bool = True):
+    """(filmstrip or None, the line under the upload, probe or None) for an upload; never raises."""
+    if not path:
+        return None, "", None
+    try:
+        info = jobs.check_input(path, need_video=need_video, roots=roots)
+        strip = timeline.filmstrip(info) if info.video is not None else None
+    except VidextError as exc:
+        return None, present.problem(f"This file cannot be used: {exc}"), None
+    return strip, present.clip_line(info), info
+
+
+# --- Run, Cancel, status -------------------------------------------------------
+
+@dataclass
+class Actions:
+    run: gr.Button
+    cancel: gr.Button
+    status: gr.Markdown
+    busy: gr.State     # a job of this tab is running (plan events then leave Run alone)
+    ready: gr.State    # the settings make a valid plan
+    api: gr.Button     # the hidden trigger of the tab's public API event
+
+
+def actions(tab: str, label: str) -> Actions:
+    with gr.Row(elem_classes=["vx-actions"]):
+        run = gr.Button(label, variant="primary", elem_id=f"{tab}-run", interactive=False, scale=3, min_width=80)
+        cancel = gr.Button("Cancel", variant="secondary", size="md", elem_id=f"{tab}-cancel", visible=False,
+                           scale=1, min_width=80)
+    status = gr.Markdown(elem_id=f"{tab}-status", elem_classes=["vx-status"])
+    api = gr.Button(visible=False, elem_id=f"{tab}-api")
+    return Actions(run, cancel, status, gr.State(False), gr.State(False), api)
+
+
+def run_state(ok: bool, busy: bool):
+    """Run's state after a plan: clickable when the plan is valid and no job runs."""
+    return gr.Button() if busy else gr.Button(interactive=bool(ok))
+
+
+def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Callable, api_fn: Callable,
+             api_outputs: list, queue_kw: dict, result_id: str, downloads=None) -> None:
+    """Run → lock the tab's buttons, clear old results, run ``ui_fn``, unlock; Cancel → "Cancelled".
+
+    ``ui_fn(*inputs)`` returns (status line, *outputs) and never raises.
+    ``api_fn`` is the public endpoint ``/<tab>`` on the hidden trigger ``acts.api``, same inputs.
+    ``downloads`` (one of ``outputs``) is hidden while it holds nothing.
+    """
+    acts.api.click(api_fn, inputs, api_outputs, api_name=tab, **queue_kw)
+    cleared = [gr.update(value=None, visible=False) if c is downloads else None for c in outputs]
+
+    def lock():
+        return gr.Button(interactive=False), gr.Button(visible=True), "", True, *cleared
+
+    def unlock(ready):
+        return gr.Button(interactive=bool(ready)), gr.Button(visible=False), False
+
+    def cancelled(ready):
+        return (gr.Button(interactive=bool(ready)), gr.Button(visible=False),
+                "Cancelled: the job was stopped and nothing was kept.", False, *cleared)
+
+    started = acts.run.click(lock, None, [acts.run, acts.cancel, acts.status, acts.busy, *outputs],
+                             queue=False, show_progress="hidden", api_visibility="private")
+    job = started.then(ui_fn, inputs, [acts.status, *outputs], show_progress="full",
+                       show_progress_on=[acts.status], api_visibility="private", **queue_kw)
+    job.then(unlock, acts.ready, [acts.run, acts.cancel, acts.busy], queue=False, show_progress="hidden",
+             api_visibility="private").then(None, None, None, js=scroll_js(result_id), api_visibility="private")
+    acts.cancel.click(cancelled, acts.ready, [acts.run, acts.cancel, acts.status, acts.busy, *outputs],
+                      cancels=[job], queue=False, show_progress="hidden", api_visibility="private")
+
+
+def download(paths) -> gr.File:
+    """The Download box: shown with the result's files, hidden when there are none."""
+    paths = [p for p in dict.fromkeys(paths or []) if p]
+    return gr.File(value=paths or None, visible=bool(paths))
+
+
+def failed(exc: BaseException, n_outputs: int) -> tuple[Any, ...]:
+    """A UI job's answer to a failure: the one line in the status, the results cleared."""
+    return (present.problem(message(exc)), *([None] * n_outputs))

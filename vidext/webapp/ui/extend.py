@@ -1,0 +1,142 @@
+"""The Extend tab: new frames after the end, before the start, or both."""
+from __future__ import annotations
+
+import gradio as gr
+
+from ... import config
+from ...errors import VidextError
+from ...media.codecs import CODECS
+from .. import capabilities as caps
+from .. import handlers, jobs, plans, present, timeline, zerogpu
+from . import common
+
+RESULT_ID = "extend-results"
+DIRECTIONS = [("after the end", "forward"), ("before the start", "backward"), ("both", "both")]
+
+
+def default_method(choices: list[str]) -> str:
+    """``auto`` (the engine picks per clip) when this build has it, else ``seamless``."""
+    return "auto" if "auto" in choices else "seamless"
+
+
+def plan_view(strip, seconds, direction, method):
+    """(timeline picture, plan line, valid) for the current settings; never raises."""
+    if strip is None:
+        return None, "Upload a clip to see what will be made.", False
+    try:
+        plan = plans.plan("extend", strip.info, seconds=seconds, direction=direction, method=method)
+    except VidextError as exc:
+        return timeline.timeline_image(strip), present.problem(str(exc)), False
+    image = timeline.timeline_image(strip, extend_s=float(seconds or 0), direction=direction)
+    return image, present.plan_words(plan), True
+
+
+def build(workspace: jobs.Workspace, limits) -> None:
+    tab = caps.tab("extend")
+    methods = caps.extend_methods()
+    sounds = caps.audio_methods()
+    choices = caps.available(methods)
+    generative_ok = any(f.available for f in methods if f.name in caps.EXTEND_GENERATIVE)
+    run_fn = zerogpu.dispatcher("extend", handlers.run_extend, handlers.extend_needs_gpu)
+
+    with gr.Tab("Extend", interactive=tab.available, id="extend"):
+        if not tab.available:
+            gr.Markdown(f"*{present.user_reason('extend', tab.reason)}*")
+        with gr.Row():
+            with gr.Column():
+                clip = common.clip_input("extend")
+                seconds = gr.Slider(0.5, config.APP_EXTEND_MAX_S, value=2, step=0.5, label="Add (seconds)",
+                                    elem_id="extend-seconds")
+                direction = gr.Radio(DIRECTIONS, value="forward", label="Where", elem_id="extend-direction")
+                method = gr.Radio(choices, value=default_method(choices), label="How",
+                                  info="seamless: loops back with no visible seam; motion: carries the camera "
+                                       "move on; freeze: holds the last frame", elem_id="extend-method")
+                missing = common.unavailable_lines(methods)
+                if missing:
+                    gr.Markdown("Not offered here:\n" + missing)
+                plan = gr.Markdown(plan_view(None, None, None, None)[1], elem_id="extend-plan")
+                with gr.Accordion("Advanced", open=False):
+                    seed = gr.Number(-1, precision=0, label="Seed", info="the same seed gives the same result; "
+                                                                         "-1: random")
+                    audio = gr.Dropdown(caps.available(sounds), value="loop", label="Sound of the new part")
+                    prompt = gr.Textbox("", label="Prompt (generative models)", max_length=500,
+                                        interactive=generative_ok)
+                    quant = gr.Dropdown(["none", *config.APP_QUANTIZE_CHOICES], value="none",
+                                        label="Smaller model weights (generative)", interactive=generative_ok)
+                    with gr.Row():
+                        codec = gr.Dropdown(list(CODECS), value=config.DEFAULT_CODEC, label="Codec",
+                                            info="h264 plays everywhere")
+                        crf = gr.Slider(0, 51, value=0, step=1, label="Quality (CRF)",
+                                        info="lower is better; 0: the default")
+                acts = common.actions("extend", "Extend")
+            with gr.Column(elem_id=RESULT_ID):
+                watch = gr.Video(label="Result", interactive=False, elem_id="extend-result")
+                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
+                                elem_id="extend-download")
+                which = gr.Markdown(elem_id="extend-which")
+                api_file = gr.File(visible=False)
+                api_watch = gr.Video(visible=False)
+                api_details = gr.JSON(visible=False)
+
+    roots = workspace.roots()
+
+    def on_clip(path):
+        strip, line, _ = common.inspect_clip(path, roots)
+        return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)
+
+    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline])
+
+    def on_settings(strip, seconds, direction, method, busy):
+        image, line, ok = plan_view(strip, seconds, direction, method)
+        return gr.Image(value=image, visible=image is not None), line, common.run_state(ok, busy), ok
+
+    common.on_change([clip.strip, seconds, direction, method], on_settings,
+                     [clip.strip, seconds, direction, method, acts.busy], [clip.timeline, plan, acts.run, acts.ready])
+
+    inputs = [clip.file, seconds, direction, method, seed, audio, prompt, quant, codec, crf]
+
+    async def extend(video: str, seconds: float = 2, direction: str = "forward", method: str = "seamless",
+                     seed: int = -1, audio_method: str = "loop", prompt: str = "", quantize: str = "none",
+                     codec: str = config.DEFAULT_CODEC, crf: int = 0, progress=gr.Progress()):
+        """New frames past the end (or before the start): seamless loop, motion or generative.
+
+        Args:
+            video: the clip.
+            seconds: how many seconds to add (on each side for "both").
+            direction: forward (after the end) | backward (before the start) | both.
+            method: seamless | loop | pingpong | freeze | motion | svd | ltx (generative ones need a GPU).
+            seed: random seed for reproducible output (-1: random).
+            audio_method: how the sound continues: loop | silence | musicgen.
+            prompt: text guiding a generative model (optional).
+            quantize: weight quantization of a generative model (none: full precision).
+            codec: output codec.
+            crf: h264/h265 quality (0: the default).
+        Returns:
+            the result file, a browser-playable video of it (or None), and a JSON summary.
+        """
+        try:
+            out = await common.run_job(workspace, run_fn, progress, "extend", video, **_settings(
+                seconds, direction, method, seed, audio_method, prompt, quantize, codec, crf), limits=limits)
+        except Exception as exc:  # noqa: BLE001 - the API answers every failure with one line
+            raise common.api_error(exc) from None
+        return out.output, out.playable, out.details
+
+    async def extend_ui(video, seconds, direction, method, seed, audio_method, prompt, quantize, codec, crf,
+                        progress=gr.Progress()):
+        try:
+            out = await common.run_job(workspace, run_fn, progress, "extend", video, **_settings(
+                seconds, direction, method, seed, audio_method, prompt, quantize, codec, crf), limits=limits)
+        except Exception as exc:  # noqa: BLE001 - shown as one line in the tab's status
+            return common.failed(exc, 3)
+        downloads = [p for p in (out.output, out.playable) if p]
+        return out.summary, out.playable, common.download(downloads), \
+            present.downloads_words(out.output, out.playable)
+
+    common.wire_job("extend", acts, inputs=inputs, outputs=[watch, files, which], ui_fn=extend_ui, api_fn=extend,
+                    api_outputs=[api_file, api_watch, api_details], queue_kw=common.queue(methods + sounds),
+                    result_id=RESULT_ID, downloads=files)
+
+
+def _settings(seconds, direction, method, seed, audio_method, prompt, quantize, codec, crf) -> dict:
+    return dict(seconds=seconds, direction=direction, method=method, seed=seed, audio_method=audio_method,
+                prompt=prompt, quantize=quantize, codec=codec, crf=crf)
