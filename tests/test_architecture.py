@@ -186,7 +186,7 @@ def test_lower_layers_never_import_the_package_root_or_the_api():
     offenders = []
     for path in (ROOT / "vidext").rglob("*.py"):
         rel = path.relative_to(ROOT / "vidext")
-        if rel.as_posix() in ("__init__.py", "api.py") or rel.parts[0] == "_cli":
+        if rel.as_posix() in ("__init__.py", "api.py") or rel.parts[0] in ("_cli", "webapp"):   # front ends
             continue
         for name in _imports(path):
             if name.endswith("api") or name.endswith(".api") or ":__version__" in name or name == ".." + ":api":
@@ -241,7 +241,7 @@ def test_every_registered_backend_conforms(registry, name):
 def test_unknown_names_list_the_choices():
     from vidext.extension import EXTENDERS
 
-    with pytest.raises(ParameterError, match="unknown extend method 'magic'; choose one of: seamless"):
+    with pytest.raises(ParameterError, match="unknown extend method 'magic'; choose one of: .*seamless"):
         EXTENDERS.entry("magic")
     assert not EXTENDERS.is_generative("magic")
 
