@@ -221,7 +221,7 @@ def audio_pcm(path):
         return pcm, a.codec_context.sample_rate
 
 
-@pytest.mark.parametrize("audio_method", ["loop", "silence"])
+@pytest.mark.parametrize("audio_method", ["follow", "loop", "silence"])
 @pytest.mark.parametrize("direction", ["forward", "backward", "both"])
 def test_sound_lasts_as_long_as_the_picture(tmp_path, clip, direction, audio_method):
     src = clip(frames=25)
@@ -306,7 +306,7 @@ def test_cli_extend(tmp_path, clip):
 
 
 # -- conformance: every registered repeater -------------------------------------
-@pytest.mark.parametrize("method", [m for m in EXTENDERS if m not in ("svd", "ltx", "motion")])
+@pytest.mark.parametrize("method", [m for m in EXTENDERS if m not in ("svd", "ltx", "motion", "auto")])  # auto chooses
 @pytest.mark.parametrize("n", [1, 2, 5, 40])
 def test_every_repeater_schedules_exactly_the_frames_asked(method, n):
     from vidext.extension.base import ClipView, Repeater, schedule_length

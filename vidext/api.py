@@ -98,7 +98,8 @@ def preview(input: str, **interpolate_kwargs) -> str:
 
 
 def extend(input: str, output: str, *, seconds: float, direction: str = "forward",
-           method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None, audio_method: str = "loop",
+           method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
+           audio_method: str = config.DEFAULT_EXTEND_AUDIO,
            prompt: str | None = None, quantize: str | None = None, codec: str | None = None,
            crf: int | None = None, progress: ProgressCallback | None = None,
            stop: threading.Event | None = None, playable: bool = False) -> JobResult:
@@ -106,10 +107,14 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
 
     The original frames are kept untouched (decoded and encoded once, same
     size, rate, colour and bit depth); the new ones continue the clip's own
-    frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`
-    (classical ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or
-    generative ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and
-    ``quantize``).  The sound is extended to match (``audio_method``).  ``codec`` and
+    frame grid.  ``method`` is one of :data:`vidext.extension.EXTENDERS`:
+    ``auto`` (default: measures the others per edge and keeps the best, see
+    ``details["extension"]["auto"]`` and ``["summary"]``), classical
+    ``seamless``/``loop``/``pingpong``/``freeze``/``motion``, or generative
+    ``svd``/``ltx``, which take ``seed``, ``prompt`` (ltx) and ``quantize``.
+    The sound is extended to match (``audio_method``): ``follow`` (default)
+    replays the sound of the footage the picture replays, in sync; ``loop``
+    (music-aware loop point), ``musicgen`` or ``silence`` by choice.  ``codec`` and
     ``playable`` as for :func:`interpolate`.
     """
     from .extension.job import run_extension

@@ -230,7 +230,8 @@ def model_cache_size() -> int:
 HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
 
 # --- extend (new frames past the ends) ----------------------------------------
-DEFAULT_EXTEND_METHOD = "seamless"
+DEFAULT_EXTEND_METHOD = "auto"       # measures seamless/motion/pingpong/freeze per edge, keeps the best
+DEFAULT_EXTEND_AUDIO = "follow"      # the sound replays with the picture (loop: music-aware, by choice)
 EXTEND_DIRECTIONS = ("forward", "backward", "both")
 EXTEND_MAX_SECONDS = 600.0           # new seconds per side, classical methods (= AUDIO_EXTEND_MAX_S)
 GENERATIVE_MAX_SECONDS = 60.0        # new seconds per side, generative methods (slow: minutes per second)
@@ -245,6 +246,16 @@ SEAMLESS_BRIDGE_S = 0.2              # shortest interpolated transition over the
 SEAMLESS_BRIDGE_MAX_S = 1.0          # longest: the bridge grows with the mismatch up to this
 SEAMLESS_EXACT_MATCH = 0.1           # mismatch / typical frame difference below which no bridge is needed
 SEAMLESS_INTERPOLATOR_QUALITY = "quality"
+SEAMLESS_INTERPOLATOR = "auto"       # bridge frames: rife where its weights resolve (no download), else dis
+SEAMLESS_CANDIDATES = 4              # best loop points (by the index) whose bridges are rendered and measured
+# what a viewer sees (vidext/extension/scoring.py); differences in 8-bit luma levels on the index pictures
+EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
+EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
+EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
+EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
+EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
+EXTEND_LOOP_WEIGHT = 0.25            # cost of repeating after SEAMLESS_MIN_LOOP_S (less for longer loops)
+EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods
 # motion: continue the camera's global similarity motion (pan, zoom, rotation).
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 MOTION_ANALYSIS_WIDTH = 480          # px: frames are tracked at this width at most

@@ -29,8 +29,10 @@ def add_options(p) -> None:
     p.add_argument("--prompt", default=None, help="text describing the continuation (ltx, musicgen)")
     p.add_argument("--quantize", default=None, choices=[k for k in SPELLINGS if k],
                    help="weight quantization of the generative models")
-    p.add_argument("--audio-method", default="loop", choices=CONTINUATIONS.names(),
-                   help="how the sound is extended (default loop)")
+    p.add_argument("--audio-method", default=config.DEFAULT_EXTEND_AUDIO,
+                   choices=["follow", *CONTINUATIONS.names()],
+                   help="how the sound is extended: follow (default) replays the sound of the footage the "
+                        "picture replays, in sync; loop: its own music-aware loop point")
 
 
 def options(args) -> dict:
@@ -47,4 +49,7 @@ def run(args) -> int:
     finally:
         bar.close()
     report(result)
+    summary = result.details.get("extension", {}).get("summary")
+    if summary:
+        print(f"{args.method}: {summary}")
     return 0

@@ -254,7 +254,7 @@ def _gate(options: dict):
     from ..interpolation.job import check_settings
     from ..interpolation.scenes import SceneGate
 
-    keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf")
+    keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf", "playable")
     s = check_settings(**{k: v for k, v in options.items() if k not in keys})
     return SceneGate(s.scene_threshold or None, s.duplicate_threshold)
 
@@ -290,6 +290,7 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
                        for c in split(marks, float(chunk_seconds))]
     chunks = e["chunks"]
     origin = Fraction(chunks[0]["first"])
+    part_options = {k: v for k, v in options.items() if k != "playable"}   # the joined film gets one
     for c in chunks:
         if Manifest.valid(c, c["part"]):
             continue
@@ -298,7 +299,7 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
         span = Span(origin, Fraction(c["first"]), None if c["last"] is None else Fraction(c["last"]),
                     cut=c["split"] == "cut")
         f.tasks.append({"id": f"{os.path.basename(out)}#{c['index']}", "job": job, "input": path,
-                        "output": c["part"], "options": options, "span": span, "file": path,
+                        "output": c["part"], "options": part_options, "span": span, "file": path,
                         "chunk": c["index"], "frames": _estimate(job, info, options, f.retime, span)})
     f.summary = FileSummary(path, out, "pending", chunks=len(chunks))
     return f
@@ -395,6 +396,9 @@ def _join(f: _File, manifest: Manifest) -> None:
               "timings": {"join_seconds": round(time.perf_counter() - t0, 3)}}
     if note:
         record["audio_note"] = note
+    if f.entry.get("options", {}).get("playable"):   # the joined film's rendition, not each chunk's
+        from ..media.job import playable_rendition
+        record["playable"] = playable_rendition(f.output)
     write_sidecar(f.output, record)
     f.entry.update(state="done", sha256=sha256(f.output), frames=joined.frames)
     f.summary.state, f.summary.frames = "done", joined.frames

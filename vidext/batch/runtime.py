@@ -34,6 +34,10 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     whether this call started the connection (and so must shut it down);
     an already connected process (a test, a notebook) keeps its runtime.
     """
+    if address and address.rsplit(":", 1)[0].strip("[]") in ("127.0.0.1", "localhost", "::1"):
+        # a head on this machine by its loopback address: Ray would rewrite the address to the
+        # machine's main one (which the head may not listen on) unless told the cluster is this machine
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = _ray()
     if ray.is_initialized():
         return False

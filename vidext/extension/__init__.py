@@ -7,11 +7,12 @@ any of them.  The classical ones need no download and never import torch;
 from __future__ import annotations
 
 from ..registry import Registry
-from .base import ClipView, Extender, Mix, Repeater, Run, Synthesizer
+from .base import Chooser, ClipView, Extender, Mix, Repeater, Run, Synthesizer
 
 EXTENDERS: Registry[Extender] = Registry("extend method")
+EXTENDERS.add("auto", "vidext.extension.auto:Auto", "measures the methods below per edge, keeps the best (default)")
 EXTENDERS.add("seamless", "vidext.extension.seamless:Seamless",
-              "video-texture loop from the best-matching earlier frame, DIS-bridged (default)")
+              "video-texture loop inside the edge's shot, motion-compensated bridge")
 EXTENDERS.add("loop", "vidext.extension.loop:Loop", "the clip starts over")
 EXTENDERS.add("pingpong", "vidext.extension.pingpong:PingPong", "backwards then forwards, no repeated frame")
 EXTENDERS.add("freeze", "vidext.extension.freeze:Freeze", "hold the last (first) frame")
@@ -24,4 +25,4 @@ EXTENDERS.add("ltx", "vidext.extension.ltx:LTXExtender",
 
 GENERATIVE = EXTENDERS.generative()
 
-__all__ = ["EXTENDERS", "GENERATIVE", "ClipView", "Extender", "Mix", "Repeater", "Run", "Synthesizer"]
+__all__ = ["EXTENDERS", "GENERATIVE", "Chooser", "ClipView", "Extender", "Mix", "Repeater", "Run", "Synthesizer"]

@@ -22,10 +22,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import ClassVar, Iterator, Union
+from typing import Callable, ClassVar, Iterator, Union
 
 import numpy as np
 
+from .. import config
 from ..media.frame import Colour, Frame, PixelLayout
 
 Planes = tuple[np.ndarray, ...]
@@ -47,11 +48,17 @@ class Run:
 
 @dataclass(frozen=True)
 class Mix:
-    """One frame interpolated between clip frames ``a`` and ``b`` at fraction ``t``."""
+    """One frame interpolated between clip frames ``a`` and ``b`` at fraction ``t``.
+
+    ``shows``: the clip frame whose moment the picture stands for (a bridge
+    frame stands for the loop-side frame it turns into), so that the sound
+    can follow the picture; ``None`` when it stands for no real moment.
+    """
 
     a: int
     b: int
     t: float
+    shows: int | None = None
 
 
 Op = Union[Run, Mix]
@@ -68,7 +75,11 @@ class ClipView:
     ``context`` holds the frames nearest the junction (junction frame last);
     ``thumbs`` a downscaled luma index of the last ``len(thumbs)`` frames
     (``None`` unless the extender asked for it); ``count`` the clip's frame
-    count; ``rate`` its nominal frame rate.
+    count; ``rate`` its nominal frame rate.  ``shot_start``: the first frame
+    (generation order) of the shot the junction belongs to — frames before it
+    lie across a scene cut (:mod:`vidext.extension.shots`).  ``read(i)``: clip
+    frame ``i`` (generation order) read again from the file, for extenders
+    that measure what they would show (``None`` where no file is at hand).
     """
 
     count: int
@@ -83,10 +94,17 @@ class ClipView:
     seed: int | None = None
     prompt: str | None = None
     extra: dict = field(default_factory=dict)
+    shot_start: int = 0
+    read: Callable[[int], Frame] | None = None
 
     @property
     def junction(self) -> Frame:
         return self.context[-1]
+
+    @property
+    def shot_frames(self) -> int:
+        """Frames of the junction's shot (junction included)."""
+        return self.count - self.shot_start
 
     @property
     def index_offset(self) -> int:
@@ -121,6 +139,17 @@ class Repeater(Extender):
         """The interpolator that renders :class:`Mix` ops (classical DIS, no download)."""
         from ..interpolation import INTERPOLATORS
         return INTERPOLATORS.create("dis", quality="balanced")
+
+
+class Chooser(Extender):
+    """Picks, per edge, which extender to run (by measuring candidates on the clip)."""
+
+    needs_index = True
+    context_frames = config.MOTION_CONTEXT_FRAMES
+
+    @abstractmethod
+    def choose(self, clip: ClipView, count: int) -> Extender:
+        """The extender to run for this edge (a :class:`Repeater` or :class:`Synthesizer`)."""
 
 
 class Synthesizer(Extender):

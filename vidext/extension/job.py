@@ -34,8 +34,55 @@ from ..media.reader import FrameSource
 from ..media.runner import ProgressMeter
 from ..media.writer import FrameSink
 from ..plan import Plan, check_direction, media_info, sides, summary_line
-from .base import ClipView, Extender, Mix, Op, Planes, Repeater, Run, Synthesizer
+from .base import Chooser, ClipView, Extender, Mix, Op, Planes, Repeater, Run, Synthesizer
 from .clip import ClipIndex, ClipReader
+from .shots import ShotTracker
+
+
+class ShownFrames:
+    """Which source moment each new frame shows, per side, so that the sound can follow the picture.
+
+    Filled by the job as it plans each side (before that side's first frame is
+    written): ``times(direction)`` is the list of source frame times in play
+    order, or ``None`` when the picture does not replay footage forwards
+    (held, reversed or synthesised frames).
+    """
+
+    def __init__(self, rate: Fraction):
+        self._sides: dict[str, list[Fraction] | None] = {}
+        self.rate = rate
+        self._events = {d: threading.Event() for d in ("backward", "forward")}
+
+    def record(self, direction: str, times: list[Fraction] | None) -> None:
+        self._sides[direction] = times
+        self._events[direction].set()
+
+    def abort(self) -> None:
+        """The picture failed: wake whoever waits (they raise)."""
+        for e in self._events.values():
+            e.set()
+
+    def wait(self, direction: str) -> list[Fraction] | None:
+        """The side's shown times, waiting while the picture plans it (in the compute thread)."""
+        self._events[direction].wait()
+        if direction not in self._sides:
+            raise Cancelled("the extension's picture stopped before this side was planned")
+        return self._sides[direction]
+
+
+def shown_indices(ops: list[Op]) -> list[int] | None:
+    """Source frame index of every frame of play-order ``ops``, or None unless all replay forwards."""
+    out: list[int] = []
+    for op in ops:
+        if isinstance(op, Mix):
+            if op.shows is None:
+                return None
+            out.append(op.shows)
+        elif op.step == 1 or op.count == 1:
+            out.extend(op.indices())
+        else:
+            return None
+    return out
 
 
 def play_order(ops: list[Op], count: int, direction: str) -> list[Op]:
@@ -46,7 +93,7 @@ def play_order(ops: list[Op], count: int, direction: str) -> list[Op]:
     out: list[Op] = []
     for op in reversed(ops):
         if isinstance(op, Mix):
-            out.append(Mix(last - op.a, last - op.b, op.t))
+            out.append(Mix(last - op.a, last - op.b, op.t, None if op.shows is None else last - op.shows))
         else:
             end = op.start + (op.count - 1) * op.step        # gen index played first once reversed
             out.append(Run(last - end, op.count, op.step))
@@ -86,15 +133,24 @@ def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> I
 
 
 def side_frames(extender: Extender, view: ClipView, count: int, source_path: str, times: list[Fraction],
-                folder: str) -> Iterator[Planes]:
+                folder: str, shown: ShownFrames | None = None) -> Iterator[Planes]:
     """``count`` new frames for one end, in play order."""
     if count <= 0:
         return
-    if isinstance(extender, Repeater):
-        ops = play_order(extender.schedule(view, count), view.count, view.direction)
-        with ClipReader(source_path, times, view.layout, view.colour, view.rate) as reader:
+    with ClipReader(source_path, times, view.layout, view.colour, view.rate) as reader:
+        last = view.count - 1
+        view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
+        if isinstance(extender, Chooser):
+            extender = extender.choose(view, count)
+        if isinstance(extender, Repeater):
+            ops = play_order(extender.schedule(view, count), view.count, view.direction)
+            if shown is not None:
+                idx = shown_indices(ops)
+                shown.record(view.direction, None if idx is None else [times[i] for i in idx])
             yield from render_ops(ops, reader, extender.interpolator)
-        return
+            return
+    if shown is not None:
+        shown.record(view.direction, None)
     assert isinstance(extender, Synthesizer)
     made = extender.synthesize(view, count)
     if view.direction == "forward":
@@ -104,14 +160,39 @@ def side_frames(extender: Extender, view: ClipView, count: int, source_path: str
 
 
 def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after: int,
-                      seed: int | None, prompt: str | None, stop: threading.Event | None, stats: dict):
-    """The ``compute`` stage of :func:`vidext.media.job.run_video_job` for an extension."""
+                      seed: int | None, prompt: str | None, stop: threading.Event | None, stats: dict,
+                      shown: ShownFrames | None = None):
+    """The ``compute`` stage of :func:`vidext.media.job.run_video_job` for an extension.
+
+    ``shown`` (optional) receives, per side, which source moment each new
+    frame shows, before that side's first frame is yielded (the sound follows it).
+    """
     rate = info.video.fps_nominal
     shift = Fraction(before) / rate
     stop = stop or threading.Event()
 
     def compute(frames: Iterator[Frame], meter: ProgressMeter):
+        try:
+            yield from _compute(frames, meter)
+        finally:
+            if shown is not None:   # nobody may wait for a side that will never be planned
+                shown.abort()
+
+    def _compute(frames: Iterator[Frame], meter: ProgressMeter):
         index = ClipIndex(context=extender.context_frames, thumbs=extender.needs_index)
+        shots = ShotTracker() if extender.needs_index else None
+
+        def observe(f: Frame) -> None:
+            index.observe(f)
+            if shots is not None:
+                shots.observe(f)
+
+        def view_of(direction: str) -> ClipView:
+            view = index.view(direction, rate=rate, layout=layout, colour=colour, seed=seed, prompt=prompt)
+            if shots is not None:
+                view.shot_start = shots.shot_start(direction)
+                stats.setdefault("cuts", list(shots.cuts))
+            return view
         with tempfile.TemporaryDirectory(prefix="vidext-extend-") as folder:
             layout = colour = None
             if before:
@@ -120,27 +201,28 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                     for f in again:
                         if stop.is_set():
                             raise Cancelled("the job was cancelled")
-                        index.observe(f)
+                        observe(f)
                     layout, colour = again.layout, again.colour
-                view = index.view("backward", rate=rate, layout=layout, colour=colour, seed=seed, prompt=prompt)
+                view = view_of("backward")
                 t0 = index.times[0]
-                for k, planes in enumerate(side_frames(extender, view, before, info.path, index.times, folder)):
+                for k, planes in enumerate(side_frames(extender, view, before, info.path, index.times, folder,
+                                                       shown)):
                     yield planes, t0 + Fraction(k) / rate
                     meter.advance()
                 stats["before"] = before
             last = None
             for f in frames:
                 if not before:
-                    index.observe(f)
+                    observe(f)
                 layout, colour = f.layout, f.colour
                 last = f.time
                 yield f.planes, f.time + shift
                 meter.advance()
             stats["original"] = index.count
             if after and last is not None:
-                view = index.view("forward", rate=rate, layout=layout, colour=colour, seed=seed, prompt=prompt)
-                for k, planes in enumerate(side_frames(extender, view, after, info.path, index.times, folder),
-                                           start=1):
+                view = view_of("forward")
+                for k, planes in enumerate(side_frames(extender, view, after, info.path, index.times, folder,
+                                                       shown), start=1):
                     yield planes, last + shift + Fraction(k) / rate
                     meter.advance()
                 stats["after"] = after
@@ -191,8 +273,8 @@ def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "for
 
 def run_extension(input: str, output: str, *, seconds: float, direction: str = "forward",
                   method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
-                  audio_method: str = "loop", prompt: str | None = None, quantize: str | None = None,
-                  codec: str | None = None, crf: int | None = None, progress=None,
+                  audio_method: str = config.DEFAULT_EXTEND_AUDIO, prompt: str | None = None,
+                  quantize: str | None = None, codec: str | None = None, crf: int | None = None, progress=None,
                   stop: threading.Event | None = None, playable: bool = False) -> JobResult:
     """The job behind :func:`vidext.extend` (same arguments)."""
     from ..media.codecs import codec_for
@@ -219,15 +301,16 @@ def run_extension(input: str, output: str, *, seconds: float, direction: str = "
     check_video(info, output_frames=plan.frames_out)
     # 3. run
     audio = None
+    shown = ShownFrames(rate) if audio_method == "follow" else None
     if info.audio:
         from ..sound.feeds import ExtendedAudio
 
         audio = ExtendedAudio(input, out, before_s=float(Fraction(before) / rate),
                               after_s=float(Fraction(after) / rate), method=audio_method, prompt=prompt, seed=seed,
-                              original_s=info.video.duration_s, start_s=info.video.start_s)
+                              original_s=info.video.duration_s, start_s=info.video.start_s, shown=shown)
     stats: dict = {}
     compute = extension_compute(info=info, extender=extender, before=before, after=after, seed=seed,
-                                prompt=prompt, stop=stop, stats=stats)
+                                prompt=prompt, stop=stop, stats=stats, shown=shown)
 
     def details() -> dict:      # known only once the frames are written; goes into the sidecar
         extra = {"extension": {**stats, **extender.describe()}}

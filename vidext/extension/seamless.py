@@ -1,31 +1,45 @@
-"""``seamless``: a video-texture loop with an interpolated bridge over the jump.
+"""``seamless``: a video-texture loop inside the edge's own shot, with a motion-compensated bridge.
 
 After Schödl et al., *Video Textures* (SIGGRAPH 2000): the clip goes on from
 an earlier frame ``j`` whose predecessor ``j-1`` looks like the junction frame
 and moves like it.  Frames are compared on a downscaled luma index over a
 short window of neighbours with binomial weights (so that the dynamics match,
-not only the picture), plus an explicit frame-difference term.  Loops shorter
-than ``config.SEAMLESS_MIN_LOOP_S`` are not considered — the frames right
-before the junction always look most alike.
+not only the picture), plus an explicit frame-difference term.
 
-The remaining mismatch is bridged: the first ``T`` new frames are DIS
-interpolations from the junction frame to frame ``j+T`` (T+1 frame intervals
-to cover T+1 frames of motion plus the mismatch; T grows with the mismatch,
-measured in typical frame-to-frame differences, between
-``config.SEAMLESS_BRIDGE_S`` and ``config.SEAMLESS_BRIDGE_MAX_S``), after which ``j+T … N-1``
-play untouched and the same bridge repeats, so the extension is a loop of
-period ``N-j`` with no cut.  When the best match is nearly exact
-(``config.SEAMLESS_EXACT_MATCH``) no bridge is needed.
+Three rules keep the seam invisible:
+
+1. **Stay in the shot.**  Candidates come only from the junction's own shot
+   (``ClipView.shot_start``, found by the engine's cut detector), so the loop
+   never replays a cut nor shows another shot.  Loops shorter than
+   ``config.SEAMLESS_MIN_LOOP_S`` are not considered (the frames right before
+   the junction always look most alike) unless the shot is shorter.
+2. **Never cross-fade different content.**  The remaining mismatch is bridged
+   by interpolation — DIS optical flow, or RIFE where its weights resolve
+   (``config.SEAMLESS_INTERPOLATOR``) — both of which warp *both* ends to the
+   in-between time before blending them: the first ``T`` new frames go from
+   the junction frame to frame ``j+T`` (T+1 intervals: T+1 frames of motion
+   plus the mismatch; T grows with the mismatch, measured in typical steps,
+   between ``config.SEAMLESS_BRIDGE_S`` and ``config.SEAMLESS_BRIDGE_MAX_S``).
+   Then ``j+T … N-1`` play untouched and the same bridge repeats: a loop of
+   period ``N-j`` with no cut.  A near-exact match needs no bridge.
+3. **Measure, don't pretend.**  The best ``config.SEAMLESS_CANDIDATES`` loop
+   points by the index have their bridges rendered and scored by what a
+   viewer sees (:mod:`vidext.extension.scoring`); the best score wins, and
+   whether it passed is recorded (``loops[direction]["passed"]``) — the
+   ``auto`` method uses that to fall back to another method.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import config
 from ..interpolation.base import Interpolator
+from ..media.frame import Frame
 from .base import ClipView, Mix, Op, Repeater, Run
+from .scoring import Score, ShotStats, consecutive, score
 
 _CHUNK = 1024  # candidates compared at once (bounds the temporary arrays)
 
@@ -41,85 +55,51 @@ def _binomial(m: int) -> np.ndarray:
     return w / w.sum()
 
 
-class Seamless(Repeater):
-    """Loops the clip from the best-matching earlier frame, bridging the jump with DIS."""
+def bridge_interpolator(name: str = config.SEAMLESS_INTERPOLATOR,
+                        quality: str = config.SEAMLESS_INTERPOLATOR_QUALITY) -> Interpolator:
+    """The interpolator that renders bridges: ``rife`` where its weights resolve without a download, else ``dis``."""
+    from ..interpolation import INTERPOLATORS
 
-    name = "seamless"
-    needs_index = True
+    if name == "auto":
+        name = "rife" if rife_available() else "dis"
+    if name == "dis":
+        return INTERPOLATORS.create("dis", quality=quality)
+    return INTERPOLATORS.create(name)
 
-    def __init__(self, quality: str = config.SEAMLESS_INTERPOLATOR_QUALITY):
-        self.quality = quality
-        self.choices: dict[str, dict] = {}
 
-    def describe(self) -> dict:
-        return {"method": self.name, "interpolator": "dis", "quality": self.quality, "loops": self.choices}
+def rife_available() -> bool:
+    """Whether RIFE's weights resolve here with downloads off (no network call, no torch import)."""
+    from ..errors import VidextError
 
-    def interpolator(self) -> Interpolator:
-        from ..interpolation import INTERPOLATORS
-        return INTERPOLATORS.create("dis", quality=self.quality)
+    try:
+        from ..models import locate
 
-    def bridge_range(self, clip: ClipView) -> tuple[int, int]:
-        """Fewest and most transition frames."""
-        lo = max(2, round(config.SEAMLESS_BRIDGE_S * clip.rate))
-        return lo, max(lo, round(config.SEAMLESS_BRIDGE_MAX_S * clip.rate))
+        locate(config.RIFE_MODEL, download=False)
+    except (VidextError, ImportError):
+        return False
+    return True
 
-    def find_loop(self, clip: ClipView) -> tuple[int, int, float, float]:
-        """(j, bridge, mismatch, typical): the loop restarts at clip frame ``j``."""
-        thumbs = clip.thumbs
-        n_all = clip.count
-        if thumbs is None or len(thumbs) < 3 or n_all < 3:
-            return 0, 0, 0.0, 0.0
-        n, off = len(thumbs), clip.index_offset
-        steps = _mad_pairs(thumbs)
-        typical = float(np.median(steps)) if len(steps) else 0.0
-        shortest, bridge = self.bridge_range(clip)
-        m = min(config.SEAMLESS_WINDOW, n - 1)
-        weights = _binomial(m)
-        min_loop = max(shortest + 2, round(config.SEAMLESS_MIN_LOOP_S * clip.rate))
-        hi = n - 1 - min_loop            # last candidate (local index of the frame matching the junction)
-        lo = max(m - 1, 1)
-        if hi < lo:                       # too short for the minimum loop: accept any loop past the bridge
-            hi = n - 1 - (shortest + 2)
-        if hi < lo:                       # too short for a search at all: the whole clip, bridged
-            bridge = max(0, min(shortest, n_all - 2))
-            return 0, bridge, float(_mad(thumbs[-1], thumbs[:1])[0]), typical
-        cost = np.empty(hi - lo + 1)
-        junction_motion = thumbs[-1].astype(np.int16) - thumbs[-2].astype(np.int16)
-        for c0 in range(lo, hi + 1, _CHUNK):
-            c1 = min(hi + 1, c0 + _CHUNK)
-            cand = np.arange(c0, c1)
-            total = np.zeros(len(cand))
-            for k, w in enumerate(weights):
-                total += w * _mad(thumbs[n - 1 - k], thumbs[cand - k])
-            motion = thumbs[cand].astype(np.int16) - thumbs[cand - 1].astype(np.int16)
-            total += config.SEAMLESS_MOTION_WEIGHT * np.abs(motion - junction_motion).mean(axis=(1, 2))
-            cost[c0 - lo:c1 - lo] = total
-        best = lo + int(np.argmin(cost))
-        mismatch = float(_mad(thumbs[-1], thumbs[best:best + 1])[0])
-        if typical > 0 and mismatch <= config.SEAMLESS_EXACT_MATCH * typical or mismatch == 0:
-            bridge = 0
-        elif typical > 0:  # spread the mismatch so that no step is much above a typical one
-            bridge = min(bridge, max(shortest, math.ceil(mismatch / typical) - 1))
-        j = off + best + 1
-        bridge = min(bridge, n_all - j - 1)
-        return j, bridge, mismatch, typical
 
-    def schedule(self, clip: ClipView, count: int) -> list[Op]:
-        n = clip.count
-        if n == 1:
-            return [Run(0, count, 0)]
-        j, bridge, mismatch, typical = self.find_loop(clip)
-        self.choices[clip.direction] = {
-            "loop_start": j, "loop_frames": n - j, "bridge_frames": bridge,
-            "mismatch": round(mismatch, 3), "typical_difference": round(typical, 3)}
-        target = j + bridge
+@dataclass
+class LoopPlan:
+    """Where the loop restarts (clip frame ``j``, generation order), its bridge, and how it scored."""
+
+    j: int
+    bridge: int
+    mismatch: float
+    typical: float
+    score: Score | None = None
+    considered: list[dict] = field(default_factory=list)
+
+    def ops(self, n: int, count: int) -> list[Op]:
+        target = self.j + self.bridge
         ops: list[Op] = []
         left = count
         while left > 0:
-            for k in range(1, bridge + 1):
+            for k in range(1, self.bridge + 1):
                 if left == 0:
                     break
-                ops.append(Mix(n - 1, target, k / (bridge + 1)))
+                ops.append(Mix(n - 1, target, k / (self.bridge + 1), shows=self.j - 1 + k))
                 left -= 1
             if left == 0:
                 break
@@ -129,12 +109,180 @@ class Seamless(Repeater):
         return ops
 
 
+class Seamless(Repeater):
+    """Loops the edge's shot from its best-matching earlier frame, bridging the jump by interpolation."""
+
+    name = "seamless"
+    needs_index = True
+
+    def __init__(self, quality: str = config.SEAMLESS_INTERPOLATOR_QUALITY,
+                 interpolator: str = config.SEAMLESS_INTERPOLATOR):
+        self.quality = quality
+        self.interpolator_name = interpolator
+        self.choices: dict[str, dict] = {}
+        self._interpolator: Interpolator | None = None
+        self._planned: dict[str, LoopPlan] = {}      # plans already measured (by ``auto``), per direction
+
+    def describe(self) -> dict:
+        used = self._interpolator.name if self._interpolator is not None else self.interpolator_name
+        return {"method": self.name, "interpolator": used, "quality": self.quality, "loops": self.choices,
+                "summary": self.summary()}
+
+    def summary(self) -> str:
+        """One line per edge: the loop, and whether it passed the measured gate (it never pretends)."""
+        parts = []
+        for d, c in self.choices.items():
+            line = f"{d}: loop of {c['loop_frames']} frames in a shot of {c['shot_frames']}"
+            if "score" in c:
+                sc = c["score"]
+                line += (" passes" if c["passed"] else
+                         " — no loop point passes the seam check (cost "
+                         f"{sc['cost']:.2f}); try --method auto")
+            parts.append(line)
+        return "; ".join(parts)
+
+    def interpolator(self) -> Interpolator:
+        if self._interpolator is None:
+            self._interpolator = bridge_interpolator(self.interpolator_name, self.quality)
+        return self._interpolator
+
+    def bridge_range(self, clip: ClipView) -> tuple[int, int]:
+        """Fewest and most transition frames."""
+        lo = max(2, round(config.SEAMLESS_BRIDGE_S * clip.rate))
+        return lo, max(lo, round(config.SEAMLESS_BRIDGE_MAX_S * clip.rate))
+
+    def min_loop(self, clip: ClipView) -> int:
+        shortest, _ = self.bridge_range(clip)
+        return max(shortest + 2, round(config.SEAMLESS_MIN_LOOP_S * clip.rate))
+
+    # -- the search --------------------------------------------------------------
+    def _shot_thumbs(self, clip: ClipView) -> tuple[np.ndarray | None, int]:
+        """The index pictures of the junction's shot, and the clip index of the first."""
+        if clip.thumbs is None:
+            return None, 0
+        off = clip.index_offset
+        first = max(0, clip.shot_start - off)
+        return clip.thumbs[first:], off + first
+
+    def _costs(self, thumbs: np.ndarray, lo: int, hi: int, m: int) -> np.ndarray:
+        n = len(thumbs)
+        weights = _binomial(m)
+        cost = np.empty(hi - lo + 1)
+        junction_motion = thumbs[-1].astype(np.int16) - thumbs[-2].astype(np.int16)
+        for c0 in range(lo, hi + 1, _CHUNK):
+            c1 = min(hi + 1, c0 + _CHUNK)
+            cand = np.arange(c0, c1)
+            total = np.zeros(len(cand))
+            for k, w in enumerate(weights):
+                # the window never reaches before the shot: candidates too close to its start compare less
+                total += w * _mad(thumbs[n - 1 - k], thumbs[np.maximum(cand - k, 0)])
+            motion = thumbs[cand].astype(np.int16) - thumbs[cand - 1].astype(np.int16)
+            total += config.SEAMLESS_MOTION_WEIGHT * np.abs(motion - junction_motion).mean(axis=(1, 2))
+            cost[c0 - lo:c1 - lo] = total
+        return cost
+
+    def plan(self, clip: ClipView) -> LoopPlan:
+        """The loop for this edge: candidates from the shot, bridges measured, the best kept."""
+        thumbs, first = self._shot_thumbs(clip)
+        n_all = clip.count
+        if thumbs is None or len(thumbs) < 3 or n_all < 3:
+            return LoopPlan(max(first, n_all - 1), 0, 0.0, 0.0)      # nothing to loop: the junction is held
+        n = len(thumbs)
+        steps = consecutive(thumbs)
+        typical = float(np.median(steps)) if len(steps) else 0.0
+        shortest, longest = self.bridge_range(clip)
+        m = min(config.SEAMLESS_WINDOW, n - 1)
+        hi = n - 1 - self.min_loop(clip)     # last candidate (local index of the frame matching the junction)
+        lo = 1
+        if hi < lo:                       # a shot shorter than the minimum loop: any loop past the bridge
+            hi = n - 1 - (shortest + 2)
+        if hi < lo:                       # too short for a search: the whole shot, bridged
+            bridge = max(0, min(shortest, n - 2))
+            plan = LoopPlan(first, bridge, float(_mad(thumbs[-1], thumbs[:1])[0]), typical)
+            plan.score = self._measure(clip, plan, ShotStats.of(thumbs), first)
+            return plan
+        cost = self._costs(thumbs, lo, hi, m)
+        picks = _local_minima(cost, config.SEAMLESS_CANDIDATES, spacing=max(2, m))
+        stats = ShotStats.of(thumbs)
+        plans = []
+        for p in picks:
+            best = lo + p
+            mismatch = float(_mad(thumbs[-1], thumbs[best:best + 1])[0])
+            bridge = longest
+            if typical > 0 and mismatch <= config.SEAMLESS_EXACT_MATCH * typical or mismatch == 0:
+                bridge = 0
+            elif typical > 0:  # spread the mismatch so that no step is much above a typical one
+                bridge = min(longest, max(shortest, math.ceil(mismatch / typical) - 1))
+            j = first + best + 1
+            bridge = min(bridge, n_all - j - 1)
+            plan = LoopPlan(j, bridge, mismatch, typical)
+            plan.score = self._measure(clip, plan, stats, first)
+            plans.append(plan)
+            if clip.read is None:
+                break                     # nothing to measure with: the index's best is taken
+        chosen = min(plans, key=lambda p: p.score.cost if p.score is not None else 0.0)
+        chosen.considered = [{"loop_start": p.j, "bridge_frames": p.bridge,
+                              **(p.score.as_dict() if p.score is not None else {})} for p in plans]
+        return chosen
+
+    def _measure(self, clip: ClipView, plan: LoopPlan, stats: ShotStats, first: int) -> Score | None:
+        """Render the bridge (index-sized) and score the seam a viewer would see."""
+        if clip.read is None:
+            return None
+        from .clip import thumbnail
+
+        n = clip.count
+        t = lambda i: stats.thumbs[i - first]  # noqa: E731  (index picture of clip frame i)
+        seq = [t(n - 2) if n - 2 >= first else t(n - 1), t(n - 1)]
+        synthetic = [False, False]
+        target = plan.j + plan.bridge
+        if plan.bridge:
+            a, b = clip.read(n - 1), clip.read(target)
+            pair = self.interpolator().between(a, b)
+            for k in range(1, plan.bridge + 1):
+                seq.append(thumbnail(Frame(pair.at(k / (plan.bridge + 1)), a.time, a.layout, a.colour)))
+                synthetic.append(True)
+        seq += [t(i) for i in range(target, min(n, target + 2))]
+        synthetic += [False] * (len(seq) - len(synthetic))
+        return score(stats, seq, synthetic, float((n - plan.j) / clip.rate))
+
+    def find_loop(self, clip: ClipView) -> tuple[int, int, float, float]:
+        """(j, bridge, mismatch, typical): the loop restarts at clip frame ``j``."""
+        p = self.plan(clip)
+        return p.j, p.bridge, p.mismatch, p.typical
+
+    def schedule(self, clip: ClipView, count: int) -> list[Op]:
+        n = clip.count
+        if n == 1:
+            return [Run(0, count, 0)]
+        plan = self._planned.get(clip.direction) or self.plan(clip)
+        return self.schedule_plan(clip, plan, count)
+
+    def schedule_plan(self, clip: ClipView, plan: LoopPlan, count: int) -> list[Op]:
+        n = clip.count
+        self.choices[clip.direction] = {
+            "loop_start": plan.j, "loop_frames": n - plan.j, "bridge_frames": plan.bridge,
+            "mismatch": round(plan.mismatch, 3), "typical_difference": round(plan.typical, 3),
+            "shot_frames": clip.shot_frames,
+            **({"score": plan.score.as_dict(), "passed": plan.score.passed} if plan.score is not None else {}),
+            "considered": plan.considered}
+        if plan.j >= n - 1:
+            return [Run(n - 1, count, 0)]
+        return plan.ops(n, count)
+
+
+def _local_minima(cost: np.ndarray, k: int, spacing: int) -> list[int]:
+    """Indices of up to ``k`` lowest costs, at least ``spacing`` apart (the best first)."""
+    order = np.argsort(cost, kind="stable")
+    picks: list[int] = []
+    for i in order:
+        if all(abs(int(i) - p) >= spacing for p in picks):
+            picks.append(int(i))
+            if len(picks) == k:
+                break
+    return picks
+
+
 def _mad_pairs(thumbs: np.ndarray) -> np.ndarray:
     """Mean absolute difference between consecutive index pictures."""
-    out = np.empty(max(0, len(thumbs) - 1))
-    for c0 in range(0, len(out), _CHUNK):
-        c1 = min(len(out), c0 + _CHUNK)
-        a = thumbs[c0:c1].astype(np.int16)
-        b = thumbs[c0 + 1:c1 + 1].astype(np.int16)
-        out[c0:c1] = np.abs(b - a).mean(axis=(1, 2))
-    return out
+    return consecutive(thumbs)

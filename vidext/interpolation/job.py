@@ -91,7 +91,7 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
     ``plan.segment`` is ``start``–``end`` snapped to input frames;
     ``plan.details["retime"]`` is the :class:`~vidext.interpolation.retime.RetimePlan`.
     """
-    for key in ("output", "progress", "stop", "codec", "crf"):
+    for key in ("output", "progress", "stop", "codec", "crf", "playable"):
         settings.pop(key, None)
     check_settings(**settings)
     info = media_info(input)

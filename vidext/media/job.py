@@ -113,14 +113,20 @@ def add_playable(result) -> None:
     """Write ``<stem>.playable.mp4`` beside ``result.output`` when the output does not play
     everywhere; record both in the sidecar (``details["playable"]``) and ``result.playable_path``."""
     from .atomic import write_sidecar
+
+    result.details["playable"] = playable_rendition(result.output)
+    result.playable_path = result.details["playable"]["path"]
+    write_sidecar(result.output, result.details)
+
+
+def playable_rendition(output: str) -> dict:
+    """``{"path": <stem>.playable.mp4 or None, "reason": ...}``: the rendition written when ``output``
+    does not play in every browser and phone (what the sidecar records as ``playable``)."""
     from .playable import playability, write_playable
     from .probe import probe
 
-    plays, reason = playability(probe(result.output))
-    path = None if plays else write_playable(result.output)
-    result.playable_path = path
-    result.details["playable"] = {"path": path, "reason": reason}
-    write_sidecar(result.output, result.details)
+    plays, reason = playability(probe(output))
+    return {"path": None if plays else write_playable(output), "reason": reason}
 
 
 def _record(command, info, output, codec, sink, rate, last_time, audio, parameters, seconds,

@@ -193,12 +193,22 @@ class ExtendedAudio(_PcmFeed):
     ``musicgen`` (generated, prompted with the clip's edge and ``prompt``),
     ``silence``.  Backward continuation continues the reversed start and is
     reversed back.  Only ``LOOP_ANALYSIS_S`` next to each edge is analysed.
+
+    ``method="follow"`` (the default of ``vidext.extend``): the sound follows
+    the picture.  ``shown`` (a :class:`vidext.extension.job.ShownFrames`)
+    tells, per side, which source moment each new frame shows; where the
+    picture replays earlier footage, that footage's own sound is replayed,
+    sample-aligned to the same times (frame ``k`` of the side starts at
+    sample ``round(k · rate / fps)``), with a raised-cosine crossfade of
+    ``LOOP_CROSSFADE_S`` centred on every seam.  A side whose picture does not
+    replay footage forwards (held, reversed, synthesised) gets the ``loop``
+    continuation instead, and ``details[direction]`` says so.
     """
 
     def __init__(self, source_path: str, output_path: str, before_s: float = 0.0, after_s: float = 0.0,
                  method: str = "loop", prompt: str | None = None, seed: int | None = None, *,
                  original_s: float | None = None, start_s: float = 0.0, stream_index: int | None = None,
-                 **method_options):
+                 shown=None, **method_options):
         super().__init__(source_path, output_path, start_s, stream_index)
         from ..errors import ParameterError
         from .continuation import CONTINUATIONS
@@ -208,7 +218,12 @@ class ExtendedAudio(_PcmFeed):
         if max(before_s, after_s) > config.AUDIO_EXTEND_MAX_S:
             raise ParameterError(f"an audio extension may be at most {config.AUDIO_EXTEND_MAX_S:g} s long, "
                                  f"got {max(before_s, after_s):g} s")
-        CONTINUATIONS.get(method)  # unknown names fail before any work
+        if method == "follow":
+            if shown is None:
+                raise ParameterError("audio method 'follow' needs the picture's shown frames")
+        else:
+            CONTINUATIONS.get(method)  # unknown names fail before any work
+        self.shown = shown
         self.before_s, self.after_s = float(before_s), float(after_s)
         self.method, self.prompt, self.seed = method, prompt, seed
         self.method_options = method_options
@@ -232,12 +247,102 @@ class ExtendedAudio(_PcmFeed):
     def _continuation(self, context: np.ndarray, length: int, direction: str):
         from .continuation import CONTINUATIONS
 
-        cont = CONTINUATIONS.create(self.method, context, self.rate, prompt=self.prompt, seed=self.seed,
+        method = "loop" if self.method == "follow" else self.method   # follow: loop where nothing is replayed
+        cont = CONTINUATIONS.create(method, context, self.rate, prompt=self.prompt, seed=self.seed,
                                     length=length, **self.method_options)
         self.details[direction] = cont.describe()
         return cont
 
     def produce(self) -> Iterator[np.ndarray]:
+        if self.method == "follow":
+            yield from self._follow()
+            return
+        yield from self._continued()
+
+    # -- the sound follows the picture ---------------------------------------------
+    def _side_pieces(self, direction: str, o0: int, length: int) -> list | None:
+        """Pieces ``(out_start, out_end, source_start)`` of one side, or None when it replays nothing."""
+        times = self.shown.wait(direction)
+        if not times:
+            return None
+        fps, rate, r = self.shown.rate, self.rate, self.reader
+        bounds = [o0 + int(round(Fraction(k) * rate / fps)) for k in range(len(times))] + [o0 + length]
+        pieces: list[list[int]] = []
+        for k, t in enumerate(times):
+            src = r.index(float(t))
+            if pieces and k and times[k] - times[k - 1] == 1 / fps:
+                pieces[-1][1] = bounds[k + 1]
+            else:
+                pieces.append([bounds[k], bounds[k + 1], src])
+        return [tuple(p) for p in pieces if p[1] > p[0]]
+
+    def _follow(self) -> Iterator[np.ndarray]:
+        r, rate = self.reader, self.rate
+        before, after = int(round(self.before_s * rate)), int(round(self.after_s * rate))
+        off, n = self._original()
+        total = before + n + after
+        block = max(1, int(config.AUDIO_BLOCK_S * rate))
+        lookback = int(config.AUDIO_LOOKBACK_S * rate)
+        half = int(round(config.LOOP_CROSSFADE_S * rate / 2))
+        window = int(config.LOOP_ANALYSIS_S * rate)
+        pieces: list[tuple] = [(before, before + n, off, "file")]
+        x, head, tail = 0, None, None
+        if before:   # planned before anything is written
+            back = self._side_pieces("backward", 0, before)
+            if back is None:     # nothing replayed: the loop continuation, reversed
+                context = r.get(off, off + min(n, window))[:, ::-1]
+                cont = self._continuation(np.ascontiguousarray(context), before, "backward")
+                self.details["backward"]["why"] = "the picture does not replay footage forwards"
+                head = cont.junction[:, ::-1]
+                for j in range(0, before, block):
+                    k = min(before, j + block)
+                    yield np.ascontiguousarray(cont.render(before - k, before - j)[:, ::-1])
+                x = before
+            else:
+                self.details["backward"] = {"method": "follow", "seams": len(back)}
+                pieces += [(*p, "replay") for p in back]
+        # the forward side is planned only once the original has streamed past: its pieces are
+        # looked up when the output reaches the crossfade before the junction
+        fwd_at = before + n - int(round(config.LOOP_CROSSFADE_S * rate)) if after else total
+        replay = _Replay(self.source_path, self.stream_index, rate)
+        try:
+            while x < total:
+                if x >= fwd_at and after and "forward" not in self.details:
+                    fwd = self._side_pieces("forward", before + n, after)
+                    if fwd is None:
+                        tail = self._continuation(r.get(off + max(0, n - window), off + n), after, "forward")
+                        self.details["forward"]["why"] = "the picture does not replay footage forwards"
+                    else:
+                        self.details["forward"] = {"method": "follow", "seams": len(fwd)}
+                        pieces += [(*p, "replay") for p in fwd]
+                end = min(total, x + block)
+                if x < fwd_at:
+                    end = min(end, fwd_at)
+                edge = before + n
+                if tail is not None and x >= edge:
+                    out = tail.render(x - edge, end - edge)
+                else:
+                    out = _mix_pieces(pieces, x, end, half, r, replay)
+                    if head is not None and x < before + head.shape[1]:
+                        lo, hi = x - before, min(end - before, head.shape[1])
+                        out[:, :hi - lo] = head[:, lo:hi]
+                    if tail is not None:
+                        jn = tail.junction
+                        a, b = max(x, edge - jn.shape[1]), min(end, edge)
+                        if b > a:
+                            out[:, a - x:b - x] = jn[:, a - (edge - jn.shape[1]):b - (edge - jn.shape[1])]
+                        if end > edge:
+                            out[:, edge - x:] = tail.render(0, end - edge)
+                yield out
+                keep = off + (x - before) - lookback
+                if after and "forward" not in self.details:   # the loop fallback may analyse the last window
+                    keep = min(keep, off + n - window)
+                r.release(keep)
+                x = end
+        finally:
+            replay.close()
+
+    def _continued(self) -> Iterator[np.ndarray]:
         r, rate = self.reader, self.rate
         before, after = int(round(self.before_s * rate)), int(round(self.after_s * rate))
         off, n = self._original()
@@ -273,3 +378,64 @@ class ExtendedAudio(_PcmFeed):
                 fwd = self._continuation(r.get(off + max(0, n - window), off + n), after, "forward")
             for j in range(0, after, block):
                 yield fwd.render(j, min(after, j + block))
+
+
+class _Replay:
+    """Source samples of the replayed stretches, decoded once by a second reader (the first streams on)."""
+
+    def __init__(self, path: str, stream_index: int | None, rate: int):
+        self.path, self.stream_index, self.rate = path, stream_index, rate
+        self._reader: PcmReader | None = None
+        self._pos = 0
+
+    def get(self, a: int, b: int) -> np.ndarray:
+        from ..errors import InputError
+
+        if self._reader is None or a < self._reader._buf_start:
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = PcmReader(self.path, self.stream_index)
+        r = self._reader
+        step = max(1, int(config.AUDIO_BLOCK_S * self.rate)) * 16
+        while r._buf_start + r._buf.shape[1] < a - step and not r._ended:   # skip ahead, holding little
+            r.get(r._buf_start + r._buf.shape[1], r._buf_start + r._buf.shape[1] + step)
+            r.release(r._buf_start + r._buf.shape[1] - step)
+        if r._buf_start > max(a, 0):
+            raise InputError("the replayed sound could not be read again")
+        return r.get(a, b)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+
+
+def _mix_pieces(pieces: list[tuple], x0: int, x1: int, half: int, reader: PcmReader, replay: _Replay) -> np.ndarray:
+    """Output samples ``[x0, x1)`` from pieces ``(out_start, out_end, source_start, kind)``.
+
+    Where a piece's source does not continue the previous one's (a seam), both
+    play over ``half`` samples either side of the boundary with raised-cosine
+    gains that sum to one; elsewhere each sample comes from its piece alone.
+    """
+    out = np.zeros((reader.channels, x1 - x0), np.float32)
+    ordered = sorted(pieces)
+    for i, (o0, o1, s0, kind) in enumerate(ordered):
+        prev = ordered[i - 1] if i else None
+        nxt = ordered[i + 1] if i + 1 < len(ordered) else None
+        seam_l = prev is not None and prev[1] == o0 and prev[2] + (prev[1] - prev[0]) != s0
+        seam_r = nxt is not None and nxt[0] == o1 and s0 + (o1 - o0) != nxt[2]
+        hl = min(half, (o1 - o0) // 2, (prev[1] - prev[0]) // 2) if seam_l else 0
+        hr = min(half, (o1 - o0) // 2, (nxt[1] - nxt[0]) // 2) if seam_r else 0
+        a, b = max(x0, o0 - hl), min(x1, o1 + hr)
+        if b <= a:
+            continue
+        src = (reader if kind == "file" else replay).get(s0 + (a - o0), s0 + (b - o0))
+        pos = np.arange(a, b)
+        g = np.ones(b - a, np.float32)
+        if hl:
+            rise = np.clip((pos - (o0 - hl) + 0.5) / (2 * hl), 0, 1)
+            g *= (0.5 - 0.5 * np.cos(np.pi * rise)).astype(np.float32)
+        if hr:
+            fall = np.clip((pos - (o1 - hr) + 0.5) / (2 * hr), 0, 1)
+            g *= (0.5 + 0.5 * np.cos(np.pi * fall)).astype(np.float32)
+        out[:, a - x0:b - x0] += src * g
+    return out
