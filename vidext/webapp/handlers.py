@@ -208,7 +208,9 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
                       seed=_none_if(seed, -1), audio_method=_none_if(audio_method, ""),
                       prompt=_none_if(prompt, ""), quantize=_none_if(quantize, "", "none"), codec=codec,
                       crf=_crf(crf), progress=progress, stop=stop, **_playable_option("extend"))
-    return _video_outcome("extend", result, folder, codec, {"auto_summary": _auto_summary(result.details, "extension", "auto")})
+    ext = (result.details or {}).get("extension") or {}
+    chosen = ext.get("summary") if isinstance(ext, dict) and ext.get("auto") else None  # method auto: what it chose
+    return _video_outcome("extend", result, folder, codec, {"auto_summary": f"Chosen: {chosen}" if chosen else None})
 
 
 # --- Audio ---------------------------------------------------------------------
