@@ -14,6 +14,7 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 from dataclasses import dataclass
 
 TIME = "/usr/bin/time"
@@ -69,9 +70,13 @@ def timed(cmd: list[str], env: dict | None = None) -> Run:
 
 def interleaved(cmds: dict[str, list[str]], repeat: int, env: dict | None = None) -> dict[str, list[Run]]:
     out: dict[str, list[Run]] = {k: [] for k in cmds}
-    for _ in range(repeat):
+    for i in range(repeat):
         for label, cmd in cmds.items():
-            out[label].append(timed(cmd, env))
+            r = timed(cmd, env)
+            out[label].append(r)
+            # each run as it ends (a long bench cut short still leaves its figures)
+            print(f"  run {i + 1} {label}: wall {r.wall:.2f} s, CPU {r.cpu_percent:.0f} %, peak RSS {r.max_rss_mb:.0f} MB",
+                  file=sys.stderr, flush=True)
     return out
 
 
