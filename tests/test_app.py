@@ -79,10 +79,16 @@ def test_interpolate_api_fps_lossless(server, small_clip):
     _need("interpolate")
     download, watch, details = server["client"].predict(
         handle_file(small_clip), factor=1, fps=30, codec="ffv1", api_name="/interpolate")
-    assert watch is None  # not playable in a browser: offered as a download only
     assert download.endswith(".mkv")
     rate, duration, frames = fps_duration(download)
     assert rate == 30 and frames == 30 and abs(duration - 1.0) < 1e-3
+    if caps.parameter("interpolate", "playable").available:  # the player gets an H.264 4:2:0 copy
+        with av.open(watch) as c:
+            v = c.streams.video[0]
+            assert watch.endswith(".mp4") and v.codec_context.name == "h264" and v.format.name == "yuv420p"
+        assert fps_duration(watch)[2] == 30
+    else:
+        assert watch is None  # not playable in a browser: offered as a download only
 
 
 def test_interpolate_api_rejects_nothing_to_do(server, small_clip):

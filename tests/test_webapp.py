@@ -127,6 +127,10 @@ def test_words_name_no_codec_and_keep_speed_apart():
     first, *rest = words.split("\n\n")
     assert first == "**Done:** 2.00 s · 120 frames at 60 fps · sound kept as it was"
     assert "Processing took 11.0 s (10.9 frames per second)" in rest[-1]
+    assert present.downloads_words("/j/c-smooth.mp4", "/j/c-smooth.mp4") == ""  # one file: nothing to tell apart
+    both = present.downloads_words("/j/c-smooth.mkv", "/j/c-smooth.playable.mp4")
+    assert "**c-smooth.mkv** is the full-quality result" in both and "**c-smooth.playable.mp4** is a copy that plays" \
+        in both and "/j/" not in both
     assert present.user_reason("svd", "needs a GPU (no CUDA GPU on this machine)").startswith("needs a graphics card")
     assert "VIDEXT_MODEL_DIR" not in present.user_reason("rife", "weights not found in $VIDEXT_MODEL_DIR")
 

@@ -126,11 +126,13 @@ def _playable_option(name: str) -> dict:
     return {"playable": True} if capabilities.parameter(name, "playable").available else {}
 
 
-def _video_outcome(result, folder: str, codec: str, notes: dict | None = None) -> Outcome:
+def _video_outcome(kind: str, result, folder: str, codec: str, notes: dict | None = None) -> Outcome:
     """A finished video job: the faithful file, the one the browser plays, and a plain summary."""
-    playable = getattr(result, "playable_path", None)
-    if playable is None and codec in _BROWSER_PLAYABLE:
-        playable = result.output
+    if capabilities.parameter(kind, "playable").available:
+        # asked for: a playable copy is written exactly when the output itself does not play everywhere
+        playable = getattr(result, "playable_path", None) or result.output
+    else:
+        playable = result.output if codec in _BROWSER_PLAYABLE else None
     details = describe(result, folder)
     words = {"duration_s": result.duration_s, "frames_out": result.frames_out, "fps": result.fps,
              "audio": result.audio, "seconds": result.seconds, **(notes or {})}
@@ -182,7 +184,7 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
                       progress=progress, stop=stop, **advanced, **_playable_option("interpolate"))
     notes = {"auto_summary": _auto_summary(result.details, "auto"),
              "audio_note": (result.details or {}).get("audio_note")}
-    return _video_outcome(result, folder, codec, notes)
+    return _video_outcome("interpolate", result, folder, codec, notes)
 
 
 # --- Extend --------------------------------------------------------------------
@@ -206,7 +208,9 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
                       seed=_none_if(seed, -1), audio_method=_none_if(audio_method, ""),
                       prompt=_none_if(prompt, ""), quantize=_none_if(quantize, "", "none"), codec=codec,
                       crf=_crf(crf), progress=progress, stop=stop, **_playable_option("extend"))
-    return _video_outcome(result, folder, codec, {"auto_summary": _auto_summary(result.details, "extension", "auto")})
+    ext = (result.details or {}).get("extension") or {}
+    chosen = ext.get("summary") if isinstance(ext, dict) and ext.get("auto") else None  # method auto: what it chose
+    return _video_outcome("extend", result, folder, codec, {"auto_summary": f"Chosen: {chosen}" if chosen else None})
 
 
 # --- Audio ---------------------------------------------------------------------

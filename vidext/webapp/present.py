@@ -158,7 +158,7 @@ def result_words(r: dict) -> str:
     audio = r.get("audio")
     if audio:
         parts.append({"copied": "sound kept as it was", "retimed": "sound slowed with the picture, pitch kept",
-                      "extended": "sound continued"}.get(str(audio), f"sound {audio}"))
+                      "extended": "sound continued", "re-encoded": "sound carried over"}.get(str(audio), f"sound {audio}"))
     elif "audio" in r:
         parts.append("no sound")
     line = "**Done:** " + " · ".join(parts)

@@ -31,6 +31,15 @@ def plan_view(strip, seconds, direction, method):
     return image, present.plan_words(plan), True
 
 
+def _engine_sound_default() -> str:
+    """``vidext.extend``'s own default for the sound of the new part (``follow`` in this build)."""
+    import inspect
+
+    import vidext
+
+    return inspect.signature(vidext.extend).parameters["audio_method"].default
+
+
 def build(workspace: jobs.Workspace, limits) -> None:
     tab = caps.tab("extend")
     methods = caps.extend_methods()
@@ -58,7 +67,11 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 with gr.Accordion("Advanced", open=False):
                     seed = gr.Number(-1, precision=0, label="Seed", info="the same seed gives the same result; "
                                                                          "-1: random")
-                    audio = gr.Dropdown(caps.available(sounds), value="loop", label="Sound of the new part")
+                    follow = _engine_sound_default()
+                    audio = gr.Dropdown(list(dict.fromkeys([follow, *caps.available(sounds)])), value=follow,
+                                        label="Sound of the new part",
+                                        info="follow: the sound goes on as the picture does" if follow == "follow"
+                                        else None)
                     prompt = gr.Textbox("", label="Prompt (generative models)", max_length=500,
                                         interactive=generative_ok)
                     quant = gr.Dropdown(["none", *config.APP_QUANTIZE_CHOICES], value="none",
