@@ -52,7 +52,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 gr.Markdown("A **sound file**: make it longer (pitch kept) or continue it. A **video**: give it "
                             "another sound. To slow a video down with its sound use *Interpolate → Slow motion*; "
                             "to lengthen it with its sound use *Extend*.")
-                clip = common.clip_input("audio", label="Sound or video file", file_types=("audio", "video"))
+                clip = common.clip_input("audio", label="Sound or video file")
                 with gr.Group(visible=False) as sound_group:
                     stretch = gr.Slider(0.25, 4, value=1, step=0.05, label="Stretch (pitch kept)",
                                         info="2 = twice as long; 1 = unchanged", elem_id="audio-stretch")
@@ -67,7 +67,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                         if missing:
                             gr.Markdown("Not offered here:\n" + missing)
                 with gr.Group(visible=False) as video_group:
-                    replacement = gr.File(label="Sound to put on this video", file_types=["audio"],
+                    replacement = gr.File(label="Sound to put on this video",
                                           elem_id="audio-replacement", height=110)
                 plan = gr.Markdown(plan_view(None, None, None, None, None)[0], elem_id="audio-plan")
                 with gr.Accordion("Advanced", open=False):

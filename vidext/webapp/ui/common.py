@@ -105,9 +105,13 @@ class Clip:
     strip: gr.State
 
 
-def clip_input(tab: str, *, label: str = "Clip", file_types=("video",)) -> Clip:
-    """The upload, its one-line description (or the one problem with it) and the filmstrip timeline."""
-    file = gr.File(label=label, file_types=list(file_types), file_count="single", elem_id=f"{tab}-input",
+def clip_input(tab: str, *, label: str = "Clip") -> Clip:
+    """The upload, its one-line description (or the one problem with it) and the filmstrip timeline.
+
+    No ``file_types`` filter: Gradio judges by the name's MIME type (an MPEG-TS ``.ts`` reads as
+    TypeScript, ``.mka``/``.opus`` as nothing) and answers with its own message; vidext's probe
+    accepts what FFmpeg opens and says in plain words why it refuses the rest."""
+    file = gr.File(label=label, file_count="single", elem_id=f"{tab}-input",
                    height=110)
     info = gr.Markdown(elem_id=f"{tab}-clip-info")
     image = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[], elem_id=f"{tab}-timeline",
