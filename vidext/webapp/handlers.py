@@ -189,12 +189,12 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
 
 # --- Extend --------------------------------------------------------------------
 
-def extend_needs_gpu(*, method: str = "seamless", audio_method: str | None = None, **_) -> bool:
+def extend_needs_gpu(*, method: str = config.DEFAULT_EXTEND_METHOD, audio_method: str | None = None, **_) -> bool:
     return method in config.APP_GENERATIVE_METHODS or audio_method in config.APP_GENERATIVE_METHODS
 
 
 def run_extend(video: str, folder: str, *, seconds: float, direction: str = "forward",
-               method: str = "seamless", seed: int | None = None, audio_method: str | None = None,
+               method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None, audio_method: str | None = None,
                prompt: str | None = None, quantize: str | None = None,
                codec: str = config.DEFAULT_CODEC, crf: int | None = None,
                limits: Limits | None = None, progress=None, stop=None) -> Outcome:

@@ -131,6 +131,18 @@ def inspect_clip(path: str | None, roots: list[str], *, need_video: bool = True)
     return strip, present.clip_line(info), info
 
 
+
+def clip_outputs(path: str | None, roots: list[str]):
+    """What an upload shows: (filmstrip state, the line under it, the timeline image), and the probe."""
+    strip, line, info = inspect_clip(path, roots)
+    return (strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)), info
+
+
+def on_clip(clip: Clip, roots: list[str]) -> None:
+    """The usual upload event of a tab: filmstrip, clip line and timeline."""
+    on_file(clip.file, lambda path: clip_outputs(path, roots)[0], clip.file,
+            [clip.strip, clip.info, clip.timeline])
+
 # --- Run, Cancel, status -------------------------------------------------------
 
 @dataclass

@@ -106,11 +106,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     roots = workspace.roots()
 
-    def on_clip(path):
-        strip, line, _ = common.inspect_clip(path, roots)
-        return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)
-
-    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline])
+    common.on_clip(clip, roots)
 
     def on_settings(strip, chosen, busy):
         ok, line = plan_view(strip, chosen)

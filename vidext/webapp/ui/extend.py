@@ -58,8 +58,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                     elem_id="extend-seconds")
                 direction = gr.Radio(DIRECTIONS, value="forward", label="Where", elem_id="extend-direction")
                 method = gr.Radio(choices, value=default_method(choices), label="How",
-                                  info="seamless: loops back with no visible seam; motion: carries the camera "
-                                       "move on; freeze: holds the last frame", elem_id="extend-method")
+                                  info="auto: tries them on your clip and keeps the best; seamless: loops back with "
+                                       "no visible seam; motion: carries the camera move on; freeze: holds the last frame", elem_id="extend-method")
                 missing = common.unavailable_lines(methods)
                 if missing:
                     gr.Markdown("Not offered here:\n" + missing)
@@ -93,11 +93,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     roots = workspace.roots()
 
-    def on_clip(path):
-        strip, line, _ = common.inspect_clip(path, roots)
-        return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)
-
-    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline])
+    common.on_clip(clip, roots)
 
     def on_settings(strip, seconds, direction, method, busy):
         image, line, ok = plan_view(strip, seconds, direction, method)
@@ -108,8 +104,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     inputs = [clip.file, seconds, direction, method, seed, audio, prompt, quant, codec, crf]
 
-    async def extend(video: str, seconds: float = 2, direction: str = "forward", method: str = "seamless",
-                     seed: int = -1, audio_method: str = "loop", prompt: str = "", quantize: str = "none",
+    async def extend(video: str, seconds: float = 2, direction: str = "forward", method: str = config.DEFAULT_EXTEND_METHOD,
+                     seed: int = -1, audio_method: str = config.DEFAULT_EXTEND_AUDIO, prompt: str = "", quantize: str = "none",
                      codec: str = config.DEFAULT_CODEC, crf: int = 0, progress=gr.Progress()):
         """New frames past the end (or before the start): seamless loop, motion or generative.
 
@@ -117,9 +113,10 @@ def build(workspace: jobs.Workspace, limits) -> None:
             video: the clip.
             seconds: how many seconds to add (on each side for "both").
             direction: forward (after the end) | backward (before the start) | both.
-            method: seamless | loop | pingpong | freeze | motion | svd | ltx (generative ones need a GPU).
+            method: auto (measures the others on the clip) | seamless | loop | pingpong | freeze | motion | svd | ltx
+                (generative ones need a GPU).
             seed: random seed for reproducible output (-1: random).
-            audio_method: how the sound continues: loop | silence | musicgen.
+            audio_method: how the sound continues: follow (replays with the picture) | loop | silence | musicgen.
             prompt: text guiding a generative model (optional).
             quantize: weight quantization of a generative model (none: full precision).
             codec: output codec.

@@ -122,9 +122,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
     roots = workspace.roots()
 
     def on_clip(path):
-        strip, line, info = common.inspect_clip(path, roots)
-        return strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None), \
-            *segment_range(info)
+        shown, info = common.clip_outputs(path, roots)
+        return *shown, *segment_range(info)
 
     common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline, start, end])
 
