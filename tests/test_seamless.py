@@ -129,15 +129,19 @@ def test_a_shot_shorter_than_the_minimum_loop_gets_motion_or_freeze(tmp_path):
     assert "shorter than a 1 s loop" in d["reason"]
 
 
+def _grey_frame(tex, dx: float) -> Frame:
+    """A 4:4:4 frame of the texture shifted ``dx`` pixels right, neutral chroma."""
+    import cv2
+    y = cv2.cvtColor(shifted(tex, 20 + dx, 20, H, W), cv2.COLOR_RGB2GRAY)
+    flat = np.full_like(y, 128)
+    return Frame((y, flat, flat.copy()), Fraction(0), working_layout("yuv444p"), Colour())
+
+
 def test_the_bridge_of_a_translation_is_a_translation_not_a_blend():
-    layout = working_layout("yuv444p")
     tex = texture(H + 64, W + 64, 4)
 
     def frame(dx):
-        import cv2
-        y = cv2.cvtColor(shifted(tex, 20 + dx, 20, H, W), cv2.COLOR_RGB2GRAY)
-        flat = np.full_like(y, 128)
-        return Frame((y, flat, flat.copy()), Fraction(0), layout, Colour())
+        return _grey_frame(tex, dx)
 
     a, b = frame(0.0), frame(12.0)
     pair = bridge_interpolator("dis").between(a, b)
@@ -162,14 +166,10 @@ def test_bridges_use_rife_where_its_weights_resolve(tmp_path, monkeypatch):
     assert rife_available()
     rife = bridge_interpolator("auto")
     assert rife.name == "rife"
-    layout = working_layout("yuv444p")
     tex = texture(H + 64, W + 64, 4)
 
     def frame(dx):
-        import cv2
-        y = cv2.cvtColor(shifted(tex, 20 + dx, 20, H, W), cv2.COLOR_RGB2GRAY)
-        flat = np.full_like(y, 128)
-        return Frame((y, flat, flat.copy()), Fraction(0), layout, Colour())
+        return _grey_frame(tex, dx)
 
     a, b = frame(0.0), frame(8.0)
     got = rife.between(a, b).at(0.5)[0][8:-8, 16:-16].astype(np.float64)

@@ -143,6 +143,16 @@ def on_clip(clip: Clip, roots: list[str]) -> None:
     on_file(clip.file, lambda path: clip_outputs(path, roots)[0], clip.file,
             [clip.strip, clip.info, clip.timeline])
 
+
+def result_outputs(tab: str):
+    """The result column's parts of a tab that writes a video: the player, the downloads, the line
+    saying which download is which, and the hidden outputs of the tab's API event."""
+    watch = gr.Video(label="Result", interactive=False, elem_id=f"{tab}-result")
+    files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
+                    elem_id=f"{tab}-download")
+    which = gr.Markdown(elem_id=f"{tab}-which")
+    return watch, files, which, gr.File(visible=False), gr.Video(visible=False), gr.JSON(visible=False)
+
 # --- Run, Cancel, status -------------------------------------------------------
 
 @dataclass

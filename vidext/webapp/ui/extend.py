@@ -83,13 +83,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                         info="lower is better; 0: the default")
                 acts = common.actions("extend", "Extend")
             with gr.Column(elem_id=RESULT_ID):
-                watch = gr.Video(label="Result", interactive=False, elem_id="extend-result")
-                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
-                                elem_id="extend-download")
-                which = gr.Markdown(elem_id="extend-which")
-                api_file = gr.File(visible=False)
-                api_watch = gr.Video(visible=False)
-                api_details = gr.JSON(visible=False)
+                watch, files, which, api_file, api_watch, api_details = common.result_outputs("extend")
 
     roots = workspace.roots()
 

@@ -110,13 +110,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 if preview_ok.available:
                     preview = gr.Video(label="Preview (small excerpt)", interactive=False,
                                        elem_id="interpolate-preview", height=220)
-                watch = gr.Video(label="Result", interactive=False, elem_id="interpolate-result")
-                files = gr.File(label="Download", interactive=False, file_count="multiple", visible=False,
-                                elem_id="interpolate-download")
-                which = gr.Markdown(elem_id="interpolate-which")
-                api_file = gr.File(visible=False)
-                api_watch = gr.Video(visible=False)
-                api_details = gr.JSON(visible=False)
+                watch, files, which, api_file, api_watch, api_details = common.result_outputs("interpolate")
 
     # --- events ---------------------------------------------------------------
     roots = workspace.roots()
