@@ -263,6 +263,69 @@ def test_reader_seeks_and_reverses_in_bounded_chunks(tmp_path, clip):
         assert all(np.array_equal(h.planes[0], frames[5].planes[0]) for h in held)
 
 
+
+def _green_after_seeks(monkeypatch, frames_after_seek: int | None):
+    """Make the extenders' re-reads decode the way the reported 4:4:4 clip did: solid green pictures
+    (every plane 0) for the first ``frames_after_seek`` frames after a seek (None: every re-read of
+    frame 20, even from the start: a decoder that never gives that frame back)."""
+    import vidext.extension.clip as clipmod
+
+    state = {"left": 0}
+    seek, planes, enter = clipmod.seek_stream, clipmod.planes_from_av, clipmod.ClipReader.__enter__
+
+    def seek_stream(*a, **kw):
+        state["left"] = frames_after_seek or 0
+        return seek(*a, **kw)
+
+    def planes_from_av(frame, layout):
+        out = planes(frame, layout)
+        green = (frames_after_seek is None and frame.pts == 20 * 512) or state["left"] > 0
+        state["left"] = max(0, state["left"] - 1)
+        return tuple(np.zeros_like(p) for p in out) if green else out
+
+    def reopen(self):
+        state["left"] = 0
+        return enter(self)
+
+    monkeypatch.setattr(clipmod, "seek_stream", seek_stream)
+    monkeypatch.setattr(clipmod, "planes_from_av", planes_from_av)
+    monkeypatch.setattr(clipmod.ClipReader, "__enter__", reopen)
+
+
+def _yuv_frames(path):
+    with av.open(path) as c:
+        return [f.to_ndarray(format="yuv444p") for f in c.decode(video=0)]
+
+
+def test_reread_frames_are_checked_against_the_first_pass(tmp_path, clip, monkeypatch):
+    # A 4:4:4 clip with a keyframe every 8 frames: the loop re-reads the clip's start and middle
+    # after seeks.  Re-reads that come back green are caught by their signature and read again from
+    # the start, so the output is exactly the output of a clean decoder, and the sidecar says so.
+    src = clip(frames=40, width=64, height=48, tone_hz=None, pix_fmt="yuv444p",
+               options={"crf": "12", "preset": "veryfast", "g": "8", "bf": "2"})
+    clean = str(tmp_path / "clean.mp4")
+    vidext.extend(src, clean, seconds=1.2, direction="both", method="loop")
+    _green_after_seeks(monkeypatch, 3)
+    out = str(tmp_path / "o.mp4")
+    vidext.extend(src, out, seconds=1.2, direction="both", method="loop")
+    got, want = _yuv_frames(out), _yuv_frames(clean)
+    assert len(got) == len(want) == 40 + 2 * 30
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert min(float(f[1:].mean()) for f in got) > 40      # no green picture (U = V = 0)
+    side = json.loads(open(out + ".json").read())
+    assert side["extension"]["reread_repairs"] >= 1
+
+
+def test_a_frame_that_never_reads_back_the_same_is_an_error(tmp_path, clip, monkeypatch):
+    src = clip(frames=40, width=64, height=48, tone_hz=None, pix_fmt="yuv444p",
+               options={"crf": "12", "preset": "veryfast", "g": "8", "bf": "2"})
+    _green_after_seeks(monkeypatch, None)
+    out = tmp_path / "o.mp4"
+    with pytest.raises(vidext.errors.InputError, match="frame 20 of .* decodes differently when read again"):
+        vidext.extend(src, str(out), seconds=1.2, direction="forward", method="loop")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+
+
 # -- errors and cancellation ---------------------------------------------------
 @pytest.mark.parametrize("kw,needle", [
     ({"seconds": 0}, "seconds must be in"),

@@ -7,6 +7,16 @@ points.  :class:`ClipReader` then reads runs of frames from the file again by
 index: forward runs seek to the nearest keyframe and decode; backward runs
 decode bounded chunks (``config.EXTEND_REVERSE_BUFFER_MB``) and play each
 chunk reversed.
+
+A frame read again must be the frame the first pass saw.  Decoding after a
+seek is where streams betray a reader (sync samples that are not random
+access points, recovery points, open GOPs, a decoder that conceals missing
+references with blank or green pictures), so the index also keeps a tiny
+signature of every frame (:func:`signature`: 4×4 means of each plane, 48
+bytes) and :class:`ClipReader` compares each re-read frame with it.  A frame
+that differs makes the reader decode again from the start of the file, where
+decoding is what the first pass did; a frame that still differs is an
+:class:`~vidext.errors.InputError`, never a silently corrupt output.
 """
 from __future__ import annotations
 
@@ -21,7 +31,7 @@ import numpy as np
 
 from .. import config
 from ..errors import InputError
-from ..media.frame import Colour, Frame, PixelLayout, planes_from_av
+from ..media.frame import Colour, Frame, PixelLayout, planes_from_av, to_u8
 from ..media.probe import InputFile
 from ..media.reader import decode_video, seek_stream, stream_time_base
 from .base import ClipView
@@ -32,6 +42,50 @@ def thumbnail(frame: Frame, width: int = config.EXTEND_INDEX_WIDTH) -> np.ndarra
     y = frame.luma8()
     h = max(4, round(frame.height * width / frame.width))
     return cv2.resize(y, (width, h), interpolation=cv2.INTER_AREA)
+
+
+SIGNATURE_GRID = 4          # a signature holds grid × grid means of each plane
+SIGNATURE_TOLERANCE = 2     # 8-bit levels: a decoder is bit-exact, so equal frames differ by 0
+
+
+def signature(frame: Frame) -> np.ndarray:
+    """4×4 area means of every plane on the 8-bit scale (uint8, planes × 16): cheap, and any
+    blank, green or concealed picture changes it."""
+    bits = frame.layout.bits
+    cells = [cv2.resize(p, (SIGNATURE_GRID, SIGNATURE_GRID), interpolation=cv2.INTER_AREA)
+             for p in frame.planes]
+    return np.stack([to_u8(c, bits) for c in cells])
+
+
+class Signatures:
+    """Every frame's :func:`signature`, packed in one growing buffer (48 bytes a frame)."""
+
+    def __init__(self):
+        self._data = bytearray()
+        self._shape: tuple[int, ...] | None = None
+        self._size = 0
+
+    def append(self, sig: np.ndarray) -> None:
+        if self._shape is None:
+            self._shape, self._size = sig.shape, sig.size
+        self._data += sig.tobytes()
+
+    def __len__(self) -> int:
+        return len(self._data) // self._size if self._size else 0
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        a = index * self._size
+        return np.frombuffer(self._data, np.uint8, self._size, a).reshape(self._shape)
+
+
+class _Diverged(Exception):
+    """A frame read again does not match the first pass's signature."""
+
+    def __init__(self, index: int, difference: float):
+        super().__init__(index, difference)
+        self.index, self.difference = index, difference
 
 
 class ClipIndex:
@@ -47,6 +101,7 @@ class ClipIndex:
         self._max = max_index
         self.head_thumbs: list[np.ndarray] = []
         self.tail_thumbs: collections.deque[np.ndarray] = collections.deque(maxlen=max_index)
+        self.signatures = Signatures()
 
     @property
     def count(self) -> int:
@@ -54,6 +109,7 @@ class ClipIndex:
 
     def observe(self, frame: Frame) -> None:
         self.times.append(frame.time)
+        self.signatures.append(signature(frame))
         if len(self.head) < self._context:
             self.head.append(frame)
         self.tail.append(frame)
@@ -81,11 +137,22 @@ class ClipIndex:
 
 
 class ClipReader(InputFile):
-    """Reads frames of a file again, by index, in runs (context manager)."""
+    """Reads frames of a file again, by index, in runs (context manager).
+
+    ``signatures`` (from :class:`ClipIndex`, optional): every re-read frame is
+    checked against them; ``repairs`` counts the reads that diverged after a
+    seek and were decoded again from the start.  ``size`` (width, height):
+    frames of another size (a stream that changes size) are scaled to it, as
+    :class:`~vidext.media.reader.FrameSource` does in the first pass.
+    """
 
     def __init__(self, path: str, times: list[Fraction], layout: PixelLayout, colour: Colour,
-                 rate: Fraction, buffer_mb: float = config.EXTEND_REVERSE_BUFFER_MB):
+                 rate: Fraction, buffer_mb: float = config.EXTEND_REVERSE_BUFFER_MB,
+                 signatures: Signatures | None = None, size: tuple[int, int] | None = None):
         self.path, self.times, self.layout, self.colour = path, times, layout, colour
+        self.signatures = signatures
+        self.size = size
+        self.repairs = 0
         self.tolerance = Fraction(1, 2) / rate
         self.buffer_bytes = buffer_mb * 1e6
         self._container = None
@@ -109,17 +176,29 @@ class ClipReader(InputFile):
             seek_stream(self._container, s, self.times[index])
             self.seeks += 1
             frames = self._frames(s)
-            first = next(frames, None)
-            if first is not None and (first[0] is None or first[0] <= index):
-                yield first
-                yield from frames
-                return
-        # The first frame, or a seek that landed past the frame or found nothing (MPEG-TS seeks by
-        # byte position and can miss): decode from the very start of a freshly opened file.
+            try:
+                first = next(frames, None)
+                if first is not None and (first[0] is None or first[0] <= index):
+                    yield first
+                    yield from frames
+                    return
+            except _Diverged:
+                # decoding after this seek is not what the first pass saw (frames already given
+                # were checked; the caller skips them when they come again)
+                self.repairs += 1
+        # The first frame, a seek that landed past the frame or found nothing (MPEG-TS seeks by
+        # byte position and can miss), or one whose frames diverged: decode from the very start of
+        # a freshly opened file.
         self.__exit__(None, None, None)
         self.__enter__()
         self.seeks += 1
-        yield from self._frames(self._container.streams.video[0])
+        try:
+            yield from self._frames(self._container.streams.video[0])
+        except _Diverged as exc:
+            raise InputError(f"frame {exc.index} of {os.path.basename(self.path)} decodes differently when "
+                             f"read again (mean difference {exc.difference:.1f} levels, limit "
+                             f"{SIGNATURE_TOLERANCE}): the decoder is not deterministic on this file; "
+                             f"re-encode it (for example to H.264 4:2:0) and try again") from None
 
     def _frames(self, s) -> Iterator[tuple[int | None, Frame]]:
         tb = stream_time_base(s)
@@ -134,7 +213,14 @@ class ClipReader(InputFile):
             idx = self._index_of(t)
             if idx is None:
                 continue
-            yield idx, Frame(planes_from_av(f, self.layout), self.times[idx], self.layout, self.colour)
+            if self.size is not None and (f.width, f.height) != self.size:
+                f = f.reformat(width=self.size[0], height=self.size[1], format=self.layout.pix_fmt)
+            frame = Frame(planes_from_av(f, self.layout), self.times[idx], self.layout, self.colour)
+            if self.signatures is not None:
+                diff = np.abs(signature(frame).astype(np.int16) - self.signatures[idx]).max()
+                if diff > SIGNATURE_TOLERANCE:
+                    raise _Diverged(idx, float(diff))
+            yield idx, frame
 
     # -- runs ------------------------------------------------------------------
     def forward(self, start: int, count: int) -> Iterator[Frame]:

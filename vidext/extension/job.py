@@ -132,23 +132,30 @@ def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> I
             yield frame.planes
 
 
-def side_frames(extender: Extender, view: ClipView, count: int, source_path: str, times: list[Fraction],
-                folder: str, shown: ShownFrames | None = None) -> Iterator[Planes]:
-    """``count`` new frames for one end, in play order."""
+def side_frames(extender: Extender, view: ClipView, count: int, source_path: str, index: ClipIndex,
+                folder: str, shown: ShownFrames | None = None, stats: dict | None = None) -> Iterator[Planes]:
+    """``count`` new frames for one end, in play order; ``stats["reread_repairs"]`` counts re-reads
+    that diverged from the first pass after a seek and were decoded again from the start."""
     if count <= 0:
         return
-    with ClipReader(source_path, times, view.layout, view.colour, view.rate) as reader:
-        last = view.count - 1
-        view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
-        if isinstance(extender, Chooser):
-            extender = extender.choose(view, count)
-        if isinstance(extender, Repeater):
-            ops = play_order(extender.schedule(view, count), view.count, view.direction)
-            if shown is not None:
-                idx = shown_indices(ops)
-                shown.record(view.direction, None if idx is None else [times[i] for i in idx])
-            yield from render_ops(ops, reader, extender.interpolator)
-            return
+    times = index.times
+    with ClipReader(source_path, times, view.layout, view.colour, view.rate, signatures=index.signatures,
+                    size=(view.width, view.height)) as reader:
+        try:
+            last = view.count - 1
+            view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
+            if isinstance(extender, Chooser):
+                extender = extender.choose(view, count)
+            if isinstance(extender, Repeater):
+                ops = play_order(extender.schedule(view, count), view.count, view.direction)
+                if shown is not None:
+                    idx = shown_indices(ops)
+                    shown.record(view.direction, None if idx is None else [times[i] for i in idx])
+                yield from render_ops(ops, reader, extender.interpolator)
+                return
+        finally:
+            if stats is not None and reader.repairs:
+                stats["reread_repairs"] = stats.get("reread_repairs", 0) + reader.repairs
     if shown is not None:
         shown.record(view.direction, None)
     assert isinstance(extender, Synthesizer)
@@ -205,8 +212,8 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                     layout, colour = again.layout, again.colour
                 view = view_of("backward")
                 t0 = index.times[0]
-                for k, planes in enumerate(side_frames(extender, view, before, info.path, index.times, folder,
-                                                       shown)):
+                for k, planes in enumerate(side_frames(extender, view, before, info.path, index, folder,
+                                                       shown, stats)):
                     yield planes, t0 + Fraction(k) / rate
                     meter.advance()
                 stats["before"] = before
@@ -221,8 +228,8 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
             stats["original"] = index.count
             if after and last is not None:
                 view = view_of("forward")
-                for k, planes in enumerate(side_frames(extender, view, after, info.path, index.times, folder,
-                                                       shown), start=1):
+                for k, planes in enumerate(side_frames(extender, view, after, info.path, index, folder,
+                                                       shown, stats), start=1):
                     yield planes, last + shift + Fraction(k) / rate
                     meter.advance()
                 stats["after"] = after
