@@ -16,6 +16,7 @@ import json
 import os
 from fractions import Fraction
 
+import av
 import pytest
 from formats import Expect, Variant, check_video_output, have_assets, make_variant, no_leftovers, variant
 
@@ -147,7 +148,7 @@ def test_fast_slice(tmp_path, name, job):
 # Found by the matrix, not fixed yet: AVI (MPEG-4 Part 2 + MP3) written through PyAV gets a one-frame
 # gap after its first frame (the AVI muxer places frames by packet count), in the input made here as
 # in vidext's output; the frames are right, their times one frame late.
-KNOWN = {("mpeg4_avi", "extend:loop:backward"): "AVI timing: one-frame gap after the first frame"}
+KNOWN: dict = {}   # (format, job) → why it is expected to fail; empty: the matrix passes whole
 
 
 @pytest.mark.slow
@@ -305,3 +306,16 @@ def test_playable_rendition(tmp_path):
     r2 = vidext.interpolate(plain, str(tmp_path / "out2.mp4"), factor=2, quality="fast", playable=True)
     assert r2.playable_path is None and r2.details["playable"]["path"] is None
     assert not no_leftovers(str(tmp_path))
+
+
+def test_avi_output_keeps_the_frame_grid_beside_mp3(tmp_path, clip):
+    """An MP3 encoder's priming samples must not shift the pictures of an AVI (a one-frame gap after
+    the first picture, seen by the matrix): every output frame sits on the clip's grid."""
+    src = clip(frames=12, width=64, height=48)
+    out = str(tmp_path / "o.avi")
+    vidext.extend(src, out, seconds=0.2, direction="backward", method="loop")
+    with av.open(out) as c:
+        s = c.streams.video[0]
+        assert c.streams.audio[0].codec_context.name in ("mp3", "mp3float")
+        times = [f.pts * s.time_base for f in c.decode(s)]
+    assert times == [Fraction(k, 25) for k in range(17)]

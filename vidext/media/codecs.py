@@ -154,6 +154,24 @@ def muxer(output_path: str) -> str | None:
     return spec.format if spec else None
 
 
+def muxer_options(output_path: str) -> dict[str, str]:
+    """The muxer options every output of this container is written with.
+
+    MP4/MOV: the index first, so players start before the download ends.
+    AVI: no timestamp shift.  AVI keeps no timestamps, only chunk order, and
+    an MP3 or AAC encoder's priming samples (negative times) would make
+    FFmpeg shift every stream by them: 26 ms moved every picture after the
+    first one frame later (a one-frame gap).  Unshifted, the pictures keep
+    their grid and the sound carries its encoder's usual delay, as in any AVI.
+    """
+    ext = os.path.splitext(output_path)[1].lower() or output_path.lower()
+    if ext in (".mp4", ".mov", ".m4v"):
+        return {"movflags": "+faststart"}
+    if ext == ".avi":
+        return {"avoid_negative_ts": "disabled"}
+    return {}
+
+
 # --- sound -------------------------------------------------------------------------------
 
 # Decoders are named after their implementation ("mp3float", "libdav1d"); a codec's own name is

@@ -15,7 +15,7 @@ import av
 
 from ..errors import InputError
 from .atomic import atomic_output, output_error
-from .codecs import muxer
+from .codecs import muxer, muxer_options
 from .mux import AudioFeed, CopyAudio
 
 _rescale = CopyAudio._rescale   # one packet-time rescaler for copied streams
@@ -40,7 +40,7 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
     if not parts:
         raise InputError("nothing to join: no parts")
     ext = os.path.splitext(output)[1].lower()
-    options = {"movflags": "+faststart"} if ext in (".mp4", ".mov") else {}
+    options = muxer_options(ext)
     frames, first, end = 0, None, None
     with atomic_output(output) as tmp:
         with av.open(parts[0]) as head:

@@ -16,6 +16,7 @@ import os
 import av
 
 from .atomic import atomic_output, output_error
+from .codecs import muxer_options
 from .mux import CopyAudio
 from .probe import MediaInfo, probe_video
 
@@ -63,7 +64,7 @@ def write_playable(source: str, output: str | None = None) -> str:
         audio = CopyAudio(source, output_path=tmp, copy_only=_SOUND) if info.audio else None
         try:
             with av.open(source, metadata_errors="ignore") as src, \
-                    av.open(tmp, "w", format="mp4", options={"movflags": "+faststart"}) as out:
+                    av.open(tmp, "w", format="mp4", options=muxer_options(".mp4")) as out:
                 vin = src.streams.video[0]
                 vin.thread_type = "AUTO"
                 vout = out.add_stream("libx264", rate=v.fps_nominal)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import config
 from ..errors import Cancelled
+from .codecs import muxer_options
 from .mux import AudioFeed
 from .probe import open_input
 from .runner import ProgressCallback, ProgressMeter
@@ -32,7 +33,7 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
     import av
 
     meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio")
-    with av.open(path, "w", format=fmt) as c:
+    with av.open(path, "w", format=fmt, options=muxer_options("." + fmt)) as c:
         src = open_input(video_from) if video_from is not None else None
         try:
             vout = c.add_stream_from_template(src.streams.video[0]) if src is not None else None

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..errors import ParameterError
 from .atomic import output_error
-from .codecs import TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer
+from .codecs import (TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer,
+                     muxer_options)
 from .frame import Colour, PixelLayout, av_from_planes
 from .mux import AudioFeed
 
@@ -66,7 +67,7 @@ class FrameSink:
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self) -> "FrameSink":
         fmt = muxer(self._ext)
-        options = {"movflags": "+faststart"} if self._ext in (".mp4", ".mov") else {}
+        options = muxer_options(self._ext)
         try:
             self._container = av.open(self.path, mode="w", format=fmt, options=options)
         except (av.FFmpegError, OSError) as exc:
