@@ -319,3 +319,21 @@ def test_avi_output_keeps_the_frame_grid_beside_mp3(tmp_path, clip):
         assert c.streams.audio[0].codec_context.name in ("mp3", "mp3float")
         times = [f.pts * s.time_base for f in c.decode(s)]
     assert times == [Fraction(k, 25) for k in range(17)]
+
+
+def test_cli_audio_playable(tmp_path, clip, capsys):
+    """``vidext audio --audio FILE --playable`` on a 4:4:4 video writes and names the rendition; on a
+    sound-only output it is a clear error."""
+    import numpy as np
+    from vidext._cli import main
+    from vidext.media.pcm import write_audio
+    src = clip("in.mkv", frames=10, width=64, height=48, pix_fmt="yuv444p")
+    snd = str(tmp_path / "snd.wav")
+    write_audio(snd, np.zeros((2, 48000), np.float32), 48000)
+    out = tmp_path / "out.mkv"
+    assert main(["audio", src, "--audio", snd, "-o", str(out), "--playable", "-q"]) == 0
+    said = capsys.readouterr().out
+    assert f"playable rendition: {tmp_path / 'out.playable.mp4'}" in said and "4:4:4" in said
+    assert probe(str(tmp_path / "out.playable.mp4")).video.pix_fmt == "yuv420p"
+    assert main(["audio", snd, "--stretch", "2", "-o", str(tmp_path / "s.wav"), "--playable"]) == 2
+    assert "playable applies to a video output" in capsys.readouterr().err

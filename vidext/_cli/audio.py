@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import api, config
+from .common import report_playable
 from ..sound.continuation import CONTINUATIONS
 from ..sound.stretch import STRETCHERS
 
@@ -27,6 +28,9 @@ def add_parser(sub) -> None:
     p.add_argument("--stretcher", default=config.DEFAULT_STRETCHER, choices=STRETCHERS.names(),
                    help="--stretch method: wsola (default; speech, effects, drums), pvoc (phase vocoder: "
                         "sustained tonal music), atempo (FFmpeg)")
+    p.add_argument("--playable", action="store_true",
+                   help="with --audio: also write OUTPUT-stem.playable.mp4 (H.264 4:2:0 8-bit + AAC) when the "
+                        "video written does not play in every browser and phone")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=run)
 
@@ -34,7 +38,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     r = api.audio(args.input, args.output, stretch=args.stretch, extend=args.extend, direction=args.direction,
                   method=args.method, prompt=args.prompt, audio_file=args.audio_file, seed=args.seed,
-                  stretcher=args.stretcher)
+                  stretcher=args.stretcher, playable=args.playable)
     extra = f", picture {r.picture_s:.3f} s" if r.picture_s is not None else ""
     print(f"wrote {r.output}: {r.operation}, sound {r.duration_s:.3f} s ({r.codec}){extra}, {r.seconds:.1f} s")
+    report_playable(r)
     return 0

@@ -53,14 +53,19 @@ class ProgressBar:
             self._bar = None
 
 
-def report(result) -> None:
-    print(f"wrote {result.output}: {result.frames_out} frames at {result.fps:g} fps, "
-          f"{result.duration_s:.3f} s, audio {result.audio or 'none'}, "
-          f"{result.seconds:.1f} s ({result.frames_per_second:.1f} frames/s)")
+def report_playable(result) -> None:
+    """The line about the playable rendition, when one was asked for."""
     playable = (getattr(result, "details", None) or {}).get("playable")
     if playable:
         print(f"playable rendition: {playable['path']} ({playable['reason']})" if playable["path"]
               else f"plays everywhere as it is: {playable['reason']}")
+
+
+def report(result) -> None:
+    print(f"wrote {result.output}: {result.frames_out} frames at {result.fps:g} fps, "
+          f"{result.duration_s:.3f} s, audio {result.audio or 'none'}, "
+          f"{result.seconds:.1f} s ({result.frames_per_second:.1f} frames/s)")
+    report_playable(result)
     padded = getattr(result, "padded_to", None)
     if padded:
         print(f"note: picture padded to {padded[0]}×{padded[1]} (edges repeated): the codec's 4:2:0/4:2:2 "

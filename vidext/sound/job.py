@@ -139,6 +139,9 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
     t0 = time.perf_counter()
     # 1. check inputs
     choose_operation(stretch, extend, audio_file)
+    if playable and audio_file is None:
+        raise ParameterError("playable applies to a video output (a sound put on a video with audio_file); "
+                             "a sound-only output has no picture to render")
     out = check_output_path(output, (input,) + ((audio_file,) if audio_file else ()))
     # 2. plan
     plan = plan_audio(input, stretch=stretch, extend=extend, direction=direction, audio_file=audio_file)
