@@ -62,3 +62,13 @@ def test_bad_arguments_exit_2(tmp_path, clip, args, needle):
 def test_missing_output_folder(tmp_path, clip):
     p = run("interpolate", clip(frames=4), "-o", str(tmp_path / "no" / "o.mp4"))
     assert p.returncode == 2 and "output folder does not exist" in p.stderr
+
+
+@pytest.mark.parametrize("command", ["interpolate", "extend", "audio", "evaluate", "batch", "serve", "probe",
+                                     "sample"])
+def test_every_help_page_prints(command, capsys):
+    """``--help`` formats every option's help (a stray % in one crashed ``evaluate --help``)."""
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert f"usage: vidext {command}" in capsys.readouterr().out

@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     depth = p.add_mutually_exclusive_group()
     depth.add_argument("--sample", type=int, default=config.EVALUATE_SAMPLE_WINDOWS, metavar="N",
                        help=f"rebuild N held-out windows spread evenly over the clip, each mean with a "
-                            f"{config.EVALUATE_CONFIDENCE:.0%} confidence interval "
+                            f"{config.EVALUATE_CONFIDENCE * 100:.0f}%% confidence interval "
                             f"(default {config.EVALUATE_SAMPLE_WINDOWS})")
     depth.add_argument("--exhaustive", action="store_true", help="rebuild every held-out window")
     p.add_argument("--no-temporal", action="store_true", help="skip the temporal-consistency pass")
