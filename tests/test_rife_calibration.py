@@ -184,3 +184,14 @@ def test_calibration_pair_moves():
     assert pair.shape == (2, 3, 64, 96) and pair.dtype == np.float32
     assert 0 <= pair.min() and pair.max() <= 1
     assert np.abs(pair[0] - pair[1]).mean() > 0.01
+
+
+def test_the_measured_size_stands_for_the_class_not_the_first_clip():
+    # a 128×64 test clip and a 640×320 film share the class ≤400k pixels: both are timed at one
+    # representative size (the first clip's own tiny size favoured the wrong precision on one CPU)
+    small, film = cal.measured_size(128, 64, 64), cal.measured_size(640, 320, 64)
+    assert small == film
+    assert small[0] * small[1] >= 0.8 * cal.config.RIFE_CALIBRATION_SIZE_CLASSES[0] / 2
+    assert small[0] == 2 * small[1]          # the clip's shape
+    w, h = cal.measured_size(3840, 2176, 64)
+    assert w * h <= cal.config.RIFE_CALIBRATION_MAX_PIXELS and abs(w / h - 3840 / 2176) < 0.1

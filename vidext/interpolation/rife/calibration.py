@@ -103,11 +103,19 @@ def size_class(width: int, height: int) -> str:
 
 
 def measured_size(width: int, height: int, multiple: int) -> tuple[int, int]:
-    """The size timed for ``width``×``height`` (padded): itself, shrunk (same shape, in whole multiples)
-    to at most :data:`config.RIFE_CALIBRATION_MAX_PIXELS` so that calibrating stays short."""
-    f = min(1.0, (config.RIFE_CALIBRATION_MAX_PIXELS / (width * height)) ** 0.5)
-    return (max(multiple, int(width * f) // multiple * multiple),
-            max(multiple, int(height * f) // multiple * multiple))
+    """The size timed for ``width``×``height`` (padded): the clip's shape at a size that stands for
+    its whole class, so that the choice does not depend on which clip of the class came first.
+
+    Half the class's upper bound, at most :data:`config.RIFE_CALIBRATION_MAX_PIXELS` (kept short):
+    a 128×64 clip and a 640×320 one are both timed at 640×320, where per-call overheads no longer
+    decide; anything from 720p up at the cap.  Rounded to whole multiples of ``multiple``.
+    """
+    bounds = config.RIFE_CALIBRATION_SIZE_CLASSES
+    pixels = width * height
+    bound = next((b for b in bounds if pixels <= b), bounds[-1])
+    f = (min(config.RIFE_CALIBRATION_MAX_PIXELS, bound // 2) / pixels) ** 0.5
+    return (max(multiple, round(width * f / multiple) * multiple),
+            max(multiple, round(height * f / multiple) * multiple))
 
 
 def machine_key(width: int, height: int) -> str:
