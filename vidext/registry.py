@@ -133,13 +133,14 @@ class Registry(Catalogue[Entry], Generic[T]):
 def registries() -> dict[str, Registry]:
     """Every backend registry by the job option that picks from it (imports only the registries)."""
     from .evaluation import METRICS
+    from .evaluation.heldout import METHODS
     from .extension import EXTENDERS
     from .interpolation import INTERPOLATORS
     from .sound.continuation import CONTINUATIONS
     from .sound.stretch import STRETCHERS
 
     return {"interpolate.model": INTERPOLATORS, "extend.method": EXTENDERS, "audio.method": CONTINUATIONS,
-            "audio.stretcher": STRETCHERS, "evaluate.metrics": METRICS}
+            "audio.stretcher": STRETCHERS, "evaluate.methods": METHODS, "evaluate.metrics": METRICS}
 
 
 def learned_methods() -> dict[str, str]:
