@@ -12,9 +12,9 @@ from conftest import psnr
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
-from vidext.media.frame import Colour, Frame, from_rgb, planes_from_av, to_rgb, working_layout
+from vidext.media.frame import Colour, Frame, from_rgb, planes_from_av, to_rgb, to_rgb8, working_layout
 from vidext.media.probe import probe
-from vidext.media.reader import FrameSource
+from vidext.media.reader import FrameSource, thumbnails
 from vidext.media.runner import Progress, run_pipeline
 from vidext.media.writer import FrameSink
 
@@ -147,6 +147,28 @@ def test_rgb_conversion_round_trip(clip):
     assert rgb.shape == (180, 320, 3) and rgb.dtype == np.float32 and 0 <= rgb.min() <= rgb.max() <= 1
     back = from_rgb(rgb, f)
     assert np.abs(back[0].astype(int) - f.planes[0].astype(int)).mean() < 1.5
+
+
+def test_frame_at_answers_many_times_on_one_source(clip):
+    """frame_at seeks forward and back on one open source: the frame shown at each time."""
+    path = clip(frames=50, fps=25, width=96, height=64, tone_hz=None)
+    with FrameSource(path) as src:
+        times = [src.frame_at(Fraction(t)).time for t in ("1.5", "0.3", "0.33", "1.98", "0")]
+    assert times == [Fraction(37, 25), Fraction(7, 25), Fraction(8, 25), Fraction(49, 25), 0]   # frames at k/25
+
+
+@pytest.mark.parametrize("pix_fmt,codec", [("yuv420p", "libx264"), ("bgr0", "ffv1")])   # bgr0: read as gbrp
+def test_rgb8_and_thumbnails(clip, pix_fmt, codec):
+    path = clip(f"t.{'mkv' if codec == 'ffv1' else 'mp4'}", frames=25, fps=25, width=96, height=64,
+                tone_hz=None, codec=codec, pix_fmt=pix_fmt, options={} if codec == "ffv1" else None)
+    with FrameSource(path) as src:
+        frame = src.frame_at(Fraction(1, 2))
+    full = to_rgb8(frame)
+    assert full.shape == (64, 96, 3) and full.dtype == np.uint8
+    assert np.abs(full.astype(int) - np.rint(to_rgb(frame) * 255).astype(int)).max() <= 2
+    thumbs = thumbnails(probe(path), [0.1, 0.5], 48, 32)
+    assert [t.shape for t in thumbs] == [(32, 48, 3)] * 2 and np.array_equal(thumbs[1], to_rgb8(frame, 48, 32))
+    assert np.abs(thumbs[0].astype(int) - thumbs[1].astype(int)).mean() > 1      # the picture moves
 
 
 def test_working_layouts():

@@ -251,8 +251,9 @@ def test_registered_specs_are_well_formed():
 
 
 def test_register_adds_a_spec(monkeypatch):
-    monkeypatch.setattr("vidext.models.registry.MODELS", dict(MODELS))
     from vidext.models import registry
+
+    monkeypatch.setattr(registry, "MODELS", registry.ModelRegistry(MODELS.values()))
     s = registry.register(ModelSpec(name="extra", kind="k", library="torch", repo_id="a/b", revision=None,
                                     files=("f.bin",), licence="MIT", card="c"))
     assert registry.get_spec("extra") is s

@@ -4,18 +4,25 @@ Interpolators, extenders, audio stretchers and continuations, metrics and
 held-out methods each have one :class:`Registry`.  An entry names its factory
 by import path (optional, heavy backends cost nothing until asked for) and
 carries its metadata: a one-line summary, whether it is generative, whether
-it needs a GPU to be practical, and the :mod:`vidext.models` weights it
-loads.  The CLI's choices, the app's method lists and its capability checks
-are read from here; adding a backend is one class and one ``add`` line.
+it needs a GPU to be practical, the :mod:`vidext.models` weights it loads
+and, for a preset of a backend, the options its factory is called with.
+The CLI's choices, the app's method lists and its capability checks are read
+from here; adding a backend is one class and one ``add`` line.
+
+Every registry, the weights' one (:data:`vidext.models.MODELS`) included, is
+a :class:`Catalogue`: names in the order added, ``entry(name)`` with its
+metadata (an unknown name raises :class:`ParameterError` listing the
+choices), ``entries()``, ``summary(name)``, ``name in``, iteration.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterator, Mapping, TypeVar
 
 from .errors import ParameterError
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 @dataclass(frozen=True)
@@ -28,44 +35,77 @@ class Entry:
     generative: bool = False       # makes new content from a learned generative model
     needs_gpu: bool = False        # impractically slow without a GPU
     model: str | None = None       # vidext.models name of the weights it loads (None: none)
+    options: tuple[tuple[str, Any], ...] = ()   # keyword arguments the factory is called with (a preset)
 
 
-class Registry(Generic[T]):
-    """Maps backend names to factories; unknown names raise a clear error."""
+class Catalogue(Generic[E]):
+    """Names → entries of one kind, in the order added; unknown names raise a clear error."""
 
     def __init__(self, kind: str):
         self.kind = kind
-        self._entries: dict[str, Entry] = {}
-        self._loaded: dict[str, Callable[..., T]] = {}
+        self._entries: dict[str, E] = {}
 
-    def add(self, name: str, target: str, summary: str = "", *, generative: bool = False,
-            needs_gpu: bool | None = None, model: str | None = None) -> None:
-        """Register ``target`` ("module:attribute") under ``name``; generative implies ``needs_gpu``."""
-        self._entries[name] = Entry(name, target, summary, generative,
-                                    generative if needs_gpu is None else needs_gpu, model)
+    def _table(self) -> Mapping[str, Any]:
+        """Name → stored entry: what every lookup reads (a registry that shows another's entries widens it)."""
+        return self._entries
+
+    def _wrap(self, name: str, raw) -> E:
+        return raw
 
     def names(self) -> list[str]:
-        return list(self._entries)
+        return list(self._table())
 
-    def entry(self, name: str) -> Entry:
+    def entry(self, name: str) -> E:
         """The entry of ``name``; an unknown name raises :class:`ParameterError` listing the choices."""
+        table = self._table()
         try:
-            raw = self._entries[name]
+            raw = table[name]
         except (KeyError, TypeError):
-            raise ParameterError(
-                f"unknown {self.kind} {name!r}; choose one of: {', '.join(self._entries)}") from None
-        # tests register stand-ins as plain ("module:attr", summary) tuples
-        return raw if isinstance(raw, Entry) else Entry(name, *raw)
+            raise ParameterError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(table)}") from None
+        return self._wrap(name, raw)
 
-    def entries(self) -> list[Entry]:
-        return [self.entry(n) for n in self._entries]
+    def entries(self) -> list[E]:
+        return [self.entry(n) for n in self._table()]
 
     def summary(self, name: str) -> str:
         return self.entry(name).summary
 
+    def __contains__(self, name) -> bool:
+        return name in self._table()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+class Registry(Catalogue[Entry], Generic[T]):
+    """Maps backend names to factories, each :class:`Entry` with its metadata."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self._loaded: dict[str, Callable[..., T]] = {}
+
+    def add(self, name: str, target: str, summary: str = "", *, generative: bool = False,
+            needs_gpu: bool | None = None, model: str | None = None,
+            options: Mapping[str, Any] | None = None) -> None:
+        """Register ``target`` ("module:attribute") under ``name``; generative implies ``needs_gpu``.
+
+        ``options`` are keyword arguments the factory is always called with
+        (``options={"quality": "fast"}``: a preset of a backend under its own name).
+        """
+        self._entries[name] = Entry(name, target, summary, generative,
+                                    generative if needs_gpu is None else needs_gpu, model,
+                                    tuple((options or {}).items()))
+
+    def _wrap(self, name: str, raw) -> Entry:
+        # tests register stand-ins as plain ("module:attr", summary) tuples
+        return raw if isinstance(raw, Entry) else Entry(name, *raw)
+
     def is_generative(self, name: str) -> bool:
         """Whether ``name`` is a registered generative backend (False for unknown names)."""
-        return name in self._entries and self.entry(name).generative
+        return name in self and self.entry(name).generative
 
     def generative(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.entries() if e.generative)
@@ -73,12 +113,6 @@ class Registry(Generic[T]):
     def learned(self) -> dict[str, str]:
         """Backend name → the :mod:`vidext.models` weights it loads."""
         return {e.name: e.model for e in self.entries() if e.model}
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._entries
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
 
     def get(self, name: str) -> Callable[..., T]:
         entry = self.entry(name)
@@ -90,7 +124,8 @@ class Registry(Generic[T]):
         return self._loaded[name]
 
     def create(self, name: str, *args, **kwargs) -> T:
-        return self.get(name)(*args, **kwargs)
+        """A new backend: the factory of ``name`` called with its entry's options, then ``kwargs``."""
+        return self.get(name)(*args, **{**dict(self.entry(name).options), **kwargs})
 
 
 # --- every registry, and what the front ends derive from them ------------------------------------
@@ -98,13 +133,14 @@ class Registry(Generic[T]):
 def registries() -> dict[str, Registry]:
     """Every backend registry by the job option that picks from it (imports only the registries)."""
     from .evaluation import METRICS
+    from .evaluation.heldout import METHODS
     from .extension import EXTENDERS
     from .interpolation import INTERPOLATORS
     from .sound.continuation import CONTINUATIONS
     from .sound.stretch import STRETCHERS
 
     return {"interpolate.model": INTERPOLATORS, "extend.method": EXTENDERS, "audio.method": CONTINUATIONS,
-            "audio.stretcher": STRETCHERS, "evaluate.metrics": METRICS}
+            "audio.stretcher": STRETCHERS, "evaluate.methods": METHODS, "evaluate.metrics": METRICS}
 
 
 def learned_methods() -> dict[str, str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import api, config
-from ..evaluation.heldout import method_names
+from ..evaluation.heldout import METHODS
 from .common import ProgressBar
 
 
@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
                                    "consistency and audio-video offset.")
     p.add_argument("input")
     p.add_argument("--methods", default=",".join(config.EVALUATE_METHODS),
-                   help=f"comma-separated, from: {', '.join(method_names())}; 'all' = blend, the DIS presets and "
+                   help=f"comma-separated, from: {', '.join(METHODS.names())}; 'all' = blend, the DIS presets and "
                         "every model whose weights resolve; 'none' skips the held-out test "
                         f"(default {','.join(config.EVALUATE_METHODS)})")
     p.add_argument("--factor", type=float, default=2,

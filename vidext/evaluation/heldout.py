@@ -7,6 +7,11 @@ fraction of the way between them given by the three frames' timestamps (j/N
 on a constant-rate clip).  Frames after the last kept one are not used.
 Methods receive the decoded planes exactly as the interpolation pipeline
 does, so no colour conversion happens before a method sees a frame.
+
+The methods are :data:`METHODS`: the no-interpolation baseline
+``duplicate``, ``blend``, each DIS preset, then every other interpolation
+backend under its own name (a model registered in
+:data:`vidext.interpolation.INTERPOLATORS` is a method with no line here).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from ..interpolation import INTERPOLATORS
 from ..interpolation.base import Between, Interpolator, Planes
 from ..interpolation.flow import PRESETS
 from ..media.frame import Frame
+from ..registry import Entry, Registry
 from .. import config
 
 
@@ -41,27 +47,56 @@ class _Nearest(Between):
         return self.a.planes if t <= 0.5 else self.b.planes
 
 
+class MethodRegistry(Registry[Interpolator]):
+    """Held-out methods: the entries added here, then every interpolation backend neither added nor hidden.
+
+    The backends' entries are read when asked for, so a model registered
+    later (a plug-in, a test's stand-in) is a method too, built by its own
+    registry.
+    """
+
+    def __init__(self, backends: Registry[Interpolator], hidden: tuple[str, ...] = ()):
+        super().__init__("method")
+        self.backends = backends
+        self.hidden = hidden
+
+    def from_backends(self) -> list[str]:
+        """The interpolation backends offered under their own names (e.g. ``rife``)."""
+        return [n for n in self.backends if n not in self._entries and n not in self.hidden]
+
+    def _table(self) -> dict[str, Entry]:
+        return {**self._entries, **{n: self.backends.entry(n) for n in self.from_backends()}}
+
+    def get(self, name: str):
+        if name in self._entries:
+            return super().get(name)
+        self.entry(name)                # an unknown name: the error lists the methods
+        return self.backends.get(name)
+
+
+BASELINE = "duplicate"      # what a viewer sees with no interpolation; measured on request, not by "all"
+
+METHODS = MethodRegistry(INTERPOLATORS, hidden=("dis",))     # DIS is measured as its presets
+METHODS.add(BASELINE, "vidext.evaluation.heldout:Duplicate", "repeat the nearer kept frame (no interpolation)")
+METHODS.add("blend", "vidext.interpolation.base:Blend", INTERPOLATORS.summary("blend"))
+for _quality in PRESETS:
+    METHODS.add(_quality, "vidext.interpolation.flow:DISInterpolator",
+                f"DIS optical flow, {_quality} preset (CPU, no download)", options={"quality": _quality})
+
+
 def method_names() -> list[str]:
     """Every method name ``evaluate`` accepts."""
-    return ["duplicate", "blend", *PRESETS, *learned_names()]
+    return METHODS.names()
 
 
 def create_method(name: str) -> Interpolator:
-    """An interpolator for a method name: ``blend``, a DIS preset, ``duplicate`` or a registered model."""
-    if name == "duplicate":
-        return Duplicate()
-    if name in PRESETS:
-        return INTERPOLATORS.create("dis", quality=name)
-    if name == "dis":
-        return INTERPOLATORS.create("dis", quality=config.DEFAULT_QUALITY)
-    if name in INTERPOLATORS:
-        return INTERPOLATORS.create(name)
-    raise ParameterError(f"unknown method {name!r}; choose from: {', '.join(method_names())}")
+    """An interpolator for a method name (see :data:`METHODS`); an unknown name raises :class:`ParameterError`."""
+    return METHODS.create(name)
 
 
 def learned_names() -> list[str]:
-    """Registered models beyond blend and DIS (e.g. ``rife``)."""
-    return [n for n in INTERPOLATORS if n not in ("blend", "dis")]
+    """Registered models beyond blend and DIS (e.g. ``rife``): what ``all`` skips when they cannot load."""
+    return METHODS.from_backends()
 
 
 def parse_methods(methods) -> list[str]:
@@ -69,7 +104,7 @@ def parse_methods(methods) -> list[str]:
 
     ``none`` (or nothing) skips the held-out test; ``all`` is blend, every DIS
     preset and every registered model whose weights resolve (see
-    :func:`create_methods`).
+    :func:`learned_names`).
     """
     if methods is None:
         return list(config.EVALUATE_METHODS)
@@ -78,11 +113,9 @@ def parse_methods(methods) -> list[str]:
     if names in (["none"], []):
         return []
     if names == ["all"]:
-        return ["blend", *PRESETS, *learned_names()]
-    known = method_names()
+        return [n for n in METHODS if n != BASELINE]
     for n in names:
-        if n not in known:
-            raise ParameterError(f"unknown method {n!r}; choose from: {', '.join(known)}")
+        METHODS.entry(n)                # an unknown name: the error lists the methods
     if len(set(names)) != len(names):
         raise ParameterError("each method may be named once")
     return names

@@ -36,8 +36,8 @@ from ..media.probe import MediaInfo, probe_video
 from ..media.reader import FrameSource
 from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
 from . import METRICS
-from .heldout import (check_factor, create_method, expected_held_out, learned_names, parse_methods,
-                      sample_indices, windows)
+from .heldout import (METHODS, check_factor, expected_held_out, learned_names, parse_methods, sample_indices,
+                      windows)
 from .metrics import Metric, Picture, mse
 from .pictures import heatmap, strip, write_report_dir
 from .report import NOT_MEASURABLE, EvaluationReport, MethodResult
@@ -262,7 +262,7 @@ def _prepare(job: _Job, lpips_frames: int | None, temporal: bool):
     interps = []
     for n in job.names:
         try:
-            interps.append((n, create_method(n)))
+            interps.append((n, METHODS.create(n)))
         except (DependencyError, ModelError) as exc:
             if n not in job.optional:       # asked for by name: say why it cannot run
                 raise

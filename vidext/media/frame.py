@@ -203,6 +203,18 @@ def to_rgb(frame: Frame) -> np.ndarray:
     return rgb.astype(np.float32) / (65535.0 if deep else 255.0)
 
 
+def to_rgb8(frame: Frame, width: int | None = None, height: int | None = None) -> np.ndarray:
+    """The frame as 8-bit RGB, shape (H, W, 3) uint8, matrix-aware like :func:`to_rgb`; scaled to
+    ``width`` × ``height`` when given (a thumbnail: scaled by FFmpeg, never at full size in float)."""
+    avf = av_from_planes(frame.planes, frame.layout)
+    size = {"width": width or frame.width, "height": height or frame.height}
+    if frame.layout.is_rgb:
+        return avf.reformat(format="rgb24", **size).to_ndarray()
+    rng = frame.colour.range or (2 if frame.layout.pix_fmt.startswith("yuvj") else 1)
+    return avf.reformat(format="rgb24", src_colorspace=_src_matrix(frame.colour, frame.height),
+                        src_color_range=rng, dst_color_range=2, **size).to_ndarray()
+
+
 def from_rgb(rgb: np.ndarray, like: Frame) -> tuple[np.ndarray, ...]:
     """Planes in ``like``'s layout and colour from float RGB in [0, 1]."""
     layout = like.layout

@@ -4,20 +4,22 @@ The one place video is decoded (with :mod:`.probe`'s first picture):
 :func:`decode_video` turns packets into PyAV frames with their times,
 skipping corrupt packets; :class:`FrameSource` streams :class:`Frame`
 objects, seeks (:meth:`FrameSource.seek`) and reads one picture at a time
-(:meth:`FrameSource.frame_at`).  Readers elsewhere (the extenders' clip
-reader, the preview excerpt, the A/V sync estimate) build on these.
+(:meth:`FrameSource.frame_at`); :func:`thumbnails` are small RGB pictures
+at given times (the app's filmstrip).  Readers elsewhere (the extenders'
+clip reader, the preview excerpt, the A/V sync estimate) build on these.
 """
 from __future__ import annotations
 
 import logging
 import os
 from fractions import Fraction
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import av
+import numpy as np
 
 from ..errors import InputError
-from .frame import Colour, Frame, planes_from_av, working_layout
+from .frame import Colour, Frame, planes_from_av, to_rgb8, working_layout
 from .probe import InputFile, MediaInfo, probe
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,14 @@ class FrameSource(InputFile):
         self._container = None
         self._after: Fraction | None = None
 
+    def __enter__(self):
+        super().__enter__()
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"             # settable only before the first decode: here, once
+        if self._threads:
+            stream.codec_context.thread_count = self._threads
+        return self
+
     def seek(self, t: Fraction | None) -> None:
         """The next iteration starts at the keyframe at or before ``t`` seconds (None: the start).
 
@@ -146,9 +156,6 @@ class FrameSource(InputFile):
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"
-        if self._threads:
-            stream.codec_context.thread_count = self._threads
         tb = stream.time_base
         step = 1 / self.video.fps_nominal
         last: Fraction | None = None
@@ -174,6 +181,13 @@ class FrameSource(InputFile):
             self.skipped += 1
 
         return decode_video(self._container, stream, os.path.basename(self.path), corrupt)
+
+
+def thumbnails(info: MediaInfo, times: Iterable[float], width: int, height: int) -> list[np.ndarray]:
+    """The pictures shown at ``times`` (seconds on the file's timeline) as ``width`` × ``height``
+    8-bit RGB (uint8, (H, W, 3)): one seek per picture, so long clips cost no more than short ones."""
+    with FrameSource(info.path, info) as source:
+        return [to_rgb8(source.frame_at(Fraction(t)), width, height) for t in times]
 
 
 def _chain(first: Frame, rest: Iterator[Frame]) -> Iterator[Frame]:

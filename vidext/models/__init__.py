@@ -7,7 +7,8 @@ neither torch nor huggingface_hub; they load when a function needs them.
 Registry (:mod:`.registry`)
     ``ModelSpec(name, kind, library, repo_id, revision, files, licence, card,
     summary, sha256=None, required=(), variant=None)``; ``MODELS`` (name →
-    spec), ``register(spec)``, ``get_spec(name)``.  Registered: ``rife-4.25``,
+    spec, a :class:`vidext.registry.Catalogue` like every backend registry),
+    ``register(spec)``, ``get_spec(name)``.  Registered: ``rife-4.25``,
     ``svd-xt``, ``ltx-video``, ``musicgen-small``.  Each has a model card in
     ``model_cards/``.
 
@@ -59,7 +60,7 @@ from __future__ import annotations
 
 from .cache import MODEL_CACHE, ModelCache, cached, gpu_lock, gpu_section
 from .hub import Resolved, hub_cache_dir, locate, offline, pinned_revision, resolve, sha256_of, verify
-from .registry import MODELS, ModelSpec, get_spec, register
+from .registry import MODELS, ModelRegistry, ModelSpec, get_spec, register
 
 
 def __getattr__(name: str):
@@ -76,7 +77,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["MODELS", "MODEL_CACHE", "ModelCache", "ModelSpec", "Resolved", "cached", "get_spec",
+__all__ = ["MODELS", "MODEL_CACHE", "ModelCache", "ModelRegistry", "ModelSpec", "Resolved", "cached", "get_spec",
            "gpu_lock", "gpu_section", "hub_cache_dir", "locate", "offline", "pinned_revision",
            "register", "resolve", "sha256_of", "verify", "select_device", "select_dtype",
            "cuda_available", "load_diffusers", "load_transformers", "load_model",

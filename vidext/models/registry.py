@@ -1,10 +1,18 @@
-"""What vidext knows about each set of weights: where it lives, what it is, its licence."""
+"""What vidext knows about each set of weights: where it lives, what it is, its licence.
+
+:data:`MODELS` is a :class:`vidext.registry.Catalogue` like every backend
+registry (``entry``, ``names``, ``summary``, unknown names → a
+:class:`~vidext.errors.ParameterError` listing the choices), whose entries are
+:class:`ModelSpec`; it also reads and writes like a dict of name → spec.
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Iterable
 
-from ..errors import ParameterError
+from ..registry import Catalogue
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -70,19 +78,47 @@ class ModelSpec:
         return f"https://huggingface.co/{self.repo_id}"
 
 
-MODELS: dict[str, ModelSpec] = {}
+class ModelRegistry(Catalogue[ModelSpec], MutableMapping):
+    """The weights vidext knows, by name: a :class:`~vidext.registry.Catalogue` of :class:`ModelSpec`.
+
+    ``MODELS[name]`` (``KeyError`` when unknown), ``name in MODELS``,
+    ``.values()`` and item assignment work as on a dict; :meth:`entry` is the
+    lookup that answers an unknown name with the choices.
+    """
+
+    def __init__(self, specs: Iterable[ModelSpec] = ()):
+        super().__init__("model")
+        for spec in specs:
+            self.add(spec)
+
+    def add(self, spec: ModelSpec) -> ModelSpec:
+        """Add (or replace) ``spec`` under its name; returns it."""
+        self._entries[spec.name] = spec
+        return spec
+
+    def __getitem__(self, name: str) -> ModelSpec:
+        return self._entries[name]
+
+    def __setitem__(self, name: str, spec: ModelSpec) -> None:
+        if name != spec.name:
+            raise ValueError(f"model spec {spec.name!r} registered as {name!r}")
+        self.add(spec)
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+
+MODELS = ModelRegistry()
 
 
 def register(spec: ModelSpec) -> ModelSpec:
     """Add (or replace) a model spec; returns it."""
-    MODELS[spec.name] = spec
-    return spec
+    return MODELS.add(spec)
 
 
 def get_spec(name: str) -> ModelSpec:
-    if name not in MODELS:
-        raise ParameterError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
-    return MODELS[name]
+    """The spec of ``name``; an unknown name raises :class:`~vidext.errors.ParameterError` listing the known ones."""
+    return MODELS.entry(name)
 
 
 # --- the models vidext uses ---------------------------------------------------

@@ -117,9 +117,9 @@ def weights(model: str) -> Feature:
     return Feature(model, True)
 
 
-def learned(method: str) -> Feature:
-    """A learned interpolation model: offered when its weights resolve (CPU or GPU)."""
-    w = weights(config.APP_LEARNED_METHODS.get(method, method))
+def learned(method: str, model: str | None = None) -> Feature:
+    """A learned interpolation model (its weights: ``model``, else the registry's): offered when they resolve."""
+    w = weights(model or config.APP_LEARNED_METHODS.get(method, method))
     return Feature(method, w.available, w.reason)
 
 
@@ -159,17 +159,26 @@ def interpolation_models() -> list[Feature]:
 
 
 def _methods():
-    """(classical, generative) extend and audio methods, from the registries' metadata."""
+    """(classical, generative) extend and audio methods and the classical held-out methods but the
+    no-interpolation baseline, from the registries' metadata."""
+    from ..evaluation.heldout import BASELINE, METHODS
     from ..extension import EXTENDERS
     from ..registry import classical_methods
     from ..sound.continuation import CONTINUATIONS
 
     return (classical_methods(EXTENDERS), EXTENDERS.generative(),
-            classical_methods(CONTINUATIONS), CONTINUATIONS.generative())
+            classical_methods(CONTINUATIONS), CONTINUATIONS.generative(),
+            tuple(m for m in classical_methods(METHODS) if m != BASELINE))
 
 
-EXTEND_CLASSICAL, EXTEND_GENERATIVE, AUDIO_CLASSICAL, AUDIO_GENERATIVE = _methods()
-EVALUATE_CLASSICAL = ("blend", "fast", "balanced", "quality")
+EXTEND_CLASSICAL, EXTEND_GENERATIVE, AUDIO_CLASSICAL, AUDIO_GENERATIVE, EVALUATE_CLASSICAL = _methods()
+
+
+def evaluate_learned() -> dict[str, str]:
+    """Held-out methods that load weights → their :mod:`vidext.models` name (``{"rife": "rife-4.25"}``)."""
+    from ..evaluation.heldout import METHODS
+
+    return METHODS.learned()
 
 
 def extend_methods() -> list[Feature]:
@@ -181,7 +190,7 @@ def audio_methods() -> list[Feature]:
 
 
 def evaluate_methods() -> list[Feature]:
-    learned_models = [learned(m) for m in config.APP_LEARNED_METHODS]
+    learned_models = [learned(m, model) for m, model in evaluate_learned().items()]
     return [Feature(m, True) for m in EVALUATE_CLASSICAL] + learned_models
 
 

@@ -260,7 +260,7 @@ def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: 
 # --- Evaluate ------------------------------------------------------------------
 
 def evaluate_needs_gpu(*, methods=(), **_) -> bool:
-    return any(m in config.APP_LEARNED_METHODS for m in methods or ())
+    return any(m in capabilities.evaluate_learned() for m in methods or ())
 
 
 def run_evaluate(video: str, folder: str, *, methods=capabilities.EVALUATE_CLASSICAL, factor: int = 2,

@@ -2,8 +2,9 @@
 chosen segment and the extension drawn on it (the durations come from the
 engine's plans, :mod:`vidext.webapp.plans`).
 
-Everything is computed from the probe and a handful of seeked frames, so it
-answers in well under a second even for long clips.
+Everything is computed from the probe and a handful of seeked frames
+(:func:`vidext.media.reader.thumbnails`), so it answers in well under a
+second even for long clips.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 from .. import config
 from ..errors import InputError
 from ..media.probe import MediaInfo
+from ..media.reader import thumbnails
 from .present import format_time  # noqa: F401 - re-exported for the timeline's labels
 
 _LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
@@ -64,8 +66,6 @@ def _label_font(thumb_width: int) -> tuple[float, int, int]:
 def filmstrip(info: MediaInfo, count: int | None = None,
               height: int = config.APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
     """Seek to ``count`` evenly spaced times and lay the frames out with time marks under every other one."""
-    import av
-
     v = info.video
     if v is None:
         raise InputError("the file has no video stream")
@@ -73,34 +73,14 @@ def filmstrip(info: MediaInfo, count: int | None = None,
     count = count or thumb_count(v.width, v.height)
     scale, thick, band = _label_font(width)
     times = thumb_times(v.start_s, v.duration_s, count)
-    thumbs = []
-    with av.open(info.path) as c:
-        s = c.streams.video[0]
-        s.thread_type = "AUTO"
-        tb = s.time_base
-        for t in times:
-            thumbs.append(_frame_at(c, s, tb, t, width, height))
+    thumbs = thumbnails(info, times, width, height)
     strip = np.full((height + band, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
     for i, (thumb, t) in enumerate(zip(thumbs, times)):
         x = i * (width + _GAP)
-        if thumb is not None:
-            strip[:height, x:x + width] = thumb
+        strip[:height, x:x + width] = thumb
         if i % 2 == 0:
             _label(strip, format_time(t - v.start_s), x + width // 2, height + band - band // 4, scale, thick)
     return Filmstrip(strip, times, v.start_s, v.duration_s, width, info, height)
-
-
-def _frame_at(container, stream, tb, t: float, width: int, height: int) -> np.ndarray | None:
-    """The first frame at or after ``t`` (seek to the keyframe before, decode forward)."""
-    container.seek(max(0, int(t / tb)), stream=stream, backward=True)
-    last = None
-    for frame in container.decode(stream):
-        last = frame
-        if frame.pts is None or frame.pts * tb >= t - 1e-6:
-            break
-    if last is None:
-        return None
-    return last.to_ndarray(format="rgb24", width=width, height=height)
 
 
 def _label(img: np.ndarray, text: str, cx: int, baseline: int, scale: float, thick: int) -> None:
