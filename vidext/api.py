@@ -141,7 +141,7 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
     scored against the original with ``metrics`` (default: luma PSNR, RGB
     PSNR, SSIM, LPIPS; MS-SSIM and VMAF on request; per frame and mean) with each method's speed.
     Without a GPU LPIPS scores a sample of ``lpips_frames`` held-out frames
-    (default ``config.LPIPS_CPU_MAX_FRAMES``; 0 = all).  Also: temporal
+    (default: 3 to 6 by frame size, ``config.LPIPS_CPU_*``; 0 = all).  Also: temporal
     consistency of the clip as it is (warp error, flicker, jumps with their
     times) and the audio–video offset.  ``json_path`` receives the numbers,
     ``report_dir`` the charts (HTML) and pictures (PNG).  Only the first

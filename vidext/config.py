@@ -124,7 +124,9 @@ SSIM_K2 = 0.03
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)   # Wang et al. 2003, five scales
 # torchvision's AlexNet weights, as the standard `lpips` package loads them from the torch hub cache.
 LPIPS_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
-LPIPS_CPU_MAX_FRAMES = 6        # without a GPU, LPIPS (and VMAF) score at most this many held-out frames per method
+LPIPS_CPU_MAX_FRAMES = 6        # without a GPU, LPIPS (and VMAF) score at most this many held-out frames per method,
+LPIPS_CPU_MIN_FRAMES = 3        # at least this many,
+LPIPS_CPU_PIXEL_BUDGET = 3 * 1280 * 720   # and as many as this many pixels hold (720p: 3, bikes 640×272: 6)
 # --- --model auto (vidext/interpolation/auto.py) ---------------------------------
 AUTO_BUDGET = 0.15              # measuring may process at most this fraction of the frames the full run makes
 AUTO_EXCERPTS = 3               # short excerpts spread evenly over the clip (or the segment)

@@ -23,7 +23,8 @@ def add_parser(sub) -> None:
                    help=f"comma-separated (default {','.join(config.EVALUATE_METRICS)})")
     p.add_argument("--lpips-frames", type=int, default=None,
                    help=f"held-out frames LPIPS scores per method (default: all on a GPU, "
-                        f"{config.LPIPS_CPU_MAX_FRAMES} on CPU; 0 = all)")
+                        f"on CPU {config.LPIPS_CPU_MIN_FRAMES} to {config.LPIPS_CPU_MAX_FRAMES} by frame size, "
+                        f"3 at 720p; 0 = all)")
     depth = p.add_mutually_exclusive_group()
     depth.add_argument("--sample", type=int, default=config.EVALUATE_SAMPLE_WINDOWS, metavar="N",
                        help=f"rebuild N held-out windows spread evenly over the clip, each mean with a "

@@ -58,12 +58,21 @@ def parse_metrics(metrics) -> tuple[list[str], bool]:
     return names, True
 
 
-def _lpips_limit(lpips_frames: int | None, device: str) -> int | None:
+def _lpips_limit(lpips_frames: int | None, device: str, pixels: int) -> int | None:
+    """Held-out frames the expensive metrics score per method (None: all).
+
+    On a GPU every frame; on a CPU as many as :data:`config.LPIPS_CPU_PIXEL_BUDGET` pixels hold
+    (an ST-LPIPS pass costs ~1.2 s per 720p picture on two cores), between
+    :data:`config.LPIPS_CPU_MIN_FRAMES` and :data:`config.LPIPS_CPU_MAX_FRAMES`.
+    """
     if lpips_frames is not None:
         if lpips_frames < 0:
             raise ParameterError(f"lpips_frames must be 0 (all) or positive, got {lpips_frames}")
         return lpips_frames or None
-    return None if device == "cuda" else config.LPIPS_CPU_MAX_FRAMES
+    if device == "cuda":
+        return None
+    fit = config.LPIPS_CPU_PIXEL_BUDGET // max(1, pixels)
+    return max(config.LPIPS_CPU_MIN_FRAMES, min(config.LPIPS_CPU_MAX_FRAMES, fit))
 
 
 def check_sample(sample) -> int | None:
@@ -280,7 +289,8 @@ def _prepare(job: _Job, lpips_frames: int | None, temporal: bool):
             continue
         metric_objs.append(m)
         if m.expensive:         # LPIPS, VMAF: the same sample of frames for each
-            stride, _ = sample_indices(job.held_total, _lpips_limit(lpips_frames, m.device))
+            stride, _ = sample_indices(job.held_total, _lpips_limit(lpips_frames, m.device,
+                                                                  job.info.video.width * job.info.video.height))
             if m.name == "lpips":
                 lpips_info = {**m.variant.as_dict(), "stride": stride}
     results = [MethodResult(n, i.describe(), scores={m.name: [] for m in metric_objs}) for n, i in interps]
