@@ -310,7 +310,8 @@ def test_reread_frames_are_checked_against_the_first_pass(tmp_path, clip, monkey
     vidext.extend(src, out, seconds=1.2, direction="both", method="loop")
     got, want = _yuv_frames(out), _yuv_frames(clean)
     assert len(got) == len(want) == 40 + 2 * 30
-    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    # the same pictures (encoder threads may round a level differently between runs); a green one is ~100 off
+    assert max(float(np.abs(a.astype(np.int16) - b).mean()) for a, b in zip(got, want)) < 2
     assert min(float(f[1:].mean()) for f in got) > 40      # no green picture (U = V = 0)
     side = json.loads(open(out + ".json").read())
     assert side["extension"]["reread_repairs"] >= 1
