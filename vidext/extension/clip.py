@@ -33,7 +33,7 @@ from .. import config
 from ..errors import InputError
 from ..media.frame import Colour, Frame, PixelLayout, planes_from_av, to_u8
 from ..media.probe import InputFile
-from ..media.reader import decode_video, seek_stream, stream_time_base
+from ..media.reader import decode_video, fit_size, seek_stream, stream_time_base
 from .base import ClipView
 
 
@@ -213,8 +213,8 @@ class ClipReader(InputFile):
             idx = self._index_of(t)
             if idx is None:
                 continue
-            if self.size is not None and (f.width, f.height) != self.size:
-                f = f.reformat(width=self.size[0], height=self.size[1], format=self.layout.pix_fmt)
+            if self.size is not None:
+                f = fit_size(f, *self.size, self.layout)
             frame = Frame(planes_from_av(f, self.layout), self.times[idx], self.layout, self.colour)
             if self.signatures is not None:
                 diff = np.abs(signature(frame).astype(np.int16) - self.signatures[idx]).max()

@@ -50,6 +50,14 @@ def decode_video(container, stream, name: str, on_corrupt=None) -> Iterator[av.V
         yield from frames
 
 
+def fit_size(frame: av.VideoFrame, width: int, height: int, layout) -> av.VideoFrame:
+    """``frame`` scaled to ``width``×``height`` in ``layout`` when a stream changed size mid-way
+    (spliced clips), as FFmpeg's own tools do; unchanged otherwise."""
+    if (frame.width, frame.height) == (width, height):
+        return frame
+    return frame.reformat(width=width, height=height, format=layout.pix_fmt)
+
+
 def stream_time_base(stream) -> Fraction:
     tb = stream.time_base
     return Fraction(tb.numerator, tb.denominator)
@@ -165,7 +173,7 @@ class FrameSource(InputFile):
                 # The stream changed size mid-way (spliced clips): scale to the probed size, as
                 # FFmpeg's own tools do, so every frame fits the output.
                 self.resized += 1
-                av_frame = av_frame.reformat(width=width, height=height, format=self.layout.pix_fmt)
+                av_frame = fit_size(av_frame, width, height, self.layout)
             if av_frame.pts is not None:
                 t = Fraction(av_frame.pts) * Fraction(tb.numerator, tb.denominator)
             else:
