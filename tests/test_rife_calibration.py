@@ -25,7 +25,7 @@ def fake_runner(seconds: dict, broken: tuple = ()):
     return a picture far from fp32's."""
     calls = []
 
-    def run(s: Setting):
+    def run(s: Setting, limit=None):
         calls.append(s)
         out = PICTURE + (0.3 if s.precision in broken else 1e-4)
         return seconds[(s.precision, s.channels_last, s.threads)], out
@@ -44,6 +44,7 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setenv("VIDEXT_CALIBRATION_FILE", str(tmp_path / "calibration.json"))
     monkeypatch.setattr(cal, "cores", lambda: 1)          # one thread: quick on a busy machine
     monkeypatch.setattr(cal.config, "RIFE_CALIBRATION_MAX_PIXELS", 128 * 64)
+    monkeypatch.setattr(cal.config, "RIFE_CALIBRATION_SCREEN_SIZE", (64, 64))
     monkeypatch.setattr(cal, "load", lambda: 0.0)
     return monkeypatch
 
@@ -86,6 +87,36 @@ def test_forced_parts_are_not_measured():
     assert trials[0].psnr < cal.config.RIFE_CALIBRATION_MIN_PSNR
 
 
+def test_the_screen_cuts_a_candidate_far_slower_on_a_small_picture():
+    # bf16 without hardware support: ~8-40x fp32 (AMD EPYC, AVX2 only); it must not be timed at full size
+    slow = {**TIMES, ("bf16", True, 2): 8.0, ("bf16", False, 2): 40.0}
+    run, calls = fake_runner(slow)
+    screen, screened = fake_runner({k: v / 10 for k, v in slow.items()})
+    chosen, trials = cal.choose(run, {}, 2, screen=screen)
+    assert chosen == Setting("fp32", True, 2)
+    assert {s.precision for s in calls} == {"fp32"}                 # bf16 never run at the class's size
+    assert {s for s in screened} == {Setting(p, cl, 2) for p in ("fp32", "bf16") for cl in (True, False)}
+    cut = [t for t in trials if t.seconds is None]
+    assert {t.setting for t in cut} == {Setting("bf16", True, 2), Setting("bf16", False, 2)}
+    assert all(not t.accepted and t.screen > 2 * 0.1 and t.psnr is not None for t in cut)
+    # within the cut factor, a candidate goes on to the full timing and can win there
+    run, calls = fake_runner(TIMES)
+    screen, _ = fake_runner({**{k: v / 10 for k, v in TIMES.items()}, ("bf16", True, 2): 0.17})  # fastest there: 0.09
+    assert cal.choose(run, {}, 2, screen=screen)[0] == Setting("bf16", True, 2)
+
+
+def test_the_fp32_reference_is_kept_when_the_screen_cuts_every_fp32_candidate():
+    fast_bf16 = {**TIMES, ("bf16", True, 2): 0.3, ("bf16", False, 2): 0.35}
+    run, calls = fake_runner(fast_bf16)
+    screen, _ = fake_runner({k: v / 10 for k, v in fast_bf16.items()}, )
+    chosen, trials = cal.choose(run, {}, 2, screen=screen)
+    assert chosen.precision == "bf16"
+    assert Setting("fp32", True, 2) in calls                          # run as the PSNR reference
+    assert all(t.psnr is not None and t.psnr > cal.config.RIFE_CALIBRATION_MIN_PSNR
+               for t in trials if t.setting.precision == "bf16")
+    assert not [t for t in trials if t.setting.precision == "fp32" and t.seconds is not None]
+
+
 def tiny_network(s: Setting):
     from vidext.interpolation.rife.network import IFNet
 
@@ -111,6 +142,7 @@ def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
                                "threads": first.chosen.threads}
     assert torch.__version__ in first.key and cal.cpu_identity()[0] in first.key and "le400000" in first.key
     assert len(entry["trials"]) == len(first.trials) and "measured_at" in entry
+    assert entry["screen_size"] is None                # 64x64 is already no larger than the screen
 
     built.clear()
     again = cal.calibrate(network, 64, 64)
@@ -120,6 +152,8 @@ def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
     assert other.key != first.key and other.source == "measured"
     assert other.size == cal.measured_size(1280, 768, 64)
     assert other.size[0] * other.size[1] <= cal.config.RIFE_CALIBRATION_MAX_PIXELS
+    assert other.screen_size == (64, 64)               # every candidate ran there first
+    assert all(t.screen is not None for t in other.trials)
 
 
 def test_redo_off_and_forcing_switches(env, tmp_path):

@@ -338,6 +338,8 @@ RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
 RIFE_CALIBRATION_SIZE_CLASSES = (400_000, 1_000_000, 2_200_000, 4_000_000)  # padded pixels: ≤SD, ≤720p, ≤1080p, ≤1440p
 RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many pixels (same shape): kept short
 RIFE_CALIBRATION_REPEATS = 2              # interleaved timed rounds per candidate (best kept), after a warm-up
+RIFE_CALIBRATION_SCREEN_SIZE = (256, 128)  # every candidate runs once here first (padded size, multiples of 64)
+RIFE_CALIBRATION_SCREEN_CUT = 2.0          # ... and one this many times slower than the fastest there is cut
 RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
 
 # --- batches on Ray (vidext/batch) ----------------------------------------------

@@ -51,12 +51,17 @@ class Setting:
 
 @dataclass
 class Trial:
-    """A measured candidate: best seconds per pass and output PSNR against fp32 (None: fp32 itself)."""
+    """A measured candidate: best seconds per pass and output PSNR against fp32 (None: fp32 itself).
+
+    ``screen``: seconds of one pass at the screening size; ``seconds`` is None for a
+    candidate the screen cut (too slow there to be worth timing at the class's size).
+    """
 
     setting: Setting
-    seconds: float
+    seconds: float | None
     psnr: float | None
     accepted: bool
+    screen: float | None = None
 
 
 @dataclass
@@ -66,10 +71,13 @@ class Calibration:
     source: str                              # measured | cache | off | forced
     trials: list[Trial] = field(default_factory=list)
     size: tuple[int, int] | None = None      # (width, height) measured at
+    screen_size: tuple[int, int] | None = None
 
     def as_dict(self) -> dict:
+        r5 = lambda x: None if x is None else round(x, 5)  # noqa: E731
         return {"key": self.key, "chosen": asdict(self.chosen), "source": self.source, "size": self.size,
-                "trials": [{**asdict(t.setting), "seconds": round(t.seconds, 5),
+                "screen_size": self.screen_size,
+                "trials": [{**asdict(t.setting), "seconds": r5(t.seconds), "screen_seconds": r5(t.screen),
                             "psnr_vs_fp32": None if t.psnr is None else round(t.psnr, 2),
                             "accepted": t.accepted} for t in self.trials]}
 
@@ -237,7 +245,7 @@ def output_psnr(ref, out) -> float:
     return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
 
 
-Runner = Callable[[Setting], tuple[float, object]]   # setting → (seconds of one pass, output picture)
+Runner = Callable[..., tuple[float, object]]   # (setting, limit=None) → (seconds of one pass, output picture)
 
 
 def _timed(run: Runner, settings: list[Setting], rounds: int) -> tuple[dict, dict]:
@@ -252,26 +260,58 @@ def _timed(run: Runner, settings: list[Setting], rounds: int) -> tuple[dict, dic
     return best, outs
 
 
+def _screen(screen: Runner, reference: Setting, settings: list[Setting], cut: float) -> tuple[dict, dict]:
+    """One warmed pass of every setting at the screening size: (seconds, PSNR against ``reference``).
+
+    The reference goes first; a later setting whose untimed warm-up pass alone
+    takes twice the cut over the fastest so far is not run again (its warm-up time stands).
+    """
+    seconds: dict = {}
+    outs: dict = {}
+    for s in [reference] + [s for s in settings if s != reference]:
+        limit = 2 * cut * min(seconds.values()) if seconds else None
+        seconds[s], outs[s] = screen(s, limit)
+    return seconds, {s: None if s.precision == "fp32" else output_psnr(outs[reference], outs[s]) for s in settings}
+
+
 def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE_CALIBRATION_MIN_PSNR,
-           rounds: int = config.RIFE_CALIBRATION_REPEATS) -> tuple[Setting, list[Trial]]:
+           rounds: int = config.RIFE_CALIBRATION_REPEATS, screen: Runner | None = None,
+           cut: float = config.RIFE_CALIBRATION_SCREEN_CUT) -> tuple[Setting, list[Trial]]:
     """Measure the candidates with ``run`` and pick the fastest whose output matches fp32's.
 
     Precision × memory format at every core first; then, for the winner,
     fewer threads.  The fp32 output is the reference every other precision
     is held to (PSNR ≥ ``min_psnr``, peak 1); one below is rejected unless
     its precision was forced.
+
+    ``screen``: a runner on a small picture, run first, once per candidate:
+    a candidate more than ``cut`` times slower there than the fastest is not
+    timed at the class's size (bf16 without hardware support is 8-40x slower
+    than fp32, and timing it at 720p cost a first run most of a minute).
     """
     first = candidates(fixed, n_cores)
-    extra = [] if any(s.precision == "fp32" for s in first) else \
-        [Setting("fp32", first[0].channels_last, first[0].threads)]      # the reference only
+    reference = next((s for s in first if s.precision == "fp32"), Setting("fp32", first[0].channels_last,
+                                                                         first[0].threads))
+    trials: list[Trial] = []
+    quick: dict = {}
+    if screen is not None and len(first) > 1:
+        quick, quick_psnr = _screen(screen, reference, first, cut)
+        fastest = min(quick[s] for s in first)
+        kept = [s for s in first if quick[s] <= cut * fastest]
+        trials += [Trial(s, None, quick_psnr[s], False, quick[s]) for s in first if s not in kept]
+        first = kept
+        if reference not in first:          # still the PSNR reference, not a candidate
+            reference = min((s for s in quick if s.precision == "fp32"), key=quick.get)
+    extra = [] if reference in first else [reference]
     seconds, outs = _timed(run, extra + first, rounds)
-    reference = next(outs[s] for s in extra + first if s.precision == "fp32")
-    trials = []
+    measured = []
     for s in first:
-        p = None if s.precision == "fp32" else output_psnr(reference, outs[s])
+        p = None if s.precision == "fp32" else output_psnr(outs[reference], outs[s])
         # a forced precision is the caller's choice: its PSNR is recorded, not held against it
-        trials.append(Trial(s, seconds[s], p, p is None or bool(p >= min_psnr) or "precision" in fixed))
-    best = min((t for t in trials if t.accepted), key=lambda t: t.seconds)
+        measured.append(Trial(s, seconds[s], p, p is None or bool(p >= min_psnr) or "precision" in fixed,
+                              quick.get(s)))
+    trials = measured + trials
+    best = min((t for t in measured if t.accepted), key=lambda t: t.seconds)
     if "threads" not in fixed:
         fewer = [Setting(best.setting.precision, best.setting.channels_last, k)
                  for k in thread_options(n_cores) if k != best.setting.threads]
@@ -308,22 +348,23 @@ def calibration_pair(width: int, height: int, seed: int = 0):
     return np.stack([a, b]).transpose(0, 3, 1, 2).copy()
 
 
-def torch_runner(network: Callable[[Setting], object], width: int, height: int) -> Runner:
+def torch_runner(network: Callable[[Setting], object], width: int, height: int, nets: dict | None = None) -> Runner:
     """A :data:`Runner` timing one pass of ``network(setting)`` (features of both frames, flows,
     merge) on :func:`calibration_pair` at ``width``×``height`` (already a padded size);
-    a setting's first call also runs one untimed warm-up pass."""
+    a setting's first call also runs one untimed warm-up pass; when that pass alone took more
+    than ``limit`` seconds, its time is returned instead of a timed pass (it was measured slow)."""
     import torch
 
     pair = torch.from_numpy(calibration_pair(width, height))
     t = torch.tensor([0.5])
     warm: set = set()
-    nets: dict = {}      # one network per (precision, memory format), for the calibration's length
+    nets = {} if nets is None else nets   # one network per (precision, memory format), shared between runners
 
     def one(net):
         c0, c1 = net.features(pair[:1]), net.features(pair[1:])
         return net(pair[:1], pair[1:], t, c0=c0, c1=c1)
 
-    def run(s: Setting) -> tuple[float, object]:
+    def run(s: Setting, limit: float | None = None) -> tuple[float, object]:
         kind = (s.precision, s.channels_last)
         net = nets[kind] if kind in nets else nets.setdefault(kind, network(s))
         before = torch.get_num_threads()
@@ -331,8 +372,11 @@ def torch_runner(network: Callable[[Setting], object], width: int, height: int) 
         try:
             with torch.inference_mode():
                 if s not in warm:
-                    one(net)
+                    t0 = time.perf_counter()
+                    out = one(net)
                     warm.add(s)
+                    if limit is not None and time.perf_counter() - t0 > limit:
+                        return time.perf_counter() - t0, out[0].clamp(0, 1).numpy()
                 t0 = time.perf_counter()
                 out = one(net)
                 seconds = time.perf_counter() - t0
@@ -366,10 +410,14 @@ def calibrate(network: Callable[[Setting], object], width: int, height: int, *, 
         if hit is not None:
             return Calibration(key, hit, "cache")
     size = measured_size(width, height, multiple)
+    sw, sh = config.RIFE_CALIBRATION_SCREEN_SIZE
+    small = (max(multiple, sw // multiple * multiple), max(multiple, sh // multiple * multiple))
+    nets: dict = {}
+    screen = torch_runner(network, *small, nets) if small[0] * small[1] < size[0] * size[1] else None
     busy = load()
-    chosen, trials = choose(torch_runner(network, *size), fixed, n)
+    chosen, trials = choose(torch_runner(network, *size, nets), fixed, n, screen=screen)
     busy = max(busy, load())
-    result = Calibration(key, chosen, "measured", trials, size)
+    result = Calibration(key, chosen, "measured", trials, size, small if screen else None)
     _write_cache(path, key, {**result.as_dict(), "load": round(busy, 2),
                              "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     return result
