@@ -41,6 +41,7 @@ FIRST_IN = 3 + 3 + 2 * FEATURE_CHANNELS + 1
 NEXT_IN = FIRST_IN + 1 + BLOCK_FEATURE + 4
 TRAINING_ONLY = ("teacher.", "caltime.")
 SLOPE = 0.2                 # LeakyReLU negative slope
+LAST_KEEP = 5               # what flows() reads of the last block: flow (4) and mask (1)
 MULTIPLE = 64               # padding multiple at scale 1 (1/16 block, then two stride-2 convs)
 
 
@@ -105,6 +106,19 @@ class IFBlock(nn.Module):
         self.conv0 = nn.Sequential(_conv(cin, c // 2, 2), _conv(c // 2, c, 2))
         self.convblock = nn.Sequential(*(ResConv(c) for _ in range(depth)))
         self.lastconv = nn.Sequential(nn.ConvTranspose2d(c, 4 * BLOCK_OUT, 4, 2, 1), nn.PixelShuffle(2))
+
+    def trim(self, keep: int) -> None:
+        """Compute only the first ``keep`` output channels (inference: the last block's features
+        are never read, so its widest layer need not make them).  Exact: the kept channels'
+        weights are unchanged; the pixel shuffle groups 4 channels per output channel."""
+        up = self.lastconv[0]
+        if up.out_channels == 4 * keep:
+            return
+        trimmed = nn.ConvTranspose2d(up.in_channels, 4 * keep, 4, 2, 1).to(up.weight.device, up.weight.dtype)
+        with torch.no_grad():
+            trimmed.weight.copy_(up.weight[:, :4 * keep])
+            trimmed.bias.copy_(up.bias[:4 * keep])
+        self.lastconv[0] = trimmed
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Inputs at this block's resolution → 13 channels at the same resolution.
@@ -286,6 +300,7 @@ class IFNet(nn.Module):
         bf16 dot products, else fp32); flows, warps and the final merge stay fp32.
         """
         self.fold()
+        self.blocks[-1].trim(LAST_KEEP)
         self.to(device=device, dtype=dtype)
         self.channels_last = channels_last
         if channels_last:
@@ -389,7 +404,7 @@ class IFNet(nn.Module):
                     flow_in = F.avg_pool2d(fq, 2) / s
                 prev = _up(outs[-1][:, 4:], 2)      # mask and feature: resized up by 2s, down by s
                 y = self._convs(block, _Split(wa, 0, 3), _Split(wb, 0, 3), _Split(wa, 3, 7),
-                                _Split(wb, 3, 7), tmap, prev, flow_in, keep=5 if i == last else None)
+                                _Split(wb, 3, 7), tmap, prev, flow_in, keep=LAST_KEEP if i == last else None)
             if full_flow is not None:
                 full_flow = full_flow + _up(y[:, :4], s) * s
             outs.append(y)
