@@ -236,6 +236,43 @@ def test_download_failure_is_a_model_error(spec, tmp_path, monkeypatch, fake_hub
         resolve("tiny-test")
 
 
+def test_an_unreachable_hub_fails_at_once_with_the_reason(spec, tmp_path, monkeypatch):
+    import socket
+
+    from vidext.models import hub
+
+    real = hub._from_hub
+    monkeypatch.setattr(hub, "_from_hub", lambda spec, rev, *, local_only: real(spec, rev, local_only=True)
+                        if local_only else pytest.fail("a download was tried after the Hub was found unreachable"))
+    with socket.socket() as s:                      # a port nobody listens on: refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(v, raising=False)
+    with pytest.raises(ModelError) as err:
+        resolve("tiny-test")
+    msg = str(err.value)
+    assert f"the Hugging Face Hub (127.0.0.1:{port}) cannot be reached" in msg and "refused" in msg.lower()
+    assert "--weights PATH" in msg
+    # behind a proxy the direct check says nothing, so it is skipped
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert hub.hub_unreachable() is None
+
+
+def test_a_long_download_error_is_cut_at_a_word():
+    from vidext.models.hub import _short
+
+    text = ("An error happened while trying to locate the file on the Hub and we cannot find the requested "
+            "files in the local cache. Please check your connection and try again or make sure your "
+            "Internet connection is on. " * 2)
+    short = _short(RuntimeError(text), limit=160)
+    assert short.startswith("RuntimeError: An error happened") and short.endswith("local cache.")
+    assert _short(RuntimeError("x" * 10 + " word" * 60), limit=50).endswith("word …")
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 def test_registered_specs_are_well_formed():

@@ -243,6 +243,7 @@ def model_cache_size() -> int:
 
 
 HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
+HUB_CONNECT_TIMEOUT_S = 5.0     # seconds to open a connection to the Hub before a download is called impossible
 
 # --- extend (new frames past the ends) ----------------------------------------
 DEFAULT_EXTEND_METHOD = "auto"       # measures seamless/motion/pingpong/freeze per edge, keeps the best

@@ -166,9 +166,36 @@ def _from_hub(spec: ModelSpec, revision: str, *, local_only: bool) -> Path | Non
     return folder
 
 
-def _short(exc: BaseException) -> str:
+def hub_unreachable(timeout: float = config.HUB_CONNECT_TIMEOUT_S) -> str | None:
+    """Why the Hub's host cannot be reached from here, or None when a connection opens.
+
+    One TCP connection with a short timeout, before huggingface_hub's own
+    retries (which spend ~25 s on a name that does not resolve).  Skipped
+    (None) behind a proxy, where a direct connection says nothing.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
+    url = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return f"the Hugging Face Hub ({host}:{port}) cannot be reached from this machine ({reason})"
+    return None
+
+
+def _short(exc: BaseException, limit: int = 240) -> str:
+    """The exception's type and first sentences, cut at a word, never mid-word."""
     text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:160]}"
+    if len(text) > limit:
+        cut = text[:limit]
+        end = max(cut.rfind(". "), cut.rfind("; "))
+        text = cut[:end + 1] if end > limit // 3 else cut[:cut.rfind(" ")] + " …"
+    return f"{type(exc).__name__}: {text}"
 
 
 def _how(spec: ModelSpec) -> str:
@@ -206,6 +233,10 @@ def locate(name: str, weights: str | os.PathLike | None = None, *,
     if offline() or not download:
         why = "HF_HUB_OFFLINE is set" if offline() else "downloads are off"
         raise ModelError(f"model {spec.name!r} not found (looked in {'; '.join(looked)}; {why}): "
+                         f"{_how(spec)}")
+    unreachable = hub_unreachable()
+    if unreachable:
+        raise ModelError(f"model {spec.name!r} not found (looked in {'; '.join(looked)}) and {unreachable}: "
                          f"{_how(spec)}")
     log.info("downloading %s from %s (revision %s)", spec.name, spec.url, revision)
     path = _from_hub(spec, revision, local_only=False)
