@@ -15,7 +15,7 @@ from vidext.media.atomic import atomic_output, check_output_path
 from vidext.media.frame import Colour, Frame, from_rgb, planes_from_av, to_rgb, to_rgb8, working_layout
 from vidext.media.probe import probe
 from vidext.media.reader import FrameSource, thumbnails
-from vidext.media.runner import Progress, run_pipeline
+from vidext.media.runner import Progress, ordered_map, run_pipeline
 from vidext.media.writer import FrameSink
 
 
@@ -207,6 +207,62 @@ def test_runner_overlaps_and_keeps_order():
     out = []
     run_pipeline(range(100), lambda xs: (x * 2 for x in xs), out.append, depth=3)
     assert out == [x * 2 for x in range(100)]
+
+
+def test_ordered_map_runs_items_at_once_and_keeps_their_order():
+    import random
+    import time
+
+    both = threading.Barrier(2, timeout=10)     # breaks (and fails) unless two calls are in flight together
+    rng = random.Random(0)
+    delays = [rng.random() * 0.01 for _ in range(40)]
+
+    def work(i):
+        if i < 2:
+            both.wait()
+        time.sleep(delays[i])
+        return i * i
+
+    assert list(ordered_map(work, range(40), 2)) == [i * i for i in range(40)]
+    assert not [t for t in threading.enumerate() if t.name.startswith("vidext-pair")]
+
+
+def test_ordered_map_holds_few_items_and_reraises_the_first_error():
+    import time
+
+    taken = []
+
+    def items():
+        for i in range(10**9):
+            taken.append(i)
+            yield i
+
+    def work(i):
+        if i == 7:
+            raise ValueError("bad pair 7")
+        time.sleep(0.001)
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="bad pair 7"):
+        for x in ordered_map(work, items(), 3):
+            got.append(x)
+    assert got == list(range(7))
+    assert len(taken) <= 7 + 3 + 1          # bounded look-ahead: never the whole source
+    assert not [t for t in threading.enumerate() if t.name.startswith("vidext-pair")]
+
+
+def test_ordered_map_stops_when_cancelled():
+    stop = threading.Event()
+    seen = []
+    with pytest.raises(Cancelled):
+        for x in ordered_map(lambda i: i, range(1000), 2, stop):
+            seen.append(x)
+            if x == 5:
+                stop.set()
+    assert len(seen) < 10
+    with pytest.raises(Cancelled):
+        list(ordered_map(lambda i: i, range(10), 1, stop))
 
 
 def test_runner_reraises_worker_errors():

@@ -125,3 +125,52 @@ def test_a_small_moving_object_keeps_its_pair_interpolated(camera):
                                                still.colour))
     counting, stats, _ = run(moved, gate)
     assert len(counting.pairs) == 1 and stats.static == 0
+
+
+class Concurrent(Counting):
+    """The counting blend, rendering two pairs at once (slow and uneven, so that they overlap
+    and finish out of order)."""
+
+    concurrency = 2
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self._lock = threading.Lock()
+        self.in_flight = self.most = 0
+
+    def between(self, a: Frame, b: Frame) -> Between:
+        import time
+
+        inner = super().between(a, b)
+        owner = self
+
+        class _Pair(Between):
+            def at(self, t):
+                return self.at_many([t])[0]
+
+            def at_many(self, ts):
+                with owner._lock:
+                    owner.in_flight += 1
+                    owner.most = max(owner.most, owner.in_flight)
+                time.sleep(0.05 if len(owner.pairs) % 2 else 0.005)
+                try:
+                    return inner.at_many(ts)
+                finally:
+                    with owner._lock:
+                        owner.in_flight -= 1
+
+        return _Pair()
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_pairs_rendered_at_once_give_the_same_frames_in_order(camera, factor):
+    frames = spliced(camera)
+    _, seq_stats, seq = run(frames, SceneGate(), factor)
+    both, stats = Concurrent(), RenderStats()
+    out = list(render(iter(frames), both, Fraction(25 * factor), Fraction(1, 25), stats, gate=SceneGate()))
+    assert both.most == 2                                   # two pairs were really in flight together
+    assert [t for _, t in out] == [t for _, t in seq]       # the same output times, in order
+    assert all(all(np.array_equal(x, y) for x, y in zip(p, q)) for (p, _), (q, _) in zip(out, seq))
+    assert vars(stats) == vars(seq_stats)

@@ -232,10 +232,39 @@ def test_first_block_input_cache_changes_nothing(weights, bikes):
     real = r.net.first_input
     r.net.first_input = lambda *x: calls.append(1) or real(*x)
     try:
-        r._recent.clear()
+        r.forget()
         assert all(np.array_equal(x, y) for x, y in zip(r.between(a, b).at(0.3), got))
         r.between(b, bikes[4]).at(0.5)
         r.between(b, bikes[4]).at(0.25)
     finally:
         r.net.first_input = real
     assert len(calls) == 3          # three frames, each downscaled once
+
+
+def test_pairs_at_once_give_the_frames_of_one_at_a_time(weights, bikes, monkeypatch):
+    """Two workers (one thread each) render what one worker renders, frame for frame, and
+    each frame is still prepared once although two pairs share it."""
+    from vidext.interpolation.pipeline import RenderStats, render
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    outs = {}
+    for workers in (1, 2):
+        monkeypatch.setenv("VIDEXT_RIFE_PRECISION", "fp32")      # forced: nothing to measure
+        monkeypatch.setenv("VIDEXT_RIFE_THREADS", "1")
+        monkeypatch.setenv("VIDEXT_RIFE_WORKERS", str(workers))
+        monkeypatch.setattr("vidext.interpolation.rife.calibration.cores", lambda: 2)
+        r = RIFEInterpolator(weights=str(weights), device="cpu")
+        r.setup(bikes[0].width, bikes[0].height)
+        assert (r.concurrency, r.compute_threads) == (workers, workers)
+        calls = []
+        real = r.net.features
+        r.net.features = lambda x: calls.append(1) or real(x)
+        try:
+            outs[workers] = list(render(iter(bikes), r, Fraction(75), Fraction(1, 25), RenderStats()))
+        finally:
+            r.net.features = real
+        assert len(calls) == len(bikes)
+        assert r.describe()["workers"] == workers
+    assert len(outs[1]) == len(outs[2]) == 3 * len(bikes)
+    for (p, t), (q, u) in zip(outs[1], outs[2]):
+        assert t == u and all(np.array_equal(x, y) for x, y in zip(p, q))

@@ -39,7 +39,8 @@ TIMES = {("fp32", True, 2): 1.0, ("fp32", False, 2): 1.2, ("bf16", True, 2): 0.6
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    for name in ("VIDEXT_CALIBRATION", "VIDEXT_RIFE_PRECISION", "VIDEXT_RIFE_THREADS", "VIDEXT_RIFE_CHANNELS_LAST"):
+    for name in ("VIDEXT_CALIBRATION", "VIDEXT_RIFE_PRECISION", "VIDEXT_RIFE_THREADS", "VIDEXT_RIFE_CHANNELS_LAST",
+                 "VIDEXT_RIFE_WORKERS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VIDEXT_CALIBRATION_FILE", str(tmp_path / "calibration.json"))
     monkeypatch.setattr(cal, "cores", lambda: 1)          # one thread: quick on a busy machine
@@ -54,7 +55,7 @@ def test_the_fastest_setting_that_matches_fp32_wins():
     chosen, trials = cal.choose(run, {}, 2)
     assert chosen == Setting("bf16", True, 2)
     assert {t.setting for t in trials} == {Setting(p, cl, 2) for p in ("fp32", "bf16") for cl in (True, False)} | \
-        {Setting("bf16", True, 1)}
+        {Setting("bf16", True, 1), Setting("bf16", True, 1, 2)}
     assert all(t.accepted for t in trials)
     # every candidate measured the same number of times, interleaved (not one after the other)
     assert calls[:4] == calls[4:8]
@@ -139,7 +140,7 @@ def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
     data = json.loads((tmp_path / "calibration.json").read_text())
     entry = data[first.key]
     assert entry["chosen"] == {"precision": first.chosen.precision, "channels_last": first.chosen.channels_last,
-                               "threads": first.chosen.threads}
+                               "threads": first.chosen.threads, "workers": first.chosen.workers}
     assert torch.__version__ in first.key and cal.cpu_identity()[0] in first.key and "le400000" in first.key
     assert len(entry["trials"]) == len(first.trials) and "measured_at" in entry
     assert entry["screen_size"] is None                # 64x64 is already no larger than the screen
@@ -229,3 +230,50 @@ def test_the_measured_size_stands_for_the_class_not_the_first_clip():
     assert small[0] == 2 * small[1]          # the clip's shape
     w, h = cal.measured_size(3840, 2176, 64)
     assert w * h <= cal.config.RIFE_CALIBRATION_MAX_PIXELS and abs(w / h - 3840 / 2176) < 0.1
+
+
+def test_pairs_at_once_are_measured_and_kept_when_faster():
+    times = {**TIMES, ("fp32", True, 1): 1.5, ("bf16", True, 1): 0.8}
+    seen = []
+
+    def run(s: Setting, limit=None):
+        seen.append(s)
+        if s.workers > 1:   # seconds per pass of the group: two passes at once on one core each
+            return (0.5 if s.precision == "bf16" else 0.9), PICTURE + 1e-4
+        return times[(s.precision, s.channels_last, s.threads)], PICTURE + 1e-4
+
+    chosen, trials = cal.choose(run, {}, 2)
+    assert chosen == Setting("bf16", True, 1, 2)
+    assert Setting("bf16", True, 1, 2) in {t.setting for t in trials}
+    # forced workers: not swept, the candidates share the cores out
+    seen.clear()
+    chosen, _ = cal.choose(run, {"workers": 1}, 2)
+    assert chosen == Setting("bf16", True, 2) and all(s.workers == 1 for s in seen)
+
+
+def test_worker_options_share_the_cores():
+    assert cal.worker_options(2, {}) == [(1, 2)]
+    assert cal.worker_options(1, {}) == []
+    assert cal.worker_options(16, {}) == [(8, 2), (4, 4)]
+    assert cal.worker_options(8, {"threads": 2}) == [(2, 2), (2, 3), (2, 4)]
+
+
+def test_cached_workers_are_checked_and_old_entries_measured_again(env, tmp_path):
+    path = str(tmp_path / "calibration.json")
+    key = "k"
+    with open(path, "w") as f:
+        json.dump({key: {"chosen": {"precision": "fp32", "channels_last": True, "threads": 1, "workers": 2}}}, f)
+    env.setattr(cal, "cores", lambda: 2)
+    assert cal.cached_choice(key, path) == Setting("fp32", True, 1, 2)
+    env.setattr(cal, "cores", lambda: 1)       # two pairs at once no longer fit
+    assert cal.cached_choice(key, path) is None
+    assert cal.machine_key(640, 320).endswith(f"|v{cal.CALIBRATION_VERSION}")
+
+
+def test_workers_can_be_forced(env):
+    env.setattr(cal, "cores", lambda: 2)
+    env.setenv("VIDEXT_RIFE_WORKERS", "2")
+    assert cal.forced()["workers"] == 2
+    env.setenv("VIDEXT_RIFE_WORKERS", "3")
+    with pytest.raises(ParameterError, match="VIDEXT_RIFE_WORKERS"):
+        cal.forced()

@@ -43,8 +43,17 @@ class Interpolator(ABC):
 
     @property
     def compute_threads(self) -> int | None:
-        """Threads this backend computes with, when it manages them (the codecs get the rest)."""
+        """Threads this backend computes with, when it manages them (the codecs get the rest):
+        every concurrent pair's threads together."""
         return None
+
+    @property
+    def concurrency(self) -> int:
+        """Input pairs the pipeline may render at once, on as many threads (1: one after the other).
+
+        A backend that says more than 1 makes ``between(...).at_many(...)`` safe to call
+        from several threads at once, on different pairs."""
+        return 1
 
     def setup(self, width: int, height: int) -> None:
         """Get ready for frames of this size (e.g. choose how to run by measuring); before :meth:`describe`."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import config
 from ..media.frame import Frame
-from ..media.runner import ProgressMeter
+from ..media.runner import ProgressMeter, ordered_map
 from ..timemap import TimeMap
 from .base import Between, Blend, Interpolator, Planes
 from .scenes import SceneGate
@@ -43,6 +43,16 @@ class _Slot:
     frac: float | None           # None: the first frame's picture as it is
 
 
+@dataclass
+class _Pair:
+    """One input pair, gated and planned: its output slots, and whether nothing moved in it."""
+
+    a: Frame
+    b: Frame
+    slots: list[_Slot]
+    static: bool
+
+
 def _blurred(pair: Between, t0: float, t1: float, samples: int, like: Planes, peak: int) -> Planes:
     """Average of the pictures over [t0, t1] (motion-blur synthesis), the samples in one batch."""
     ts = [float(min(max(t, 1e-6), 1 - 1e-6)) for t in np.linspace(t0, t1, samples)]
@@ -65,6 +75,9 @@ class _Renderer:
        pairs; the interpolator's pictures for the rest, every timestep of the pair in one
        ``at_many`` call (one batched pass where the backend batches);
     4. ``emit``: yield them in order, counting.
+
+    Steps 1–2 run in order on the caller's thread; step 3 of several pairs runs at once
+    when the interpolator says it may (:attr:`Interpolator.concurrency`), results still in order.
     """
 
     def __init__(self, interpolator: Interpolator, rate: Fraction, stats: RenderStats,
@@ -123,7 +136,6 @@ class _Renderer:
 
     # 4. emit -------------------------------------------------------------------------------
     def emit(self, planes: Planes, t_out: Fraction, made: bool) -> tuple[Planes, Fraction]:
-        self.k += 1
         self.stats.frames_out += 1
         if made:
             self.stats.interpolated += 1
@@ -133,19 +145,25 @@ class _Renderer:
             self.meter.advance()
         return planes, t_out
 
-    def pair(self, a: Frame, b: Frame) -> Iterator[tuple[Planes, Fraction]]:
+    def plan(self, a: Frame, b: Frame) -> _Pair:
+        """Steps 1–2 for one pair (in order: the output frame count moves on here)."""
         smooth = self.smooth(a, b)
         cut = self.gate is not None and self.gate.is_cut(a, b)
         self.stats.cuts += cut
         slots = self.slots(a, b, hold=cut or not smooth)
+        self.k += len(slots)
         static = any(s.frac is not None for s in slots) and self.gate is not None and self.gate.is_static(a, b)
         self.stats.static += static
-        for s, planes in zip(slots, self.pictures(a, b, slots, static)):
-            yield self.emit(planes, s.t_out, s.frac is not None)
+        return _Pair(a, b, slots, static)
+
+    def made(self, p: _Pair) -> tuple[_Pair, list[Planes]]:
+        """Step 3 for one planned pair (any thread, when the interpolator allows it)."""
+        return p, self.pictures(p.a, p.b, p.slots, p.static)
 
     def tail(self, last: Frame, end_out: Fraction) -> Iterator[tuple[Planes, Fraction]]:
         while self.timeline.time(self.k) < end_out - self.eps:
-            yield self.emit(last.planes, self.timeline.time(self.k), False)
+            self.k += 1
+            yield self.emit(last.planes, self.timeline.time(self.k - 1), False)
 
 
 def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
@@ -168,21 +186,28 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
     r = _Renderer(interpolator, rate, stats, meter, timemap, gate, smooth_range, motion_blur)
     prev: Frame | None = None
     last_time: Fraction | None = None     # of the last frame read, duplicates included
-    for b in frames:
-        stats.frames_in += 1
-        last_time = b.time
-        if prev is None:
-            out = timemap.to_output if timemap is not None else (lambda t: t)
-            r.timeline = Timeline(out(b.time if part is None else part.origin), rate)
-            if part is not None:   # the first output frame at or after this part's first frame
-                r.k = r.timeline.count_before(out(b.time) - r.eps)
+
+    def planned() -> Iterator[_Pair]:
+        nonlocal prev, last_time
+        for b in frames:
+            stats.frames_in += 1
+            last_time = b.time
+            if prev is None:
+                out = timemap.to_output if timemap is not None else (lambda t: t)
+                r.timeline = Timeline(out(b.time if part is None else part.origin), rate)
+                if part is not None:   # the first output frame at or after this part's first frame
+                    r.k = r.timeline.count_before(out(b.time) - r.eps)
+                prev = b
+                continue
+            if r.is_duplicate(prev, b):
+                stats.duplicates += 1
+                continue
+            yield r.plan(prev, b)
             prev = b
-            continue
-        if r.is_duplicate(prev, b):
-            stats.duplicates += 1
-            continue
-        yield from r.pair(prev, b)
-        prev = b
+
+    for p, pictures in ordered_map(r.made, planned(), interpolator.concurrency):
+        for s, planes in zip(p.slots, pictures):
+            yield r.emit(planes, s.t_out, s.frac is not None)
     if prev is None:
         return
     # the last frame is held for its own duration; a part ends where the next one starts

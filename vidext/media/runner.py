@@ -92,6 +92,43 @@ def codec_threads(compute_threads: int | None) -> int:
     return max(1, cores() - compute_threads)
 
 
+def ordered_map(fn: Callable[[T], U], items: Iterable[T], workers: int,
+                stop: threading.Event | None = None) -> Iterator[U]:
+    """``fn(x) for x in items``, up to ``workers`` calls at once, results in the items' order.
+
+    For a compute stage whose items are independent (the in-between pictures of
+    different input pairs): at most ``workers + 1`` items are in flight (one
+    waits ready while the caller takes a result), so memory stays flat; the first error is re-raised here, in the caller's thread; on
+    any exit (done, error, ``stop``, the consumer closing the generator) the
+    calls not started are cancelled and the pool is joined.  ``workers`` ≤ 1:
+    a plain loop on the caller's thread, no pool.
+    """
+    if workers <= 1:
+        for item in items:
+            if stop is not None and stop.is_set():
+                raise Cancelled("the job was cancelled")
+            yield fn(item)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending: deque = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidext-pair")
+    try:
+        for item in items:
+            if stop is not None and stop.is_set():
+                raise Cancelled("the job was cancelled")
+            pending.append(pool.submit(fn, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True)
+
+
 class _Stage(threading.Thread):
     def __init__(self, name: str, target: Callable[[], None], errors: list, stop: threading.Event):
         super().__init__(name=f"vidext-{name}", daemon=True)

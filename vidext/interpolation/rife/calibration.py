@@ -35,18 +35,22 @@ from ...errors import ParameterError
 from ...media.runner import cores
 
 PRECISIONS = ("fp32", "bf16")
+CALIBRATION_VERSION = 2     # part of the cache key: entries measured with fewer candidates are measured again
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One way to run the network on the CPU."""
+    """One way to run the network on the CPU: ``workers`` pairs at once, each on ``threads`` intra-op threads."""
 
     precision: str = "fp32"
     channels_last: bool = True
     threads: int = 1
+    workers: int = 1
 
     def label(self) -> str:
-        return f"{self.precision}, {'channels-last' if self.channels_last else 'NCHW'}, {self.threads} thread(s)"
+        pairs = f" × {self.workers} pairs at once" if self.workers > 1 else ""
+        return (f"{self.precision}, {'channels-last' if self.channels_last else 'NCHW'}, "
+                f"{self.threads} thread(s){pairs}")
 
 
 @dataclass
@@ -130,7 +134,8 @@ def machine_key(width: int, height: int) -> str:
     import torch
 
     model, flags = cpu_identity()
-    return f"cpu|{model}|{flags}|{cores()}|torch {torch.__version__}|{size_class(width, height)}"
+    return (f"cpu|{model}|{flags}|{cores()}|torch {torch.__version__}|{size_class(width, height)}"
+            f"|v{CALIBRATION_VERSION}")
 
 
 def cache_file() -> str:
@@ -188,7 +193,8 @@ def cached_choice(key: str, path: str | None = None) -> Setting | None:
         s = Setting(**entry["chosen"])
     except (KeyError, TypeError):
         return None
-    if s.precision not in PRECISIONS or not 1 <= int(s.threads) <= cores():
+    if s.precision not in PRECISIONS or not 1 <= int(s.threads) <= cores() or \
+            not 1 <= int(s.workers) <= max(1, cores() // int(s.threads)):
         return None
     return s
 
@@ -208,6 +214,11 @@ def forced(precision: str | None = None) -> dict:
         if not raw.isdigit() or not 1 <= int(raw) <= cores():
             raise ParameterError(f"VIDEXT_RIFE_THREADS={raw!r}: give a whole number from 1 to {cores()}")
         out["threads"] = int(raw)
+    raw = os.environ.get("VIDEXT_RIFE_WORKERS", "").strip()
+    if raw:
+        if not raw.isdigit() or not 1 <= int(raw) <= cores():
+            raise ParameterError(f"VIDEXT_RIFE_WORKERS={raw!r}: give a whole number from 1 to {cores()}")
+        out["workers"] = int(raw)
     raw = os.environ.get("VIDEXT_RIFE_CHANNELS_LAST", "").strip()
     if raw:
         if raw not in ("0", "1"):
@@ -225,16 +236,28 @@ def mode() -> str:
 
 # --- measuring -------------------------------------------------------------------------------------
 def candidates(fixed: dict, n_cores: int) -> list[Setting]:
-    """Precision × memory format at every core (the threads are swept afterwards, for the winner)."""
+    """Precision × memory format at every core (the threads and pairs at once are swept afterwards,
+    for the winner)."""
     out = []
+    w = fixed.get("workers", 1)
     for p in ([fixed["precision"]] if "precision" in fixed else PRECISIONS):
         for cl in ([fixed["channels_last"]] if "channels_last" in fixed else (True, False)):
-            out.append(Setting(p, cl, fixed.get("threads", n_cores)))
+            out.append(Setting(p, cl, fixed.get("threads", max(1, n_cores // w)), w))
     return out
 
 
 def thread_options(n_cores: int) -> list[int]:
     return sorted({n_cores, max(1, n_cores - 1), max(1, n_cores // 2)}, reverse=True)
+
+
+def worker_options(n_cores: int, fixed: dict) -> list[tuple[int, int]]:
+    """(threads, workers) with several pairs at once that share the cores out: 2 and up to
+    :data:`config.RIFE_MAX_WORKERS` pairs (each pair's intermediate pictures are held at once)."""
+    if "threads" in fixed:
+        t = fixed["threads"]
+        return [(t, w) for w in range(2, min(config.RIFE_MAX_WORKERS, n_cores // t) + 1)]
+    return sorted({(n_cores // w, w) for w in (2, config.RIFE_MAX_WORKERS) if 2 <= w <= n_cores},
+                  key=lambda tw: tw[1])
 
 
 def output_psnr(ref, out) -> float:
@@ -280,8 +303,9 @@ def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE
     """Measure the candidates with ``run`` and pick the fastest whose output matches fp32's.
 
     Precision × memory format at every core first; then, for the winner,
-    fewer threads.  The fp32 output is the reference every other precision
-    is held to (PSNR ≥ ``min_psnr``, peak 1); one below is rejected unless
+    fewer threads, and several pairs at once on a share of the cores each
+    (:func:`worker_options`; timed as seconds per pass of the whole group).
+    The fp32 output is the reference every other precision is held to (PSNR ≥ ``min_psnr``, peak 1); one below is rejected unless
     its precision was forced.
 
     ``screen``: a runner on a small picture, run first, once per candidate:
@@ -312,14 +336,16 @@ def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE
                               quick.get(s)))
     trials = measured + trials
     best = min((t for t in measured if t.accepted), key=lambda t: t.seconds)
-    if "threads" not in fixed:
-        fewer = [Setting(best.setting.precision, best.setting.channels_last, k)
-                 for k in thread_options(n_cores) if k != best.setting.threads]
-        if fewer:
-            again, _ = _timed(run, [best.setting] + fewer, rounds)
-            best.seconds = min(best.seconds, again[best.setting])
-            trials += [Trial(s, again[s], best.psnr, True) for s in fewer]
-            best = min((t for t in trials if t.accepted), key=lambda t: t.seconds)
+    p, cl, w = best.setting.precision, best.setting.channels_last, best.setting.workers
+    fewer = [] if "threads" in fixed else [Setting(p, cl, k, w) for k in thread_options(n_cores // w)
+                                           if k != best.setting.threads]
+    if "workers" not in fixed:
+        fewer += [Setting(p, cl, t, k) for t, k in worker_options(n_cores, fixed)]
+    if fewer:
+        again, _ = _timed(run, [best.setting] + fewer, rounds)
+        best.seconds = min(best.seconds, again[best.setting])
+        trials += [Trial(s, again[s], best.psnr, True) for s in fewer]
+        best = min((t for t in trials if t.accepted), key=lambda t: t.seconds)
     return best.setting, trials
 
 
@@ -364,6 +390,19 @@ def torch_runner(network: Callable[[Setting], object], width: int, height: int, 
         c0, c1 = net.features(pair[:1]), net.features(pair[1:])
         return net(pair[:1], pair[1:], t, c0=c0, c1=c1)
 
+    def passes(net, s: Setting):
+        """One pass on each of ``s.workers`` threads at once, as the pipeline runs pairs."""
+        if s.workers == 1:
+            return one(net)
+        from ...media.runner import ordered_map
+
+        def single(_):
+            torch.set_num_threads(s.threads)
+            with torch.inference_mode():
+                return one(net)
+
+        return list(ordered_map(single, range(s.workers), s.workers))[-1]
+
     def run(s: Setting, limit: float | None = None) -> tuple[float, object]:
         kind = (s.precision, s.channels_last)
         net = nets[kind] if kind in nets else nets.setdefault(kind, network(s))
@@ -373,13 +412,13 @@ def torch_runner(network: Callable[[Setting], object], width: int, height: int, 
             with torch.inference_mode():
                 if s not in warm:
                     t0 = time.perf_counter()
-                    out = one(net)
+                    out = passes(net, s)
                     warm.add(s)
                     if limit is not None and time.perf_counter() - t0 > limit:
-                        return time.perf_counter() - t0, out[0].clamp(0, 1).numpy()
+                        return (time.perf_counter() - t0) / s.workers, out[0].clamp(0, 1).numpy()
                 t0 = time.perf_counter()
-                out = one(net)
-                seconds = time.perf_counter() - t0
+                out = passes(net, s)
+                seconds = (time.perf_counter() - t0) / s.workers
         finally:
             torch.set_num_threads(before)
         return seconds, out[0].clamp(0, 1).numpy()
@@ -399,8 +438,9 @@ def calibrate(network: Callable[[Setting], object], width: int, height: int, *, 
     n = cores()
     key = machine_key(width, height)
     m = mode()
-    if m == "off" or len(fixed) == 3 or ("precision" in fixed and "threads" in fixed):
-        s = Setting(fixed.get("precision", "fp32"), fixed.get("channels_last", True), fixed.get("threads", n))
+    if m == "off" or len(fixed) == 4 or ("precision" in fixed and "threads" in fixed):
+        s = Setting(fixed.get("precision", "fp32"), fixed.get("channels_last", True), fixed.get("threads", n),
+                    fixed.get("workers", 1))
         return Calibration(key, s, "off" if m == "off" and not fixed else "forced")
     path = path or cache_file()
     if fixed:

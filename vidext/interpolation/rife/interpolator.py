@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 
@@ -73,6 +76,44 @@ class _Prepared:
     planes: list              # (1, 1, h, w) fp32 per plane
 
 
+class _Frames:
+    """Prepared frames shared by the pairs in flight, each prepared once.
+
+    A frame is the second of one pair and the first of the next; when pairs
+    are rendered at once on several threads, the first to ask for a frame
+    prepares it and the others wait for that result instead of repeating it.
+    The last ``keep`` frames are kept.
+    """
+
+    def __init__(self, keep: int = 2):
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._items: OrderedDict = OrderedDict()
+
+    def get(self, key, make) -> _Prepared:
+        with self._lock:
+            future = self._items.get(key)
+            mine = future is None
+            if mine:
+                future = self._items[key] = Future()
+                while len(self._items) > self.keep:
+                    self._items.popitem(last=False)
+        if mine:
+            try:
+                future.set_result(make())
+            except BaseException as exc:
+                future.set_exception(exc)
+                with self._lock:
+                    if self._items.get(key) is future:
+                        del self._items[key]
+                raise
+        return future.result()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class RIFEInterpolator(Interpolator):
     """RIFE 4.25 (Huang et al., ECCV 2022), any timestep, CPU or CUDA.
 
@@ -103,6 +144,7 @@ class RIFEInterpolator(Interpolator):
         self.calibration = None
         self._calibrated_for: tuple[int, int] | None = None
         self.threads = None
+        self.workers = 1
         if self.device.type == "cuda":
             self.dtype = select_dtype(self.device, precision)
         else:
@@ -112,10 +154,12 @@ class RIFEInterpolator(Interpolator):
             fixed = forced(precision)      # checked now, applied by setup()
             self.dtype = _dtype(fixed.get("precision", "fp32"))
             self.threads = fixed.get("threads", cores())
+            self.workers = fixed.get("workers", 1)
         self.found = locate(config.RIFE_MODEL, weights)
         self.net = load_network(self.found.path, self.device, self.dtype, channels_last=True)
-        self._recent: list[_Prepared] = []
+        self._frames = _Frames()
         self._grids: dict = {}
+        self._grid_lock = threading.Lock()
 
     def setup(self, width: int, height: int) -> None:
         """Choose how to run for ``width``×``height`` frames: on the CPU, the calibrated (or cached) setting."""
@@ -132,14 +176,24 @@ class RIFEInterpolator(Interpolator):
             lambda s: load_network(self.found.path, self.device, _dtype(s.precision), s.channels_last),
             *padded, precision=self._precision, multiple=multiple)
         chosen = self.calibration.chosen
-        self.dtype, self.threads = _dtype(chosen.precision), chosen.threads
+        self.dtype, self.threads, self.workers = _dtype(chosen.precision), chosen.threads, chosen.workers
         self.net = load_network(self.found.path, self.device, self.dtype, chosen.channels_last)
-        self._recent.clear()
+        self._frames = _Frames(keep=2 * (self.workers + 1))
         self._calibrated_for = padded
 
     @property
     def compute_threads(self) -> int | None:
-        return self.threads if self.device.type == "cpu" else None
+        return self.threads * self.workers if self.device.type == "cpu" else None
+
+    @property
+    def concurrency(self) -> int:
+        """Pairs rendered at once: the calibrated number of workers on the CPU (each with
+        :attr:`threads` intra-op threads), one on CUDA (which batches timesteps instead)."""
+        return self.workers if self.device.type == "cpu" else 1
+
+    def forget(self) -> None:
+        """Drop the prepared frames (the next pair prepares its frames again; benchmarks)."""
+        self._frames.clear()
 
     def describe(self) -> dict:
         import torch
@@ -151,6 +205,7 @@ class RIFEInterpolator(Interpolator):
                "scale": self.scale if self.scale is not None else "auto"}
         if self.device.type == "cpu":
             out["threads"] = self.threads
+            out["workers"] = self.workers
             out["channels_last"] = self.net.channels_last
             out["calibration"] = self.calibration.source if self.calibration else "not yet (frame size unknown)"
         return out
@@ -176,14 +231,14 @@ class RIFEInterpolator(Interpolator):
         stack.enter_context(gpu_section(self.device))
         stack.enter_context(torch.inference_mode())
         if self.threads and torch.get_num_threads() != self.threads:
-            torch.set_num_threads(self.threads)    # the calibrated intra-op threads (process-wide)
+            torch.set_num_threads(self.threads)    # the calibrated intra-op threads (of this thread's calls)
         return stack
 
     def _prepare(self, frame: Frame) -> _Prepared:
         key = (frame.time, id(frame.planes[0]))
-        for p in self._recent:
-            if p.key == key:
-                return p
+        return self._frames.get(key, lambda: self._make(frame, key))
+
+    def _make(self, frame: Frame, key) -> _Prepared:
         import torch
         import torch.nn.functional as F
 
@@ -197,23 +252,25 @@ class RIFEInterpolator(Interpolator):
             rgb = F.pad(rgb, (0, pw, 0, ph), mode="replicate")
         features = self.net.features(rgb)
         planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in frame.planes]
-        prepared = _Prepared(key, features, self.net.first_input(features, scale), planes)
-        self._recent = (self._recent + [prepared])[-2:]
-        return prepared
+        return _Prepared(key, features, self.net.first_input(features, scale), planes)
 
     def _grid(self, h: int, w: int):
         from .network import pixel_grid
 
-        if (h, w) not in self._grids:
-            self._grids[(h, w)] = pixel_grid(h, w, self.device, centres=False)
-        return self._grids[(h, w)]
+        with self._grid_lock:
+            if (h, w) not in self._grids:
+                self._grids[(h, w)] = pixel_grid(h, w, self.device, centres=False)
+            return self._grids[(h, w)]
 
     def render(self, a: Frame, b: Frame, ts: list[float]) -> list[Planes]:
         """Planes of the frames at each t in ``ts`` between ``a`` and ``b``."""
         out: list[Planes] = []
         step = config.RIFE_GPU_BATCH if self.device.type == "cuda" else 1
         with self._section():
-            pa, pb = self._prepare(a), self._prepare(b)
+            # the second frame first: it is the one new to this pair (the first was the
+            # previous pair's second), so pairs rendered at once do not wait on each other
+            pb = self._prepare(b)
+            pa = self._prepare(a)
             for i in range(0, len(ts), step):
                 out += self._render(a, pa, pb, ts[i:i + step])
         return out

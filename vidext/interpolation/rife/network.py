@@ -345,9 +345,11 @@ class IFNet(nn.Module):
 
     def grids(self, h: int, w: int, device) -> _Grids:
         key = (h, w, str(device))
-        if key not in self._grids:
-            self._grids = {key: _Grids(h, w, device)}   # one size at a time
-        return self._grids[key]
+        grids = self._grids.get(key)
+        if grids is None:       # one size at a time (a local: other threads may be here too)
+            grids = _Grids(h, w, device)
+            self._grids = {key: grids}
+        return grids
 
     def first_input(self, c: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
         """What the first (coarsest) block reads of one frame: ``c`` (from :meth:`features`) at 1/16·scale.
