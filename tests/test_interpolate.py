@@ -124,7 +124,7 @@ def test_flow_reused_across_timesteps(clip):
     interp = DISInterpolator("fast")
     calls = []
     orig = interp._dis.calc
-    interp._dis = type("Spy", (), {"calc": lambda self, *x: calls.append(1) or orig(*x)})()
+    interp._own.dis = type("Spy", (), {"calc": lambda self, *x: calls.append(1) or orig(*x)})()   # this thread's
     pair = interp.between(a, b)
     outs = [pair.at(t) for t in (0.25, 0.5, 0.75)]
     assert len(calls) == 2  # forward and backward, once
@@ -167,3 +167,30 @@ def test_classical_path_does_not_import_torch(tmp_path, clip):
     code = ("import sys, vidext; vidext.interpolate(sys.argv[1], sys.argv[2], factor=2); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code, src, str(tmp_path / "o.mp4")], check=True)
+
+
+def test_dis_pairs_at_once_give_the_frames_of_one_at_a_time(clip):
+    """The pipeline renders DIS pairs on two threads (each its own DIS object): same frames,
+    same order; smoothing across pairs keeps them in order, one at a time."""
+    from vidext.interpolation.pipeline import RenderStats, render
+
+    with FrameSource(clip(frames=12, tone_hz=None, motion=(3.0, 1.0))) as s:
+        frames = list(s)
+    class Pinned(DISInterpolator):
+        def __init__(self, quality, workers):
+            super().__init__(quality)
+            self.workers = workers
+
+        @property
+        def concurrency(self):
+            return self.workers
+
+    outs = {}
+    for quality in ("fast", "balanced"):
+        for workers in (1, 2):
+            interp = Pinned(quality, workers)
+            outs[workers] = list(render(iter(frames), interp, Fraction(75), Fraction(1, 25), RenderStats()))
+        assert len(outs[1]) == 3 * len(frames)
+        for (p, t), (q, u) in zip(outs[1], outs[2]):
+            assert t == u and all(np.array_equal(x, y) for x, y in zip(p, q))
+    assert DISInterpolator("fast", flow_smoothing=True).concurrency == 1

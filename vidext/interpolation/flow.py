@@ -13,6 +13,7 @@ Python or NumPy float passes at full size).  Every plane is warped at its own si
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -92,6 +93,10 @@ class DISInterpolator(Interpolator):
     estimated on, never the output pixels.  ``flow_smoothing`` blends each
     pair's forward flow with the motion continued from the previous pair
     where the two agree (constant-velocity prior).
+
+    Pairs are independent without smoothing, so the pipeline renders up to
+    :data:`config.DIS_WORKERS` of them at once (:attr:`concurrency`), each
+    thread with its own OpenCV DIS (and CLAHE) object.
     """
 
     name = "dis"
@@ -103,13 +108,37 @@ class DISInterpolator(Interpolator):
         self.preset = PRESETS[quality]
         self.low_light = bool(low_light)
         self.flow_smoothing = bool(flow_smoothing)
-        self._dis = cv2.DISOpticalFlow_create(self.preset.dis_preset)
-        self._dis.setVariationalRefinementIterations(self.preset.refine_iterations)
-        self._dis.setFinestScale(self.preset.finest_scale)
+        self._own = threading.local()     # per thread: the DIS and CLAHE objects (not thread-safe)
         self._grids: dict[tuple[int, int], np.ndarray] = {}
-        self._clahe = cv2.createCLAHE(clipLimit=config.LOW_LIGHT_CLAHE_CLIP,
-                                      tileGridSize=(config.LOW_LIGHT_CLAHE_TILES,) * 2) if low_light else None
+        self._grid_lock = threading.Lock()
         self._last: tuple | None = None   # (time of b, flow b→a) of the previous pair, for smoothing
+
+    @property
+    def concurrency(self) -> int:
+        if self.flow_smoothing:             # each pair reads the previous pair's flow
+            return 1
+        from ..media.runner import cores
+
+        return max(1, min(cores(), config.DIS_WORKERS))
+
+    @property
+    def _dis(self):
+        dis = getattr(self._own, "dis", None)
+        if dis is None:
+            dis = self._own.dis = cv2.DISOpticalFlow_create(self.preset.dis_preset)
+            dis.setVariationalRefinementIterations(self.preset.refine_iterations)
+            dis.setFinestScale(self.preset.finest_scale)
+        return dis
+
+    @property
+    def _clahe(self):
+        if not self.low_light:
+            return None
+        clahe = getattr(self._own, "clahe", None)
+        if clahe is None:
+            clahe = self._own.clahe = cv2.createCLAHE(clipLimit=config.LOW_LIGHT_CLAHE_CLIP,
+                                                      tileGridSize=(config.LOW_LIGHT_CLAHE_TILES,) * 2)
+        return clahe
 
     def describe(self) -> dict:
         p = self.preset
@@ -120,11 +149,12 @@ class DISInterpolator(Interpolator):
 
     def grid(self, h: int, w: int) -> np.ndarray:
         key = (h, w)
-        if key not in self._grids:
-            if len(self._grids) > 8:   # sizes change only between clips
-                self._grids.clear()
-            self._grids[key] = _grid(h, w)
-        return self._grids[key]
+        with self._grid_lock:
+            if key not in self._grids:
+                if len(self._grids) > 8:   # sizes change only between clips
+                    self._grids.clear()
+                self._grids[key] = _grid(h, w)
+            return self._grids[key]
 
     def flow_size(self, width: int, height: int) -> tuple[int, int]:
         p = self.preset

@@ -390,35 +390,47 @@ def torch_runner(network: Callable[[Setting], object], width: int, height: int, 
         c0, c1 = net.features(pair[:1]), net.features(pair[1:])
         return net(pair[:1], pair[1:], t, c0=c0, c1=c1)
 
-    def passes(net, s: Setting):
-        """One pass on each of ``s.workers`` threads at once, as the pipeline runs pairs."""
-        if s.workers == 1:
-            return one(net)
+    def together(net, s: Setting) -> tuple[float, object]:
+        """Seconds per pass with ``s.workers`` pairs at once, as the pipeline runs them: on
+        ``s.workers`` threads that each run a warm-up pass (a new thread's first pass pays for
+        its memory and its OpenMP team), wait for the others, then one timed pass."""
+        import threading
+
         from ...media.runner import ordered_map
 
-        def single(_):
+        ready = threading.Barrier(s.workers, timeout=600)
+
+        def worker(_):
             torch.set_num_threads(s.threads)
             with torch.inference_mode():
-                return one(net)
+                one(net)
+                ready.wait()
+                t0 = time.perf_counter()
+                out = one(net)
+                return t0, time.perf_counter(), out
 
-        return list(ordered_map(single, range(s.workers), s.workers))[-1]
+        done = list(ordered_map(worker, range(s.workers), s.workers))
+        return (max(d[1] for d in done) - min(d[0] for d in done)) / s.workers, done[-1][2]
 
     def run(s: Setting, limit: float | None = None) -> tuple[float, object]:
         kind = (s.precision, s.channels_last)
         net = nets[kind] if kind in nets else nets.setdefault(kind, network(s))
+        if s.workers > 1:
+            seconds, out = together(net, s)
+            return seconds, out[0].clamp(0, 1).numpy()
         before = torch.get_num_threads()
         torch.set_num_threads(s.threads)
         try:
             with torch.inference_mode():
                 if s not in warm:
                     t0 = time.perf_counter()
-                    out = passes(net, s)
+                    out = one(net)
                     warm.add(s)
                     if limit is not None and time.perf_counter() - t0 > limit:
-                        return (time.perf_counter() - t0) / s.workers, out[0].clamp(0, 1).numpy()
+                        return time.perf_counter() - t0, out[0].clamp(0, 1).numpy()
                 t0 = time.perf_counter()
-                out = passes(net, s)
-                seconds = (time.perf_counter() - t0) / s.workers
+                out = one(net)
+                seconds = time.perf_counter() - t0
         finally:
             torch.set_num_threads(before)
         return seconds, out[0].clamp(0, 1).numpy()
