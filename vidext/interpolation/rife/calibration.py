@@ -346,6 +346,12 @@ def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE
         best.seconds = min(best.seconds, again[best.setting])
         trials += [Trial(s, again[s], best.psnr, True) for s in fewer]
         best = min((t for t in trials if t.accepted), key=lambda t: t.seconds)
+        if best.setting.workers > 1 and "workers" not in fixed:
+            # pairs at once must win clearly: they hold several passes' pictures at once, and the
+            # class is timed at a capped size (at 768×448 a 5 % gain became a loss at 1280×768)
+            single = min((t for t in trials if t.accepted and t.setting.workers == 1), key=lambda t: t.seconds)
+            if best.seconds > config.RIFE_WORKERS_MIN_GAIN * single.seconds:
+                best = single
     return best.setting, trials
 
 
