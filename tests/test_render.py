@@ -40,10 +40,13 @@ class Counting(Interpolator):
                 return self.at_many([t])[0]
 
             def at_many(self, ts):
-                owner.batches.append(len(ts))
-                return [inner.at(t) for t in ts]
+                return owner.render(inner, ts)
 
         return _Pair()
+
+    def render(self, inner: Between, ts):
+        self.batches.append(len(ts))
+        return [inner.at(t) for t in ts]
 
 
 @pytest.fixture(scope="module")
@@ -140,28 +143,18 @@ class Concurrent(Counting):
         self._lock = threading.Lock()
         self.in_flight = self.most = 0
 
-    def between(self, a: Frame, b: Frame) -> Between:
+    def render(self, inner: Between, ts):
         import time
 
-        inner = super().between(a, b)
-        owner = self
-
-        class _Pair(Between):
-            def at(self, t):
-                return self.at_many([t])[0]
-
-            def at_many(self, ts):
-                with owner._lock:
-                    owner.in_flight += 1
-                    owner.most = max(owner.most, owner.in_flight)
-                time.sleep(0.05 if len(owner.pairs) % 2 else 0.005)
-                try:
-                    return inner.at_many(ts)
-                finally:
-                    with owner._lock:
-                        owner.in_flight -= 1
-
-        return _Pair()
+        with self._lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(0.05 if len(self.pairs) % 2 else 0.005)
+        try:
+            return super().render(inner, ts)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
 
 @pytest.mark.parametrize("factor", [2, 3])

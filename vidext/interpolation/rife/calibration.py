@@ -16,8 +16,8 @@ machine was busier than its cores is measured again once it is not.
 
 ``$VIDEXT_CALIBRATION``: ``on`` (default), ``off`` (no measuring: fp32,
 channels-last, every core) or ``redo`` (measure again, replace the entry).
-``$VIDEXT_RIFE_PRECISION`` (fp32/bf16), ``$VIDEXT_RIFE_THREADS`` and
-``$VIDEXT_RIFE_CHANNELS_LAST`` (0/1) force a part of the choice; the
+``$VIDEXT_RIFE_PRECISION`` (fp32/bf16), ``$VIDEXT_RIFE_THREADS``, ``$VIDEXT_RIFE_WORKERS``
+(pairs at once) and ``$VIDEXT_RIFE_CHANNELS_LAST`` (0/1) force a part of the choice; the
 interpolator's ``precision`` argument forces the precision.
 """
 from __future__ import annotations
