@@ -175,7 +175,7 @@ class _Bands:
 
     def pool2(self) -> "_Bands":
         """2×2 average (a bilinear 1/2 downscale); bands have even heights."""
-        return _Bands(F.avg_pool2d(self.out, 2), self.k)
+        return _Bands(_down(self.out, 2), self.k)
 
     def write(self, dst: torch.Tensor) -> None:
         """Copy into ``dst`` (N, C, h, w), any dtype or memory format."""
@@ -222,7 +222,11 @@ def _up(y: torch.Tensor, s: float) -> torch.Tensor:
 
 
 def _down(c: torch.Tensor, s: int) -> torch.Tensor:
-    """Bilinear 1/s downscale (s even: the mean of the 2×2 pixels around each output pixel)."""
+    """Bilinear 1/s downscale (s even: the mean of the 2×2 pixels around each output pixel).
+
+    Also the 2×2 average pool (s = 2), where PyTorch's CPU resize kernel is 2.5–4× faster than
+    ``avg_pool2d`` (640×320, 1 thread, NCHW and channels-last) with the same result.
+    """
     return F.interpolate(c, scale_factor=1.0 / s, mode="bilinear", align_corners=False)
 
 
@@ -373,7 +377,8 @@ class IFNet(nn.Module):
         it resizes, the 2×2 pixels around each of its own pixels (bilinear 1/s
         downscaling, s even), so warps are evaluated at those pixels only; a
         block's output resized up by 2s and back down by s is a 2× resize; and
-        the flow increments are upsampled straight to the pixels that need them.
+        the flow increments are upsampled straight to the pixels that need them, scaled to pixels
+        before the resize (by a power of two: the same numbers, on fewer of them).
         """
         n = t.shape[0]
         h, w = c0.shape[-2:]
@@ -392,7 +397,7 @@ class IFNet(nn.Module):
             else:
                 gw, gr = grids.get(s)
                 if s <= 2 and full_flow is None:
-                    full_flow = sum(_up(o[:, :4], scales[k]) * scales[k] for k, o in enumerate(outs))
+                    full_flow = sum(_up(o[:, :4] * scales[k], scales[k]) for k, o in enumerate(outs))
                 if full_flow is not None:
                     fq = full_flow
                 else:   # the flow at just the pixels this block's downscale reads
@@ -403,15 +408,15 @@ class IFNet(nn.Module):
                     flow_in = fq
                 else:
                     wa, wb = wa.pool2(), wb.pool2()
-                    flow_in = F.avg_pool2d(fq, 2) / s
+                    flow_in = _down(fq, 2) / s
                 prev = _up(outs[-1][:, 4:], 2)      # mask and feature: resized up by 2s, down by s
                 y = self._convs(block, _Split(wa, 0, 3), _Split(wb, 0, 3), _Split(wa, 3, 7),
                                 _Split(wb, 3, 7), tmap, prev, flow_in, keep=LAST_KEEP if i == last else None)
-            if full_flow is not None:
-                full_flow = full_flow + _up(y[:, :4], s) * s
+            if full_flow is not None:     # in place: this block's inputs are already written
+                full_flow.add_(_up(y[:, :4] * s, s))
             outs.append(y)
         if full_flow is None:   # every block coarser than 1/2: not with the scales allowed
-            full_flow = sum(_up(o[:, :4], scales[k]) * scales[k] for k, o in enumerate(outs))
+            full_flow = sum(_up(o[:, :4] * scales[k], scales[k]) for k, o in enumerate(outs))
         mask = _up(outs[-1][:, 4:5], scales[-1])
         return full_flow, mask
 
