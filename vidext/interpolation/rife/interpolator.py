@@ -283,7 +283,7 @@ class RIFEInterpolator(Interpolator):
 
         t = torch.tensor(ts, dtype=torch.float32, device=self.device)
         flow, mask = self.net.flows(pa.features, pb.features, t, self.scale_for(like.width, like.height),
-                                    first=(pa.first, pb.first))
+                                    first=(pa.first, pb.first), size=(like.height, like.width))
         h0, w0 = like.height, like.width
         flow = flow[..., :h0, :w0]
         mask = torch.sigmoid(mask[..., :h0, :w0])

@@ -43,6 +43,7 @@ TRAINING_ONLY = ("teacher.", "caltime.")
 SLOPE = 0.2                 # LeakyReLU negative slope
 LAST_KEEP = 5               # what flows() reads of the last block: flow (4) and mask (1)
 MULTIPLE = 64               # padding multiple at scale 1 (1/16 block, then two stride-2 convs)
+FINE_MULTIPLE = 8           # what the blocks at 1/2 and 1/1 need (1/2, then two stride-2 convs)
 
 
 def _act() -> nn.Module:
@@ -192,7 +193,7 @@ def _sample(img: torch.Tensor, grid: torch.Tensor, align_corners: bool) -> _Band
     if img.shape[0] == 1 and n > 1:
         img = img.expand(n, -1, -1, -1)
     k = torch.get_num_threads() if img.device.type == "cpu" and n == 1 else 1
-    if k < 2 or hg % k:
+    if k < 2 or hg % (2 * k):       # bands of even heights (pool2 averages rows in pairs)
         return _Bands(F.grid_sample(img, grid, mode="bilinear", padding_mode="border",
                                     align_corners=align_corners), 1)
     out = F.grid_sample(img.expand(k, -1, -1, -1), grid.reshape(k, hg // k, wg, 2), mode="bilinear",
@@ -219,6 +220,19 @@ def warp(img: torch.Tensor, flow: torch.Tensor, grid: torch.Tensor) -> torch.Ten
 
 def _up(y: torch.Tensor, s: float) -> torch.Tensor:
     return y if s == 1 else F.interpolate(y, scale_factor=float(s), mode="bilinear", align_corners=False)
+
+
+def _up_to(y: torch.Tensor, s: int, h: int, w: int) -> torch.Tensor:
+    """``_up(y, s)`` cropped to its top-left h×w, resizing only the rows and columns that reach it.
+
+    A bilinear ×s resize (half-pixel centres) reads, for output rows below h,
+    source rows below ceil(h/s) + 1; so the crop is exact.
+    """
+    hy, wy = y.shape[-2:]
+    if (h, w) == (hy * s, wy * s):
+        return _up(y, s)
+    rows, cols = min(hy, -(-h // s) + 1), min(wy, -(-w // s) + 1)
+    return _up(y[..., :rows, :cols], s)[..., :h, :w]
 
 
 def _down(c: torch.Tensor, s: int) -> torch.Tensor:
@@ -350,9 +364,11 @@ class IFNet(nn.Module):
     def grids(self, h: int, w: int, device) -> _Grids:
         key = (h, w, str(device))
         grids = self._grids.get(key)
-        if grids is None:       # one size at a time (a local: other threads may be here too)
-            grids = _Grids(h, w, device)
-            self._grids = {key: grids}
+        if grids is None:       # a clip's two sizes (padded, fine) at a time; replaced, not
+            grids = _Grids(h, w, device)     # changed in place: other threads may read it
+            kept = dict(list(self._grids.items())[-1:])
+            kept[key] = grids
+            self._grids = kept
         return grids
 
     def first_input(self, c: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
@@ -364,13 +380,20 @@ class IFNet(nn.Module):
         return _down(c, int(round(BLOCK_SCALES[0] / scale)))
 
     def flows(self, c0: torch.Tensor, c1: torch.Tensor, t: torch.Tensor, scale: float = 1.0,
-              first: tuple[torch.Tensor, torch.Tensor] | None = None):
-        """Intermediate flows (N, 4, H, W) (t→0 in 0:2, t→1 in 2:4, pixels) and mask logits (N, 1, H, W).
+              first: tuple[torch.Tensor, torch.Tensor] | None = None, size: tuple[int, int] | None = None):
+        """Intermediate flows (N, 4, h, w) (t→0 in 0:2, t→1 in 2:4, pixels) and mask logits (N, 1, h, w).
 
-        ``c0``/``c1`` come from :meth:`features` (batch 1 or N); ``t`` is (N,);
+        ``c0``/``c1`` come from :meth:`features` (batch 1 or N), padded to H×W; ``t`` is (N,);
         H and W are multiples of ``MULTIPLE / scale``; ``scale`` is 1, 0.5 or 0.25.
         ``first``: :meth:`first_input` of ``c0`` and ``c1`` at this ``scale``,
         when already computed (the result is the same without it).
+        ``size``: the pictures' own height and width before padding.  Without it
+        h×w = H×W.  With it, the blocks at 1/2 and finer (the costly ones: they
+        work on full-resolution warps) see only the top-left h×w, the picture
+        rounded up to a multiple of 8 (``FINE_MULTIPLE``), as the coarse ones
+        need the whole padding: 640×272 is padded to 640×320 but refined at
+        640×272.  Their borders then repeat the picture's last row or column
+        where the padded network saw the padding's own (replicated) features.
 
         The result is the network's, computed without its full-resolution
         detours: a block at 1/s only reads, from each full-resolution input
@@ -390,14 +413,18 @@ class IFNet(nn.Module):
         last = len(scales) - 1
         for i, block in enumerate(self.blocks):
             s = scales[i]
+            if s <= 2 and full_flow is None:        # from here on: the fine size
+                if size is not None:
+                    h, w = (min(-(-v // FINE_MULTIPLE) * FINE_MULTIPLE, full) for v, full in zip(size, (h, w)))
+                    c0, c1 = c0[..., :h, :w], c1[..., :h, :w]
+                    grids = self.grids(h, w, c0.device)
+                full_flow = sum(_up_to(o[:, :4] * scales[k], scales[k], h, w) for k, o in enumerate(outs))
             tmap = t.expand(n, 1, h // s, w // s)
             if i == 0:
                 a, b = first if first is not None else (_down(c0, s), _down(c1, s))
                 y = self._convs(block, a[:, :3], b[:, :3], a[:, 3:], b[:, 3:], tmap)
             else:
                 gw, gr = grids.get(s)
-                if s <= 2 and full_flow is None:
-                    full_flow = sum(_up(o[:, :4] * scales[k], scales[k]) for k, o in enumerate(outs))
                 if full_flow is not None:
                     fq = full_flow
                 else:   # the flow at just the pixels this block's downscale reads
@@ -409,13 +436,14 @@ class IFNet(nn.Module):
                 else:
                     wa, wb = wa.pool2(), wb.pool2()
                     flow_in = _down(fq, 2) / s
-                prev = _up(outs[-1][:, 4:], 2)      # mask and feature: resized up by 2s, down by s
+                # mask and feature: resized up by 2s, down by s
+                prev = _up_to(outs[-1][:, 4:], 2, h // s, w // s)
                 y = self._convs(block, _Split(wa, 0, 3), _Split(wb, 0, 3), _Split(wa, 3, 7),
                                 _Split(wb, 3, 7), tmap, prev, flow_in, keep=LAST_KEEP if i == last else None)
             if full_flow is not None:     # in place: this block's inputs are already written
                 full_flow.add_(_up(y[:, :4] * s, s))
             outs.append(y)
-        if full_flow is None:   # every block coarser than 1/2: not with the scales allowed
+        if full_flow is None:   # every block coarser than 1/2 (scale 0.25): the padded size throughout
             full_flow = sum(_up(o[:, :4] * scales[k], scales[k]) for k, o in enumerate(outs))
         mask = _up(outs[-1][:, 4:5], scales[-1])
         return full_flow, mask
