@@ -239,17 +239,18 @@ class RIFEInterpolator(Interpolator):
         return self._frames.get(key, lambda: self._make(frame, key))
 
     def _make(self, frame: Frame, key) -> _Prepared:
+        import cv2
         import torch
-        import torch.nn.functional as F
 
         from .network import MULTIPLE
 
         scale = self.scale_for(frame.width, frame.height)
         multiple = int(MULTIPLE / scale)
-        rgb = torch.from_numpy(to_rgb(frame)).to(self.device).permute(2, 0, 1).unsqueeze(0)
+        rgb = to_rgb(frame)
         ph, pw = -frame.height % multiple, -frame.width % multiple
-        if ph or pw:
-            rgb = F.pad(rgb, (0, pw, 0, ph), mode="replicate")
+        if ph or pw:    # edges repeated, on the (height, width, 3) picture: a channels-last tensor below
+            rgb = cv2.copyMakeBorder(rgb, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
+        rgb = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1).unsqueeze(0)
         features = self.net.features(rgb)
         planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in frame.planes]
         return _Prepared(key, features, self.net.first_input(features, scale), planes)
