@@ -412,6 +412,8 @@ class IFNet(nn.Module):
                 p.write(x[:, o:o + p.channels])
                 o += p.channels
             else:
+                if p.dtype != x.dtype and p.is_contiguous():    # cast first (see _Bands.cast)
+                    p = p.to(x.dtype)
                 x[:, o:o + p.shape[1]].copy_(p)
                 o += p.shape[1]
         y = module(x)
@@ -481,7 +483,6 @@ class IFNet(nn.Module):
         t = t.to(torch.float32).view(n, 1, 1, 1)
         scales = [int(round(b / scale)) for b in BLOCK_SCALES]
         outs: list[torch.Tensor] = []       # each block's 13 channels at its own resolution, fp32
-        carried = None                      # the last block's mask and features as its stack made them
         full_flow = None                    # the flow at full resolution, once needed there
         last = len(scales) - 1
         for i, block in enumerate(self.blocks):
@@ -495,7 +496,7 @@ class IFNet(nn.Module):
             tmap = t.expand(n, 1, h // s, w // s)
             if i == 0:
                 a, b = first if first is not None else (_down(c0, s), _down(c1, s))
-                raw = self._convs(block, a, b, tmap, cast=False)    # (prepare() groups each frame's channels)
+                y = self._convs(block, a, b, tmap)      # (prepare() groups each frame's channels)
             else:
                 gw, gr = grids.get(s)
                 if full_flow is not None:
@@ -509,14 +510,11 @@ class IFNet(nn.Module):
                 else:
                     wa, wb = wa.pool2(), wb.pool2()
                     flow_in = _down(fq, 2) / s
-                # mask and feature: resized up by 2s, down by s; in the stack's own dtype and
-                # layout, which the next stack reads (values its dtype holds: the same numbers),
-                # so the resize and the copy into the input are the fast channels-last kernels
-                prev = _up_to(carried, 2, h // s, w // s)
-                raw = self._convs(block, _Split(wa, 0, 7), _Split(wb, 0, 7), tmap, prev, flow_in,
-                                  keep=LAST_KEEP if i == last else None, cast=False)
-            y = raw.to(torch.float32, memory_format=torch.contiguous_format)
-            carried = raw[:, 4:]
+                # mask and feature: resized up by 2s, down by s (fp32: PyTorch's CPU bf16
+                # bilinear resize is 2x slower than its fp32 one)
+                prev = _up_to(outs[-1][:, 4:], 2, h // s, w // s)
+                y = self._convs(block, _Split(wa, 0, 7), _Split(wb, 0, 7), tmap, prev, flow_in,
+                                keep=LAST_KEEP if i == last else None)
             if full_flow is not None:     # in place: this block's inputs are already written
                 full_flow.add_(_up(y[:, :4] * s, s))
             outs.append(y)
