@@ -72,3 +72,30 @@ def test_every_help_page_prints(command, capsys):
         main([command, "--help"])
     assert exc.value.code == 0
     assert f"usage: vidext {command}" in capsys.readouterr().out
+
+
+def test_quick_exit_flushes_and_keeps_the_status(tmp_path, clip):
+    """``python -m vidext`` ends a finished command with os._exit: what it printed to a pipe is all
+    there, the exit status is the command's."""
+    p = run("probe", clip(frames=5), "--json")
+    assert p.returncode == 0 and json.loads(p.stdout)["video"]["frame_count"] == 5
+    p = run("probe", str(tmp_path / "missing.mp4"))
+    assert p.returncode == 2 and p.stderr.startswith("error:")
+
+
+def test_entry_exits_quickly_only_after_commands_that_leave_nothing_running(monkeypatch, capsys):
+    import vidext._cli as cli
+
+    ended = []
+    monkeypatch.setattr(cli.os, "_exit", lambda rc: ended.append(rc))
+    monkeypatch.setattr(cli, "main", lambda argv: 3)
+    monkeypatch.setattr(sys, "argv", ["vidext", "-q", "probe", "x"])   # the first word is the command
+    cli.entry()
+    assert ended == [3]
+    for command in ("serve", "batch"):     # Gradio's and Ray's own shutdown run
+        monkeypatch.setattr(sys, "argv", ["vidext", command])
+        with pytest.raises(SystemExit) as exc:
+            cli.entry()
+        assert exc.value.code == 3
+    assert ended == [3]
+    assert set(cli.QUICK_EXIT) < set(cli.COMMANDS)

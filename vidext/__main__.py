@@ -1,6 +1,4 @@
 """``python -m vidext`` is the ``vidext`` command."""
-import sys
+from ._cli import entry
 
-from ._cli import main
-
-sys.exit(main())
+entry()
