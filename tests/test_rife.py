@@ -268,3 +268,43 @@ def test_pairs_at_once_give_the_frames_of_one_at_a_time(weights, bikes, monkeypa
     assert len(outs[1]) == len(outs[2]) == 3 * len(bikes)
     for (p, t), (q, u) in zip(outs[1], outs[2]):
         assert t == u and all(np.array_equal(x, y) for x, y in zip(p, q))
+
+
+def test_fine_blocks_on_the_picture_not_the_padding(weights, bikes):
+    """640×272 is padded to 640×320 for the coarse blocks; the blocks at 1/2 and 1/1 work on 272 rows.
+    The flows match the padded network's away from the bottom edge, and the rebuilt frame keeps its
+    held-out quality (the frame between bikes[0] and bikes[2] is bikes[1])."""
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    r = RIFEInterpolator(weights=str(weights), device="cpu", precision="fp32")
+    a, b = bikes[0], bikes[2]
+    with r._section():
+        pa, pb = r._prepare(a), r._prepare(b)
+        assert tuple(pa.features.shape[-2:]) == (320, 640)
+        t = torch.tensor([0.5])
+        padded, _ = r.net.flows(pa.features, pb.features, t)
+        fine, mask = r.net.flows(pa.features, pb.features, t, size=(272, 640))
+        odd, _ = r.net.flows(pa.features, pb.features, t, size=(270, 634))     # rounded up to 8
+    assert tuple(fine.shape[-2:]) == tuple(mask.shape[-2:]) == (272, 640)
+    assert tuple(odd.shape[-2:]) == (272, 640)
+    diff = (fine - padded[..., :272, :]).abs()
+    assert diff[..., :200, :].max().item() < 0.05          # pixels of flow, far from the cut
+    assert diff.mean().item() < 0.05
+    fine_psnr = psnr(r.between(a, b).at(0.5)[0], bikes[1].planes[0])
+    real = r.net.flows
+    r.net.flows = lambda *x, size=None, **k: real(*x, **k)       # the padded network throughout
+    try:
+        r.forget()
+        padded_psnr = psnr(r.between(a, b).at(0.5)[0], bikes[1].planes[0])
+    finally:
+        r.net.flows = real
+    assert fine_psnr > padded_psnr - 0.05, (fine_psnr, padded_psnr)
+
+
+def test_up_to_is_the_crop_of_the_whole_resize():
+    from vidext.interpolation.rife.network import _up, _up_to
+
+    g = torch.Generator().manual_seed(0)
+    y = torch.rand(1, 4, 20, 40, generator=g)
+    for s, h, w in ((16, 272, 640), (8, 136, 320), (4, 72, 152), (2, 40, 80), (2, 33, 61)):
+        assert torch.equal(_up_to(y, s, h, w), _up(y, s)[..., :h, :w]), (s, h, w)
