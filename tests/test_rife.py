@@ -308,3 +308,31 @@ def test_up_to_is_the_crop_of_the_whole_resize():
     y = torch.rand(1, 4, 20, 40, generator=g)
     for s, h, w in ((16, 272, 640), (8, 136, 320), (4, 72, 152), (2, 40, 80), (2, 33, 61)):
         assert torch.equal(_up_to(y, s, h, w), _up(y, s)[..., :h, :w]), (s, h, w)
+
+
+def test_fused_kernels_match_the_plain_modules_and_fall_back(monkeypatch):
+    """oneDNN's fused convolution + LeakyReLU / + residual gives fp32's numbers; a build that refuses
+    the private operator gets the plain modules, once said, not an error."""
+    from vidext.interpolation.rife import network
+
+    torch.manual_seed(0)
+    net = network.IFNet().prepare("cpu", torch.float32, channels_last=True)
+    a, b = torch.rand(1, 3, 64, 128), torch.rand(1, 3, 64, 128)
+    t = torch.tensor([0.5])
+    with torch.inference_mode():
+        fused = net(a, b, t)
+        real = network._POINTWISE
+        monkeypatch.setattr(network, "_POINTWISE", None)
+        plain = net(a, b, t)
+
+        class Refuses:
+            def default(self, *args):
+                raise RuntimeError("could not create a primitive descriptor")
+            binary = default
+
+        monkeypatch.setattr(network, "_POINTWISE", Refuses())
+        fallen = net(a, b, t)
+    assert network._POINTWISE is None
+    assert torch.equal(fallen, plain)
+    if real is not None:
+        assert (fused - plain).abs().max().item() < 1e-4

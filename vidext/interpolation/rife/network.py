@@ -28,9 +28,13 @@ checkpoint are training-time parts and are not built here.
 """
 from __future__ import annotations
 
+import logging
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+log = logging.getLogger(__name__)
 
 BLOCK_WIDTHS = (192, 128, 96, 64, 32)
 BLOCK_SCALES = (16, 8, 4, 2, 1)
@@ -65,11 +69,22 @@ def _fusable(x: torch.Tensor, conv: nn.Conv2d) -> bool:
             and x.dtype in (torch.float32, torch.bfloat16) and not torch.is_grad_enabled())
 
 
+def _unfused(exc: RuntimeError) -> None:
+    """A build whose oneDNN refuses the fused kernel (a private operator): plain modules from now on."""
+    global _POINTWISE
+    if _POINTWISE is not None:
+        log.warning("fused oneDNN convolutions unavailable (%s); using plain ones", str(exc).splitlines()[0])
+    _POINTWISE = None
+
+
 def _conv_act(conv: nn.Conv2d, act: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """LeakyReLU(conv(x)), fused where :func:`_fusable`."""
     if _fusable(x, conv):
-        return _POINTWISE.default(x, conv.weight, conv.bias, conv.padding, conv.stride, conv.dilation,
-                                  conv.groups, "leaky_relu", [SLOPE], None)
+        try:
+            return _POINTWISE.default(x, conv.weight, conv.bias, conv.padding, conv.stride, conv.dilation,
+                                      conv.groups, "leaky_relu", [SLOPE], None)
+        except RuntimeError as exc:
+            _unfused(exc)
     return act(conv(x))
 
 
@@ -110,8 +125,11 @@ class ResConv(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.folded and _fusable(x, self.conv):    # the residual added as the convolution writes
             c = self.conv
-            return self.act(_POINTWISE.binary(x, x, c.weight, c.bias, c.padding, c.stride, c.dilation, c.groups,
-                                              "add", None, None, [], None))
+            try:
+                return self.act(_POINTWISE.binary(x, x, c.weight, c.bias, c.padding, c.stride, c.dilation,
+                                                  c.groups, "add", None, None, [], None))
+            except RuntimeError as exc:
+                _unfused(exc)
         y = self.conv(x)
         if not self.folded:
             y = y * self.beta
