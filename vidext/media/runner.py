@@ -98,10 +98,11 @@ def ordered_map(fn: Callable[[T], U], items: Iterable[T], workers: int,
 
     For a compute stage whose items are independent (the in-between pictures of
     different input pairs): at most ``workers + 1`` items are in flight (one
-    waits ready while the caller takes a result), so memory stays flat; the first error is re-raised here, in the caller's thread; on
-    any exit (done, error, ``stop``, the consumer closing the generator) the
-    calls not started are cancelled and the pool is joined.  ``workers`` ≤ 1:
-    a plain loop on the caller's thread, no pool.
+    waits ready while the caller takes a result), so memory stays flat; the
+    first error is re-raised here, in the caller's thread; on any exit (done,
+    error, ``stop``, the consumer closing the generator) the calls not started
+    are cancelled and the pool is joined.  ``workers`` ≤ 1: a plain loop on the
+    caller's thread, no pool.
     """
     if workers <= 1:
         for item in items:

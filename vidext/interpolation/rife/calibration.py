@@ -305,8 +305,10 @@ def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE
     Precision × memory format at every core first; then, for the winner,
     fewer threads, and several pairs at once on a share of the cores each
     (:func:`worker_options`; timed as seconds per pass of the whole group).
-    The fp32 output is the reference every other precision is held to (PSNR ≥ ``min_psnr``, peak 1); one below is rejected unless
-    its precision was forced.
+    Pairs at once are chosen unless more than ``RIFE_WORKERS_MAX_LOSS`` × the
+    fastest one-pair setting (whole runs favour them: see below).  The fp32
+    output is the reference every other precision is held to (PSNR ≥
+    ``min_psnr``, peak 1); one below is rejected unless its precision was forced.
 
     ``screen``: a runner on a small picture, run first, once per candidate:
     a candidate more than ``cut`` times slower there than the fastest is not

@@ -70,7 +70,6 @@ def _dtype(precision: str):
 class _Prepared:
     """One frame, made ready once: padded features on the device and its planes as tensors."""
 
-    key: tuple
     features: object          # (1, 7, Hp, Wp) fp32
     first: object             # features at the first block's scale (IFNet.first_input)
     planes: list              # (1, 1, h, w) fp32 per plane
@@ -236,9 +235,9 @@ class RIFEInterpolator(Interpolator):
 
     def _prepare(self, frame: Frame) -> _Prepared:
         key = (frame.time, id(frame.planes[0]))
-        return self._frames.get(key, lambda: self._make(frame, key))
+        return self._frames.get(key, lambda: self._make(frame))
 
-    def _make(self, frame: Frame, key) -> _Prepared:
+    def _make(self, frame: Frame) -> _Prepared:
         import cv2
         import torch
 
@@ -253,7 +252,7 @@ class RIFEInterpolator(Interpolator):
         rgb = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1).unsqueeze(0)
         features = self.net.features(rgb)
         planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in frame.planes]
-        return _Prepared(key, features, self.net.first_input(features, scale), planes)
+        return _Prepared(features, self.net.first_input(features, scale), planes)
 
     def _grid(self, h: int, w: int):
         from .network import pixel_grid

@@ -232,20 +232,6 @@ class _Bands:
 
     def __init__(self, out: torch.Tensor, k: int):
         self.out, self.k = out, k
-        self._cast: _Bands | None = None
-
-    def cast(self, dtype: torch.dtype) -> "_Bands":
-        """The bands in ``dtype``, converted once, in their own layout.
-
-        PyTorch copies a dtype change into a strided slice (a network input's
-        channels) 3–4× slower than the conversion and the same-dtype copy done
-        one after the other (640×272, 1 thread).
-        """
-        if self.out.dtype == dtype:
-            return self
-        if self._cast is None or self._cast.out.dtype != dtype:
-            self._cast = _Bands(self.out.to(dtype), self.k)
-        return self._cast
 
     @property
     def channels(self) -> int:
@@ -262,12 +248,18 @@ class _Bands:
         return _Bands(_down(self.out, 2), self.k)
 
     def write(self, dst: torch.Tensor) -> None:
-        """Copy into ``dst`` (N, C, h, w), any dtype or memory format."""
+        """Copy into ``dst`` (N, C, h, w), any dtype or memory format.
+
+        Cast to ``dst``'s dtype first: PyTorch copies a dtype change into a strided
+        slice (a network input's channels) 3–4× slower than the conversion and the
+        same-dtype copy done one after the other (640×272, 1 thread).
+        """
+        out = self.out.to(dst.dtype)
         if self.k == 1:
-            dst.copy_(self.out)
+            dst.copy_(out)
         else:
-            k, c, hb, w = self.out.shape
-            dst[0].unflatten(1, (k, hb)).copy_(self.out.permute(1, 0, 2, 3))
+            k, c, hb, w = out.shape
+            dst[0].unflatten(1, (k, hb)).copy_(out.permute(1, 0, 2, 3))
 
 
 def _sample(img: torch.Tensor, grid: torch.Tensor, align_corners: bool) -> _Bands:
@@ -325,20 +317,6 @@ def _down(c: torch.Tensor, s: int) -> torch.Tensor:
     ``avg_pool2d`` (640×320, 1 thread, NCHW and channels-last) with the same result.
     """
     return F.interpolate(c, scale_factor=1.0 / s, mode="bilinear", align_corners=False)
-
-
-class _Split:
-    """Channels [a, b) of sampled bands, written into a network input in place."""
-
-    def __init__(self, bands: _Bands, a: int, b: int):
-        self.bands, self.a, self.b = bands, a, b
-
-    @property
-    def channels(self) -> int:
-        return self.b - self.a
-
-    def write(self, dst: torch.Tensor) -> None:
-        _Bands(self.bands.cast(dst.dtype).out[:, self.a:self.b], self.bands.k).write(dst)
 
 
 class _Grids:
@@ -420,17 +398,17 @@ class IFNet(nn.Module):
         """
         first = next(p for p in pieces if isinstance(p, torch.Tensor))
         n = max(p.shape[0] for p in pieces if isinstance(p, torch.Tensor))
-        c = sum(p.channels if isinstance(p, _Split) else p.shape[1] for p in pieces)
+        c = sum(p.channels if isinstance(p, _Bands) else p.shape[1] for p in pieces)
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
         x = torch.empty((n, c) + tuple(first.shape[-2:]), device=first.device, dtype=self.compute_dtype,
                         memory_format=fmt)
         o = 0
         for p in pieces:
-            if isinstance(p, _Split):
+            if isinstance(p, _Bands):
                 p.write(x[:, o:o + p.channels])
                 o += p.channels
             else:
-                if p.dtype != x.dtype and p.is_contiguous():    # cast first (see _Bands.cast)
+                if p.dtype != x.dtype and p.is_contiguous():    # cast first (see _Bands.write)
                     p = p.to(x.dtype)
                 x[:, o:o + p.shape[1]].copy_(p)
                 o += p.shape[1]
@@ -449,7 +427,7 @@ class IFNet(nn.Module):
         n, _, h, w = img.shape
         fmt = torch.channels_last if img.device.type == "cpu" else torch.contiguous_format
         c = torch.empty((n, 3 + FEATURE_CHANNELS, h, w), device=img.device, dtype=torch.float32, memory_format=fmt)
-        c[:, 3:].copy_(self._convs(self.encode, img, cast=False).float())    # see _Bands.cast
+        c[:, 3:].copy_(self._convs(self.encode, img, cast=False).float())    # see _Bands.write
         c[:, :3].copy_(img)
         return c
 
@@ -503,6 +481,10 @@ class IFNet(nn.Module):
         outs: list[torch.Tensor] = []       # each block's 13 channels at its own resolution, fp32
         full_flow = None                    # the flow at full resolution, once needed there
         last = len(scales) - 1
+
+        def summed(h: int, w: int) -> torch.Tensor:     # the blocks' flows so far, at h×w
+            return sum(_up_to(o[:, :4] * scales[k], scales[k], h, w) for k, o in enumerate(outs))
+
         for i, block in enumerate(self.blocks):
             s = scales[i]
             if s <= 2 and full_flow is None:        # from here on: the fine size
@@ -510,7 +492,7 @@ class IFNet(nn.Module):
                     h, w = (min(-(-v // FINE_MULTIPLE) * FINE_MULTIPLE, full) for v, full in zip(size, (h, w)))
                     c0, c1 = c0[..., :h, :w], c1[..., :h, :w]
                     grids = self.grids(h, w, c0.device)
-                full_flow = sum(_up_to(o[:, :4] * scales[k], scales[k], h, w) for k, o in enumerate(outs))
+                full_flow = summed(h, w)
             tmap = t.expand(n, 1, h // s, w // s)
             if i == 0:
                 a, b = first if first is not None else (_down(c0, s), _down(c1, s))
@@ -531,13 +513,13 @@ class IFNet(nn.Module):
                 # mask and feature: resized up by 2s, down by s (fp32: PyTorch's CPU bf16
                 # bilinear resize is 2x slower than its fp32 one)
                 prev = _up_to(outs[-1][:, 4:], 2, h // s, w // s)
-                y = self._convs(block, _Split(wa, 0, 7), _Split(wb, 0, 7), tmap, prev, flow_in,
+                y = self._convs(block, wa, wb, tmap, prev, flow_in,
                                 keep=LAST_KEEP if i == last else None)
             if full_flow is not None:     # in place: this block's inputs are already written
                 full_flow.add_(_up(y[:, :4] * s, s))
             outs.append(y)
         if full_flow is None:   # every block coarser than 1/2 (scale 0.25): the padded size throughout
-            full_flow = sum(_up(o[:, :4] * scales[k], scales[k]) for k, o in enumerate(outs))
+            full_flow = summed(h, w)
         mask = _up(outs[-1][:, 4:5], scales[-1])
         return full_flow, mask
 
