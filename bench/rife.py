@@ -32,6 +32,7 @@ Run (under the CPU lock, from the repository root):
 
     python bench/rife.py --whole --repeat 3          # the bench clips whole
     python bench/rife.py --whole --whole-frames 61   # a 1.2-second excerpt: start-up weighs more
+    python bench/rife.py --whole --isa avx2          # as on an AVX2-only CPU of the class
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from fetch_assets import asset_dir  # noqa: E402
+from whole import ISA_LIMITS, limit_isa  # noqa: E402
 
 
 def frames_of(path: Path, start: int, count: int):
@@ -90,7 +92,13 @@ def main() -> int:
     ap.add_argument("--clips", nargs="+", default=["bikes", "bigbuckbunny"])
     ap.add_argument("--anchor-one-thread", action="store_true",
                     help="--whole: also the plain script with OMP_NUM_THREADS=1 (fair on an oversubscribed machine)")
+    ap.add_argument("--isa", choices=sorted(ISA_LIMITS),
+                    help="hold PyTorch's and oneDNN's kernels to these instructions (another CPU of the class; "
+                         "the calibration measures it as its own machine)")
     args = ap.parse_args()
+    limited = limit_isa(args.isa)
+    if limited:
+        print(limited)
     if args.whole:
         return whole(args)
 

@@ -18,6 +18,13 @@ import sys
 from dataclasses import dataclass
 
 TIME = "/usr/bin/time"
+# --isa NAME: (ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA), the variables both libraries document
+ISA_LIMITS = {
+    "avx2": ("avx2", "AVX2"),                           # AVX2-only CPUs (the class's EPYC)
+    "avx512": ("avx512", "AVX512_CORE"),                # AVX-512 without VNNI or bf16
+    "avx512-vnni": ("avx512", "AVX512_CORE_VNNI"),
+    "avx512-bf16": ("avx512", "AVX512_CORE_BF16"),      # bf16 dot products, no AMX
+}
 
 
 @dataclass
@@ -46,6 +53,21 @@ def cpu_line() -> str:
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
     return (f"{model}, {os.cpu_count()} CPUs, flags {' '.join(sorted(keep))} (all flags sha1 {digest}); "
             f"load average at start {' '.join(load)}")
+
+
+def limit_isa(name: str | None) -> str:
+    """Hold the kernels to ``name``'s instructions (:data:`ISA_LIMITS`) by running this same
+    bench again with the libraries' variables set (they are read once, at start-up, so the
+    limit must be in place before ``torch`` is imported; the commands timed inherit it).
+    Returns the line that says so; "" without a limit."""
+    if not name:
+        return ""
+    aten, onednn = ISA_LIMITS[name]
+    if os.environ.get("ONEDNN_MAX_CPU_ISA") != onednn or os.environ.get("ATEN_CPU_CAPABILITY") != aten:
+        env = dict(os.environ, ATEN_CPU_CAPABILITY=aten, ONEDNN_MAX_CPU_ISA=onednn)
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    return (f"kernels held to {name} (ATEN_CPU_CAPABILITY={aten}, ONEDNN_MAX_CPU_ISA={onednn}): another CPU "
+            f"of the class, on this one's clock and caches; codecs and OpenCV unlimited")
 
 
 def timed(cmd: list[str], env: dict | None = None) -> Run:

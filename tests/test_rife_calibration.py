@@ -270,6 +270,20 @@ def test_cached_workers_are_checked_and_old_entries_measured_again(env, tmp_path
     assert cal.machine_key(640, 320).endswith(f"|v{cal.CALIBRATION_VERSION}")
 
 
+def test_a_kernel_isa_limit_is_its_own_machine(env):
+    """ONEDNN_MAX_CPU_ISA (an AVX2-only run on an AMX CPU) must not reuse the unlimited run's choice."""
+    for name in cal.ONEDNN_ISA_VARIABLES:
+        env.delenv(name, raising=False)
+    unlimited = cal.machine_key(640, 320)
+    assert "/auto|" in unlimited
+    env.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    limited = cal.machine_key(640, 320)
+    assert limited != unlimited and "/avx2|" in limited
+    env.delenv("ONEDNN_MAX_CPU_ISA")
+    env.setenv("DNNL_MAX_CPU_ISA", "AVX512_CORE")
+    assert "/avx512_core|" in cal.machine_key(640, 320)
+
+
 def test_workers_can_be_forced(env):
     env.setattr(cal, "cores", lambda: 2)
     env.setenv("VIDEXT_RIFE_WORKERS", "2")

@@ -10,7 +10,8 @@ that does not is rejected and recorded as such.
 
 The result is cached in ``calibration.json`` (``$VIDEXT_CALIBRATION_FILE``,
 else ``$XDG_CACHE_HOME/vidext`` or ``~/.cache/vidext``), keyed by the CPU
-model string, a hash of its flags, the torch version and the size class,
+model string, a hash of its flags, the torch version, the instruction sets the
+kernels are allowed (:func:`kernel_isa`) and the size class,
 with the load average it was measured under: a choice made while the
 machine was busier than its cores is measured again once it is not.
 
@@ -130,12 +131,27 @@ def measured_size(width: int, height: int, multiple: int) -> tuple[int, int]:
             max(multiple, round(height * f / multiple) * multiple))
 
 
+# oneDNN's ceiling on the instructions it uses (its documented variables, the older name second)
+ONEDNN_ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
+
+
+def kernel_isa() -> str:
+    """The instruction sets the kernels will use: PyTorch's own (``ATEN_CPU_CAPABILITY`` lowers it)
+    and oneDNN's ceiling (``ONEDNN_MAX_CPU_ISA``; ``auto`` when not set).  Part of the key, so a
+    run limited to fewer instructions than the CPU has is measured for what it runs, not handed
+    the unlimited run's choice (bf16 that wins with AMX and loses without it)."""
+    import torch
+
+    onednn = next((os.environ[v] for v in ONEDNN_ISA_VARIABLES if os.environ.get(v)), "auto")
+    return f"{torch.backends.cpu.get_cpu_capability().lower()}/{onednn.lower()}"
+
+
 def machine_key(width: int, height: int) -> str:
     import torch
 
     model, flags = cpu_identity()
-    return (f"cpu|{model}|{flags}|{cores()}|torch {torch.__version__}|{size_class(width, height)}"
-            f"|v{CALIBRATION_VERSION}")
+    return (f"cpu|{model}|{flags}|{cores()}|torch {torch.__version__}|isa {kernel_isa()}"
+            f"|{size_class(width, height)}|v{CALIBRATION_VERSION}")
 
 
 def cache_file() -> str:
