@@ -304,9 +304,10 @@ def test_pairs_at_once_are_kept_unless_clearly_slower_alone():
         return run
 
     fixed = {"precision": "fp32", "channels_last": True}
-    chosen, _ = cal.choose(run_with(1.06), fixed, 2)
-    assert chosen == Setting("fp32", True, 1, 2)
-    chosen, trials = cal.choose(run_with(1.2), fixed, 2)      # 20 % slower: one pair at a time
+    for measured in (1.06, 1.145):      # both were faster in whole runs (config.RIFE_WORKERS_MAX_LOSS)
+        chosen, _ = cal.choose(run_with(measured), fixed, 2)
+        assert chosen == Setting("fp32", True, 1, 2), measured
+    chosen, trials = cal.choose(run_with(1.4), fixed, 2)      # 40 % slower: one pair at a time
     assert chosen == Setting("fp32", True, 2) and any(t.setting.workers == 2 for t in trials)
     chosen, _ = cal.choose(run_with(1.06), {**fixed, "workers": 1}, 2)   # forced: never swapped
     assert chosen == Setting("fp32", True, 2)

@@ -36,7 +36,7 @@ from ...errors import ParameterError
 from ...media.runner import cores
 
 PRECISIONS = ("fp32", "bf16")
-CALIBRATION_VERSION = 3     # part of the cache key: entries measured with fewer candidates are measured again
+CALIBRATION_VERSION = 4     # part of the cache key: entries chosen by an older rule (v3: pairs kept within 10 %) are measured again
 
 
 @dataclass(frozen=True)
@@ -368,8 +368,10 @@ def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE
             # pairs at once are kept unless clearly slower alone: in a whole run the decoder and the
             # encoder share the cores, and one stalled thread holds up a pair's whole intra-op team
             # at every parallel region, but only its own pass among independent 1-thread workers
-            # (720p, 2 cores, whole CLI runs: 1 thread x 2 pairs 13.3 s against 2 threads 15.3 s,
-            # where the calibration timed the pairs 6 % slower alone)
+            # (2 cores, whole CLI runs: at 720p 1 thread x 2 pairs 13.3 s against 2 threads 15.3 s
+            # where the calibration timed the pairs 6 % slower alone; at 640x272, fp32 without AMX,
+            # 14.1 s against 17.7 s where it timed them 14.5 % slower: the pipeline's own serial
+            # steps between passes leave a 2-thread team's second core idle, not two workers')
             group = [t for t in trials if t.accepted and t.setting.workers > 1]
             if group:
                 pairs = min(group, key=lambda t: t.seconds)
