@@ -340,8 +340,10 @@ RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the net
 RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
 RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
 RIFE_MAX_WORKERS = 4                      # CPU: at most this many pairs at once (calibration tries 2 and this)
-RIFE_WORKERS_MAX_LOSS = 1.3               # ... and keeps them unless they take more than this × one pair's time alone
-#   (whole CLI runs, 2 cores: pairs timed 1.06× and 1.145× slower alone were 13 % and 28 % faster in the run)
+RIFE_WORKERS_MIN_OVERLAP = 0.9            # ... and keeps them unless, per pair, they take over this × one pair alone on
+#   the same threads: the cores do not run them side by side (a CPU quota under the visible cores). Not a speed
+#   ratio against one pair on all threads: in whole CLI runs (2 cores) pairs timed 0.92×, 1.06×, 1.145× and 1.32×
+#   that alone were 53 %, 13 %, 28 % and 35 % faster in the run (model_cards/rife-4.25.md)
 # CPU calibration (vidext/interpolation/rife/calibration.py): measured once per CPU, torch and size class.
 RIFE_CALIBRATION_SIZE_CLASSES = (400_000, 1_000_000, 2_200_000, 4_000_000)  # padded pixels: ≤SD, ≤720p, ≤1080p, ≤1440p
 RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many pixels (same shape): kept short
