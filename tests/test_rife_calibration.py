@@ -100,6 +100,7 @@ def test_the_screen_cuts_a_candidate_far_slower_on_a_small_picture():
     cut = [t for t in trials if t.seconds is None]
     assert {t.setting for t in cut} == {Setting("bf16", True, 2), Setting("bf16", False, 2)}
     assert all(not t.accepted and t.screen > 2 * 0.1 and t.psnr is not None for t in cut)
+    assert sum(s == Setting("bf16", False, 2) for s in screened) == 2   # screened twice before the cut
     # within the cut factor, a candidate goes on to the full timing and can win there
     run, calls = fake_runner(TIMES)
     screen, _ = fake_runner({**{k: v / 10 for k, v in TIMES.items()}, ("bf16", True, 2): 0.17})  # fastest there: 0.09
@@ -116,6 +117,23 @@ def test_the_fp32_reference_is_kept_when_the_screen_cuts_every_fp32_candidate():
     assert all(t.psnr is not None and t.psnr > cal.config.RIFE_CALIBRATION_MIN_PSNR
                for t in trials if t.setting.precision == "bf16")
     assert not [t for t in trials if t.setting.precision == "fp32" and t.seconds is not None]
+
+
+def test_one_slow_screen_pass_does_not_cut_a_candidate():
+    """A burst of load during one screening pass (AMX bf16 at 4x its time): screened again, kept, and it wins."""
+    run, calls = fake_runner(TIMES)
+    passes = []
+
+    def screen(s: Setting, limit=None):
+        passes.append(s)
+        first = passes.count(s) == 1
+        t = TIMES[(s.precision, s.channels_last, s.threads)] / 10
+        return (4 * t if first and s == Setting("bf16", True, 2) else t), PICTURE + 1e-4
+
+    chosen, trials = cal.choose(run, {}, 2, screen=screen)
+    assert passes.count(Setting("bf16", True, 2)) == 2
+    assert chosen.precision == "bf16" and chosen.channels_last
+    assert all(t.seconds is not None for t in trials)       # nothing cut
 
 
 def tiny_network(s: Setting):
