@@ -404,11 +404,9 @@ def _settle(run: Runner, seconds: dict, quick: dict, settings: list[Setting], ro
     passes rank them in opposite orders (a burst of load from elsewhere during one candidate's
     passes: AMX bf16 once timed 0.063 s a pass against 0.040 s in the next two calibrations, beside
     fp32's 0.062 s, while the screen had it 20 % ahead)."""
-    if not quick:
-        return
     tops = []
     for p in PRECISIONS:
-        mine = [s for s in settings if s.precision == p and s in seconds and s in quick]
+        mine = [s for s in settings if s.precision == p and s in quick]   # every one of them was timed
         if mine:
             tops.append(min(mine, key=seconds.get))
     if len(tops) != 2:
