@@ -10,8 +10,9 @@ Neither is a vidext dependency: install them beside the project for the trial on
 Two graphs, both fp32, on two real bikes.mp4 frames (padded to 640×320, refined at 640×272):
 
 - ``vidext``: the product's restructured flow network, ``IFNet.flows`` (what a CLI run
-  spends its passes on; the per-frame head and the merge on the planes are outside it), with
-  oneDNN's fused convolutions off (a private PyTorch operator no exporter knows);
+  spends its passes on; the per-frame head and the merge on the planes are outside it): eager
+  torch runs it as the product does, the exporters get it with oneDNN's fused convolutions off
+  (a private PyTorch operator no exporter knows);
 - ``plain``: ``bench/rife_reference.py`` (the issue's anchor network), both frames encoded per pass.
 
 Each runs in eager torch, OpenVINO (``convert_model`` of a trace; latency mode at 1 and 2
@@ -33,7 +34,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import threading
 import time
 import types
 from pathlib import Path
@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from fetch_assets import asset_dir  # noqa: E402
-from whole import cpu_line  # noqa: E402
+from whole import cpu_line, median_spread  # noqa: E402
 
 SIZE = (272, 640)       # bikes.mp4's picture; padded to 640×320 for the coarse blocks
 REPEAT = 7
@@ -64,22 +64,22 @@ def best_median(fn, n: int = REPEAT) -> tuple[float, float]:
 
 
 def two_at_once(fn, rounds: int = 3, k: int = 3) -> float:
-    """Seconds per pass with two threads each running ``fn`` on 1 intra-op thread (best of ``rounds``)."""
+    """Seconds per pass with two threads each running ``fn`` on 1 intra-op thread (best of ``rounds``),
+    on the pipeline's own runner (a worker's error is raised here, not lost with its thread)."""
     import torch
 
-    def work():
+    from vidext.media.runner import ordered_map
+
+    def work(_):
         torch.set_num_threads(1)
         for _ in range(k):
             fn()
 
     out = []
     for _ in range(rounds):
-        ths = [threading.Thread(target=work) for _ in range(2)]
         t0 = time.perf_counter()
-        for th in ths:
-            th.start()
-        for th in ths:
-            th.join()
+        for _ in ordered_map(work, range(2), 2):
+            pass
         out.append((time.perf_counter() - t0) / (2 * k))
     return min(out)
 
@@ -284,9 +284,8 @@ def main() -> int:
                 ov_rounds.append(streams())
             ratio = [a / b for a, b in zip(torch_rounds, ov_rounds)]
             print(f"{name:7s} interleaved, {ROUNDS} rounds: torch 1 thread × 2 at once "
-                  f"{np.median(torch_rounds):.3f} s ({min(torch_rounds):.3f}–{max(torch_rounds):.3f}), OpenVINO 2 streams "
-                  f"{np.median(ov_rounds):.3f} s ({min(ov_rounds):.3f}–{max(ov_rounds):.3f}): OpenVINO "
-                  f"{np.median(ratio):.2f}× torch's speed ({min(ratio):.2f}–{max(ratio):.2f})", flush=True)
+                  f"{median_spread(torch_rounds, '{:.3f}')} s, OpenVINO 2 streams {median_spread(ov_rounds, '{:.3f}')} s: "
+                  f"OpenVINO {median_spread(ratio)}× torch's speed", flush=True)
         if have["onnxruntime"] and have["onnx"]:
             onnxruntime(name, export_mod, inputs, refs, work)
     missing = [m for m, ok in have.items() if not ok]
