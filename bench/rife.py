@@ -96,6 +96,9 @@ def main() -> int:
                     help="hold PyTorch's and oneDNN's kernels to these instructions (another CPU of the class; "
                          "the calibration measures it as its own machine)")
     args = ap.parse_args()
+    from vidext.media.heap import reuse_freed_memory
+
+    reuse_freed_memory()    # the heap every vidext job runs with (in-process figures, both sides alike)
     limited = limit_isa(args.isa)
     if limited:
         print(limited)

@@ -50,6 +50,18 @@ QUEUE_DEPTH = 8                 # frames buffered between decode, compute, encod
 PROGRESS_INTERVAL_S = 0.25      # minimum time between progress callbacks
 PROBE_SCAN_PACKETS = 200_000    # packets demuxed by probe to count frames / detect VFR
 VFR_TOLERANCE = 0.02            # relative spread of frame intervals still called constant
+# Freed memory kept for reuse during a job (vidext/media/heap.py): glibc trims the heap's free top
+# only past this many bytes (mallopt's int limit), and the job gives the rest back when it ends.
+HEAP_TRIM_MAX = 2**31 - 1
+HEAP_MODES = ("reuse", "system")
+
+
+def heap_mode() -> str:
+    """``VIDEXT_HEAP``: ``reuse`` (default: freed memory kept for the next frame) or ``system`` (glibc's own)."""
+    mode = os.environ.get("VIDEXT_HEAP", "reuse").strip().lower() or "reuse"
+    if mode not in HEAP_MODES:
+        raise ParameterError(f"VIDEXT_HEAP={mode!r} is not a heap mode; accepted: {', '.join(HEAP_MODES)}")
+    return mode
 
 # --- interpolation -----------------------------------------------------------
 DEFAULT_QUALITY = "balanced"

@@ -14,6 +14,7 @@ import sys
 
 from .._version import __version__
 from ..errors import Cancelled, VidextError
+from ..media.heap import reuse_freed_memory
 
 # One line per subcommand module (vidext/_cli/<name>.py).
 COMMANDS = ("interpolate", "extend", "audio", "evaluate", "probe", "sample", "serve", "batch")
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     # The CLI's stderr carries one `error:` line on failure: libraries' retry chatter
     # (huggingface_hub's download retries) stays below that.
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")
+    reuse_freed_memory()    # before any thread starts: every thread then shares the one reused heap
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -12,6 +12,7 @@ from .._version import __version__
 from ..errors import InputError
 from .atomic import atomic_job_output
 from .frame import Frame
+from .heap import job_heap
 from .mux import AudioFeed
 from .probe import MediaInfo
 from .reader import FrameSource
@@ -48,6 +49,7 @@ class JobResult:
         return asdict(self)
 
 
+@job_heap()      # freed frame buffers reused while it runs (see vidext.media.heap)
 def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Compute, rate: Fraction,
                   total_frames: int | None, codec: str | None, crf: int | None, preset: str | None,
                   audio: AudioFeed | None, parameters: dict,

@@ -36,7 +36,7 @@ from ...errors import ParameterError
 from ...media.runner import cores
 
 PRECISIONS = ("fp32", "bf16")
-CALIBRATION_VERSION = 5     # part of the cache key: entries chosen by an older rule (v4: pairs kept within 30 %) are measured again
+CALIBRATION_VERSION = 6     # part of the cache key: entries chosen by an older rule are measured again (v5: timed while glibc refaulted freed buffers, see vidext.media.heap; v4: pairs kept within 30 %)
 
 
 @dataclass(frozen=True)

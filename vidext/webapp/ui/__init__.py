@@ -18,6 +18,7 @@ import gradio as gr  # noqa: E402
 
 from ... import __version__, config  # noqa: E402
 from ...config import Limits  # noqa: E402
+from ...media.heap import reuse_freed_memory  # noqa: E402
 from .. import capabilities as caps  # noqa: E402
 from .. import jobs, present  # noqa: E402
 from ..server import launch_kwargs, on_space, public_limits  # noqa: E402
@@ -76,6 +77,7 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
 
 def main(host: str | None = None, port: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    reuse_freed_memory()    # before Gradio's threads start: they all share the one reused heap
     if on_space():
         public_limits()  # a public demo's limits unless the Space's settings define VIDEXT_MAX_*
     launch(build_demo(), host=host, port=port)
