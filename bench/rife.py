@@ -92,6 +92,8 @@ def main() -> int:
     ap.add_argument("--clips", nargs="+", default=["bikes", "bigbuckbunny"])
     ap.add_argument("--anchor-one-thread", action="store_true",
                     help="--whole: also the plain script with OMP_NUM_THREADS=1 (fair on an oversubscribed machine)")
+    ap.add_argument("--heap-system", action="store_true",
+                    help="--whole: also the CLI with VIDEXT_HEAP=system (glibc's own malloc settings), interleaved")
     ap.add_argument("--isa", choices=sorted(ISA_LIMITS),
                     help="hold PyTorch's and oneDNN's kernels to these instructions (another CPU of the class; "
                          "the calibration measures it as its own machine)")
@@ -210,10 +212,13 @@ def whole(args) -> int:
     for name in args.clips:
         prep = bi.prepare(name, bi.CLIPS[name][0], args.whole_frames or bi.CLIPS[name][1], work)
         ref_out, vx_out = os.path.join(work, f"{name}-ref.mkv"), os.path.join(work, f"{name}-vx.mkv")
+        vx_options = ("--model", "rife", "--weights", weights, "--codec", "ffv1", "--device", "cpu")
         cmds = {"plain fp32 script": [sys.executable, str(ROOT / "bench" / "rife_reference.py"), prep.path, ref_out,
                                       "--weights", weights],
-                "vidext CLI": bi.vidext_cmd(prep.path, vx_out, "--model", "rife", "--weights", weights,
-                                            "--codec", "ffv1", "--device", "cpu")}
+                "vidext CLI": bi.vidext_cmd(prep.path, vx_out, *vx_options)}
+        if args.heap_system:        # the reused heap's own share (vidext/media/heap.py)
+            cmds["CLI, glibc's heap"] = ["env", "VIDEXT_HEAP=system"] + \
+                bi.vidext_cmd(prep.path, vx_out.replace("-vx", "-vxsys"), *vx_options)
         if args.anchor_one_thread:
             cmds["plain, 1 thread"] = ["env", "OMP_NUM_THREADS=1"] + cmds["plain fp32 script"][:3] + \
                 [ref_out.replace("-ref", "-ref1")] + cmds["plain fp32 script"][4:]
@@ -238,14 +243,17 @@ def whole(args) -> int:
         print(f"\n{name} {prep.size[0]}x{prep.size[1]}: {len(frames)} input frames (held-out FFV1), "
               f"{len(frames) - 1} in-betweens; vidext setting: {cal.chosen.label()} ({cal.source})")
         print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
-        outs = {"plain fp32 script": ref_out, "vidext CLI": vx_out, "plain, 1 thread": ref_out.replace("-ref", "-ref1")}
+        outs = {"plain fp32 script": ref_out, "vidext CLI": vx_out, "plain, 1 thread": ref_out.replace("-ref", "-ref1"),
+                "CLI, glibc's heap": vx_out.replace("-vx", "-vxsys")}
         for label in cmds:
             out = outs[label]
             sc = bi.score(prep, out, None, 0)
             rs = runs[label]
             print(f"{label:20s} {sc['psnr_y']:7.2f} {median_spread([x.wall for x in rs]):>20s} "
                   f"{median_spread([x.cpu_percent for x in rs], '{:.0f}'):>16s} "
-                  f"{median_spread([x.max_rss_mb for x in rs], '{:.0f}'):>18s}")
+                  f"{median_spread([x.max_rss_mb for x in rs], '{:.0f}'):>18s} "
+                  f"kernel {median_spread([x.system_s for x in rs])} s, "
+                  f"{statistics.median(x.minor_faults for x in rs):.0f} minor faults")
         print(f"vidext CLI × plain script (per-run wall ratio): {median_spread(ratios)}")
         if args.anchor_one_thread:
             one = [r.wall / v.wall for r, v in zip(runs["plain, 1 thread"], runs["vidext CLI"])]

@@ -35,6 +35,8 @@ class Run:
     wall: float        # seconds
     cpu_percent: float
     max_rss_mb: float
+    system_s: float = 0.0      # kernel time (page faults show here)
+    minor_faults: int = 0
 
 
 def cpu_line() -> str:
@@ -90,7 +92,8 @@ def timed(cmd: list[str], env: dict | None = None) -> Run:
     wall = sum(float(x) * 60 ** i for i, x in enumerate(reversed(h_m_s)))
     cpu = float(field("Percent of CPU this job got").rstrip("%"))
     rss = float(field("Maximum resident set size (kbytes)")) / 1024
-    return Run(wall, cpu, rss)
+    return Run(wall, cpu, rss, float(field("System time (seconds)")),
+               int(field("Minor (reclaiming a frame) page faults")))
 
 
 def interleaved(cmds: dict[str, list[str]], repeat: int, env: dict | None = None) -> dict[str, list[Run]]:
@@ -100,8 +103,8 @@ def interleaved(cmds: dict[str, list[str]], repeat: int, env: dict | None = None
             r = timed(cmd, env)
             out[label].append(r)
             # each run as it ends (a long bench cut short still leaves its figures)
-            print(f"  run {i + 1} {label}: wall {r.wall:.2f} s, CPU {r.cpu_percent:.0f} %, peak RSS {r.max_rss_mb:.0f} MB",
-                  file=sys.stderr, flush=True)
+            print(f"  run {i + 1} {label}: wall {r.wall:.2f} s, CPU {r.cpu_percent:.0f} %, peak RSS {r.max_rss_mb:.0f} MB, "
+                  f"kernel {r.system_s:.2f} s, {r.minor_faults} minor faults", file=sys.stderr, flush=True)
     return out
 
 
