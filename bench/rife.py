@@ -94,6 +94,8 @@ def main() -> int:
                     help="--whole: also the plain script with OMP_NUM_THREADS=1 (fair on an oversubscribed machine)")
     ap.add_argument("--heap-system", action="store_true",
                     help="--whole: also the CLI with VIDEXT_HEAP=system (glibc's own malloc settings), interleaved")
+    ap.add_argument("--anchor-reused-heap", action="store_true",
+                    help="--whole: also the plain script on vidext's heap settings (GLIBC_TUNABLES), interleaved")
     ap.add_argument("--isa", choices=sorted(ISA_LIMITS),
                     help="hold PyTorch's and oneDNN's kernels to these instructions (another CPU of the class; "
                          "the calibration measures it as its own machine)")
@@ -219,6 +221,11 @@ def whole(args) -> int:
         if args.heap_system:        # the reused heap's own share (vidext/media/heap.py)
             cmds["CLI, glibc's heap"] = ["env", "VIDEXT_HEAP=system"] + \
                 bi.vidext_cmd(prep.path, vx_out.replace("-vx", "-vxsys"), *vx_options)
+        if args.anchor_reused_heap:     # the anchor without the page faults glibc's defaults cost it
+            from vidext.media.heap import TUNABLES
+
+            cmds["plain, reused heap"] = ["env", f"GLIBC_TUNABLES={TUNABLES}"] + cmds["plain fp32 script"][:3] + \
+                [ref_out.replace("-ref", "-refheap")] + cmds["plain fp32 script"][4:]
         if args.anchor_one_thread:
             cmds["plain, 1 thread"] = ["env", "OMP_NUM_THREADS=1"] + cmds["plain fp32 script"][:3] + \
                 [ref_out.replace("-ref", "-ref1")] + cmds["plain fp32 script"][4:]
@@ -244,7 +251,7 @@ def whole(args) -> int:
               f"{len(frames) - 1} in-betweens; vidext setting: {cal.chosen.label()} ({cal.source})")
         print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
         outs = {"plain fp32 script": ref_out, "vidext CLI": vx_out, "plain, 1 thread": ref_out.replace("-ref", "-ref1"),
-                "CLI, glibc's heap": vx_out.replace("-vx", "-vxsys")}
+                "CLI, glibc's heap": vx_out.replace("-vx", "-vxsys"), "plain, reused heap": ref_out.replace("-ref", "-refheap")}
         for label in cmds:
             out = outs[label]
             sc = bi.score(prep, out, None, 0)
@@ -255,6 +262,9 @@ def whole(args) -> int:
                   f"kernel {median_spread([x.system_s for x in rs])} s, "
                   f"{statistics.median(x.minor_faults for x in rs):.0f} minor faults")
         print(f"vidext CLI × plain script (per-run wall ratio): {median_spread(ratios)}")
+        if args.anchor_reused_heap:
+            same = [r.wall / v.wall for r, v in zip(runs["plain, reused heap"], runs["vidext CLI"])]
+            print(f"vidext CLI × plain script on the same heap settings (per-run wall ratio): {median_spread(same)}")
         if args.anchor_one_thread:
             one = [r.wall / v.wall for r, v in zip(runs["plain, 1 thread"], runs["vidext CLI"])]
             print(f"vidext CLI × plain script at 1 thread (per-run wall ratio): {median_spread(one)}")

@@ -29,9 +29,11 @@ FAULTS = textwrap.dedent("""
 """)
 
 
-def _faults(mode: str) -> tuple[str, int]:
+def _faults(mode: str, tunables: str | None = None) -> tuple[str, int]:
     import os
     env = dict(os.environ, VIDEXT_HEAP=mode)
+    if tunables:
+        env["GLIBC_TUNABLES"] = tunables
     out = subprocess.run([sys.executable, "-c", FAULTS], env=env, capture_output=True, text=True, check=True)
     took, faults = out.stdout.split()
     return took, int(faults)
@@ -45,6 +47,8 @@ def test_reused_heap_does_not_fault_freed_buffers_in_again():
     pages = (64 << 20) // 4096
     assert system > 5 * pages           # glibc's defaults: every buffer faulted in again
     assert reused < 2 * pages < system / 3   # reused: the first buffer's pages, then none
+    # the same settings handed to another process at its start (the bench's anchor) act alike
+    assert _faults("system", heap.TUNABLES)[1] < 2 * pages
 
 
 def test_heap_mode_from_environment(monkeypatch):
@@ -69,3 +73,12 @@ def test_job_heap_gives_memory_back_when_the_last_job_ends(monkeypatch):
         with heap.job_heap():
             raise RuntimeError("a failed job")
     assert trims == [0, 0] and heap._state["jobs"] == 0
+
+
+def test_cli_names_a_bad_heap_mode(tmp_path):
+    import os
+    env = dict(os.environ, VIDEXT_HEAP="jemalloc")
+    p = subprocess.run([sys.executable, "-m", "vidext", "probe", str(tmp_path / "none.mp4")], env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 2
+    assert p.stderr.strip() == "error: VIDEXT_HEAP='jemalloc' is not a heap mode; accepted: reuse, system"

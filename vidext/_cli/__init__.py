@@ -43,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     # The CLI's stderr carries one `error:` line on failure: libraries' retry chatter
     # (huggingface_hub's download retries) stays below that.
     os.environ.setdefault("HF_HUB_VERBOSITY", "error")
-    reuse_freed_memory()    # before any thread starts: every thread then shares the one reused heap
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        reuse_freed_memory()    # before any thread starts: every thread then shares the one reused heap
         return int(args.run(args) or 0)
     except Cancelled:
         print("error: cancelled", file=sys.stderr)

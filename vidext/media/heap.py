@@ -2,18 +2,20 @@
 
 A job allocates the same large buffers again for every frame (decoded pictures,
 flow fields, a network's activations: 100 MB for one RIFE input at 720p).
-glibc's ``malloc`` hands each block over 128 kB–32 MB back to the kernel when it
-is freed (``mmap`` / ``munmap``, or trimming the heap's top), so the next frame
-faults every page of it in again, zeroed: 0.8 million page faults and 2.6 s of
-kernel time in one 13-frame RIFE run at 640×272, 1.7–2.3 million and 5–7 s at
-1280×720 (2 cores, ``/usr/bin/time -v``).  One RIFE pass at 640×272, one thread,
-took 161–198 ms with the faults and 140–152 ms without (model card, issue 17).
+glibc's ``malloc`` hands a freed block over its mmap threshold (128 kB, rising
+with use to at most 32 MB) back to the kernel (``munmap``), and trims the heap's
+free top, so the next frame faults every page of it in again, zeroed: 0.3–0.8
+million page faults and 1.2–2.6 s of kernel time in one 125-frame RIFE run at
+640×272, 1.7–2.3 million and 5–7 s in a 41-frame one at 1280×720 (2 cores,
+``/usr/bin/time -v``).  One RIFE pass at 640×272, one thread, took 161–198 ms
+with the faults and 140–152 ms without (model card, issue 17).
 
 :func:`reuse_freed_memory` asks glibc to keep what is freed: every block from
 the one heap (no ``mmap`` for large blocks, one arena for every thread, since a
 thread's own arena would ``mmap`` whatever exceeds its 64 MB heaps) and no
-trimming below :data:`config.HEAP_TRIM_MAX`.  The peak is unchanged (the same
-buffers, reused instead of refaulted); what stays resident after a job is given
+trimming below :data:`config.HEAP_TRIM_MAX`.  The peak barely moves (the same
+buffers, reused instead of refaulted: RIFE's peaks fell 1–6 %, a 720p classical
+``quality`` job's rose 6 %); what stays resident after a job is given
 back by :func:`give_back_freed_memory`, which :func:`job_heap` calls when the
 last running job ends (a server's memory falls back between jobs).
 
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
 _M_ARENA_MAX = -8
+
+#: the same settings for another process, read by glibc at its start (``GLIBC_TUNABLES=...``):
+#: what ``bench/rife.py --anchor-reused-heap`` gives the plain script
+TUNABLES = f"glibc.malloc.mmap_max=0:glibc.malloc.arena_max=1:glibc.malloc.trim_threshold={config.HEAP_TRIM_MAX}"
 
 _lock = threading.Lock()
 _state = {"set": None, "jobs": 0}    # set: None (not tried), True (glibc told), False (left as is)
