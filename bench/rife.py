@@ -213,22 +213,24 @@ def whole(args) -> int:
     work = tempfile.mkdtemp(prefix="vidext-rife-whole-")
     for name in args.clips:
         prep = bi.prepare(name, bi.CLIPS[name][0], args.whole_frames or bi.CLIPS[name][1], work)
-        ref_out, vx_out = os.path.join(work, f"{name}-ref.mkv"), os.path.join(work, f"{name}-vx.mkv")
-        vx_options = ("--model", "rife", "--weights", weights, "--codec", "ffv1", "--device", "cpu")
-        cmds = {"plain fp32 script": [sys.executable, str(ROOT / "bench" / "rife_reference.py"), prep.path, ref_out,
-                                      "--weights", weights],
-                "vidext CLI": bi.vidext_cmd(prep.path, vx_out, *vx_options)}
+        # each command: (its output's tag, the environment it adds, the plain script or the CLI)
+        wanted = {"plain fp32 script": ("ref", (), False), "vidext CLI": ("vx", (), True)}
         if args.heap_system:        # the reused heap's own share (vidext/media/heap.py)
-            cmds["CLI, glibc's heap"] = ["env", "VIDEXT_HEAP=system"] + \
-                bi.vidext_cmd(prep.path, vx_out.replace("-vx", "-vxsys"), *vx_options)
+            wanted["CLI, glibc's heap"] = ("vxsys", ("VIDEXT_HEAP=system",), True)
         if args.anchor_reused_heap:     # the anchor without the page faults glibc's defaults cost it
             from vidext.media.heap import TUNABLES
 
-            cmds["plain, reused heap"] = ["env", f"GLIBC_TUNABLES={TUNABLES}"] + cmds["plain fp32 script"][:3] + \
-                [ref_out.replace("-ref", "-refheap")] + cmds["plain fp32 script"][4:]
+            wanted["plain, reused heap"] = ("refheap", (f"GLIBC_TUNABLES={TUNABLES}",), False)
         if args.anchor_one_thread:
-            cmds["plain, 1 thread"] = ["env", "OMP_NUM_THREADS=1"] + cmds["plain fp32 script"][:3] + \
-                [ref_out.replace("-ref", "-ref1")] + cmds["plain fp32 script"][4:]
+            wanted["plain, 1 thread"] = ("ref1", ("OMP_NUM_THREADS=1",), False)
+        outs = {label: os.path.join(work, f"{name}-{tag}.mkv") for label, (tag, _, _) in wanted.items()}
+        cmds = {}
+        for label, (_, added, cli) in wanted.items():
+            run = (bi.vidext_cmd(prep.path, outs[label], "--model", "rife", "--weights", weights, "--codec", "ffv1",
+                                 "--device", "cpu") if cli else
+                   [sys.executable, str(ROOT / "bench" / "rife_reference.py"), prep.path, outs[label],
+                    "--weights", weights])
+            cmds[label] = (["env", *added] if added else []) + run
         interleaved({"warm-up": cmds["vidext CLI"]}, 1, env)       # fills the calibration cache if empty
         runs = interleaved(cmds, args.repeat, env)
         ratios = [r.wall / v.wall for r, v in zip(runs["plain fp32 script"], runs["vidext CLI"])]
@@ -250,8 +252,6 @@ def whole(args) -> int:
         print(f"\n{name} {prep.size[0]}x{prep.size[1]}: {len(frames)} input frames (held-out FFV1), "
               f"{len(frames) - 1} in-betweens; vidext setting: {cal.chosen.label()} ({cal.source})")
         print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
-        outs = {"plain fp32 script": ref_out, "vidext CLI": vx_out, "plain, 1 thread": ref_out.replace("-ref", "-ref1"),
-                "CLI, glibc's heap": vx_out.replace("-vx", "-vxsys"), "plain, reused heap": ref_out.replace("-ref", "-refheap")}
         for label in cmds:
             out = outs[label]
             sc = bi.score(prep, out, None, 0)

@@ -38,6 +38,15 @@ def _env_number(name: str, default: float, *, whole: bool = False, minimum: floa
     raise ParameterError(f"{name}={raw!r} {problem}; accepted form: {form}, e.g. {name}={default:g}")
 
 
+def env_choice(name: str, choices: tuple[str, ...], what: str) -> str:
+    """The word in environment variable ``name``, one of ``choices`` (case ignored; the first when unset
+    or blank); ``what`` names the kind in the error."""
+    raw = os.environ.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ParameterError(f"{name}={raw!r} is not a {what}; accepted: {', '.join(choices)}")
+    return raw
+
+
 # --- encoding --------------------------------------------------------------
 DEFAULT_CODEC = "h264"
 DEFAULT_CRF = {"h264": 18, "h265": 20}
@@ -58,10 +67,7 @@ HEAP_MODES = ("reuse", "system")
 
 def heap_mode() -> str:
     """``VIDEXT_HEAP``: ``reuse`` (default: freed memory kept for the next frame) or ``system`` (glibc's own)."""
-    mode = os.environ.get("VIDEXT_HEAP", "reuse").strip().lower() or "reuse"
-    if mode not in HEAP_MODES:
-        raise ParameterError(f"VIDEXT_HEAP={mode!r} is not a heap mode; accepted: {', '.join(HEAP_MODES)}")
-    return mode
+    return env_choice("VIDEXT_HEAP", HEAP_MODES, "heap mode")
 
 # --- interpolation -----------------------------------------------------------
 DEFAULT_QUALITY = "balanced"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import logging
 import threading
 from typing import Iterator
@@ -35,27 +36,27 @@ from .. import config
 
 log = logging.getLogger(__name__)
 
-# mallopt parameters (glibc's malloc.h)
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_MAX = -4
-_M_ARENA_MAX = -8
+# (mallopt parameter from glibc's malloc.h, the same setting's tunable name, value)
+_SETTINGS = ((-4, "mmap_max", 0),                           # M_MMAP_MAX: no mmap for large blocks
+             (-8, "arena_max", 1),                          # M_ARENA_MAX: one arena for every thread
+             (-1, "trim_threshold", config.HEAP_TRIM_MAX))  # M_TRIM_THRESHOLD
 
 #: the same settings for another process, read by glibc at its start (``GLIBC_TUNABLES=...``):
 #: what ``bench/rife.py --anchor-reused-heap`` gives the plain script
-TUNABLES = f"glibc.malloc.mmap_max=0:glibc.malloc.arena_max=1:glibc.malloc.trim_threshold={config.HEAP_TRIM_MAX}"
+TUNABLES = ":".join(f"glibc.malloc.{name}={value}" for _, name, value in _SETTINGS)
 
 _lock = threading.Lock()
 _state = {"set": None, "jobs": 0}    # set: None (not tried), True (glibc told), False (left as is)
 
 
+@functools.cache
 def _glibc():
     """The process's glibc, or None (another C library, or no ``mallopt``/``malloc_trim``)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        gnu = ctypes.CDLL(None).gnu_get_libc_version
+        ctypes.CDLL(None).gnu_get_libc_version      # glibc's own symbol: musl has mallopt as a stub
     except (OSError, AttributeError):
         return None
-    gnu.restype = ctypes.c_char_p
     if not (hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim")):
         return None
     libc.mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
@@ -82,8 +83,7 @@ def _apply() -> bool:
     libc = _glibc()
     if libc is None:
         return False
-    done = all(libc.mallopt(p, v) == 1 for p, v in ((_M_MMAP_MAX, 0), (_M_ARENA_MAX, 1),
-                                                     (_M_TRIM_THRESHOLD, config.HEAP_TRIM_MAX)))
+    done = all(libc.mallopt(param, value) == 1 for param, _, value in _SETTINGS)
     if not done:
         log.debug("glibc refused a malloc setting; its defaults stay")
     return done

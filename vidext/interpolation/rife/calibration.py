@@ -244,10 +244,7 @@ def forced(precision: str | None = None) -> dict:
 
 
 def mode() -> str:
-    m = os.environ.get("VIDEXT_CALIBRATION", "on").strip().lower() or "on"
-    if m not in ("on", "off", "redo"):
-        raise ParameterError(f"VIDEXT_CALIBRATION={m!r}: give on, off or redo")
-    return m
+    return config.env_choice("VIDEXT_CALIBRATION", ("on", "off", "redo"), "calibration mode")
 
 
 # --- measuring -------------------------------------------------------------------------------------
