@@ -82,6 +82,7 @@ def write_png(path: str, rgb: np.ndarray) -> str:
 # --- charts --------------------------------------------------------------------
 
 _PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
+_SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "star", "x", "hexagon")  # not by colour alone
 
 
 def build_figures(report) -> dict:
@@ -118,23 +119,31 @@ def build_figures(report) -> dict:
         has_lpips = any(r.mean("lpips") is not None for r in report.methods)
         primary = "psnr_y" if any(r.mean("psnr_y") is not None for r in report.methods) else metrics[0]["name"]
         label = {m["name"]: m["label"] for m in report.metrics}
-        cols = 2 if has_lpips and primary != "lpips" else 1
-        fig = make_subplots(rows=1, cols=cols, subplot_titles=[f"{label[primary]} vs speed"] +
-                            ([f"{label['lpips']} vs speed (lower is better)"] if cols == 2 else []))
+        keys = [primary] + (["lpips"] if has_lpips and primary != "lpips" else [])
+        better = {m["name"]: "higher" if m["higher_is_better"] else "lower" for m in report.metrics}
+        # one metric a row over a shared speed axis: side by side, the long titles ran into each other in
+        # the app's half-page column, and text beside each point overlapped wherever methods scored alike
+        # (the legend, one symbol per method and the hover name them instead)
+        fig = make_subplots(rows=len(keys), cols=1, shared_xaxes=True, vertical_spacing=0.14,
+                            subplot_titles=[f"{label[k]} ({better[k]} is better)" for k in keys])
         for i, r in enumerate(report.methods):
             fps = r.frames_per_second
             if fps is None:
                 continue
             colour = _PALETTE[i % len(_PALETTE)]
             hover = "<br>".join(f"{label[k]}: {v:.4f}" for k, v in r.means().items() if v is not None)
-            for col, key in enumerate([primary] + (["lpips"] if cols == 2 else []), start=1):
-                fig.add_trace(go.Scatter(x=[fps], y=[r.mean(key)], mode="markers+text", text=[r.name],
-                                         textposition="top center", name=r.name, legendgroup=r.name,
-                                         showlegend=col == 1, marker={"size": 12, "color": colour},
+            for row, key in enumerate(keys, start=1):
+                fig.add_trace(go.Scatter(x=[fps], y=[r.mean(key)], mode="markers", name=r.name,
+                                         legendgroup=r.name, showlegend=row == 1,
+                                         marker={"size": 12, "color": colour,
+                                                 "symbol": _SYMBOLS[i % len(_SYMBOLS)]},
                                          hovertext=[f"{r.name}<br>{fps:.1f} frames/s<br>{hover}"],
-                                         hoverinfo="text"), row=1, col=col)
-        fig.update_xaxes(type="log", title_text="rebuilt frames per second (log)")
-        fig.update_layout(height=450, template="plotly_white", title="Quality against speed")
+                                         hoverinfo="text"), row=row, col=1)
+        fig.update_xaxes(type="log")
+        fig.update_xaxes(title_text="rebuilt frames per second (log)", row=len(keys), col=1)
+        fig.update_annotations(font_size=13)
+        fig.update_layout(height=260 * len(keys) + 140, template="plotly_white", title="Quality against speed",
+                          legend={"orientation": "h", "y": -0.18 if len(keys) > 1 else -0.3})
         figures["quality_speed"] = fig
 
     t = report.temporal
