@@ -194,6 +194,7 @@ def main() -> int:
 
 def whole(args) -> int:
     import os
+    import shutil
     import statistics
     import tempfile
 
@@ -211,68 +212,72 @@ def whole(args) -> int:
     print(f"machine shared with other jobs: ratios are within one run, the commands interleaved; "
           f"{args.repeat} runs, median (min–max)")
     work = tempfile.mkdtemp(prefix="vidext-rife-whole-")
-    for name in args.clips:
-        prep = bi.prepare(name, bi.CLIPS[name][0], args.whole_frames or bi.CLIPS[name][1], work)
-        # each command: (its output's tag, the environment it adds, the plain script or the CLI)
-        wanted = {"plain fp32 script": ("ref", (), False), "vidext CLI": ("vx", (), True)}
-        if args.heap_system:        # the reused heap's own share (vidext/media/heap.py)
-            wanted["CLI, glibc's heap"] = ("vxsys", ("VIDEXT_HEAP=system",), True)
-        if args.anchor_reused_heap:     # the anchor without the page faults glibc's defaults cost it
-            from vidext.media.heap import TUNABLES
+    try:
+        for name in args.clips:
+            prep = bi.prepare(name, bi.CLIPS[name][0], args.whole_frames or bi.CLIPS[name][1], work)
+            # each command: (its output's tag, the environment it adds, the plain script or the CLI)
+            wanted = {"plain fp32 script": ("ref", (), False), "vidext CLI": ("vx", (), True)}
+            if args.heap_system:        # the reused heap's own share (vidext/media/heap.py)
+                wanted["CLI, glibc's heap"] = ("vxsys", ("VIDEXT_HEAP=system",), True)
+            if args.anchor_reused_heap:     # the anchor without the page faults glibc's defaults cost it
+                from vidext.media.heap import TUNABLES
 
-            wanted["plain, reused heap"] = ("refheap", (f"GLIBC_TUNABLES={TUNABLES}",), False)
-        if args.anchor_one_thread:
-            wanted["plain, 1 thread"] = ("ref1", ("OMP_NUM_THREADS=1",), False)
-        outs = {label: os.path.join(work, f"{name}-{tag}.mkv") for label, (tag, _, _) in wanted.items()}
-        cmds = {}
-        for label, (_, added, cli) in wanted.items():
-            run = (bi.vidext_cmd(prep.path, outs[label], "--model", "rife", "--weights", weights, "--codec", "ffv1",
-                                 "--device", "cpu") if cli else
-                   [sys.executable, str(ROOT / "bench" / "rife_reference.py"), prep.path, outs[label],
-                    "--weights", weights])
-            cmds[label] = (["env", *added] if added else []) + run
-        interleaved({"warm-up": cmds["vidext CLI"]}, 1, env)       # fills the calibration cache if empty
-        runs = interleaved(cmds, args.repeat, env)
-        ratios = [r.wall / v.wall for r, v in zip(runs["plain fp32 script"], runs["vidext CLI"])]
-        # in-process compute for the same frames: the decoded input through the real renderer
-        # (gating, pairs at once where calibrated), no decode, no encode, no start-up
-        with FrameSource(prep.path) as src:
-            frames = list(src)
-            rate, step = src.video.fps_nominal * 2, 1 / src.video.fps_nominal
-        r = RIFEInterpolator(weights=weights, device="cpu")
-        r.setup(frames[0].width, frames[0].height)
-        compute = []
-        for _ in range(args.repeat):
-            r.forget()
-            t0 = time.perf_counter()
-            for _ in render(iter(frames), r, rate, step, RenderStats(), gate=SceneGate()):
-                pass
-            compute.append(time.perf_counter() - t0)
-        cal = r.calibration
-        print(f"\n{name} {prep.size[0]}x{prep.size[1]}: {len(frames)} input frames (held-out FFV1), "
-              f"{len(frames) - 1} in-betweens; vidext setting: {cal.chosen.label()} ({cal.source})")
-        print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
-        for label in cmds:
-            out = outs[label]
-            sc = bi.score(prep, out, None, 0)
-            rs = runs[label]
-            print(f"{label:20s} {sc['psnr_y']:7.2f} {median_spread([x.wall for x in rs]):>20s} "
-                  f"{median_spread([x.cpu_percent for x in rs], '{:.0f}'):>16s} "
-                  f"{median_spread([x.max_rss_mb for x in rs], '{:.0f}'):>18s} "
-                  f"kernel {median_spread([x.system_s for x in rs])} s, "
-                  f"{statistics.median(x.minor_faults for x in rs):.0f} minor faults")
-        print(f"vidext CLI × plain script (per-run wall ratio): {median_spread(ratios)}")
-        if args.anchor_reused_heap:
-            same = [r.wall / v.wall for r, v in zip(runs["plain, reused heap"], runs["vidext CLI"])]
-            print(f"vidext CLI × plain script on the same heap settings (per-run wall ratio): {median_spread(same)}")
-        if args.anchor_one_thread:
-            one = [r.wall / v.wall for r, v in zip(runs["plain, 1 thread"], runs["vidext CLI"])]
-            print(f"vidext CLI × plain script at 1 thread (per-run wall ratio): {median_spread(one)}")
-        cli = statistics.median(x.wall for x in runs["vidext CLI"])
-        comp = statistics.median(compute)
-        print(f"vidext in-process compute, same frames: {median_spread(compute)} s "
-              f"({comp / (len(frames) - 1):.3f} s per in-between); whole CLI run {cli:.2f} s = "
-              f"{cli / comp:.2f}× the in-process compute (start-up, weights, decode, encode, gating included)")
+                wanted["plain, reused heap"] = ("refheap", (f"GLIBC_TUNABLES={TUNABLES}",), False)
+            if args.anchor_one_thread:
+                wanted["plain, 1 thread"] = ("ref1", ("OMP_NUM_THREADS=1",), False)
+            outs = {label: os.path.join(work, f"{name}-{tag}.mkv") for label, (tag, _, _) in wanted.items()}
+            cmds = {}
+            for label, (_, added, cli) in wanted.items():
+                run = (bi.vidext_cmd(prep.path, outs[label], "--model", "rife", "--weights", weights, "--codec", "ffv1",
+                                     "--device", "cpu") if cli else
+                       [sys.executable, str(ROOT / "bench" / "rife_reference.py"), prep.path, outs[label],
+                        "--weights", weights])
+                cmds[label] = (["env", *added] if added else []) + run
+            interleaved({"warm-up": cmds["vidext CLI"]}, 1, env)       # fills the calibration cache if empty
+            runs = interleaved(cmds, args.repeat, env)
+            ratios = [r.wall / v.wall for r, v in zip(runs["plain fp32 script"], runs["vidext CLI"])]
+            # in-process compute for the same frames: the decoded input through the real renderer
+            # (gating, pairs at once where calibrated), no decode, no encode, no start-up
+            with FrameSource(prep.path) as src:
+                frames = list(src)
+                rate, step = src.video.fps_nominal * 2, 1 / src.video.fps_nominal
+            r = RIFEInterpolator(weights=weights, device="cpu")
+            r.setup(frames[0].width, frames[0].height)
+            compute = []
+            for _ in range(args.repeat):
+                r.forget()
+                t0 = time.perf_counter()
+                for _ in render(iter(frames), r, rate, step, RenderStats(), gate=SceneGate()):
+                    pass
+                compute.append(time.perf_counter() - t0)
+            cal = r.calibration
+            print(f"\n{name} {prep.size[0]}x{prep.size[1]}: {len(frames)} input frames (held-out FFV1), "
+                  f"{len(frames) - 1} in-betweens; vidext setting: {cal.chosen.label()} ({cal.source})")
+            print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
+            for label in cmds:
+                out = outs[label]
+                sc = bi.score(prep, out, None, 0)
+                rs = runs[label]
+                print(f"{label:20s} {sc['psnr_y']:7.2f} {median_spread([x.wall for x in rs]):>20s} "
+                      f"{median_spread([x.cpu_percent for x in rs], '{:.0f}'):>16s} "
+                      f"{median_spread([x.max_rss_mb for x in rs], '{:.0f}'):>18s} "
+                      f"kernel {median_spread([x.system_s for x in rs])} s, "
+                      f"{statistics.median(x.minor_faults for x in rs):.0f} minor faults")
+            print(f"vidext CLI × plain script (per-run wall ratio): {median_spread(ratios)}")
+            if args.anchor_reused_heap:
+                same = [r.wall / v.wall for r, v in zip(runs["plain, reused heap"], runs["vidext CLI"])]
+                print("vidext CLI × plain script on the same heap settings (per-run wall ratio): "
+                      f"{median_spread(same)}")
+            if args.anchor_one_thread:
+                one = [r.wall / v.wall for r, v in zip(runs["plain, 1 thread"], runs["vidext CLI"])]
+                print(f"vidext CLI × plain script at 1 thread (per-run wall ratio): {median_spread(one)}")
+            cli = statistics.median(x.wall for x in runs["vidext CLI"])
+            comp = statistics.median(compute)
+            print(f"vidext in-process compute, same frames: {median_spread(compute)} s "
+                  f"({comp / (len(frames) - 1):.3f} s per in-between); whole CLI run {cli:.2f} s = "
+                  f"{cli / comp:.2f}× the in-process compute (start-up, weights, decode, encode, gating included)")
+    finally:     # the clips and outputs of every command: hundreds of MB a run
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
