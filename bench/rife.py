@@ -33,6 +33,7 @@ Run (under the CPU lock, from the repository root):
     python bench/rife.py --whole --repeat 3          # the bench clips whole
     python bench/rife.py --whole --whole-frames 61   # a 1.2-second excerpt: start-up weighs more
     python bench/rife.py --whole --isa avx2          # as on an AVX2-only CPU of the class
+    python bench/rife.py --whole --start-up          # + start-up and cost per in-between, apart
 """
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def main() -> int:
                     help="--whole: also the CLI with VIDEXT_HEAP=system (glibc's own malloc settings), interleaved")
     ap.add_argument("--anchor-reused-heap", action="store_true",
                     help="--whole: also the plain script on vidext's heap settings (GLIBC_TUNABLES), interleaved")
+    ap.add_argument("--start-up", action="store_true",
+                    help="--whole: also the CLI on a 3-frame excerpt, interleaved, to split each run into a "
+                         "fixed start-up and a cost per in-between (set against the in-process compute's)")
     ap.add_argument("--isa", choices=sorted(ISA_LIMITS),
                     help="hold PyTorch's and oneDNN's kernels to these instructions (another CPU of the class; "
                          "the calibration measures it as its own machine)")
@@ -192,6 +196,25 @@ def main() -> int:
     return 0
 
 
+SHORT = "CLI, 3 frames"
+
+
+def start_up_split(cli: float, short: float, n: int, per: float, rate) -> str:
+    """A whole run as start-up + cost per in-between, from the CLI on ``n`` in-betweens and on 2.
+
+    ``per``: the in-process compute's seconds per in-between.  Says from how many
+    in-betweens on the CLI is within 10 % of the compute, if it ever is.
+    """
+    each = (cli - short) / (n - 2)
+    fixed = short - 2 * each
+    line = (f"start-up (the 3-frame run less its 2 in-betweens): {fixed:.2f} s; beyond it the CLI pays "
+            f"{each:.3f} s per in-between against the compute's {per:.3f} s: {each / per:.2f}×")
+    if each < 1.1 * per:
+        m = fixed / (1.1 * per - each)
+        return line + f"; within 10 % of the compute from {m:.0f} in-betweens ({m / float(rate):.0f} s of input) on"
+    return line + "; never within 10 % of the compute, however long the clip"
+
+
 def whole(args) -> int:
     import os
     import shutil
@@ -225,12 +248,17 @@ def whole(args) -> int:
                 wanted["plain, reused heap"] = ("refheap", (f"GLIBC_TUNABLES={TUNABLES}",), False)
             if args.anchor_one_thread:
                 wanted["plain, 1 thread"] = ("ref1", ("OMP_NUM_THREADS=1",), False)
+            preps = dict.fromkeys(wanted, prep)
+            if args.start_up:       # 3 input frames, 2 in-betweens: what every run pays before its frames
+                wanted[SHORT] = ("vx3", (), True)
+                preps[SHORT] = bi.prepare(f"{name}-3", bi.CLIPS[name][0], 5, work)
             outs = {label: os.path.join(work, f"{name}-{tag}.mkv") for label, (tag, _, _) in wanted.items()}
             cmds = {}
             for label, (_, added, cli) in wanted.items():
-                run = (bi.vidext_cmd(prep.path, outs[label], "--model", "rife", "--weights", weights, "--codec", "ffv1",
+                src = preps[label].path
+                run = (bi.vidext_cmd(src, outs[label], "--model", "rife", "--weights", weights, "--codec", "ffv1",
                                      "--device", "cpu") if cli else
-                       [sys.executable, str(ROOT / "bench" / "rife_reference.py"), prep.path, outs[label],
+                       [sys.executable, str(ROOT / "bench" / "rife_reference.py"), src, outs[label],
                         "--weights", weights])
                 cmds[label] = (["env", *added] if added else []) + run
             interleaved({"warm-up": cmds["vidext CLI"]}, 1, env)       # fills the calibration cache if empty
@@ -256,7 +284,7 @@ def whole(args) -> int:
             print(f"{'command':20s} {'PSNR-Y':>7s} {'wall s':>20s} {'CPU %':>16s} {'peak RSS MB':>18s}")
             for label in cmds:
                 out = outs[label]
-                sc = bi.score(prep, out, None, 0)
+                sc = bi.score(preps[label], out, None, 0)
                 rs = runs[label]
                 print(f"{label:20s} {sc['psnr_y']:7.2f} {median_spread([x.wall for x in rs]):>20s} "
                       f"{median_spread([x.cpu_percent for x in rs], '{:.0f}'):>16s} "
@@ -276,6 +304,9 @@ def whole(args) -> int:
             print(f"vidext in-process compute, same frames: {median_spread(compute)} s "
                   f"({comp / (len(frames) - 1):.3f} s per in-between); whole CLI run {cli:.2f} s = "
                   f"{cli / comp:.2f}× the in-process compute (start-up, weights, decode, encode, gating included)")
+            if args.start_up:
+                print(start_up_split(cli, statistics.median(x.wall for x in runs[SHORT]), len(frames) - 1,
+                                     comp / (len(frames) - 1), prep.rate))
     finally:     # the clips and outputs of every command: hundreds of MB a run
         shutil.rmtree(work, ignore_errors=True)
     return 0
