@@ -5,6 +5,7 @@ import json
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -129,6 +130,37 @@ def test_flow_reused_across_timesteps(clip):
     outs = [pair.at(t) for t in (0.25, 0.5, 0.75)]
     assert len(calls) == 2  # forward and backward, once
     assert all(o[0].shape == a.planes[0].shape for o in outs)
+
+
+@pytest.mark.parametrize("low, full", [((180, 320), (720, 1280)), ((180, 320), (360, 640)),
+                                       ((180, 320), (480, 854)), ((180, 320), (241, 427)),
+                                       ((270, 480), (2160, 3840)), ((136, 320), (272, 640))])
+def test_lifted_maps_are_the_grid_plus_the_resized_flow(low, full):
+    """The one-resize sampling maps (flow.py's _Lift) match grid + scaled, resized flow everywhere,
+    the clamped edge rows and columns included, for whole and odd scale factors."""
+    from vidext.interpolation.flow import _grid, _Lift
+
+    (h, w), (ph, pw) = low, full
+    rng = np.random.default_rng(3)
+    flow = (rng.standard_normal((h, w, 2)) * 4).astype(np.float32)
+    got = _Lift.make(h, w, ph, pw).apply(flow, (pw, ph))
+    plain = cv2.resize(flow, (pw, ph), interpolation=cv2.INTER_LINEAR) * np.float32([pw / w, ph / h])
+    want = _grid(ph, pw) + plain
+    assert got.shape == want.shape and got.dtype == np.float32
+    assert np.abs(got - want).max() < 2e-3     # remap samples at 1/32 px
+
+
+def test_consistency_weight_is_one_over_one_plus_error_squared():
+    from vidext.interpolation.flow import _consistency, _grid, _sample
+
+    rng = np.random.default_rng(5)
+    f = (rng.standard_normal((40, 64, 2)) * 3).astype(np.float32)
+    back = (-f + rng.standard_normal((40, 64, 2)).astype(np.float32)).astype(np.float32)
+    g = _grid(40, 64)
+    e = np.linalg.norm(f + _sample(back, f, g), axis=2) * 4.0
+    got = _consistency(f, back, g, 4.0, 2.0)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, 1 / (1 + (e / 2.0) ** 2), rtol=1e-5, atol=1e-6)
 
 
 def test_presets_increase_accuracy_settings():

@@ -64,6 +64,65 @@ def _sample(img: np.ndarray, flow: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return cv2.remap(img, cv2.add(grid, flow), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+_SUM_CHANNELS = np.ones((1, 2), np.float32)
+
+
+def _consistency(f: np.ndarray, back: np.ndarray, grid: np.ndarray, up: float, k: float) -> np.ndarray:
+    """Per pixel 1 / (1 + (e/k)²), e = |f(x) + back(x + f(x))| in full-resolution px: 1 where the
+    flow and the flow back agree, low where a pixel is occluded or the flow unreliable.
+    The squared length straight from OpenCV (no square root, no NumPy temporaries)."""
+    d = cv2.add(f, _sample(back, f, grid))
+    e2 = cv2.transform(cv2.multiply(d, d), _SUM_CHANNELS)
+    return 1.0 / (1.0 + e2 * np.float32((up / k) ** 2))
+
+
+@dataclass(frozen=True)
+class _Lift:
+    """How a flow at (h, w) becomes a sampling map x + flow(x) at (ph, pw) in one resize.
+
+    Bilinear resizing reproduces a linear ramp exactly, so the low-resolution ramp
+    ``grid`` (where each low-resolution pixel centre lands at full size) is added
+    to the scaled flow before the resize instead of the full-size grid after it:
+    one full-size pass fewer per map.  Only where resize clamps to the edge (the
+    outer ~scale/2 rows and columns) does the ramp fall short; ``cols`` and
+    ``rows`` hold those strips and what they lack, added back after the resize.
+    """
+
+    scale: tuple[float, float, float, float]
+    grid: np.ndarray
+    cols: tuple      # (left count, its shortfall, right start, its shortfall) of the x channel
+    rows: tuple      # the same for the y channel
+
+    @classmethod
+    def make(cls, h: int, w: int, ph: int, pw: int) -> "_Lift":
+        sx, sy = pw / w, ph / h
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+        grid = np.dstack([xs * sx + (sx - 1) / 2, ys * sy + (sy - 1) / 2]).astype(np.float32)
+        got = cv2.resize(grid, (pw, ph), interpolation=cv2.INTER_LINEAR)
+        short_x = np.arange(pw, dtype=np.float32) - got[0, :, 0]
+        short_y = np.arange(ph, dtype=np.float32) - got[:, 0, 1]
+        return cls((sx, sy, 0.0, 0.0), grid, _edges(short_x), _edges(short_y))
+
+    def apply(self, flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        m = cv2.resize(cv2.add(cv2.multiply(flow, self.scale), self.grid), size, interpolation=cv2.INTER_LINEAR)
+        left, lx, right, rx = self.cols
+        top, ty, bottom, by = self.rows
+        m[:, :left, 0] += lx
+        m[:, right:, 0] += rx
+        m[:top, :, 1] += ty[:, None]
+        m[bottom:, :, 1] += by[:, None]
+        return m
+
+
+def _edges(short: np.ndarray, tol: float = 1e-3) -> tuple:
+    """The leading and trailing runs of ``short`` above ``tol`` (the clamped edges) and their values."""
+    ok = np.flatnonzero(np.abs(short) <= tol)
+    if not len(ok):
+        return len(short), short.copy(), len(short), short[:0].copy()
+    first, last = int(ok[0]), int(ok[-1]) + 1
+    return first, short[:first].copy(), last, short[last:].copy()
+
+
 def _global_shift(ya: np.ndarray, yb: np.ndarray) -> tuple[float, float] | None:
     """The dominant translation a→b (flow-resolution px) when large and clear, else None."""
     h, w = ya.shape
@@ -109,7 +168,7 @@ class DISInterpolator(Interpolator):
         self.low_light = bool(low_light)
         self.flow_smoothing = bool(flow_smoothing)
         self._own = threading.local()     # per thread: the DIS and CLAHE objects (not thread-safe)
-        self._grids: dict[tuple[int, int], np.ndarray] = {}
+        self._grids: dict[tuple, np.ndarray | _Lift] = {}     # per size: grids and lifts
         self._grid_lock = threading.Lock()
         self._last: tuple | None = None   # (time of b, flow b→a) of the previous pair, for smoothing
 
@@ -148,12 +207,18 @@ class DISInterpolator(Interpolator):
                 "flow_smoothing": self.flow_smoothing}
 
     def grid(self, h: int, w: int) -> np.ndarray:
-        key = (h, w)
+        return self._cached((h, w), lambda: _grid(h, w))
+
+    def lift(self, h: int, w: int, ph: int, pw: int) -> _Lift:
+        """Flow at (h, w) to sampling maps at (ph, pw): see :class:`_Lift`."""
+        return self._cached((h, w, ph, pw), lambda: _Lift.make(h, w, ph, pw))
+
+    def _cached(self, key: tuple, make):
         with self._grid_lock:
             if key not in self._grids:
-                if len(self._grids) > 8:   # sizes change only between clips
+                if len(self._grids) > 16:   # sizes change only between clips
                     self._grids.clear()
-                self._grids[key] = _grid(h, w)
+                self._grids[key] = make()
             return self._grids[key]
 
     def flow_size(self, width: int, height: int) -> tuple[int, int]:
@@ -213,12 +278,9 @@ class _FlowPair(Between):
         self.f01, self.f10, self.up = f01, f10, up
         h, w = f01.shape[:2]
         g = owner.grid(h, w)
-        # Forward–backward consistency, in full-resolution pixels.
-        e0 = np.linalg.norm(f01 + _sample(f10, f01, g), axis=2) * up
-        e1 = np.linalg.norm(f10 + _sample(f01, f10, g), axis=2) * up
         k = owner.preset.consistency_px
-        self.w0 = 1.0 / (1.0 + (e0 / k) ** 2)
-        self.w1 = 1.0 / (1.0 + (e1 / k) ** 2)
+        self.w0 = _consistency(f01, f10, g, up, k)
+        self.w1 = _consistency(f10, f01, g, up, k)
 
     def at(self, t: float) -> Planes:
         h, w = self.f01.shape[:2]
@@ -255,17 +317,11 @@ class _FlowPair(Between):
     def _maps(self, ft0, ft1, alpha, ph: int, pw: int):
         """Sampling maps and blend weights at a plane's own size."""
         h, w = ft0.shape[:2]
-        gp = self.owner.grid(ph, pw)
         if (ph, pw) == (h, w):
+            gp = self.owner.grid(ph, pw)
             m0, m1, al = cv2.add(gp, ft0), cv2.add(gp, ft1), alpha
         else:
-            sx, sy = pw / w, ph / h
-            m0 = cv2.resize(ft0, (pw, ph), interpolation=cv2.INTER_LINEAR)
-            m1 = cv2.resize(ft1, (pw, ph), interpolation=cv2.INTER_LINEAR)
-            if abs(sx - sy) < 1e-6:
-                m0, m1 = cv2.scaleAdd(m0, sx, gp), cv2.scaleAdd(m1, sx, gp)
-            else:
-                m0 = cv2.add(gp, cv2.multiply(m0, (sx, sy, 0.0, 0.0)))
-                m1 = cv2.add(gp, cv2.multiply(m1, (sx, sy, 0.0, 0.0)))
+            lift = self.owner.lift(h, w, ph, pw)
+            m0, m1 = lift.apply(ft0, (pw, ph)), lift.apply(ft1, (pw, ph))
             al = cv2.resize(alpha, (pw, ph), interpolation=cv2.INTER_LINEAR)
         return m0, m1, al, cv2.subtract(1.0, al)
