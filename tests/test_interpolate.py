@@ -134,10 +134,11 @@ def test_flow_reused_across_timesteps(clip):
 
 @pytest.mark.parametrize("low, full", [((180, 320), (720, 1280)), ((180, 320), (360, 640)),
                                        ((180, 320), (480, 854)), ((180, 320), (241, 427)),
-                                       ((270, 480), (2160, 3840)), ((136, 320), (272, 640))])
+                                       ((270, 480), (2160, 3840)), ((136, 320), (272, 640)),
+                                       ((136, 320), (68, 200))])
 def test_lifted_maps_are_the_grid_plus_the_resized_flow(low, full):
     """The one-resize sampling maps (flow.py's _Lift) match grid + scaled, resized flow everywhere,
-    the clamped edge rows and columns included, for whole and odd scale factors."""
+    the clamped edge rows and columns included, for whole and odd scale factors, up and down."""
     from vidext.interpolation.flow import _grid, _Lift
 
     (h, w), (ph, pw) = low, full
