@@ -144,7 +144,7 @@ def test_lifted_maps_are_the_grid_plus_the_resized_flow(low, full):
     (h, w), (ph, pw) = low, full
     rng = np.random.default_rng(3)
     flow = (rng.standard_normal((h, w, 2)) * 4).astype(np.float32)
-    got = _Lift.make(h, w, ph, pw).apply(flow, (pw, ph))
+    got = _Lift.make(h, w, ph, pw).apply(flow)
     plain = cv2.resize(flow, (pw, ph), interpolation=cv2.INTER_LINEAR) * np.float32([pw / w, ph / h])
     want = _grid(ph, pw) + plain
     assert got.shape == want.shape and got.dtype == np.float32

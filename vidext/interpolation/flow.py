@@ -88,6 +88,7 @@ class _Lift:
     ``rows`` hold those strips and what they lack, added back after the resize.
     """
 
+    size: tuple[int, int]     # (pw, ph), as OpenCV takes it
     scale: tuple[float, float, float, float]
     grid: np.ndarray
     cols: tuple      # (left count, its shortfall, right start, its shortfall) of the x channel
@@ -96,15 +97,15 @@ class _Lift:
     @classmethod
     def make(cls, h: int, w: int, ph: int, pw: int) -> "_Lift":
         sx, sy = pw / w, ph / h
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-        grid = np.dstack([xs * sx + (sx - 1) / 2, ys * sy + (sy - 1) / 2]).astype(np.float32)
+        grid = _grid(h, w) * np.float32([sx, sy]) + np.float32([(sx - 1) / 2, (sy - 1) / 2])
         got = cv2.resize(grid, (pw, ph), interpolation=cv2.INTER_LINEAR)
         short_x = np.arange(pw, dtype=np.float32) - got[0, :, 0]
         short_y = np.arange(ph, dtype=np.float32) - got[:, 0, 1]
-        return cls((sx, sy, 0.0, 0.0), grid, _edges(short_x), _edges(short_y))
+        return cls((pw, ph), (sx, sy, 0.0, 0.0), grid, _edges(short_x), _edges(short_y))
 
-    def apply(self, flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-        m = cv2.resize(cv2.add(cv2.multiply(flow, self.scale), self.grid), size, interpolation=cv2.INTER_LINEAR)
+    def apply(self, flow: np.ndarray) -> np.ndarray:
+        """x + flow(x) at the full size, from ``flow`` at the low one."""
+        m = cv2.resize(cv2.add(cv2.multiply(flow, self.scale), self.grid), self.size, interpolation=cv2.INTER_LINEAR)
         left, lx, right, rx = self.cols
         top, ty, bottom, by = self.rows
         m[:, :left, 0] += lx
@@ -322,6 +323,6 @@ class _FlowPair(Between):
             m0, m1, al = cv2.add(gp, ft0), cv2.add(gp, ft1), alpha
         else:
             lift = self.owner.lift(h, w, ph, pw)
-            m0, m1 = lift.apply(ft0, (pw, ph)), lift.apply(ft1, (pw, ph))
+            m0, m1 = lift.apply(ft0), lift.apply(ft1)
             al = cv2.resize(alpha, (pw, ph), interpolation=cv2.INTER_LINEAR)
         return m0, m1, al, cv2.subtract(1.0, al)
