@@ -393,9 +393,9 @@ class DecodeCounter:
         first_frame = probe_mod.first_frame
         enter = reader_mod.FrameSource.__enter__
 
-        def counting_first_frame(c, s):
+        def counting_first_frame(c, s, path):
             self.probe_frames += 1
-            return first_frame(c, s)
+            return first_frame(c, s, path)
 
         def counting_enter(source):
             self.sources += 1

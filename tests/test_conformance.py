@@ -72,6 +72,17 @@ V = {
     "h264_mp4_opus": variant("h264_mp4_opus", options=X264, audio="opus"),
     "h264_mp4_ac3_51": variant("h264_mp4_ac3_51", options=X264, audio="ac3", layout="5.1"),
     "silent": variant("silent", audio=None, options=X264),
+    # containers vidext reads but does not write (jobs write MP4)
+    "flv_no_index": variant("flv_no_index", codec="flv", ext=".flv", audio="aac", rate=44100, out_ext=".mp4"),
+    "h264_annexb": variant("h264_annexb", ext=".h264", audio=None, options=X264, out_ext=".mp4"),
+    "hevc_annexb": variant("hevc_annexb", codec="libx265", ext=".hevc", audio=None, out_ext=".mp4",
+                           options={"preset": "ultrafast", "x265-params": "log-level=error"}),
+    "mpeg2_ps": variant("mpeg2_ps", codec="mpeg2video", ext=".mpg", audio="mp2", out_ext=".mp4"),
+    "wmv_asf": variant("wmv_asf", codec="wmv2", ext=".wmv", audio="wmav2", rate=44100, audio_bit_rate=128_000,
+                       out_ext=".mp4"),
+    "gif": variant("gif", codec="gif", pix_fmt="rgb8", ext=".gif", audio=None, out_ext=".mp4"),
+    "apng": variant("apng", codec="apng", pix_fmt="rgb24", ext=".apng", audio=None, out_ext=".mp4"),
+    "y4m": variant("y4m", codec="rawvideo", ext=".y4m", audio=None, out_ext=".mp4"),
 }
 
 EXT = {"mp4": ".mp4"}
@@ -130,7 +141,7 @@ def run_job(src: str, out: str, job: str, v: Variant):
 def _run_case(tmp_path, name: str, job: str, synthetic: bool = False):
     v = V[name]
     src = make_variant(str(tmp_path / f"in{v.ext}"), v, synthetic=synthetic)
-    out = str(tmp_path / f"out{v.ext}")
+    out = str(tmp_path / f"out{v.out_ext or v.ext}")
     result, expect = run_job(src, out, job, v)
     with open(result.sidecar) as f:
         sidecar = json.load(f)

@@ -157,6 +157,27 @@ def test_frame_at_answers_many_times_on_one_source(clip):
     assert times == [Fraction(37, 25), Fraction(7, 25), Fraction(8, 25), Fraction(49, 25), 0]   # frames at k/25
 
 
+@pytest.mark.parametrize("name", ["flv_no_index", "h264_annexb"])
+def test_files_that_cannot_seek_still_answer_by_time(tmp_path, name):
+    """An FLV without a keyframe index refuses every seek; an H.264 elementary stream has no
+    timestamps at all. Both probe, and frame_at gives the frame a sequential read gives."""
+    from formats import have_assets, make_variant
+    from test_conformance import V
+
+    path = make_variant(str(tmp_path / f"in{V[name].ext}"), V[name], synthetic=not have_assets())
+    info = probe(path)
+    assert info.video.frame_count == V[name].frames
+    assert info.video.timestamps == (name != "h264_annexb")
+    with FrameSource(path) as src:
+        every = list(src)
+    assert len(every) == V[name].frames
+    with FrameSource(path) as src:
+        for k in (9, 2, 14, 0):
+            got = src.frame_at(every[k].time)
+            assert got.time == every[k].time and np.array_equal(got.planes[0], every[k].planes[0])
+        assert [f.time for f in src.between(every[5].time, every[7].time)] == [f.time for f in every[5:8]]
+
+
 @pytest.mark.parametrize("pix_fmt,codec", [("yuv420p", "libx264"), ("bgr0", "ffv1")])   # bgr0: read as gbrp
 def test_rgb8_and_thumbnails(clip, pix_fmt, codec):
     path = clip(f"t.{'mkv' if codec == 'ffv1' else 'mp4'}", frames=25, fps=25, width=96, height=64,

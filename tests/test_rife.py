@@ -130,6 +130,38 @@ def test_timesteps(rife, bikes):
     assert np.array_equal(many[0][0], quarter[0]) and np.array_equal(many[1][0], pair.at(0.5)[0])
 
 
+def test_the_cpu_loads_the_network_once_in_the_chosen_setting(weights, bikes, monkeypatch):
+    """Constructing loads nothing on the CPU; setup() loads the calibrated network, and only it."""
+    from vidext.interpolation.rife import RIFEInterpolator
+    from vidext.interpolation.rife import interpolator as mod
+
+    monkeypatch.setenv("VIDEXT_RIFE_PRECISION", "bf16")       # forced: no calibration runs
+    monkeypatch.setenv("VIDEXT_RIFE_THREADS", "1")
+    loads = []
+    real = mod.load_network
+    monkeypatch.setattr(mod, "load_network", lambda path, device, dtype, cl: loads.append((dtype, cl))
+                        or real(path, device, dtype, cl))
+    r = RIFEInterpolator(weights=str(weights), device="cpu")
+    assert loads == [] and r.describe()["channels_last"] is None
+    r.between(bikes[0], bikes[1]).at(0.5)
+    r.between(bikes[1], bikes[2]).at(0.5)
+    assert loads == [(torch.bfloat16, True)]
+    assert next(r.net.parameters()).dtype == torch.bfloat16
+    assert r.describe()["precision"] == "bf16" and r.describe()["channels_last"] is True
+
+
+def test_a_wrong_checkpoint_is_refused_by_the_constructor(tmp_path):
+    """A file that is not the pinned checkpoint, or no file, is refused before any work starts."""
+    from vidext.interpolation.rife import RIFEInterpolator
+
+    wrong = tmp_path / "flownet.pkl"
+    wrong.write_bytes(b"not the RIFE 4.25 checkpoint")
+    with pytest.raises(ModelError, match="sha256"):
+        RIFEInterpolator(weights=str(wrong), device="cpu")
+    with pytest.raises(ModelError, match="does not exist"):
+        RIFEInterpolator(weights=str(tmp_path / "missing.pkl"), device="cpu")
+
+
 def test_features_computed_once_per_frame(weights, bikes):
     from vidext.interpolation.rife import RIFEInterpolator
 

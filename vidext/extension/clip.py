@@ -143,13 +143,17 @@ class ClipReader(InputFile):
     checked against them; ``repairs`` counts the reads that diverged after a
     seek and were decoded again from the start.  ``size`` (width, height):
     frames of another size (a stream that changes size) are scaled to it, as
-    :class:`~vidext.media.reader.FrameSource` does in the first pass.
+    :class:`~vidext.media.reader.FrameSource` does in the first pass.  ``timestamps`` False
+    (an elementary stream, :attr:`VideoInfo.timestamps`): frame k from the start is ``times[k]``,
+    and every run decodes from the start, since a seek cannot say where it landed.
     """
 
     def __init__(self, path: str, times: list[Fraction], layout: PixelLayout, colour: Colour,
                  rate: Fraction, buffer_mb: float = config.EXTEND_REVERSE_BUFFER_MB,
-                 signatures: Signatures | None = None, size: tuple[int, int] | None = None):
+                 signatures: Signatures | None = None, size: tuple[int, int] | None = None,
+                 timestamps: bool = True):
         self.path, self.times, self.layout, self.colour = path, times, layout, colour
+        self.timestamps = timestamps
         self.signatures = signatures
         self.size = size
         self.repairs = 0
@@ -172,7 +176,7 @@ class ClipReader(InputFile):
     def _decode_from(self, index: int) -> Iterator[tuple[int, Frame]]:
         """(index, frame) from about ``index`` on; seeks to the keyframe before it."""
         s = self._container.streams.video[0]
-        if index > 0:
+        if index > 0 and self.timestamps:
             seek_stream(self._container, s, self.times[index])
             self.seeks += 1
             frames = self._frames(s)
@@ -203,10 +207,13 @@ class ClipReader(InputFile):
     def _frames(self, s) -> Iterator[tuple[int | None, Frame]]:
         tb = stream_time_base(s)
         last = None
-        for f in decode_video(self._container, s, os.path.basename(self.path)):
-            if f.pts is None:
+        for k, f in enumerate(decode_video(self._container, s, os.path.basename(self.path))):
+            if f.pts is not None:
+                t = Fraction(f.pts) * tb
+            elif not self.timestamps and k < len(self.times):
+                t = self.times[k]       # the k-th frame from the start (this reader never seeks then)
+            else:
                 continue
-            t = Fraction(f.pts) * tb
             if last is not None and t <= last:
                 continue
             last = t

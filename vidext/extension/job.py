@@ -132,15 +132,16 @@ def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> I
             yield frame.planes
 
 
-def side_frames(extender: Extender, view: ClipView, count: int, source_path: str, index: ClipIndex,
+def side_frames(extender: Extender, view: ClipView, count: int, source: MediaInfo, index: ClipIndex,
                 folder: str, shown: ShownFrames | None = None, stats: dict | None = None) -> Iterator[Planes]:
-    """``count`` new frames for one end, in play order; ``stats["reread_repairs"]`` counts re-reads
-    that diverged from the first pass after a seek and were decoded again from the start."""
+    """``count`` new frames for one end of ``source``, in play order; ``stats["reread_repairs"]``
+    counts re-reads that diverged from the first pass after a seek and were decoded again from
+    the start."""
     if count <= 0:
         return
     times = index.times
-    with ClipReader(source_path, times, view.layout, view.colour, view.rate, signatures=index.signatures,
-                    size=(view.width, view.height)) as reader:
+    with ClipReader(source.path, times, view.layout, view.colour, view.rate, signatures=index.signatures,
+                    size=(view.width, view.height), timestamps=source.video.timestamps) as reader:
         try:
             last = view.count - 1
             view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
@@ -212,7 +213,7 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                     layout, colour = again.layout, again.colour
                 view = view_of("backward")
                 t0 = index.times[0]
-                for k, planes in enumerate(side_frames(extender, view, before, info.path, index, folder,
+                for k, planes in enumerate(side_frames(extender, view, before, info, index, folder,
                                                        shown, stats)):
                     yield planes, t0 + Fraction(k) / rate
                     meter.advance()
@@ -228,7 +229,7 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
             stats["original"] = index.count
             if after and last is not None:
                 view = view_of("forward")
-                for k, planes in enumerate(side_frames(extender, view, after, info.path, index, folder,
+                for k, planes in enumerate(side_frames(extender, view, after, info, index, folder,
                                                        shown, stats), start=1):
                     yield planes, last + shift + Fraction(k) / rate
                     meter.advance()

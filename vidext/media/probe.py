@@ -42,6 +42,9 @@ class VideoInfo:
     duration_s: float
     colour: Colour
     rotation: int
+    # False for an elementary stream (.h264, .hevc): no packet carries a time, frames are one
+    # nominal interval apart from 0, and a seek cannot say where it landed
+    timestamps: bool = True
 
 
 @dataclass
@@ -149,19 +152,26 @@ def _probe(path: str, c) -> MediaInfo:
     container_dur = c.duration / av.time_base if c.duration and c.duration > 0 else None
     video = None
     if c.streams.video:
-        video = _probe_video(c, c.streams.video[0], container_dur, os.path.basename(path))
+        video = _probe_video(c, c.streams.video[0], container_dur, path)
     durations = [d for d in ([video.duration_s] if video else []) + [a.duration_s for a in audio] if d]
     return MediaInfo(path=path, container=c.format.name, size_bytes=os.path.getsize(path),
                      duration_s=max(durations) if durations else (container_dur or 0.0),
                      video=video, audio=audio)
 
 
-def first_frame(c, s) -> av.VideoFrame | None:
-    """The first decodable picture of stream ``s`` (None if there is none)."""
+def first_frame(c, s, path: str) -> av.VideoFrame | None:
+    """The first decodable picture of stream ``s`` of ``c``, the open ``path`` (None if there is none)."""
     try:
         c.seek(0, stream=s)
     except av.FFmpegError:
-        pass  # not seekable: decoding goes on from where the scan left off, and finds nothing
+        # A file without an index cannot seek back after the scan (an FLV written without
+        # keyframe metadata): its first picture comes from opening it again.
+        with open_input(path) as fresh:
+            return _decoded_first(fresh, fresh.streams[s.index])
+    return _decoded_first(c, s)
+
+
+def _decoded_first(c, s) -> av.VideoFrame | None:
     try:
         for frame in c.decode(s):
             return frame
@@ -170,15 +180,19 @@ def first_frame(c, s) -> av.VideoFrame | None:
     return None
 
 
-def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
+def _probe_video(c, s, container_dur, path: str) -> VideoInfo:
     cc = s.codec_context
+    name = os.path.basename(path)
     _check_picture(cc, name)
     nominal = _rate(s)
     tb = _time_base(s)
-    times, complete = _scan_packets(c, s)
+    times, untimed, complete = _scan_packets(c, s)
+    timestamps = bool(times) or not untimed
+    if not timestamps:     # frames one nominal interval apart, as the reader spaces them
+        times = [round(k / (nominal * tb)) for k in range(untimed)]
     measured, vfr = _measured_rate(times, tb)
     start, duration = _extent(times, complete, tb, nominal, s, container_dur)
-    rotation, pix_fmt = _first_picture(c, s, name, empty=complete and not times)
+    rotation, pix_fmt = _first_picture(c, s, path, empty=complete and not times)
     layout = working_layout(pix_fmt)
     return VideoInfo(
         index=s.index, codec=canonical(cc), width=cc.width, height=cc.height, pix_fmt=pix_fmt,
@@ -186,7 +200,7 @@ def _probe_video(c, s, container_dur, name: str) -> VideoInfo:
         fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
         variable_frame_rate=vfr, start_s=start, duration_s=duration,
         colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
-        rotation=rotation)
+        rotation=rotation, timestamps=timestamps)
 
 
 def _check_picture(cc, name: str) -> None:
@@ -198,16 +212,20 @@ def _check_picture(cc, name: str) -> None:
                          f"or larger than FFmpeg accepts)")
 
 
-def _scan_packets(c, s) -> tuple[list[int], bool]:
-    """Sorted packet timestamps (demuxed, not decoded) and whether the scan reached the end."""
-    times = []
+def _scan_packets(c, s) -> tuple[list[int], int, bool]:
+    """Sorted packet timestamps (demuxed, not decoded), the number of packets without one, and
+    whether the scan reached the end."""
+    times, untimed = [], 0
     for pkt in c.demux(s):
-        if pkt.pts is not None and pkt.size:
-            times.append(pkt.pts)
-        if len(times) >= config.PROBE_SCAN_PACKETS:
+        if pkt.size:
+            if pkt.pts is not None:
+                times.append(pkt.pts)
+            else:
+                untimed += 1
+        if len(times) + untimed >= config.PROBE_SCAN_PACKETS:
             break
     times.sort()
-    return times, len(times) < config.PROBE_SCAN_PACKETS
+    return times, untimed, len(times) + untimed < config.PROBE_SCAN_PACKETS
 
 
 def _measured_rate(times: list[int], tb: Fraction) -> tuple[float | None, bool]:
@@ -238,17 +256,18 @@ def _extent(times: list[int], complete: bool, tb: Fraction, nominal: Fraction, s
     return start, duration
 
 
-def _first_picture(c, s, name: str, *, empty: bool) -> tuple[int, str]:
+def _first_picture(c, s, path: str, *, empty: bool) -> tuple[int, str]:
     """(rotation, pixel format) of the first decoded frame.
 
     Unless the header claims a picture over the limit: then the header's
     word is taken and nothing is decoded.
     """
     cc = s.codec_context
+    name = os.path.basename(path)
     rotation, pix_fmt = 0, cc.format.name if cc.format else None
     max_pixels = Limits.from_env().max_pixels
     if cc.width * cc.height <= max_pixels:
-        frame = first_frame(c, s)
+        frame = first_frame(c, s, path)
         if frame is None:
             what = "no frames" if empty else "no decodable frames"
             raise InputError(f"the video stream of {name} has {what}")

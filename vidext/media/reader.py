@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 from .frame import Colour, Frame, planes_from_av, to_rgb8, working_layout
-from .probe import InputFile, MediaInfo, probe
+from .probe import InputFile, MediaInfo, open_input, probe
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,14 @@ class FrameSource(InputFile):
 
     def __enter__(self):
         super().__enter__()
+        self._set_threads()
+        return self
+
+    def _set_threads(self) -> None:
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"             # settable only before the first decode: here, once
+        stream.thread_type = "AUTO"             # settable only before the first decode: once per opening
         if self._threads:
             stream.codec_context.thread_count = self._threads
-        return self
 
     def seek(self, t: Fraction | None) -> None:
         """The next iteration starts at the keyframe at or before ``t`` seconds (None: the start).
@@ -112,8 +115,21 @@ class FrameSource(InputFile):
         """
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
-        seek_stream(self._container, self._container.streams.video[0], t)
+        # A file without an index cannot seek (an FLV written without keyframe metadata), nor an
+        # elementary stream whose frame times count from 0: opened again, it decodes from its first
+        # frame, and the frames before t are skipped by the caller as ever.
+        if not (self.video.timestamps and self._seeked(t)):
+            self._container.close()
+            self._container = open_input(self.path)
+            self._set_threads()
         self.seeks += 1
+
+    def _seeked(self, t: Fraction | None) -> bool:
+        try:
+            seek_stream(self._container, self._container.streams.video[0], t)
+        except av.FFmpegError:
+            return False
+        return True
 
     def frame_at(self, t: Fraction) -> Frame:
         """The frame shown at ``t`` seconds (the last one starting at or before it).

@@ -51,9 +51,10 @@ def _load(path, device, dtype, channels_last):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelError(f"{path} is not a RIFE state dict (a mapping of tensor names to tensors)")
-    net = IFNet()
+    with torch.device("meta"):      # no random initialisation: the checkpoint's tensors are the weights
+        net = IFNet()
     try:
-        net.load_checkpoint(state)
+        net.load_checkpoint(state, assign=True)
     except RuntimeError as exc:
         first = " ".join(str(exc).split())[:200]
         raise ModelError(f"{path} is not a RIFE 4.25 checkpoint ({first})") from exc
@@ -155,7 +156,9 @@ class RIFEInterpolator(Interpolator):
             self.threads = fixed.get("threads", cores())
             self.workers = fixed.get("workers", 1)
         self.found = locate(config.RIFE_MODEL, weights)
-        self.net = load_network(self.found.path, self.device, self.dtype, channels_last=True)
+        self._net = None
+        if self.device.type == "cuda":       # on the CPU, once setup() knows the setting
+            self._net = load_network(self.found.path, self.device, self.dtype, channels_last=True)
         self._frames = _Frames()
         self._grids: dict = {}
         self._grid_lock = threading.Lock()
@@ -176,9 +179,18 @@ class RIFEInterpolator(Interpolator):
             *padded, precision=self._precision, multiple=multiple)
         chosen = self.calibration.chosen
         self.dtype, self.threads, self.workers = _dtype(chosen.precision), chosen.threads, chosen.workers
-        self.net = load_network(self.found.path, self.device, self.dtype, chosen.channels_last)
+        self._net = load_network(self.found.path, self.device, self.dtype, chosen.channels_last)
         self._frames = _Frames(keep=2 * (self.workers + 1))
         self._calibrated_for = padded
+
+    @property
+    def net(self):
+        """The prepared network. On the CPU it is loaded once the setting is known (:meth:`setup`),
+        so a run loads it once, in the calibrated precision; asked for before that, it is the
+        fp32 channels-last network."""
+        if self._net is None:
+            self._net = load_network(self.found.path, self.device, self.dtype, channels_last=True)
+        return self._net
 
     @property
     def compute_threads(self) -> int | None:
@@ -205,7 +217,7 @@ class RIFEInterpolator(Interpolator):
         if self.device.type == "cpu":
             out["threads"] = self.threads
             out["workers"] = self.workers
-            out["channels_last"] = self.net.channels_last
+            out["channels_last"] = self._net.channels_last if self._net is not None else None
             out["calibration"] = self.calibration.source if self.calibration else "not yet (frame size unknown)"
         return out
 

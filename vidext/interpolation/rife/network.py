@@ -355,11 +355,14 @@ class IFNet(nn.Module):
     def blocks(self) -> list[IFBlock]:
         return [getattr(self, f"block{i}") for i in range(len(BLOCK_WIDTHS))]
 
-    def load_checkpoint(self, state: dict) -> None:
-        """Load a RIFE 4.25 state dict: every network key must match (training-only keys dropped)."""
+    def load_checkpoint(self, state: dict, assign: bool = False) -> None:
+        """Load a RIFE 4.25 state dict: every network key must match (training-only keys dropped).
+
+        ``assign``: the state's tensors become the parameters (for a network built on the
+        ``meta`` device, which skips the random initialisation)."""
         own = {k.removeprefix("module."): v for k, v in state.items()
                if not k.removeprefix("module.").startswith(TRAINING_ONLY)}
-        self.load_state_dict(own, strict=True)
+        self.load_state_dict(own, strict=True, assign=assign)
 
     def fold(self) -> "IFNet":
         """Fold every ``beta`` into its convolution (inference only)."""
