@@ -46,6 +46,7 @@ class Variant:
     audio_only: bool = False
     audio_bit_rate: int | None = None
     out_ext: str | None = None         # jobs write this (None: like the input); for input-only containers
+    clock_s: float = 0.0               # the file's clock at the first frame (a TS or offset MP4)
 
 
 def assets_root() -> str:
@@ -111,7 +112,8 @@ def make_variant(path: str, v: Variant, *, synthetic: bool = False) -> str:
     tb = Fraction(1, 1000) if v.vfr else 1 / v.fps
     fmt = {".ts": "mpegts", ".mkv": "matroska", ".h264": "h264", ".hevc": "hevc",
            ".apng": "apng"}.get(v.ext)
-    with av.open(path, "w", format=fmt) as c:
+    options = {"output_ts_offset": str(v.clock_s)} if v.clock_s else {}
+    with av.open(path, "w", format=fmt, container_options=options) as c:
         vs = None
         if not v.audio_only:
             vs = c.add_stream(v.codec, rate=v.fps)

@@ -227,3 +227,27 @@ def test_dis_pairs_at_once_give_the_frames_of_one_at_a_time(clip):
         for (p, t), (q, u) in zip(outs[1], outs[2]):
             assert t == u and all(np.array_equal(x, y) for x, y in zip(p, q))
     assert DISInterpolator("fast", flow_smoothing=True).concurrency == 1
+
+
+def test_a_segment_is_timed_from_the_first_frame_when_the_file_clock_starts_late(tmp_path):
+    """Transport streams from cameras start their clock late (1.4 s from FFmpeg, hours from a
+    camcorder): start/end count from the first frame, as a player and the app's filmstrip show
+    them, not on the file's clock."""
+    from formats import have_assets, make_variant, variant
+
+    from vidext.interpolation.job import plan_interpolate
+    from vidext.media.probe import probe
+
+    src = make_variant(str(tmp_path / "in.ts"), variant("ts", ext=".ts", clock_s=1.4,
+                                                                   options={"preset": "ultrafast"}),
+                       synthetic=not have_assets())
+    info = probe(src)
+    assert info.video.start_s > 1.0                       # the muxer's clock offset
+    plan = plan_interpolate(src, slowmo=2, start=0.2, end=0.4)
+    assert plan.segment == pytest.approx((0.2, 0.4))
+    out = str(tmp_path / "out.mp4")
+    r = vidext.interpolate(src, out, slowmo=2, start=0.2, end=0.4, quality="fast")
+    assert r.duration_s == pytest.approx(info.video.duration_s + 0.2, abs=0.041)
+    assert r.details["stats"]["interpolated"] == 5       # 0.2 s at 25 fps made 0.4 s: 5 new frames
+    with pytest.raises(ParameterError, match=r"the clip is 0–0\.6 s"):
+        plan_interpolate(src, slowmo=2, start=0.7, end=0.9)

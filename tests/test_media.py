@@ -176,6 +176,9 @@ def test_files_that_cannot_seek_still_answer_by_time(tmp_path, name):
             got = src.frame_at(every[k].time)
             assert got.time == every[k].time and np.array_equal(got.planes[0], every[k].planes[0])
         assert [f.time for f in src.between(every[5].time, every[7].time)] == [f.time for f in every[5:8]]
+    from vidext.media.excerpt import write_excerpt      # the app's preview input
+    t0 = every[3].time
+    assert write_excerpt(info, str(tmp_path / "excerpt.mp4"), t0, t0 + Fraction(2, 5), 96) == 10
 
 
 @pytest.mark.parametrize("pix_fmt,codec", [("yuv420p", "libx264"), ("bgr0", "ffv1")])   # bgr0: read as gbrp

@@ -68,7 +68,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
     frames are aligned to the first input frame (with ``factor=2`` output frame
     2k is input frame k, 2k+1 lies halfway).  ``slowmo=K`` plays the clip (or
-    the ``start``–``end`` segment, in input seconds) K times slower at the
+    the ``start``–``end`` segment, in seconds from the first frame) K times slower at the
     same rate unless ``factor``/``fps`` say otherwise; outside a segment frames
     are copied untouched.  Scene cuts (``scene_threshold`` in (0, 1], default
     ``config.SCENE_THRESHOLD``, 0 = off) are never morphed; duplicated frames

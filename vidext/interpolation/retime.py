@@ -49,7 +49,12 @@ def _fraction(value, what: str) -> Fraction:
 
 def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, factor=None, fps=None,
                 slowmo=None, start=None, end=None) -> RetimePlan:
-    """Work out the output rate, the time map and the range in-between frames are made in."""
+    """Work out the output rate, the time map and the range in-between frames are made in.
+
+    ``start`` and ``end`` are seconds from the clip's first frame (``in_start`` on the file's
+    own clock), as a player shows them: an MPEG-TS, MPEG-PS or offset MP4 file whose clock
+    starts later still has its segment where the viewer saw it.  ``smooth_range`` is on the
+    file's clock."""
     stretch = Fraction(1) if slowmo is None else _fraction(slowmo, "slowmo")
     if not 0 < stretch <= config.MAX_SLOWMO:
         raise ParameterError(f"slowmo must be above 0 and at most {config.MAX_SLOWMO:g}, got {slowmo}")
@@ -62,16 +67,17 @@ def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, f
             return RetimePlan(rate, None, None, stretch)
         return RetimePlan(rate, TimeMap.uniform(in_start, in_end, stretch), None, stretch)
     step = 1 / input_rate
-    s = in_start if start is None else _fraction(start, "start")
-    e = in_end if end is None else _fraction(end, "end")
+    s = in_start if start is None else in_start + _fraction(start, "start")
+    e = in_end if end is None else in_start + _fraction(end, "end")
     if e <= s:
-        raise ParameterError(f"the segment end ({float(e):g} s) must come after its start ({float(s):g} s)")
+        raise ParameterError(f"the segment end ({float(e - in_start):g} s) must come after its start "
+                             f"({float(s - in_start):g} s)")
     # Snap to input frames (times from the first frame).
     s = min(max(in_start + round((s - in_start) / step) * step, in_start), in_end)
     e = min(max(in_start + round((e - in_start) / step) * step, in_start), in_end)
     if e <= s:
         raise ParameterError(f"segment {start}–{end} s holds no whole input frame interval "
-                             f"(clip {float(in_start):g}–{float(in_end):g} s)")
+                             f"(the clip is 0–{float(in_end - in_start):g} s)")
     length = (e - s) * stretch
     frames = max(1, round(length * rate))
     stretch = Fraction(frames) / rate / (e - s)

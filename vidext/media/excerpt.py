@@ -27,10 +27,13 @@ def write_excerpt(info: MediaInfo, path: str, t0: Fraction, t1: Fraction, max_wi
         out.options = {"crf": "10", "preset": "ultrafast"}
         out.codec_context.time_base = 1 / rate
         last = None
-        for frame in decode_video(src, stream, os.path.basename(info.path)):
-            if frame.pts is None:
+        for k, frame in enumerate(decode_video(src, stream, os.path.basename(info.path))):
+            if frame.pts is not None:
+                t = frame.pts * tb
+            elif not video.timestamps:     # an elementary stream: frames one nominal interval apart
+                t = Fraction(k) / rate
+            else:
                 continue
-            t = frame.pts * tb
             if t < t0:
                 continue
             if t >= t1:
