@@ -383,3 +383,38 @@ def test_odd_size_interpolates_to_a_playable_h265_with_sound(tmp_path, clip):
     assert again.time == first.time
     # the first output frame is the first input frame through H.265: within codec error at the top left
     assert psnr(again.planes[0][:181, :321], first.planes[0]) > 35
+
+
+def _saturated_patches(h: int, w: int) -> np.ndarray:
+    """Red, green, blue, yellow, cyan and magenta side by side: where YUV matrices differ most."""
+    colours = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255], [255, 0, 255]])
+    idx = np.minimum(np.arange(w) * len(colours) // w, len(colours) - 1)
+    return np.broadcast_to(colours[idx][None], (h, w, 3)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("codec,height,matrix,rng", [("mpeg4", 96, 5, 1), ("mpeg4", 720, 1, 1),
+                                                     ("mjpeg", 720, 5, 2)])
+def test_untagged_codecs_get_the_matrix_players_assume(tmp_path, codec, height, matrix, rng):
+    """MPEG-4 Part 2 and JPEG store no colour description: players read SD MPEG-4 as BT.601, HD as
+    BT.709, JPEG always as BT.601 full range. RGB pictures, and YUV pictures tagged with the other
+    matrix, are converted to what will be assumed, so the colours survive."""
+    w = 192
+    rgb = _saturated_patches(height, w)
+    gbrp = working_layout("gbrp")
+    rgb_planes = tuple(np.ascontiguousarray(rgb[..., k]) for k in (1, 2, 0))      # G, B, R
+    other = 1 if matrix == 5 else 5
+    tagged = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+        format="yuv444p", dst_colorspace=other, dst_color_range=1)
+    yuv_planes = planes_from_av(tagged, working_layout("yuv444p"))
+    cases = [(gbrp, rgb_planes, Colour()), (working_layout("yuv444p"), yuv_planes, Colour(other, 1, 2, 2))]
+    for k, (layout, planes, colour) in enumerate(cases):
+        out = str(tmp_path / f"o{k}.avi")
+        with FrameSink(out, width=w, height=height, layout=layout, rate=Fraction(25), codec=codec,
+                       colour=colour) as sink:
+            for i in range(3):
+                sink.write(planes, Fraction(i, 25))
+        with av.open(out) as c:
+            f = next(c.decode(video=0))
+        seen = f.reformat(format="rgb24", src_colorspace=matrix, src_color_range=rng).to_ndarray()
+        err = np.abs(seen.astype(int) - rgb.astype(int))[:, 8:-8].mean(axis=(0, 1))   # patch edges blur
+        assert err.max() < 6, (layout.pix_fmt, err)

@@ -182,10 +182,11 @@ def av_from_planes(planes, layout: PixelLayout, colour: Colour | None = None) ->
     return frame
 
 
-def _src_matrix(colour: Colour, height: int) -> int:
-    # Unspecified matrices follow FFmpeg's convention: BT.709 for HD, BT.601 below.
+def effective_matrix(colour: Colour, height: int) -> int:
+    """The YUV matrix pictures are in: their tag, or for an unspecified one what players assume,
+    BT.709 (1) from 720 rows, BT.601 (5) below; BT.601's two tags (5, 6) are one matrix."""
     if colour.matrix not in (2, 0):
-        return colour.matrix
+        return 5 if colour.matrix == 6 else colour.matrix
     return 1 if height >= 720 else 5
 
 
@@ -198,7 +199,7 @@ def to_rgb(frame: Frame) -> np.ndarray:
     deep = frame.layout.bits > 8
     rng = frame.colour.range or (2 if frame.layout.pix_fmt.startswith("yuvj") else 1)
     rgb = avf.reformat(format="rgb48le" if deep else "rgb24",
-                       src_colorspace=_src_matrix(frame.colour, frame.height),
+                       src_colorspace=effective_matrix(frame.colour, frame.height),
                        src_color_range=rng, dst_color_range=2).to_ndarray()
     return rgb.astype(np.float32) / (65535.0 if deep else 255.0)
 
@@ -211,7 +212,7 @@ def to_rgb8(frame: Frame, width: int | None = None, height: int | None = None) -
     if frame.layout.is_rgb:
         return avf.reformat(format="rgb24", **size).to_ndarray()
     rng = frame.colour.range or (2 if frame.layout.pix_fmt.startswith("yuvj") else 1)
-    return avf.reformat(format="rgb24", src_colorspace=_src_matrix(frame.colour, frame.height),
+    return avf.reformat(format="rgb24", src_colorspace=effective_matrix(frame.colour, frame.height),
                         src_color_range=rng, dst_color_range=2, **size).to_ndarray()
 
 
@@ -227,5 +228,5 @@ def from_rgb(rgb: np.ndarray, like: Frame) -> tuple[np.ndarray, ...]:
                                      format="rgb48le" if deep else "rgb24")
     rng = like.colour.range or (2 if layout.pix_fmt.startswith("yuvj") else 1)
     out = avf.reformat(format=layout.pix_fmt, src_color_range=2, dst_color_range=rng,
-                       dst_colorspace=_src_matrix(like.colour, like.height))
+                       dst_colorspace=effective_matrix(like.colour, like.height))
     return planes_from_av(out, layout)

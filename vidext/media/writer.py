@@ -13,7 +13,7 @@ from ..errors import ParameterError
 from .atomic import output_error
 from .codecs import (TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer,
                      muxer_options)
-from .frame import Colour, PixelLayout, av_from_planes
+from .frame import Colour, PixelLayout, av_from_planes, effective_matrix
 from .mux import AudioFeed
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class FrameSink:
         self._container = None
         self._stream = None
         self._last_pts = None
+        self._matrix_from: int | None = None   # the pictures' YUV matrix, when converted to another
 
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self) -> "FrameSink":
@@ -102,6 +103,8 @@ class FrameSink:
             # RGB pictures into a YUV-only encoder: BT.709 limited range, tagged so (an RGB matrix tag
             # on YUV planes would make players show Y as green)
             self.colour = replace(self.colour, matrix=1, range=1)
+        if spec.encoder in TAGLESS and not self.pix_fmt.startswith(("gbr", "bgr", "rgb")):
+            self._implied_matrix(spec.encoder)
         width, height = padded_size(self.pix_fmt, self.width, self.height)
         if (width, height) != (self.width, self.height):
             self.padded_to = (width, height)
@@ -140,6 +143,19 @@ class FrameSink:
             raise ParameterError(f"the {spec.name} encoder cannot take a {s.width}×{s.height} {self.pix_fmt} "
                                  f"picture ({exc}); choose another codec (ffv1 takes any size)") from exc
 
+    def _implied_matrix(self, encoder: str) -> None:
+        """A codec that stores no colour description is read in the matrix players assume for
+        it (JPEG: BT.601; MPEG-4 Part 2: BT.709 from 720 rows, BT.601 below): RGB pictures are
+        converted to that one, YUV pictures in another are converted to it through RGB."""
+        implied = 5 if encoder == "mjpeg" else effective_matrix(Colour(), self.height)
+        if not self.layout.is_rgb:
+            actual = effective_matrix(self._in_colour, self.height)
+            if actual != implied:
+                self._matrix_from = actual
+                self.conversions.append(f"colour matrix {actual} → {implied}: {TAGLESS[encoder]}, and "
+                                        f"players read {self.height}-row pictures without one as {implied}")
+        self.colour = replace(self.colour, matrix=implied)
+
     def write(self, planes, time: Fraction) -> None:
         """Encode one picture shown at ``time`` seconds."""
         pts = round(Fraction(time) * self.rate)
@@ -149,7 +165,13 @@ class FrameSink:
         if self.padded_to is not None:
             planes = self._pad(planes)
         frame = av_from_planes(planes, self.layout, self._in_colour)
-        if frame.format.name != self.pix_fmt:
+        if self._matrix_from is not None:   # another YUV matrix: through RGB, at 16 bits
+            frame = frame.reformat(format="gbrp16le", src_colorspace=self._matrix_from,
+                                   src_color_range=self._in_colour.range or None)
+            frame = frame.reformat(format=self.pix_fmt, dst_colorspace=self.colour.matrix,
+                                   dst_color_range=self.colour.range or None)
+            frame.colorspace, frame.color_range = self.colour.matrix, self.colour.range
+        elif frame.format.name != self.pix_fmt:
             rgb_in = self.layout.is_rgb
             frame = frame.reformat(format=self.pix_fmt, dst_colorspace=self.colour.matrix if rgb_in else None,
                                    src_color_range=self._in_colour.range or None,
