@@ -72,6 +72,8 @@ V = {
     "h264_mp4_opus": variant("h264_mp4_opus", options=X264, audio="opus"),
     "h264_mp4_ac3_51": variant("h264_mp4_ac3_51", options=X264, audio="ac3", layout="5.1"),
     "silent": variant("silent", audio=None, options=X264),
+    "h264_interlaced": variant("h264_interlaced", ext=".ts", audio="mp2",
+                               options={**X264, "x264-params": "interlaced=1:tff=1"}),
     # containers vidext reads but does not write (jobs write MP4)
     "flv_no_index": variant("flv_no_index", codec="flv", ext=".flv", audio="aac", rate=44100, out_ext=".mp4"),
     "h264_annexb": variant("h264_annexb", ext=".h264", audio=None, options=X264, out_ext=".mp4"),

@@ -1,4 +1,5 @@
-"""FFmpeg audio filters on float blocks (PyAV's filter graphs), for the stretchers that use them."""
+"""FFmpeg filters through PyAV's filter graphs: ``atempo`` on float sound blocks for the
+stretchers that use it, ``bwdif`` on decoded pictures of interlaced streams."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -47,3 +48,63 @@ class Atempo:
             except (av.BlockingIOError, av.EOFError):
                 return out
             out.append(pulled.to_ndarray().astype(np.float32))
+
+
+# AVFieldOrder: 0 unknown, 1 progressive, 2-5 the interlaced orders (TT, BB, TB, BT)
+INTERLACED_ORDERS = (2, 3, 4, 5)
+
+
+def is_interlaced(stream) -> bool:
+    """Whether the codec says ``stream`` is coded as interlaced fields."""
+    return int(stream.codec_context.field_order or 0) in INTERLACED_ORDERS
+
+
+class Deinterlace:
+    """FFmpeg's ``bwdif`` over decoded pictures: each picture flagged interlaced becomes one
+    progressive picture at its own time (``send_frame``: the frame rate stays), the field order
+    read from the picture; progressive pictures pass through.  Pictures come out one behind
+    (the filter looks at the next one); ``push(None)`` flushes.  A change of size or pixel format
+    (spliced streams) flushes the graph and starts a new one."""
+
+    def __init__(self):
+        self._graph = None
+        self._key = None
+
+    def push(self, frame) -> list:
+        import av
+
+        out = []
+        key = None if frame is None else (frame.width, frame.height, frame.format.name)
+        if self._graph is not None and key != self._key:
+            self._graph.push(None)
+            out += self._pull()
+            self._graph = None
+        if frame is None:
+            return out
+        if self._graph is None:
+            g = av.filter.Graph()
+            src = g.add_buffer(width=frame.width, height=frame.height, format=frame.format.name,
+                               time_base=frame.time_base)
+            node = g.add("bwdif", "mode=send_frame:parity=auto:deint=interlaced")
+            sink = g.add("buffersink")
+            src.link_to(node)
+            node.link_to(sink)
+            g.configure()
+            self._graph, self._key, self._tb = g, key, Fraction(frame.time_base)
+        self._graph.push(frame)
+        return out + self._pull()
+
+    def _pull(self) -> list:
+        import av
+
+        out = []
+        while True:
+            try:
+                frame = self._graph.pull()
+            except (av.BlockingIOError, av.EOFError):
+                return out
+            # bwdif halves the time base (it could send fields): times back on the stream's own
+            if frame.pts is not None and frame.time_base is not None and frame.time_base != self._tb:
+                frame.pts = round(Fraction(frame.pts) * frame.time_base / self._tb)
+                frame.time_base = self._tb
+            out.append(frame)

@@ -12,6 +12,7 @@ from .. import config
 from ..config import Limits
 from ..errors import InputError, LimitError
 from .codecs import canonical
+from .filters import is_interlaced
 from .frame import Colour, working_layout
 
 
@@ -45,6 +46,8 @@ class VideoInfo:
     # False for an elementary stream (.h264, .hevc): no packet carries a time, frames are one
     # nominal interval apart from 0, and a seek cannot say where it landed
     timestamps: bool = True
+    # coded as interlaced fields: every reader deinterlaces it (bwdif, the frame rate kept)
+    interlaced: bool = False
 
 
 @dataclass
@@ -200,7 +203,7 @@ def _probe_video(c, s, container_dur, path: str) -> VideoInfo:
         fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
         variable_frame_rate=vfr, start_s=start, duration_s=duration,
         colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
-        rotation=rotation, timestamps=timestamps)
+        rotation=rotation, timestamps=timestamps, interlaced=is_interlaced(s))
 
 
 def _check_picture(cc, name: str) -> None:

@@ -30,12 +30,19 @@ def decode_video(container, stream, name: str, on_corrupt=None) -> Iterator[av.V
 
     A corrupt packet is skipped (``on_corrupt()`` is called), as FFmpeg's own
     tools do; any other failure is an :class:`InputError` naming the file.
+    An interlaced stream is deinterlaced (:class:`~vidext.media.filters.Deinterlace`): flow
+    and blends on woven fields would comb every moving edge.
     """
+    from .filters import Deinterlace, is_interlaced
+
+    deinterlace = Deinterlace() if is_interlaced(stream) else None
     packets = container.demux(stream)
     while True:
         try:
             packet = next(packets)
         except StopIteration:
+            if deinterlace is not None:
+                yield from deinterlace.push(None)
             return
         except av.FFmpegError as exc:
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
@@ -47,7 +54,11 @@ def decode_video(container, stream, name: str, on_corrupt=None) -> Iterator[av.V
             continue
         except av.FFmpegError as exc:
             raise InputError(f"cannot decode {name}: {exc.strerror or exc}") from exc
-        yield from frames
+        if deinterlace is None:
+            yield from frames
+        else:
+            for frame in frames:
+                yield from deinterlace.push(frame)
 
 
 def fit_size(frame: av.VideoFrame, width: int, height: int, layout) -> av.VideoFrame:
