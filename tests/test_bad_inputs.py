@@ -740,3 +740,25 @@ def test_optical_flow_survives_thin_pictures(quality, size):
     b = Frame((np.roll(y, 2, axis=1), uv, uv), Fraction(1, 25), layout)
     mid = DISInterpolator(quality).between(a, b).at(0.5)
     assert [p.shape for p in mid] == [p.shape for p in a.planes]
+
+
+def test_an_animated_webp_is_named_for_what_it_is(tmp_path):
+    """FFmpeg's WebP decoder plays no animation: the refusal says so and how to get on."""
+    import numpy as np
+
+    from vidext.media.probe import probe
+
+    path = str(tmp_path / "anim.webp")
+    with av.open(path, "w", format="webp") as c:
+        s = c.add_stream("libwebp_anim", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for k in range(3):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 40 * k, np.uint8), format="rgb24")
+            f = f.reformat(format="yuv420p")
+            f.pts = k
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    with pytest.raises(InputError, match="animated WebP.*convert it to GIF, MP4 or WebM"):
+        probe(path)

@@ -210,6 +210,10 @@ def _check_picture(cc, name: str) -> None:
     """Refuse a stream whose codec or picture size FFmpeg cannot tell."""
     if cc is None:
         raise InputError(f"the video stream of {name} uses a codec FFmpeg does not know (damaged header?)")
+    if (not cc.width or not cc.height) and cc.name == "webp":
+        raise InputError(f"{name}: FFmpeg reads no picture size from this WebP: an animated WebP, which "
+                         f"its decoder does not play, or a damaged file; convert it to GIF, MP4 or WebM "
+                         f"first (for example with ImageMagick)")
     if not cc.width or not cc.height:
         raise InputError(f"the video stream of {name} has no usable picture size (corrupt, unsupported, "
                          f"or larger than FFmpeg accepts)")
