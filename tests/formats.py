@@ -19,6 +19,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from vidext.media.pcm import from_block, to_blocks
 from vidext.media.probe import probe
 
 FRAMES = 15                    # 0.6 s at 25 fps: each case runs in a second or two
@@ -82,12 +83,11 @@ def _source_sound(v: Variant, seconds: float, synthetic: bool) -> np.ndarray:
     if synthetic:
         t = np.arange(n) / v.rate
         return np.repeat((0.3 * np.sin(2 * np.pi * 440 * t))[None], n_ch, 0).astype(np.float32)
-    res = av.AudioResampler(format="fltp", layout=v.layout, rate=v.rate)
+    res = av.AudioResampler(format="flt", layout=v.layout, rate=v.rate)     # packed: see to_blocks
     parts = []
     with av.open(os.path.join(assets_root(), "bigbuckbunny.mp4")) as c:
         for f in c.decode(audio=0):
-            for g in res.resample(f):
-                parts.append(g.to_ndarray())
+            parts += to_blocks(res.resample(f))
             if sum(p.shape[1] for p in parts) >= n:
                 break
     x = np.concatenate(parts, axis=1)[:, :n]
@@ -154,7 +154,7 @@ def make_variant(path: str, v: Variant, *, synthetic: bool = False) -> str:
             fmt_name = a.codec_context.format.name if a.codec_context.format else "fltp"
             res = av.AudioResampler(format=fmt_name, layout=v.layout, rate=enc_rate)
             for i in range(0, x.shape[1], 1024):
-                fr = av.AudioFrame.from_ndarray(x[:, i:i + 1024], format="fltp", layout=v.layout)
+                fr = from_block(x[:, i:i + 1024], v.layout)
                 fr.rate, fr.pts, fr.time_base = v.rate, i, Fraction(1, v.rate)
                 for g in res.resample(fr):
                     for p in a.encode(g):

@@ -72,6 +72,7 @@ V = {
     "h264_mp4_opus": variant("h264_mp4_opus", options=X264, audio="opus"),
     "h264_mp4_ac3_51": variant("h264_mp4_ac3_51", options=X264, audio="ac3", layout="5.1"),
     "silent": variant("silent", audio=None, options=X264),
+    "h264_mkv_71": variant("h264_mkv_71", ext=".mkv", audio="flac", layout="7.1", options=X264),
     "h264_interlaced": variant("h264_interlaced", ext=".ts", audio="mp2",
                                options={**X264, "x264-params": "interlaced=1:tff=1"}),
     # containers vidext reads but does not write (jobs write MP4)
@@ -196,6 +197,9 @@ A = {
     "wav_22k_mono": variant("wav_22k_mono", ext=".wav", audio="pcm_s16le", layout="mono", rate=22050,
                             audio_only=True),
     "aac_m4a": variant("aac_m4a", ext=".m4a", audio="aac", audio_only=True, rate=44100),
+    # 8 planar channels crashed PyAV 18's to_ndarray (a ninth plane): read and written packed now
+    "wav_71_float": variant("wav_71_float", ext=".wav", audio="pcm_f32le", layout="7.1", audio_only=True),
+    "flac_71": variant("flac_71", ext=".flac", audio="flac", layout="7.1", audio_only=True),
 }
 
 

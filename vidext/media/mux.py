@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from .codecs import audio_bitrate, audio_encoder, audio_rate, canonical, carries_audio
+from .pcm import from_block
 
 
 
@@ -103,8 +104,7 @@ class PcmEncoder:
             return
         if not block.shape[-1]:
             return
-        f = av.AudioFrame.from_ndarray(np.ascontiguousarray(block, dtype=np.float32),
-                                       format="fltp", layout=self.layout)
+        f = from_block(block, self.layout)
         f.rate, f.pts, f.time_base = self.in_rate, self._pts, Fraction(1, self.in_rate)
         self._pts += block.shape[-1]
         self.encode_frame(f)

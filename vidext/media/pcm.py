@@ -19,6 +19,22 @@ from .codecs import audio_encoder, canonical
 from .probe import open_input
 
 
+def to_blocks(frames) -> list[np.ndarray]:
+    """Packed float (``flt``) frames as (channels, samples) float32 blocks.
+
+    Packed, because PyAV 18 counts one plane too many on planar frames of 8 channels
+    (``to_ndarray`` then reads a ninth, invalid pointer and crashes the process on 7.1 sound)."""
+    return [f.to_ndarray().reshape(-1, f.layout.nb_channels).T.astype(np.float32) for f in frames]
+
+
+def from_block(block: np.ndarray, layout: str):
+    """A (channels, samples) float block as a packed ``flt`` frame (see :func:`to_blocks`)."""
+    import av
+
+    packed = np.ascontiguousarray(np.asarray(block, dtype=np.float32).T).reshape(1, -1)
+    return av.AudioFrame.from_ndarray(packed, format="flt", layout=layout)
+
+
 def output_layout(layout_name: str | None, channels: int) -> str:
     """A channel layout every encoder here accepts for this many channels."""
     if layout_name and channels <= 8 and "channels" not in layout_name:
@@ -50,7 +66,7 @@ class PcmReader:
         self.codec = canonical(cc)
         self.bit_rate = cc.bit_rate or self.stream.bit_rate or None
         self.lossless = bool(cc.codec.lossless and not cc.codec.lossy)
-        self._resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=self.rate)
+        self._resampler = av.AudioResampler(format="flt", layout=self.layout, rate=self.rate)   # to_blocks
         self._frames = self._container.decode(self.stream)
         self._buf = np.zeros((self.channels, 0), np.float32)
         self._buf_start = 0          # absolute index of _buf[:, 0]
@@ -66,8 +82,8 @@ class PcmReader:
             try:
                 frame = next(self._frames)
             except StopIteration:
-                out = [f.to_ndarray() for f in self._resampler.resample(None)]
-                return np.concatenate(out, axis=1).astype(np.float32) if out else None
+                out = to_blocks(self._resampler.resample(None))
+                return np.concatenate(out, axis=1) if out else None
             except av.FFmpegError as exc:
                 if isinstance(exc, av.InvalidDataError):
                     continue  # a corrupt packet: skip it, as the video reader does
@@ -76,9 +92,9 @@ class PcmReader:
                 self._started = True
                 if frame.pts is not None and frame.time_base is not None:
                     self.start_s = float(frame.pts * frame.time_base)
-            out = [f.to_ndarray() for f in self._resampler.resample(frame)]
+            out = to_blocks(self._resampler.resample(frame))
             if out:
-                return np.concatenate(out, axis=1).astype(np.float32)
+                return np.concatenate(out, axis=1)
 
     def blocks(self) -> Iterator[np.ndarray]:
         """Every decoded block in order (use either this or ``get``, not both)."""
