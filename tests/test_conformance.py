@@ -256,6 +256,43 @@ def test_stretched_mp3_keeps_its_codec_and_bitrate(tmp_path):
     assert (codec, rate) == ("mp3", 44100) and br >= 80_000
 
 
+def _with_cover_art(src: str, path: str) -> str:
+    """``src``'s sound with a JPEG cover picture (an attached picture, as music libraries tag)."""
+    import numpy as np
+    fmt = "mp4" if path.endswith(".m4a") else None      # FFmpeg's ipod muxer takes no picture
+    with av.open(src) as i, av.open(path, "w", format=fmt) as o:
+        a_in = i.streams.audio[0]
+        a = o.add_stream_from_template(a_in)
+        v = o.add_stream("mjpeg", rate=1)
+        v.width, v.height, v.pix_fmt = 64, 64, "yuvj420p"
+        v.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 200, np.uint8), format="rgb24")
+        packets = list(v.encode(picture.reformat(format="yuvj420p"))) + list(v.encode(None))
+        for pkt in i.demux(a_in):
+            if pkt.dts is not None:
+                pkt.stream = a
+                o.mux(pkt)
+        for pkt in packets:
+            pkt.stream = v
+            o.mux(pkt)
+    return path
+
+
+@pytest.mark.parametrize("ext", [".mp3", ".m4a"])
+def test_cover_art_is_not_a_picture_to_keep_in_sync(tmp_path, ext):
+    """An MP3 or M4A with cover art is sound: the cover (an attached picture) is no video stream,
+    so stretching and extending it are audio jobs, not refused to keep a picture in sync."""
+    codec = {".mp3": "libmp3lame", ".m4a": "aac"}[ext]
+    plain = make_variant(str(tmp_path / f"plain{ext}"), variant("s", ext=ext, audio=codec, audio_only=True,
+                                                                rate=44100), synthetic=not have_assets())
+    src = _with_cover_art(plain, str(tmp_path / f"in{ext}"))
+    with av.open(src) as c:
+        assert len(c.streams.video) == 1          # the cover is there
+    assert probe(src).video is None
+    r = vidext.audio(src, str(tmp_path / f"out{ext}"), stretch=1.5)
+    assert r.duration_s == pytest.approx(1.5 * probe(plain).duration_s, abs=0.06)
+
+
 @pytest.mark.slow
 @pytest.mark.assets
 @pytest.mark.parametrize("name", ["h264_444", "vp9_webm", "mpeg4_avi", "prores_mov"])

@@ -32,7 +32,7 @@ import numpy as np
 from .. import config
 from ..errors import InputError
 from ..media.frame import Colour, Frame, PixelLayout, planes_from_av, to_u8
-from ..media.probe import InputFile
+from ..media.probe import InputFile, video_stream
 from ..media.reader import decode_video, fit_size, seek_stream, stream_time_base
 from .base import ClipView
 
@@ -175,7 +175,7 @@ class ClipReader(InputFile):
 
     def _decode_from(self, index: int) -> Iterator[tuple[int, Frame]]:
         """(index, frame) from about ``index`` on; seeks to the keyframe before it."""
-        s = self._container.streams.video[0]
+        s = video_stream(self._container)
         if index > 0 and self.timestamps:
             seek_stream(self._container, s, self.times[index])
             self.seeks += 1
@@ -197,7 +197,7 @@ class ClipReader(InputFile):
         self.__enter__()
         self.seeks += 1
         try:
-            yield from self._frames(self._container.streams.video[0])
+            yield from self._frames(video_stream(self._container))
         except _Diverged as exc:
             raise InputError(f"frame {exc.index} of {os.path.basename(self.path)} decodes differently when "
                              f"read again (mean difference {exc.difference:.1f} levels, limit "

@@ -17,6 +17,7 @@ from ..errors import InputError
 from .atomic import atomic_output, output_error
 from .codecs import muxer, muxer_options
 from .mux import AudioFeed, CopyAudio
+from .probe import video_stream
 
 _rescale = CopyAudio._rescale   # one packet-time rescaler for copied streams
 
@@ -44,7 +45,7 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
     frames, first, end = 0, None, None
     with atomic_output(output) as tmp:
         with av.open(parts[0]) as head:
-            template = head.streams.video[0]
+            template = video_stream(head)
             signature = _signature(template)
             try:
                 out = av.open(tmp, mode="w", format=muxer(ext), options=options)
@@ -62,7 +63,7 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
             last_dts = None
             for part in parts:
                 with av.open(part) as c:
-                    src = c.streams.video[0]
+                    src = video_stream(c)
                     if _signature(src) != signature:
                         raise InputError(f"part {os.path.basename(part)} is {_signature(src)}, "
                                          f"not {signature} like the first: parts must share their settings")
@@ -107,7 +108,7 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
 def keyframe_times(path: str) -> list[Fraction]:
     """Presentation times (s) of the video's keyframes, from the packets (nothing decoded)."""
     with av.open(path, metadata_errors="ignore") as c:
-        stream = c.streams.video[0]
+        stream = video_stream(c)
         tb = Fraction(stream.time_base.numerator, stream.time_base.denominator)
         try:
             return sorted(Fraction(p.pts) * tb for p in c.demux(stream) if p.is_keyframe and p.pts is not None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 
-from .probe import MediaInfo, open_input
+from .probe import MediaInfo, open_input, video_stream
 from .reader import decode_video, stream_time_base
 
 
@@ -18,7 +18,7 @@ def write_excerpt(info: MediaInfo, path: str, t0: Fraction, t1: Fraction, max_wi
     w -= w % 2
     n = 0
     with open_input(info.path) as src, av.open(path, "w") as dst:
-        stream = src.streams.video[0]
+        stream = video_stream(src)
         stream.thread_type = "AUTO"
         tb = stream_time_base(stream)
         rate = video.fps_nominal

@@ -18,7 +18,7 @@ import av
 from .atomic import atomic_output, output_error
 from .codecs import muxer_options
 from .mux import CopyAudio
-from .probe import MediaInfo, probe_video
+from .probe import MediaInfo, probe_video, video_stream
 
 PLAYABLE_SUFFIX = ".playable.mp4"
 _CONTAINERS = ("mov,mp4,m4a,3gp,3g2,mj2",)
@@ -65,7 +65,7 @@ def write_playable(source: str, output: str | None = None) -> str:
         try:
             with av.open(source, metadata_errors="ignore") as src, \
                     av.open(tmp, "w", format="mp4", options=muxer_options(".mp4")) as out:
-                vin = src.streams.video[0]
+                vin = video_stream(src)
                 vin.thread_type = "AUTO"
                 vout = out.add_stream("libx264", rate=v.fps_nominal)
                 vout.width, vout.height, vout.pix_fmt = width, height, "yuv420p"

@@ -127,6 +127,15 @@ class InputFile:
             self._container = None
 
 
+def video_stream(container):
+    """The container's video: its first video stream that is not an attached picture (the cover
+    art of an MP3, M4A or MP4 is a one-picture "video" stream); None when there is none."""
+    for s in container.streams.video:
+        if not s.disposition & av.stream.Disposition.attached_pic:
+            return s
+    return None
+
+
 def probe(path: str) -> MediaInfo:
     """Describe ``path``: streams, size, rates, colour, duration, frame count.
 
@@ -154,8 +163,9 @@ def _probe(path: str, c) -> MediaInfo:
                                cc.layout.name if cc.layout else "", dur))
     container_dur = c.duration / av.time_base if c.duration and c.duration > 0 else None
     video = None
-    if c.streams.video:
-        video = _probe_video(c, c.streams.video[0], container_dur, path)
+    stream = video_stream(c)
+    if stream is not None:
+        video = _probe_video(c, stream, container_dur, path)
     durations = [d for d in ([video.duration_s] if video else []) + [a.duration_s for a in audio] if d]
     return MediaInfo(path=path, container=c.format.name, size_bytes=os.path.getsize(path),
                      duration_s=max(durations) if durations else (container_dur or 0.0),

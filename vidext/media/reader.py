@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError
 from .frame import Colour, Frame, planes_from_av, to_rgb8, working_layout
-from .probe import InputFile, MediaInfo, open_input, probe
+from .probe import InputFile, MediaInfo, open_input, probe, video_stream
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class FrameSource(InputFile):
         return self
 
     def _set_threads(self) -> None:
-        stream = self._container.streams.video[0]
+        stream = video_stream(self._container)
         stream.thread_type = "AUTO"             # settable only before the first decode: once per opening
         if self._threads:
             stream.codec_context.thread_count = self._threads
@@ -137,7 +137,7 @@ class FrameSource(InputFile):
 
     def _seeked(self, t: Fraction | None) -> bool:
         try:
-            seek_stream(self._container, self._container.streams.video[0], t)
+            seek_stream(self._container, video_stream(self._container), t)
         except av.FFmpegError:
             return False
         return True
@@ -190,7 +190,7 @@ class FrameSource(InputFile):
     def __iter__(self) -> Iterator[Frame]:
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
-        stream = self._container.streams.video[0]
+        stream = video_stream(self._container)
         tb = stream.time_base
         step = 1 / self.video.fps_nominal
         last: Fraction | None = None

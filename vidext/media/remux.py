@@ -14,7 +14,7 @@ from .. import config
 from ..errors import Cancelled
 from .codecs import muxer_options
 from .mux import AudioFeed
-from .probe import open_input
+from .probe import open_input, video_stream
 from .runner import ProgressCallback, ProgressMeter
 
 
@@ -36,7 +36,7 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
     with av.open(path, "w", format=fmt, options=muxer_options("." + fmt)) as c:
         src = open_input(video_from) if video_from is not None else None
         try:
-            vout = c.add_stream_from_template(src.streams.video[0]) if src is not None else None
+            vout = c.add_stream_from_template(video_stream(src)) if src is not None else None
             feed.open(c)
             if src is not None:
                 _copy_video(src, c, vout, feed, meter, stop)
@@ -53,7 +53,7 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
 def _copy_video(src, c, vout, feed: AudioFeed, meter: ProgressMeter, stop) -> None:
     """Copy the video packets, writing the sound up to each packet's time first."""
     done = 0
-    for pkt in src.demux(src.streams.video[0]):
+    for pkt in src.demux(video_stream(src)):
         if pkt.dts is None and pkt.pts is None:
             continue
         _check_stop(stop)
