@@ -41,13 +41,19 @@ class Atempo:
         frame.rate, frame.pts, frame.time_base = self.rate, self._pts, Fraction(1, self.rate)
         self._pts += block.shape[1]
         self._graph.push(frame)
-        out = []
-        while True:
-            try:
-                pulled = self._graph.pull()
-            except (av.BlockingIOError, av.EOFError):
-                return out
-            out.append(pulled.to_ndarray().astype(np.float32))
+        return [pulled.to_ndarray().astype(np.float32) for pulled in _ready(self._graph)]
+
+
+def _ready(graph) -> list:
+    """Every frame the graph has ready now (none once it waits for input or has ended)."""
+    import av
+
+    out = []
+    while True:
+        try:
+            out.append(graph.pull())
+        except (av.BlockingIOError, av.EOFError):
+            return out
 
 
 # AVFieldOrder: 0 unknown, 1 progressive, 2-5 the interlaced orders (TT, BB, TB, BT)
@@ -95,16 +101,10 @@ class Deinterlace:
         return out + self._pull()
 
     def _pull(self) -> list:
-        import av
-
-        out = []
-        while True:
-            try:
-                frame = self._graph.pull()
-            except (av.BlockingIOError, av.EOFError):
-                return out
+        out = _ready(self._graph)
+        for frame in out:
             # bwdif halves the time base (it could send fields): times back on the stream's own
             if frame.pts is not None and frame.time_base is not None and frame.time_base != self._tb:
                 frame.pts = round(Fraction(frame.pts) * frame.time_base / self._tb)
                 frame.time_base = self._tb
-            out.append(frame)
+        return out
