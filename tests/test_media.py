@@ -14,7 +14,7 @@ from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
 from vidext.media.frame import Colour, Frame, from_rgb, planes_from_av, to_rgb, to_rgb8, working_layout
 from vidext.media.probe import probe
-from vidext.media.reader import FrameSource, thumbnails
+from vidext.media.reader import FrameSource, thumbnails, timed_frames
 from vidext.media.runner import Progress, ordered_map, run_pipeline
 from vidext.media.writer import FrameSink
 
@@ -48,6 +48,32 @@ def test_source_streams_frames_with_timestamps(clip):
     with FrameSource(path) as src:
         times = [f.time for f in src]
     assert times == [Fraction(k * 1001, 30000) for k in range(12)]
+
+
+def _av_frames(*pts):
+    frames = []
+    for p in pts:
+        f = av.VideoFrame(16, 16, "yuv420p")
+        f.pts = p
+        frames.append(f)
+    return frames
+
+
+def test_timed_frames_one_rule_for_every_reader():
+    """A frame's time is its pts, else one step after the frame before; a stream without
+    timestamps starts at 0; what cannot be placed or goes backwards is dropped and counted."""
+    tb, step = Fraction(1, 1000), Fraction(1, 25)
+    dropped = []
+
+    def times(frames, timestamps=True):
+        return [t for t, _ in timed_frames(frames, tb, step, timestamps, lambda: dropped.append(1))]
+
+    assert times(_av_frames(None, None, None), timestamps=False) == [0, step, 2 * step]
+    assert times(_av_frames(1000, None, 1200)) == [1, 1 + step, Fraction(6, 5)]
+    assert dropped == []
+    # an untimed frame before any timed one (after a seek) cannot be placed; a repeat goes backwards
+    assert times(_av_frames(None, 1000, 1000, 960, 1040)) == [1, Fraction(26, 25)]
+    assert len(dropped) == 3
 
 
 @pytest.mark.parametrize("pix_fmt,codec,ext", [("yuv420p", "ffv1", ".mkv"), ("yuv422p10le", "ffv1", ".mkv"),

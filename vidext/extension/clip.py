@@ -33,7 +33,7 @@ from .. import config
 from ..errors import InputError
 from ..media.frame import Colour, Frame, PixelLayout, planes_from_av, to_u8
 from ..media.probe import InputFile, video_stream
-from ..media.reader import decode_video, fit_size, seek_stream, stream_time_base
+from ..media.reader import decode_video, fit_size, seek_stream, stream_time_base, timed_frames
 from .base import ClipView
 
 
@@ -144,8 +144,9 @@ class ClipReader(InputFile):
     seek and were decoded again from the start.  ``size`` (width, height):
     frames of another size (a stream that changes size) are scaled to it, as
     :class:`~vidext.media.reader.FrameSource` does in the first pass.  ``timestamps`` False
-    (an elementary stream, :attr:`VideoInfo.timestamps`): frame k from the start is ``times[k]``,
-    and every run decodes from the start, since a seek cannot say where it landed.
+    (an elementary stream, :attr:`VideoInfo.timestamps`): frames are timed one ``1 / rate`` apart
+    from the start as in the first pass (:func:`~vidext.media.reader.timed_frames`), and every
+    run decodes from the start, since a seek cannot say where it landed.
     """
 
     def __init__(self, path: str, times: list[Fraction], layout: PixelLayout, colour: Colour,
@@ -153,7 +154,7 @@ class ClipReader(InputFile):
                  signatures: Signatures | None = None, size: tuple[int, int] | None = None,
                  timestamps: bool = True):
         self.path, self.times, self.layout, self.colour = path, times, layout, colour
-        self.timestamps = timestamps
+        self.rate, self.timestamps = rate, timestamps
         self.signatures = signatures
         self.size = size
         self.repairs = 0
@@ -205,18 +206,8 @@ class ClipReader(InputFile):
                              f"re-encode it (for example to H.264 4:2:0) and try again") from None
 
     def _frames(self, s) -> Iterator[tuple[int | None, Frame]]:
-        tb = stream_time_base(s)
-        last = None
-        for k, f in enumerate(decode_video(self._container, s, os.path.basename(self.path))):
-            if f.pts is not None:
-                t = Fraction(f.pts) * tb
-            elif not self.timestamps and k < len(self.times):
-                t = self.times[k]       # the k-th frame from the start (this reader never seeks then)
-            else:
-                continue
-            if last is not None and t <= last:
-                continue
-            last = t
+        decoded = decode_video(self._container, s, os.path.basename(self.path))
+        for t, f in timed_frames(decoded, stream_time_base(s), 1 / self.rate, self.timestamps):
             idx = self._index_of(t)
             if idx is None:
                 continue

@@ -5,7 +5,7 @@ import os
 from fractions import Fraction
 
 from .probe import MediaInfo, open_input, video_stream
-from .reader import decode_video, stream_time_base
+from .reader import decode_video, stream_time_base, timed_frames
 
 
 def write_excerpt(info: MediaInfo, path: str, t0: Fraction, t1: Fraction, max_width: int) -> int:
@@ -27,13 +27,8 @@ def write_excerpt(info: MediaInfo, path: str, t0: Fraction, t1: Fraction, max_wi
         out.options = {"crf": "10", "preset": "ultrafast"}
         out.codec_context.time_base = 1 / rate
         last = None
-        for k, frame in enumerate(decode_video(src, stream, os.path.basename(info.path))):
-            if frame.pts is not None:
-                t = frame.pts * tb
-            elif not video.timestamps:     # an elementary stream: frames one nominal interval apart
-                t = Fraction(k) / rate
-            else:
-                continue
+        decoded = decode_video(src, stream, os.path.basename(info.path))
+        for t, frame in timed_frames(decoded, tb, 1 / rate, video.timestamps):
             if t < t0:
                 continue
             if t >= t1:

@@ -74,6 +74,35 @@ def stream_time_base(stream) -> Fraction:
     return Fraction(tb.numerator, tb.denominator)
 
 
+def timed_frames(frames: Iterable[av.VideoFrame], time_base: Fraction, step: Fraction,
+                 timestamps: bool = True, on_drop=None) -> Iterator[tuple[Fraction, av.VideoFrame]]:
+    """``(time, frame)`` for decoded ``frames``, times in seconds, strictly increasing.
+
+    The one rule every reader times frames by: a frame's ``pts`` on the stream's clock
+    (``time_base``), or, for a frame without one, ``step`` (one nominal interval) after the
+    frame before.  The first frame of a stream without timestamps (``timestamps`` False: a
+    raw elementary stream, read from its start since it cannot seek) is at 0; an untimed frame
+    with no timed one before it in a stream that has timestamps cannot be placed and is dropped,
+    as is a frame not after the one before (``on_drop()`` is called for each).
+    """
+    last: Fraction | None = None
+    for frame in frames:
+        if frame.pts is not None:
+            t = Fraction(frame.pts) * time_base
+        elif last is not None:
+            t = last + step
+        elif not timestamps:
+            t = Fraction(0)
+        else:
+            t = None
+        if t is None or (last is not None and t <= last):
+            if on_drop is not None:
+                on_drop()
+            continue
+        last = t
+        yield t, frame
+
+
 def seek_stream(container, stream, t: Fraction | None) -> None:
     """Put ``container`` at the keyframe at or before ``t`` seconds of ``stream`` (None: its start)."""
     start = stream.start_time or 0
@@ -191,24 +220,18 @@ class FrameSource(InputFile):
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
         stream = video_stream(self._container)
-        tb = stream.time_base
-        step = 1 / self.video.fps_nominal
-        last: Fraction | None = None
         width, height = self.video.width, self.video.height
-        for av_frame in self._decode(stream):
+
+        def dropped() -> None:
+            self.skipped += 1
+
+        for t, av_frame in timed_frames(self._decode(stream), stream_time_base(stream),
+                                        1 / self.video.fps_nominal, self.video.timestamps, dropped):
             if (av_frame.width, av_frame.height) != (width, height):
                 # The stream changed size mid-way (spliced clips): scale to the probed size, as
                 # FFmpeg's own tools do, so every frame fits the output.
                 self.resized += 1
                 av_frame = fit_size(av_frame, width, height, self.layout)
-            if av_frame.pts is not None:
-                t = Fraction(av_frame.pts) * Fraction(tb.numerator, tb.denominator)
-            else:
-                t = (last + step) if last is not None else Fraction(0)
-            if last is not None and t <= last:
-                self.skipped += 1
-                continue
-            last = t
             yield Frame(planes_from_av(av_frame, self.layout), t, self.layout, self.colour)
 
     def _decode(self, stream) -> Iterator[av.VideoFrame]:
