@@ -486,3 +486,23 @@ def test_interlaced_streams_are_deinterlaced_by_every_reader(tmp_path):
         again = src.frame_at(frames[6].time)
     assert np.abs(again.planes[0].astype(int) - frames[6].planes[0].astype(int)).mean() < 1.0
     assert write_excerpt(info, str(tmp_path / "x.mp4"), Fraction(0), Fraction(1), 160) == n
+
+
+def test_frame_at_the_start_of_a_late_clocked_transport_stream(tmp_path):
+    """A seek to an MPEG-TS's first timestamp can land past its only keyframe, and then nothing
+    decodes (B-frames put the keyframe's decoding time before the stream's start): the first frame
+    is reached by opening the file again (the app's filmstrip showed
+    'has no frame at 2.8 s' for a camera-style TS)."""
+    from formats import have_assets, make_variant, variant
+
+    src = make_variant(str(tmp_path / "in.ts"),
+                       variant("ts", ext=".ts", clock_s=1.4, frames=40,
+                               options={"preset": "veryfast", "g": "1000", "bf": "2"}),
+                       synthetic=not have_assets())
+    info = probe(src)
+    assert info.video.start_s > 1.0
+    with FrameSource(src, info) as source:
+        times = [f.time for f in source]
+        for t in (times[0], times[25]):
+            assert source.frame_at(t).time == t
+    assert len(thumbnails(info, [float(times[0]), float(times[25])], 32, 16)) == 2

@@ -155,10 +155,12 @@ class FrameSource(InputFile):
         """
         if self._container is None:
             raise RuntimeError("FrameSource must be used as a context manager")
-        # A file without an index cannot seek (an FLV written without keyframe metadata), nor an
-        # elementary stream whose frame times count from 0: opened again, it decodes from its first
-        # frame, and the frames before t are skipped by the caller as ever.
-        if not (self.video.timestamps and self._seeked(t)):
+        # The start is reached by opening the file again, not by seeking: a seek to an MPEG-TS's
+        # first timestamp can land past its only keyframe, and then nothing decodes at all.  A file
+        # without an index cannot seek (an FLV written without keyframe metadata), nor an elementary
+        # stream whose frame times count from 0: they too decode from their first frame, and the
+        # frames before t are skipped by the caller as ever.
+        if t is None or not (self.video.timestamps and self._seeked(t)):
             self._container.close()
             self._container = open_input(self.path)
             self._set_threads()
