@@ -157,6 +157,12 @@ def test_typed_fps_gives_that_fps(server, browser, media, shots):
     rate, duration, frames = fps_duration(_newest_output(server, "*-smooth.mp4"))
     assert rate == 60 and frames == 60 and abs(duration - 1.0) < 1e-3
     shots(page, "desktop-interpolate")
+    # Another clip: the last result and its "Done" line belonged to the clip before, and go.
+    _upload(page, "interpolate", media["slow"])
+    page.wait_for_function("document.querySelector('#interpolate-status').innerText.trim() === ''",
+                           timeout=10_000)
+    assert page.locator("#interpolate-result video").count() == 0
+    assert not page.locator("#interpolate-download").is_visible()
     assert errors == []
 
 

@@ -182,7 +182,8 @@ def run_state(ok: bool, busy: bool):
 
 def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Callable, api_fn: Callable,
              api_outputs: list, queue_kw: dict, result_id: str, downloads=None) -> None:
-    """Run → lock the tab's buttons, clear old results, run ``ui_fn``, unlock; Cancel → "Cancelled".
+    """Run → lock the tab's buttons, clear old results, run ``ui_fn``, unlock; Cancel → "Cancelled";
+    another clip (``inputs[0]``) chosen or cleared → the old result and status cleared.
 
     ``ui_fn(*inputs)`` returns (status line, *outputs) and never raises.
     ``api_fn`` is the public endpoint ``/<tab>`` on the hidden trigger ``acts.api``, same inputs.
@@ -209,6 +210,16 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
              api_visibility="private").then(None, None, None, js=scroll_js(result_id), api_visibility="private")
     acts.cancel.click(cancelled, acts.ready, [acts.run, acts.cancel, acts.status, acts.busy, *outputs],
                       cancels=[job], queue=False, show_progress="hidden", api_visibility="private")
+
+    def another_clip(busy):
+        # The last result and its status line belong to the clip before: shown beside a new clip's
+        # plan they read as its result ("Done: 11.00 s" under a 1.2 s clip).  A running job's own
+        # result still arrives.
+        if busy:
+            return (gr.skip(),) * (1 + len(outputs))
+        return "", *cleared
+
+    on_file(inputs[0], another_clip, acts.busy, [acts.status, *outputs])   # every tab's clip comes first
 
 
 def download(paths) -> gr.File:
