@@ -473,7 +473,11 @@ def _start_slow_job(folder: Path) -> tuple[subprocess.Popen, Path]:
     proc = subprocess.Popen(VIDEXT + ["interpolate", str(src), "-o", str(out), "--factor", "8",
                                       "--quality", "quality", "--codec", "h264", "--crf", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            # Ctrl-C as a terminal delivers it: a suite started in the background by
+                            # a non-interactive shell hands its children SIGINT ignored, and Python
+                            # (rightly) keeps it ignored, so the job would run to its end
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline and proc.poll() is None:
         parts = _parts(folder)
