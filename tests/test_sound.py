@@ -84,6 +84,20 @@ def test_other_stretchers_keep_pitch(method):
     assert abs(pitch_hz(y[len(y) // 8:-len(y) // 8]) / 440 - 1) < 0.01
 
 
+@pytest.mark.parametrize("channels", [6, 8])
+def test_atempo_keeps_every_channel_of_surround_sound(channels):
+    """5.1 and 7.1 through FFmpeg's atempo: every channel stretched, none mixed into another
+    (the filter was declared stereo and refused more than two channels)."""
+    amps = np.linspace(0.05, 0.4, channels)
+    x = np.stack([tone(0.6, amp=a) for a in amps])
+    y = stretch(x, RATE, 2.0, method="atempo")
+    assert y.shape == (channels, round(1.2 * RATE))
+    core = y[:, len(y[0]) // 8:-len(y[0]) // 8]
+    rms = np.sqrt((core ** 2).mean(axis=1))
+    np.testing.assert_allclose(rms / rms[-1], amps / amps[-1], rtol=0.05)
+    assert abs(pitch_hz(core[0]) / 440 - 1) < 0.01
+
+
 def _render(feed, path: str) -> np.ndarray:
     with av.open(path, "w") as c:
         feed.open(c)

@@ -19,9 +19,10 @@ class Atempo:
             speed /= 0.5
         tempos.append(speed)
         self.rate = rate
-        self.layout = {1: "mono", 2: "stereo"}.get(channels, "stereo")
+        self.layout = av.AudioLayout(f"{channels}c").name    # FFmpeg's usual layout of that many
         g = av.filter.Graph()
-        node = self._src = g.add_abuffer(format="fltp", sample_rate=rate, layout=self.layout,
+        # packed float, as every sound block crosses PyAV here (media.pcm.from_block / to_blocks)
+        node = self._src = g.add_abuffer(format="flt", sample_rate=rate, layout=self.layout,
                                          time_base=Fraction(1, rate))
         for t in tempos:
             nxt = g.add("atempo", f"{t:.10f}")
@@ -35,13 +36,13 @@ class Atempo:
 
     def push(self, block: np.ndarray) -> list[np.ndarray]:
         """Feed one block; returns the (possibly empty) list of blocks the filter has ready."""
-        import av
+        from .pcm import from_block, to_blocks
 
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(block), format="fltp", layout=self.layout)
+        frame = from_block(block, self.layout)
         frame.rate, frame.pts, frame.time_base = self.rate, self._pts, Fraction(1, self.rate)
         self._pts += block.shape[1]
         self._graph.push(frame)
-        return [pulled.to_ndarray().astype(np.float32) for pulled in _ready(self._graph)]
+        return to_blocks(_ready(self._graph))
 
 
 def _ready(graph) -> list:
