@@ -51,6 +51,9 @@ RUN scripts/docker_steps.sh models ${PRELOAD_MODELS}
 RUN scripts/docker_steps.sh user vidext /data /tmp/vidext-app
 
 USER vidext
+# glibc keeps freed frame buffers for reuse in every process of the image (Ray workers included):
+# the same settings as vidext.media.heap.TUNABLES, which the CLI and the server also apply at start
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.arena_max=1:glibc.malloc.trim_threshold=2147483647
 VOLUME ["/data"]
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=10s --start-period=90s --retries=3 \

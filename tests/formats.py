@@ -19,7 +19,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
-from vidext.media.pcm import from_block, to_blocks
+from vidext.media.packed import from_block, to_blocks
 from vidext.media.probe import probe
 
 FRAMES = 15                    # 0.6 s at 25 fps: each case runs in a second or two

@@ -14,7 +14,7 @@ import pytest
 import vidext
 from vidext.errors import ParameterError
 from vidext.media.probe import probe
-from vidext.result import Result
+from vidext.jobs.result import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,20 +182,143 @@ def test_only_media_touches_pyav():
     assert offenders == []
 
 
-def test_lower_layers_never_import_the_package_root_or_the_api():
-    offenders = []
-    for path in (ROOT / "vidext").rglob("*.py"):
-        rel = path.relative_to(ROOT / "vidext")
-        if rel.as_posix() in ("__init__.py", "api.py") or rel.parts[0] in ("_cli", "webapp"):   # front ends
-            continue
-        for name in _imports(path):
-            if name.endswith("api") or name.endswith(".api") or ":__version__" in name or name == ".." + ":api":
-                offenders.append(f"{rel}: {name}")
-    assert offenders == []
+#: The layers, lowest first: a module may import its own unit and the units of lower layers,
+#: never a unit above it nor another unit of its own layer (docs/architecture.md draws this map).
+LAYERS = (
+    ("vidext.errors", "vidext._version"),
+    ("vidext.config", "vidext.registry", "vidext.timemap", "vidext.security"),
+    ("vidext.media", "vidext.models"),
+    ("vidext.plan", "vidext.limits"),
+    ("vidext.sound", "vidext.interpolation"),                         # capabilities
+    ("vidext.extension", "vidext.evaluation", "vidext.batch"),        # capabilities built on those
+    ("vidext.jobs",),                                                 # check → plan → run → result
+    ("vidext.api",),
+    ("vidext.webapp",),
+    ("vidext._cli",),
+    ("vidext", "vidext.__main__"),                                    # the package's face
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _vidext_modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in (ROOT / "vidext").rglob("*.py")}
+
+
+def _targets(module: str, path: Path, known) -> set[str]:
+    """Every vidext module ``module`` imports: at the top or inside a function, relative or absolute,
+    or by name through ``importlib.import_module("vidext....")``."""
+    found = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            names = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            names = [node.args[0].value]
+        for name in names:
+            while name and name not in known and "." in name:
+                name = name.rpartition(".")[0]
+            if name in known and name != module:
+                found.add(name)
+    return found
+
+
+def _layer_of(module: str) -> tuple[int, str]:
+    """(layer index, unit) of ``module``: the longest unit it belongs to."""
+    best = None
+    for i, units in enumerate(LAYERS):
+        for unit in units:
+            if (module == unit or module.startswith(unit + ".")) and (best is None or len(unit) > len(best[1])):
+                best = (i, unit)
+    assert best is not None, f"{module} is in no layer: add it to LAYERS"
+    return best
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = _vidext_modules()
+    return {m: _targets(m, p, modules) for m, p in modules.items()}
+
+
+def upward_imports(graph) -> list[str]:
+    out = []
+    for module, targets in sorted(graph.items()):
+        layer, unit = _layer_of(module)
+        for t in sorted(targets):
+            t_layer, t_unit = _layer_of(t)
+            if t_unit != unit and t_layer >= layer:
+                out.append(f"{module} -> {t} ({'up' if t_layer > layer else 'sideways'})")
+    return out
+
+
+def circles(graph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_imports_only_point_down_the_layers():
+    assert upward_imports(import_graph()) == []
+
+
+def test_no_import_circles():
+    assert circles(import_graph()) == []
+
+
+def test_the_layer_check_finds_what_it_must(tmp_path):
+    """The checker itself: an upward import, a lazy one and a circle are all caught."""
+    graph = {"vidext.media.probe": {"vidext.jobs.interpolate"}, "vidext.jobs.interpolate": {"vidext.media.probe"},
+             "vidext.config": set(), "vidext.sound.feeds": {"vidext.interpolation.flow"},
+             "vidext.interpolation.flow": set()}
+    assert upward_imports(graph) == ["vidext.media.probe -> vidext.jobs.interpolate (up)",
+                                     "vidext.sound.feeds -> vidext.interpolation.flow (sideways)"]
+    assert circles(graph) == [["vidext.jobs.interpolate", "vidext.media.probe"]]
+    lazy = tmp_path / "vidext" / "media" / "x.py"
+    lazy.parent.mkdir(parents=True)
+    lazy.write_text("def f():\n    from ..jobs import audio\n    import importlib\n"
+                    "    importlib.import_module('vidext.webapp.ui')\n")
+    known = {"vidext.media.x", "vidext.jobs", "vidext.jobs.audio", "vidext.webapp.ui"}
+    assert _targets("vidext.media.x", lazy, known) == {"vidext.jobs.audio", "vidext.webapp.ui"}
 
 
 def test_importing_the_engine_pulls_neither_the_api_nor_the_front_ends():
-    code = ("import sys, importlib; importlib.import_module('vidext.interpolation.preview'); "
+    code = ("import sys, importlib; importlib.import_module('vidext.jobs.preview'); "
             "print(sorted(m for m in sys.modules if m.startswith('vidext.webapp') or m.startswith('vidext._cli')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -205,7 +328,7 @@ def test_importing_the_engine_pulls_neither_the_api_nor_the_front_ends():
 # --- one registry idiom ------------------------------------------------------------------------
 
 def _entries():
-    from vidext.registry import registries
+    from vidext.webapp.capabilities import registries
 
     return [pytest.param(reg, name, id=f"{kind}:{name}") for kind, reg in registries().items() for name in reg]
 
@@ -219,7 +342,7 @@ def _minimal_args(kind: str):
 
 @pytest.mark.parametrize("registry,name", _entries())
 def test_every_registered_backend_conforms(registry, name):
-    from vidext.registry import registries
+    from vidext.webapp.capabilities import registries
 
     kind = next(k for k, r in registries().items() if r is registry)
     entry = registry.entry(name)
@@ -240,7 +363,7 @@ def test_every_registered_backend_conforms(registry, name):
 
 def _catalogues():
     from vidext.models import MODELS
-    from vidext.registry import registries
+    from vidext.webapp.capabilities import registries
 
     return [pytest.param(reg, id=kind) for kind, reg in [*registries().items(), ("models", MODELS)]]
 
@@ -313,8 +436,8 @@ def test_front_ends_read_the_registries():
     from vidext.sound.continuation import CONTINUATIONS
     from vidext.webapp import capabilities
 
-    assert config.APP_GENERATIVE_METHODS == {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}
-    assert config.APP_LEARNED_METHODS == {"rife": config.RIFE_MODEL}
+    assert capabilities.generative_methods() == {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}
+    assert capabilities.learned_methods() == {"rife": config.RIFE_MODEL}
     assert set(capabilities.EXTEND_CLASSICAL) | set(capabilities.EXTEND_GENERATIVE) == set(EXTENDERS)
     assert set(capabilities.AUDIO_CLASSICAL) | set(capabilities.AUDIO_GENERATIVE) == set(CONTINUATIONS)
     from vidext._cli import build_parser

@@ -10,7 +10,7 @@ import vidext
 from vidext import config
 from vidext._cli import main
 from vidext.errors import ParameterError
-from vidext.interpolation.auto import Row, check_budget, choose, pick, synthesised_frames
+from vidext.jobs.auto import Row, check_budget, choose, pick, synthesised_frames
 from vidext.interpolation.base import Blend
 from vidext.interpolation.flow import PRESETS
 from vidext.media.probe import probe_video

@@ -21,7 +21,7 @@ from conftest import asset
 ray = pytest.importorskip("ray")
 
 from vidext import api  # noqa: E402
-from vidext.batch import batch  # noqa: E402
+from vidext import batch  # noqa: E402
 from vidext.batch.manifest import Manifest  # noqa: E402
 from vidext.errors import Cancelled, ParameterError  # noqa: E402
 

@@ -380,7 +380,7 @@ def test_cli_audio_playable(tmp_path, clip, capsys):
     sound-only output it is a clear error."""
     import numpy as np
     from vidext._cli import main
-    from vidext.media.pcm import write_audio
+    from vidext.media.synth import write_audio
     src = clip("in.mkv", frames=10, width=64, height=48, pix_fmt="yuv444p")
     snd = str(tmp_path / "snd.wav")
     write_audio(snd, np.zeros((2, 48000), np.float32), 48000)

@@ -77,6 +77,9 @@ def test_dockerfile_runs_only_the_steps_script():
     assert ("USER", "vidext") in ins and ("EXPOSE", "7860") in ins
     assert any(i == "VOLUME" and "/data" in a for i, a in ins)
     assert env["HF_HOME"].startswith("/data") and env["VIDEXT_MODEL_DIR"].startswith("/data")
+    from vidext.media.heap import TUNABLES
+
+    assert env["GLIBC_TUNABLES"] == TUNABLES     # the heap of every process in the image, set at its start
     assert any(i == "HEALTHCHECK" for i, _ in ins)
     # requirements are exact pins (what the image installs is what CI tests)
     for line in (ROOT / "requirements.txt").read_text().splitlines():

@@ -467,7 +467,7 @@ def test_cpu_lpips_sample_follows_the_frame_size():
     """Without a GPU the expensive metrics score as many frames as the pixel budget holds, within
     bounds; asked-for counts and GPUs are not limited."""
     from vidext import config
-    from vidext.evaluation.run import _lpips_limit
+    from vidext.jobs.evaluate import _lpips_limit
     assert _lpips_limit(None, "cpu", 1280 * 720) == 3
     assert _lpips_limit(None, "cpu", 640 * 272) == config.LPIPS_CPU_MAX_FRAMES
     assert _lpips_limit(None, "cpu", 3840 * 2160) == config.LPIPS_CPU_MIN_FRAMES

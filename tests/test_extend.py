@@ -15,7 +15,7 @@ import vidext
 from vidext.errors import Cancelled, ParameterError
 from vidext.extension import EXTENDERS
 from vidext.extension.clip import ClipReader
-from vidext.extension.job import play_order
+from vidext.jobs.extend import play_order
 from vidext.extension.base import Mix, Run
 from vidext.media.frame import working_layout
 from vidext.media.probe import probe

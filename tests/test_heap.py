@@ -82,3 +82,17 @@ def test_cli_names_a_bad_heap_mode(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 2
     assert p.stderr.strip() == "error: VIDEXT_HEAP='jemalloc' is not a heap mode; accepted: reuse, system"
+
+
+def test_a_library_call_leaves_the_processs_heap_settings_alone(clip, tmp_path, monkeypatch):
+    """vidext.extend / vidext.interpolate in someone else's process change no allocator setting:
+    only the entry points (CLI, server, a Ray worker, the Docker image) choose the heap."""
+    import vidext
+
+    applied = []
+    monkeypatch.setattr(heap, "_state", {"set": None, "jobs": 0})
+    monkeypatch.setattr(heap, "_apply", lambda: applied.append(1) or True)
+    src = clip("c.mp4", frames=6, fps=25, width=64, height=48, tone_hz=None)
+    vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.2, method="freeze")
+    vidext.interpolate(src, str(tmp_path / "i.mp4"), factor=2, model="blend")
+    assert applied == [] and heap._state == {"set": None, "jobs": 0}

@@ -235,7 +235,7 @@ def test_a_segment_is_timed_from_the_first_frame_when_the_file_clock_starts_late
     them, not on the file's clock."""
     from formats import have_assets, make_variant, variant
 
-    from vidext.interpolation.job import plan_interpolate
+    from vidext.jobs.interpolate import plan_interpolate
     from vidext.media.probe import probe
 
     src = make_variant(str(tmp_path / "in.ts"), variant("ts", ext=".ts", clock_s=1.4,

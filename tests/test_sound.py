@@ -360,7 +360,7 @@ def test_musicgen_continuation_end_to_end(tmp_path, tiny_musicgen):
 
 def test_retimed_audio_follows_slow_motion_video(tmp_path, clip):
     """Through the real video sink: 2× slow motion, sound as long as the picture, pitch kept."""
-    from vidext.media.job import run_video_job
+    from vidext.media.transcode import run_video_job
     from vidext.media.probe import probe
 
     src = clip(frames=25, tone_hz=440.0)

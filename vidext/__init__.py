@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from ._version import __version__
-from .api import (audio, evaluate, extend, interpolate, plan_audio, plan_extend, plan_interpolate, preview,
-                  probe_file)
+from .api import (audio, batch, evaluate, extend, interpolate, plan_audio, plan_extend, plan_interpolate,
+                  preview, probe_file)
 from .errors import VidextError
-
-from .batch import batch  # noqa: E402  (the function; the package is vidext.batch.job etc.)
 
 __all__ = ["__version__", "audio", "batch", "evaluate", "extend", "interpolate", "plan_audio", "plan_extend",
            "plan_interpolate", "preview", "probe_file", "VidextError"]

@@ -3,23 +3,23 @@
 Each job is a module of its own with the same shape (check inputs → plan →
 run → result); this file only names them:
 
-- :func:`interpolate` → :mod:`vidext.interpolation.job`, :func:`extend` →
-  :mod:`vidext.extension.job`, :func:`audio` → :mod:`vidext.sound.job`,
-  :func:`evaluate` → :mod:`vidext.evaluation.run`; plus :func:`probe_file`
+- :func:`interpolate` → :mod:`vidext.jobs.interpolate`, :func:`extend` →
+  :mod:`vidext.jobs.extend`, :func:`audio` → :mod:`vidext.jobs.audio`,
+  :func:`evaluate` → :mod:`vidext.jobs.evaluate`; plus :func:`probe_file`
   and :func:`preview`.
 - :func:`plan_interpolate`, :func:`plan_extend`, :func:`plan_audio`: what a
   job will write (a :class:`vidext.plan.Plan`: ``frames_out``, ``rate``,
   ``duration_s``, ``segment``, ``summary``), from a path or a probe and the
   same keyword arguments as the job; the job runs from the same plan.
 
-Every job returns a :class:`vidext.result.Result` (``seconds``, ``as_dict()``).
+Every job returns a :class:`vidext.jobs.result.Result` (``seconds``, ``as_dict()``).
 """
 from __future__ import annotations
 
 import threading
 
 from . import config
-from .media.job import JobResult
+from .jobs.result import JobResult
 from .media.probe import MediaInfo, probe
 from .media.runner import ProgressCallback
 from .plan import Plan
@@ -36,7 +36,7 @@ def plan_interpolate(input: str | MediaInfo, **kwargs) -> Plan:
     ``plan_interpolate(path_or_info, factor=None, fps=None, slowmo=None, start=None, end=None, **same as
     interpolate)`` → :class:`vidext.plan.Plan`; ``plan.segment`` is the slowed range snapped to input frames.
     """
-    from .interpolation.job import plan_interpolate as _plan
+    from .jobs.interpolate import plan_interpolate as _plan
 
     return _plan(input, **kwargs)
 
@@ -44,7 +44,7 @@ def plan_interpolate(input: str | MediaInfo, **kwargs) -> Plan:
 def plan_extend(input: str | MediaInfo, **kwargs) -> Plan:
     """What :func:`extend` will write: ``plan_extend(path_or_info, seconds=S, direction="forward",
     method="seamless", **same as extend)`` → :class:`vidext.plan.Plan`."""
-    from .extension.job import plan_extend as _plan
+    from .jobs.extend import plan_extend as _plan
 
     return _plan(input, **kwargs)
 
@@ -52,7 +52,7 @@ def plan_extend(input: str | MediaInfo, **kwargs) -> Plan:
 def plan_audio(input: str | MediaInfo, **kwargs) -> Plan:
     """What :func:`audio` will write: ``plan_audio(path_or_info, stretch=None, extend=None,
     direction="forward", audio_file=None, **same as audio)`` → :class:`vidext.plan.Plan`."""
-    from .sound.job import plan_audio as _plan
+    from .jobs.audio import plan_audio as _plan
 
     return _plan(input, **kwargs)
 
@@ -77,7 +77,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
     ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
-    (:mod:`vidext.interpolation.auto`; ``auto_budget``: fraction of the full run's frames it may
+    (:mod:`vidext.jobs.auto`; ``auto_budget``: fraction of the full run's frames it may
     process, default ``config.AUTO_BUDGET``); the choice and the table are in ``details["auto"]``.
     ``span`` (a :class:`vidext.interpolation.timeline.Span`) renders one part
     of the clip on the whole clip's frame grid, without sound:
@@ -86,7 +86,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``playable``: also write ``<stem>.playable.mp4`` (H.264 4:2:0 8-bit + AAC) when the output does
     not play in every browser and phone (``result.playable_path``, sidecar ``playable``).
     """
-    from .interpolation.job import run_interpolation
+    from .jobs.interpolate import run_interpolation
 
     return run_interpolation(input, output, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
                              quality=quality, model=model, weights=weights, device=device, auto_budget=auto_budget,
@@ -96,7 +96,7 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
 
 def preview(input: str, **interpolate_kwargs) -> str:
     """Path of a short low-resolution excerpt interpolated as :func:`interpolate` would (cached)."""
-    from .interpolation.preview import preview as _preview
+    from .jobs.preview import preview as _preview
     return _preview(input, **interpolate_kwargs)
 
 
@@ -120,7 +120,7 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     (music-aware loop point), ``musicgen`` or ``silence`` by choice.  ``codec`` and
     ``playable`` as for :func:`interpolate`.
     """
-    from .extension.job import run_extension
+    from .jobs.extend import run_extension
 
     return run_extension(input, output, seconds=seconds, direction=direction, method=method, seed=seed,
                          audio_method=audio_method, prompt=prompt, quantize=quantize, codec=codec, crf=crf,
@@ -150,18 +150,30 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
     ``config.EVALUATE_SAMPLE_WINDOWS``; None = every window); each mean carries a
     confidence interval.  Progress is reported from the start.
     """
-    from .evaluation.run import evaluate_file
+    from .jobs.evaluate import evaluate_file
 
     return evaluate_file(input, methods=methods, factor=factor, json_path=json_path, report_dir=report_dir,
                          max_frames=max_frames, metrics=metrics, lpips_frames=lpips_frames, temporal=temporal,
                          sample=sample, progress=progress, stop=stop)
 
 
+def batch(job: str, inputs, out_dir: str, **kwargs):
+    """Run ``job`` (``interpolate`` or ``extend``) on many files, or one long film in chunks, on Ray.
+
+    ``batch(job, inputs, out_dir, options=None, address=None, chunk_seconds=None, resume=False,
+    workers=None, progress=None, stop=None)`` → :class:`vidext.jobs.batch.BatchResult`; see
+    :func:`vidext.jobs.batch.batch`.
+    """
+    from .jobs.batch import batch as _batch
+
+    return _batch(job, inputs, out_dir, **kwargs)
+
+
 def audio(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
           method: str = "loop", prompt: str | None = None, audio_file: str | None = None,
           seed: int | None = None, progress: ProgressCallback | None = None,
           stop: threading.Event | None = None, playable: bool = False, **method_options):
-    """Change a sound, or put one on a video; returns a :class:`vidext.sound.job.AudioResult`.
+    """Change a sound, or put one on a video; returns a :class:`vidext.jobs.result.AudioResult`.
 
     Exactly one of: ``stretch=K`` (audio file in, K× longer, pitch kept,
     0.125–8), ``extend=SEC`` (audio file in, SEC seconds of new sound
@@ -172,7 +184,7 @@ def audio(input: str, output: str, *, stretch=None, extend=None, direction: str 
     ``interpolate(slowmo=...)`` and ``extend(...)``, which move the picture too.
     ``playable`` (video outputs) as for :func:`interpolate`.
     """
-    from .sound.job import run_audio_job
+    from .jobs.audio import run_audio_job
 
     return run_audio_job(input, output, stretch=stretch, extend=extend, direction=direction, method=method,
                          prompt=prompt, audio_file=audio_file, seed=seed, progress=progress, stop=stop,

@@ -212,9 +212,6 @@ APP_DEFAULT_FACTOR = 2
 APP_SLOWMO_MAX = 8.0
 # Generative models (SVD, LTX-Video, MusicGen) are offered only with a GPU.
 APP_GENERATIVE_NEEDS_GPU = True
-# Method name in the app → model-layer name whose weights must resolve: APP_LEARNED_METHODS
-# (interpolation) and APP_GENERATIVE_METHODS (extend, audio) are read from the backend registries'
-# metadata (vidext.registry.learned_methods / generative_methods) when used: see _DERIVED below.
 # Seconds of GPU a ZeroGPU Space grants each kind of job (spaces.GPU(duration=...)).
 APP_ZEROGPU_DURATION_S = {"interpolate": 120, "extend": 300, "audio": 180, "evaluate": 180}
 # Limits a public demo (the Space) starts with unless its operator sets them.
@@ -226,7 +223,6 @@ APP_PUBLIC_LIMITS = {
     "VIDEXT_MAX_FPS": "240",
 }
 APP_DEFAULT_PORT = 7860
-# APP_QUANTIZE_CHOICES: the model layer's quantization modes (vidext.models.quantization.MODES), see _DERIVED
 
 
 # --- audio (vidext/sound) ------------------------------------------------------
@@ -391,28 +387,9 @@ _FROM_ENV = {
 
 
 
-def _registry(name: str):
-    def read():
-        from . import registry     # the registries' metadata, imported when asked for (never at import)
-
-        return getattr(registry, name)()
-    return read
-
-
-#: names kept for the app, read from the backend registries (one place says what is learned/generative)
-def _quantize_modes():
-    from .models.quantization import MODES
-
-    return MODES
-
-
-_DERIVED = {"APP_LEARNED_METHODS": _registry("learned_methods"),
-            "APP_GENERATIVE_METHODS": _registry("generative_methods"),
-            "APP_QUANTIZE_CHOICES": _quantize_modes}
-
 
 def __getattr__(name: str):
-    reader = _FROM_ENV.get(name) or _DERIVED.get(name)
+    reader = _FROM_ENV.get(name)
     if reader is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return reader()

@@ -7,7 +7,8 @@ carries its metadata: a one-line summary, whether it is generative, whether
 it needs a GPU to be practical, the :mod:`vidext.models` weights it loads
 and, for a preset of a backend, the options its factory is called with.
 The CLI's choices, the app's method lists and its capability checks are read
-from here; adding a backend is one class and one ``add`` line.
+from the registries by the front ends (top-down: this module knows none of
+them); adding a backend is one class and one ``add`` line.
 
 Every registry, the weights' one (:data:`vidext.models.MODELS`) included, is
 a :class:`Catalogue`: names in the order added, ``entry(name)`` with its
@@ -110,6 +111,10 @@ class Registry(Catalogue[Entry], Generic[T]):
     def generative(self) -> tuple[str, ...]:
         return tuple(e.name for e in self.entries() if e.generative)
 
+    def classical(self) -> tuple[str, ...]:
+        """The names that are neither generative nor learned (no weights, no GPU)."""
+        return tuple(e.name for e in self.entries() if not e.generative and not e.model)
+
     def learned(self) -> dict[str, str]:
         """Backend name → the :mod:`vidext.models` weights it loads."""
         return {e.name: e.model for e in self.entries() if e.model}
@@ -126,38 +131,3 @@ class Registry(Catalogue[Entry], Generic[T]):
     def create(self, name: str, *args, **kwargs) -> T:
         """A new backend: the factory of ``name`` called with its entry's options, then ``kwargs``."""
         return self.get(name)(*args, **{**dict(self.entry(name).options), **kwargs})
-
-
-# --- every registry, and what the front ends derive from them ------------------------------------
-
-def registries() -> dict[str, Registry]:
-    """Every backend registry by the job option that picks from it (imports only the registries)."""
-    from .evaluation import METRICS
-    from .evaluation.heldout import METHODS
-    from .extension import EXTENDERS
-    from .interpolation import INTERPOLATORS
-    from .sound.continuation import CONTINUATIONS
-    from .sound.stretch import STRETCHERS
-
-    return {"interpolate.model": INTERPOLATORS, "extend.method": EXTENDERS, "audio.method": CONTINUATIONS,
-            "audio.stretcher": STRETCHERS, "evaluate.methods": METHODS, "evaluate.metrics": METRICS}
-
-
-def learned_methods() -> dict[str, str]:
-    """Interpolation backends that load weights → their :mod:`vidext.models` name (``{"rife": "rife-4.25"}``)."""
-    from .interpolation import INTERPOLATORS
-
-    return INTERPOLATORS.learned()
-
-
-def generative_methods() -> dict[str, str]:
-    """Generative extend and audio methods → their :mod:`vidext.models` name (svd, ltx, musicgen)."""
-    from .extension import EXTENDERS
-    from .sound.continuation import CONTINUATIONS
-
-    return {e.name: e.model for reg in (EXTENDERS, CONTINUATIONS) for e in reg.entries() if e.generative}
-
-
-def classical_methods(registry: Registry) -> tuple[str, ...]:
-    """The names of ``registry`` that are neither generative nor learned (no weights, no GPU)."""
-    return tuple(e.name for e in registry.entries() if not e.generative and not e.model)

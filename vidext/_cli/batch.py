@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import batch as run_batch
+from ..api import batch as run_batch
 from . import extend, interpolate
 from .common import ProgressBar, add_encoding_options
 

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..webapp.server import serve
+    from ..webapp.ui import serve
 
     serve(host=args.host, port=args.port, public=args.public)
     return 0

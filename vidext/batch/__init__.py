@@ -1,7 +1,6 @@
-"""One job over many files, or one long film in chunks, on a Ray cluster; resumable.
+"""Distribution for :func:`vidext.batch`: chunk planning (:mod:`.plan`), the resumable manifest
+(:mod:`.manifest`) and the Ray runtime (:mod:`.runtime`).
 
-``vidext.batch(job, inputs, out_dir, ...)`` is :func:`vidext.batch.job.batch`.
+The batch job itself (check → plan → run → result) is :mod:`vidext.jobs.batch`; this package
+knows no job: a task names the function it runs.
 """
-from .job import BatchProgress, BatchResult, FileSummary, batch
-
-__all__ = ["batch", "BatchResult", "BatchProgress", "FileSummary"]

@@ -8,6 +8,7 @@ progress-board actor that the driver reads while it waits.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import resource
 import uuid
@@ -64,6 +65,9 @@ class Worker:
         import cv2
         import ray
 
+        from ..media.heap import reuse_freed_memory
+
+        reuse_freed_memory()    # this worker process's entry point: its jobs reuse freed frame buffers
         self.board = ray.get_actor(board)   # by name: a restarted worker finds it again
         # OpenCV's own thread pool takes every core by default: keep to this worker's share
         cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
@@ -82,10 +86,9 @@ class Worker:
             self.board.report.remote(task["id"], pid, p.done, p.total)
 
         self.board.report.remote(task["id"], pid, 0, None)
-        if task["job"] == "interpolate":   # the jobs behind vidext.interpolate / vidext.extend
-            from ..interpolation.job import run_interpolation as call
-        else:
-            from ..extension.job import run_extension as call
+        # the task names the job function it runs ("module:function"): this runtime knows no job
+        module, _, attr = task["call"].partition(":")
+        call = getattr(importlib.import_module(module), attr)
         extra = {"span": task["span"]} if task.get("span") is not None else {}
         result = call(task["input"], task["output"], progress=report, **task["options"], **extra)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import config
-from .._version import __version__
-from ..media.atomic import atomic_output
+from ..media.atomic import atomic_output, sidecar_header
 from .temporal import TemporalResult
 
 
@@ -171,8 +170,7 @@ class EvaluationReport:
 
     def as_dict(self) -> dict:
         return {
-            "tool": "vidext", "version": __version__, "command": "evaluate",
-            "input": self.input, "video": self.video,
+            **sidecar_header("evaluate", input=self.input), "video": self.video,
             "held_out": {
                 "factor": self.factor, "frames_read": self.frames_read,
                 "kept": f"frames 0, {self.factor}, {2 * self.factor}, … (1/{self.factor} of the frame rate)",

@@ -4,7 +4,7 @@ An extender always works *away from a junction*: the clip is presented in
 "generation order", with the frame at the junction last (for a forward
 extension that is the clip as it is; for a backward extension the clip is
 seen reversed, its first frame last).  So every strategy is written once, for
-the forward case, and the job (:mod:`vidext.extension.job`) maps it to either
+the forward case, and the job (:mod:`vidext.jobs.extend`) maps it to either
 end and puts the new frames in play order.
 
 Two kinds of extender:

@@ -1,6 +1,6 @@
 """Interpolation: new frames between real ones.
 
-Backends register here by name; :mod:`.job` (behind :func:`vidext.interpolate`) runs any of them
+Backends register here by name; :mod:`vidext.jobs.interpolate` (behind :func:`vidext.interpolate`) runs any of them
 over a file.  Classical ``dis`` needs no download and no torch.
 """
 from __future__ import annotations

@@ -20,6 +20,7 @@ import time
 from typing import Iterator
 
 from .. import config
+from .._version import __version__
 from ..errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,12 @@ def atomic_output(output: str) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def sidecar_header(command: str, **fields) -> dict:
+    """The start of every sidecar (``OUTPUT.json``): who wrote it, which command, then ``fields``
+    (``parameters``, ``input`` ...).  Every job's sidecar begins here."""
+    return {"tool": "vidext", "version": __version__, "command": command, **fields}
 
 
 def write_sidecar(output: str, record: dict) -> str:

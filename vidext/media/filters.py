@@ -21,7 +21,7 @@ class Atempo:
         self.rate = rate
         self.layout = av.AudioLayout(f"{channels}c").name    # FFmpeg's usual layout of that many
         g = av.filter.Graph()
-        # packed float, as every sound block crosses PyAV here (media.pcm.from_block / to_blocks)
+        # packed float, as every sound block crosses PyAV here (media.packed.from_block / to_blocks)
         node = self._src = g.add_abuffer(format="flt", sample_rate=rate, layout=self.layout,
                                          time_base=Fraction(1, rate))
         for t in tempos:
@@ -36,7 +36,7 @@ class Atempo:
 
     def push(self, block: np.ndarray) -> list[np.ndarray]:
         """Feed one block; returns the (possibly empty) list of blocks the filter has ready."""
-        from .pcm import from_block, to_blocks
+        from .packed import from_block, to_blocks
 
         frame = from_block(block, self.layout)
         frame.rate, frame.pts, frame.time_base = self.rate, self._pts, Fraction(1, self.rate)

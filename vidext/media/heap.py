@@ -17,7 +17,9 @@ trimming below :data:`config.HEAP_TRIM_MAX`.  The peak barely moves (the same
 buffers, reused instead of refaulted: RIFE's peaks fell 1–6 %, a 720p classical
 ``quality`` job's rose 6 %); what stays resident after a job is given
 back by :func:`give_back_freed_memory`, which :func:`job_heap` calls when the
-last running job ends (a server's memory falls back between jobs).
+last running job ends (a server's memory falls back between jobs).  Only the
+process entry points call :func:`reuse_freed_memory` (``vidext`` CLI, ``vidext
+serve`` / ``app.py``); the Docker image sets the same through ``GLIBC_TUNABLES``.
 
 Other C libraries (musl, macOS) are left as they are.  ``VIDEXT_HEAP=system``
 keeps glibc's defaults too.
@@ -99,8 +101,12 @@ def give_back_freed_memory() -> None:
 
 @contextlib.contextmanager
 def job_heap() -> Iterator[None]:
-    """Around one job: freed memory reused while it runs, given back when the last job running ends."""
-    reuse_freed_memory()
+    """Around one job: what the heap kept is given back when the last job running ends.
+
+    It changes no allocator setting: that is the process's choice, made once at its entry point
+    (the CLI, the server, the Docker image's ``GLIBC_TUNABLES``), never a side effect of a
+    library call such as :func:`vidext.interpolate` in someone else's process.
+    """
     with _lock:
         _state["jobs"] += 1
     try:

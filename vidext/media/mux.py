@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from .codecs import audio_bitrate, audio_encoder, audio_rate, canonical, carries_audio
-from .pcm import from_block
+from .packed import from_block
 
 
 

@@ -15,31 +15,9 @@ import numpy as np
 
 from .. import config
 from ..errors import InputError
-from .codecs import audio_encoder, canonical
+from .codecs import canonical
+from .packed import output_layout, to_blocks
 from .probe import open_input
-
-
-def to_blocks(frames) -> list[np.ndarray]:
-    """Packed float (``flt``) frames as (channels, samples) float32 blocks.
-
-    Packed, because PyAV 18 counts one plane too many on planar frames of 8 channels
-    (``to_ndarray`` then reads a ninth, invalid pointer and crashes the process on 7.1 sound)."""
-    return [f.to_ndarray().reshape(-1, f.layout.nb_channels).T.astype(np.float32) for f in frames]
-
-
-def from_block(block: np.ndarray, layout: str):
-    """A (channels, samples) float block as a packed ``flt`` frame (see :func:`to_blocks`)."""
-    import av
-
-    packed = np.ascontiguousarray(np.asarray(block, dtype=np.float32).T).reshape(1, -1)
-    return av.AudioFrame.from_ndarray(packed, format="flt", layout=layout)
-
-
-def output_layout(layout_name: str | None, channels: int) -> str:
-    """A channel layout every encoder here accepts for this many channels."""
-    if layout_name and channels <= 8 and "channels" not in layout_name:
-        return layout_name
-    return {1: "mono", 2: "stereo"}.get(channels, "stereo")
 
 
 class PcmReader:
@@ -163,18 +141,3 @@ class PcmReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def write_audio(path: str, x: np.ndarray, rate: int, codec: str | None = None) -> str:
-    """Write (channels, samples) float audio to ``path`` (tests, benchmarks, samples)."""
-    x = np.atleast_2d(np.asarray(x, np.float32))
-    codec = codec or audio_encoder(path)
-    layout = {1: "mono", 2: "stereo"}.get(x.shape[0], "stereo")
-    from .mux import PcmEncoder
-
-    with av.open(path, "w") as c:
-        enc = PcmEncoder(c, codec, rate, layout)
-        for i in range(0, x.shape[1], 4096):
-            enc.encode(x[:, i:i + 4096])
-        enc.encode(None)
-    return path

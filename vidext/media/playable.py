@@ -102,3 +102,11 @@ def write_playable(source: str, output: str | None = None) -> str:
             raise output_error(exc, output) from exc
     return output
 
+
+def playable_rendition(output: str) -> dict:
+    """``{"path": <stem>.playable.mp4 or None, "reason": ...}``: the rendition written when ``output``
+    does not play in every browser and phone (what the sidecar records as ``playable``)."""
+    from .probe import probe
+
+    plays, reason = playability(probe(output))
+    return {"path": None if plays else write_playable(output), "reason": reason}

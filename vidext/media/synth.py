@@ -7,6 +7,9 @@ import av
 import cv2
 import numpy as np
 
+from .codecs import audio_encoder
+from .mux import PcmEncoder
+
 
 def texture(height: int, width: int, seed: int = 0) -> np.ndarray:
     """A smooth, trackable RGB texture (blurred noise plus a few sharp shapes)."""
@@ -65,4 +68,18 @@ def make_clip(path: str, *, frames: int = 50, fps=25, width: int = 320, height: 
                     c.mux(p)
             for p in a.encode():
                 c.mux(p)
+    return path
+
+
+def write_audio(path: str, x: np.ndarray, rate: int, codec: str | None = None) -> str:
+    """Write (channels, samples) float audio to ``path`` (tests, benchmarks, samples)."""
+    x = np.atleast_2d(np.asarray(x, np.float32))
+    codec = codec or audio_encoder(path)
+    layout = {1: "mono", 2: "stereo"}.get(x.shape[0], "stereo")
+
+    with av.open(path, "w") as c:
+        enc = PcmEncoder(c, codec, rate, layout)
+        for i in range(0, x.shape[1], 4096):
+            enc.encode(x[:, i:i + 4096])
+        enc.encode(None)
     return path

@@ -1,12 +1,12 @@
 """Sound that follows the picture: pitch-kept time-stretch, retimed and extended feeds, sync.
 
-(Named ``sound`` because ``vidext.audio`` is the public function.)
+(Named ``sound`` because ``vidext.audio`` is the public function; the job behind it is
+:mod:`vidext.jobs.audio`.)
 
 - :mod:`.stretch`       pitch-kept time-stretch (``STRETCHERS``: wsola default, pvoc, atempo)
 - :mod:`.feeds`         ``RetimedAudio`` and ``ExtendedAudio``: AudioFeeds for the video sink
 - :mod:`.continuation`  ``CONTINUATIONS``: loop (classical), silence, musicgen (:mod:`.musicgen`)
 - :mod:`.sync`          ``av_sync`` / ``estimate_av_offset``: audio–video offset
-- :mod:`.job`           ``run_audio_job`` behind :func:`vidext.audio`
 - :mod:`.pcm`           streaming decode to float blocks, small read/write helpers
 """
 from __future__ import annotations

@@ -195,7 +195,7 @@ class ExtendedAudio(_PcmFeed):
     reversed back.  Only ``LOOP_ANALYSIS_S`` next to each edge is analysed.
 
     ``method="follow"`` (the default of ``vidext.extend``): the sound follows
-    the picture.  ``shown`` (a :class:`vidext.extension.job.ShownFrames`)
+    the picture.  ``shown`` (a :class:`vidext.jobs.extend.ShownFrames`)
     tells, per side, which source moment each new frame shows; where the
     picture replays earlier footage, that footage's own sound is replayed,
     sample-aligned to the same times (frame ``k`` of the side starts at

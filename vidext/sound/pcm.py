@@ -1,13 +1,15 @@
 """Decoded sound as float blocks: the streaming reader lives in :mod:`vidext.media.pcm`; small helpers here.
 
 (:class:`PcmReader`, :func:`output_layout` and :func:`write_audio` are
-:mod:`vidext.media.pcm`'s, re-exported: only :mod:`vidext.media` touches PyAV.)
+:mod:`vidext.media`'s (pcm, packed, synth), re-exported: only :mod:`vidext.media` touches PyAV.)
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..media.pcm import PcmReader, output_layout, write_audio
+from ..media.packed import output_layout
+from ..media.pcm import PcmReader
+from ..media.synth import write_audio
 
 __all__ = ["PcmReader", "output_layout", "read_audio", "write_audio"]
 

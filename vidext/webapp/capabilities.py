@@ -31,11 +31,48 @@ class Feature:
 TABS = ("interpolate", "extend", "audio", "evaluate")
 
 
+# --- the backend registries, gathered here, top-down ------------------------------------------
+
+def registries() -> dict:
+    """Every backend registry by the job option that picks from it (imports only the registries)."""
+    from ..evaluation import METRICS
+    from ..evaluation.heldout import METHODS
+    from ..extension import EXTENDERS
+    from ..interpolation import INTERPOLATORS
+    from ..sound.continuation import CONTINUATIONS
+    from ..sound.stretch import STRETCHERS
+
+    return {"interpolate.model": INTERPOLATORS, "extend.method": EXTENDERS, "audio.method": CONTINUATIONS,
+            "audio.stretcher": STRETCHERS, "evaluate.methods": METHODS, "evaluate.metrics": METRICS}
+
+
+def learned_methods() -> dict[str, str]:
+    """Interpolation backends that load weights → their :mod:`vidext.models` name (``{"rife": "rife-4.25"}``)."""
+    from ..interpolation import INTERPOLATORS
+
+    return INTERPOLATORS.learned()
+
+
+def generative_methods() -> dict[str, str]:
+    """Generative extend and audio methods → their :mod:`vidext.models` name (svd, ltx, musicgen)."""
+    from ..extension import EXTENDERS
+    from ..sound.continuation import CONTINUATIONS
+
+    return {e.name: e.model for reg in (EXTENDERS, CONTINUATIONS) for e in reg.entries() if e.generative}
+
+
+def quantize_choices() -> tuple[str, ...]:
+    """The model layer's quantization modes (``int8``, ``nf4``)."""
+    from ..models.quantization import MODES
+
+    return tuple(MODES)
+
+
 def api_function(name: str):
     """The public vidext function ``name``, or None when this build lacks it."""
-    import vidext
+    from .. import api
 
-    fn = getattr(vidext, name, None)
+    fn = getattr(api, name, None)
     return fn if callable(fn) else None
 
 
@@ -119,13 +156,13 @@ def weights(model: str) -> Feature:
 
 def learned(method: str, model: str | None = None) -> Feature:
     """A learned interpolation model (its weights: ``model``, else the registry's): offered when they resolve."""
-    w = weights(model or config.APP_LEARNED_METHODS.get(method, method))
+    w = weights(model or learned_methods().get(method, method))
     return Feature(method, w.available, w.reason)
 
 
 def generative(method: str) -> Feature:
     """A generative model (SVD, LTX-Video, MusicGen): needs its weights and a GPU."""
-    w = weights(config.APP_GENERATIVE_METHODS.get(method, method))
+    w = weights(generative_methods().get(method, method))
     if not w.available:
         return Feature(method, False, w.reason)
     g = gpu()  # only now: a deployment without weights never imports torch
@@ -136,7 +173,7 @@ def generative(method: str) -> Feature:
 
 def auto_model() -> Feature:
     """``model="auto"`` (the engine picks the model per clip), when this build has it."""
-    if importlib.util.find_spec("vidext.interpolation.auto") is None:
+    if importlib.util.find_spec("vidext.jobs.auto") is None:
         return Feature("auto", False, "this build's vidext.interpolate has no model 'auto'")
     return Feature("auto", True)
 
@@ -154,7 +191,7 @@ def interpolation_models() -> list[Feature]:
     for name in INTERPOLATORS.names():
         if name == "auto":
             continue
-        out.append(learned(name) if name in config.APP_LEARNED_METHODS else Feature(name, True))
+        out.append(learned(name) if name in learned_methods() else Feature(name, True))
     return out
 
 
@@ -163,12 +200,11 @@ def _methods():
     no-interpolation baseline, from the registries' metadata."""
     from ..evaluation.heldout import BASELINE, METHODS
     from ..extension import EXTENDERS
-    from ..registry import classical_methods
     from ..sound.continuation import CONTINUATIONS
 
-    return (classical_methods(EXTENDERS), EXTENDERS.generative(),
-            classical_methods(CONTINUATIONS), CONTINUATIONS.generative(),
-            tuple(m for m in classical_methods(METHODS) if m != BASELINE))
+    return (EXTENDERS.classical(), EXTENDERS.generative(),
+            CONTINUATIONS.classical(), CONTINUATIONS.generative(),
+            tuple(m for m in METHODS.classical() if m != BASELINE))
 
 
 EXTEND_CLASSICAL, EXTEND_GENERATIVE, AUDIO_CLASSICAL, AUDIO_GENERATIVE, EVALUATE_CLASSICAL = _methods()
@@ -196,7 +232,7 @@ def evaluate_methods() -> list[Feature]:
 
 def uses_gpu(features: list[Feature]) -> bool:
     """Whether an event offering ``features`` may put work on the GPU (→ the GPU queue)."""
-    names = set(config.APP_LEARNED_METHODS) | set(config.APP_GENERATIVE_METHODS)
+    names = set(learned_methods()) | set(generative_methods())
     return any(f.available and f.name in names for f in features) and gpu().available
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import config
 from ..config import Limits
-from ..errors import InputError, ParameterError
+from ..errors import ParameterError
 from ..limits import check_video
 from ..security import allowed_output, safe_name
 from . import capabilities, plans, present
@@ -152,8 +152,8 @@ def _auto_summary(details: dict, *keys: str) -> str | None:
 
 def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
     if model == "auto":  # it may choose a learned model when one is at hand
-        return any(capabilities.learned(m).available for m in config.APP_LEARNED_METHODS)
-    return model in config.APP_LEARNED_METHODS
+        return any(capabilities.learned(m).available for m in capabilities.learned_methods())
+    return model in capabilities.learned_methods()
 
 
 def run_interpolate(video: str, folder: str, *, factor: float | None = config.APP_DEFAULT_FACTOR,
@@ -190,7 +190,7 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
 # --- Extend --------------------------------------------------------------------
 
 def extend_needs_gpu(*, method: str = config.DEFAULT_EXTEND_METHOD, audio_method: str | None = None, **_) -> bool:
-    return method in config.APP_GENERATIVE_METHODS or audio_method in config.APP_GENERATIVE_METHODS
+    return method in capabilities.generative_methods() or audio_method in capabilities.generative_methods()
 
 
 def run_extend(video: str, folder: str, *, seconds: float, direction: str = "forward",
@@ -216,7 +216,7 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
 # --- Audio ---------------------------------------------------------------------
 
 def audio_needs_gpu(*, method: str | None = None, **_) -> bool:
-    return method in config.APP_GENERATIVE_METHODS
+    return method in capabilities.generative_methods()
 
 
 def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: float | None = None,

@@ -8,11 +8,10 @@ never works a plan out itself.
 """
 from __future__ import annotations
 
+from .. import api
 from ..media.probe import MediaInfo
 
 
 def plan(kind: str, info: MediaInfo, **settings):
     """``vidext.plan_<kind>(info, **settings)``; raises the engine's VidextError for bad settings."""
-    import vidext
-
-    return getattr(vidext, f"plan_{kind}")(info, **settings)
+    return getattr(api, f"plan_{kind}")(info, **settings)

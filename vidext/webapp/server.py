@@ -1,4 +1,5 @@
-"""Starting the app: offline-safe environment, launch settings, ``vidext serve``.
+"""Starting the app: offline-safe environment and launch settings (``vidext serve`` runs
+:func:`vidext.webapp.ui.serve`).
 
 Start-up makes no network call: Gradio analytics are off, nothing touches
 the Hugging Face Hub (weights are only looked up locally, and
@@ -50,13 +51,3 @@ def launch_kwargs(workroot: str, limits: Limits | None = None, host: str | None 
         quiet=quiet,
     )
     return kw
-
-
-def serve(host: str | None = None, port: int | None = None, public: bool = False) -> None:
-    """Run the app until interrupted."""
-    if public:
-        public_limits()
-    offline_environment()
-    from .ui import main  # the page's builders, from the package (app.py is only Spaces' entry point)
-
-    main(host=host, port=port)

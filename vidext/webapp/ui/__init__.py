@@ -16,7 +16,8 @@ zerogpu.prepare()      # on a ZeroGPU Space, `spaces` comes before torch
 
 import gradio as gr  # noqa: E402
 
-from ... import __version__, config  # noqa: E402
+from ... import config  # noqa: E402
+from ..._version import __version__  # noqa: E402
 from ...config import Limits  # noqa: E402
 from ...media.heap import reuse_freed_memory  # noqa: E402
 from .. import capabilities as caps  # noqa: E402
@@ -81,3 +82,10 @@ def main(host: str | None = None, port: int | None = None) -> None:
     if on_space():
         public_limits()  # a public demo's limits unless the Space's settings define VIDEXT_MAX_*
     launch(build_demo(), host=host, port=port)
+
+
+def serve(host: str | None = None, port: int | None = None, public: bool = False) -> None:
+    """``vidext serve``: run the app until interrupted (``public``: a public demo's limits where unset)."""
+    if public:
+        public_limits()
+    main(host=host, port=port)

@@ -32,12 +32,8 @@ def plan_view(strip, seconds, direction, method):
 
 
 def _engine_sound_default() -> str:
-    """``vidext.extend``'s own default for the sound of the new part (``follow`` in this build)."""
-    import inspect
-
-    import vidext
-
-    return inspect.signature(vidext.extend).parameters["audio_method"].default
+    """``vidext.extend``'s own default for the sound of the new part (``follow``)."""
+    return config.DEFAULT_EXTEND_AUDIO
 
 
 def build(workspace: jobs.Workspace, limits) -> None:
@@ -74,7 +70,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                         else None)
                     prompt = gr.Textbox("", label="Prompt (generative models)", max_length=500,
                                         interactive=generative_ok)
-                    quant = gr.Dropdown(["none", *config.APP_QUANTIZE_CHOICES], value="none",
+                    quant = gr.Dropdown(["none", *caps.quantize_choices()], value="none",
                                         label="Smaller model weights (generative)", interactive=generative_ok)
                     with gr.Row():
                         codec = gr.Dropdown(list(CODECS), value=config.DEFAULT_CODEC, label="Codec",

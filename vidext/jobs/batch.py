@@ -16,27 +16,29 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from .. import config
-from .._version import __version__
 from ..errors import InputError, LimitError, OutputError, ParameterError, VidextError
-from ..media.atomic import check_output_path, write_sidecar
+from ..media.atomic import check_output_path, sidecar_header, write_sidecar
 from ..media.codecs import CODECS, VIDEO_CONTAINERS, codec_for
 from ..media.probe import probe_video
 from ..media.runner import Progress, ProgressCallback
-from . import runtime
-from .manifest import Manifest, entry_key, sha256
+from ..batch import runtime
+from ..batch.manifest import Manifest, entry_key, sha256
+from .result import Result
 
 JOBS = ("interpolate", "extend")
+#: the function a worker calls for each job ("module:function", resolved in the worker)
+RUNS = {"interpolate": "vidext.jobs.interpolate:run_interpolation", "extend": "vidext.jobs.extend:run_extension"}
 _NOT_OPTIONS = {"input", "output", "progress", "stop", "span", "settings", "advanced"}
 
 
 def _job_parameters(job: str) -> dict:
     """The job's keyword options (what :func:`vidext.interpolate` / :func:`vidext.extend` take)."""
     if job == "interpolate":
-        from ..interpolation.job import check_settings, run_interpolation
+        from .interpolate import check_settings, run_interpolation
 
         functions = (run_interpolation, check_settings)
     else:
-        from ..extension.job import run_extension
+        from .extend import run_extension
 
         functions = (run_extension,)
     return {k: p for f in functions for k, p in inspect.signature(f).parameters.items()
@@ -68,7 +70,7 @@ class FileSummary:
 
 
 @dataclass
-class BatchResult:
+class BatchResult(Result):
     files: list[FileSummary]
     sidecar: str
     chunks_total: int
@@ -157,7 +159,7 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
                          seconds=time.perf_counter() - t0)
     # write_sidecar adds ".json": this writes DIR/batch.json atomically
     write_sidecar(result.sidecar[:-len(".json")], {
-        "tool": "vidext", "version": __version__, "command": f"batch {job}", "options": options,
+        **sidecar_header(f"batch {job}", options=options),
         "chunk_seconds": chunk_seconds, "workers": pool_size, "seconds": round(result.seconds, 3),
         "chunks_total": result.chunks_total, "chunks_run": result.chunks_run,
         "files": [asdict(s) for s in result.files]})
@@ -171,7 +173,7 @@ def _check_options(job: str, options: dict | None, chunk_seconds) -> dict:
         raise ParameterError(f"batch runs {', '.join(JOBS)}, not {job!r}")
     params = _job_parameters(job)
     if job == "interpolate":
-        from ..interpolation.job import ADVANCED
+        from .interpolate import ADVANCED
         known = set(params) | set(ADVANCED)
     else:
         known = set(params)
@@ -244,14 +246,14 @@ def _output_path(path: str, out_dir: str, codec: str) -> str:
 
 def _retime(info, options: dict):
     """The whole film's retime plan, as the job itself makes it."""
-    from ..interpolation.job import plan_interpolate
+    from .interpolate import plan_interpolate
 
     return plan_interpolate(info, **options).details["retime"]
 
 
 def _gate(options: dict):
     """The job's own scene-cut and duplicate gate for these options."""
-    from ..interpolation.job import check_settings
+    from .interpolate import check_settings
     from ..interpolation.scenes import SceneGate
 
     keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf", "playable")
@@ -261,7 +263,7 @@ def _gate(options: dict):
 
 def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _File:
     from ..interpolation.timeline import Span
-    from .plan import scan, split
+    from ..batch.plan import scan, split
 
     out = _output_path(path, out_dir, options.get("codec", config.DEFAULT_CODEC))
     e = manifest.entry(path, entry_key(job, options, path, chunk_seconds))
@@ -276,7 +278,7 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
         f.retime = _retime(info, options)
     chunked = chunk_seconds is not None and info.video.duration_s >= 1.5 * float(chunk_seconds)
     if not chunked:
-        f.tasks = [{"id": os.path.basename(out), "job": job, "input": path, "output": out, "options": options,
+        f.tasks = [{"id": os.path.basename(out), "job": job, "call": RUNS[job], "input": path, "output": out, "options": options,
                     "span": None, "file": path, "chunk": None, "frames": _estimate(job, info, options, f.retime)}]
         f.summary = FileSummary(path, out, "pending")
         return f
@@ -298,7 +300,7 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
         os.makedirs(os.path.dirname(c["part"]), exist_ok=True)
         span = Span(origin, Fraction(c["first"]), None if c["last"] is None else Fraction(c["last"]),
                     cut=c["split"] == "cut")
-        f.tasks.append({"id": f"{os.path.basename(out)}#{c['index']}", "job": job, "input": path,
+        f.tasks.append({"id": f"{os.path.basename(out)}#{c['index']}", "job": job, "call": RUNS[job], "input": path,
                         "output": c["part"], "options": part_options, "span": span, "file": path,
                         "chunk": c["index"], "frames": _estimate(job, info, options, f.retime, span)})
     f.summary = FileSummary(path, out, "pending", chunks=len(chunks))
@@ -373,7 +375,7 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
 
 def _join(f: _File, manifest: Manifest) -> None:
     """The chunks of one film into its output, with the film's sound (copied or retimed once)."""
-    from ..interpolation.job import audio_feed
+    from .interpolate import audio_feed
     from ..media.concat import join_parts
 
     chunks = f.entry["chunks"]
@@ -386,8 +388,8 @@ def _join(f: _File, manifest: Manifest) -> None:
     audio, note = audio_feed(info, retime, f.input, f.output)   # the film's sound, as one run makes it
     t0 = time.perf_counter()
     joined = join_parts([c["part"] for c in chunks], f.output, audio=audio)
-    record = {"tool": "vidext", "version": __version__, "command": "interpolate",
-              "parameters": {**f.entry.get("options", {}), "batch": True}, "input": info.as_dict(),
+    record = {**sidecar_header("interpolate", parameters={**f.entry.get("options", {}), "batch": True},
+                               input=info.as_dict()),
               "output": {"path": f.output, "fps": str(retime.rate), "frames": joined.frames,
                          "duration_s": float(joined.end_time - Fraction(info.video.start_s).limit_denominator(10**6))
                          if joined.end_time is not None else 0.0, "audio": joined.audio},
@@ -397,7 +399,7 @@ def _join(f: _File, manifest: Manifest) -> None:
     if note:
         record["audio_note"] = note
     if f.entry.get("options", {}).get("playable"):   # the joined film's rendition, not each chunk's
-        from ..media.job import playable_rendition
+        from ..media.playable import playable_rendition
         record["playable"] = playable_rendition(f.output)
     write_sidecar(f.output, record)
     f.entry.update(state="done", sha256=sha256(f.output), frames=joined.frames)

@@ -4,43 +4,23 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from .. import config
-from .._version import __version__
 from ..errors import InputError, ParameterError
 from ..media.codecs import AUDIO_CONTAINERS, CONTAINERS, VIDEO_CONTAINERS
-from ..media.atomic import atomic_job_output, check_output_path
+from ..media.atomic import atomic_job_output, check_output_path, sidecar_header
 from ..media.probe import MediaInfo, probe
 from ..media.remux import write_audio
 from ..media.runner import ProgressCallback
 from ..plan import Plan, media_info, sides, summary_line
 from ..timemap import TimeMap
-from .feeds import ExtendedAudio, RetimedAudio
-from .stretch import check_factor
+from ..sound.feeds import ExtendedAudio, RetimedAudio
+from ..sound.stretch import check_factor
+from .result import AudioResult, add_playable
 
 _VIDEO_FORMATS = {e: CONTAINERS[e].format for e in VIDEO_CONTAINERS}   # one table: vidext.media.codecs
 _AUDIO_FORMATS = {e: CONTAINERS[e].format for e in AUDIO_CONTAINERS}
-
-
-@dataclass
-class AudioResult:
-    """What an audio job wrote."""
-
-    output: str
-    sidecar: str
-    operation: str               # stretch | extend | remux
-    duration_s: float            # of the written sound
-    picture_s: float | None      # of the picture (video outputs)
-    codec: str
-    seconds: float
-    details: dict = field(default_factory=dict)
-    #: ``<stem>.playable.mp4`` beside a video output that does not play everywhere (``playable=True``)
-    playable_path: str | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def plan_audio(input: str | MediaInfo, *, stretch=None, extend=None, direction: str = "forward",
@@ -156,8 +136,7 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
         total_s = picture if remux else _planned_seconds(feed)
         write_audio(tmp, fmt, feed, video_from=input if remux else None, total_s=total_s,
                     progress=progress, stop=stop)
-        record = {"tool": "vidext", "version": __version__, "command": "audio", "operation": operation,
-                  "parameters": params, "input": info.as_dict(),
+        record = {**sidecar_header("audio", operation=operation, parameters=params, input=info.as_dict()),
                   "output": {"path": out, "audio_codec": feed.codec, "audio_s": feed.duration_s,
                              "picture_s": picture},
                   "details": getattr(feed, "details", {}),
@@ -167,7 +146,6 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
     result = AudioResult(out, sidecar.path, operation, feed.duration_s, picture, feed.codec,
                          time.perf_counter() - t0, record)
     if playable and remux:   # a video was written: the same rendition as the video jobs
-        from ..media.job import add_playable
         add_playable(result)
     return result
 

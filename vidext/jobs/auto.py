@@ -44,8 +44,8 @@ from ..errors import Cancelled, DependencyError, ModelError, ParameterError
 from ..media.probe import MediaInfo
 from ..media.reader import FrameSource
 from ..media.runner import ProgressCallback, ProgressMeter
-from .base import Interpolator
-from .scenes import cut_score, signature
+from ..interpolation.base import Interpolator
+from ..interpolation.scenes import cut_score, signature
 
 
 @dataclass
@@ -135,7 +135,7 @@ def synthesised_frames(total_frames: int, rate: Fraction, input_rate: Fraction, 
 
 
 def _candidates(weights, device, dis_options: dict, notes: list[str]) -> list[Row]:
-    from . import INTERPOLATORS
+    from ..interpolation import INTERPOLATORS
     from ..models import locate
 
     rows = [Row(name, INTERPOLATORS.create("blend") if name == "blend" else

@@ -35,13 +35,16 @@ from ..media.frame import Frame
 from ..media.probe import MediaInfo, probe_video
 from ..media.reader import FrameSource
 from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
-from . import METRICS
-from .heldout import (METHODS, check_factor, expected_held_out, learned_names, parse_methods, sample_indices,
+from ..evaluation import METRICS
+from ..evaluation.heldout import (METHODS, check_factor, expected_held_out, learned_names, parse_methods, sample_indices,
                       windows)
-from .metrics import Metric, Picture, mse
-from .pictures import heatmap, strip, write_report_dir
-from .report import NOT_MEASURABLE, EvaluationReport, MethodResult
-from .temporal import TemporalAnalyzer
+from ..evaluation.metrics import Metric, Picture, mse
+from ..evaluation.pictures import heatmap, strip, write_report_dir
+from ..evaluation.report import NOT_MEASURABLE, EvaluationReport, MethodResult
+from ..evaluation.temporal import TemporalAnalyzer
+from .result import Result
+
+Result.register(EvaluationReport)   # evaluate's result: a Result like every job's
 
 
 def parse_metrics(metrics) -> tuple[list[str], bool]:

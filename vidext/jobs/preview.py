@@ -40,7 +40,7 @@ def _key(input: str, settings: dict) -> str:
 
 def preview(input: str, **settings) -> str:
     """Path of a low-resolution excerpt interpolated with ``settings`` (cached)."""
-    from .job import run_interpolation
+    from .interpolate import run_interpolation
 
     if not os.path.isfile(input):
         raise InputError(f"input file not found: {os.path.basename(input)}")

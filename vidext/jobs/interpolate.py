@@ -13,16 +13,17 @@ from fractions import Fraction
 from .. import config
 from ..errors import ParameterError
 from ..limits import check_video
-from ..media.atomic import check_output_path
-from ..media.job import JobResult, run_video_job
+from ..media.atomic import check_output_path, sidecar_header
+from ..media.transcode import run_video_job
 from ..media.mux import CopyAudio
 from ..media.probe import MediaInfo
 from ..media.runner import ProgressCallback
 from ..plan import Plan, frames_before, media_info, summary_line
-from . import INTERPOLATORS
-from .base import Interpolator
-from .retime import RetimePlan, plan_retime
-from .timeline import Span, Timeline
+from .result import JobResult
+from ..interpolation import INTERPOLATORS
+from ..interpolation.base import Interpolator
+from ..interpolation.retime import RetimePlan, plan_retime
+from ..interpolation.timeline import Span, Timeline
 
 #: advanced options of :func:`vidext.interpolate` and their defaults
 ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "dedupe": True,
@@ -45,7 +46,7 @@ class InterpolationSettings:
     duplicate_threshold: float | None
     low_light: bool
     flow_smoothing: bool
-    auto_budget: float | None = None    # model "auto": see vidext.interpolation.auto
+    auto_budget: float | None = None    # model "auto": see vidext.jobs.auto
 
 
 def check_settings(*, quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
@@ -156,8 +157,8 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
     """
     from ..media.codecs import codec_for
     from ..media.runner import codec_threads
-    from .pipeline import RenderStats, render
-    from .scenes import SceneGate
+    from ..interpolation.pipeline import RenderStats, render
+    from ..interpolation.scenes import SceneGate
 
     # 1. check inputs
     s = check_settings(**settings)
@@ -191,16 +192,18 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
         return {"stats": vars(stats), **({"audio_note": audio_note} if audio_note else {}),
                 **({"auto": auto.as_dict()} if auto else {})}
 
-    # 4. result
-    return run_video_job(
+    parameters = {"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
+                  "start": start, "end": end, "scene_threshold": s.scene_threshold or None,
+                  "span": None if span is None else [str(span.first), str(span.last), span.cut],
+                  "dedupe": s.dedupe, "motion_blur": s.motion_blur,
+                  **retime.as_dict(), **interpolator.describe()}
+    done = run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf,
         preset=config.ENCODER_PRESET.get(auto.chosen if auto else s.quality),
-        audio=audio, progress=progress, stop=stop, details=details, playable=playable,
+        audio=audio, progress=progress, stop=stop, details=details,
         codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),
-        parameters={"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
-                    "start": start, "end": end, "scene_threshold": s.scene_threshold or None,
-                    "span": None if span is None else [str(span.first), str(span.last), span.cut],
-                    "dedupe": s.dedupe, "motion_blur": s.motion_blur,
-                    **retime.as_dict(), **interpolator.describe()})
+        header=sidecar_header("interpolate", parameters=parameters, input=info.as_dict()))
+    # 4. result
+    return JobResult.written(info, out, done, playable=playable)

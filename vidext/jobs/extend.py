@@ -1,0 +1,120 @@
+"""One extension job: check inputs → plan → run → result.
+
+:func:`plan_extend` is the single planning source; :func:`run_extension` is what
+:func:`vidext.extend` calls.  The frames come from the extension pipeline
+(:mod:`vidext.extension.pipeline`); the sound follows through
+:class:`vidext.sound.feeds.ExtendedAudio`.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from fractions import Fraction
+
+from .. import config
+from ..errors import ParameterError
+from ..limits import check_video
+from ..media.atomic import check_output_path, sidecar_header
+from ..media.transcode import run_video_job
+from ..media.probe import MediaInfo
+from ..plan import Plan, check_direction, media_info, sides, summary_line
+from ..extension.pipeline import ShownFrames, extension_compute
+from .result import JobResult
+
+
+def _check_seconds(seconds, method: str) -> float:
+    from ..extension import EXTENDERS
+
+    limit = config.GENERATIVE_MAX_SECONDS if EXTENDERS.is_generative(method) else config.EXTEND_MAX_SECONDS
+    try:
+        seconds = float(seconds)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"seconds must be a number, got {seconds!r}") from exc
+    if not (math.isfinite(seconds) and 0 < seconds <= limit):
+        raise ParameterError(f"seconds must be in (0, {limit:g}] for {method}, got {seconds:g}")
+    return seconds
+
+
+def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "forward",
+                method: str = config.DEFAULT_EXTEND_METHOD, **settings) -> Plan:
+    """What :func:`vidext.extend` with these settings will write: a :class:`~vidext.plan.Plan`.
+
+    ``input`` is a path or a probe; takes the same keyword arguments as
+    ``extend`` (those that do not change the timing are ignored).  New frames
+    continue the clip's own grid: ``round(seconds × rate)`` (at least one)
+    per extended end; ``plan.details`` holds ``frames_before`` and ``frames_after``.
+    """
+    from ..extension import EXTENDERS
+
+    EXTENDERS.entry(method)
+    seconds = _check_seconds(seconds, method)
+    info = media_info(input)
+    rate = info.video.fps_nominal
+    new = max(1, round(Fraction(seconds).limit_denominator(10**6) * rate))
+    before, after = sides(new, direction)
+    frames_in = info.video.frame_count or round(info.video.duration_s * float(rate))
+    frames = frames_in + before + after
+    duration = float(frames / rate)
+    line = summary_line(info.video.duration_s, duration, frames, rate) + f" · {method} {direction}"
+    return Plan("extend", info.video.duration_s, duration, rate, frames, None, line,
+                {"info": info, "frames_in": frames_in, "frames_before": before, "frames_after": after,
+                 "seconds": seconds})
+
+
+def run_extension(input: str, output: str, *, seconds: float, direction: str = "forward",
+                  method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
+                  audio_method: str = config.DEFAULT_EXTEND_AUDIO, prompt: str | None = None,
+                  quantize: str | None = None, codec: str | None = None, crf: int | None = None, progress=None,
+                  stop: threading.Event | None = None, playable: bool = False) -> JobResult:
+    """The job behind :func:`vidext.extend` (same arguments)."""
+    from ..media.codecs import codec_for
+    from ..models.quantization import check_quantize
+    from ..extension import EXTENDERS
+
+    # 1. check inputs
+    out = check_output_path(output, (input,))
+    codec_for(codec, out)
+    check_direction(direction)
+    EXTENDERS.entry(method)
+    generative = EXTENDERS.is_generative(method)
+    seconds = _check_seconds(seconds, method)
+    if check_quantize(quantize) is not None and not generative:
+        raise ParameterError(f"quantize applies to the generative methods ({', '.join(EXTENDERS.generative())}) "
+                             f"only")
+    if seed is not None and not isinstance(seed, int):
+        raise ParameterError(f"seed must be an integer, got {seed!r}")
+    extender = EXTENDERS.create(method, quantize=quantize) if generative else EXTENDERS.create(method)
+    # 2. plan
+    plan = plan_extend(input, seconds=seconds, direction=direction, method=method)
+    info, before, after = plan.details["info"], plan.details["frames_before"], plan.details["frames_after"]
+    rate = plan.rate
+    check_video(info, output_frames=plan.frames_out)
+    # 3. run
+    audio = None
+    shown = ShownFrames(rate) if audio_method == "follow" else None
+    if info.audio:
+        from ..sound.feeds import ExtendedAudio
+
+        audio = ExtendedAudio(input, out, before_s=float(Fraction(before) / rate),
+                              after_s=float(Fraction(after) / rate), method=audio_method, prompt=prompt, seed=seed,
+                              original_s=info.video.duration_s, start_s=info.video.start_s, shown=shown)
+    stats: dict = {}
+    compute = extension_compute(info=info, extender=extender, before=before, after=after, seed=seed,
+                                prompt=prompt, stop=stop, stats=stats, shown=shown)
+
+    def details() -> dict:      # known only once the frames are written; goes into the sidecar
+        extra = {"extension": {**stats, **extender.describe()}}
+        if audio is not None:
+            extra["audio_extension"] = audio.details
+        return extra
+
+    parameters = {"seconds": seconds, "direction": direction, "seed": seed, "prompt": prompt,
+                  "audio_method": audio_method, "quantize": quantize, "frames_before": before,
+                  "frames_after": after, **extender.describe()}
+    done = run_video_job(
+        command="extend", info=info, output=out, compute=compute, rate=rate,
+        total_frames=plan.frames_out, codec=codec, crf=crf, preset=None, audio=audio,
+        progress=progress, stop=stop, details=details,
+        header=sidecar_header("extend", parameters=parameters, input=info.as_dict()))
+    # 4. result
+    return JobResult.written(info, out, done, playable=playable)
