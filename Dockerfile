@@ -10,7 +10,7 @@
 #   docker build --build-arg TORCH_VARIANT=cpu -t vidext:cpu .  CPU only, several GB smaller
 #   docker build --build-arg PRELOAD_MODELS="rife-4.25 musicgen-small" -t vidext .
 #                                                              weights baked into the model cache
-# A Ray cluster for `vidext batch` from the same image (README "Batches on Ray"); inputs and the
+# A Ray cluster for `vidext batch` from the same image (docs/batch.md); inputs and the
 # output folder on storage every node mounts at the same path, one secret token for all:
 #   docker run --gpus all --network host -e RAY_AUTH_TOKEN=... -v /shared:/shared vidext \
 #       scripts/docker_steps.sh ray head

@@ -3,7 +3,7 @@
 The page is built by :mod:`vidext.webapp.ui` (one builder per tab); ``vidext
 serve`` starts the same thing.  The API (``/interpolate``, ``/extend``,
 ``/audio``, ``/evaluate``) is documented on the page's "Use via API" link
-and in the README.
+and in docs/app.md.
 """
 from vidext.webapp.ui import build_demo, launch, main
 

@@ -16,7 +16,7 @@ machine slows all rows alike; the spread is min–max.
   scan, the one-frame overlaps, the join and Ray's dispatch are the
   overhead) and on 2 workers.
 - ``per_chunk``: seconds per chunk and output frames per worker-second
-  (from the manifest), the figures the README's cluster estimate uses.
+  (from the manifest), the figures docs/batch.md's cluster estimate uses.
 """
 from __future__ import annotations
 

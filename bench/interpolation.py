@@ -1,6 +1,6 @@
 """Held-out 2× reconstruction on real footage: vidext vs blend vs FFmpeg minterpolate.
 
-Follows /work/shared/MEASURING.md: N consecutive frames of a real clip; the
+Follows the project's held-out protocol (docs/measuring.md): N consecutive frames of a real clip; the
 even ones are written losslessly (FFV1, the source's own pixel format, straight
 from the decoded planes) as the input at half the rate; every method rebuilds
 the odd ones with a 2× interpolation.  Scores: luma PSNR (Y, 8-bit), RGB PSNR,

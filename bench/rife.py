@@ -13,14 +13,14 @@ Run (under the CPU lock, from the repository root):
    each method's mean luma PSNR: the speed-up counts only at equal PSNR
    (±0.05 dB).  Times cover frames in → planes out (colour conversions
    included), not decoding.
-2. Held-out 2× (MEASURING.md, in memory): the even frames of N consecutive
+2. Held-out 2× (docs/measuring.md, in memory): the even frames of N consecutive
    ones are the input, the odd ones the truth; the input planes are the
    decoded ones (what a lossless FFV1 input clip holds).  Mean luma PSNR
    (Y, peak 255) of blend, DIS presets and RIFE on bikes.mp4 and
-   bigbuckbunny.mp4.  The perceptual figure of MEASURING.md is not computed
+   bigbuckbunny.mp4.  The perceptual figure of docs/measuring.md is not computed
    here (bench/interpolation.py and ``vidext evaluate`` do).
 3. ``--whole``: whole processes (the issue-17 goal).  On held-out FFV1 inputs
-   (MEASURING.md; bikes.mp4 640×272 and bigbuckbunny.mp4 1280×720), the real
+   (docs/measuring.md; bikes.mp4 640×272 and bigbuckbunny.mp4 1280×720), the real
    ``vidext interpolate --model rife --factor 2 --codec ffv1`` command against
    ``bench/rife_reference.py`` run as a whole script (plain fp32 network,
    PyAV decode/encode), both under ``/usr/bin/time -v`` (wall, CPU %, peak

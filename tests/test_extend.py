@@ -15,14 +15,14 @@ import vidext
 from vidext.errors import Cancelled, ParameterError
 from vidext.extension import EXTENDERS
 from vidext.extension.clip import ClipReader
-from vidext.jobs.extend import play_order
+from vidext.extension.pipeline import play_order
 from vidext.extension.base import Mix, Run
 from vidext.media.frame import working_layout
 from vidext.media.probe import probe
 from vidext.media.reader import FrameSource
 from vidext.media.synth import shifted, texture
 
-from conftest import luma_frames, video_times
+from helpers import luma_frames, video_times
 from test_sound import tiny_musicgen  # noqa: F401  (fixture: a tiny MusicGen saved like the Hub's)
 
 CLASSICAL = ["seamless", "loop", "pingpong", "freeze", "motion"]

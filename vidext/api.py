@@ -5,7 +5,8 @@ run → result); this file only names them:
 
 - :func:`interpolate` → :mod:`vidext.jobs.interpolate`, :func:`extend` →
   :mod:`vidext.jobs.extend`, :func:`audio` → :mod:`vidext.jobs.audio`,
-  :func:`evaluate` → :mod:`vidext.jobs.evaluate`; plus :func:`probe_file`
+  :func:`evaluate` → :mod:`vidext.jobs.evaluate`, :func:`batch` → :mod:`vidext.jobs.batch`;
+  plus :func:`probe_file`
   and :func:`preview`.
 - :func:`plan_interpolate`, :func:`plan_extend`, :func:`plan_audio`: what a
   job will write (a :class:`vidext.plan.Plan`: ``frames_out``, ``rate``,
@@ -19,6 +20,7 @@ from __future__ import annotations
 import threading
 
 from . import config
+from .config import Limits
 from .jobs.result import JobResult
 from .media.probe import MediaInfo, probe
 from .media.runner import ProgressCallback
@@ -57,12 +59,12 @@ def plan_audio(input: str | MediaInfo, **kwargs) -> Plan:
     return _plan(input, **kwargs)
 
 
-def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
+def interpolate(input: str | MediaInfo, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
                 quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL, weights=None,
                 device: str | None = None, auto_budget: float | None = None,
                 codec: str | None = None, crf: int | None = None, scene_threshold: float | None = None,
                 progress: ProgressCallback | None = None, stop: threading.Event | None = None,
-                span=None, playable: bool = False, **advanced) -> JobResult:
+                span=None, playable: bool = False, limits: Limits | None = None, **advanced) -> JobResult:
     """Make ``input`` smoother (``factor``× its rate or ``fps``) and/or slower (``slowmo``).
 
     Without ``slowmo`` the duration is unchanged and the sound copied; output
@@ -85,13 +87,15 @@ def interpolate(input: str, output: str, *, factor=None, fps=None, slowmo=None, 
     ``codec`` None: the output name's container decides (h264 for .mp4, vp9 for .webm ...).
     ``playable``: also write ``<stem>.playable.mp4`` (H.264 4:2:0 8-bit + AAC) when the output does
     not play in every browser and phone (``result.playable_path``, sidecar ``playable``).
+    ``input`` may be a probe (:func:`probe_file`) already made: it is used, not made again;
+    ``limits`` (a :class:`vidext.config.Limits`) replace the environment's ``VIDEXT_MAX_*``.
     """
     from .jobs.interpolate import run_interpolation
 
     return run_interpolation(input, output, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
                              quality=quality, model=model, weights=weights, device=device, auto_budget=auto_budget,
                              codec=codec, crf=crf, scene_threshold=scene_threshold, progress=progress, stop=stop,
-                             span=span, playable=playable, **advanced)
+                             span=span, playable=playable, limits=limits, **advanced)
 
 
 def preview(input: str, **interpolate_kwargs) -> str:
@@ -100,12 +104,13 @@ def preview(input: str, **interpolate_kwargs) -> str:
     return _preview(input, **interpolate_kwargs)
 
 
-def extend(input: str, output: str, *, seconds: float, direction: str = "forward",
+def extend(input: str | MediaInfo, output: str, *, seconds: float, direction: str = "forward",
            method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
            audio_method: str = config.DEFAULT_EXTEND_AUDIO,
            prompt: str | None = None, quantize: str | None = None, codec: str | None = None,
            crf: int | None = None, progress: ProgressCallback | None = None,
-           stop: threading.Event | None = None, playable: bool = False) -> JobResult:
+           stop: threading.Event | None = None, playable: bool = False,
+           limits: Limits | None = None) -> JobResult:
     """Make ``input`` longer: ``seconds`` of new frames after it, before it, or both.
 
     The original frames are kept untouched (decoded and encoded once, same
@@ -118,13 +123,13 @@ def extend(input: str, output: str, *, seconds: float, direction: str = "forward
     The sound is extended to match (``audio_method``): ``follow`` (default)
     replays the sound of the footage the picture replays, in sync; ``loop``
     (music-aware loop point), ``musicgen`` or ``silence`` by choice.  ``codec`` and
-    ``playable`` as for :func:`interpolate`.
+    ``playable``, a probe as ``input`` and ``limits`` as for :func:`interpolate`.
     """
     from .jobs.extend import run_extension
 
     return run_extension(input, output, seconds=seconds, direction=direction, method=method, seed=seed,
                          audio_method=audio_method, prompt=prompt, quantize=quantize, codec=codec, crf=crf,
-                         progress=progress, stop=stop, playable=playable)
+                         progress=progress, stop=stop, playable=playable, limits=limits)
 
 
 def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path: str | None = None,
@@ -134,7 +139,7 @@ def evaluate(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json_path
              progress: ProgressCallback | None = None, stop: threading.Event | None = None):
     """Honest quality numbers on ``input`` itself; returns an ``EvaluationReport``.
 
-    Held-out reconstruction (MEASURING.md): frames 0, N, 2N, … are kept
+    Held-out reconstruction (docs/measuring.md): frames 0, N, 2N, … are kept
     (N = ``factor``), every frame between is rebuilt by each of ``methods``
     (``blend``, ``duplicate``, the DIS presets ``fast``/``balanced``/``quality``,
     any registered model such as ``rife``; ``"none"`` skips this part) and

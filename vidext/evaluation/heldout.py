@@ -1,4 +1,4 @@
-"""Held-out reconstruction: drop real frames, rebuild them, compare (MEASURING.md).
+"""Held-out reconstruction: drop real frames, rebuild them, compare (docs/measuring.md).
 
 For a factor N the clip's frames 0, N, 2N, … are kept as the input at 1/N of
 the frame rate; each frame in between (index ``kN + j``, 0 < j < N) is held

@@ -225,9 +225,12 @@ def _learned(job: str, options: dict) -> bool:
     if options.get("device") == "cpu":
         return False
     if job == "interpolate":
-        return options.get("model", config.DEFAULT_MODEL) not in ("dis", "blend")
-    from ..extension import GENERATIVE
-    return options.get("method", config.DEFAULT_EXTEND_METHOD) in GENERATIVE
+        from .interpolate import is_learned
+
+        return is_learned(options.get("model", config.DEFAULT_MODEL))
+    from ..extension import EXTENDERS
+
+    return EXTENDERS.is_generative(options.get("method", config.DEFAULT_EXTEND_METHOD))
 
 
 # -- plan ----------------------------------------------------------------------
@@ -253,11 +256,10 @@ def _retime(info, options: dict):
 
 def _gate(options: dict):
     """The job's own scene-cut and duplicate gate for these options."""
-    from .interpolate import check_settings
+    from .interpolate import check_settings, interpolation_settings
     from ..interpolation.scenes import SceneGate
 
-    keys = ("factor", "fps", "slowmo", "start", "end", "codec", "crf", "playable")
-    s = check_settings(**{k: v for k, v in options.items() if k not in keys})
+    s = check_settings(**interpolation_settings(options))
     return SceneGate(s.scene_threshold or None, s.duplicate_threshold)
 
 
@@ -308,17 +310,16 @@ def _plan_file(job, path, out_dir, options, chunk_seconds, manifest, stop) -> _F
 
 
 def _estimate(job, info, options, retime, span=None) -> int:
-    """Output frames a task will make (for the progress bar; workers report the exact count)."""
-    video = info.video
+    """Output frames a task will make, as the job plans them (the progress bar's total)."""
     if job == "extend":
-        sides = 2 if options.get("direction") == "both" else 1
-        return round((video.duration_s + sides * float(options.get("seconds", 0))) * float(video.fps_nominal))
-    start = Fraction(video.start_s).limit_denominator(10**6)
-    end = start + Fraction(video.duration_s).limit_denominator(10**6)
+        from .extend import plan_extend
+
+        return plan_extend(info, **options).frames_out
+    from .interpolate import plan_interpolate, span_frames
+
     if span is not None:
-        start, end = span.first, span.last if span.last is not None else end
-    to_out = retime.timemap.to_output if retime.timemap is not None else (lambda t: t)
-    return max(1, round((to_out(end) - to_out(start)) * retime.rate))
+        return max(1, span_frames(span, retime, info))
+    return plan_interpolate(info, **options).frames_out
 
 
 # -- run -----------------------------------------------------------------------

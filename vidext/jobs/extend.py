@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from .. import config
 from ..errors import ParameterError
+from ..config import Limits
 from ..limits import check_video
 from ..media.atomic import check_output_path, sidecar_header
 from ..media.transcode import run_video_job
@@ -61,17 +62,24 @@ def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "for
                  "seconds": seconds})
 
 
-def run_extension(input: str, output: str, *, seconds: float, direction: str = "forward",
+def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direction: str = "forward",
                   method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
                   audio_method: str = config.DEFAULT_EXTEND_AUDIO, prompt: str | None = None,
                   quantize: str | None = None, codec: str | None = None, crf: int | None = None, progress=None,
-                  stop: threading.Event | None = None, playable: bool = False) -> JobResult:
-    """The job behind :func:`vidext.extend` (same arguments)."""
+                  stop: threading.Event | None = None, playable: bool = False,
+                  limits: Limits | None = None) -> JobResult:
+    """The job behind :func:`vidext.extend` (same arguments).
+
+    ``input`` is a path or the caller's probe of it (the app probes every upload once and hands
+    the probe on); ``limits`` are the caller's (default: the environment's).
+    """
     from ..media.codecs import codec_for
     from ..models.quantization import check_quantize
     from ..extension import EXTENDERS
 
     # 1. check inputs
+    info = media_info(input)
+    input = info.path
     out = check_output_path(output, (input,))
     codec_for(codec, out)
     check_direction(direction)
@@ -85,10 +93,10 @@ def run_extension(input: str, output: str, *, seconds: float, direction: str = "
         raise ParameterError(f"seed must be an integer, got {seed!r}")
     extender = EXTENDERS.create(method, quantize=quantize) if generative else EXTENDERS.create(method)
     # 2. plan
-    plan = plan_extend(input, seconds=seconds, direction=direction, method=method)
-    info, before, after = plan.details["info"], plan.details["frames_before"], plan.details["frames_after"]
+    plan = plan_extend(info, seconds=seconds, direction=direction, method=method)
+    before, after = plan.details["frames_before"], plan.details["frames_after"]
     rate = plan.rate
-    check_video(info, output_frames=plan.frames_out)
+    check_video(info, limits, output_frames=plan.frames_out)
     # 3. run
     audio = None
     shown = ShownFrames(rate) if audio_method == "follow" else None

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from .. import config
 from ..errors import ParameterError
+from ..config import Limits
 from ..limits import check_video
 from ..media.atomic import check_output_path, sidecar_header
 from ..media.transcode import run_video_job
@@ -29,7 +30,11 @@ from ..interpolation.timeline import Span, Timeline
 ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "dedupe": True,
             "duplicate_threshold": None}
 #: models that take ``quality`` / the advanced flow options and no weights
-CLASSICAL = ("dis", "blend")
+CLASSICAL = INTERPOLATORS.classical()
+#: keyword arguments of :func:`vidext.interpolate` that set the output's timing, and those that set
+#: only how it is written: neither is a setting of the interpolation itself (:func:`check_settings`)
+TIMING = ("factor", "fps", "slowmo", "start", "end")
+WRITING = ("output", "codec", "crf", "playable", "progress", "stop", "span", "limits")
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,19 @@ def check_settings(*, quality: str = config.DEFAULT_QUALITY, model: str = config
         low_light=bool(opts["low_light"]), flow_smoothing=bool(opts["flow_smoothing"]), auto_budget=auto_budget)
 
 
+def interpolation_settings(options: dict) -> dict:
+    """The options of :func:`vidext.interpolate` that :func:`check_settings` takes (timing and
+    writing options left out)."""
+    return {k: v for k, v in options.items() if k not in TIMING and k not in WRITING}
+
+
+def is_learned(model: str) -> bool:
+    """Whether ``model`` may run a learned backend (wants a GPU): ``auto`` may choose one."""
+    if model == "auto":
+        return bool(INTERPOLATORS.learned())
+    return INTERPOLATORS.entry(model).model is not None
+
+
 def make_interpolator(s: InterpolationSettings) -> Interpolator:
     """The backend named by the settings (a learned one loads its weights here)."""
     if s.model == "dis":
@@ -100,9 +118,7 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
     ``plan.segment`` is ``start``–``end`` snapped to input frames;
     ``plan.details["retime"]`` is the :class:`~vidext.interpolation.retime.RetimePlan`.
     """
-    for key in ("output", "progress", "stop", "codec", "crf", "playable"):
-        settings.pop(key, None)
-    check_settings(**settings)
+    check_settings(**interpolation_settings(settings))
     info = media_info(input)
     video = info.video
     in_start = Fraction(video.start_s).limit_denominator(10**6)
@@ -146,11 +162,15 @@ def span_frames(span: Span, retime: RetimePlan, info: MediaInfo) -> int:
     return grid.count_before(to_out(last)) - grid.count_before(to_out(span.first))
 
 
-def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=None, start=None, end=None,
+def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=None, slowmo=None, start=None,
+                      end=None, limits: Limits | None = None,
                       codec: str | None = None, crf: int | None = None,
                       progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                       span: Span | None = None, playable: bool = False, **settings) -> JobResult:
     """The job behind :func:`vidext.interpolate` (same arguments).
+
+    ``input`` is a path or the caller's probe of it (the app probes every upload once and hands
+    the probe on); ``limits`` are the caller's (default: the environment's).
 
     ``span``: only that part of the clip, on the whole clip's output grid and
     without sound (a chunk that :mod:`vidext.batch` joins with the others).
@@ -162,13 +182,15 @@ def run_interpolation(input: str, output: str, *, factor=None, fps=None, slowmo=
 
     # 1. check inputs
     s = check_settings(**settings)
+    info = media_info(input)
+    input = info.path
     out = check_output_path(output, (input,))
     codec_for(codec, out)
     interpolator = make_interpolator(s) if s.model != "auto" else None
     # 2. plan
-    plan = plan_interpolate(input, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
-    info, retime = plan.details["info"], plan.details["retime"]
-    check_video(info, output_frames=plan.frames_out, output_fps=plan.fps)
+    plan = plan_interpolate(info, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
+    retime = plan.details["retime"]
+    check_video(info, limits, output_frames=plan.frames_out, output_fps=plan.fps)
     auto = None
     if s.model == "auto":       # measure each method on excerpts of the clip, run the winner
         from .auto import choose_for_plan
