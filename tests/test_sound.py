@@ -439,10 +439,9 @@ def test_audio_job_reports_progress(tmp_path):
 
 
 def test_musicgen_longer_than_one_window(tmp_path, tiny_musicgen, monkeypatch):
-    from vidext import config
-    from vidext.sound import ExtendedAudio
+    from vidext.sound import ExtendedAudio, musicgen
 
-    monkeypatch.setattr(config, "MUSICGEN_CHUNK_S", 0.4)
+    monkeypatch.setattr(musicgen, "MUSICGEN_CHUNK_S", 0.4)
     src = write_audio(str(tmp_path / "m.wav"), music(2.0)[None], RATE)
     out = str(tmp_path / "o.wav")
     feed = ExtendedAudio(src, out, 0, 1.0, "musicgen", seed=3, weights=tiny_musicgen)

@@ -227,32 +227,10 @@ APP_DEFAULT_PORT = 7860
 
 # --- audio (vidext/sound) ------------------------------------------------------
 STRETCH_MIN, STRETCH_MAX = 0.125, 8.0  # `vidext audio --stretch` factors (output/input duration; measured 1/8–8)
-AUDIO_RETIME_MAX = 64           # slow motion / speed-up the sound follows (beyond 8× it becomes a drone)
 DEFAULT_STRETCHER = "wsola"
-WSOLA_FRAME_S = 0.040           # analysis/synthesis frame (hop = half); ~2 pitch periods of a low voice
-WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the waveform (max local drift)
-AUDIO_CROSSFADE_S = 0.010       # crossfade where a stretched piece meets its neighbour
 AUDIO_BLOCK_S = 0.25            # samples produced per step by the audio feeds
 AUDIO_LOOKBACK_S = 2            # decoded seconds kept behind the read position
-PVOC_FRAME_S = 0.046           # phase-vocoder frame (power of two in samples; hop = a quarter)
-WSOLA_TRANSIENT_S = 0.020       # an attack is copied verbatim this long after its onset
-WSOLA_TRANSIENT_GUARD_S = 0.004 # frames after an attack start this far past its onset (no echo)
-ONSET_FRAME_S = 0.0015          # onset detector: short-frame energy of the high-passed signal...
-ONSET_CONTEXT_S = 0.020         # ...against the mean of the frames in the preceding 20 ms
-ONSET_RATIO = 12.0              # ~11 dB jump = an attack
-ONSET_FLOOR = 1e-7              # energy floor so attacks out of near-silence count, noise in silence does not
-ONSET_MIN_GAP_S = 0.050         # at most one onset per 50 ms
 AUDIO_EXTEND_MAX_S = 600        # longest audio continuation on either side
-LOOP_ANALYSIS_S = 30            # sound next to an edge searched for a loop point
-LOOP_CONTEXT_S = 3.0            # stretch of sound compared (chroma + onsets) to pick the loop point
-LOOP_MIN_S = 1.0                # shortest loop: avoids stutter-like repeats
-LOOP_HOP_S = 0.0116             # feature hop (rounded to a power of two in samples)
-LOOP_CHROMA_WEIGHT = 1.0        # loop score = w_c · chroma similarity + w_o · onset correlation
-LOOP_ONSET_WEIGHT = 1.0
-LOOP_LENGTH_BONUS = 0.05        # slight preference for longer loops (less audible repetition)
-LOOP_ALIGN_WINDOW_S = 0.030     # waveform window matched to place the jump to the sample...
-LOOP_ALIGN_SEARCH_S = 0.012     # ...within this distance of the feature-chosen point
-LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation junction
 
 # --- models (vidext/models) ---------------------------------------------------
 def model_cache_size() -> int:
@@ -316,18 +294,6 @@ LTX_DEFAULT_PROMPT = "the scene continues naturally, same camera, same lighting"
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 GENERATIVE_CPU_OFFLOAD_BELOW_GB = 40  # GPUs with less memory run the pipeline with model CPU offload
 
-SYNC_MAX_S = 120                # audio–video offset: seconds analysed from the start
-SYNC_GRID_S = 0.005             # common time grid of onset strength and motion energy
-SYNC_MAX_LAG_S = 1.0            # offsets searched
-SYNC_MEDIAN = 41                # grid points: events are rises above this running median
-SYNC_WIDTH = 160                # frames are compared at this width
-SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events to flag anything
-MUSICGEN_MODEL = "musicgen-small"   # vidext.models spec used by --method musicgen
-MUSICGEN_PROMPT_S = 10.0        # seconds of the clip's edge given to MusicGen as its audio prompt
-MUSICGEN_GUIDANCE = 3.0         # classifier-free guidance scale (the model card's default)
-MUSICGEN_CHUNK_S = 20.0         # new seconds per generate() call (prompt + chunk fit MusicGen's 30 s window)
-MUSICGEN_MARGIN_S = 0.2         # generated beyond what is needed, then cut
-MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than this
 # Large motion: a dominant translation found by phase correlation on a small
 # luma picture is removed before DIS (whose pyramid misses pans of many patches).
 GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import config
 from ..media.atomic import atomic_output, sidecar_header
+from ..sound.sync import SYNC_MIN_CONFIDENCE
 from .temporal import TemporalResult
 
 
@@ -280,7 +281,7 @@ class EvaluationReport:
             line = f"A/V offset: {NOT_MEASURABLE}"
             if self.av_sync and "confidence" in self.av_sync:
                 line += (f"; confidence {self.av_sync['confidence']:.2f}, below the "
-                         f"{config.SYNC_MIN_CONFIDENCE:g} an offset needs")
+                         f"{SYNC_MIN_CONFIDENCE:g} an offset needs")
             lines.append(line)
         else:
             lines.append(f"A/V offset: not measured ({self.av_offset_note})")

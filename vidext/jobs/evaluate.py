@@ -181,7 +181,7 @@ class _Evaluation:
 def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str, dict | None]:
     """(offset s, note, full estimate) from the sound helper, when it is installed and there is sound.
 
-    Below the sound helper's stated confidence (``config.SYNC_MIN_CONFIDENCE``: too few events
+    Below the sound helper's stated confidence (``vidext.sound.sync.SYNC_MIN_CONFIDENCE``: too few events
     shared by picture and sound) there is no offset, only the words saying so.
     """
     if not has_audio:

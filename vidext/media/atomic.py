@@ -157,21 +157,30 @@ def sidecar_header(command: str, **fields) -> dict:
     return {"tool": "vidext", "version": __version__, "command": command, **fields}
 
 
-def write_sidecar(output: str, record: dict) -> str:
-    """Write ``OUTPUT.json`` describing how ``output`` was made (atomically)."""
+def write_sidecar(output: str, record: dict, *, xmp: bool = True) -> str:
+    """Write ``OUTPUT.json`` describing how ``output`` was made (atomically), and with ``xmp`` the same
+    as ``OUTPUT.xmp`` for editing software (:mod:`vidext.media.xmp`); returns the JSON's path."""
+    from .xmp import xmp_packet, xmp_path
+
     path = output + ".json"
-    with atomic_output(path) as tmp:
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(record, f, indent=2, default=str)
-                f.write("\n")
-        except OSError as exc:
-            raise output_error(exc, path) from exc
+    _write_text(path, json.dumps(record, indent=2, default=str) + "\n")
+    if xmp:
+        _write_text(xmp_path(output), xmp_packet(output, record))
     return path
 
 
+def _write_text(path: str, text: str) -> None:
+    with atomic_output(path) as tmp:
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            raise output_error(exc, path) from exc
+
+
 class Sidecar:
-    """Writes ``OUTPUT.json`` from inside :func:`atomic_job_output`, before the output is renamed."""
+    """Writes ``OUTPUT.json`` and ``OUTPUT.xmp`` from inside :func:`atomic_job_output`, before the output
+    is renamed."""
 
     def __init__(self, output: str):
         self.output = output
@@ -197,6 +206,9 @@ def atomic_job_output(output: str) -> Iterator[tuple[str, Sidecar]]:
             yield tmp, sidecar
     except BaseException:
         if sidecar.path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(sidecar.path)
+            from .xmp import xmp_path
+
+            for path in (sidecar.path, xmp_path(output)):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
         raise

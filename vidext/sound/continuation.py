@@ -12,8 +12,18 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .. import config
 from ..registry import Registry
+
+LOOP_CONTEXT_S = 3.0            # stretch of sound compared (chroma + onsets) to pick the loop point
+LOOP_MIN_S = 1.0                # shortest loop: avoids stutter-like repeats
+LOOP_HOP_S = 0.0116             # feature hop (rounded to a power of two in samples)
+LOOP_CHROMA_WEIGHT = 1.0        # loop score = w_c · chroma similarity + w_o · onset correlation
+LOOP_ONSET_WEIGHT = 1.0
+LOOP_LENGTH_BONUS = 0.05        # slight preference for longer loops (less audible repetition)
+LOOP_ALIGN_WINDOW_S = 0.030     # waveform window matched to place the jump to the sample...
+LOOP_ALIGN_SEARCH_S = 0.012     # ...within this distance of the feature-chosen point
+LOOP_CROSSFADE_S = 0.025        # crossfade at a loop seam / continuation junction
+MUSICGEN_MODEL = "musicgen-small"   # vidext.models spec used by --method musicgen
 
 
 def fade_in(n: int) -> np.ndarray:
@@ -28,7 +38,7 @@ class Continuation(ABC):
     def __init__(self, context: np.ndarray, rate: int):
         self.context = np.atleast_2d(context).astype(np.float32)
         self.rate = rate
-        self.crossfade = min(int(round(config.LOOP_CROSSFADE_S * rate)), self.context.shape[1] // 4)
+        self.crossfade = min(int(round(LOOP_CROSSFADE_S * rate)), self.context.shape[1] // 4)
         self.junction = self.context[:, self.context.shape[1] - self.crossfade:]
 
     @abstractmethod
@@ -56,7 +66,7 @@ def features(x: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Per-hop chroma (12, T, unit length) and onset strength (T) of a mono signal; and the hop."""
     from scipy.signal import stft
 
-    hop = 1 << int(round(np.log2(rate * config.LOOP_HOP_S)))
+    hop = 1 << int(round(np.log2(rate * LOOP_HOP_S)))
     f, _, z = stft(x, fs=rate, nperseg=4 * hop, noverlap=3 * hop, boundary=None, padded=False)
     mag = np.abs(z)
     band = (f >= 55) & (f <= 5000)
@@ -87,7 +97,7 @@ class Loop(Continuation):
         n = x.shape[1]
         mono = x.mean(axis=0)
         self.score = None
-        min_len = int(config.LOOP_MIN_S * rate)
+        min_len = int(LOOP_MIN_S * rate)
         if n < 2 * min_len:  # too short to search: loop all of it
             s = max(self.crossfade, n // 2) if n >= 4 * self.crossfade else n
         else:
@@ -106,7 +116,7 @@ class Loop(Continuation):
     def _search(self, mono: np.ndarray, rate: int, min_len: int) -> int:
         chroma, onset, hop = features(mono, rate)
         t = chroma.shape[1]
-        ctx = max(4, min(int(config.LOOP_CONTEXT_S * rate / hop), t // 3))
+        ctx = max(4, min(int(LOOP_CONTEXT_S * rate / hop), t // 3))
         edge = t  # the edge's features end at frame t
         best, best_score = None, -np.inf
         target_c = chroma[:, edge - ctx:edge]
@@ -117,8 +127,8 @@ class Loop(Continuation):
             c = float((chroma[:, e - ctx:e] * target_c).sum(axis=0).mean())
             o = onset[e - ctx:e] - onset[e - ctx:e].mean()
             r = float(np.dot(o, target_o) / (np.linalg.norm(o) * norm_o + 1e-9))
-            score = (config.LOOP_CHROMA_WEIGHT * c + config.LOOP_ONSET_WEIGHT * r
-                     + config.LOOP_LENGTH_BONUS * (edge - e) / t)
+            score = (LOOP_CHROMA_WEIGHT * c + LOOP_ONSET_WEIGHT * r
+                     + LOOP_LENGTH_BONUS * (edge - e) / t)
             if score > best_score:
                 best, best_score = e, score
         self.score = best_score
@@ -128,8 +138,8 @@ class Loop(Continuation):
     def _align(self, mono: np.ndarray, s: int) -> int:
         """Move ``s`` by up to a few ms so the waveform before it matches the one before the edge."""
         n = len(mono)
-        w = int(config.LOOP_ALIGN_WINDOW_S * self.rate)
-        d = int(config.LOOP_ALIGN_SEARCH_S * self.rate)
+        w = int(LOOP_ALIGN_WINDOW_S * self.rate)
+        d = int(LOOP_ALIGN_SEARCH_S * self.rate)
         lo, hi = max(w, self.crossfade, s - d), min(n - self.crossfade - 1, s + d)
         if hi <= lo or n < w:
             return min(max(s, self.crossfade), n)
@@ -156,4 +166,4 @@ CONTINUATIONS: Registry[Continuation] = Registry("audio continuation method")
 CONTINUATIONS.add("loop", "vidext.sound.continuation:Loop", "self-similar loop point, crossfaded (classical)")
 CONTINUATIONS.add("silence", "vidext.sound.continuation:Silence", "silence after a short fade-out")
 CONTINUATIONS.add("musicgen", "vidext.sound.musicgen:MusicGen", "MusicGen continuation (transformers; CC-BY-NC)",
-                  generative=True, model=config.MUSICGEN_MODEL)
+                  generative=True, model=MUSICGEN_MODEL)

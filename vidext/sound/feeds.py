@@ -16,8 +16,14 @@ from .. import config
 from ..media.codecs import audio_encoder
 from ..media.mux import AudioFeed, PcmEncoder
 from ..timemap import TimeMap
+from .continuation import LOOP_CROSSFADE_S
 from .pcm import PcmReader
 from .stretch import STRETCHERS, check_factor
+
+AUDIO_RETIME_MAX = 64           # slow motion / speed-up the sound follows (beyond 8× it becomes a drone)
+AUDIO_CROSSFADE_S = 0.010       # crossfade where a stretched piece meets its neighbour
+LOOP_ANALYSIS_S = 30            # sound next to an edge searched for a loop point
+
 
 def encode_codec(output_path: str, source_codec: str | None = None) -> str:
     """The encoder a changed sound is written with in ``output_path``'s container: the source's own
@@ -99,12 +105,12 @@ class RetimedAudio(_PcmFeed):
 
     def __init__(self, source_path: str, timemap: TimeMap, output_path: str, *, start_s: float | None = None,
                  stretcher: str = config.DEFAULT_STRETCHER, stream_index: int | None = None,
-                 crossfade_s: float = config.AUDIO_CROSSFADE_S):
+                 crossfade_s: float = AUDIO_CROSSFADE_S):
         super().__init__(source_path, output_path, float(timemap.out_start) if start_s is None else start_s,
                          stream_index)
         for p in timemap.pieces:
             if p.stretch != 1:
-                check_factor(p.stretch, 1 / config.AUDIO_RETIME_MAX, config.AUDIO_RETIME_MAX)
+                check_factor(p.stretch, 1 / AUDIO_RETIME_MAX, AUDIO_RETIME_MAX)
         self.timemap = timemap
         self.stretcher_name = stretcher
         STRETCHERS.get(stretcher)  # unknown names fail before any work
@@ -283,8 +289,8 @@ class ExtendedAudio(_PcmFeed):
         total = before + n + after
         block = max(1, int(config.AUDIO_BLOCK_S * rate))
         lookback = int(config.AUDIO_LOOKBACK_S * rate)
-        half = int(round(config.LOOP_CROSSFADE_S * rate / 2))
-        window = int(config.LOOP_ANALYSIS_S * rate)
+        half = int(round(LOOP_CROSSFADE_S * rate / 2))
+        window = int(LOOP_ANALYSIS_S * rate)
         pieces: list[tuple] = [(before, before + n, off, "file")]
         x, head, tail = 0, None, None
         if before:   # planned before anything is written
@@ -303,7 +309,7 @@ class ExtendedAudio(_PcmFeed):
                 pieces += [(*p, "replay") for p in back]
         # the forward side is planned only once the original has streamed past: its pieces are
         # looked up when the output reaches the crossfade before the junction
-        fwd_at = before + n - int(round(config.LOOP_CROSSFADE_S * rate)) if after else total
+        fwd_at = before + n - int(round(LOOP_CROSSFADE_S * rate)) if after else total
         replay = _Replay(self.source_path, self.stream_index, rate)
         try:
             while x < total:
@@ -346,7 +352,7 @@ class ExtendedAudio(_PcmFeed):
         r, rate = self.reader, self.rate
         before, after = int(round(self.before_s * rate)), int(round(self.after_s * rate))
         off, n = self._original()
-        window = int(config.LOOP_ANALYSIS_S * rate)
+        window = int(LOOP_ANALYSIS_S * rate)
         block = max(1, int(config.AUDIO_BLOCK_S * rate))
         lookback = int(config.AUDIO_LOOKBACK_S * rate)
         head = tail = None

@@ -17,9 +17,14 @@ from math import gcd
 
 import numpy as np
 
-from .. import config
 from ..errors import DependencyError, ModelError
-from .continuation import Continuation, fade_in
+from .continuation import LOOP_CROSSFADE_S, MUSICGEN_MODEL, Continuation, fade_in
+
+MUSICGEN_PROMPT_S = 10.0        # seconds of the clip's edge given to MusicGen as its audio prompt
+MUSICGEN_GUIDANCE = 3.0         # classifier-free guidance scale (the model card's default)
+MUSICGEN_CHUNK_S = 20.0         # new seconds per generate() call (prompt + chunk fit MusicGen's 30 s window)
+MUSICGEN_MARGIN_S = 0.2         # generated beyond what is needed, then cut
+MUSICGEN_MAX_GAIN = 8.0         # loudness matching never amplifies more than this
 
 
 def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
@@ -36,19 +41,19 @@ class MusicGen(Continuation):
     name = "musicgen"
 
     def __init__(self, context: np.ndarray, rate: int, *, length: int, prompt: str | None = None,
-                 seed: int | None = None, model: str = config.MUSICGEN_MODEL, weights=None, device=None,
+                 seed: int | None = None, model: str = MUSICGEN_MODEL, weights=None, device=None,
                  precision: str | None = None, quantize: str | None = None,
-                 guidance_scale: float = config.MUSICGEN_GUIDANCE, **_):
+                 guidance_scale: float = MUSICGEN_GUIDANCE, **_):
         super().__init__(context, rate)
         # 1. load the model and its processor (cached per process)
         net, processor, found = self._load(model, weights, device, precision, quantize)
         # 2. the prompt: the clip's last seconds, mono, at the model's rate
         enc = net.config.audio_encoder
         sr, frame_rate = int(enc.sampling_rate), float(enc.frame_rate)
-        n_prompt = min(self.context.shape[1], int(config.MUSICGEN_PROMPT_S * rate))
+        n_prompt = min(self.context.shape[1], int(MUSICGEN_PROMPT_S * rate))
         prompt_audio = resample(self.context[:, -n_prompt:].mean(axis=0), rate, sr)
         # 3. generate window by window
-        total = (length + self.crossfade) / rate + config.MUSICGEN_MARGIN_S
+        total = (length + self.crossfade) / rate + MUSICGEN_MARGIN_S
         audio = self._generate(net, processor, prompt_audio, sr, frame_rate, total, prompt=prompt, seed=seed,
                                guidance_scale=guidance_scale, model=model)
         # 4. back to the clip's rate, channels and loudness; the junction crossfaded
@@ -101,8 +106,8 @@ class MusicGen(Continuation):
                 raise ModelError(f"model {model!r} generated no sound after the prompt")
             return y[:len(audio)], y[len(audio):]
 
-        chunk = config.MUSICGEN_CHUNK_S
-        xs = int(round(config.LOOP_CROSSFADE_S * sr))
+        chunk = MUSICGEN_CHUNK_S
+        xs = int(round(LOOP_CROSSFADE_S * sr))
         with gpu_section(dev), torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
             if seed is not None:  # sampling is reproducible with a seed, and leaves the caller's RNG alone
                 torch.manual_seed(int(seed))
@@ -126,7 +131,7 @@ class MusicGen(Continuation):
         cut = int(round(p * rate / sr))
         # loudness: the model's rendering of the prompt vs the prompt itself
         gain = float(np.sqrt((self.context[:, -n_prompt:] ** 2).mean() / max((new[:cut] ** 2).mean(), 1e-10)))
-        gain = min(gain, config.MUSICGEN_MAX_GAIN)
+        gain = min(gain, MUSICGEN_MAX_GAIN)
         new = new * gain
         xf = self.crossfade
         ch = self.context.shape[0]

@@ -26,6 +26,18 @@ from .. import config
 from ..errors import ParameterError
 from ..registry import Registry
 
+WSOLA_FRAME_S = 0.040           # analysis/synthesis frame (hop = half); ~2 pitch periods of a low voice
+WSOLA_TOLERANCE_S = 0.010       # how far a frame may move to continue the waveform (max local drift)
+PVOC_FRAME_S = 0.046           # phase-vocoder frame (power of two in samples; hop = a quarter)
+WSOLA_TRANSIENT_S = 0.020       # an attack is copied verbatim this long after its onset
+WSOLA_TRANSIENT_GUARD_S = 0.004 # frames after an attack start this far past its onset (no echo)
+ONSET_FRAME_S = 0.0015          # onset detector: short-frame energy of the high-passed signal...
+ONSET_CONTEXT_S = 0.020         # ...against the mean of the frames in the preceding 20 ms
+ONSET_RATIO = 12.0              # ~11 dB jump = an attack
+ONSET_FLOOR = 1e-7              # energy floor so attacks out of near-silence count, noise in silence does not
+ONSET_MIN_GAP_S = 0.050         # at most one onset per 50 ms
+
+
 Get = Callable[[int, int], np.ndarray]
 
 
@@ -63,9 +75,9 @@ class Onsets:
 
     def __init__(self, get: Get, start: int, rate: int):
         self.get, self.rate = get, rate
-        self.frame = max(8, int(round(config.ONSET_FRAME_S * rate)))
-        self.context = max(1, int(round(config.ONSET_CONTEXT_S / config.ONSET_FRAME_S)))
-        self.gap = int(round(config.ONSET_MIN_GAP_S * rate))
+        self.frame = max(8, int(round(ONSET_FRAME_S * rate)))
+        self.context = max(1, int(round(ONSET_CONTEXT_S / ONSET_FRAME_S)))
+        self.gap = int(round(ONSET_MIN_GAP_S * rate))
         self.scanned = start - self.frame * self.context
         self.found: list[int] = []
         self._last = -10**18
@@ -82,8 +94,8 @@ class Onsets:
             kernel = np.ones(c) / c
             before = np.convolve(e, kernel, mode="full")[:len(e)]  # before[j]: mean of frames j-c+1..j
             for j in range(c, c + n):
-                floor = max(before[j - 1], config.ONSET_FLOOR)
-                if e[j] > config.ONSET_RATIO * floor:
+                floor = max(before[j - 1], ONSET_FLOOR)
+                if e[j] > ONSET_RATIO * floor:
                     seg = np.abs(d[j * f:(j + 1) * f])
                     p = a + j * f + int(np.argmax(seg >= 0.5 * seg.max()))
                     if p - self._last >= self.gap:
@@ -104,8 +116,8 @@ class Wsola(Stretcher):
 
     name = "wsola"
 
-    def __init__(self, rate: int, channels: int, frame_s: float = config.WSOLA_FRAME_S,
-                 tolerance_s: float = config.WSOLA_TOLERANCE_S, transients: bool = True):
+    def __init__(self, rate: int, channels: int, frame_s: float = WSOLA_FRAME_S,
+                 tolerance_s: float = WSOLA_TOLERANCE_S, transients: bool = True):
         super().__init__(rate, channels)
         self.hop = max(16, int(round(frame_s * rate / 2)))
         self.frame = 2 * self.hop
@@ -141,8 +153,8 @@ class Wsola(Stretcher):
         factor = float(factor)
         analysis_hop = hop / factor
         onsets = Onsets(get, int(start), self.rate) if self.transients else None
-        guard = int(round(config.WSOLA_TRANSIENT_GUARD_S * self.rate))
-        hold_frames = 1 + int(np.ceil(config.WSOLA_TRANSIENT_S * self.rate / hop))
+        guard = int(round(WSOLA_TRANSIENT_GUARD_S * self.rate))
+        hold_frames = 1 + int(np.ceil(WSOLA_TRANSIENT_S * self.rate / hop))
         acc = np.zeros((self.channels, n), np.float32)
         emitted, k, prev = 0, 0, None
         hold, after = 0, -10**18   # frames left to copy verbatim; input before `after` is played
@@ -198,7 +210,7 @@ class PhaseVocoder(Stretcher):
 
     name = "pvoc"
 
-    def __init__(self, rate: int, channels: int, frame_s: float = config.PVOC_FRAME_S):
+    def __init__(self, rate: int, channels: int, frame_s: float = PVOC_FRAME_S):
         super().__init__(rate, channels)
         self.frame = 1 << int(round(np.log2(frame_s * rate)))
         self.hop = self.frame // 4

@@ -12,9 +12,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .. import config
 from ..errors import InputError
 from ..media.probe import MediaInfo, probe
+
+SYNC_MAX_S = 120                # audio–video offset: seconds analysed from the start
+SYNC_GRID_S = 0.005             # common time grid of onset strength and motion energy
+SYNC_MAX_LAG_S = 1.0            # offsets searched
+SYNC_MEDIAN = 41                # grid points: events are rises above this running median
+SYNC_WIDTH = 160                # frames are compared at this width
+SYNC_MIN_CONFIDENCE = 0.2       # correlation below this: too few shared events to flag anything
 
 
 @dataclass
@@ -62,7 +68,7 @@ def _video_motion(info: MediaInfo, seconds: float, grid: float) -> np.ndarray:
             t = float(f.time)
             if t >= seconds:
                 break
-            size = (config.SYNC_WIDTH, max(2, round(config.SYNC_WIDTH * f.height / f.width)))
+            size = (SYNC_WIDTH, max(2, round(SYNC_WIDTH * f.height / f.width)))
             g = cv2.resize(f.luma8(), size, interpolation=cv2.INTER_AREA).astype(np.float32)
             if prev is not None:
                 times.append(t)
@@ -80,7 +86,7 @@ def _events(x: np.ndarray) -> np.ndarray:
     """Rises above the local median: steady motion or steady sound do not count as events."""
     from scipy.ndimage import median_filter
 
-    d = np.maximum(x - median_filter(x, size=config.SYNC_MEDIAN), 0)
+    d = np.maximum(x - median_filter(x, size=SYNC_MEDIAN), 0)
     return (d - d.mean()) / (d.std() + 1e-9)
 
 
@@ -89,13 +95,13 @@ def av_sync(path: str) -> SyncEstimate:
     info = probe(path)
     if info.video is None or not info.audio:
         raise InputError(f"{path} needs both a video and an audio stream to check their sync")
-    seconds = min(info.duration_s, config.SYNC_MAX_S)
-    grid = config.SYNC_GRID_S
+    seconds = min(info.duration_s, SYNC_MAX_S)
+    grid = SYNC_GRID_S
     a = _events(_audio_onsets(path, seconds, grid))
     v = _events(_video_motion(info, seconds, grid))
     n = min(len(a), len(v))
     a, v = a[:n], v[:n]
-    max_lag = int(config.SYNC_MAX_LAG_S / grid)
+    max_lag = int(SYNC_MAX_LAG_S / grid)
     lags = np.arange(-max_lag, max_lag + 1)
     corr = np.array([np.dot(a[max(0, k):n + min(0, k)], v[max(0, -k):n - max(0, k)]) / n for k in lags])
     best = int(np.argmax(corr))
@@ -108,7 +114,7 @@ def av_sync(path: str) -> SyncEstimate:
     offset = (lags[best] + frac) * grid
     confidence = float(max(0.0, corr[best]))
     frame_s = 1 / float(info.video.fps_nominal)
-    reliable = confidence >= config.SYNC_MIN_CONFIDENCE
+    reliable = confidence >= SYNC_MIN_CONFIDENCE
     flagged = reliable and abs(offset) > frame_s
     return SyncEstimate(round(float(offset), 4), round(confidence, 4), frame_s, bool(reliable), bool(flagged))
 
