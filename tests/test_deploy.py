@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, asset
+from helpers import ROOT, asset
 
 DOCKERFILE = ROOT / "Dockerfile"
 STEPS = ROOT / "scripts" / "docker_steps.sh"
@@ -260,3 +260,23 @@ def test_model_cards_index_links_every_card():
     for spec in models.MODELS.values():
         assert (ROOT / spec.card).is_file()
         assert f"`{spec.name}`" in index and spec.repo_id in index
+
+
+@pytest.mark.parametrize("deployment,requirements,devices", [
+    ("Docker image, GPU (TORCH_VARIANT=cuda)", "requirements.txt", ("cuda", "cpu")),
+    ("Docker image, CPU (TORCH_VARIANT=cpu)", "requirements.txt", ("cpu",)),
+    ("Hugging Face Space (ZeroGPU)", "spaces/requirements.txt", ("cuda", "cpu")),
+])
+def test_every_quantization_mode_offered_has_its_package_in_each_deployment(deployment, requirements, devices):
+    """--quantize int8|nf4 on CUDA needs bitsandbytes, int8 on the CPU torchao: a deployment that offers a
+    mode on a device installs its package (else the job fails with a missing dependency where it should run)."""
+    from vidext.models.quantization import BACKENDS, MODES, check_quantize
+    from vidext.webapp.capabilities import quantize_choices
+
+    offered = {check_quantize(q) for q in quantize_choices()}
+    assert offered == set(MODES)
+    pins = _pins(ROOT / requirements)
+    needed = {BACKENDS[(mode, d)] for mode in offered for d in devices if (mode, d) in BACKENDS}
+    assert needed and needed <= set(pins), f"{deployment}: {sorted(needed - set(pins))} missing from {requirements}"
+    if "cuda" in devices:
+        assert "bitsandbytes" in needed

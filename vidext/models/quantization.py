@@ -9,6 +9,9 @@ from __future__ import annotations
 from ..errors import DependencyError, ParameterError
 
 MODES = ("int8", "int4")
+#: (mode, device type) → the package that does it: every deployment that offers a mode on a device
+#: must install that package (tests/test_deploy.py reads each deployment's requirements against this)
+BACKENDS = {("int8", "cuda"): "bitsandbytes", ("int4", "cuda"): "bitsandbytes", ("int8", "cpu"): "torchao"}
 #: every spelling accepted from users (CLI ``--quantize``, the app, the API) → the mode (None: off)
 SPELLINGS = {None: None, "none": None, "int8": "int8", "nf4": "int4", "int4": "int4"}
 
