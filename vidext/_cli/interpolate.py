@@ -45,7 +45,8 @@ def add_options(p) -> None:
                    metavar="SHUTTER", help=f"synthesise motion blur over SHUTTER of a frame interval "
                                            f"(default when given {config.MOTION_BLUR_SHUTTER})")
     p.add_argument("--weights", metavar="PATH",
-                   help="RIFE checkpoint file or folder (default: $VIDEXT_MODEL_DIR, the Hugging Face "
+                   help="RIFE checkpoint file or folder (default: vidext's model folder, $VIDEXT_MODEL_DIR or "
+                        "~/.cache/vidext/models, where set-up places it; then the Hugging Face "
                         "cache, then a download)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                    help="where RIFE runs (default auto: CUDA when present)")

@@ -17,7 +17,9 @@ Finding weights (:mod:`.hub`)
     the folder of a multi-file one.  ``locate(name, weights=None, *,
     download=True) -> Resolved`` (``.path``, ``.source`` = weights / model_dir
     / cache / download, ``.revision``, ``.as_dict()`` for sidecars).  Order:
-    ``weights=`` (CLI ``--weights``), ``$VIDEXT_MODEL_DIR/<name>/``, the
+    ``weights=`` (CLI ``--weights``), ``model_dir()/<name>/`` (``$VIDEXT_MODEL_DIR``,
+    else ``~/.cache/vidext/models``; ``place(name, file)`` puts a checked copy
+    there, as set-up does for RIFE), the
     Hugging Face cache (``HF_HUB_CACHE`` / ``HF_HOME``, local files only),
     then a huggingface_hub download with progress bars unless
     ``HF_HUB_OFFLINE=1``.  Hub revision: ``$VIDEXT_REVISION_<NAME>``, else the
@@ -59,7 +61,8 @@ Loading (:mod:`.loading`)
 from __future__ import annotations
 
 from .cache import MODEL_CACHE, ModelCache, cached, gpu_lock, gpu_section
-from .hub import Resolved, hub_cache_dir, locate, offline, pinned_revision, resolve, sha256_of, verify
+from .hub import (Resolved, cache_root, hub_cache_dir, locate, model_dir, offline, pinned_revision, place, resolve,
+                  sha256_of, verify)
 from .registry import MODELS, ModelRegistry, ModelSpec, get_spec, register
 
 
@@ -79,6 +82,6 @@ def __getattr__(name: str):
 
 __all__ = ["MODELS", "MODEL_CACHE", "ModelCache", "ModelRegistry", "ModelSpec", "Resolved", "cached", "get_spec",
            "gpu_lock", "gpu_section", "hub_cache_dir", "locate", "offline", "pinned_revision",
-           "register", "resolve", "sha256_of", "verify", "select_device", "select_dtype",
+           "cache_root", "model_dir", "place", "register", "resolve", "sha256_of", "verify", "select_device", "select_dtype",
            "cuda_available", "load_diffusers", "load_transformers", "load_model",
            "transformers_config", "diffusers_config"]

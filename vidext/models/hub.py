@@ -1,11 +1,15 @@
-"""Finding weights: an explicit path, then the Hugging Face cache, then a download.
+"""Finding weights: an explicit path, vidext's model folder, the Hugging Face cache, then a download.
 
 Order (the first that holds a complete copy wins):
 
 1. ``weights=`` (CLI ``--weights``): a file, or a folder holding the model's
    files.  Given explicitly, it must be right: no silent fall-through.
-2. ``$VIDEXT_MODEL_DIR/<name>/`` (a single file may also sit there under its
-   own base name).
+2. vidext's own model folder, :func:`model_dir`: ``$VIDEXT_MODEL_DIR``, else
+   ``models/`` in vidext's cache folder (``$VIDEXT_CACHE``, else
+   ``$XDG_CACHE_HOME/vidext``, else ``~/.cache/vidext``), then ``<name>/``
+   inside it (a single file may also sit there under its own base name).
+   Set-up (``scripts/fetch_assets.py``) places the RIFE weights there with
+   :func:`place`, so a set-up machine runs RIFE offline.
 3. The Hugging Face cache (``$HF_HUB_CACHE``, else ``$HF_HOME/hub``, else
    huggingface_hub's default), looked up with ``local_files_only``.
 4. A download with huggingface_hub (progress bars on stderr, picked up by
@@ -17,6 +21,7 @@ places searched and how to provide the weights.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -95,6 +100,61 @@ def verify(spec: ModelSpec, path: Path) -> None:
         raise ModelError(
             f"model {spec.name!r}: {path} has sha256 {got[:16]}…, expected {spec.sha256[:16]}… "
             f"(a corrupt or different checkpoint); delete it or pass the right file with --weights")
+
+
+def cache_root() -> Path:
+    """vidext's cache folder: ``$VIDEXT_CACHE``, else ``$XDG_CACHE_HOME/vidext``, else ``~/.cache/vidext``."""
+    if os.environ.get("VIDEXT_CACHE"):
+        return Path(os.environ["VIDEXT_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vidext"
+
+
+def model_dir() -> Path:
+    """The folder vidext looks in before the Hugging Face cache (one sub-folder per model):
+    ``$VIDEXT_MODEL_DIR``, else ``models`` in :func:`cache_root` (read at call time)."""
+    explicit = os.environ.get("VIDEXT_MODEL_DIR")
+    return Path(explicit).expanduser() if explicit else cache_root() / "models"
+
+
+def place(name: str, source: str | os.PathLike, folder: str | os.PathLike | None = None) -> Path:
+    """Put a single-file model's file where :func:`locate` finds it: ``folder`` (default
+    :func:`model_dir`) ``/<name>/<file's base name>``, checked against the spec's sha256 first.
+
+    A hard link where the two lie on one file system, else a copy; written under a temporary
+    name and renamed, so an interrupted placement never leaves a partial file where it is looked
+    for.  Already there with the right digest: left as it is.  Returns the placed path.
+    """
+    import shutil
+
+    spec = get_spec(name)
+    if not spec.single_file:
+        raise ModelError(f"model {spec.name!r} has several files: place its folder in {model_dir()}/{spec.name}/")
+    source = Path(source)
+    if not source.is_file():
+        raise ModelError(f"model {spec.name!r}: {source} does not exist")
+    verify(spec, source)
+    dest = Path(folder).expanduser() if folder is not None else model_dir()
+    dest = dest / spec.name / Path(spec.filename).name
+    if dest.is_file():
+        with contextlib.suppress(ModelError):
+            verify(spec, dest)
+            return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+        try:
+            os.link(source, part)
+        except OSError:                 # another file system, or links not allowed: a copy
+            shutil.copyfile(source, part)
+        verify(spec, part)
+        os.replace(part, dest)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            part.unlink()
+    return dest
 
 
 def _complete(spec: ModelSpec, folder: Path) -> bool:
@@ -201,7 +261,7 @@ def _short(exc: BaseException, limit: int = 240) -> str:
 def _how(spec: ModelSpec) -> str:
     where = Path(spec.filename).name if spec.single_file else "its files"
     return (f"provide it with --weights PATH (Python: weights=PATH), put {where} in "
-            f"$VIDEXT_MODEL_DIR/{spec.name}/, or allow a download from {spec.url}")
+            f"{model_dir() / spec.name}/ ($VIDEXT_MODEL_DIR), or allow a download from {spec.url}")
 
 
 def locate(name: str, weights: str | os.PathLike | None = None, *,
@@ -212,17 +272,12 @@ def locate(name: str, weights: str | os.PathLike | None = None, *,
         path = _explicit(spec, weights)
         verify(spec, path)
         return Resolved(spec, path, "weights", None)
-    looked = []
-    model_dir = os.environ.get("VIDEXT_MODEL_DIR")
-    if model_dir:
-        folder = Path(model_dir).expanduser() / spec.name
-        looked.append(str(folder))
-        found = _in_folder(spec, folder)
-        if found is not None:
-            verify(spec, found)
-            return Resolved(spec, found, "model_dir", None)
-    else:
-        looked.append("$VIDEXT_MODEL_DIR (unset)")
+    folder = model_dir() / spec.name
+    looked = [str(folder)]
+    found = _in_folder(spec, folder)
+    if found is not None:
+        verify(spec, found)
+        return Resolved(spec, found, "model_dir", None)
     revision = pinned_revision(spec)
     cache = hub_cache_dir() or "the default Hugging Face cache"
     looked.append(f"{cache} ({spec.repo_id}@{revision})")
