@@ -18,7 +18,7 @@ from typing import Callable
 import av
 import pytest
 
-from conftest import video_times
+from helpers import video_times
 
 
 def free_port() -> int:

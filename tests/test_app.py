@@ -16,7 +16,7 @@ import av
 import pytest
 
 from apphelpers import fps_duration, running_app
-from conftest import audio_packets
+from helpers import audio_packets
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import handle_file  # noqa: E402
@@ -274,7 +274,7 @@ def test_sweep_removes_old_job_folders(tmp_path):
 def _readme_examples() -> list[tuple[str, str]]:
     import re
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     text = (ROOT / "README.md").read_text()
     section = text.split("### The API from Python", 1)[1].split("\n### ", 1)[0]

@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import asset
+from helpers import asset
 
 ray = pytest.importorskip("ray")
 
@@ -243,7 +243,7 @@ def test_image_ray_head_takes_a_batch_by_address(tmp_path, long_film):
     import sys
     import time
 
-    from conftest import ROOT
+    from helpers import ROOT
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

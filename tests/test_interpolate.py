@@ -17,7 +17,7 @@ from vidext.interpolation.timeline import Timeline, output_rate, parse_rate
 from vidext.media.probe import probe
 from vidext.media.reader import FrameSource
 
-from conftest import audio_packets, luma_frames, psnr, video_times
+from helpers import audio_packets, luma_frames, psnr, video_times
 
 
 def test_factor_two_doubles_rate_keeps_duration_and_sound(tmp_path, clip):

@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import psnr
+from helpers import psnr
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path

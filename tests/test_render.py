@@ -12,7 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from conftest import asset
+from helpers import asset
 from vidext.interpolation.base import Between, Blend, Interpolator
 from vidext.interpolation.pipeline import RenderStats, render
 from vidext.interpolation.scenes import SceneGate

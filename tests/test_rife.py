@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import asset, psnr, video_times
+from helpers import asset, psnr, video_times
 from vidext._cli import main
 from vidext.errors import ModelError, ParameterError
 

@@ -15,7 +15,7 @@ from vidext.extension.seamless import bridge_interpolator
 from vidext.media.frame import Colour, Frame, working_layout
 from vidext.media.synth import shifted, texture
 
-from conftest import luma_frames
+from helpers import luma_frames
 
 RATE = 25
 W, H = 96, 64
@@ -155,7 +155,7 @@ def test_the_bridge_of_a_translation_is_a_translation_not_a_blend():
 
 
 def test_bridges_use_rife_where_its_weights_resolve(tmp_path, monkeypatch):
-    from conftest import asset
+    from helpers import asset
     from vidext.extension.seamless import rife_available
     weights = asset("rife", "flownet.pkl")
     monkeypatch.setenv("VIDEXT_MODEL_DIR", str(tmp_path / "none"))

@@ -12,20 +12,7 @@ from vidext.sound import RetimedAudio, stretch
 from vidext.sound.pcm import read_audio, write_audio
 from vidext.timemap import TimeMap
 
-RATE = 48000
-
-
-def tone(seconds: float, hz: float = 440.0, amp: float = 0.3, rate: int = RATE) -> np.ndarray:
-    t = np.arange(int(round(seconds * rate))) / rate
-    return (amp * np.sin(2 * np.pi * hz * t)).astype(np.float32)
-
-
-def add_clicks(x: np.ndarray, times, amp: float = 0.6, rate: int = RATE) -> np.ndarray:
-    x = x.copy()
-    for t in times:
-        i = int(round(t * rate))
-        x[i:i + 16] += amp * np.hanning(16)
-    return x
+from helpers import RATE, add_clicks, events_clip, tone
 
 
 def pitch_hz(y: np.ndarray, rate: int = RATE) -> float:
@@ -203,7 +190,7 @@ def test_loop_backward_prepends_and_shifts_original(tmp_path):
 
 
 def test_loop_real_music_has_no_seam_click(tmp_path):
-    from conftest import asset
+    from helpers import asset
 
     x, rate = read_audio(str(asset("audio", "loop_compus.flac")))
     src = str(tmp_path / "src.flac")
@@ -225,33 +212,6 @@ def test_silence_fades_out(tmp_path):
     assert y.shape[1] == 3 * RATE
     assert not y[:, 2 * RATE:].any()
     assert np.abs(np.diff(y[0, 2 * RATE - 2000:2 * RATE + 10])).max() < 0.03
-
-
-def events_clip(path: str, offset: float, fps: int = 25, seconds: float = 6.0, seed: int = 1) -> str:
-    """Frames whose brightness jumps at random moments (a cut); a click each jump, ``offset`` s later."""
-    rng = np.random.default_rng(seed)
-    flashes = np.sort(rng.choice(np.arange(10, int(seconds * fps) - 10), 8, replace=False))
-    with av.open(path, "w") as c:
-        v = c.add_stream("libx264", rate=fps)
-        v.width, v.height, v.pix_fmt = 64, 64, "yuv420p"
-        a = c.add_stream("aac", rate=RATE)
-        a.layout = "mono"
-        for k in range(int(seconds * fps)):
-            img = np.full((64, 64, 3), 230 if np.searchsorted(flashes, k, side="right") % 2 else 20, np.uint8)
-            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                c.mux(p)
-        for p in v.encode():
-            c.mux(p)
-        x = tone(seconds, 200, 0.05)
-        x = add_clicks(x, [f / fps + offset for f in flashes if f / fps + offset < seconds - 0.1], 0.8)
-        for i in range(0, len(x), 1024):
-            fr = av.AudioFrame.from_ndarray(x[None, i:i + 1024], format="fltp", layout="mono")
-            fr.rate, fr.pts, fr.time_base = RATE, i, F(1, RATE)   # with timestamps the encoder's delay is undone
-            for p in a.encode(fr):
-                c.mux(p)
-        for p in a.encode():
-            c.mux(p)
-    return path
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.2, -0.12])

@@ -1,0 +1,112 @@
+"""Helpers the tests share (fixtures stay in conftest.py): paths, real assets, reading clips back,
+PSNR, writing lossless clips, and sound whose events line up with the picture's."""
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "scripts") not in sys.path:
+    sys.path.insert(0, str(ROOT / "scripts"))
+
+from fetch_assets import asset_dir  # noqa: E402
+
+RATE = 48000  # sample rate of the sound made here
+
+
+def asset(*parts: str) -> Path:
+    """Path of a fetched asset, or skip the test naming how to fetch it."""
+    p = asset_dir().joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"asset {'/'.join(parts)} not fetched (run: python scripts/fetch_assets.py)")
+    return p
+
+
+def video_times(path: str) -> list[Fraction]:
+    """Presentation times (s) of every decoded video frame."""
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        return [Fraction(f.pts) * s.time_base for f in c.decode(s)]
+
+
+def luma_frames(path: str) -> list[np.ndarray]:
+    """All Y planes of a (short) clip — tests only, on tiny clips."""
+    from vidext.media.frame import planes_from_av, working_layout
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        out = []
+        for f in c.decode(s):
+            out.append(planes_from_av(f, working_layout(f.format.name))[0])
+        return out
+
+
+def audio_packets(path: str) -> list[bytes]:
+    with av.open(path) as c:
+        if not c.streams.audio:
+            return []
+        return [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(peak * peak / mse)
+
+
+def write_rgb(path: str, images, fps=25) -> str:
+    """A lossless FFV1 yuv420p clip from RGB uint8 images."""
+    rate = Fraction(fps)
+    with av.open(path, "w") as c:
+        s = c.add_stream("ffv1", rate=rate)
+        s.height, s.width = images[0].shape[:2]
+        s.pix_fmt = "yuv420p"
+        for img in images:
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def tone(seconds: float, hz: float = 440.0, amp: float = 0.3, rate: int = RATE) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (amp * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def add_clicks(x: np.ndarray, times, amp: float = 0.6, rate: int = RATE) -> np.ndarray:
+    x = x.copy()
+    for t in times:
+        i = int(round(t * rate))
+        x[i:i + 16] += amp * np.hanning(16)
+    return x
+
+
+def events_clip(path: str, offset: float, fps: int = 25, seconds: float = 6.0, seed: int = 1) -> str:
+    """Frames whose brightness jumps at random moments (a cut); a click each jump, ``offset`` s later."""
+    rng = np.random.default_rng(seed)
+    flashes = np.sort(rng.choice(np.arange(10, int(seconds * fps) - 10), 8, replace=False))
+    with av.open(path, "w") as c:
+        v = c.add_stream("libx264", rate=fps)
+        v.width, v.height, v.pix_fmt = 64, 64, "yuv420p"
+        a = c.add_stream("aac", rate=RATE)
+        a.layout = "mono"
+        for k in range(int(seconds * fps)):
+            img = np.full((64, 64, 3), 230 if np.searchsorted(flashes, k, side="right") % 2 else 20, np.uint8)
+            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        x = tone(seconds, 200, 0.05)
+        x = add_clicks(x, [f / fps + offset for f in flashes if f / fps + offset < seconds - 0.1], 0.8)
+        for i in range(0, len(x), 1024):
+            fr = av.AudioFrame.from_ndarray(x[None, i:i + 1024], format="fltp", layout="mono")
+            fr.rate, fr.pts, fr.time_base = RATE, i, Fraction(1, RATE)   # with timestamps the encoder's delay is undone
+            for p in a.encode(fr):
+                c.mux(p)
+        for p in a.encode():
+            c.mux(p)
+    return path
