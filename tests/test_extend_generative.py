@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 import vidext  # noqa: E402
-from vidext import config  # noqa: E402
+from vidext.extension import generative, ltx, svd  # noqa: E402
 from vidext.media.probe import probe  # noqa: E402
 
 from helpers import luma_frames, video_times  # noqa: E402
@@ -101,13 +101,13 @@ def tiny(model_dir, monkeypatch):
 
     monkeypatch.setenv("VIDEXT_MODEL_DIR", str(model_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(config, "SVD_SIZE", (32, 32))
-    monkeypatch.setattr(config, "SVD_CHUNK_FRAMES", 4)
-    monkeypatch.setattr(config, "SVD_STEPS", 2)
-    monkeypatch.setattr(config, "LTX_SIZE", (32, 32))
-    monkeypatch.setattr(config, "LTX_CHUNK_FRAMES", 9)
-    monkeypatch.setattr(config, "LTX_CONTEXT_FRAMES", 5)
-    monkeypatch.setattr(config, "LTX_STEPS", 2)
+    monkeypatch.setattr(svd, "SVD_SIZE", (32, 32))
+    monkeypatch.setattr(svd, "SVD_CHUNK_FRAMES", 4)
+    monkeypatch.setattr(svd, "SVD_STEPS", 2)
+    monkeypatch.setattr(ltx, "LTX_SIZE", (32, 32))
+    monkeypatch.setattr(ltx, "LTX_CHUNK_FRAMES", 9)
+    monkeypatch.setattr(ltx, "LTX_CONTEXT_FRAMES", 5)
+    monkeypatch.setattr(ltx, "LTX_STEPS", 2)
     yield
     MODEL_CACHE.clear()
 
@@ -180,7 +180,7 @@ def test_working_size_fit_and_colour_match():
 def test_junction_is_bridged_and_colour_matched(tmp_path, clip, tiny, monkeypatch, method):
     # random tiny models make noise: the bridge and the colour match are what keep the edge smooth
     src = clip(frames=10, width=48, height=32, tone_hz=None)
-    t = config.GENERATIVE_TRANSITION_FRAMES
+    t = generative.GENERATIVE_TRANSITION_FRAMES
 
     def first_step(name):
         out = str(tmp_path / name)
@@ -192,6 +192,6 @@ def test_junction_is_bridged_and_colour_matched(tmp_path, clip, tiny, monkeypatc
     bridged, far, brightness = first_step("bridged.mkv")
     assert bridged < 0.5 * far                      # the first new frame starts from the real one
     assert abs(brightness) < 8                       # colour matched to the last real frame
-    monkeypatch.setattr(config, "GENERATIVE_TRANSITION_FRAMES", 0)
+    monkeypatch.setattr(generative, "GENERATIVE_TRANSITION_FRAMES", 0)
     cut, _, _ = first_step("cut.mkv")
     assert cut > 2 * bridged                         # without the bridge the edge jumps

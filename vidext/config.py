@@ -247,52 +247,17 @@ DEFAULT_EXTEND_AUDIO = "follow"      # the sound replays with the picture (loop:
 EXTEND_DIRECTIONS = ("forward", "backward", "both")
 EXTEND_MAX_SECONDS = 600.0           # new seconds per side, classical methods (= AUDIO_EXTEND_MAX_S)
 GENERATIVE_MAX_SECONDS = 60.0        # new seconds per side, generative methods (slow: minutes per second)
-EXTEND_REVERSE_BUFFER_MB = 256       # frames held at once to play a run of the clip backwards
-EXTEND_INDEX_WIDTH = 64              # px: width of the downscaled luma index used to find loop points
-EXTEND_INDEX_MAX_FRAMES = 18_000     # frames indexed next to each end (bounds memory on long clips)
-# seamless: a video-texture loop (Schödl et al. 2000) with a DIS-interpolated bridge over the jump.
-SEAMLESS_WINDOW = 4                  # frames compared (with binomial weights) so that motion matches too
-SEAMLESS_MOTION_WEIGHT = 1.0         # weight of the frame-difference (motion) term beside appearance
+# Shared by several modules of vidext/extension (each method's own thresholds live in its module).
+# seamless loops (seamless.py, auto.py, scoring.py) and their interpolated bridge:
 SEAMLESS_MIN_LOOP_S = 1.0            # shortest loop accepted (else every clip "loops" on its last frames)
-SEAMLESS_BRIDGE_S = 0.2              # shortest interpolated transition over the jump
-SEAMLESS_BRIDGE_MAX_S = 1.0          # longest: the bridge grows with the mismatch up to this
-SEAMLESS_EXACT_MATCH = 0.1           # mismatch / typical frame difference below which no bridge is needed
 SEAMLESS_INTERPOLATOR_QUALITY = "quality"
 SEAMLESS_INTERPOLATOR = "auto"       # bridge frames: rife where its weights resolve (no download), else dis
-SEAMLESS_CANDIDATES = 4              # best loop points (by the index) whose bridges are rendered and measured
-# what a viewer sees (vidext/extension/scoring.py); differences in 8-bit luma levels on the index pictures
+# what a viewer sees (scoring.py); differences in 8-bit luma levels on the index pictures
 EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
 EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
 EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
-EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
-EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
-EXTEND_LOOP_WEIGHT = 0.25            # cost of repeating after SEAMLESS_MIN_LOOP_S (less for longer loops)
-EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods
-# motion: continue the camera's global similarity motion (pan, zoom, rotation).
+# motion (motion.py; the auto chooser asks for as many frames):
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
-MOTION_ANALYSIS_WIDTH = 480          # px: frames are tracked at this width at most
-MOTION_MAX_CORNERS = 400
-MOTION_HALF_LIFE_S = 2.0             # the motion eases to rest with this half-life (None: never)
-MOTION_FILL_BLUR_PX = 9.0            # blur of the mirrored fill in borders the camera never saw
-# generative (SVD, LTX-Video): junction smoothing and chunking.
-GENERATIVE_TRANSITION_FRAMES = 4     # generated frames blended from the last real frame into the new ones
-GENERATIVE_COLOUR_MATCH = True       # match each chunk's colour statistics to the last real frame
-SVD_CHUNK_FRAMES = 25                # frames per img2vid-xt call (its training length)
-SVD_SIZE = (1024, 576)               # working size of SVD (w, h); output resized/cropped to the clip
-SVD_STEPS = 25
-SVD_FPS_RANGE = (5, 30)              # fps micro-conditioning: the clip's rate, clamped to what SVD saw
-SVD_MOTION_BUCKET = 127
-SVD_NOISE_AUG = 0.02
-SVD_DECODE_CHUNK = 4                 # frames decoded at once by the temporal VAE (memory vs speed)
-LTX_CHUNK_FRAMES = 97                # frames per LTX call (8k + 1)
-LTX_CONTEXT_FRAMES = 9               # real frames the continuation is conditioned on (8k + 1)
-LTX_SIZE = (768, 512)                # working size (w, h), multiples of 32
-LTX_STEPS = 30
-LTX_DECODE_TIMESTEP = 0.05           # LTX-Video 0.9.1+ VAE decode noise (ignored by VAEs without it)
-LTX_DECODE_NOISE = 0.025
-LTX_DEFAULT_PROMPT = "the scene continues naturally, same camera, same lighting"
-LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
-GENERATIVE_CPU_OFFLOAD_BELOW_GB = 40  # GPUs with less memory run the pipeline with model CPU offload
 
 # Large motion: a dominant translation found by phase correlation on a small
 # luma picture is removed before DIS (whose pyramid misses pans of many patches).

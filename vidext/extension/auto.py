@@ -1,7 +1,7 @@
 """``auto``: per edge, measure what each method would show and keep the best.
 
 Candidates for an edge: ``seamless`` (its best loop in the edge's shot, bridge
-rendered), ``motion`` (the first ``config.EXTEND_PROBE_S`` of extrapolated
+rendered), ``motion`` (the first ``EXTEND_PROBE_S`` of extrapolated
 frames), ``pingpong`` (turning at the shot's first frame, never across a cut)
 and ``freeze``; ``svd``/``ltx`` join only where their weights resolve without a
 download *and* a GPU is present.  Each is scored by
@@ -23,6 +23,9 @@ from .motion import Motion
 from .pingpong import PingPong
 from .scoring import Score, ShotStats, score
 from .seamless import Seamless
+
+EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods
+
 
 #: method chosen when every candidate's cost ties (the earlier the more conservative)
 ORDER = ("seamless", "motion", "pingpong", "freeze", "svd", "ltx")
@@ -114,7 +117,7 @@ class Auto(Chooser):
             seamless._planned = {clip.direction: plan}
             candidates["seamless"] = (seamless, plan.score)
         motion = Motion()
-        probe = max(2, min(count, round(config.EXTEND_PROBE_S * rate)))
+        probe = max(2, min(count, round(EXTEND_PROBE_S * rate)))
         made = [self._thumb(clip, p) for p in motion.synthesize(clip, probe)]
         candidates["motion"] = (Motion(), score(stats, head + made, [False, False] + [True] * len(made), None))
         if not short and clip.shot_frames >= 3:

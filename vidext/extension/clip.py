@@ -5,7 +5,7 @@ past, every frame's time, the frames next to each end (a few, full size) and
 a bounded, downscaled luma index (``config.EXTEND_INDEX_*``) for finding loop
 points.  :class:`ClipReader` then reads runs of frames from the file again by
 index: forward runs seek to the nearest keyframe and decode; backward runs
-decode bounded chunks (``config.EXTEND_REVERSE_BUFFER_MB``) and play each
+decode bounded chunks (``EXTEND_REVERSE_BUFFER_MB``) and play each
 chunk reversed.
 
 A frame read again must be the frame the first pass saw.  Decoding after a
@@ -36,8 +36,12 @@ from ..media.probe import InputFile, video_stream
 from ..media.reader import decode_video, fit_size, seek_stream, stream_time_base, timed_frames
 from .base import ClipView
 
+EXTEND_REVERSE_BUFFER_MB = 256       # frames held at once to play a run of the clip backwards
+EXTEND_INDEX_WIDTH = 64              # px: width of the downscaled luma index used to find loop points
+EXTEND_INDEX_MAX_FRAMES = 18_000     # frames indexed next to each end (bounds memory on long clips)
 
-def thumbnail(frame: Frame, width: int = config.EXTEND_INDEX_WIDTH) -> np.ndarray:
+
+def thumbnail(frame: Frame, width: int = EXTEND_INDEX_WIDTH) -> np.ndarray:
     """Downscaled 8-bit luma of ``frame`` (area-averaged), for matching frames cheaply."""
     y = frame.luma8()
     h = max(4, round(frame.height * width / frame.width))
@@ -92,7 +96,7 @@ class ClipIndex:
     """Times, edge frames and a downscaled index, gathered from one pass over the clip."""
 
     def __init__(self, *, context: int = 1, thumbs: bool = False,
-                 max_index: int = config.EXTEND_INDEX_MAX_FRAMES):
+                 max_index: int = EXTEND_INDEX_MAX_FRAMES):
         self.times: list[Fraction] = []
         self.head: list[Frame] = []
         self.tail: collections.deque[Frame] = collections.deque(maxlen=max(1, context))
@@ -150,7 +154,7 @@ class ClipReader(InputFile):
     """
 
     def __init__(self, path: str, times: list[Fraction], layout: PixelLayout, colour: Colour,
-                 rate: Fraction, buffer_mb: float = config.EXTEND_REVERSE_BUFFER_MB,
+                 rate: Fraction, buffer_mb: float = EXTEND_REVERSE_BUFFER_MB,
                  signatures: Signatures | None = None, size: tuple[int, int] | None = None,
                  timestamps: bool = True):
         self.path, self.times, self.layout, self.colour = path, times, layout, colour

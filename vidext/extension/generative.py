@@ -11,13 +11,13 @@ chunk:
 - **Colour matching**: every chunk's per-channel mean and spread (over the
   whole chunk, so its own changes over time are kept) are matched to the last
   real frame's, so long chains do not drift in colour.
-- **Junction**: the first ``config.GENERATIVE_TRANSITION_FRAMES`` new frames
+- **Junction**: the first ``GENERATIVE_TRANSITION_FRAMES`` new frames
   are DIS interpolations from the last real frame to the first frame after
   them, so the model's imperfect reproduction of its conditioning frame never
   shows as a jump.
 
 Weights come through :mod:`vidext.models` (pinned revision, local folders,
-quantization, CPU offload for GPUs below ``config.GENERATIVE_CPU_OFFLOAD_BELOW_GB``).
+quantization, CPU offload for GPUs below ``GENERATIVE_CPU_OFFLOAD_BELOW_GB``).
 """
 from __future__ import annotations
 
@@ -29,9 +29,13 @@ from typing import ClassVar, Iterator
 import cv2
 import numpy as np
 
-from .. import config
 from ..media.frame import Frame, from_rgb, to_rgb
 from .base import ClipView, Planes, Synthesizer
+
+# the junction between the real frames and the generated ones, and GPU memory
+GENERATIVE_TRANSITION_FRAMES = 4     # generated frames blended from the last real frame into the new ones
+GENERATIVE_COLOUR_MATCH = True       # match each chunk's colour statistics to the last real frame
+GENERATIVE_CPU_OFFLOAD_BELOW_GB = 40  # GPUs with less memory run the pipeline with model CPU offload
 
 
 def working_size(width: int, height: int, native: tuple[int, int], multiple: int) -> tuple[int, int]:
@@ -99,7 +103,7 @@ class Generative(Synthesizer):
 
             total_gb = torch.cuda.get_device_properties(dev).total_memory / 2**30
             # quantized weights are small enough already, and bitsandbytes places them itself
-            small = total_gb < config.GENERATIVE_CPU_OFFLOAD_BELOW_GB
+            small = total_gb < GENERATIVE_CPU_OFFLOAD_BELOW_GB
             self.offload = "model" if small and not self.quantize else None
         quant = {"components": list(self.quantize_components)} if self.quantize else {}
         return load_model(self.model, cls, weights=self.weights, device=str(dev), quantize=self.quantize,
@@ -136,7 +140,7 @@ class Generative(Synthesizer):
         junction = clip.junction
         reference = to_rgb(junction)
         context = [cv2.resize(to_rgb(f), size, interpolation=cv2.INTER_AREA) for f in clip.context[-n_context:]]
-        transition = min(config.GENERATIVE_TRANSITION_FRAMES, max(0, count - 1))
+        transition = min(GENERATIVE_TRANSITION_FRAMES, max(0, count - 1))
         made = 0
         first = True
         while made < count:
@@ -147,7 +151,7 @@ class Generative(Synthesizer):
                 raise RuntimeError(f"{self.name} produced no new frames")
             context = (context + [np.asarray(f, np.float32) for f in new])[-n_context:]
             out = [fit(np.asarray(f, np.float32), clip.width, clip.height) for f in new]
-            if config.GENERATIVE_COLOUR_MATCH:
+            if GENERATIVE_COLOUR_MATCH:
                 out = match_colour(out, reference)
             planes = [from_rgb(rgb, junction) for rgb in out[:count - made]]
             if first and transition:

@@ -7,10 +7,10 @@ steps are averaged in the Lie algebra (median of their matrix logarithms) so
 that zoom and rotation compose correctly, then extrapolated from the junction
 frame: new frame k is the junction frame moved by ``expm(a_k · L)``, where
 ``a_k = k`` for a steady motion or ``(1 - r^k)/(1 - r)`` for a motion easing
-to rest with half-life ``config.MOTION_HALF_LIFE_S``.
+to rest with half-life ``MOTION_HALF_LIFE_S``.
 
 Borders the camera never saw are filled with the mirrored picture, blurred
-(``config.MOTION_FILL_BLUR_PX``) so that it reads as out-of-focus continuation
+(``MOTION_FILL_BLUR_PX``) so that it reads as out-of-focus continuation
 rather than as a reflection.  Each plane is warped at its own size, so 4:2:0
 chroma and 10-bit planes need no conversion.
 """
@@ -24,6 +24,12 @@ import numpy as np
 from .. import config
 from ..media.frame import Frame
 from .base import ClipView, Planes, Synthesizer
+
+MOTION_ANALYSIS_WIDTH = 480          # px: frames are tracked at this width at most
+MOTION_MAX_CORNERS = 400
+MOTION_HALF_LIFE_S = 2.0             # the motion eases to rest with this half-life (None: never)
+MOTION_FILL_BLUR_PX = 9.0            # blur of the mirrored fill in borders the camera never saw
+
 
 _MIN_POINTS = 8
 _FB_ERROR_PX = 1.0          # forward–backward tracking error (analysis px) above which a point is dropped
@@ -40,7 +46,7 @@ def _gray8(frame: Frame, scale: float) -> np.ndarray:
 
 def step_transform(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     """3×3 similarity mapping picture ``a``'s coordinates to ``b``'s, or None when untrackable."""
-    pts = cv2.goodFeaturesToTrack(a, maxCorners=config.MOTION_MAX_CORNERS, qualityLevel=0.01, minDistance=6)
+    pts = cv2.goodFeaturesToTrack(a, maxCorners=MOTION_MAX_CORNERS, qualityLevel=0.01, minDistance=6)
     if pts is None or len(pts) < _MIN_POINTS:
         return None
     fwd, st1, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(21, 21), maxLevel=3)
@@ -63,7 +69,7 @@ def estimate_motion(frames: list[Frame]) -> np.ndarray:
     if len(frames) < 2:
         return np.zeros((3, 3))
     w = frames[0].width
-    scale = min(1.0, config.MOTION_ANALYSIS_WIDTH / w)
+    scale = min(1.0, MOTION_ANALYSIS_WIDTH / w)
     grays = [_gray8(f, scale) for f in frames]
     logs = []
     for a, b in zip(grays, grays[1:]):
@@ -85,7 +91,7 @@ class Motion(Synthesizer):
     name = "motion"
     context_frames = config.MOTION_CONTEXT_FRAMES
 
-    def __init__(self, half_life_s: float | None = config.MOTION_HALF_LIFE_S):
+    def __init__(self, half_life_s: float | None = MOTION_HALF_LIFE_S):
         self.half_life_s = half_life_s
         self.estimates: dict[str, dict] = {}
 
@@ -125,7 +131,7 @@ class Motion(Synthesizer):
             cover = cv2.warpAffine(np.ones((ph, pw), np.float32), mp, (pw, ph), flags=cv2.INTER_LINEAR,
                                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
             if cover.min() < 0.999:
-                sigma = config.MOTION_FILL_BLUR_PX * pw / w0
+                sigma = MOTION_FILL_BLUR_PX * pw / w0
                 soft = cv2.GaussianBlur(warped, (0, 0), sigma, borderType=cv2.BORDER_REFLECT101)
                 # feather the edge of the seen area so the blur fades in over a few pixels
                 cover = cv2.GaussianBlur(cover, (0, 0), max(0.5, sigma / 3))

@@ -10,7 +10,7 @@ one are judged by their own standard:
   shot's 95th-percentile step.  Above 1: a jump the shot itself never makes.
 - **stall**: motion stopping or turning back (freeze, ping-pong turn) shows as
   a two-frame step ``|f[k+1] − f[k−1]|`` far below the shot's own; the figure is
-  ``config.EXTEND_PROGRESS_MIN`` divided by (seam two-step / the shot's median
+  ``EXTEND_PROGRESS_MIN`` divided by (seam two-step / the shot's median
   two-step).  Above 1: a visible stall or reversal.
 - **jerk**: the camera's apparent motion (the dominant translation between
   consecutive pictures, by phase correlation) changing abruptly — a bridge
@@ -29,7 +29,7 @@ Differences below ``config.EXTEND_VISIBLE_LEVEL`` levels count as that level,
 so a still shot's sensor noise does not make every change look huge.
 A candidate *passes* when junction, stall, jerk and inside/limit are all ≤ 1; its
 ``cost`` (lower is better) is the largest of the three plus
-``config.EXTEND_LOOP_WEIGHT × min(1, SEAMLESS_MIN_LOOP_S / loop_s)``.
+``EXTEND_LOOP_WEIGHT × min(1, SEAMLESS_MIN_LOOP_S / loop_s)``.
 """
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ import cv2
 import numpy as np
 
 from .. import config
+
+EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
+EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
+EXTEND_LOOP_WEIGHT = 0.25            # cost of repeating after SEAMLESS_MIN_LOOP_S (less for longer loops)
 
 
 def mad(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,7 +106,7 @@ class ShotStats:
     def of(cls, thumbs: np.ndarray) -> "ShotStats":
         steps = consecutive(thumbs, 1)
         twos = consecutive(thumbs, 2)
-        own = jerks(thumbs[-config.EXTEND_JERK_FRAMES:])
+        own = jerks(thumbs[-EXTEND_JERK_FRAMES:])
         return cls(thumbs, float(np.median(steps)) if len(steps) else 0.0,
                    float(np.percentile(steps, 95)) if len(steps) else 0.0,
                    float(np.median(twos)) if len(twos) else 0.0,
@@ -136,7 +140,7 @@ class Score:
     @property
     def cost(self) -> float:
         repeat = 0.0 if self.loop_s is None else min(1.0, config.SEAMLESS_MIN_LOOP_S / max(self.loop_s, 1e-9))
-        return self.worst + config.EXTEND_LOOP_WEIGHT * repeat
+        return self.worst + EXTEND_LOOP_WEIGHT * repeat
 
     def as_dict(self) -> dict:
         r = lambda v: None if v is None else round(float(v), 3)  # noqa: E731
@@ -171,7 +175,7 @@ def score(stats: ShotStats, sequence: list[np.ndarray], synthetic: list[bool], l
     junction = max(steps) / max(stats.p95, floor) if steps else 0.0
     twos = [mad(a, b) for a, b in zip(sequence, sequence[2:])]
     progress = min((t + floor) / (stats.two_step + floor) for t in twos) if twos else 1.0
-    stall = config.EXTEND_PROGRESS_MIN / max(progress, 1e-6)
+    stall = EXTEND_PROGRESS_MIN / max(progress, 1e-6)
     changes = jerks(sequence)
     jerk = max(changes) / max(stats.jerk_p95, config.EXTEND_JERK_FLOOR_PX) if changes else 0.0
     inside = [stats.nearest(p) / max(stats.median, floor) for p, s in zip(sequence, synthetic) if s]

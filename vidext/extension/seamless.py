@@ -19,10 +19,10 @@ Three rules keep the seam invisible:
    in-between time before blending them: the first ``T`` new frames go from
    the junction frame to frame ``j+T`` (T+1 intervals: T+1 frames of motion
    plus the mismatch; T grows with the mismatch, measured in typical steps,
-   between ``config.SEAMLESS_BRIDGE_S`` and ``config.SEAMLESS_BRIDGE_MAX_S``).
+   between ``SEAMLESS_BRIDGE_S`` and ``SEAMLESS_BRIDGE_MAX_S``).
    Then ``j+T … N-1`` play untouched and the same bridge repeats: a loop of
    period ``N-j`` with no cut.  A near-exact match needs no bridge.
-3. **Measure, don't pretend.**  The best ``config.SEAMLESS_CANDIDATES`` loop
+3. **Measure, don't pretend.**  The best ``SEAMLESS_CANDIDATES`` loop
    points by the index have their bridges rendered and scored by what a
    viewer sees (:mod:`vidext.extension.scoring`); the best score wins, and
    whether it passed is recorded (``loops[direction]["passed"]``) — the
@@ -40,6 +40,15 @@ from ..interpolation.base import Interpolator
 from ..media.frame import Frame
 from .base import ClipView, Mix, Op, Repeater, Run
 from .scoring import Score, ShotStats, consecutive, score
+
+# seamless: a video-texture loop (Schödl et al. 2000) with a DIS-interpolated bridge over the jump.
+SEAMLESS_WINDOW = 4                  # frames compared (with binomial weights) so that motion matches too
+SEAMLESS_MOTION_WEIGHT = 1.0         # weight of the frame-difference (motion) term beside appearance
+SEAMLESS_BRIDGE_S = 0.2              # shortest interpolated transition over the jump
+SEAMLESS_BRIDGE_MAX_S = 1.0          # longest: the bridge grows with the mismatch up to this
+SEAMLESS_EXACT_MATCH = 0.1           # mismatch / typical frame difference below which no bridge is needed
+SEAMLESS_CANDIDATES = 4              # best loop points (by the index) whose bridges are rendered and measured
+
 
 _CHUNK = 1024  # candidates compared at once (bounds the temporary arrays)
 
@@ -148,8 +157,8 @@ class Seamless(Repeater):
 
     def bridge_range(self, clip: ClipView) -> tuple[int, int]:
         """Fewest and most transition frames."""
-        lo = max(2, round(config.SEAMLESS_BRIDGE_S * clip.rate))
-        return lo, max(lo, round(config.SEAMLESS_BRIDGE_MAX_S * clip.rate))
+        lo = max(2, round(SEAMLESS_BRIDGE_S * clip.rate))
+        return lo, max(lo, round(SEAMLESS_BRIDGE_MAX_S * clip.rate))
 
     def min_loop(self, clip: ClipView) -> int:
         shortest, _ = self.bridge_range(clip)
@@ -177,7 +186,7 @@ class Seamless(Repeater):
                 # the window never reaches before the shot: candidates too close to its start compare less
                 total += w * _mad(thumbs[n - 1 - k], thumbs[np.maximum(cand - k, 0)])
             motion = thumbs[cand].astype(np.int16) - thumbs[cand - 1].astype(np.int16)
-            total += config.SEAMLESS_MOTION_WEIGHT * np.abs(motion - junction_motion).mean(axis=(1, 2))
+            total += SEAMLESS_MOTION_WEIGHT * np.abs(motion - junction_motion).mean(axis=(1, 2))
             cost[c0 - lo:c1 - lo] = total
         return cost
 
@@ -191,7 +200,7 @@ class Seamless(Repeater):
         steps = consecutive(thumbs)
         typical = float(np.median(steps)) if len(steps) else 0.0
         shortest, longest = self.bridge_range(clip)
-        m = min(config.SEAMLESS_WINDOW, n - 1)
+        m = min(SEAMLESS_WINDOW, n - 1)
         hi = n - 1 - self.min_loop(clip)     # last candidate (local index of the frame matching the junction)
         lo = 1
         if hi < lo:                       # a shot shorter than the minimum loop: any loop past the bridge
@@ -202,14 +211,14 @@ class Seamless(Repeater):
             plan.score = self._measure(clip, plan, ShotStats.of(thumbs), first)
             return plan
         cost = self._costs(thumbs, lo, hi, m)
-        picks = _local_minima(cost, config.SEAMLESS_CANDIDATES, spacing=max(2, m))
+        picks = _local_minima(cost, SEAMLESS_CANDIDATES, spacing=max(2, m))
         stats = ShotStats.of(thumbs)
         plans = []
         for p in picks:
             best = lo + p
             mismatch = float(_mad(thumbs[-1], thumbs[best:best + 1])[0])
             bridge = longest
-            if typical > 0 and mismatch <= config.SEAMLESS_EXACT_MATCH * typical or mismatch == 0:
+            if typical > 0 and mismatch <= SEAMLESS_EXACT_MATCH * typical or mismatch == 0:
                 bridge = 0
             elif typical > 0:  # spread the mismatch so that no step is much above a typical one
                 bridge = min(longest, max(shortest, math.ceil(mismatch / typical) - 1))
