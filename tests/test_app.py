@@ -1,8 +1,7 @@
 """The web app end to end: launched on 127.0.0.1, driven through gradio_client.
 
 Each api_name is called with a small synthetic clip and its output checked
-(fps, duration, frames, sound, JSON).  Calls to a vidext function that this
-build lacks are skipped with the reason (the tab is shown disabled then).
+(fps, duration, frames, sound, JSON).
 """
 from __future__ import annotations
 
@@ -22,7 +21,6 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import handle_file  # noqa: E402
 
 from vidext.media.synth import make_clip  # noqa: E402
-from vidext.webapp import capabilities as caps  # noqa: E402
 
 LIMITS = {"VIDEXT_MAX_UPLOAD_MB": "1", "VIDEXT_MAX_DURATION_S": "5"}
 
@@ -39,12 +37,6 @@ def small_clip(tmp_path_factory):
     """1 s, 25 fps, 160×96, with a 440 Hz tone."""
     return make_clip(str(tmp_path_factory.mktemp("clips") / "small clip.mp4"), frames=25, fps=25,
                      width=160, height=96)
-
-
-def _need(name: str):
-    t = caps.tab(name)
-    if not t.available:
-        pytest.skip(f"{name} tab disabled in this build: {t.reason}")
 
 
 def test_start_makes_no_network_call(server):
@@ -64,7 +56,6 @@ def test_page_and_api_names(server):
 
 
 def test_interpolate_api_factor(server, small_clip):
-    _need("interpolate")
     download, watch, details = server["client"].predict(handle_file(small_clip), 2, api_name="/interpolate")
     assert watch is not None and os.path.basename(download) == "small_clip-smooth.mp4"
     rate, duration, frames = fps_duration(download)
@@ -76,31 +67,23 @@ def test_interpolate_api_factor(server, small_clip):
 
 
 def test_interpolate_api_fps_lossless(server, small_clip):
-    _need("interpolate")
     download, watch, details = server["client"].predict(
         handle_file(small_clip), factor=1, fps=30, codec="ffv1", api_name="/interpolate")
     assert download.endswith(".mkv")
     rate, duration, frames = fps_duration(download)
     assert rate == 30 and frames == 30 and abs(duration - 1.0) < 1e-3
-    if caps.parameter("interpolate", "playable").available:  # the player gets an H.264 4:2:0 copy
-        with av.open(watch) as c:
-            v = c.streams.video[0]
-            assert watch.endswith(".mp4") and v.codec_context.name == "h264" and v.format.name == "yuv420p"
-        assert fps_duration(watch)[2] == 30
-    else:
-        assert watch is None  # not playable in a browser: offered as a download only
+    with av.open(watch) as c:  # the player gets an H.264 4:2:0 copy
+        v = c.streams.video[0]
+        assert watch.endswith(".mp4") and v.codec_context.name == "h264" and v.format.name == "yuv420p"
+    assert fps_duration(watch)[2] == 30
 
 
 def test_interpolate_api_rejects_nothing_to_do(server, small_clip):
-    _need("interpolate")
     with pytest.raises(gradio_client.exceptions.AppError, match="nothing to do"):
         server["client"].predict(handle_file(small_clip), factor=1, api_name="/interpolate")
 
 
 def test_interpolate_api_slow_motion(server, small_clip):
-    _need("interpolate")
-    if not caps.parameter("interpolate", "slowmo").available:
-        pytest.skip(caps.parameter("interpolate", "slowmo").reason)
     download, _, _ = server["client"].predict(handle_file(small_clip), factor=1, slowmo=2, api_name="/interpolate")
     rate, duration, frames = fps_duration(download)
     assert rate == 25 and frames == 50 and abs(duration - 2.0) < 1e-3
@@ -108,7 +91,6 @@ def test_interpolate_api_slow_motion(server, small_clip):
 
 
 def test_extend_api(server, small_clip):
-    _need("extend")
     download, watch, details = server["client"].predict(
         handle_file(small_clip), seconds=1, direction="forward", method="loop", api_name="/extend")
     rate, duration, frames = fps_duration(download)
@@ -146,7 +128,6 @@ def tone(tmp_path_factory):
 
 
 def test_audio_api_stretch(server, tone):
-    _need("audio")
     download, watch, listen, details = server["client"].predict(handle_file(tone), stretch=2, api_name="/audio")
     assert download.endswith(".wav") and watch is None and listen is not None
     assert abs(_sound_seconds(download) - 2.0) < 0.02
@@ -154,7 +135,6 @@ def test_audio_api_stretch(server, tone):
 
 
 def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_path):
-    _need("audio")
     download, watch, listen, details = server["client"].predict(
         handle_file(small_clip), audio_file=handle_file(tone), api_name="/audio")
     assert download.endswith(".mp4") and watch is not None and listen is None
@@ -165,7 +145,6 @@ def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_p
 
 
 def test_evaluate_api(server, small_clip):
-    _need("evaluate")
     report_file, html, table, pictures, report = server["client"].predict(
         handle_file(small_clip), methods=["blend", "fast"], factor=2, api_name="/evaluate")
     with open(report_file, encoding="utf-8") as f:
@@ -176,7 +155,6 @@ def test_evaluate_api(server, small_clip):
 
 
 def test_over_limit_upload_names_the_limit(server, tmp_path):
-    _need("interpolate")
     big = make_clip(str(tmp_path / "big.mp4"), frames=40, width=640, height=360, tone_hz=None,
                     options={"crf": "0", "preset": "ultrafast"})
     assert os.path.getsize(big) > 1e6
@@ -208,14 +186,12 @@ def test_upload_limit_message_names_the_variable(tmp_path):
 
 
 def test_over_limit_duration_names_the_limit(server, tmp_path):
-    _need("interpolate")
     long = make_clip(str(tmp_path / "long.mp4"), frames=60, fps=10, width=64, height=48, tone_hz=None)
     with pytest.raises(gradio_client.exceptions.AppError, match=r"limit of 5 s \(VIDEXT_MAX_DURATION_S\)"):
         server["client"].predict(handle_file(long), api_name="/interpolate")
 
 
 def test_cancelled_job_leaves_no_files(server, tmp_path):
-    _need("interpolate")
     ws = server["workspace"]
     clip = make_clip(str(tmp_path / "cancel.mp4"), frames=96, width=480, height=272, tone_hz=None)
     before = set(ws.jobs())
@@ -271,29 +247,29 @@ def test_sweep_removes_old_job_folders(tmp_path):
     assert ws.jobs() == [new.folder]
 
 
-def _readme_examples() -> list[tuple[str, str]]:
+def _docs_examples() -> list[tuple[str, str]]:
+    """The gradio_client examples of docs/app.md, by API name."""
     import re
 
     from helpers import ROOT
 
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "app.md").read_text()
     section = text.split("### The API from Python", 1)[1].split("\n### ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     return [(re.search(r'api_name="(/\w+)"', b).group(1), b) for b in blocks]
 
 
-def test_readme_has_a_client_example_for_each_api_name():
-    assert sorted(name for name, _ in _readme_examples()) == ["/audio", "/evaluate", "/extend", "/interpolate"]
+def test_docs_have_a_client_example_for_each_api_name():
+    assert sorted(name for name, _ in _docs_examples()) == ["/audio", "/evaluate", "/extend", "/interpolate"]
 
 
 @pytest.mark.parametrize("api_name", ["/interpolate", "/extend", "/audio", "/evaluate"])
-def test_readme_client_examples_run(server, small_clip, tone, tmp_path, monkeypatch, capsys, api_name):
+def test_docs_client_examples_run(server, small_clip, tone, tmp_path, monkeypatch, capsys, api_name):
     import shutil
 
-    _need(api_name.strip("/"))
-    code = dict(_readme_examples())[api_name]
+    code = dict(_docs_examples())[api_name]
     shutil.copy(small_clip, tmp_path / "clip.mp4")
     shutil.copy(tone, tmp_path / "tone.wav")
     monkeypatch.chdir(tmp_path)
-    exec(compile(code.replace("http://127.0.0.1:7860/", server["url"]), f"README{api_name}", "exec"), {})
+    exec(compile(code.replace("http://127.0.0.1:7860/", server["url"]), f"docs/app.md{api_name}", "exec"), {})
     assert capsys.readouterr().out.strip()

@@ -20,7 +20,6 @@ sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("gradio")
 
 from vidext.media.synth import make_clip  # noqa: E402
-from vidext.webapp import capabilities as caps  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -86,12 +85,6 @@ def _open(browser, server, viewport=DESKTOP):
     return page, errors
 
 
-def _need(name: str):
-    t = caps.tab(name)
-    if not t.available:
-        pytest.skip(f"{name} tab disabled in this build: {t.reason}")
-
-
 def _upload(page, tab: str, path: str, settle: bool = True):
     """Choose a file as a person does: the × first when one is there already, then the new one."""
     box = page.locator(f"#{tab}-input")
@@ -144,7 +137,6 @@ def _visible_errors(page) -> list[str]:
 
 
 def test_typed_fps_gives_that_fps(server, browser, media, shots):
-    _need("interpolate")
     page, errors = _open(browser, server)
     _upload(page, "interpolate", media["clip"])
     _type(page, "#interpolate-fps input", "60")   # the multiplier stays at its default of 2
@@ -173,9 +165,6 @@ def test_defaults_of_every_tab_give_a_result(server, browser, media, shots):
                                        ("extend", "Extend", "clip", "#extend-result video"),
                                        ("audio", "Audio", "tone", "#audio-result-audio audio"),
                                        ("evaluate", "Evaluate", "clip", "#evaluate-report-link")):
-        if not caps.tab(tab).available:
-            assert page.get_by_role("tab", name=label).is_disabled()
-            continue
         page.get_by_role("tab", name=label).click()
         _upload(page, tab, media[upload])
         plan = page.inner_text(f"#{tab}-plan")
@@ -199,11 +188,10 @@ def test_defaults_of_every_tab_give_a_result(server, browser, media, shots):
         assert _visible_errors(page) == [], tab
         shots(page, f"desktop-{tab}")
         ran.append(tab)
-    assert "interpolate" in ran and errors == []
+    assert ran == ["interpolate", "extend", "audio", "evaluate"] and errors == []
 
 
 def test_audio_tab_shows_only_what_fits_the_file(server, browser, media, shots):
-    _need("audio")
     page, _ = _open(browser, server)
     page.get_by_role("tab", name="Audio").click()
     _upload(page, "audio", media["tone"])
@@ -220,7 +208,6 @@ def test_audio_tab_shows_only_what_fits_the_file(server, browser, media, shots):
 
 
 def test_cancel_says_cancelled_and_clears_the_result(server, browser, media, shots):
-    _need("interpolate")
     page, _ = _open(browser, server)
     _upload(page, "interpolate", media["clip"])
     assert _run_and_wait(page, "interpolate").startswith("Done")
@@ -245,7 +232,6 @@ def test_cancel_says_cancelled_and_clears_the_result(server, browser, media, sho
 
 
 def test_a_bad_file_gives_one_message(server, browser, media, shots):
-    _need("interpolate")
     page, _ = _open(browser, server)
     _upload(page, "interpolate", media["bad"], settle=False)
     line = _wait_text(page, "#interpolate-clip-info", "cannot be used")
@@ -256,7 +242,6 @@ def test_a_bad_file_gives_one_message(server, browser, media, shots):
 
 
 def test_start_after_end_gives_one_message_by_the_segment(server, browser, media):
-    _need("interpolate")
     page, _ = _open(browser, server)
     _upload(page, "interpolate", media["clip"])
     _type(page, "#interpolate-end input[type=number]", "0.4")
@@ -271,17 +256,15 @@ def test_start_after_end_gives_one_message_by_the_segment(server, browser, media
 
 
 def test_phone_layout(server, browser, media, shots):
-    _need("interpolate")
     page, errors = _open(browser, server, PHONE)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"page is {width} px wide on a {PHONE['width']} px phone"
     for tab, label, upload in (("extend", "Extend", "clip"), ("audio", "Audio", "tone"),
                                ("evaluate", "Evaluate", "clip"), ("interpolate", "Interpolate", "clip")):
-        if caps.tab(tab).available:
-            page.get_by_role("tab", name=label).click()
-            _upload(page, tab, media[upload])
-            shots(page, f"phone-{tab}")
-            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], tab
+        page.get_by_role("tab", name=label).click()
+        _upload(page, tab, media[upload])
+        shots(page, f"phone-{tab}")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], tab
     # Cancel sits beside Run, small, and only while a job runs
     assert not page.locator("#interpolate-cancel").is_visible()
     _upload(page, "interpolate", media["slow"])

@@ -76,12 +76,8 @@ class Gauge:
 
 def _fake_gpu(mp):
     """A GPU and RIFE's weights "at hand": Interpolate and Evaluate join the GPU group (jobs still run DIS)."""
-    from vidext.interpolation import INTERPOLATORS
-
     mp.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
     mp.setattr(caps, "weights", lambda model: caps.Feature(model, model == "rife-4.25"))
-    if "rife" not in INTERPOLATORS:
-        mp.setitem(INTERPOLATORS._entries, "rife", ("vidext.interpolation.rife:RIFE", "RIFE 4.25"))
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +88,6 @@ def gauges():
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory, gauges):
     """The app with a (pretend) GPU group and two CPU slots; handlers counted."""
-    if not (caps.tab("interpolate").available and caps.tab("extend").available):
-        pytest.skip("needs the Interpolate and Extend tabs")
     with running_app(tmp_path_factory.mktemp("load"), settings={"APP_CPU_CONCURRENCY": CPU_SLOTS},
                      handlers={"run_interpolate": gauges["gpu"].wrap, "run_evaluate": gauges["gpu"].wrap,
                                "run_extend": gauges["cpu"].wrap},
@@ -149,8 +143,6 @@ def test_eight_concurrent_jobs_complete_correctly(loaded, gauges, tmp_path):
 
 def test_gpu_jobs_are_serialised_across_endpoints(loaded, gauges, tmp_path):
     """/interpolate and /evaluate submitted together never run at the same time."""
-    if not caps.tab("evaluate").available:
-        pytest.skip("needs the Evaluate tab")
     client = loaded["client"]
     src = make_clip(str(tmp_path / "e.mp4"), frames=6, fps=FPS, width=64, height=48, tone_hz=None)
     before = gauges["gpu"].calls
@@ -275,8 +267,6 @@ def test_job_returns_only_files_of_its_folder(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_queue(tmp_path_factory):
     """The app with one CPU slot and room for one waiting job; /extend jobs wait for ``release``."""
-    if not caps.tab("extend").available:
-        pytest.skip("needs the Extend tab")
     release = threading.Event()
     running = Gauge(want=1, peer_wait_s=0)
 
@@ -340,8 +330,6 @@ def test_cache_schedule_follows_the_config(tmp_path):
 
 def test_gradio_cache_is_cleaned_on_schedule(tmp_path_factory, tmp_path):
     """Uploads and Gradio's copies of results go once older than the age, while the server runs."""
-    if not caps.tab("interpolate").available:
-        pytest.skip("needs the Interpolate tab")
     with running_app(tmp_path_factory.mktemp("cache"),
                      settings={"APP_SWEEP_INTERVAL_S": 1, "APP_FILE_MAX_AGE_S": 2}) as srv:
         assert srv["demo"].delete_cache == (1, 2)

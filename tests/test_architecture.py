@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -398,11 +399,10 @@ def test_models_read_like_a_dict_and_answer_unknown_names_with_the_choices(monke
         get_spec("tiny")
 
 
-def test_held_out_methods_are_a_registry_over_the_interpolators(monkeypatch):
+def test_held_out_methods_are_a_registry_over_the_interpolators():
     from vidext.evaluation.heldout import METHODS, Duplicate, create_method, learned_names, parse_methods
     from vidext.interpolation import INTERPOLATORS
     from vidext.interpolation.base import Blend
-    from vidext.registry import Entry
     from vidext.webapp import capabilities, handlers
 
     assert METHODS.names() == ["duplicate", "blend", "fast", "balanced", "quality", *learned_names()]
@@ -413,12 +413,19 @@ def test_held_out_methods_are_a_registry_over_the_interpolators(monkeypatch):
         create_method("dis")
     assert parse_methods("all") == [n for n in METHODS.names() if n != "duplicate"]
     # a model added to the interpolators is a held-out method, in the app's list and on the GPU queue
-    monkeypatch.setitem(INTERPOLATORS._entries, "mine",
-                        Entry("mine", "vidext.interpolation.base:Blend", "a stand-in", model="rife-4.25"))
-    assert "mine" in learned_names() and "mine" in parse_methods("all") and "mine" in parse_methods("mine")
-    assert METHODS.entry("mine").model == "rife-4.25" and isinstance(create_method("mine"), Blend)
-    assert capabilities.evaluate_learned()["mine"] == "rife-4.25" and handlers.evaluate_needs_gpu(methods=["mine"])
-    assert [f.name for f in capabilities.evaluate_methods()][-1] == "mine"
+    INTERPOLATORS.add("mine", "vidext.interpolation.base:Blend", "a stand-in", model="rife-4.25")
+    try:
+        assert "mine" in learned_names() and "mine" in parse_methods("all") and "mine" in parse_methods("mine")
+        assert METHODS.entry("mine").model == "rife-4.25" and isinstance(create_method("mine"), Blend)
+        assert capabilities.evaluate_learned()["mine"] == "rife-4.25" and handlers.evaluate_needs_gpu(methods=["mine"])
+        assert [f.name for f in capabilities.evaluate_methods()][-1] == "mine"
+    finally:
+        INTERPOLATORS.remove("mine")
+    assert "mine" not in METHODS and "mine" not in capabilities.evaluate_learned()
+    with pytest.raises(ParameterError, match="unknown method 'mine'"):
+        parse_methods("mine")
+    with pytest.raises(ParameterError, match="no method 'rife' was added here"):   # the backends' own entry
+        METHODS.remove("rife")
     assert capabilities.EVALUATE_CLASSICAL == ("blend", "fast", "balanced", "quality")
 
 
@@ -430,7 +437,20 @@ def test_unknown_names_list_the_choices():
     assert not EXTENDERS.is_generative("magic")
 
 
-def test_front_ends_read_the_registries():
+def _cli_choices(capsys, *args: str) -> list[str]:
+    """The choices the CLI lists when ``args`` end in an unknown name (its own error message, exit 2)."""
+    from vidext._cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(list(args))
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    listed = re.search(r"invalid choice: .*\(choose from (.*)\)", err)
+    assert listed, err
+    return [c.strip().strip("'") for c in listed.group(1).split(",")]
+
+
+def test_front_ends_read_the_registries(capsys):
     from vidext import config
     from vidext.extension import EXTENDERS
     from vidext.sound.continuation import CONTINUATIONS
@@ -441,11 +461,14 @@ def test_front_ends_read_the_registries():
     assert set(capabilities.EXTEND_CLASSICAL) | set(capabilities.EXTEND_GENERATIVE) == set(EXTENDERS)
     assert set(capabilities.AUDIO_CLASSICAL) | set(capabilities.AUDIO_GENERATIVE) == set(CONTINUATIONS)
     from vidext._cli import build_parser
-
-    sub = build_parser()._subparsers._group_actions[0].choices
-    method = next(a for a in sub["extend"]._actions if a.dest == "method")
-    assert list(method.choices) == EXTENDERS.names()
     from vidext.evaluation.heldout import METHODS
 
-    methods = next(a for a in sub["evaluate"]._actions if a.dest == "methods")
-    assert f"from: {', '.join(METHODS.names())};" in methods.help
+    extend = ["extend", "in.mp4", "--seconds", "1", "-o", "out.mp4", "--method"]
+    assert _cli_choices(capsys, *extend, "magic") == EXTENDERS.names()
+    for name in EXTENDERS.names():
+        assert build_parser().parse_args([*extend, name]).method == name
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["evaluate", "--help"])
+    assert exit_.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"from: {', '.join(METHODS.names())};" in help_text

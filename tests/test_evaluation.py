@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import threading
-import types
 from fractions import Fraction
 
 import numpy as np
@@ -24,7 +22,7 @@ from vidext.media.frame import Frame, PixelLayout
 from vidext.media.synth import shifted, texture
 from vidext.sound.sync import SYNC_MIN_CONFIDENCE
 
-from helpers import luma_frames, write_rgb
+from helpers import events_clip, luma_frames, write_rgb
 from helpers import psnr as reference_psnr
 
 
@@ -193,13 +191,11 @@ def test_figures_on_the_report(clip):
     assert r.images["strip_fast"].dtype == np.uint8 and r.images["strip_fast"].shape[2] == 3
 
 
-def test_av_offset_comes_from_the_sound_helper(monkeypatch, clip):
-    src = clip(frames=9, width=192, height=112)            # with a tone
-    fake = types.ModuleType("vidext.sound")
-    fake.estimate_av_offset = lambda path: 0.04      # the agreed function alone
-    monkeypatch.setitem(sys.modules, "vidext.sound", fake)
-    r = vidext.evaluate(src, methods="none")
-    assert r.av_offset_s == pytest.approx(0.04)
+def test_av_offset_is_measured_on_the_clips_sound(tmp_path, clip):
+    """Cuts in the picture and a click 0.2 s after each: the sound comes 0.2 s late."""
+    r = vidext.evaluate(events_clip(str(tmp_path / "late.mp4"), 0.2), methods="none")
+    assert r.av_offset_s == pytest.approx(0.2, abs=0.01)
+    assert r.av_sync["reliable"] and r.av_sync["flagged"]    # more than a frame late
     silent = clip("silent.mp4", frames=9, width=192, height=112, tone_hz=None)
     r = vidext.evaluate(silent, methods="none")
     assert r.av_offset_s is None and "no sound" in r.av_offset_note
@@ -304,7 +300,6 @@ def test_frames_across_a_scene_cut_are_flagged(tmp_path):
 
 def test_av_line_says_not_measurable_on_a_clip_without_shared_events(tmp_path, clip):
     """A steady tone over a steady pan: no sound event lines up with a picture event."""
-    pytest.importorskip("vidext.sound")
     src = clip(frames=25, width=192, height=112)
     out = str(tmp_path / "r.json")
     r = vidext.evaluate(src, methods="none", json_path=out, report_dir=str(tmp_path / "rep"))
@@ -317,30 +312,35 @@ def test_av_line_says_not_measurable_on_a_clip_without_shared_events(tmp_path, c
     assert NOT_MEASURABLE in open(r.files["report"], encoding="utf-8").read()
 
 
-def test_av_offset_shown_when_the_estimate_is_reliable(monkeypatch, clip):
-    from vidext.sound.sync import SyncEstimate
-
-    fake = types.ModuleType("vidext.sound")
-    fake.av_sync = lambda path: SyncEstimate(0.12, 0.8, 0.04, True, True)
-    monkeypatch.setitem(sys.modules, "vidext.sound", fake)
-    r = vidext.evaluate(clip(frames=9, width=192, height=112), methods="none")
-    assert r.av_offset_s == pytest.approx(0.12)
-    assert "A/V offset: +0.120 s" in r.summary() and "check the sync" in r.summary()
+@pytest.mark.parametrize("offset,flagged", [(0.12, True), (0.0, False)])
+def test_av_offset_shown_when_the_estimate_is_reliable(tmp_path, offset, flagged):
+    r = vidext.evaluate(events_clip(str(tmp_path / "e.mp4"), offset), methods="none")
+    line = next(x for x in r.summary().splitlines() if x.startswith("A/V"))
+    assert line.startswith(f"A/V offset: {r.av_offset_s:+.3f} s") and r.av_offset_s == pytest.approx(offset, abs=0.01)
+    assert ("check the sync" in line) == flagged == r.av_sync["flagged"]
 
 
-def test_all_methods_skips_a_model_whose_weights_do_not_resolve(monkeypatch, clip):
+def ghost_interpolator():
+    """The factory of an interpolation model whose weights never resolve."""
+    raise ModelError("ghost weights not found (test)")
+
+
+@pytest.fixture
+def ghost():
+    """``ghost``, an interpolation model without weights, registered for one test."""
     from vidext.interpolation import INTERPOLATORS
 
-    def ghost():
-        raise ModelError("ghost weights not found (test)")
+    INTERPOLATORS.add("ghost", f"{__name__}:ghost_interpolator", "a model without weights")
+    yield "ghost"
+    INTERPOLATORS.remove("ghost")
 
-    monkeypatch.setitem(INTERPOLATORS._entries, "ghost", ("tests:ghost", "a model without weights"))
-    monkeypatch.setitem(INTERPOLATORS._loaded, "ghost", ghost)
+
+def test_all_methods_skips_a_model_whose_weights_do_not_resolve(ghost, clip):
     src = clip(frames=7, width=192, height=112, tone_hz=None)
     r = vidext.evaluate(src, methods="all", metrics="psnr_y", temporal=False)
     assert [m.name for m in r.methods] == ["blend", "fast", "balanced", "quality"]
     assert any("ghost not evaluated" in n for n in r.notes)
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="ghost weights not found"):
         vidext.evaluate(src, methods="blend,ghost", metrics="psnr_y", temporal=False)
 
 

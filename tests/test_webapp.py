@@ -141,42 +141,52 @@ def test_format_time():
     assert present.format_time(3725) == "1:02:05"
 
 
-def test_capabilities_name_the_reason(monkeypatch):
-    import vidext
-
-    assert caps.tab("interpolate").available
-    monkeypatch.delattr(vidext, "interpolate")
-    t = caps.tab("interpolate")
-    assert not t.available and "vidext.interpolate is not part of this build" in t.reason
-    assert "unavailable" in t.label()
+@pytest.fixture
+def no_weights(monkeypatch, tmp_path):
+    """Weights looked up in empty folders only: nothing resolves."""
+    monkeypatch.setenv("VIDEXT_MODEL_DIR", str(tmp_path / "models"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
 
 
-def test_parameter_support_follows_the_signature(monkeypatch):
-    import vidext
-
-    def fn(input, output, *, quality="balanced", **options):
-        pass
-
-    monkeypatch.setattr(vidext, "interpolate", fn)
-    assert caps.option("interpolate", "motion_blur").available  # **options: the function validates names
-    monkeypatch.undo()
-    assert caps.parameter("interpolate", "quality").available
-    f = caps.parameter("interpolate", "no_such_option")
-    assert not f.available and "no 'no_such_option' option" in f.reason
+def test_capabilities_name_the_reason(no_weights):
+    w = caps.weights("svd-xt")
+    assert not w.available and "not found" in w.reason and "svd-xt" in w.reason
+    rife = caps.learned("rife")
+    assert not rife.available and rife.reason == caps.weights("rife-4.25").reason
+    assert rife.label() == f"rife (unavailable: {rife.reason})"
+    assert [f.name for f in caps.interpolation_models() if f.available] == ["auto", "dis", "blend"]
 
 
-def test_generative_methods_need_weights_and_gpu():
+def test_generative_methods_without_weights_are_not_offered(no_weights, monkeypatch):
+    monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
     for f in caps.extend_methods():
-        if f.name in caps.EXTEND_GENERATIVE and not f.available:
-            assert f.reason
-    assert [f.name for f in caps.extend_methods() if f.available][:len(caps.EXTEND_CLASSICAL)] == list(caps.EXTEND_CLASSICAL)
-    assert "dis" in caps.available(caps.interpolation_models())
+        if f.name in caps.EXTEND_GENERATIVE:
+            assert not f.available and "not found" in f.reason  # a GPU does not help without the weights
+    assert caps.available(caps.extend_methods()) == list(caps.EXTEND_CLASSICAL)
+    assert caps.available(caps.audio_methods()) == list(caps.AUDIO_CLASSICAL)
 
 
-def test_call_api_refuses_an_option_the_build_lacks(clip, tmp_path):
+def test_generative_methods_with_weights_need_a_gpu(monkeypatch):
+    monkeypatch.setattr(caps, "weights", lambda model: caps.Feature(model, True))
+    monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", False, "no CUDA GPU on this machine"))
+    svd = caps.generative("svd")
+    assert not svd.available and svd.reason == "needs a GPU (no CUDA GPU on this machine)"
+    monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
+    assert caps.available(caps.extend_methods()) == [*caps.EXTEND_CLASSICAL, *caps.EXTEND_GENERATIVE]
+    assert caps.available(caps.audio_methods()) == [*caps.AUDIO_CLASSICAL, *caps.AUDIO_GENERATIVE]
+
+
+def test_an_unknown_option_is_refused_by_the_engine(clip, tmp_path):
+    """The app passes options straight to the public functions: an unknown name is refused there, by name."""
     src = clip("c.mp4", frames=6, width=64, height=48, tone_hz=None)
+    out = tmp_path / "o.mp4"
+    with pytest.raises(ParameterError, match=r"unknown option\(s\) warp_speed; known: low_light"):
+        vidext.api.interpolate(src, str(out), factor=2, warp_speed=9)
     with pytest.raises(ParameterError, match="warp_speed"):
-        handlers.call_api("interpolate", src, str(tmp_path / "o.mp4"), factor=2, warp_speed=9)
+        vidext.api.preview(src, factor=2, warp_speed=9)
+    with pytest.raises(ParameterError, match="unknown interpolate option.*warp_speed"):
+        vidext.api.batch("interpolate", [src], str(tmp_path / "b"), options={"warp_speed": 9})
+    assert not out.exists() and not (tmp_path / "b").exists()
 
 
 def test_safe_stem_keeps_user_text_out_of_paths():
@@ -323,17 +333,15 @@ def test_launch_settings_are_minimal(tmp_path):
 # --- The handlers against the real engine (calls recorded on the way through) --
 
 def _recorded(monkeypatch, name):
-    """vidext.<name> wrapped: each call's keyword arguments recorded, then the real function run."""
-    import vidext
-
-    real, calls = getattr(vidext, name), []
+    """vidext.api.<name> (what the handlers call) wrapped: each call's keyword arguments recorded, then the
+    real function run."""
+    real, calls = getattr(vidext.api, name), []
 
     def fn(*args, **kwargs):
         calls.append({k: v for k, v in kwargs.items() if k not in ("progress",)})
         return real(*args, **kwargs)
 
-    fn.__signature__ = __import__("inspect").signature(real)
-    monkeypatch.setattr(vidext, name, fn)
+    monkeypatch.setattr(vidext.api, name, fn)
     return calls
 
 
@@ -406,10 +414,6 @@ def test_queue_groups_cpu_and_gpu_jobs(monkeypatch, tmp_path):
     # with a GPU and RIFE's weights at hand, Interpolate and Evaluate join the one-at-a-time GPU queue
     monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
     monkeypatch.setattr(caps, "weights", lambda model: caps.Feature(model, model == "rife-4.25"))
-    from vidext.interpolation import INTERPOLATORS
-
-    if "rife" not in INTERPOLATORS:  # the rife backend's branch registers it; its weights are what count here
-        monkeypatch.setitem(INTERPOLATORS._entries, "rife", ("vidext.interpolation.rife:RIFE", "RIFE 4.25"))
     demo = app.build_demo(jobs.Workspace(str(tmp_path / "b")))
     ev = _events(demo)
     for name in ("interpolate", "evaluate"):
@@ -430,8 +434,7 @@ def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeyp
         path.write_bytes(b"excerpt")
         return str(path)
 
-    monkeypatch.setattr(vidext, "preview", preview, raising=False)
-    assert caps.preview().available
+    monkeypatch.setattr(vidext.api, "preview", preview)
     src = clip("p.mp4", frames=48, width=64, height=48, tone_hz=None)
     job = tmp_path / "job"
     job.mkdir()

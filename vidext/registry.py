@@ -50,9 +50,6 @@ class Catalogue(Generic[E]):
         """Name → stored entry: what every lookup reads (a registry that shows another's entries widens it)."""
         return self._entries
 
-    def _wrap(self, name: str, raw) -> E:
-        return raw
-
     def names(self) -> list[str]:
         return list(self._table())
 
@@ -60,10 +57,9 @@ class Catalogue(Generic[E]):
         """The entry of ``name``; an unknown name raises :class:`ParameterError` listing the choices."""
         table = self._table()
         try:
-            raw = table[name]
+            return table[name]
         except (KeyError, TypeError):
             raise ParameterError(f"unknown {self.kind} {name!r}; choose one of: {', '.join(table)}") from None
-        return self._wrap(name, raw)
 
     def entries(self) -> list[E]:
         return [self.entry(n) for n in self._table()]
@@ -100,9 +96,12 @@ class Registry(Catalogue[Entry], Generic[T]):
                                     generative if needs_gpu is None else needs_gpu, model,
                                     tuple((options or {}).items()))
 
-    def _wrap(self, name: str, raw) -> Entry:
-        # tests register stand-ins as plain ("module:attr", summary) tuples
-        return raw if isinstance(raw, Entry) else Entry(name, *raw)
+    def remove(self, name: str) -> None:
+        """Unregister ``name``, added here by :meth:`add` (a plug-in's entry, a test's stand-in)."""
+        if name not in self._entries:
+            raise ParameterError(f"no {self.kind} {name!r} was added here; added: {', '.join(self._entries)}")
+        del self._entries[name]
+        self._loaded.pop(name, None)
 
     def is_generative(self, name: str) -> bool:
         """Whether ``name`` is a registered generative backend (False for unknown names)."""

@@ -17,7 +17,6 @@ window.  Each mean carries a confidence interval (see
 """
 from __future__ import annotations
 
-import importlib
 import itertools
 import os
 import threading
@@ -42,6 +41,7 @@ from ..evaluation.metrics import Metric, Picture, mse
 from ..evaluation.pictures import heatmap, strip, write_report_dir
 from ..evaluation.report import NOT_MEASURABLE, EvaluationReport, MethodResult
 from ..evaluation.temporal import TemporalAnalyzer
+from ..sound.sync import av_sync
 from .result import Result
 
 Result.register(EvaluationReport)   # evaluate's result: a Result like every job's
@@ -179,28 +179,18 @@ class _Evaluation:
 
 
 def _av_offset(path: str, has_audio: bool) -> tuple[float | None, str, dict | None]:
-    """(offset s, note, full estimate) from the sound helper, when it is installed and there is sound.
+    """(offset s, note, full estimate) from :func:`vidext.sound.av_sync`, when the clip has sound.
 
-    Below the sound helper's stated confidence (``vidext.sound.sync.SYNC_MIN_CONFIDENCE``: too few events
+    Below its stated confidence (``vidext.sound.sync.SYNC_MIN_CONFIDENCE``: too few events
     shared by picture and sound) there is no offset, only the words saying so.
     """
     if not has_audio:
         return None, "the clip has no sound", None
-    try:   # through sys.modules, so a build (or a test) can provide its own
-        sound = importlib.import_module("..sound", __package__)
-    except ImportError:
-        return None, "vidext.sound (audio helper) is not installed in this build", None
     try:
-        detailed = getattr(sound, "av_sync", None)
-        if detailed is not None:
-            est = detailed(path)
-            if not est.reliable:
-                return None, NOT_MEASURABLE, est.as_dict()
-            return float(est.offset_s), "positive: the sound comes later than the picture", est.as_dict()
-        offset = float(sound.estimate_av_offset(path))
-        if not np.isfinite(offset):
-            return None, NOT_MEASURABLE, None
-        return offset, "positive: the sound comes later than the picture", None
+        est = av_sync(path)
+        if not est.reliable:
+            return None, NOT_MEASURABLE, est.as_dict()
+        return float(est.offset_s), "positive: the sound comes later than the picture", est.as_dict()
     except (InputError, DependencyError, ParameterError) as exc:
         return None, f"could not be estimated: {exc}", None
 

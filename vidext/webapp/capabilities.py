@@ -1,15 +1,14 @@
-"""What this deployment can run: tabs, models, options — each with the reason when it cannot.
+"""What this deployment can run: models and methods — each with the reason when it cannot.
 
-The app offers only what can run.  A tab whose function is missing from this
-build, a learned model whose weights do not resolve locally, a generative
-model without a GPU: each is shown disabled with a one-line reason.  Nothing
-here downloads anything or calls the network (weights are looked up offline).
+The app offers only what can run.  A learned model whose weights do not
+resolve locally, a generative model without a GPU (or without torch): each is
+shown disabled with a one-line reason.  Nothing here downloads anything or
+calls the network (weights are looked up offline).
 """
 from __future__ import annotations
 
 import functools
 import importlib.util
-import inspect
 import os
 from dataclasses import dataclass
 
@@ -26,9 +25,6 @@ class Feature:
 
     def label(self) -> str:
         return self.name if self.available else f"{self.name} (unavailable: {self.reason})"
-
-
-TABS = ("interpolate", "extend", "audio", "evaluate")
 
 
 # --- the backend registries, gathered here, top-down ------------------------------------------
@@ -68,55 +64,6 @@ def quantize_choices() -> tuple[str, ...]:
     return tuple(MODES)
 
 
-def api_function(name: str):
-    """The public vidext function ``name``, or None when this build lacks it."""
-    from .. import api
-
-    fn = getattr(api, name, None)
-    return fn if callable(fn) else None
-
-
-def tab(name: str) -> Feature:
-    if api_function(name) is None:
-        return Feature(name, False, f"vidext.{name} is not part of this build")
-    return Feature(name, True)
-
-
-def tabs() -> dict[str, Feature]:
-    return {name: tab(name) for name in TABS}
-
-
-def preview() -> Feature:
-    if api_function("preview") is None:
-        return Feature("preview", False, "vidext.preview is not part of this build")
-    return Feature("preview", True)
-
-
-def parameter(fn_name: str, param: str) -> Feature:
-    """Whether vidext.<fn_name> takes ``param`` by name (an option the app may show)."""
-    fn = api_function(fn_name)
-    if fn is None:
-        return Feature(param, False, f"vidext.{fn_name} is not part of this build")
-    if param not in inspect.signature(fn).parameters:
-        return Feature(param, False, f"this build's vidext.{fn_name} has no {param!r} option")
-    return Feature(param, True)
-
-
-def option(fn_name: str, name: str) -> Feature:
-    """An advanced option of vidext.<fn_name>: a named parameter, or one its ``**options`` take.
-
-    A function with ``**options`` validates the names itself (an unknown one
-    is refused with the list of known ones), so the app may offer them.
-    """
-    fn = api_function(fn_name)
-    if fn is None:
-        return Feature(name, False, f"vidext.{fn_name} is not part of this build")
-    params = inspect.signature(fn).parameters
-    if name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return Feature(name, True)
-    return Feature(name, False, f"this build's vidext.{fn_name} has no {name!r} option")
-
-
 @functools.lru_cache(maxsize=1)
 def gpu() -> Feature:
     """A CUDA GPU for learned/generative models (a ZeroGPU Space counts as one).
@@ -141,10 +88,7 @@ def weights(model: str) -> Feature:
     Looks where the model layer looks ($VIDEXT_MODEL_DIR, the Hugging Face
     cache) with downloads off: the app makes no network call at start.
     """
-    try:
-        models = importlib.import_module("vidext.models")
-    except ImportError:
-        return Feature(model, False, "the model layer (vidext.models) is not part of this build")
+    from .. import models
     from ..errors import VidextError
 
     try:
@@ -171,28 +115,12 @@ def generative(method: str) -> Feature:
     return Feature(method, True)
 
 
-def auto_model() -> Feature:
-    """``model="auto"`` (the engine picks the model per clip), when this build has it."""
-    if importlib.util.find_spec("vidext.jobs.auto") is None:
-        return Feature("auto", False, "this build's vidext.interpolate has no model 'auto'")
-    return Feature("auto", True)
-
-
-def default_model() -> str:
-    """The Interpolate tab's model: ``auto`` when the build has it, else the engine's default."""
-    return "auto" if auto_model().available else config.DEFAULT_MODEL
-
-
 def interpolation_models() -> list[Feature]:
-    """``auto`` (when built in) and every registered backend; learned ones only when their weights resolve."""
+    """``auto`` and every registered backend; learned ones only when their weights resolve."""
     from ..interpolation import INTERPOLATORS
 
-    out = [auto_model()] if auto_model().available else []
-    for name in INTERPOLATORS.names():
-        if name == "auto":
-            continue
-        out.append(learned(name) if name in learned_methods() else Feature(name, True))
-    return out
+    return [Feature("auto", True), *(learned(name) if name in learned_methods() else Feature(name, True)
+                                     for name in INTERPOLATORS.names())]
 
 
 def _methods():

@@ -10,13 +10,12 @@ ZeroGPU worker process.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import config
+from .. import api, config
 from ..config import Limits
 from ..errors import ParameterError
 from ..limits import check_video
@@ -25,7 +24,6 @@ from . import capabilities, plans, present
 from .jobs import check_input
 
 _AUDIO_EXTS = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus")
-_BROWSER_PLAYABLE = {"h264"}
 
 
 @dataclass
@@ -50,23 +48,13 @@ def safe_stem(path: str, limit: int = 48) -> str:
     return safe_name(path, default="clip", limit=limit)
 
 
-def call_api(name: str, *args, **kwargs):
-    """Call vidext.<name>, passing only the options that were set.
+def set_only(**options) -> dict[str, Any]:
+    """The options that were set: ``None`` means "not set" and is left out, so the engine's own default applies.
 
-    ``None`` means "not set" and is left out, so the function's own default
-    applies; an option this build's function does not take is refused with
-    a message naming it, never silently dropped.
+    The engine refuses an option name it does not know with a message naming
+    it (each job's ``check_settings``); nothing is dropped here but ``None``.
     """
-    fn = capabilities.api_function(name)
-    if fn is None:
-        raise ParameterError(f"vidext.{name} is not part of this build")
-    params = inspect.signature(fn).parameters
-    open_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    given = {k: v for k, v in kwargs.items() if v is not None}
-    for k in given:
-        if k not in params and not open_kwargs:
-            raise ParameterError(f"this build's vidext.{name} has no {k!r} option")
-    return fn(*args, **given)
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def describe(result, root: str) -> dict[str, Any]:
@@ -121,25 +109,21 @@ def _video_ext(codec: str) -> str:
 
 # --- Interpolate ---------------------------------------------------------------
 
-def _playable_option(name: str) -> dict:
-    """``playable=True`` when this build's vidext.<name> can write a browser/phone-playable copy."""
-    return {"playable": True} if capabilities.parameter(name, "playable").available else {}
+def _video_outcome(result, folder: str, notes: dict | None = None) -> Outcome:
+    """A finished video job: the faithful file, the one the browser plays, and a plain summary.
 
-
-def _video_outcome(kind: str, result, folder: str, codec: str, notes: dict | None = None) -> Outcome:
-    """A finished video job: the faithful file, the one the browser plays, and a plain summary."""
-    if capabilities.parameter(kind, "playable").available:
-        # asked for: a playable copy is written exactly when the output itself does not play everywhere
-        playable = getattr(result, "playable_path", None) or result.output
-    else:
-        playable = result.output if codec in _BROWSER_PLAYABLE else None
+    The job was asked for a playable copy: one is written exactly when the
+    output itself does not play everywhere, so the player gets that copy or
+    the output.
+    """
+    playable = result.playable_path or result.output
     details = describe(result, folder)
     words = {"duration_s": result.duration_s, "frames_out": result.frames_out, "fps": result.fps,
              "audio": result.audio, "seconds": result.seconds, **(notes or {})}
-    if not getattr(result, "audio", None):
+    if not result.audio:
         words["audio"] = None
     extra = [p for p in (playable,) if p and p != result.output]
-    return Outcome(result.output, details, playable, [*extra, *[p for p in (getattr(result, "sidecar", None),) if p]],
+    return Outcome(result.output, details, playable, [*extra, *[p for p in (result.sidecar,) if p]],
                    present.result_words(words))
 
 
@@ -179,12 +163,13 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
     output = _out(folder, video, "smooth" if timing["slowmo"] is None else "slowmo", _video_ext(codec))
     advanced = {"low_light": True if low_light else None, "flow_smoothing": True if flow_smoothing else None,
                 "motion_blur": float(motion_blur) if motion_blur else None, "dedupe": None if dedupe else False}
-    result = call_api("interpolate", video, output, **timing, quality=quality, model=model, codec=codec,
-                      crf=_crf(crf), scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
-                      progress=progress, stop=stop, **advanced, **_playable_option("interpolate"))
+    result = api.interpolate(video, output, **set_only(
+        **timing, quality=quality, model=model, codec=codec, crf=_crf(crf),
+        scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
+        progress=progress, stop=stop, **advanced), playable=True)
     notes = {"auto_summary": _auto_summary(result.details, "auto"),
              "audio_note": (result.details or {}).get("audio_note")}
-    return _video_outcome("interpolate", result, folder, codec, notes)
+    return _video_outcome(result, folder, notes)
 
 
 # --- Extend --------------------------------------------------------------------
@@ -204,13 +189,14 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
     plan = plans.plan("extend", info, seconds=seconds, direction=direction, method=method)
     check_video(info, limits, output_frames=plan.frames_out)
     output = _out(folder, video, "extended", _video_ext(codec))
-    result = call_api("extend", video, output, seconds=seconds, direction=direction, method=method,
-                      seed=_none_if(seed, -1), audio_method=_none_if(audio_method, ""),
-                      prompt=_none_if(prompt, ""), quantize=_none_if(quantize, "", "none"), codec=codec,
-                      crf=_crf(crf), progress=progress, stop=stop, **_playable_option("extend"))
+    result = api.extend(video, output, **set_only(
+        seconds=seconds, direction=direction, method=method, seed=_none_if(seed, -1),
+        audio_method=_none_if(audio_method, ""), prompt=_none_if(prompt, ""),
+        quantize=_none_if(quantize, "", "none"), codec=codec, crf=_crf(crf), progress=progress, stop=stop),
+        playable=True)
     ext = (result.details or {}).get("extension") or {}
     chosen = ext.get("summary") if isinstance(ext, dict) and ext.get("auto") else None  # method auto: what it chose
-    return _video_outcome("extend", result, folder, codec, {"auto_summary": f"Chosen: {chosen}" if chosen else None})
+    return _video_outcome(result, folder, {"auto_summary": f"Chosen: {chosen}" if chosen else None})
 
 
 # --- Audio ---------------------------------------------------------------------
@@ -246,14 +232,12 @@ def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: 
     elif is_video:
         ext = ext if ext in (".mp4", ".mov", ".mkv") else ".mp4"
     output = _out(folder, media, "audio", ext)
-    result = call_api("audio", media, output, **chosen,
-                      direction=direction if "extend" in chosen else None,
-                      method=method if "extend" in chosen else None,
-                      prompt=_none_if(prompt, ""), seed=_none_if(seed, -1), progress=progress, stop=stop)
-    out = getattr(result, "output", output)
-    playable = out if (not is_video or ext == ".mp4") else None
-    return Outcome(out, describe(result, folder), playable,
-                   [p for p in (getattr(result, "sidecar", None),) if p],
+    result = api.audio(media, output, **set_only(
+        **chosen, direction=direction if "extend" in chosen else None,
+        method=method if "extend" in chosen else None,
+        prompt=_none_if(prompt, ""), seed=_none_if(seed, -1), progress=progress, stop=stop))
+    playable = result.output if (not is_video or ext == ".mp4") else None
+    return Outcome(result.output, describe(result, folder), playable, [p for p in (result.sidecar,) if p],
                    present.sound_result_words(describe(result, folder)))
 
 
@@ -278,8 +262,8 @@ def run_evaluate(video: str, folder: str, *, methods=capabilities.EVALUATE_CLASS
     methods = tuple(methods or ())
     if not methods:
         raise ParameterError("choose at least one method to evaluate")
-    report = call_api("evaluate", video, methods=methods, factor=int(factor),
-                      max_frames=_none_if(max_frames, 0), progress=progress, stop=stop)
+    report = api.evaluate(video, **set_only(methods=methods, factor=int(factor),
+                                            max_frames=_none_if(max_frames, 0), progress=progress, stop=stop))
     report.input = os.path.basename(video)
     report_dir = os.path.join(folder, "report")
     written = write_report_dir(report, report_dir)
@@ -335,7 +319,7 @@ def run_preview(video: str, folder: str, *, factor: float | None = config.APP_DE
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
     timing = present.interpolate_settings(factor, fps, slowmo, start, end, info.video.duration_s)
-    cached = call_api("preview", video, **timing, quality=quality, model=model)
+    cached = api.preview(video, **set_only(**timing, quality=quality, model=model))
     del progress, stop  # a preview takes a couple of seconds; it is not cancelled or tracked
     output = _out(folder, video, "preview", os.path.splitext(cached)[1] or ".mp4")
     shutil.copyfile(cached, output)

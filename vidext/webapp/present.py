@@ -317,8 +317,6 @@ def user_reason(feature_name: str, reason: str) -> str:
     r = reason.lower()
     if "gpu" in r:
         return "needs a graphics card (GPU), which this server does not have"
-    if "not part of this build" in r or "has no" in r:
-        return "not included in this version of the app"
     return "its model is not installed on this server"
 
 

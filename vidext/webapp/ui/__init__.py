@@ -34,9 +34,9 @@ TABS = (interpolate, extend, audio, evaluate)
 
 
 def _not_offered() -> list:
-    """Everything this server cannot offer (tabs, models, methods, preview), for the operator note."""
-    features = [*caps.tabs().values(), caps.preview(), *caps.interpolation_models(), *caps.extend_methods(),
-                *caps.audio_methods(), *caps.evaluate_methods()]
+    """Everything this server cannot offer (models and methods), for the operator note."""
+    features = [*caps.interpolation_models(), *caps.extend_methods(), *caps.audio_methods(),
+                *caps.evaluate_methods()]
     seen, out = set(), []
     for f in features:
         if not f.available and f.name not in seen:
@@ -50,9 +50,6 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
     limits = limits or Limits.from_env()
     with gr.Blocks(title="vidext", delete_cache=jobs.gradio_cache_schedule(), analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
-        missing_tabs = [t for t in caps.tabs().values() if not t.available]
-        if missing_tabs:
-            gr.Markdown("Not offered here:\n" + common.unavailable_lines(missing_tabs), elem_id="unavailable-tabs")
         gr.Markdown(f"Files up to {limits.max_upload_mb:g} MB and {present.format_time(limits.max_duration_s)} "
                     f"long, frames up to {limits.max_pixels / 1e6:.1f} megapixels, results up to "
                     f"{limits.max_fps:g} fps.", elem_id="limits")

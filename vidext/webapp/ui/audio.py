@@ -40,13 +40,10 @@ def plan_view(info, stretch, extend, direction, replacement):
 
 
 def build(workspace: jobs.Workspace, limits) -> None:
-    tab = caps.tab("audio")
     methods = caps.audio_methods()
     run_fn = zerogpu.dispatcher("audio", handlers.run_audio, handlers.audio_needs_gpu)
 
-    with gr.Tab("Audio", interactive=tab.available, id="audio"):
-        if not tab.available:
-            gr.Markdown(f"*{present.user_reason('audio', tab.reason)}*")
+    with gr.Tab("Audio", id="audio"):
         with gr.Row():
             with gr.Column():
                 gr.Markdown("A **sound file**: make it longer (pitch kept) or continue it. A **video**: give it "

@@ -66,13 +66,10 @@ def method_choices(features) -> list[tuple[str, str]]:
 
 
 def build(workspace: jobs.Workspace, limits) -> None:
-    tab = caps.tab("evaluate")
     methods = caps.evaluate_methods()
     run_fn = zerogpu.dispatcher("evaluate", handlers.run_evaluate, handlers.evaluate_needs_gpu)
 
-    with gr.Tab("Evaluate", interactive=tab.available, id="evaluate"):
-        if not tab.available:
-            gr.Markdown(f"*{present.user_reason('evaluate', tab.reason)}*")
+    with gr.Tab("Evaluate", id="evaluate"):
         with gr.Row():
             with gr.Column(scale=2):
                 clip = common.clip_input("evaluate")

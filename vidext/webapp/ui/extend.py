@@ -14,11 +14,6 @@ RESULT_ID = "extend-results"
 DIRECTIONS = [("after the end", "forward"), ("before the start", "backward"), ("both", "both")]
 
 
-def default_method(choices: list[str]) -> str:
-    """``auto`` (the engine picks per clip) when this build has it, else ``seamless``."""
-    return "auto" if "auto" in choices else "seamless"
-
-
 def plan_view(strip, seconds, direction, method):
     """(timeline picture, plan line, valid) for the current settings; never raises."""
     if strip is None:
@@ -37,23 +32,20 @@ def _engine_sound_default() -> str:
 
 
 def build(workspace: jobs.Workspace, limits) -> None:
-    tab = caps.tab("extend")
     methods = caps.extend_methods()
     sounds = caps.audio_methods()
     choices = caps.available(methods)
     generative_ok = any(f.available for f in methods if f.name in caps.EXTEND_GENERATIVE)
     run_fn = zerogpu.dispatcher("extend", handlers.run_extend, handlers.extend_needs_gpu)
 
-    with gr.Tab("Extend", interactive=tab.available, id="extend"):
-        if not tab.available:
-            gr.Markdown(f"*{present.user_reason('extend', tab.reason)}*")
+    with gr.Tab("Extend", id="extend"):
         with gr.Row():
             with gr.Column():
                 clip = common.clip_input("extend")
                 seconds = gr.Slider(0.5, config.APP_EXTEND_MAX_S, value=2, step=0.5, label="Add (seconds)",
                                     elem_id="extend-seconds")
                 direction = gr.Radio(DIRECTIONS, value="forward", label="Where", elem_id="extend-direction")
-                method = gr.Radio(choices, value=default_method(choices), label="How",
+                method = gr.Radio(choices, value=config.DEFAULT_EXTEND_METHOD, label="How",
                                   info="auto: tries them on your clip and keeps the best; seamless: loops back with "
                                        "no visible seam; motion: carries the camera move on; freeze: holds the last frame", elem_id="extend-method")
                 missing = common.unavailable_lines(methods)

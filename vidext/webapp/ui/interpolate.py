@@ -44,21 +44,10 @@ def segment_range(info):
 
 
 def build(workspace: jobs.Workspace, limits) -> None:
-    tab = caps.tab("interpolate")
     models = caps.interpolation_models()
-    slowmo_ok = caps.parameter("interpolate", "slowmo")
-    segment_ok = caps.parameter("interpolate", "start")
-    scene_ok = caps.parameter("interpolate", "scene_threshold")
-    light_ok = caps.option("interpolate", "low_light")
-    smooth_ok = caps.option("interpolate", "flow_smoothing")
-    blur_ok = caps.option("interpolate", "motion_blur")
-    dedupe_ok = caps.option("interpolate", "dedupe")
-    preview_ok = caps.preview()
     run_fn = zerogpu.dispatcher("interpolate", handlers.run_interpolate, handlers.interpolate_needs_gpu)
 
-    with gr.Tab("Interpolate", interactive=tab.available, id="interpolate"):
-        if not tab.available:
-            gr.Markdown(f"*{present.user_reason('interpolate', tab.reason)}*")
+    with gr.Tab("Interpolate", id="interpolate"):
         with gr.Row():
             with gr.Column():
                 clip = common.clip_input("interpolate")
@@ -71,34 +60,32 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                     min_width=120)
                 slowmo = gr.Slider(1, config.APP_SLOWMO_MAX, value=1, step=0.25, label="Slow motion",
                                    info="1 = normal speed; 2 = twice as slow, sound stretched with it",
-                                   interactive=slowmo_ok.available, elem_id="interpolate-slowmo")
+                                   elem_id="interpolate-slowmo")
                 with gr.Row():
                     start = gr.Slider(0, 1, value=0, step=0.01, label="Only this part: from (s)",
-                                      interactive=segment_ok.available, elem_id="interpolate-start", min_width=220)
-                    end = gr.Slider(0, 1, value=0, step=0.01, label="to (s)", interactive=segment_ok.available,
-                                    elem_id="interpolate-end", min_width=220)
+                                      elem_id="interpolate-start", min_width=220)
+                    end = gr.Slider(0, 1, value=0, step=0.01, label="to (s)", elem_id="interpolate-end",
+                                    min_width=220)
                 segment_note = gr.Markdown(elem_id="interpolate-segment-note")
                 plan = gr.Markdown(plan_view(None, None, None, None, None, None)[2], elem_id="interpolate-plan")
                 with gr.Accordion("Advanced", open=False):
                     quality = gr.Radio(["fast", "balanced", "quality"], value=config.DEFAULT_QUALITY,
                                        label="Optical-flow preset", info="slower presets follow motion better")
-                    model = gr.Dropdown(caps.available(models), value=caps.default_model(), label="Model",
+                    model = gr.Dropdown(caps.available(models), value="auto", label="Model",
                                         info="auto: tries the models on a few frames of your clip and keeps "
-                                             "the best" if caps.auto_model().available else None)
+                                             "the best")
                     missing = common.unavailable_lines(models)
                     if missing:
                         gr.Markdown("Not offered here:\n" + missing)
                     scene = gr.Number(config.SCENE_THRESHOLD, minimum=0, maximum=1, label="Scene-cut threshold",
                                       info="cuts are never blended; lower finds more cuts; 0: no cut detection",
-                                      interactive=scene_ok.available, elem_id="interpolate-scene")
+                                      elem_id="interpolate-scene")
                     with gr.Row():
-                        light = gr.Checkbox(False, label="Low light", interactive=light_ok.available,
-                                            info="for dark, noisy footage")
-                        smooth = gr.Checkbox(False, label="Temporal smoothing", interactive=smooth_ok.available,
+                        light = gr.Checkbox(False, label="Low light", info="for dark, noisy footage")
+                        smooth = gr.Checkbox(False, label="Temporal smoothing",
                                              info="steadier motion between frame pairs")
-                        dedupe = gr.Checkbox(True, label="Replace repeated frames", interactive=dedupe_ok.available,
-                                             info="e.g. animation drawn on twos")
-                    blur = gr.Slider(0, 1, value=0, step=0.05, label="Motion blur", interactive=blur_ok.available,
+                        dedupe = gr.Checkbox(True, label="Replace repeated frames", info="e.g. animation drawn on twos")
+                    blur = gr.Slider(0, 1, value=0, step=0.05, label="Motion blur",
                                      info="0: none; 0.5: like a half-open film shutter")
                     with gr.Row():
                         codec = gr.Dropdown(list(CODECS), value=config.DEFAULT_CODEC, label="Codec",
@@ -107,9 +94,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                         info="lower is better; 0: the default")
                 acts = common.actions("interpolate", "Interpolate")
             with gr.Column(elem_id=RESULT_ID):
-                if preview_ok.available:
-                    preview = gr.Video(label="Preview (small excerpt)", interactive=False,
-                                       elem_id="interpolate-preview", height=220)
+                preview = gr.Video(label="Preview (small excerpt)", interactive=False, elem_id="interpolate-preview",
+                                   height=220)
                 watch, files, which, api_file, api_watch, api_details = common.result_outputs("interpolate")
 
     # --- events ---------------------------------------------------------------
@@ -184,24 +170,23 @@ def build(workspace: jobs.Workspace, limits) -> None:
                     api_fn=interpolate, api_outputs=[api_file, api_watch, api_details],
                     queue_kw=common.queue(models), result_id="interpolate-result", downloads=files)
 
-    if preview_ok.available:
-        async def show_preview(video, factor, fps, slowmo, start, end, quality, model):
-            """A small excerpt of the result; silent when the settings are not valid (the plan line says why)."""
-            if not video:
-                return None
-            try:
-                out = await common.run_job(workspace, handlers.run_preview, None, "preview", video,
-                                           factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
-                                           quality=quality, model=model, limits=limits)
-            except Exception as exc:  # noqa: BLE001 - the plan line and the run report problems, once
-                if not isinstance(exc, VidextError):
-                    common.message(exc)
-                return None
-            return out.output
+    async def show_preview(video, factor, fps, slowmo, start, end, quality, model):
+        """A small excerpt of the result; silent when the settings are not valid (the plan line says why)."""
+        if not video:
+            return None
+        try:
+            out = await common.run_job(workspace, handlers.run_preview, None, "preview", video,
+                                       factor=factor, fps=fps, slowmo=slowmo, start=start, end=end,
+                                       quality=quality, model=model, limits=limits)
+        except Exception as exc:  # noqa: BLE001 - the plan line and the run report problems, once
+            if not isinstance(exc, VidextError):
+                common.message(exc)
+            return None
+        return out.output
 
-        p_inputs = [clip.file, factor, fps, slowmo, start, end, quality, model]
-        gr.on([c.change for c in p_inputs], show_preview, p_inputs, preview, api_visibility="private",
-              trigger_mode="always_last", concurrency_id="preview", concurrency_limit=1, show_progress="hidden")
+    p_inputs = [clip.file, factor, fps, slowmo, start, end, quality, model]
+    gr.on([c.change for c in p_inputs], show_preview, p_inputs, preview, api_visibility="private",
+          trigger_mode="always_last", concurrency_id="preview", concurrency_limit=1, show_progress="hidden")
 
 
 def _settings(factor, fps, slowmo, start, end, quality, model, scene_threshold, low_light, flow_smoothing,
