@@ -244,7 +244,7 @@ def test_api(name, tmp_path, watchdog):
         assert listing(folder) == before
         return
     assert want_interp is OK, f"interpolate accepted {name}"
-    assert listing(folder) == before | {"api.mp4", "api.mp4.json"}
+    assert listing(folder) == before | {"api.mp4", "api.mp4.json", "api.mp4.xmp"}
     assert_correct_output(name, src, out)
     rate, frames, _ = expected_output(src)
     assert (result.frames_out, result.fps) == (frames, float(rate))
@@ -274,7 +274,7 @@ def test_cli(name, tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("wrote ") and "Traceback" not in p.stderr
     assert ("padded to 64×48" in p.stdout) == (name == "odd_size"), p.stdout
-    assert listing(folder) == before | {"cli.mp4", "cli.mp4.json"}
+    assert listing(folder) == before | {"cli.mp4", "cli.mp4.json", "cli.mp4.xmp"}
     assert_correct_output(name, src, out)
 
 
@@ -462,7 +462,7 @@ def test_killed_job_leaves_no_output_and_the_next_job_sweeps_its_temp_file(tmp_p
     os.utime(folder / part, (old, old))
     assert cli("interpolate", src, "-o", folder / "o3.mp4").returncode == 0
     assert _parts(folder) == []
-    assert listing(folder) == {"in.mp4", "o2.mp4", "o2.mp4.json", "o3.mp4", "o3.mp4.json"}
+    assert listing(folder) == {"in.mp4", "o2.mp4", "o2.mp4.json", "o2.mp4.xmp", "o3.mp4", "o3.mp4.json", "o3.mp4.xmp"}
 
 
 def _start_slow_job(folder: Path) -> tuple[subprocess.Popen, Path]:

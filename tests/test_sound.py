@@ -336,7 +336,7 @@ def test_retimed_audio_follows_slow_motion_video(tmp_path, clip):
     out = str(tmp_path / "slow.mp4")
     feed = RetimedAudio(src, tm, out)
     run_video_job(command="test", info=info, output=out, compute=compute, rate=F(25), total_frames=50,
-                  codec="h264", crf=None, preset="ultrafast", audio=feed, parameters={})
+                  codec="h264", crf=None, preset="ultrafast", audio=feed, header={})
     with av.open(out) as c:
         v = c.streams.video[0]
         times = [float(f.pts * v.time_base) for f in c.decode(v)]
