@@ -79,8 +79,9 @@ def interpolate(input: str | MediaInfo, output: str, *, factor=None, fps=None, s
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
     ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
-    (:mod:`vidext.jobs.auto`; ``auto_budget``: fraction of the full run's frames it may
-    process, default ``config.AUTO_BUDGET``); the choice and the table are in ``details["auto"]``.
+    (:mod:`vidext.jobs.auto`; ``auto_budget``: the fraction of the full run's estimated time it may
+    spend measuring, default ``config.AUTO_BUDGET``, and always at least a few seconds); the
+    choice and the table are in ``details["auto"]``.
     ``span`` (a :class:`vidext.interpolation.timeline.Span`) renders one part
     of the clip on the whole clip's frame grid, without sound:
     :func:`vidext.batch` joins such parts into exactly the frames of a whole run.

@@ -149,16 +149,9 @@ LPIPS_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
 LPIPS_CPU_MAX_FRAMES = 6        # without a GPU, LPIPS (and VMAF) score at most this many held-out frames per method,
 LPIPS_CPU_MIN_FRAMES = 3        # at least this many,
 LPIPS_CPU_PIXEL_BUDGET = 3 * 1280 * 720   # and as many as this many pixels hold (720p: 3, bikes 640×272: 6)
-# --- --model auto (vidext/interpolation/auto.py) ---------------------------------
-AUTO_BUDGET = 0.15              # measuring may process at most this fraction of the frames the full run makes
-AUTO_EXCERPTS = 3               # short excerpts spread evenly over the clip (or the segment)
-AUTO_MIN_WINDOWS = 3            # fewer held-out windows than this within the budget: no measurement, default used
-AUTO_CANDIDATES = ("blend", "fast", "balanced", "quality")    # plus rife when its weights are on disk
-AUTO_PSNR_GUARD_DB = 0.5        # a method may not win perceptually while losing more luma PSNR than this to the best
-AUTO_LPIPS_TIE = 0.002          # LPIPS this close to the best counts as a tie: the fastest of the tied wins
-AUTO_LPIPS_CROP = 192           # LPIPS is scored on this square of full-resolution pixels where the motion is largest
-AUTO_LPIPS_WINDOWS = 4          # ... on at most this many held-out windows per method (the same ones for all)
-AUTO_RIFE_MAX_SLOWDOWN = 4.0    # rife stays a candidate only at most this many times the default preset's cost per frame
+# --- --model auto (vidext/jobs/auto.py; its thresholds live there) ---------------
+AUTO_BUDGET = 0.10              # measuring may take this fraction of the full run's estimated time
+#                                 (or auto.FLOOR_S seconds, whichever is larger)
 # --- sampled evaluate (vidext/evaluation/run.py) ----------------------------------
 EVALUATE_SAMPLE_WINDOWS = 24    # default: held-out windows spread evenly over the clip (None/--exhaustive: all)
 EVALUATE_CONFIDENCE = 0.95      # confidence level of the interval shown beside each mean (Student t over frames)

@@ -31,8 +31,8 @@ def add_options(p) -> None:
                    help="interpolation backend (default dis: classical optical flow); auto: measure blend, "
                         "the DIS presets and rife (weights on disk) on excerpts of the clip, run the best")
     p.add_argument("--auto-budget", type=float, default=None, metavar="FRACTION",
-                   help=f"with --model auto: frames it may process measuring, as a fraction of the frames "
-                        f"the full run makes (default {config.AUTO_BUDGET:g})")
+                   help=f"with --model auto: time it may spend measuring, as a fraction of the full run's "
+                        f"estimated time (default {config.AUTO_BUDGET:g}; a few seconds are always allowed)")
     p.add_argument("--scene-threshold", type=float, default=None,
                    help=f"scene-cut sensitivity in (0, 1], lower finds more cuts; 0 = off "
                         f"(default {config.SCENE_THRESHOLD})")
