@@ -16,14 +16,99 @@ from .filters import is_interlaced
 from .frame import Colour, working_layout
 
 
+# Tags that say how a stream or file was stored, not what it is: the muxer writes them anew (or they
+# would be wrong after a job), so they are neither kept nor missed.
+STORAGE_TAGS = frozenset({"duration", "bps", "number_of_frames", "number_of_bytes", "encoder", "major_brand",
+                          "minor_version", "compatible_brands", "_statistics_writing_app",
+                          "_statistics_writing_date_utc", "_statistics_tags", "vendor_id"})
+
+
+def kept_tags(metadata) -> dict[str, str]:
+    """A stream's or file's tags without the ones that describe its storage (:data:`STORAGE_TAGS`)."""
+    return {k: v for k, v in dict(metadata or {}).items() if k.lower() not in STORAGE_TAGS}
+
+
+def disposition_names(flags) -> list[str]:
+    """The names of a stream's disposition flags (``default``, ``forced``, ``comment`` ...)."""
+    value = int(flags or 0)
+    return [d.name for d in av.stream.Disposition if value & d.value]
+
+
+class _Described:
+    """``language`` and ``title`` of anything with ``tags`` (MP4 reads a track's title back as ``name``)."""
+
+    tags: dict
+
+    @property
+    def language(self) -> str | None:
+        lang = self.tags.get("language") or self.tags.get("LANGUAGE")
+        return None if lang in (None, "", "und") else lang
+
+    @property
+    def title(self) -> str | None:
+        return self.tags.get("title") or self.tags.get("TITLE") or self.tags.get("name") or None
+
+
 @dataclass
-class AudioInfo:
+class AudioInfo(_Described):
     index: int
     codec: str
     rate: int
     channels: int
     layout: str
     duration_s: float | None
+    tags: dict = field(default_factory=dict)
+    disposition: list[str] = field(default_factory=list)
+    start_s: float = 0.0
+
+    @property
+    def default(self) -> bool:
+        return "default" in self.disposition
+
+
+@dataclass
+class StreamInfo(_Described):
+    """One stream of a file, whatever it holds.
+
+    ``role`` says what a stream that is not a track of its own is: ``picture``
+    (the clip's video), ``cover`` (an attached picture), ``chapters`` (MP4's
+    chapter text track: its cues are the file's chapters), ``timecode`` (a
+    QuickTime timecode track: its value is the ``timecode`` tag); empty for a
+    track (sound, subtitles, data, a further video).
+    """
+
+    index: int
+    type: str                  # video, audio, subtitle, attachment, data
+    codec: str                 # canonical codec name ("" when FFmpeg names none)
+    tags: dict = field(default_factory=dict)
+    disposition: list[str] = field(default_factory=list)
+    role: str = ""
+    filename: str | None = None        # attachments
+    mimetype: str | None = None
+
+    def describe(self) -> dict:
+        """What a person needs to recognise the stream: index, type, codec, language, title."""
+        d = {"stream": self.index, "type": self.type, "codec": self.codec or "unknown"}
+        if self.language:
+            d["language"] = self.language
+        if self.title:
+            d["title"] = self.title
+        if self.filename:
+            d["filename"] = self.filename
+        return d
+
+
+@dataclass
+class Chapter:
+    """A chapter on the file's clock (seconds, exact)."""
+
+    start: Fraction
+    end: Fraction
+    tags: dict = field(default_factory=dict)
+
+    @property
+    def title(self) -> str | None:
+        return self.tags.get("title") or self.tags.get("TITLE")
 
 
 @dataclass
@@ -58,12 +143,26 @@ class MediaInfo:
     duration_s: float
     video: VideoInfo | None
     audio: list[AudioInfo] = field(default_factory=list)
+    #: every stream of the file (the picture and the sound too), in the file's order
+    streams: list[StreamInfo] = field(default_factory=list)
+    #: the file's own tags (title, creation_time, comment ...), storage tags left out
+    tags: dict = field(default_factory=dict)
+    chapters: list[Chapter] = field(default_factory=list)
+
+    @property
+    def default_audio(self) -> AudioInfo | None:
+        """The sound a player plays first: the track marked default, else the first (None: no sound)."""
+        return next((a for a in self.audio if a.default), self.audio[0] if self.audio else None)
+
+    def stream(self, index: int) -> StreamInfo | None:
+        return next((s for s in self.streams if s.index == index), None)
 
     def as_dict(self) -> dict:
         d = asdict(self)
         if self.video is not None:
             d["video"]["fps_nominal"] = str(self.video.fps_nominal)
             d["video"]["colour"] = self.video.colour.as_dict()
+        d["chapters"] = [{"start_s": float(c.start), "end_s": float(c.end), "tags": c.tags} for c in self.chapters]
         return d
 
 
@@ -156,20 +255,56 @@ def _probe(path: str, c) -> MediaInfo:
         cc = s.codec_context
         tb = _time_base(s)
         dur = float(s.duration * tb) if s.duration and s.duration > 0 else None
+        start = float(s.start_time * tb) if s.start_time is not None else 0.0
+        tags, disposition = kept_tags(s.metadata), disposition_names(s.disposition)
         if cc is None:  # a codec FFmpeg does not know: listed, so that a job can refuse it by name
-            audio.append(AudioInfo(s.index, "unknown", 0, 0, "", dur))
+            audio.append(AudioInfo(s.index, "unknown", 0, 0, "", dur, tags, disposition, start))
             continue
         audio.append(AudioInfo(s.index, canonical(cc), cc.sample_rate or 0, cc.channels or 0,
-                               cc.layout.name if cc.layout else "", dur))
+                               cc.layout.name if cc.layout else "", dur, tags, disposition, start))
     container_dur = c.duration / av.time_base if c.duration and c.duration > 0 else None
     video = None
     stream = video_stream(c)
+    chapters = read_chapters(c)
+    streams = [_stream_info(s, stream, bool(chapters)) for s in c.streams]
     if stream is not None:
         video = _probe_video(c, stream, container_dur, path)
     durations = [d for d in ([video.duration_s] if video else []) + [a.duration_s for a in audio] if d]
     return MediaInfo(path=path, container=c.format.name, size_bytes=os.path.getsize(path),
                      duration_s=max(durations) if durations else (container_dur or 0.0),
-                     video=video, audio=audio)
+                     video=video, audio=audio, streams=streams, tags=kept_tags(c.metadata), chapters=chapters)
+
+
+def read_chapters(c) -> list[Chapter]:
+    """The chapters of an open container, on its clock, in order."""
+    out = []
+    for ch in c.chapters():
+        tb = Fraction(ch["time_base"]) if ch["time_base"] else Fraction(1, 1000)
+        out.append(Chapter(ch["start"] * tb, ch["end"] * tb, dict(ch.get("metadata") or {})))
+    return sorted(out, key=lambda ch: ch.start)
+
+
+def _stream_info(s, picture, has_chapters: bool) -> StreamInfo:
+    """Describe stream ``s``; ``picture`` is the clip's video stream (or None)."""
+    cc = s.codec_context
+    codec = canonical(cc) if cc is not None else ""
+    tags = kept_tags(s.metadata)
+    role, filename, mimetype = "", None, None
+    if s.type == "video":
+        if picture is not None and s.index == picture.index:
+            role = "picture"
+        elif s.disposition & av.stream.Disposition.attached_pic:
+            role = "cover"
+    elif s.type == "attachment":
+        filename, mimetype = s.name, s.mimetype
+        codec = mimetype or ""
+    elif s.type == "data":
+        codec = s.name or ""     # the data codec (bin_data, klv ...), None when FFmpeg names none
+        if any(k.lower() == "timecode" for k in tags):
+            role = "timecode"
+        elif has_chapters and int(s.discard) == int(av.stream.Discard.all):
+            role = "chapters"     # MP4/MOV keep chapters as a text track the demuxer reads for them
+    return StreamInfo(s.index, s.type, codec, tags, disposition_names(s.disposition), role, filename, mimetype)
 
 
 def first_frame(c, s, path: str) -> av.VideoFrame | None:
