@@ -171,7 +171,7 @@ def check_one(path: str, tally: Tally) -> None:
         tally.findings.append({"kind": "exception", "stage": stage,
                                "detail": f"{type(exc).__name__}: {exc}", "where": _where(exc)})
     after = set(os.listdir(folder))
-    allowed = before | ({"out.mp4", "out.mp4.json"} if os.path.exists(out) else set())
+    allowed = before | ({"out.mp4", "out.mp4.json", "out.mp4.xmp"} if os.path.exists(out) else set())
     if after - allowed or (os.path.exists(out) != os.path.exists(out + ".json")):
         tally.findings.append({"kind": "leftover files", "stage": stage, "detail": sorted(after - before)})
 
