@@ -44,8 +44,8 @@ def env(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VIDEXT_CALIBRATION_FILE", str(tmp_path / "calibration.json"))
     monkeypatch.setattr(cal, "cores", lambda: 1)          # one thread: quick on a busy machine
-    monkeypatch.setattr(cal.config, "RIFE_CALIBRATION_MAX_PIXELS", 128 * 64)
-    monkeypatch.setattr(cal.config, "RIFE_CALIBRATION_SCREEN_SIZE", (64, 64))
+    monkeypatch.setattr(cal, "RIFE_CALIBRATION_MAX_PIXELS", 128 * 64)
+    monkeypatch.setattr(cal, "RIFE_CALIBRATION_SCREEN_SIZE", (64, 64))
     monkeypatch.setattr(cal, "load", lambda: 0.0)
     return monkeypatch
 
@@ -67,7 +67,7 @@ def test_a_faster_setting_whose_output_differs_is_rejected():
     assert chosen == Setting("fp32", True, 2)
     bf16 = [t for t in trials if t.setting.precision == "bf16"]
     assert bf16 and not any(t.accepted for t in bf16)
-    assert all(t.psnr < cal.config.RIFE_CALIBRATION_MIN_PSNR for t in bf16)
+    assert all(t.psnr < cal.RIFE_CALIBRATION_MIN_PSNR for t in bf16)
 
 
 def test_fewer_threads_are_kept_when_they_measure_faster():
@@ -85,7 +85,7 @@ def test_forced_parts_are_not_measured():
     run, calls = fake_runner(TIMES, broken=("bf16",))
     chosen, trials = cal.choose(run, {"precision": "bf16", "channels_last": True}, 2)
     assert chosen.precision == "bf16" and Setting("fp32", True, 2) in calls
-    assert trials[0].psnr < cal.config.RIFE_CALIBRATION_MIN_PSNR
+    assert trials[0].psnr < cal.RIFE_CALIBRATION_MIN_PSNR
 
 
 def test_the_screen_cuts_a_candidate_far_slower_on_a_small_picture():
@@ -114,7 +114,7 @@ def test_the_fp32_reference_is_kept_when_the_screen_cuts_every_fp32_candidate():
     chosen, trials = cal.choose(run, {}, 2, screen=screen)
     assert chosen.precision == "bf16"
     assert Setting("fp32", True, 2) in calls                          # run as the PSNR reference
-    assert all(t.psnr is not None and t.psnr > cal.config.RIFE_CALIBRATION_MIN_PSNR
+    assert all(t.psnr is not None and t.psnr > cal.RIFE_CALIBRATION_MIN_PSNR
                for t in trials if t.setting.precision == "bf16")
     assert not [t for t in trials if t.setting.precision == "fp32" and t.seconds is not None]
 
@@ -170,7 +170,7 @@ def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
     other = cal.calibrate(network, 1280, 768)
     assert other.key != first.key and other.source == "measured"
     assert other.size == cal.measured_size(1280, 768, 64)
-    assert other.size[0] * other.size[1] <= cal.config.RIFE_CALIBRATION_MAX_PIXELS
+    assert other.size[0] * other.size[1] <= cal.RIFE_CALIBRATION_MAX_PIXELS
     assert other.screen_size == (64, 64)               # every candidate ran there first
     assert all(t.screen is not None for t in other.trials)
 
@@ -244,10 +244,10 @@ def test_the_measured_size_stands_for_the_class_not_the_first_clip():
     # representative size (the first clip's own tiny size favoured the wrong precision on one CPU)
     small, film = cal.measured_size(128, 64, 64), cal.measured_size(640, 320, 64)
     assert small == film
-    assert small[0] * small[1] >= 0.8 * cal.config.RIFE_CALIBRATION_SIZE_CLASSES[0] / 2
+    assert small[0] * small[1] >= 0.8 * cal.RIFE_CALIBRATION_SIZE_CLASSES[0] / 2
     assert small[0] == 2 * small[1]          # the clip's shape
     w, h = cal.measured_size(3840, 2176, 64)
-    assert w * h <= cal.config.RIFE_CALIBRATION_MAX_PIXELS and abs(w / h - 3840 / 2176) < 0.1
+    assert w * h <= cal.RIFE_CALIBRATION_MAX_PIXELS and abs(w / h - 3840 / 2176) < 0.1
 
 
 def test_pairs_at_once_are_measured_and_kept_when_faster():

@@ -97,36 +97,17 @@ class Limits:
             max_fps=_env_number("VIDEXT_MAX_FPS", 240, positive=True),
         )
 
-# DIS pairs rendered at once (each thread its own OpenCV DIS object), when the flow is not smoothed
-# across pairs: 720p on 2 cores (AVX2 EPYC), fast 36 → 28 ms per pair, balanced 46 → 38 (issue 17).
-DIS_WORKERS = 2
 
 # --- interpolation engine (issue 4) ------------------------------------------
 # Scene cuts: score in [0, 1] from luma-histogram distance and thumbnail
 # decorrelation between consecutive frames; at or above the threshold the pair
 # is a cut and is never morphed (frames are held from their own side).
 SCENE_THRESHOLD = 0.5
-SCENE_THUMB_SIZE = (64, 36)     # thumbnail compared by normalised cross-correlation...
-SCENE_SHIFT_MARGIN = 0.15       # ...over shifts up to this fraction of the picture (pans are not cuts)
-SCENE_HIST_BINS = 32
 # Duplicates (animation on twos, stalls): a frame whose luma differs from the
 # previous distinct frame by less than this mean absolute level (8-bit scale,
 # thumbnail at 1/4 size) is dropped from the timeline and its time interpolated.
 DUPLICATE_MAD = 0.15
-DUPLICATE_THUMB_DIVISOR = 4
-# Static pairs: when no pixel of that 1/4-size luma changed by more than this many levels,
-# nothing moved (beyond coding noise) and the pair is rendered as a blend, without the flow
-# or the network (a max, not a mean: a small moving object keeps its pair interpolated).
-STATIC_MAX_DIFF = 3.0
-# Low-light option: applied only to the pictures the flow is estimated on.
-LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
-LOW_LIGHT_CLAHE_CLIP = 2.0
-LOW_LIGHT_CLAHE_TILES = 8
-# Temporal flow smoothing (off by default: see bench/interpolation.py).
-FLOW_SMOOTHING_WEIGHT = 0.3     # at most this share of the continued motion
-FLOW_SMOOTHING_AGREE_PX = 1.0   # flow-resolution px where agreement falls off
 # Motion-blur synthesis (off by default): in-between pictures averaged over the shutter.
-MOTION_BLUR_SAMPLES = 5
 MOTION_BLUR_SHUTTER = 0.5       # default shutter (fraction of an output frame interval) when on
 # Preview for the app: a short low-resolution excerpt, cached.
 PREVIEW_SECONDS = 2.0
@@ -252,15 +233,9 @@ EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera moti
 # motion (motion.py; the auto chooser asks for as many frames):
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 
-# Large motion: a dominant translation found by phase correlation on a small
-# luma picture is removed before DIS (whose pyramid misses pans of many patches).
-GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on
-GLOBAL_MOTION_MIN_RESPONSE = 0.2  # phase-correlation peak below which no translation is trusted
-GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is used
 
 # --- reliability: bad input, temp files -----------------------------------------
 MIN_FRAME_SIDE = 16             # px: smaller pictures are refused (optical flow needs room to work)
-DIS_MIN_SIDE = 32               # px: OpenCV's DIS segfaults on flow inputs with fewer rows (found by the corpus)
 # Temp outputs (".NAME.RANDOM.part.EXT") untouched this long are debris of a killed job and are
 # removed when the next job starts in that folder; a live job rewrites its file far more often.
 def stale_part_age_s() -> float:
@@ -274,21 +249,6 @@ STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe
 
 # --- RIFE (vidext/interpolation/rife) -----------------------------------------
 RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vidext/models)
-RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
-RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
-RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
-RIFE_MAX_WORKERS = 4                      # CPU: at most this many pairs at once (calibration tries 2 and this)
-RIFE_WORKERS_MIN_OVERLAP = 0.9            # ... and keeps them unless, per pair, they take over this × one pair alone on
-#   the same threads: the cores do not run them side by side (a CPU quota under the visible cores). Not a speed
-#   ratio against one pair on all threads: in whole CLI runs (2 cores) pairs timed 0.92×, 1.06×, 1.145× and 1.32×
-#   that alone were 53 %, 13 %, 28 % and 35 % faster in the run (model_cards/rife-4.25.md)
-# CPU calibration (vidext/interpolation/rife/calibration.py): measured once per CPU, torch and size class.
-RIFE_CALIBRATION_SIZE_CLASSES = (400_000, 1_000_000, 2_200_000, 4_000_000)  # padded pixels: ≤SD, ≤720p, ≤1080p, ≤1440p
-RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many pixels (same shape): kept short
-RIFE_CALIBRATION_REPEATS = 2              # interleaved timed rounds per candidate (best kept), after a warm-up
-RIFE_CALIBRATION_SCREEN_SIZE = (256, 128)  # every candidate runs once here first (padded size, multiples of 64)
-RIFE_CALIBRATION_SCREEN_CUT = 2.0          # ... and one this many times slower than the fastest there is cut
-RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
 
 # --- batches on Ray (vidext/batch) ----------------------------------------------
 BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined

@@ -19,10 +19,26 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .. import config
 from ..errors import ParameterError
 from ..media.frame import Frame, to_u8
 from .base import Between, Interpolator, Planes
+
+# DIS pairs rendered at once (each thread its own OpenCV DIS object), when the flow is not smoothed
+# across pairs: 720p on 2 cores (AVX2 EPYC), fast 36 → 28 ms per pair, balanced 46 → 38 (issue 17).
+DIS_WORKERS = 2
+# Low-light option: applied only to the pictures the flow is estimated on.
+LOW_LIGHT_DENOISE_H = 7.0       # non-local-means strength
+LOW_LIGHT_CLAHE_CLIP = 2.0
+LOW_LIGHT_CLAHE_TILES = 8
+# Temporal flow smoothing (off by default: see bench/interpolation.py).
+FLOW_SMOOTHING_WEIGHT = 0.3     # at most this share of the continued motion
+FLOW_SMOOTHING_AGREE_PX = 1.0   # flow-resolution px where agreement falls off
+# Large motion: a dominant translation found by phase correlation on a small
+# luma picture is removed before DIS (whose pyramid misses pans of many patches).
+GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on
+GLOBAL_MOTION_MIN_RESPONSE = 0.2  # phase-correlation peak below which no translation is trusted
+GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is used
+DIS_MIN_SIDE = 32               # px: OpenCV's DIS segfaults on flow inputs with fewer rows (found by the corpus)
 
 
 @dataclass(frozen=True)
@@ -127,14 +143,14 @@ def _edges(short: np.ndarray, tol: float = 1e-3) -> tuple:
 def _global_shift(ya: np.ndarray, yb: np.ndarray) -> tuple[float, float] | None:
     """The dominant translation a→b (flow-resolution px) when large and clear, else None."""
     h, w = ya.shape
-    f = min(1.0, config.GLOBAL_MOTION_WIDTH / w)
+    f = min(1.0, GLOBAL_MOTION_WIDTH / w)
     size = (max(8, round(w * f)), max(8, round(h * f)))
     a = cv2.resize(ya, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     b = cv2.resize(yb, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     window = cv2.createHanningWindow(size, cv2.CV_32F)
     (dx, dy), response = cv2.phaseCorrelate(a, b, window)
     dx, dy = dx / f, dy / f
-    if response < config.GLOBAL_MOTION_MIN_RESPONSE or np.hypot(dx, dy) < config.GLOBAL_MOTION_MIN_PX:
+    if response < GLOBAL_MOTION_MIN_RESPONSE or np.hypot(dx, dy) < GLOBAL_MOTION_MIN_PX:
         return None
     return float(dx), float(dy)
 
@@ -155,7 +171,7 @@ class DISInterpolator(Interpolator):
     where the two agree (constant-velocity prior).
 
     Pairs are independent without smoothing, so the pipeline renders up to
-    :data:`config.DIS_WORKERS` of them at once (:attr:`concurrency`), each
+    :data:`DIS_WORKERS` of them at once (:attr:`concurrency`), each
     thread with its own OpenCV DIS (and CLAHE) object.
     """
 
@@ -179,7 +195,7 @@ class DISInterpolator(Interpolator):
             return 1
         from ..media.runner import cores
 
-        return max(1, min(cores(), config.DIS_WORKERS))
+        return max(1, min(cores(), DIS_WORKERS))
 
     @property
     def _dis(self):
@@ -196,8 +212,8 @@ class DISInterpolator(Interpolator):
             return None
         clahe = getattr(self._own, "clahe", None)
         if clahe is None:
-            clahe = self._own.clahe = cv2.createCLAHE(clipLimit=config.LOW_LIGHT_CLAHE_CLIP,
-                                                      tileGridSize=(config.LOW_LIGHT_CLAHE_TILES,) * 2)
+            clahe = self._own.clahe = cv2.createCLAHE(clipLimit=LOW_LIGHT_CLAHE_CLIP,
+                                                      tileGridSize=(LOW_LIGHT_CLAHE_TILES,) * 2)
         return clahe
 
     def describe(self) -> dict:
@@ -228,16 +244,16 @@ class DISInterpolator(Interpolator):
         scale = min(scale, p.max_flow_width / width)
         # OpenCV's DIS crashes the process on pictures under 32 rows (ultrafast/fast presets):
         # thin pictures are enlarged for the flow instead.
-        scale = max(scale, config.DIS_MIN_SIDE / min(width, height))
-        return (max(config.DIS_MIN_SIDE, round(width * scale)),
-                max(config.DIS_MIN_SIDE, round(height * scale)))
+        scale = max(scale, DIS_MIN_SIDE / min(width, height))
+        return (max(DIS_MIN_SIDE, round(width * scale)),
+                max(DIS_MIN_SIDE, round(height * scale)))
 
     def _flow_input(self, plane: np.ndarray, bits: int, size: tuple[int, int]) -> np.ndarray:
         y = to_u8(plane, bits)
         if size != (y.shape[1], y.shape[0]):
             y = cv2.resize(y, size, interpolation=cv2.INTER_AREA)
         if self._clahe is not None:
-            y = cv2.fastNlMeansDenoising(y, None, h=config.LOW_LIGHT_DENOISE_H, templateWindowSize=5,
+            y = cv2.fastNlMeansDenoising(y, None, h=LOW_LIGHT_DENOISE_H, templateWindowSize=5,
                                          searchWindowSize=11)
             y = self._clahe.apply(y)
         return y
@@ -268,7 +284,7 @@ class DISInterpolator(Interpolator):
             return f01
         prior = -last[1]
         diff = np.sum((f01 - prior) ** 2, axis=2)
-        w = (config.FLOW_SMOOTHING_WEIGHT * np.exp(-diff / config.FLOW_SMOOTHING_AGREE_PX ** 2))
+        w = (FLOW_SMOOTHING_WEIGHT * np.exp(-diff / FLOW_SMOOTHING_AGREE_PX ** 2))
         w = w.astype(np.float32)[..., None]
         return (f01 + w * (prior - f01)).astype(np.float32)
 

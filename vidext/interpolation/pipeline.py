@@ -22,6 +22,9 @@ from .base import Between, Blend, Interpolator, Planes
 from .scenes import SceneGate
 from .timeline import Span, Timeline
 
+# Motion blur: in-between pictures averaged over the shutter (config.MOTION_BLUR_SHUTTER when on).
+MOTION_BLUR_SAMPLES = 5
+
 
 @dataclass
 class RenderStats:
@@ -132,7 +135,7 @@ class _Renderer:
         half = Fraction(self.motion_blur) / (2 * self.rate)
         lo = float((self.to_input(max(s.t_out - half, self.timeline.start)) - a.time) / span)
         hi = float((self.to_input(s.t_out + half) - a.time) / span)
-        return _blurred(pair, max(lo, 0.0), min(hi, 1.0), config.MOTION_BLUR_SAMPLES, a.planes, a.layout.peak)
+        return _blurred(pair, max(lo, 0.0), min(hi, 1.0), MOTION_BLUR_SAMPLES, a.planes, a.layout.peak)
 
     # 4. emit -------------------------------------------------------------------------------
     def emit(self, planes: Planes, t_out: Fraction, made: bool) -> tuple[Planes, Fraction]:

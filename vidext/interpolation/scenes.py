@@ -6,7 +6,7 @@ thumbnails, so they stream and cost well under a millisecond per frame.
 * A **cut** scores high on either of two cues that camera motion leaves low:
   the Bhattacharyya distance between luma histograms (content replaced) and
   the decorrelation of small thumbnails, matched over shifts of up to
-  ``config.SCENE_SHIFT_MARGIN`` of the picture (layout replaced).  A cut pair is never
+  ``SCENE_SHIFT_MARGIN`` of the picture (layout replaced).  A cut pair is never
   interpolated: output frames before the new shot hold the old one.
 * A **duplicate** (animation on twos, a stalled capture) differs from the
   previous distinct frame by less than :data:`config.DUPLICATE_MAD` mean
@@ -24,6 +24,17 @@ from .. import config
 from ..errors import ParameterError
 from ..media.frame import Frame
 
+# Scene cuts (threshold: config.SCENE_THRESHOLD): a luma histogram and a thumbnail.
+SCENE_THUMB_SIZE = (64, 36)     # thumbnail compared by normalised cross-correlation...
+SCENE_SHIFT_MARGIN = 0.15       # ...over shifts up to this fraction of the picture (pans are not cuts)
+SCENE_HIST_BINS = 32
+# Duplicates (threshold: config.DUPLICATE_MAD) and static pairs are judged on the luma at 1/this size.
+DUPLICATE_THUMB_DIVISOR = 4
+# Static pairs: when no pixel of that 1/4-size luma changed by more than this many levels,
+# nothing moved (beyond coding noise) and the pair is rendered as a blend, without the flow
+# or the network (a max, not a mean: a small moving object keeps its pair interpolated).
+STATIC_MAX_DIFF = 3.0
+
 
 @dataclass
 class _Signature:
@@ -39,18 +50,18 @@ def _luma8(frame: Frame) -> np.ndarray:
 def signature(frame: Frame) -> _Signature:
     y = _luma8(frame)
     h, w = y.shape
-    d = config.DUPLICATE_THUMB_DIVISOR
+    d = DUPLICATE_THUMB_DIVISOR
     small = cv2.resize(y, (max(1, w // d), max(1, h // d)), interpolation=cv2.INTER_AREA)
-    hist = cv2.calcHist([small], [0], None, [config.SCENE_HIST_BINS], [0, 256]).ravel()
+    hist = cv2.calcHist([small], [0], None, [SCENE_HIST_BINS], [0, 256]).ravel()
     hist /= max(float(hist.sum()), 1.0)
-    thumb = cv2.resize(small, config.SCENE_THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+    thumb = cv2.resize(small, SCENE_THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
     return _Signature(hist.astype(np.float32), thumb, small.astype(np.float32))
 
 
 def _decorrelation(a: np.ndarray, b: np.ndarray) -> float:
     """1 − the best normalised correlation of a's centre anywhere within ±margin in b."""
-    tw, th = config.SCENE_THUMB_SIZE
-    mx, my = round(tw * config.SCENE_SHIFT_MARGIN), round(th * config.SCENE_SHIFT_MARGIN)
+    tw, th = SCENE_THUMB_SIZE
+    mx, my = round(tw * SCENE_SHIFT_MARGIN), round(th * SCENE_SHIFT_MARGIN)
     centre = a[my:th - my, mx:tw - mx]
     if float(centre.std()) < 1.0 or float(b.std()) < 1.0:   # flat pictures: no layout to compare
         return 0.0
@@ -73,7 +84,7 @@ class SceneGate:
 
     def __init__(self, scene_threshold: float | None = config.SCENE_THRESHOLD,
                  duplicate_mad: float | None = config.DUPLICATE_MAD,
-                 static_max_diff: float = config.STATIC_MAX_DIFF):
+                 static_max_diff: float = STATIC_MAX_DIFF):
         for name, v in (("scene_threshold", scene_threshold), ("duplicate threshold", duplicate_mad)):
             if v is not None and not 0 <= v <= (1 if name == "scene_threshold" else 255):
                 raise ParameterError(f"{name} must be between 0 and {1 if name == 'scene_threshold' else 255}, "

@@ -5,7 +5,7 @@ fp32 on one with AMX and *slower* on one with AVX512-BF16 but no AMX.  So on
 first use per machine and frame-size class, a short calibration times each
 candidate :class:`Setting` (precision, memory format, intra-op threads) on a
 synthetic pair of the class's size and keeps the fastest whose output matches
-the fp32 output within :data:`config.RIFE_CALIBRATION_MIN_PSNR`; a faster one
+the fp32 output within :data:`RIFE_CALIBRATION_MIN_PSNR`; a faster one
 that does not is rejected and recorded as such.
 
 The result is cached in ``calibration.json`` (``$VIDEXT_CALIBRATION_FILE``,
@@ -34,6 +34,20 @@ from typing import Callable
 from ... import config
 from ...errors import ParameterError
 from ...media.runner import cores
+
+RIFE_MAX_WORKERS = 4                      # CPU: at most this many pairs at once (calibration tries 2 and this)
+RIFE_WORKERS_MIN_OVERLAP = 0.9            # ... and keeps them unless, per pair, they take over this × one pair alone on
+#   the same threads: the cores do not run them side by side (a CPU quota under the visible cores). Not a speed
+#   ratio against one pair on all threads: in whole CLI runs (2 cores) pairs timed 0.92×, 1.06×, 1.145× and 1.32×
+#   that alone were 53 %, 13 %, 28 % and 35 % faster in the run (model_cards/rife-4.25.md)
+# The timed runs: measured once per CPU, torch and size class.
+RIFE_CALIBRATION_SIZE_CLASSES = (400_000, 1_000_000, 2_200_000, 4_000_000)  # padded pixels: ≤SD, ≤720p, ≤1080p, ≤1440p
+RIFE_CALIBRATION_MAX_PIXELS = 768 * 448   # larger frames are timed at this many pixels (same shape): kept short
+RIFE_CALIBRATION_REPEATS = 2              # interleaved timed rounds per candidate (best kept), after a warm-up
+RIFE_CALIBRATION_SCREEN_SIZE = (256, 128)  # every candidate runs once here first (padded size, multiples of 64)
+RIFE_CALIBRATION_SCREEN_CUT = 2.0          # ... and one this many times slower than the fastest there is cut
+RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
+
 
 PRECISIONS = ("fp32", "bf16")
 CALIBRATION_VERSION = 6     # part of the cache key: entries chosen by an older rule are measured again (v5: timed while glibc refaulted freed buffers, see vidext.media.heap; v4: pairs kept within 30 %)
@@ -109,7 +123,7 @@ def cpu_identity() -> tuple[str, str]:
 def size_class(width: int, height: int) -> str:
     """The frame-size class a calibration holds for (its upper bound in pixels)."""
     pixels = width * height
-    for bound in config.RIFE_CALIBRATION_SIZE_CLASSES:
+    for bound in RIFE_CALIBRATION_SIZE_CLASSES:
         if pixels <= bound:
             return f"le{bound}"
     return "larger"
@@ -119,14 +133,14 @@ def measured_size(width: int, height: int, multiple: int) -> tuple[int, int]:
     """The size timed for ``width``×``height`` (padded): the clip's shape at a size that stands for
     its whole class, so that the choice does not depend on which clip of the class came first.
 
-    Half the class's upper bound, at most :data:`config.RIFE_CALIBRATION_MAX_PIXELS` (kept short):
+    Half the class's upper bound, at most :data:`RIFE_CALIBRATION_MAX_PIXELS` (kept short):
     a 128×64 clip and a 640×320 one are both timed at 640×320, where per-call overheads no longer
     decide; anything from 720p up at the cap.  Rounded to whole multiples of ``multiple``.
     """
-    bounds = config.RIFE_CALIBRATION_SIZE_CLASSES
+    bounds = RIFE_CALIBRATION_SIZE_CLASSES
     pixels = width * height
     bound = next((b for b in bounds if pixels <= b), bounds[-1])
-    f = (min(config.RIFE_CALIBRATION_MAX_PIXELS, bound // 2) / pixels) ** 0.5
+    f = (min(RIFE_CALIBRATION_MAX_PIXELS, bound // 2) / pixels) ** 0.5
     return (max(multiple, round(width * f / multiple) * multiple),
             max(multiple, round(height * f / multiple) * multiple))
 
@@ -265,11 +279,11 @@ def thread_options(n_cores: int) -> list[int]:
 
 def worker_options(n_cores: int, fixed: dict) -> list[tuple[int, int]]:
     """(threads, workers) with several pairs at once that share the cores out: 2 and up to
-    :data:`config.RIFE_MAX_WORKERS` pairs (each pair's intermediate pictures are held at once)."""
+    :data:`RIFE_MAX_WORKERS` pairs (each pair's intermediate pictures are held at once)."""
     if "threads" in fixed:
         t = fixed["threads"]
-        return [(t, w) for w in range(2, min(config.RIFE_MAX_WORKERS, n_cores // t) + 1)]
-    return sorted({(n_cores // w, w) for w in (2, config.RIFE_MAX_WORKERS) if 2 <= w <= n_cores},
+        return [(t, w) for w in range(2, min(RIFE_MAX_WORKERS, n_cores // t) + 1)]
+    return sorted({(n_cores // w, w) for w in (2, RIFE_MAX_WORKERS) if 2 <= w <= n_cores},
                   key=lambda tw: tw[1])
 
 
@@ -317,9 +331,9 @@ def _screen(screen: Runner, reference: Setting, settings: list[Setting], cut: fl
     return seconds, {s: None if s.precision == "fp32" else output_psnr(outs[reference], outs[s]) for s in settings}
 
 
-def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE_CALIBRATION_MIN_PSNR,
-           rounds: int = config.RIFE_CALIBRATION_REPEATS, screen: Runner | None = None,
-           cut: float = config.RIFE_CALIBRATION_SCREEN_CUT) -> tuple[Setting, list[Trial]]:
+def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = RIFE_CALIBRATION_MIN_PSNR,
+           rounds: int = RIFE_CALIBRATION_REPEATS, screen: Runner | None = None,
+           cut: float = RIFE_CALIBRATION_SCREEN_CUT) -> tuple[Setting, list[Trial]]:
     """Measure the candidates with ``run`` and pick the fastest whose output matches fp32's.
 
     Precision × memory format at every core first; then, for the winner,
@@ -388,12 +402,12 @@ def choose(run: Runner, fixed: dict, n_cores: int, min_psnr: float = config.RIFE
 
 def _side_by_side(group: Trial, trials: list[Trial]) -> bool:
     """Whether ``group`` (several pairs at once) ran its pairs in parallel: per pair, under
-    :data:`config.RIFE_WORKERS_MIN_OVERLAP` × one pair alone on the same threads (when that was
+    :data:`RIFE_WORKERS_MIN_OVERLAP` × one pair alone on the same threads (when that was
     timed).  Not so where a CPU quota gives the process fewer cores than it can see."""
     s = group.setting
     alone = [t.seconds for t in trials if t.seconds is not None and t.setting ==
              Setting(s.precision, s.channels_last, s.threads, 1)]
-    return not alone or group.seconds < config.RIFE_WORKERS_MIN_OVERLAP * min(alone)
+    return not alone or group.seconds < RIFE_WORKERS_MIN_OVERLAP * min(alone)
 
 
 def _settle(run: Runner, seconds: dict, quick: dict, settings: list[Setting], rounds: int) -> None:
@@ -529,7 +543,7 @@ def calibrate(network: Callable[[Setting], object], width: int, height: int, *, 
         if hit is not None:
             return Calibration(key, hit, "cache")
     size = measured_size(width, height, multiple)
-    sw, sh = config.RIFE_CALIBRATION_SCREEN_SIZE
+    sw, sh = RIFE_CALIBRATION_SCREEN_SIZE
     small = (max(multiple, sw // multiple * multiple), max(multiple, sh // multiple * multiple))
     nets: dict = {}
     screen = torch_runner(network, *small, nets) if small[0] * small[1] < size[0] * size[1] else None

@@ -27,6 +27,10 @@ from ...errors import ModelError, ParameterError
 from ...media.frame import Frame, to_rgb
 from ..base import Between, Interpolator, Planes
 
+RIFE_SCALES = (1.0, 0.5, 0.25)            # flow resolution choices (1 = the network's native scales)
+RIFE_HALF_SCALE_ABOVE_PIXELS = 2560 * 1440  # larger frames (4K) estimate flow at scale 0.5
+RIFE_GPU_BATCH = 8                        # timesteps per forward pass on CUDA
+
 
 def load_network(path, device, dtype, channels_last: bool):
     """An :class:`IFNet` with the checkpoint at ``path``, ready for inference (cached per process)."""
@@ -134,8 +138,8 @@ class RIFEInterpolator(Interpolator):
                  precision: str | None = None, quality: str | None = None):
         from ...models import locate, select_device, select_dtype
 
-        if scale is not None and float(scale) not in config.RIFE_SCALES:
-            raise ParameterError(f"RIFE scale must be one of {', '.join(map(str, config.RIFE_SCALES))}, "
+        if scale is not None and float(scale) not in RIFE_SCALES:
+            raise ParameterError(f"RIFE scale must be one of {', '.join(map(str, RIFE_SCALES))}, "
                                  f"got {scale}")
         from .calibration import cores, forced
 
@@ -224,7 +228,7 @@ class RIFEInterpolator(Interpolator):
     def scale_for(self, width: int, height: int) -> float:
         if self.scale is not None:
             return self.scale
-        return 0.5 if width * height > config.RIFE_HALF_SCALE_ABOVE_PIXELS else 1.0
+        return 0.5 if width * height > RIFE_HALF_SCALE_ABOVE_PIXELS else 1.0
 
     def between(self, a: Frame, b: Frame) -> Between:
         if (a.width, a.height, a.layout) != (b.width, b.height, b.layout):
@@ -277,7 +281,7 @@ class RIFEInterpolator(Interpolator):
     def render(self, a: Frame, b: Frame, ts: list[float]) -> list[Planes]:
         """Planes of the frames at each t in ``ts`` between ``a`` and ``b``."""
         out: list[Planes] = []
-        step = config.RIFE_GPU_BATCH if self.device.type == "cuda" else 1
+        step = RIFE_GPU_BATCH if self.device.type == "cuda" else 1
         with self._section():
             # the second frame first: it is the one new to this pair (the first was the
             # previous pair's second), so pairs rendered at once do not wait on each other
