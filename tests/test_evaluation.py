@@ -16,7 +16,7 @@ from vidext.errors import Cancelled, DependencyError, ModelError, ParameterError
 from vidext.evaluation import METRICS
 from vidext.evaluation.heldout import split_plan, windows
 from vidext.evaluation.report import NOT_MEASURABLE
-from vidext.evaluation.metrics import Picture, ms_ssim, ms_ssim_scales, psnr, ssim
+from vidext.evaluation.metrics import PSNR_CAP_DB, Picture, ms_ssim, ms_ssim_scales, psnr, ssim
 from vidext.evaluation.temporal import TemporalAnalyzer
 from vidext.media.frame import Frame, PixelLayout
 from vidext.media.synth import shifted, texture
@@ -35,7 +35,7 @@ def test_psnr_of_known_mse():
     c = a.copy()
     c[0, 0, 0] = 110                              # one sample off by 10: MSE 100 / 1152
     assert psnr(a, c) == pytest.approx(10 * math.log10(255 ** 2 * 1152 / 100), abs=1e-12)
-    assert psnr(a, a) == config.PSNR_CAP_DB
+    assert psnr(a, a) == PSNR_CAP_DB
 
 
 def test_ssim_identical_is_one_and_constants_follow_the_formula():
@@ -273,7 +273,7 @@ def test_standard_lpips_is_used_when_the_alexnet_backbone_is_cached(tmp_path, mo
     monkeypatch.setattr(perceptual, "_MODELS", {})
     torch.manual_seed(0)
     backbone = torchvision.models.alexnet(weights=None).state_dict()
-    path = tmp_path / "hub" / "checkpoints" / config.LPIPS_ALEXNET_FILE
+    path = tmp_path / "hub" / "checkpoints" / perceptual.LPIPS_ALEXNET_FILE
     path.parent.mkdir(parents=True)
     torch.save(backbone, path)
     model, variant = perceptual.load_lpips("cpu")

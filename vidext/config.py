@@ -119,34 +119,14 @@ MAX_SLOWMO = 64                 # largest --slowmo factor accepted
 EVALUATE_METHODS = ("blend", "fast", "balanced", "quality")   # default held-out methods
 EVALUATE_METRICS = ("psnr_y", "psnr", "ssim", "lpips")    # MEASURING.md's figures; ms_ssim, vmaf on request
 EVALUATE_MAX_FACTOR = 8         # held-out factor: keep 1 frame of N, rebuild the N-1 between
-PSNR_CAP_DB = 100.0             # per-frame PSNR of an exact match (MSE 0) is counted as this
-SSIM_WINDOW = 11                # Gaussian window (Wang et al. 2004): size, sigma, constants
-SSIM_SIGMA = 1.5
-SSIM_K1 = 0.01
-SSIM_K2 = 0.03
-MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)   # Wang et al. 2003, five scales
-# torchvision's AlexNet weights, as the standard `lpips` package loads them from the torch hub cache.
-LPIPS_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
+EVALUATE_SAMPLE_WINDOWS = 24    # default: held-out windows spread evenly over the clip (None/--exhaustive: all)
+EVALUATE_CONFIDENCE = 0.95      # confidence level of the interval shown beside each mean (Student t over frames)
 LPIPS_CPU_MAX_FRAMES = 6        # without a GPU, LPIPS (and VMAF) score at most this many held-out frames per method,
 LPIPS_CPU_MIN_FRAMES = 3        # at least this many,
 LPIPS_CPU_PIXEL_BUDGET = 3 * 1280 * 720   # and as many as this many pixels hold (720p: 3, bikes 640×272: 6)
 # --- --model auto (vidext/jobs/auto.py; its thresholds live there) ---------------
 AUTO_BUDGET = 0.10              # measuring may take this fraction of the full run's estimated time
 #                                 (or auto.FLOOR_S seconds, whichever is larger)
-# --- sampled evaluate (vidext/evaluation/run.py) ----------------------------------
-EVALUATE_SAMPLE_WINDOWS = 24    # default: held-out windows spread evenly over the clip (None/--exhaustive: all)
-EVALUATE_CONFIDENCE = 0.95      # confidence level of the interval shown beside each mean (Student t over frames)
-TEMPORAL_FLOW_WIDTH = 480       # consecutive-frame flow is estimated at most this wide
-OCCLUSION_ALPHA = 0.01          # forward–backward check (Sundaram et al. 2010): |f + b|² > α(|f|² + |b|²) + β
-OCCLUSION_BETA = 0.5
-JUMP_WINDOW = 12                # transitions on each side that form a transition's local baseline
-JUMP_Z = 6.0                    # robust z-score (local median / MAD) above which a transition is a jump
-JUMP_MIN_EXCESS = 3.0           # ... and at least this many 8-bit levels above the local median
-JUMP_LIST = 5                   # worst transitions listed in the report
-HEATMAP_MAX_LEVELS = 64         # error heat-map colour scale: 0 … this many 8-bit levels (clipped)
-DIFF_GAIN = 4                   # the strip's difference panel shows |error| × this
-PICTURE_MAX_WIDTH = 640         # PNG panels are scaled down to at most this wide
-JUMP_MAD_FLOOR = 0.5            # 8-bit levels: the spread floor that keeps a still clip's z-scores finite
 
 
 # --- web app (vidext/webapp, app.py) -------------------------------------------

@@ -5,7 +5,7 @@ Every figure is defined so anyone can recompute it from the frames:
 - ``psnr``: both frames converted to 8-bit RGB (the clip's own colour matrix
   and range, rounded to integers), MSE over all pixels and the three
   channels, ``10·log10(255² / MSE)``; an exact match counts as
-  ``config.PSNR_CAP_DB``.
+  ``PSNR_CAP_DB``.
 - ``psnr_y``: the same on the luma plane as decoded (Y of Y'CbCr; for RGB
   sources 0.299 R + 0.587 G + 0.114 B), scaled to 8 bits, peak 255.
 - ``ssim``: Wang et al. 2004 on 8-bit RGB, 11×11 Gaussian window (σ 1.5),
@@ -29,8 +29,14 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from .. import config
 from ..media.frame import Frame, to_rgb
+
+PSNR_CAP_DB = 100.0             # per-frame PSNR of an exact match (MSE 0) is counted as this
+SSIM_WINDOW = 11                # Gaussian window (Wang et al. 2004): size, sigma, constants
+SSIM_SIGMA = 1.5
+SSIM_K1 = 0.01
+SSIM_K2 = 0.03
+MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)   # Wang et al. 2003, five scales
 
 
 class Picture:
@@ -76,7 +82,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(d * d))
 
 
-def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0, cap: float = config.PSNR_CAP_DB) -> float:
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0, cap: float = PSNR_CAP_DB) -> float:
     """``10·log10(peak² / MSE)`` over every sample of ``a`` and ``b``; ``cap`` when they are equal."""
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
@@ -87,8 +93,8 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0, cap: float = config.
 
 
 def _blur(x: np.ndarray) -> np.ndarray:
-    k = config.SSIM_WINDOW
-    return cv2.GaussianBlur(x, (k, k), config.SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
+    k = SSIM_WINDOW
+    return cv2.GaussianBlur(x, (k, k), SSIM_SIGMA, borderType=cv2.BORDER_REFLECT)
 
 
 def _ssim_maps(x: np.ndarray, y: np.ndarray, peak: float) -> tuple[float, float]:
@@ -97,8 +103,8 @@ def _ssim_maps(x: np.ndarray, y: np.ndarray, peak: float) -> tuple[float, float]
     In float32 (four times faster than float64): the local (co)variances are taken on the
     pictures less a common offset, where float32 keeps them to ~1e-6 of the constants.
     """
-    c1 = (config.SSIM_K1 * peak) ** 2
-    c2 = (config.SSIM_K2 * peak) ** 2
+    c1 = (SSIM_K1 * peak) ** 2
+    c2 = (SSIM_K2 * peak) ** 2
     k = np.float32(0.5 * (float(x.mean()) + float(y.mean())))
     x, y = x - k, y - k                       # variances are shift-invariant; means are put back
     mx, my = _blur(x), _blur(y)
@@ -108,7 +114,7 @@ def _ssim_maps(x: np.ndarray, y: np.ndarray, peak: float) -> tuple[float, float]
     cs = (2 * sxy + c2) / (sxx + syy + c2)
     mx, my = mx + k, my + k
     lum = (2 * mx * my + c1) / (mx * mx + my * my + c1)
-    r = config.SSIM_WINDOW // 2   # positions whose window lies wholly inside the picture
+    r = SSIM_WINDOW // 2   # positions whose window lies wholly inside the picture
     inner = (slice(r, -r), slice(r, -r))
     return float(np.mean((lum * cs)[inner], dtype=np.float64)), float(np.mean(cs[inner], dtype=np.float64))
 
@@ -125,8 +131,8 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     """Mean SSIM over the channels of ``a`` and ``b`` ((H, W) or (H, W, C))."""
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
-    if min(a.shape[:2]) < config.SSIM_WINDOW:
-        raise ValueError(f"SSIM needs pictures at least {config.SSIM_WINDOW} pixels on each side")
+    if min(a.shape[:2]) < SSIM_WINDOW:
+        raise ValueError(f"SSIM needs pictures at least {SSIM_WINDOW} pixels on each side")
     return float(np.mean([_ssim_maps(x, y, peak)[0] for x, y in zip(_channels(a), _channels(b))]))
 
 
@@ -141,7 +147,7 @@ def _halve(x: np.ndarray) -> np.ndarray:
 def ms_ssim_scales(height: int, width: int) -> int:
     """How many of the five scales fit: the smallest must still hold one SSIM window."""
     n, side = 0, min(height, width)
-    while n < len(config.MS_SSIM_WEIGHTS) and side >= config.SSIM_WINDOW:
+    while n < len(MS_SSIM_WEIGHTS) and side >= SSIM_WINDOW:
         n += 1
         side = (side + 1) // 2
     return max(1, n)
@@ -151,11 +157,11 @@ def ms_ssim(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     """Multi-scale SSIM, mean over channels (see the module notes for the exact recipe)."""
     if a.shape != b.shape:
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
-    if min(a.shape[:2]) < config.SSIM_WINDOW:
-        raise ValueError(f"MS-SSIM needs pictures at least {config.SSIM_WINDOW} pixels on each side")
+    if min(a.shape[:2]) < SSIM_WINDOW:
+        raise ValueError(f"MS-SSIM needs pictures at least {SSIM_WINDOW} pixels on each side")
     scales = ms_ssim_scales(*a.shape[:2])
-    w = np.array(config.MS_SSIM_WEIGHTS[:scales], np.float64)
-    if scales < len(config.MS_SSIM_WEIGHTS):      # the published five weights are used as they are
+    w = np.array(MS_SSIM_WEIGHTS[:scales], np.float64)
+    if scales < len(MS_SSIM_WEIGHTS):      # the published five weights are used as they are
         w /= w.sum()
     values = []
     for x, y in zip(_channels(a), _channels(b)):
@@ -201,7 +207,7 @@ class Metric(ABC):
 class RGBPSNR(Metric):
     name, label, unit = "psnr", "PSNR (RGB)", "dB"
     definition = (f"8-bit RGB (clip's own colour matrix and range), peak 255, MSE over all pixels and "
-                  f"channels; per-frame PSNR averaged over frames; MSE 0 counts as {config.PSNR_CAP_DB:g} dB")
+                  f"channels; per-frame PSNR averaged over frames; MSE 0 counts as {PSNR_CAP_DB:g} dB")
 
     def score(self, reference: Picture, candidate: Picture) -> float:
         return psnr(reference.rgb8, candidate.rgb8)
@@ -210,7 +216,7 @@ class RGBPSNR(Metric):
 class LumaPSNR(Metric):
     name, label, unit = "psnr_y", "PSNR (luma)", "dB"
     definition = ("decoded luma plane scaled to 8 bits, peak 255; per-frame PSNR averaged over frames; "
-                  f"MSE 0 counts as {config.PSNR_CAP_DB:g} dB")
+                  f"MSE 0 counts as {PSNR_CAP_DB:g} dB")
 
     def score(self, reference: Picture, candidate: Picture) -> float:
         return psnr(reference.luma8, candidate.luma8)
@@ -218,8 +224,8 @@ class LumaPSNR(Metric):
 
 class SSIM(Metric):
     name, label = "ssim", "SSIM"
-    definition = (f"Wang et al. 2004 on 8-bit RGB: {config.SSIM_WINDOW}×{config.SSIM_WINDOW} Gaussian "
-                  f"window σ {config.SSIM_SIGMA}, K1 {config.SSIM_K1}, K2 {config.SSIM_K2}, L 255, mean "
+    definition = (f"Wang et al. 2004 on 8-bit RGB: {SSIM_WINDOW}×{SSIM_WINDOW} Gaussian "
+                  f"window σ {SSIM_SIGMA}, K1 {SSIM_K1}, K2 {SSIM_K2}, L 255, mean "
                   "over valid window positions per channel, then over channels; no downsampling")
 
     def score(self, reference: Picture, candidate: Picture) -> float:
@@ -229,7 +235,7 @@ class SSIM(Metric):
 class MSSSIM(Metric):
     name, label = "ms_ssim", "MS-SSIM"
     definition = ("Wang et al. 2003 on 8-bit RGB: SSIM window as for ssim, weights "
-                  f"{'/'.join(str(w) for w in config.MS_SSIM_WEIGHTS)}, 2×2 average downsampling, "
+                  f"{'/'.join(str(w) for w in MS_SSIM_WEIGHTS)}, 2×2 average downsampling, "
                   "contrast–structure clamped at 0, mean over channels; fewer scales (weights "
                   "renormalised) when the picture is too small for five")
 

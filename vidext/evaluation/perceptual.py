@@ -23,9 +23,11 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 
-from .. import config
 from ..errors import DependencyError, ModelError
 from .metrics import Metric, Picture
+
+# torchvision's AlexNet weights, as the standard `lpips` package loads them from the torch hub cache.
+LPIPS_ALEXNET_FILE = "alexnet-owt-7be5be79.pth"
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def alexnet_weights_path() -> str:
     """Where torchvision keeps (or would keep) the AlexNet ImageNet weights."""
     import torch
 
-    return os.path.join(torch.hub.get_dir(), "checkpoints", config.LPIPS_ALEXNET_FILE)
+    return os.path.join(torch.hub.get_dir(), "checkpoints", LPIPS_ALEXNET_FILE)
 
 
 def _version(dist: str) -> str:

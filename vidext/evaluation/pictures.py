@@ -1,8 +1,8 @@
 """Pictures of an evaluation: PNGs with OpenCV, interactive charts with plotly.
 
 PNGs: the worst rebuilt frame's error heat-map (max |error| over R, G, B in
-8-bit levels, colour scale 0 … ``config.HEATMAP_MAX_LEVELS``) and a strip
-original | rebuilt | difference (|error| × ``config.DIFF_GAIN``).  Charts:
+8-bit levels, colour scale 0 … ``HEATMAP_MAX_LEVELS``) and a strip
+original | rebuilt | difference (|error| × ``DIFF_GAIN``).  Charts:
 each metric per held-out frame for every method, quality against speed, and
 the temporal-consistency curves.  ``report.html`` holds them all with
 plotly.js and the pictures inline (one file that works offline); no browser
@@ -16,14 +16,17 @@ import os
 import cv2
 import numpy as np
 
-from .. import config
 from ..media.atomic import atomic_output
+
+HEATMAP_MAX_LEVELS = 64         # error heat-map colour scale: 0 … this many 8-bit levels (clipped)
+DIFF_GAIN = 4                   # the strip's difference panel shows |error| × this
+PICTURE_MAX_WIDTH = 640         # PNG panels are scaled down to at most this wide
 
 _BAND = 28          # caption band height (px)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def _fit(img: np.ndarray, width: int = config.PICTURE_MAX_WIDTH) -> np.ndarray:
+def _fit(img: np.ndarray, width: int = PICTURE_MAX_WIDTH) -> np.ndarray:
     h, w = img.shape[:2]
     if w <= width:
         return img
@@ -39,7 +42,7 @@ def _caption(img: np.ndarray, text: str) -> np.ndarray:
 
 def _inferno(levels: np.ndarray) -> np.ndarray:
     """8-bit levels (0 … HEATMAP_MAX_LEVELS, clipped) → RGB colours."""
-    scaled = np.clip(levels.astype(np.float32) * (255.0 / config.HEATMAP_MAX_LEVELS), 0, 255).astype(np.uint8)
+    scaled = np.clip(levels.astype(np.float32) * (255.0 / HEATMAP_MAX_LEVELS), 0, 255).astype(np.uint8)
     return cv2.cvtColor(cv2.applyColorMap(scaled, cv2.COLORMAP_INFERNO), cv2.COLOR_BGR2RGB)
 
 
@@ -52,10 +55,10 @@ def heatmap(reference: np.ndarray, candidate: np.ndarray, caption: str) -> np.nd
     """RGB picture of the error, a caption above and a colour bar below."""
     body = _fit(_inferno(error_levels(reference, candidate)))
     w = body.shape[1]
-    ramp = _inferno(np.tile(np.linspace(0, config.HEATMAP_MAX_LEVELS, w, dtype=np.float32), (10, 1)))
+    ramp = _inferno(np.tile(np.linspace(0, HEATMAP_MAX_LEVELS, w, dtype=np.float32), (10, 1)))
     labels = np.full((20, w, 3), 24, np.uint8)
     cv2.putText(labels, "0", (4, 15), _FONT, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
-    right = f">= {config.HEATMAP_MAX_LEVELS} levels (max |error| over R,G,B)"
+    right = f">= {HEATMAP_MAX_LEVELS} levels (max |error| over R,G,B)"
     (tw, _), _ = cv2.getTextSize(right, _FONT, 0.45, 1)
     cv2.putText(labels, right, (max(4, w - tw - 4), 15), _FONT, 0.45, (235, 235, 235), 1, cv2.LINE_AA)
     return np.vstack([_caption(body, caption), ramp, labels])
@@ -63,10 +66,10 @@ def heatmap(reference: np.ndarray, candidate: np.ndarray, caption: str) -> np.nd
 
 def strip(reference: np.ndarray, candidate: np.ndarray, caption: str) -> np.ndarray:
     """original | rebuilt | difference, side by side, each with its label."""
-    diff = np.clip(np.abs(reference.astype(np.int16) - candidate.astype(np.int16)) * config.DIFF_GAIN, 0, 255)
+    diff = np.clip(np.abs(reference.astype(np.int16) - candidate.astype(np.int16)) * DIFF_GAIN, 0, 255)
     panels = [("original", reference), ("rebuilt: " + caption, candidate),
-              (f"|difference| x {config.DIFF_GAIN}", diff.astype(np.uint8))]
-    width = max(64, config.PICTURE_MAX_WIDTH)
+              (f"|difference| x {DIFF_GAIN}", diff.astype(np.uint8))]
+    width = max(64, PICTURE_MAX_WIDTH)
     out = [_caption(_fit(img, width), label) for label, img in panels]
     gap = np.full((out[0].shape[0], 4, 3), 255, np.uint8)
     return np.hstack([out[0], gap, out[1], gap, out[2]])

@@ -1,7 +1,7 @@
 """Temporal consistency of any video, no ground truth needed.
 
 For each pair of consecutive frames (on the luma plane scaled to 8 bits and
-to at most ``config.TEMPORAL_FLOW_WIDTH`` pixels wide), DIS optical flow is
+to at most ``TEMPORAL_FLOW_WIDTH`` pixels wide), DIS optical flow is
 estimated both ways; the earlier frame is warped onto the later one, and
 pixels failing the forward–backward check (Sundaram et al. 2010) count as
 occluded.  Per transition:
@@ -13,8 +13,8 @@ occluded.  Per transition:
   the clip (frame-to-frame luminance jitter, panning does not count).
 - ``score``: mean |residual| over all pixels; a transition is a **jump** when
   its score stands out from its neighbours' (robust z-score against the
-  median and MAD of ``config.JUMP_WINDOW`` transitions on each side above
-  ``config.JUMP_Z`` and at least ``config.JUMP_MIN_EXCESS`` levels above the
+  median and MAD of ``JUMP_WINDOW`` transitions on each side above
+  ``JUMP_Z`` and at least ``JUMP_MIN_EXCESS`` levels above the
   median): scene cuts, glitches, extension seams.
 
 Frames are seen one at a time; only the previous one is kept.
@@ -27,8 +27,16 @@ from dataclasses import asdict, dataclass, field
 import cv2
 import numpy as np
 
-from .. import config
 from ..media.frame import Frame
+
+TEMPORAL_FLOW_WIDTH = 480       # consecutive-frame flow is estimated at most this wide
+OCCLUSION_ALPHA = 0.01          # forward–backward check (Sundaram et al. 2010): |f + b|² > α(|f|² + |b|²) + β
+OCCLUSION_BETA = 0.5
+JUMP_WINDOW = 12                # transitions on each side that form a transition's local baseline
+JUMP_Z = 6.0                    # robust z-score (local median / MAD) above which a transition is a jump
+JUMP_MIN_EXCESS = 3.0           # ... and at least this many 8-bit levels above the local median
+JUMP_LIST = 5                   # worst transitions listed in the report
+JUMP_MAD_FLOOR = 0.5            # 8-bit levels: the spread floor that keeps a still clip's z-scores finite
 
 
 @dataclass
@@ -106,7 +114,7 @@ class TemporalAnalyzer:
     def _small(self, y: np.ndarray) -> np.ndarray:
         h, w = y.shape
         if self._size is None:
-            scale = min(1.0, config.TEMPORAL_FLOW_WIDTH / w)
+            scale = min(1.0, TEMPORAL_FLOW_WIDTH / w)
             self._size = (max(8, round(w * scale)), max(8, round(h * scale)))
             ys, xs = np.mgrid[0:self._size[1], 0:self._size[0]].astype(np.float32)
             self._grid = np.dstack([xs, ys])
@@ -134,8 +142,8 @@ class TemporalAnalyzer:
         residual = cur.astype(np.float32) - warped
         fwd_at = self._warp(fwd, back)
         err = np.sum((back + fwd_at) ** 2, axis=2)
-        bound = config.OCCLUSION_ALPHA * (np.sum(back ** 2, axis=2) + np.sum(fwd_at ** 2, axis=2)) \
-            + config.OCCLUSION_BETA
+        bound = OCCLUSION_ALPHA * (np.sum(back ** 2, axis=2) + np.sum(fwd_at ** 2, axis=2)) \
+            + OCCLUSION_BETA
         valid = err <= bound
         ab = np.abs(residual)
         if valid.any():
@@ -154,7 +162,7 @@ class TemporalAnalyzer:
         baseline), usable while streaming; the report's jump list uses both sides.
         """
         s = np.asarray(self.result_.score, np.float64)
-        w = config.JUMP_WINDOW
+        w = JUMP_WINDOW
         for k in range(max(0, len(s) - transitions), len(s)):
             if judge(s[k], s[max(0, k - w):k])[2]:
                 return True
@@ -169,15 +177,15 @@ class TemporalAnalyzer:
 def judge(score: float, neighbours: np.ndarray) -> tuple[float, float, bool]:
     """(baseline, robust z-score, is a jump) of one transition's score against its neighbours'."""
     if len(neighbours) == 0:
-        base, spread = 0.0, config.JUMP_MAD_FLOOR
+        base, spread = 0.0, JUMP_MAD_FLOOR
     else:
         base = float(np.median(neighbours))
-        spread = 1.4826 * float(np.median(np.abs(neighbours - base))) + config.JUMP_MAD_FLOOR
+        spread = 1.4826 * float(np.median(np.abs(neighbours - base))) + JUMP_MAD_FLOOR
     z = (score - base) / spread
-    return base, float(z), bool(z > config.JUMP_Z and score - base > config.JUMP_MIN_EXCESS)
+    return base, float(z), bool(z > JUMP_Z and score - base > JUMP_MIN_EXCESS)
 
 
-def find_jumps(scores: list[float], times_s: list[float], limit: int = config.JUMP_LIST) -> list[Transition]:
+def find_jumps(scores: list[float], times_s: list[float], limit: int = JUMP_LIST) -> list[Transition]:
     """The ``limit`` transitions that stand out most from their neighbours, jumps flagged.
 
     ``scores[k]`` is the transition from frame k to frame k+1 (``times_s`` per frame).
@@ -187,7 +195,7 @@ def find_jumps(scores: list[float], times_s: list[float], limit: int = config.JU
     if n == 0:
         return []
     out = []
-    w = config.JUMP_WINDOW
+    w = JUMP_WINDOW
     for k in range(n):
         base, z, jump = judge(s[k], np.concatenate([s[max(0, k - w):k], s[k + 1:k + 1 + w]]))
         out.append(Transition(time_s=times_s[k + 1], from_time_s=times_s[k], score=float(s[k]),

@@ -37,7 +37,7 @@ from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
 from ..evaluation import METRICS
 from ..evaluation.heldout import (METHODS, check_factor, expected_held_out, learned_names, parse_methods, sample_indices,
                       windows)
-from ..evaluation.metrics import Metric, Picture, mse
+from ..evaluation.metrics import PSNR_CAP_DB, Metric, Picture, mse
 from ..evaluation.pictures import heatmap, strip, write_report_dir
 from ..evaluation.report import NOT_MEASURABLE, EvaluationReport, MethodResult
 from ..evaluation.temporal import TemporalAnalyzer
@@ -337,8 +337,8 @@ def _build_report(job: _Job, run: _Evaluation, results, metric_objs, lpips_info,
         if worst is not None:
             err, when, ref, cand = worst
             r.worst_time_s = when
-            r.worst_psnr_y = min(config.PSNR_CAP_DB, 10 * np.log10(255.0 ** 2 / err)) if err > 0 \
-                else config.PSNR_CAP_DB
+            r.worst_psnr_y = min(PSNR_CAP_DB, 10 * np.log10(255.0 ** 2 / err)) if err > 0 \
+                else PSNR_CAP_DB
             caption = f"{r.name}, worst frame t={when:.3f}s, PSNR-Y {r.worst_psnr_y:.2f} dB"
             if r.name not in run.worst:
                 r.worst_across_jump = True
