@@ -10,13 +10,13 @@ is needed to write anything.
 """
 from __future__ import annotations
 
-import html
 import os
 
 import cv2
 import numpy as np
 
 from ..media.atomic import atomic_output
+from .labels import method_name, metric_name
 
 HEATMAP_MAX_LEVELS = 64         # error heat-map colour scale: 0 … this many 8-bit levels (clipped)
 DIFF_GAIN = 4                   # the strip's difference panel shows |error| × this
@@ -84,8 +84,14 @@ def write_png(path: str, rgb: np.ndarray) -> str:
 
 # --- charts --------------------------------------------------------------------
 
-_PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
+# Okabe & Ito's colour-blind-safe set: neighbours differ in hue and lightness (plotly's default drew the
+# second and fourth methods in near-identical blue and purple)
+_PALETTE = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 _SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "star", "x", "hexagon")  # not by colour alone
+
+
+def _heading(metric: dict) -> str:
+    return f"{metric_name(metric['name'])}, {'higher' if metric['higher_is_better'] else 'lower'} is better"
 
 
 def build_figures(report) -> dict:
@@ -96,56 +102,61 @@ def build_figures(report) -> dict:
     figures = {}
     metrics = [m for m in report.metrics if any(r.scores.get(m["name"]) for r in report.methods)]
     if report.methods and metrics:
-        fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, vertical_spacing=0.04,
-                            subplot_titles=[f"{m['label']} ({'higher' if m['higher_is_better'] else 'lower'} "
-                                            "is better)" for m in metrics])
+        # short titles (a phone's chart is ~360 px wide and plotly does not wrap them); the names are the
+        # table's (vidext.evaluation.labels), the metrics' full names are in the report's notes
+        fig = make_subplots(rows=len(metrics), cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                            subplot_titles=[_heading(m) for m in metrics])
         for i, method in enumerate(report.methods):
-            colour = _PALETTE[i % len(_PALETTE)]
+            colour, name = _PALETTE[i % len(_PALETTE)], method_name(method.name)
             for row, m in enumerate(metrics, start=1):
                 ys = method.scores.get(m["name"], [])
                 sparse = m["name"] == "lpips"
                 fig.add_trace(go.Scatter(
-                    x=report.held_out_times_s, y=ys, name=method.name, legendgroup=method.name,
+                    x=report.held_out_times_s, y=ys, name=name, legendgroup=method.name,
                     showlegend=row == 1, mode="markers" if sparse else "lines",
-                    line={"color": colour, "width": 1.3}, marker={"color": colour, "size": 6},
+                    line={"color": colour, "width": 1.6}, marker={"color": colour, "size": 6},
                     connectgaps=False,
-                    hovertemplate=f"{method.name}<br>%{{x:.3f}} s<br>{m['label']} %{{y:.4f}}<extra></extra>"),
+                    hovertemplate=f"{name}<br>%{{x:.3f}} s<br>{metric_name(m['name'])} %{{y:.4f}}<extra></extra>"),
                     row=row, col=1)
         if report.temporal is not None:      # where a scene cut or glitch makes a frame impossible to rebuild
             for j in report.temporal.jumps:
                 fig.add_vline(x=j.time_s, line={"color": "#999", "dash": "dot", "width": 1})
         fig.update_xaxes(title_text="time of the rebuilt frame (s)", row=len(metrics), col=1)
-        fig.update_layout(height=230 * len(metrics) + 80, template="plotly_white",
-                          title=f"Held-out {report.factor}x reconstruction, per frame")
+        fig.update_annotations(font_size=13)
+        height = 230 * len(metrics) + 110
+        fig.update_layout(height=height, template="plotly_white", title="Each rebuilt frame's score",
+                          margin={"l": 55, "r": 15, "t": 100, "b": 50},    # narrow margins: a phone's width
+                          legend={"orientation": "h", "yanchor": "bottom", "y": 1 + 45 / height, "x": 0})
         figures["per_frame"] = fig
 
         has_lpips = any(r.mean("lpips") is not None for r in report.methods)
         primary = "psnr_y" if any(r.mean("psnr_y") is not None for r in report.methods) else metrics[0]["name"]
-        label = {m["name"]: m["label"] for m in report.metrics}
+        label = {m["name"]: metric_name(m["name"]) for m in report.metrics}
         keys = [primary] + (["lpips"] if has_lpips and primary != "lpips" else [])
         better = {m["name"]: "higher" if m["higher_is_better"] else "lower" for m in report.metrics}
         # one metric a row over a shared speed axis: side by side, the long titles ran into each other in
         # the app's half-page column, and text beside each point overlapped wherever methods scored alike
         # (the legend, one symbol per method and the hover name them instead)
         fig = make_subplots(rows=len(keys), cols=1, shared_xaxes=True, vertical_spacing=0.14,
-                            subplot_titles=[f"{label[k]} ({better[k]} is better)" for k in keys])
+                            subplot_titles=[f"{label[k]}, {better[k]} is better" for k in keys])
         for i, r in enumerate(report.methods):
             fps = r.frames_per_second
             if fps is None:
                 continue
-            colour = _PALETTE[i % len(_PALETTE)]
-            hover = "<br>".join(f"{label[k]}: {v:.4f}" for k, v in r.means().items() if v is not None)
+            colour, name = _PALETTE[i % len(_PALETTE)], method_name(r.name)
+            hover = "<br>".join(f"{label.get(k, k)}: {v:.4f}" for k, v in r.means().items() if v is not None)
             for row, key in enumerate(keys, start=1):
-                fig.add_trace(go.Scatter(x=[fps], y=[r.mean(key)], mode="markers", name=r.name,
+                fig.add_trace(go.Scatter(x=[fps], y=[r.mean(key)], mode="markers", name=name,
                                          legendgroup=r.name, showlegend=row == 1,
                                          marker={"size": 12, "color": colour,
                                                  "symbol": _SYMBOLS[i % len(_SYMBOLS)]},
-                                         hovertext=[f"{r.name}<br>{fps:.1f} frames/s<br>{hover}"],
+                                         hovertext=[f"{name}<br>{fps:.1f} frames/s<br>{hover}"],
                                          hoverinfo="text"), row=row, col=1)
         fig.update_xaxes(type="log")
         fig.update_xaxes(title_text="rebuilt frames per second (log)", row=len(keys), col=1)
         fig.update_annotations(font_size=13)
         fig.update_layout(height=260 * len(keys) + 140, template="plotly_white", title="Quality against speed",
+                          margin={"l": 55, "r": 15, "t": 80, "b": 50},
                           legend={"orientation": "h", "y": -0.18 if len(keys) > 1 else -0.3})
         figures["quality_speed"] = fig
 
@@ -153,16 +164,20 @@ def build_figures(report) -> dict:
     if t is not None and t.score:
         x = t.times_s[1:]
         fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                            subplot_titles=["motion-compensated difference to the previous frame (8-bit levels)",
-                                            "unexplained brightness step (flicker)"])
-        fig.add_trace(go.Scatter(x=x, y=t.score, name="all pixels (jump score)", line={"width": 1.2}), 1, 1)
-        fig.add_trace(go.Scatter(x=x, y=t.warp_error, name="non-occluded (warp error)", line={"width": 1.2}), 1, 1)
+                            subplot_titles=["Change after motion (levels)", "Brightness step (flicker)"])
+        fig.add_trace(go.Scatter(x=x, y=t.score, name="all pixels (jump score)",
+                                 line={"width": 1.4, "color": _PALETTE[0]}), 1, 1)
+        fig.add_trace(go.Scatter(x=x, y=t.warp_error, name="where motion is visible (warp error)",
+                                 line={"width": 1.4, "color": _PALETTE[1]}), 1, 1)
         if t.jumps:
             fig.add_trace(go.Scatter(x=[j.time_s for j in t.jumps], y=[j.score for j in t.jumps], mode="markers",
                                      name="jump", marker={"color": "red", "size": 11, "symbol": "x"}), 1, 1)
-        fig.add_trace(go.Scatter(x=x, y=t.luma_step, name="brightness step", line={"width": 1.2}), 2, 1)
+        fig.add_trace(go.Scatter(x=x, y=t.luma_step, name="brightness step",
+                                 line={"width": 1.4, "color": _PALETTE[2]}), 2, 1)
         fig.update_xaxes(title_text="time (s)", row=2, col=1)
-        fig.update_layout(height=560, template="plotly_white", title="Temporal consistency")
+        fig.update_annotations(font_size=13)
+        fig.update_layout(height=560, template="plotly_white", title="The clip's own motion",
+                          margin={"l": 55, "r": 15, "t": 80, "b": 50}, legend={"orientation": "h", "y": -0.15})
         figures["temporal"] = fig
     return figures
 
@@ -175,28 +190,40 @@ def _png_bytes(rgb: np.ndarray) -> bytes:
 
 
 def write_report_dir(report, folder: str) -> dict[str, str]:
-    """Pictures (PNG) and one self-contained ``report.html`` (charts, pictures, summary) into ``folder``.
+    """Pictures (PNG) and one self-contained ``report.html`` into ``folder``: the verdict, the scores with
+    their ±, the charts and the pictures, laid out as a page (:func:`vidext.evaluation.page.report_page`).
 
     The page carries plotly.js and the pictures inline, so it works offline
     and as a single downloaded file.  Returns name → path.
     """
     import base64
+    import json
 
     import plotly.offline
+
+    from .page import report_page
+    from .report import json_safe
 
     os.makedirs(folder, exist_ok=True)
     files: dict[str, str] = {}
     for name, img in report.images.items():
         files[name] = write_png(os.path.join(folder, f"{name}.png"), img)
-    divs = [fig.to_html(include_plotlyjs=False, full_html=False) for fig in report.figures.values()]
-    images = "".join(
-        f'<h3>{html.escape(n)}</h3><img alt="{html.escape(n)}" style="max-width:100%" '
-        f'src="data:image/png;base64,{base64.b64encode(_png_bytes(img)).decode()}">'
-        for n, img in report.images.items())
-    page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>vidext evaluate</title>"
-            f"<script>{plotly.offline.get_plotlyjs()}</script></head><body style='font-family:sans-serif'>"
-            f"<h1>vidext evaluate</h1><pre style='white-space:pre-wrap'>{html.escape(report.summary())}</pre>"
-            + "".join(divs) + images + "</body></html>")
+    charts = []
+    for fig in report.figures.values():
+        shown = fig.__class__(fig)          # the page's heading carries the title
+        title = shown.layout.title.text or ""
+        shown.update_layout(title=None, margin={"t": 40})
+        charts.append((title, shown.to_html(include_plotlyjs=False, full_html=False,
+                                            config={"responsive": True, "displaylogo": False})))
+    pictures = []
+    for name, img in report.images.items():
+        kind, _, method = name.partition("_")
+        what = (f"original | rebuilt | difference × {DIFF_GAIN}" if kind == "strip" else
+                f"where the error lies (brighter: larger, up to {HEATMAP_MAX_LEVELS} levels)")
+        pictures.append((f"{method_name(method)}: {what}",
+                         "data:image/png;base64," + base64.b64encode(_png_bytes(img)).decode()))
+    data = json.loads(json.dumps(json_safe(report.as_dict()), default=str))
+    page = report_page(data, charts, pictures, plotly.offline.get_plotlyjs())
     index = os.path.join(folder, "report.html")
     with atomic_output(index) as tmp:
         with open(tmp, "w", encoding="utf-8") as f:

@@ -21,6 +21,17 @@ CONFIDENCE_METHOD = (
     "bounds the mean an exhaustive run would give and is 0 wide when every frame was scored")
 
 
+def json_safe(x):
+    """``x`` with every NaN or infinity replaced by None (JSON has neither)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [json_safe(v) for v in x]
+    return x
+
+
 def _mean(values) -> float | None:
     v = [x for x in values if x is not None]
     return float(np.mean(v)) if v else None
@@ -187,11 +198,26 @@ class EvaluationReport:
             "metrics": self.metrics, "lpips": self.lpips,
             "confidence": {"level": config.EVALUATE_CONFIDENCE, "method": CONFIDENCE_METHOD},
             "methods": [self._method_dict(m) for m in self.methods],
+            # which method is best and whether it matters (frame by frame, see vidext.evaluation.verdict)
+            "verdict": v.as_dict() if (v := self.verdict()) is not None else None,
+            "stars": self.stars(),
             "temporal": self.temporal.as_dict() if self.temporal else None,
             "av_offset_s": self.av_offset_s, "av_offset_note": self.av_offset_note,
             "av_sync": self.av_sync,
             "seconds": round(self.seconds, 3), "notes": self.notes, "files": self.files,
         }
+
+    def verdict(self):
+        """The :class:`~vidext.evaluation.verdict.Verdict` on the primary metric (None: no method scored)."""
+        from .verdict import verdict
+
+        return verdict(self.methods, self.metrics)
+
+    def stars(self) -> dict:
+        """Per metric, the method better than every other beyond the noise (None: no such method)."""
+        from .verdict import stars
+
+        return stars(self.methods, self.metrics) if self.methods else {}
 
     def _clean_frames(self) -> list[bool] | None:
         """Which rebuilt frames are not across a jump, when some are."""
@@ -208,18 +234,9 @@ class EvaluationReport:
         return d
 
     def write_json(self, path: str) -> str:
-        def clean(x):  # JSON has no NaN/inf: write null
-            if isinstance(x, float) and not math.isfinite(x):
-                return None
-            if isinstance(x, dict):
-                return {k: clean(v) for k, v in x.items()}
-            if isinstance(x, (list, tuple)):
-                return [clean(v) for v in x]
-            return x
-
         with atomic_output(path) as tmp:
             with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(clean(self.as_dict()), f, indent=1, default=str)
+                json.dump(json_safe(self.as_dict()), f, indent=1, default=str)
                 f.write("\n")
         self.files["json"] = path
         return path
@@ -227,7 +244,11 @@ class EvaluationReport:
     def summary(self) -> str:
         """A plain-text table of the means and the temporal figures (what the CLI prints)."""
         v = self.video
-        lines = [f"{self.input}: {v['width']}×{v['height']} {v['fps']:.3f} fps, {self.frames_read} frames read"]
+        lines = []
+        said = self.verdict()
+        if said is not None:     # what the numbers below mean, first
+            lines.append(said.text(name=str))
+        lines.append(f"{self.input}: {v['width']}×{v['height']} {v['fps']:.3f} fps, {self.frames_read} frames read")
         if self.methods:
             sampled = (f" (sampled: {self.sampled_windows} of {self.windows_total} windows spread over the clip; "
                        "--exhaustive for all)" if self.sampled_windows is not None else "")
