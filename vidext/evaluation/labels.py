@@ -7,6 +7,9 @@ report's ``metrics`` records and in its notes; the short ones here are what head
 """
 from __future__ import annotations
 
+#: the sound's offset when no sound event lines up with a picture event (the report's ``av_offset_note``)
+NOT_MEASURABLE = "not measurable on this clip (too few shared events)"
+
 #: method key → its name in tables, legends and sentences
 METHOD_NAMES = {"blend": "Cross-fade", "duplicate": "Repeat frame", "fast": "Flow (fast)",
                 "balanced": "Flow (balanced)", "quality": "Flow (quality)", "rife": "RIFE",

@@ -11,7 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from .labels import METHOD_NOTES, method_name, metric_meaning, metric_name
+from .labels import METHOD_NOTES, NOT_MEASURABLE, method_name, metric_meaning, metric_name
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,6 @@ def reading_notes(report: dict, columns: list[Column]) -> list[str]:
 
 def sound_line(report: dict) -> str:
     """"Sound vs picture: +40 ms (the sound comes late)"; never brackets inside brackets."""
-    from .report import NOT_MEASURABLE
-
     offset = number(report.get("av_offset_s"))
     sync = report.get("av_sync") or {}
     if offset is not None:

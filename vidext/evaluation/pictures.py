@@ -202,7 +202,7 @@ def write_report_dir(report, folder: str) -> dict[str, str]:
     import plotly.offline
 
     from .page import report_page
-    from .report import json_safe
+    from .stats import json_safe
 
     os.makedirs(folder, exist_ok=True)
     files: dict[str, str] = {}

@@ -3,7 +3,7 @@
 Every method rebuilt the same held-out frames, so two methods are compared
 frame by frame: the per-frame difference of a score, its clip-wide mean and
 its confidence interval are estimated exactly like a method's own mean
-(:func:`vidext.evaluation.report.estimate`: the sample's strata, Student t,
+(:func:`vidext.evaluation.stats.estimate`: the sample's strata, Student t,
 finite-population correction).  Comparing on the same frames tells apart
 differences far smaller than each mean's own ± (which mostly measures how
 the clip's frames differ from each other, the same for every method).
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .labels import joined, method_name
+from .stats import estimate
 
 PRIMARY = ("psnr_y", "psnr", "ssim", "ms_ssim", "vmaf", "lpips")   # the verdict's metric: the first measured
 
@@ -63,8 +64,6 @@ class Difference:
 def difference(a, b, metric: str, higher_is_better: bool) -> Difference | None:
     """``a`` against ``b`` (:class:`~vidext.evaluation.report.MethodResult`) frame by frame; None when
     no frame was scored by both."""
-    from .report import estimate
-
     va, vb = a.scores.get(metric) or [], b.scores.get(metric) or []
     d = [x - y if x is not None and y is not None else None for x, y in zip(va, vb)]
     n = sum(1 for x in d if x is not None)
