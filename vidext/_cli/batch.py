@@ -5,7 +5,7 @@ import sys
 
 from ..api import batch as run_batch
 from . import extend, interpolate
-from .common import ProgressBar, add_encoding_options
+from .common import ProgressBar, add_encoding_options, report_streams
 
 JOBS = {"interpolate": interpolate, "extend": extend}
 
@@ -57,6 +57,7 @@ def run(args) -> int:
         frames = f"{f.frames} frames" if f.frames is not None else "frames unknown"
         print(f"{f.state} {f.output}: {frames}, {f.chunks_run}/{f.chunks} chunk(s) run now, "
               f"{f.seconds:.1f} worker-s")
+        report_streams(f)
     states = [f.state for f in result.files]
     print(f"batch: {len(states)} file(s): {states.count('done')} made, {states.count('kept')} already done, "
           f"{states.count('failed')} failed; {result.chunks_run}/{result.chunks_total} chunk(s) run on "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..media.codecs import CODECS, CONTAINERS, VIDEO_CONTAINERS
-from ..media.runner import Progress
+from ..media.runner import Progress, stage_split
 
 
 def add_output_options(p) -> None:
@@ -28,29 +28,44 @@ def add_encoding_options(p) -> None:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+    """A one-line progress bar on stderr (only when stderr is a terminal): the whole job's share done,
+    then what runs, its count and the time left (:meth:`vidext.media.runner.Progress.words`).
+
+    ``last`` keeps the final report, terminal or not: the stages' seconds for the last line."""
+
+    STEPS = 1000
 
     def __init__(self, enabled: bool = True):
         self.enabled = enabled and sys.stderr.isatty()
         self._bar = None
+        self.last: Progress | None = None
 
     def __call__(self, p: Progress) -> None:
+        self.last = p
         if not self.enabled:
             return
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=p.total, unit="frame", desc=p.stage, file=sys.stderr, leave=False)
-        if p.stage and self._bar.desc != p.stage:
-            self._bar.set_description_str(p.stage, refresh=False)
-        if p.total and self._bar.total != p.total:
-            self._bar.total = p.total
-        self._bar.update(p.done - self._bar.n)
+            self._bar = tqdm(total=self.STEPS, file=sys.stderr, leave=False,
+                             bar_format="{percentage:3.0f}% |{bar:24}| {desc}")
+        self._bar.set_description_str(p.words(), refresh=False)
+        share = p.bar
+        n = self._bar.n if share is None else int(round(share * self.STEPS))
+        self._bar.update(n - self._bar.n)
+        self._bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def took_words(seconds: float, stages) -> str:
+    """``12.3 s (measuring 3.1 s · rendering 8.0 s · playable copy 1.2 s)``: the wall time of a job
+    and where it went (``stages``: the sidecar's ``timings["stages"]`` or the last report's)."""
+    split = stage_split(stages or {})
+    return f"{seconds:.1f} s" + (f" ({split})" if split else "")
 
 
 def report_playable(result) -> None:
@@ -61,10 +76,47 @@ def report_playable(result) -> None:
               else f"plays everywhere as it is: {playable['reason']}")
 
 
+def _stream_words(d: dict) -> str:
+    """``#3 subtitle subrip (eng, "Commentary")``: a stream as the sidecar records it."""
+    what = " ".join(str(x) for x in (f"#{d['stream']}" if d.get("stream") is not None else None,
+                                      d.get("type"), d.get("filename") or d.get("codec")) if x)
+    extra = ", ".join(x for x in (d.get("language"), f'"{d["title"]}"' if d.get("title") else None) if x)
+    return what + (f" ({extra})" if extra else "")
+
+
+def audio_words(result) -> str:
+    """``copied``, ``re-encoded (3 tracks)``, ``none``: how the sound was written."""
+    tracks = ((getattr(result, "details", None) or {}).get("output") or {}).get("audio_tracks") or []
+    mode = getattr(result, "audio", None) or ("written" if tracks else "none")
+    return f"{mode} ({len(tracks)} tracks)" if len(tracks) > 1 else mode
+
+
+def report_streams(result) -> None:
+    """What was kept beside the picture, what was converted and what was dropped, and why: nothing is
+    left out without a word (the sidecar's ``output.converted`` and ``output.dropped``)."""
+    out = (getattr(result, "details", None) or {}).get("output") or {}
+    if not out and hasattr(result, "dropped"):      # a batch's file: its drops and conversions only
+        out = {"dropped": result.dropped, "converted": result.converted}
+    kept = out.get("streams_kept") or []
+    counts = {}
+    for d in kept:
+        counts[d["type"]] = counts.get(d["type"], 0) + 1
+    parts = [f"{n} {t}{'s' if n > 1 else ''}" for t, n in counts.items()]
+    if out.get("chapters"):
+        parts.append(f"{out['chapters']} chapter{'s' if out['chapters'] > 1 else ''}")
+    if parts:
+        print("kept: " + ", ".join(parts))
+    for d in out.get("converted") or []:
+        print(f"converted: {_stream_words(d)} → {d.get('to')}: {d.get('why')}")
+    for d in out.get("dropped") or []:
+        print(f"dropped: {_stream_words(d)}: {d.get('why')}")
+
+
 def report(result) -> None:
     print(f"wrote {result.output}: {result.frames_out} frames at {result.fps:g} fps, "
-          f"{result.duration_s:.3f} s, audio {result.audio or 'none'}, "
-          f"{result.seconds:.1f} s ({result.frames_per_second:.1f} frames/s)")
+          f"{result.duration_s:.3f} s, audio {audio_words(result)}, "
+          f"{took_words(result.seconds, (result.details or {}).get('timings', {}).get('stages'))}")
+    report_streams(result)
     report_playable(result)
     padded = getattr(result, "padded_to", None)
     if padded:

@@ -3,21 +3,25 @@ from __future__ import annotations
 
 import os
 import threading
-import time
+from dataclasses import replace
 from fractions import Fraction
 
 from .. import config
 from ..errors import InputError, ParameterError
-from ..media.codecs import AUDIO_CONTAINERS, CONTAINERS, VIDEO_CONTAINERS
+from ..media.codecs import AUDIO_CONTAINERS, CONTAINERS, VIDEO_CONTAINERS, container_spec
 from ..media.atomic import atomic_job_output, check_output_path, sidecar_header
 from ..media.probe import MediaInfo, probe
+from ..media.mux import CopyAudio
 from ..media.remux import write_audio
-from ..media.runner import ProgressCallback
+from ..media.streams import Carried, OutputStreams, dropped_stream, identity, shifted
+from ..media.transcode import streams_record
+from ..media.runner import JobProgress, ProgressCallback, Stage
 from ..plan import Plan, media_info, sides, summary_line
 from ..timemap import TimeMap
 from ..sound.feeds import ExtendedAudio, RetimedAudio
 from ..sound.stretch import check_factor
-from .result import AudioResult, add_playable
+from .extend import _ONE_TRACK_METHODS
+from .result import AudioResult, add_playable, finish_job, playable_stages
 
 _VIDEO_FORMATS = {e: CONTAINERS[e].format for e in VIDEO_CONTAINERS}   # one table: vidext.media.codecs
 _AUDIO_FORMATS = {e: CONTAINERS[e].format for e in AUDIO_CONTAINERS}
@@ -49,7 +53,7 @@ def plan_audio(input: str | MediaInfo, *, stretch=None, extend=None, direction: 
                              f"sound would break sync; use `vidext {cmd}` (it retimes both)")
     if not info.audio:
         raise InputError(f"{os.path.basename(info.path)} has no audio stream")
-    dur = info.audio[0].duration_s or info.duration_s
+    dur = info.default_audio.duration_s or info.duration_s
     if stretch is not None:
         factor = check_factor(stretch)
         timemap = TimeMap.uniform(0, Fraction(dur).limit_denominator(10**6), Fraction(factor).limit_denominator(10**6))
@@ -90,24 +94,67 @@ def _container(out: str, video: bool) -> str:
 
 
 def _feed(plan: Plan, input: str, out: str, *, audio_file, method, prompt, seed, stretcher, method_options):
-    """The audio feed that makes the planned sound, and the parameters recorded for it."""
+    """Everything the output carries (:class:`~vidext.media.streams.OutputStreams`: the planned sound on every
+    track, subtitles, chapters, tags through the same timing), and the parameters recorded for it."""
     d = plan.details
+    info: MediaInfo = d["info"]
     if d["operation"] == "remux":
-        sound = probe(audio_file)
-        if not sound.audio:
-            raise InputError(f"{os.path.basename(audio_file)} has no audio stream")
-        picture = plan.duration_s
-        have = sound.audio[0].duration_s or sound.duration_s
-        feed = ExtendedAudio(audio_file, out, 0.0, max(0.0, picture - have), "silence",
-                             original_s=min(have, picture), start_s=d["info"].video.start_s)
-        return feed, {"audio_file": audio_file}
+        return _remux_streams(plan, info, input, out, audio_file), {"audio_file": audio_file}
+    main = info.default_audio
     if d["operation"] == "stretch":
-        feed = RetimedAudio(input, d["timemap"], out, start_s=0.0, stretcher=stretcher)
-        return feed, {"stretch": d["factor"], "stretcher": stretcher}
-    feed = ExtendedAudio(input, out, d["before_s"], d["after_s"], method, prompt, seed,
-                         original_s=plan.duration_in_s, **method_options)
-    return feed, {"extend": d["seconds"], "direction": d["direction"], "method": method, "prompt": prompt,
+        def feed(a):
+            return RetimedAudio(input, d["timemap"], out, start_s=0.0, stretcher=stretcher, stream_index=a.index)
+        to_output, params = d["timemap"].to_output, {"stretch": d["factor"], "stretcher": stretcher}
+    else:
+        def feed(a):    # a continuation prompted with one track (musicgen) is the main track's; the others loop
+            m = method if a is main or method not in _ONE_TRACK_METHODS else "loop"
+            return ExtendedAudio(input, out, d["before_s"], d["after_s"], m, prompt, seed,
+                                 original_s=plan.duration_in_s if a is main else None, stream_index=a.index,
+                                 **(method_options if m == method else {}))
+        to_output = shifted(Fraction(d["before_s"]).limit_denominator(10**6)
+                            - Fraction(main.start_s).limit_denominator(10**6))
+        params = {"extend": d["seconds"], "direction": d["direction"], "method": method, "prompt": prompt,
                   "seed": seed}
+    spec = container_spec(out)
+    room = spec.audio_tracks if spec is not None and spec.audio_tracks else len(info.audio)
+    usable = [a for a in [main] + [a for a in info.audio if a is not main] if a.codec != "unknown"]
+    kept = {a.index for a in usable[:room]}          # the main track first where room is short
+    dropped = [dropped_stream(info.stream(a.index), "its codec is one FFmpeg does not know")
+               for a in info.audio if a.codec == "unknown"]
+    dropped += [dropped_stream(info.stream(a.index), f"the {os.path.splitext(out)[1].lstrip('.').upper()} "
+                                                     f"container holds {room} sound track(s): the default one is "
+                                                     f"kept")
+                for a in info.audio if a.codec != "unknown" and a.index not in kept]
+    tracks = [(feed(a), info.stream(a.index)) for a in info.audio if a.index in kept]
+    return OutputStreams(tracks, Carried(info, out, to_output), dropped), params
+
+
+def _remux_streams(plan: Plan, info: MediaInfo, input: str, out: str, audio_file: str) -> OutputStreams:
+    """The video's streams with ``audio_file``'s sound in place of its default track (cut or padded with
+    silence to the picture); its other tracks, subtitles, chapters and tags copied as they are."""
+    sound = probe(audio_file)
+    if not sound.audio:
+        raise InputError(f"{os.path.basename(audio_file)} has no audio stream")
+    picture = plan.duration_s
+    new = sound.default_audio
+    have = new.duration_s or sound.duration_s
+    feed = ExtendedAudio(audio_file, out, 0.0, max(0.0, picture - have), "silence", original_s=min(have, picture),
+                         start_s=info.video.start_s, stream_index=new.index)
+    replaced = info.default_audio
+    described = replace(sound.stream(new.index), disposition=["default"])
+    tracks, dropped = [], []
+    for a in info.audio:
+        if replaced is not None and a.index == replaced.index:
+            tracks.append((feed, described))
+            dropped.append(dropped_stream(info.stream(a.index),
+                                          f"replaced by the sound of {os.path.basename(audio_file)}"))
+        elif a.codec == "unknown":
+            dropped.append(dropped_stream(info.stream(a.index), "its codec is one FFmpeg does not know"))
+        else:
+            tracks.append((CopyAudio(input, a.index, output_path=out), info.stream(a.index)))
+    if replaced is None:
+        tracks.append((feed, described))
+    return OutputStreams(tracks, Carried(info, out, identity), dropped)
 
 
 def run_audio_job(input: str, output: str, *, stretch=None, extend=None, direction: str = "forward",
@@ -116,7 +163,7 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
                   stop: threading.Event | None = None, stretcher: str = config.DEFAULT_STRETCHER,
                   playable: bool = False, **method_options) -> AudioResult:
     """The job behind :func:`vidext.audio` (same arguments)."""
-    t0 = time.perf_counter()
+    job = JobProgress(progress, [])     # the wait starts here; its stages are known once planned
     # 1. check inputs
     choose_operation(stretch, extend, audio_file)
     if playable and audio_file is None:
@@ -128,26 +175,40 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
     info, operation = plan.details["info"], plan.details["operation"]
     remux = operation == "remux"
     fmt = _container(out, video=remux)
-    feed, params = _feed(plan, input, out, audio_file=audio_file, method=method, prompt=prompt, seed=seed,
-                         stretcher=stretcher, method_options=method_options)
+    streams, params = _feed(plan, input, out, audio_file=audio_file, method=method, prompt=prompt, seed=seed,
+                            stretcher=stretcher, method_options=method_options)
     picture = plan.duration_s if remux else None
     # 3. run: the sound, then the complete sidecar, then both into place
-    with atomic_job_output(out) as (tmp, sidecar):
-        total_s = picture if remux else _planned_seconds(feed)
-        write_audio(tmp, fmt, feed, video_from=input if remux else None, total_s=total_s,
-                    progress=progress, stop=stop)
-        record = {**sidecar_header("audio", operation=operation, parameters=params, input=info.as_dict()),
-                  "output": {"path": out, "audio_codec": feed.codec, "audio_s": feed.duration_s,
-                             "picture_s": picture},
-                  "details": getattr(feed, "details", {}),
-                  "timings": {"seconds": round(time.perf_counter() - t0, 3)}}
-        sidecar.write(record)
-    # 4. result
-    result = AudioResult(out, sidecar.path, operation, feed.duration_s, picture, feed.codec,
-                         time.perf_counter() - t0, record)
-    if playable and remux:   # a video was written: the same rendition as the video jobs
-        add_playable(result)
+    main = streams.main
+    total_s = picture if remux else _planned_seconds(main)
+    stages = [Stage("sound", "writing the sound", max(total_s or 1.0, 1.0) * SOUND_S_PER_S)]
+    if remux:
+        v = info.video
+        stages += playable_stages(playable, info, out, v.codec,
+                                  v.frame_count or round(v.duration_s * float(v.fps_nominal)))
+    job.plan(stages)
+    with job:
+        with atomic_job_output(out) as (tmp, sidecar):
+            write_audio(tmp, fmt, streams, video_from=input if remux else None, total_s=total_s,
+                        progress=job.enter("sound"), stop=stop)
+            record = {**sidecar_header("audio", operation=operation, parameters=params, input=info.as_dict()),
+                      "output": {"path": out, "audio_codec": main.codec, "audio_s": main.duration_s,
+                                 "picture_s": picture, **streams_record(streams)},
+                      "details": getattr(main, "details", {}),
+                      "timings": job.timings()}
+            sidecar.write(record)
+        # 4. result
+        result = AudioResult(out, sidecar.path, operation, main.duration_s, picture, main.codec,
+                             job.elapsed, record)
+        if playable and remux:   # a video was written: the same rendition as the video jobs
+            add_playable(result, job, write=False)
+        finish_job(result, job)
     return result
+
+
+#: the sound's share of the bar: seconds of work per second of sound written (decoding, stretching or
+#: continuing, encoding); only against the playable copy's share
+SOUND_S_PER_S = 0.05
 
 
 def _planned_seconds(feed) -> float | None:

@@ -67,6 +67,10 @@ class FileSummary:
     seconds: float = 0.0        # worker seconds spent on this file in this run
     peak_rss_mb: float | None = None   # the largest peak memory of a worker process that ran it
     error: str | None = None
+    #: what the output could not keep of the input (sound tracks, subtitles, chapters, tags ...) and why,
+    #: and what it converted: the output sidecar's ``output.dropped`` / ``output.converted``
+    dropped: list = field(default_factory=list)
+    converted: list = field(default_factory=list)
 
 
 @dataclass
@@ -351,6 +355,8 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
                       worker_pid=r["pid"], worker_peak_rss_mb=r["peak_rss_mb"])
         if o.task["chunk"] is None:
             s.state, s.frames = "done", r["frames"]
+            written = (r.get("details") or {}).get("output") or {}
+            s.dropped, s.converted = written.get("dropped", []), written.get("converted", [])
         manifest.save()
 
     def on_poll(board: dict) -> None:
@@ -375,9 +381,11 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
 # -- join ----------------------------------------------------------------------
 
 def _join(f: _File, manifest: Manifest) -> None:
-    """The chunks of one film into its output, with the film's sound (copied or retimed once)."""
+    """The chunks of one film into its output, with the film's sound (every track, copied or retimed once),
+    subtitles, chapters and tags, as one run writes them."""
     from .interpolate import audio_feed
     from ..media.concat import join_parts
+    from ..media.transcode import streams_record
 
     chunks = f.entry["chunks"]
     missing = [c["index"] for c in chunks if not Manifest.valid(c, c["part"])]
@@ -393,7 +401,8 @@ def _join(f: _File, manifest: Manifest) -> None:
                                input=info.as_dict()),
               "output": {"path": f.output, "fps": str(retime.rate), "frames": joined.frames,
                          "duration_s": float(joined.end_time - Fraction(info.video.start_s).limit_denominator(10**6))
-                         if joined.end_time is not None else 0.0, "audio": joined.audio},
+                         if joined.end_time is not None else 0.0, "audio": joined.audio,
+                         **streams_record(audio)},   # the tracks, cues, chapters and tags, as one run
               "chunks": [{k: c.get(k) for k in ("index", "first", "last", "split", "frames", "seconds")}
                          for c in chunks],
               "timings": {"join_seconds": round(time.perf_counter() - t0, 3)}}
@@ -405,6 +414,7 @@ def _join(f: _File, manifest: Manifest) -> None:
     write_sidecar(f.output, record)
     f.entry.update(state="done", sha256=sha256(f.output), frames=joined.frames)
     f.summary.state, f.summary.frames = "done", joined.frames
+    f.summary.dropped, f.summary.converted = record["output"]["dropped"], record["output"]["converted"]
     # the chunks are in the output now: their disk space is given back
     shutil.rmtree(os.path.dirname(chunks[0]["part"]), ignore_errors=True)
     manifest.save()

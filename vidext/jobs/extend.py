@@ -18,6 +18,7 @@ from ..limits import check_video
 from ..media.atomic import check_output_path, sidecar_header
 from ..media.transcode import run_video_job
 from ..media.probe import MediaInfo
+from ..media.streams import Carried, OutputStreams, dropped_stream, shifted
 from ..plan import Plan, check_direction, media_info, sides, summary_line
 from ..extension.pipeline import ShownFrames, extension_compute
 from .result import JobResult
@@ -62,6 +63,35 @@ def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "for
                  "seconds": seconds})
 
 
+#: sound continuations that make something new from one track (prompted with it): the default track
+#: gets it, the others the classical loop over the same lengths
+_ONE_TRACK_METHODS = ("musicgen",)
+
+
+def extension_streams(info: MediaInfo, input: str, out: str, *, before_s: Fraction, after_s: Fraction,
+                      rate: Fraction, audio_method: str, prompt: str | None = None, seed: int | None = None,
+                      shown: ShownFrames | None = None) -> OutputStreams:
+    """Everything the extended output carries beside the picture: every sound track extended by the
+    same lengths (followed or continued), subtitles, chapters and tags shifted by ``before_s``."""
+    from ..sound.feeds import ExtendedAudio
+
+    main = info.default_audio
+    tracks, dropped = [], []
+    for a in info.audio:
+        if a.codec == "unknown":
+            dropped.append(dropped_stream(info.stream(a.index), "its codec is one FFmpeg does not know"))
+            continue
+        method = audio_method
+        if method in _ONE_TRACK_METHODS and a is not main:
+            method = "loop"
+        feed = ExtendedAudio(input, out, before_s=float(before_s), after_s=float(after_s), method=method,
+                             prompt=prompt, seed=seed, original_s=info.video.duration_s, start_s=info.video.start_s,
+                             stream_index=a.index, shown=shown)
+        tracks.append((feed, info.stream(a.index)))
+    carried = Carried(info, out, shifted(before_s), rate=rate)
+    return OutputStreams(tracks, carried, dropped)
+
+
 def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direction: str = "forward",
                   method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None,
                   audio_method: str = config.DEFAULT_EXTEND_AUDIO, prompt: str | None = None,
@@ -98,22 +128,19 @@ def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direct
     rate = plan.rate
     check_video(info, limits, output_frames=plan.frames_out)
     # 3. run
-    audio = None
     shown = ShownFrames(rate) if audio_method == "follow" else None
-    if info.audio:
-        from ..sound.feeds import ExtendedAudio
-
-        audio = ExtendedAudio(input, out, before_s=float(Fraction(before) / rate),
-                              after_s=float(Fraction(after) / rate), method=audio_method, prompt=prompt, seed=seed,
-                              original_s=info.video.duration_s, start_s=info.video.start_s, shown=shown)
+    audio = extension_streams(info, input, out, before_s=Fraction(before) / rate, after_s=Fraction(after) / rate,
+                              rate=rate, audio_method=audio_method, prompt=prompt, seed=seed, shown=shown)
     stats: dict = {}
     compute = extension_compute(info=info, extender=extender, before=before, after=after, seed=seed,
                                 prompt=prompt, stop=stop, stats=stats, shown=shown)
 
     def details() -> dict:      # known only once the frames are written; goes into the sidecar
         extra = {"extension": {**stats, **extender.describe()}}
-        if audio is not None:
-            extra["audio_extension"] = audio.details
+        if audio.main is not None:
+            extra["audio_extension"] = audio.main.details
+            if len(audio.tracks) > 1:    # every track's own, by input stream
+                extra["audio_extensions"] = {str(s.index): f.details for f, s in audio.tracks}
         return extra
 
     parameters = {"seconds": seconds, "direction": direction, "seed": seed, "prompt": prompt,

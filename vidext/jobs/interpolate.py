@@ -18,6 +18,7 @@ from ..media.atomic import check_output_path, sidecar_header
 from ..media.transcode import run_video_job
 from ..media.mux import CopyAudio
 from ..media.probe import MediaInfo
+from ..media.streams import Carried, OutputStreams, dropped_stream, identity
 from ..media.runner import ProgressCallback
 from ..plan import Plan, frames_before, media_info, summary_line
 from .result import JobResult
@@ -137,19 +138,28 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
                 {"retime": retime, "info": info})
 
 
-def audio_feed(info: MediaInfo, retime: RetimePlan, input: str, out: str):
-    """The sound of the output (copied, or retimed with the picture) and a note when it is left out."""
-    if not info.audio:
-        return None, None
-    if not retime.retimed:
-        return CopyAudio(input, output_path=out), None
-    if config.STRETCH_MIN <= retime.stretch <= config.STRETCH_MAX:
+def audio_feed(info: MediaInfo, retime: RetimePlan, input: str, out: str) -> tuple[OutputStreams, str | None]:
+    """Everything the output carries beside the picture, through the picture's time map: every sound
+    track (copied when the timing is unchanged, else retimed with the picture, pitch kept), subtitles,
+    chapters, tags, attachments (:class:`~vidext.media.streams.OutputStreams`); and a note when the
+    sound is left out."""
+    timemap = retime.timemap if retime.retimed else None
+    carried = Carried(info, out, timemap.to_output if timemap is not None else identity, rate=retime.rate)
+    tracks, dropped, note = [], [], None
+    usable = [a for a in info.audio if a.codec != "unknown"]
+    dropped += [dropped_stream(info.stream(a.index), "its codec is one FFmpeg does not know")
+                for a in info.audio if a.codec == "unknown"]
+    if usable and timemap is None:
+        tracks = [(CopyAudio(input, a.index, output_path=out), info.stream(a.index)) for a in usable]
+    elif usable and config.STRETCH_MIN <= retime.stretch <= config.STRETCH_MAX:
         from ..sound.feeds import RetimedAudio
 
-        return RetimedAudio(input, retime.timemap, out), None
-    # slower than sound can be stretched and still be heard as itself
-    return None, (f"left out: slow motion {float(retime.stretch):g}x is outside the "
-                  f"{config.STRETCH_MIN:g}-{config.STRETCH_MAX:g}x range sound is time-stretched in")
+        tracks = [(RetimedAudio(input, timemap, out, stream_index=a.index), info.stream(a.index)) for a in usable]
+    elif usable:   # slower than sound can be stretched and still be heard as itself
+        note = (f"left out: slow motion {float(retime.stretch):g}x is outside the "
+                f"{config.STRETCH_MIN:g}-{config.STRETCH_MAX:g}x range sound is time-stretched in")
+        dropped += [dropped_stream(info.stream(a.index), note[len("left out: "):]) for a in usable]
+    return OutputStreams(tracks, carried, dropped), note
 
 
 def span_frames(span: Span, retime: RetimePlan, info: MediaInfo) -> int:
@@ -208,6 +218,7 @@ def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=N
         return render(frames, interpolator, plan.rate, frame_duration, stats, meter, timemap=retime.timemap,
                       gate=gate, smooth_range=retime.smooth_range, motion_blur=s.motion_blur, part=span)
 
+    # a part of a batch is written without sound or other streams: the join adds them once
     audio, audio_note = (None, None) if span is not None else audio_feed(info, retime, input, out)
 
     def details() -> dict:      # known only once the frames are written; goes into the sidecar

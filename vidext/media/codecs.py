@@ -16,6 +16,15 @@ MPEG-4 Part 2 + MP3, the DivX/Xvid pair that Windows Media Player, VLC, TVs and
 set-top players have opened for twenty years (H.264 in AVI is not in the AVI
 specification and many players refuse it; MJPEG is also universal but files
 are ~4× larger); MXF → DNxHR + PCM.
+
+Beside picture and sound a container names what else it carries (see
+:mod:`vidext.media.streams`): subtitle codecs as they are and the one text
+subtitles are converted to when theirs is not carried (MP4/MOV: ``mov_text``,
+the only text track they hold; Matroska: SRT; WebM: WebVTT), chapters,
+attachments (Matroska only), cover pictures, data tracks, and how many sound
+tracks (WAV, FLAC, MP3 and ADTS hold one).  These come from FFmpeg's muxers as
+checked by writing and reading back (chapters in Ogg come back misplaced and
+count as not carried).
 """
 from __future__ import annotations
 
@@ -35,39 +44,59 @@ class ContainerSpec:
     audio: frozenset[str] | None         # sound codecs carried as they are (None: any)
     audio_encoder: str                   # encoder for sound that must be encoded
     summary: str = ""
+    subtitles: frozenset[str] = frozenset()   # subtitle codecs carried as they are
+    text_subtitles: str | None = None    # codec other text subtitles are converted to (None: none carried)
+    chapters: bool = False
+    attachments: bool = False
+    covers: bool = False                 # attached pictures (cover art)
+    data: frozenset[str] = frozenset()   # data-track codecs carried
+    audio_tracks: int | None = None      # sound tracks it holds (None: any number)
 
 
 _PCM = frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_s16be", "pcm_s24be", "pcm_u8"})
 _MP4_AUDIO = frozenset({"aac", "mp3", "opus", "ac3", "eac3", "flac", "alac"})
 _ALL_VIDEO = ("h264", "h265", "vp9", "av1", "prores", "dnxhd", "ffv1", "mpeg4", "mjpeg")
+#: subtitle codecs whose cues are text (decoded to ASS events: convertible to another text codec)
+TEXT_SUBTITLES = frozenset({"subrip", "ass", "ssa", "webvtt", "mov_text", "text"})
+#: subtitle codecs whose cues are pictures
+BITMAP_SUBTITLES = frozenset({"hdmv_pgs_subtitle", "dvb_subtitle", "dvd_subtitle", "xsub"})
+_MKV_SUBTITLES = frozenset({"subrip", "ass", "ssa", "webvtt", "text", "hdmv_pgs_subtitle", "dvb_subtitle",
+                            "dvd_subtitle"})
+_MP4_EXTRAS = dict(subtitles=frozenset({"mov_text"}), text_subtitles="mov_text", chapters=True, covers=True)
+_MKV_EXTRAS = dict(subtitles=_MKV_SUBTITLES, text_subtitles="subrip", chapters=True, attachments=True, covers=True)
 
 CONTAINERS: dict[str, ContainerSpec] = {
     c.ext: c for c in (
         ContainerSpec(".mp4", "mp4", ("h264", "h265", "av1", "vp9", "mpeg4"), _MP4_AUDIO, "aac",
-                      "MP4: H.264 + AAC plays everywhere"),
+                      "MP4: H.264 + AAC plays everywhere",
+                      **{**_MP4_EXTRAS, "subtitles": frozenset({"mov_text", "dvd_subtitle"})},
+                      data=frozenset({"bin_data"})),
         ContainerSpec(".m4v", "mp4", ("h264", "h265", "mpeg4"), frozenset({"aac", "mp3", "ac3", "eac3", "alac"}),
-                      "aac"),
+                      "aac", **_MP4_EXTRAS),
         ContainerSpec(".mov", "mov", ("h264", "h265", "prores", "dnxhd", "mjpeg", "mpeg4"),
-                      frozenset({"aac", "mp3", "alac", "ac3", "eac3"}) | _PCM, "aac", "QuickTime"),
-        ContainerSpec(".mkv", "matroska", _ALL_VIDEO, None, "aac", "Matroska: carries anything"),
+                      frozenset({"aac", "mp3", "alac", "ac3", "eac3"}) | _PCM, "aac", "QuickTime", **_MP4_EXTRAS),
+        ContainerSpec(".mkv", "matroska", _ALL_VIDEO, None, "aac", "Matroska: carries anything", **_MKV_EXTRAS),
         ContainerSpec(".webm", "webm", ("vp9", "av1"), frozenset({"opus", "vorbis"}), "libopus",
-                      "WebM: VP9/AV1 + Opus/Vorbis only"),
+                      "WebM: VP9/AV1 + Opus/Vorbis only", subtitles=frozenset({"webvtt"}), text_subtitles="webvtt",
+                      chapters=True),
         ContainerSpec(".avi", "avi", ("mpeg4", "mjpeg", "ffv1", "h264"),
                       frozenset({"mp3", "ac3", "pcm_s16le", "pcm_u8"}), "libmp3lame",
                       "AVI: MPEG-4 Part 2 + MP3 opens in every player that opens AVI"),
         ContainerSpec(".ts", "mpegts", ("h264", "h265"), frozenset({"aac", "mp3", "ac3", "eac3", "opus"}), "aac",
-                      "MPEG transport stream"),
+                      "MPEG transport stream", subtitles=frozenset({"dvb_subtitle", "dvb_teletext"}),
+                      data=frozenset({"klv", "timed_id3"})),
         ContainerSpec(".mxf", "mxf", ("dnxhd",), frozenset({"pcm_s16le", "pcm_s24le"}), "pcm_s16le"),
         # sound only
         ContainerSpec(".wav", "wav", (), frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8"}),
-                      "pcm_s16le"),
-        ContainerSpec(".flac", "flac", (), frozenset({"flac"}), "flac"),
-        ContainerSpec(".m4a", "ipod", (), frozenset({"aac", "alac"}), "aac"),
-        ContainerSpec(".aac", "adts", (), frozenset({"aac"}), "aac"),
-        ContainerSpec(".mp3", "mp3", (), frozenset({"mp3"}), "libmp3lame"),
-        ContainerSpec(".mka", "matroska", (), None, "flac"),
+                      "pcm_s16le", audio_tracks=1),
+        ContainerSpec(".flac", "flac", (), frozenset({"flac"}), "flac", audio_tracks=1),
+        ContainerSpec(".m4a", "ipod", (), frozenset({"aac", "alac"}), "aac", chapters=True),
+        ContainerSpec(".aac", "adts", (), frozenset({"aac"}), "aac", audio_tracks=1),
+        ContainerSpec(".mp3", "mp3", (), frozenset({"mp3"}), "libmp3lame", chapters=True, covers=True,
+                      audio_tracks=1),
+        ContainerSpec(".mka", "matroska", (), None, "flac", **_MKV_EXTRAS),
         ContainerSpec(".ogg", "ogg", (), frozenset({"opus", "vorbis", "flac"}), "libopus"),
-        ContainerSpec(".opus", "ogg", (), frozenset({"opus"}), "libopus"),
+        ContainerSpec(".opus", "ogg", (), frozenset({"opus"}), "libopus", audio_tracks=1),
     )
 }
 VIDEO_CONTAINERS = tuple(e for e, c in CONTAINERS.items() if c.video)
@@ -190,6 +219,11 @@ def canonical(codec_context) -> str:
         return codec_context.codec.canonical_name
     except AttributeError:
         return codec_context.name
+
+
+def container_spec(output_path: str) -> ContainerSpec | None:
+    """The table's entry for an output name (sound-only containers too; None: not in the table)."""
+    return CONTAINERS.get(os.path.splitext(output_path)[1].lower())
 
 
 def carries_audio(output_path: str, codec: str) -> bool:

@@ -16,7 +16,7 @@ import av
 from ..errors import InputError
 from .atomic import atomic_output, output_error
 from .codecs import muxer, muxer_options
-from .mux import AudioFeed, CopyAudio
+from .mux import AudioFeed, CopyAudio, audio_mode
 from .probe import video_stream
 
 _rescale = CopyAudio._rescale   # one packet-time rescaler for copied streams
@@ -37,7 +37,11 @@ def _signature(stream) -> tuple:
 
 
 def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None) -> Joined:
-    """Write ``output`` (atomically) from ``parts`` in order; each must start where the last ended."""
+    """Write ``output`` (atomically) from ``parts`` in order; each must start where the last ended.
+
+    ``audio``: what is muxed beside the picture, once for the whole film (one sound track, or
+    :class:`vidext.media.streams.OutputStreams`: every track, subtitles, chapters, tags, exactly
+    as a single run writes them)."""
     if not parts:
         raise InputError("nothing to join: no parts")
     ext = os.path.splitext(output)[1].lower()
@@ -53,6 +57,9 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
                 raise output_error(exc, output) from exc
             try:
                 dst = out.add_stream_from_template(template)
+                encoder = next((v for k, v in template.metadata.items() if k.lower() == "encoder"), None)
+                if encoder:     # the parts' encoder (vidext's, with its codec)
+                    dst.metadata["encoder"] = encoder
             except BaseException:
                 out.close()
                 raise
@@ -89,19 +96,25 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
             if audio is not None:
                 audio.finish()
         except (av.FFmpegError, OSError) as exc:
-            out.close()
+            _abandon(out, audio)
             raise output_error(exc, output) from exc
         except BaseException:
-            out.close()
+            _abandon(out, audio)
             raise
         try:
             out.close()
         except (av.FFmpegError, OSError) as exc:
             raise output_error(exc, output) from exc
-    mode = None
+        if audio is not None:
+            audio.written(tmp)
+    return Joined(frames, first, end, audio_mode(audio))
+
+
+def _abandon(out, audio: AudioFeed | None) -> None:
+    """Close a failed join: the feeds' sources, then the output."""
     if audio is not None:
-        mode = "copied" if getattr(audio, "copied", False) else "re-encoded"
-    return Joined(frames, first, end, mode)
+        audio.close()
+    out.close()
 
 
 

@@ -34,7 +34,17 @@ def is_lossless(codec_context) -> bool:
 
 
 class AudioFeed(ABC):
-    """Writes one audio stream into an output container in time order."""
+    """Writes one audio stream (or, :mod:`vidext.media.streams`, any others) into an output container
+    in time order.
+
+    A sound feed says, once open, which output stream it writes (``output_stream``), in which codec
+    (``codec_written``) and how (``treatment``: copied, re-encoded, retimed, extended); the muxer calls
+    ``written(path)`` once the file is complete and ``close()`` in every case.
+    """
+
+    output_stream = None
+    codec_written: str | None = None
+    treatment: str | None = None
 
     @abstractmethod
     def open(self, output: av.container.OutputContainer) -> None:
@@ -47,6 +57,22 @@ class AudioFeed(ABC):
     @abstractmethod
     def finish(self) -> None:
         """Mux the rest and release the source."""
+
+    def close(self) -> None:
+        """Release the source (also when the job fails before ``finish``)."""
+
+    def written(self, path: str) -> None:
+        """The output is complete at ``path`` (a check that reads it back goes here)."""
+
+
+def audio_mode(audio) -> str | None:
+    """``copied`` (every sound track untouched), ``re-encoded``, or None (no sound)."""
+    if audio is None:
+        return None
+    mode = getattr(audio, "mode", None)
+    if mode is not None or hasattr(audio, "mode"):
+        return mode
+    return "copied" if getattr(audio, "copied", False) else "re-encoded"
 
 
 # The usual layout of each channel count: sources often say only "6 channels".
@@ -97,6 +123,11 @@ class PcmEncoder:
         self._output = output
         self._pts = round(start_s * rate)
 
+    @property
+    def codec_name(self) -> str:
+        """The codec written (canonical name: ``opus`` for libopus)."""
+        return canonical(self.stream.codec_context)
+
     def encode(self, block: np.ndarray | None) -> None:
         """Encode a (channels, samples) float32 block; ``None`` flushes."""
         if block is None:
@@ -136,6 +167,7 @@ class CopyAudio(AudioFeed):
         self._last_dts: int | None = None
         self.copied = False
         self.mended = 0          # copied packets whose timestamps had to be fixed
+        self.conversion_why: str | None = None
 
     def open(self, output) -> None:
         try:
@@ -162,6 +194,7 @@ class CopyAudio(AudioFeed):
         if container_carries(self.output_path, name) and (self.copy_only is None or name in self.copy_only):
             self._dst = output.add_stream_from_template(src)
             self.copied = True
+            self.output_stream, self.codec_written, self.treatment = self._dst, name, "copied"
         else:
             cc = src.codec_context
             layout = cc.layout.name if cc.layout and cc.channels <= 8 else "stereo"
@@ -169,6 +202,12 @@ class CopyAudio(AudioFeed):
             self._encoder = PcmEncoder(output, encoder, cc.sample_rate, layout,
                                        source_bit_rate=cc.bit_rate or src.bit_rate,
                                        source_lossless=is_lossless(src.codec_context))
+            self.output_stream, self.codec_written = self._encoder.stream, self._encoder.codec_name
+            self.treatment = "re-encoded"
+            if self.codec_written != name:
+                ext = os.path.splitext(self.output_path)[1].lstrip(".").upper()
+                self.conversion_why = (f"the playable rendition carries AAC or MP3 sound only"
+                                       if self.copy_only is not None else f"the {ext} container carries no {name} sound")
         self._packets = self._in.demux(src)
 
     def _next(self):
@@ -244,6 +283,9 @@ class CopyAudio(AudioFeed):
             if self._encoder is not None:
                 self._encoder.encode(None)
         finally:
-            if self._in is not None:
-                self._in.close()
-                self._in = None
+            self.close()
+
+    def close(self) -> None:
+        if self._in is not None:
+            self._in.close()
+            self._in = None

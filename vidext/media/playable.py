@@ -5,7 +5,8 @@ of that does not play in a browser or on a phone.  :func:`playability` says
 whether a file plays in the common browsers (Chrome, Firefox, Safari) and on
 iOS/Android phones, and why not; :func:`write_playable` writes
 ``<stem>.playable.mp4`` beside it: H.264 4:2:0 8-bit (High profile) + AAC in
-MP4, the one combination every one of them opens.  HEVC counts as not
+MP4, the one combination every one of them opens, with the default sound
+track (the one a player plays first).  HEVC counts as not
 playable: Firefox does not play it and Chrome only where the hardware
 decodes it.
 """
@@ -19,6 +20,7 @@ from .atomic import atomic_output, output_error
 from .codecs import muxer_options
 from .mux import CopyAudio
 from .probe import MediaInfo, probe_video, video_stream
+from .streams import set_stream_tags
 
 PLAYABLE_SUFFIX = ".playable.mp4"
 _CONTAINERS = ("mov,mp4,m4a,3gp,3g2,mj2",)
@@ -61,7 +63,8 @@ def write_playable(source: str, output: str | None = None) -> str:
     output = output or playable_path(source)
     width, height = v.width + v.width % 2, v.height + v.height % 2
     with atomic_output(output) as tmp:
-        audio = CopyAudio(source, output_path=tmp, copy_only=_SOUND) if info.audio else None
+        main = info.default_audio      # one sound: the track a player plays first
+        audio = CopyAudio(source, main.index, output_path=tmp, copy_only=_SOUND) if main is not None else None
         try:
             with av.open(source, metadata_errors="ignore") as src, \
                     av.open(tmp, "w", format="mp4", options=muxer_options(".mp4")) as out:
@@ -83,6 +86,7 @@ def write_playable(source: str, output: str | None = None) -> str:
                     vout.set_display_rotation(v.rotation)
                 if audio is not None:
                     audio.open(out)
+                    set_stream_tags(audio.output_stream, info.stream(main.index))
                 for frame in src.decode(vin):
                     if frame.pts is None:
                         continue

@@ -28,15 +28,23 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
                 stop: threading.Event | None = None) -> None:
     """Write ``feed`` (and the video stream of ``video_from``, copied) into ``path`` as ``fmt``.
 
+    ``feed`` is one sound track or :class:`vidext.media.streams.OutputStreams` (every track,
+    subtitles, chapters, tags).
+
     Progress counts tenths of a second of output.
     """
     import av
 
-    meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio")
+    meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio",
+                          unit="s of sound", scale=10)
     with av.open(path, "w", format=fmt, options=muxer_options("." + fmt)) as c:
         src = open_input(video_from) if video_from is not None else None
         try:
             vout = c.add_stream_from_template(video_stream(src)) if src is not None else None
+            if vout is not None:   # the picture is copied: its encoder is the one that made it
+                encoder = next((v for k, v in video_stream(src).metadata.items() if k.lower() == "encoder"), None)
+                if encoder:
+                    vout.metadata["encoder"] = encoder
             feed.open(c)
             if src is not None:
                 _copy_video(src, c, vout, feed, meter, stop)
@@ -47,6 +55,7 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
             feed.close()
             if src is not None:
                 src.close()
+    feed.written(path)
     meter.finish()
 
 

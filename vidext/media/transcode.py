@@ -12,7 +12,7 @@ from ..errors import InputError
 from .atomic import atomic_job_output
 from .frame import Frame
 from .heap import job_heap
-from .mux import AudioFeed
+from .mux import AudioFeed, audio_mode
 from .probe import MediaInfo
 from .reader import FrameSource
 from .runner import ProgressCallback, ProgressMeter, run_pipeline
@@ -38,7 +38,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   audio: AudioFeed | None, header: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                   size: tuple[int, int] | None = None,
-                  details: Callable[[], dict] | None = None, codec_threads: int = 0,
+                  details: Callable[[], dict] | None = None, timings: Callable[[], dict] | None = None,
+                  codec_threads: int = 0,
                   window: tuple[Fraction, Fraction | None, bool] | None = None,
                   ) -> Transcoded:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
@@ -53,7 +54,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     ``details`` (called once every frame and sample is written) returns what
     the job learnt while running (render statistics, how the sound was
     extended); it is merged into the record before the sidecar is written,
-    so the sidecar on disk is complete the moment the output appears.
+    so the sidecar on disk is complete the moment the output appears; ``timings`` (called then too)
+    adds to its ``timings`` (the whole job's wall time so far, by stage).
     ``codec_threads``: threads of the decoder and of the encoder each (0: FFmpeg's
     choice; see :func:`vidext.media.runner.codec_threads`).
     """
@@ -85,25 +87,34 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
         record = {**header, **_written(info, output, sink, rate, last_time, audio, seconds, skipped)}
         if details is not None:
             record.update(details())
+        if timings is not None:
+            record["timings"].update(timings())
         sidecar.write(record)
     return Transcoded(record=record, sidecar=sidecar.path, seconds=seconds, padded_to=sink.padded_to)
+
+
+def streams_record(audio) -> dict:
+    """The sidecar's account of the streams beside the picture (:meth:`OutputStreams.record`): which sound
+    tracks were written how, what else was kept, and ``dropped`` / ``converted`` (empty lists when
+    nothing was)."""
+    record = audio.record() if hasattr(audio, "record") else {}
+    return {"dropped": [], "converted": [], **record}
 
 
 def _written(info, output, sink, rate, last_time, audio, seconds, skipped) -> dict:
     frames_out = sink.frames_written
     duration = float(last_time[0] + 1 / rate) - info.video.start_s if last_time else 0.0
-    audio_mode = None
-    if audio is not None:
-        audio_mode = "copied" if getattr(audio, "copied", False) else "re-encoded"
     return {
         "output": {"path": output, "codec": sink.spec.name, "pix_fmt": sink.pix_fmt, "fps": str(rate),
-                   "frames": frames_out, "duration_s": duration, "audio": audio_mode,
+                   "frames": frames_out, "duration_s": duration, "audio": audio_mode(audio),
                    "size": [sink.width, sink.height],
                    # the encoded picture's size when padded (edges repeated) for the pixel format
                    "padded_to": list(sink.padded_to) if sink.padded_to else None,
                    # what the output's codec could not keep of the input's pictures, and why
                    "conversions": sink.conversions,
-                   "colour": sink.colour.as_dict()},
+                   "colour": sink.colour.as_dict(),
+                   # every other stream: the sound tracks written, what was kept, converted, dropped
+                   **streams_record(audio)},
         "timings": {"seconds": round(seconds, 3), "frames_per_second": round(frames_out / seconds, 2)
                     if seconds else None},
         "skipped_input_frames": skipped,

@@ -9,6 +9,7 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from .._version import __version__
 from ..errors import ParameterError
 from .atomic import output_error
 from .codecs import (TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer,
@@ -33,6 +34,9 @@ class FrameSink:
     it into place (see :func:`vidext.media.atomic.atomic_output`).  Frame
     times are seconds on the input's timeline; they are quantised to the
     output rate, so audio copied with its own timestamps stays in sync.
+    ``audio`` is the feed of everything muxed beside the picture: one sound
+    track, or :class:`vidext.media.streams.OutputStreams` (every sound track,
+    subtitles, chapters, tags).
     """
 
     def __init__(self, path: str, *, width: int, height: int, layout: PixelLayout, rate: Fraction,
@@ -134,6 +138,8 @@ class FrameSink:
         cc.color_trc = self.colour.trc
         if self.rotation:
             s.set_display_rotation(self.rotation)
+        # who encoded the picture (the file's own "encoder" tag is libavformat's: it writes its name there)
+        s.metadata["encoder"] = f"vidext {__version__} ({spec.encoder})"
         self._stream = s
         # Open the encoder now, before a single frame is decoded: a picture the encoder cannot
         # take (sizes DNxHR does not know) is refused in milliseconds.
@@ -222,9 +228,13 @@ class FrameSink:
             container.close()
         except (av.FFmpegError, OSError) as exc:
             raise output_error(exc, self.path) from exc
+        if self.audio is not None:
+            self.audio.written(self.path)
 
     def _abandon(self) -> None:
         """Close a failed output without letting a second error hide the first."""
+        if self.audio is not None:
+            self.audio.close()
         container, self._container = self._container, None
         if container is not None:
             try:

@@ -61,6 +61,7 @@ class _PcmFeed(AudioFeed):
         self._encoder = PcmEncoder(output, codec, self.rate, r.layout, start_s=self.start_s,
                                    source_bit_rate=r.bit_rate, source_lossless=r.lossless)
         self.codec = codec
+        self.output_stream, self.codec_written = self._encoder.stream, self._encoder.codec_name
         self._blocks = self.produce()
 
     def produce(self) -> Iterator[np.ndarray]:
@@ -102,6 +103,8 @@ class RetimedAudio(_PcmFeed):
     written at ``start_s`` on the output's timeline (default: the same
     time), so with ``start_s=0`` a trimmed clip's sound starts at zero.
     """
+
+    treatment = "retimed"
 
     def __init__(self, source_path: str, timemap: TimeMap, output_path: str, *, start_s: float | None = None,
                  stretcher: str = config.DEFAULT_STRETCHER, stream_index: int | None = None,
@@ -211,6 +214,8 @@ class ExtendedAudio(_PcmFeed):
     continuation instead, and ``details[direction]`` says so.
     """
 
+    treatment = "extended"
+
     def __init__(self, source_path: str, output_path: str, before_s: float = 0.0, after_s: float = 0.0,
                  method: str = "loop", prompt: str | None = None, seed: int | None = None, *,
                  original_s: float | None = None, start_s: float = 0.0, stream_index: int | None = None,
@@ -245,7 +250,8 @@ class ExtendedAudio(_PcmFeed):
         if info.video is not None:
             t0, dur = info.video.start_s, info.video.duration_s
         else:
-            t0, dur = r.start_s, info.audio[0].duration_s or info.duration_s
+            track = next((a for a in info.audio if a.index == r.stream.index), info.audio[0])
+            t0, dur = r.start_s, track.duration_s or info.duration_s
         if self.original_s is not None:
             dur = self.original_s
         return r.index(t0), int(round(dur * self.rate))

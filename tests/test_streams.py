@@ -1,0 +1,619 @@
+"""Nothing in the file is lost (issue 37): every sound track, subtitle, chapter, tag and attachment
+follows the picture through every job, or is named where it cannot.
+
+The inputs are the real camera clip of the conformance matrix (:mod:`formats`: bikes.mp4 with the
+film's sound; the synthetic texture when the assets are not fetched) packed as people's films are:
+an MKV with three sound tracks (AAC English default, Opus French commentary, FLAC German), SRT,
+styled ASS and WebVTT subtitles, three chapters, a title, a creation time and a font attached; an
+MP4 with three sound tracks (AAC, AC-3 commentary, MP3), ``mov_text`` subtitles, chapters and tags.
+Every job runs on them and each output is read back on its own (never through vidext's probe of it):
+every track there with its language, title and dispositions; every cue and chapter at the time the
+picture's map puts it (within one output frame); the file's tags kept; every stream that is not
+there named in the sidecar's ``output.dropped``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from av.subtitles.subtitle import SubtitleSet
+from formats import have_assets, make_variant, variant
+
+import vidext
+from vidext.media.streams import shifted_timecode
+
+FPS = 25
+FRAMES = 25                     # one second: room for three cues and three chapters
+X264 = {"preset": "ultrafast", "crf": "18"}
+TAGS = {"title": "Bikes, with everything", "creation_time": "2020-06-01T12:00:00.000000Z",
+        "comment": "a film as people pack them"}
+CUES = [(Fraction(2, 25), Fraction(10, 25), "first cue"), (Fraction(11, 25), Fraction(18, 25), "second cue"),
+        (Fraction(19, 25), Fraction(24, 25), "third cue")]
+CHAPTERS = [(Fraction(0), Fraction(8, 25), "Opening"), (Fraction(8, 25), Fraction(16, 25), "Middle"),
+            (Fraction(16, 25), Fraction(1), "End")]
+ASS_HEADER = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 384
+PlayResY: 288
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
+Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, \
+MarginV, Encoding
+Style: Default,DejaVu Sans,16,&Hffffff,&Hffffff,&H0,&H0,0,0,0,0,100,100,0,0,1,1,0,2,10,10,10,0
+Style: Shout,DejaVu Sans,22,&H00ffff,&Hffffff,&H0,&H0,1,1,0,0,100,100,0,0,1,2,0,8,10,10,10,0
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+"""
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+@dataclass(frozen=True)
+class Track:
+    encoder: str
+    language: str
+    title: str
+    layout: str = "stereo"
+    disposition: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subs:
+    encoder: str
+    language: str
+    title: str
+    style: str = "Default"
+    disposition: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rich:
+    """A film packed with everything: the first sound track comes with the picture (aac)."""
+
+    name: str
+    ext: str
+    tracks: tuple[Track, ...]
+    subtitles: tuple[Subs, ...]
+    attach: bool = False
+    chapters: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+MKV = Rich("mkv", ".mkv",
+           (Track("aac", "eng", "English", disposition=("default",)),
+            Track("libopus", "fra", "Commentary", "mono", ("comment",)),
+            Track("flac", "deu", "Deutsch", "mono")),
+           (Subs("subrip", "eng", "English", disposition=("default",)),
+            Subs("ass", "deu", "Styled", "Shout", ("forced",)),
+            Subs("webvtt", "fra", "Français")), attach=True)
+MP4 = Rich("mp4", ".mp4",
+           (Track("aac", "eng", "English", disposition=("default",)),
+            Track("ac3", "fra", "Commentary", "mono", ("comment",)),
+            Track("libmp3lame", "spa", "Español", "mono")),
+           (Subs("mov_text", "eng", "English", disposition=("default",)),))
+MKA = Rich("mka", ".mka", (Track("flac", "eng", "Music", disposition=("default",)),
+                           Track("libopus", "fra", "Commentary", "mono", ("comment",))), (), )
+
+
+def _tone(seconds: float, hz: float, layout: str) -> np.ndarray:
+    n = int(round(seconds * 48000))
+    y = 0.2 * np.sin(2 * np.pi * hz * np.arange(n) / 48000).astype(np.float32)
+    return np.repeat(y[None], av.AudioLayout(layout).nb_channels, 0)
+
+
+def _encode_sound(c, stream, x: np.ndarray, layout: str) -> None:
+    from vidext.media.packed import from_block
+    fmt = stream.codec_context.format.name if stream.codec_context.format else "fltp"
+    res = av.AudioResampler(format=fmt, layout=layout, rate=48000)
+    for i in range(0, x.shape[1], 1024):
+        fr = from_block(np.ascontiguousarray(x[:, i:i + 1024]), layout)
+        fr.rate, fr.pts, fr.time_base = 48000, i, Fraction(1, 48000)
+        for g in res.resample(fr):
+            for p in stream.encode(g):
+                c.mux(p)
+    for g in res.resample(None):
+        for p in stream.encode(g):
+            c.mux(p)
+    for p in stream.encode(None):
+        c.mux(p)
+
+
+def _set_disposition(stream, names) -> None:
+    flags = 0
+    for n in names:
+        flags |= getattr(av.stream.Disposition, n)
+    if flags:
+        stream.disposition = av.stream.Disposition(flags)
+
+
+def make_rich(folder, r: Rich) -> str:
+    """Write ``r`` in ``folder`` from the real footage (the synthetic texture without the assets)."""
+    path = os.path.join(str(folder), f"rich{r.ext}")
+    audio_only = r.ext == ".mka"
+    base = make_variant(os.path.join(str(folder), "base.mkv"),
+                        variant("base", ext=".mkv", options=X264, audio="aac", frames=FRAMES, audio_only=audio_only),
+                        synthetic=not have_assets())
+    seconds = FRAMES / FPS
+    with av.open(base) as src, av.open(path, "w", format="matroska" if r.ext in (".mkv", ".mka") else None) as c:
+        c.metadata.update(TAGS)
+        copies = []
+        if not audio_only:
+            v = c.add_stream_from_template(src.streams.video[0])
+            copies.append((src.streams.video[0], v))
+        made = []
+        for k, t in enumerate(r.tracks):
+            if k == 0 and not audio_only:
+                s = c.add_stream_from_template(src.streams.audio[0])
+                copies.append((src.streams.audio[0], s))
+            else:
+                s = c.add_stream(t.encoder, rate=48000)
+                s.layout = t.layout
+                made.append((s, t, 220.0 * (k + 1)))
+            s.metadata["language"], s.metadata["title"] = t.language, t.title
+            _set_disposition(s, t.disposition)
+        subs = []
+        for sub in r.subtitles:
+            s = c.add_stream(sub.encoder)
+            s.codec_context.subtitle_header = ASS_HEADER.encode()
+            s.metadata["language"], s.metadata["title"] = sub.language, sub.title
+            _set_disposition(s, sub.disposition)
+            subs.append((s, sub))
+        if r.attach:
+            data = open(FONT, "rb").read() if os.path.exists(FONT) else b"\0\1\0\0" + bytes(60)
+            c.add_attachment("DejaVuSans.ttf", "application/x-truetype-font", data)
+        if r.chapters:
+            c.set_chapters([{"id": k + 1, "start": int(a * 1000), "end": int(b * 1000), "time_base": Fraction(1, 1000),
+                             "metadata": {"title": name}} for k, (a, b, name) in enumerate(CHAPTERS)])
+        c.start_encoding()
+        route = {s_in.index: s_out for s_in, s_out in copies}
+        for pkt in src.demux([s_in for s_in, _ in copies]) if copies else ():
+            if pkt.dts is None and pkt.pts is None:
+                continue
+            pkt.stream = route[pkt.stream.index]
+            c.mux(pkt)
+        for s, t, hz in made:
+            _encode_sound(c, s, _tone(seconds, hz, t.layout), t.layout)
+        for s, sub in subs:
+            tb = s.time_base
+            for a, b, text in CUES:
+                cue = SubtitleSet.create(f"0,0,{sub.style},,0,0,0,,{text}".encode(), 0, int((b - a) / tb),
+                                         int(a / tb))
+                pkt = s.codec_context.encode_subtitle(cue)
+                pkt.stream, pkt.time_base = s, tb
+                pkt.pts = pkt.dts = int(a / tb)
+                pkt.duration = int((b - a) / tb)
+                c.mux(pkt)
+    return path
+
+
+# --- reading an output back (PyAV, not vidext's probe) ------------------------------------------------
+
+def _tags(stream) -> dict:
+    t = {k.lower(): v for k, v in stream.metadata.items()}
+    if "title" not in t and "name" in t:     # MP4 reads a track's title back as "name"
+        t["title"] = t["name"]
+    return t
+
+
+def _flags(stream) -> set[str]:
+    return {d.name for d in av.stream.Disposition if int(stream.disposition) & d.value}
+
+
+def streams_of(path: str, kind: str) -> list:
+    with av.open(path) as c:
+        return [(s.index, _tags(s), _flags(s), s.codec_context.name if s.codec_context else None)
+                for s in c.streams if s.type == kind and not (s.type == "data")]
+
+
+def cues_of(path: str, index: int) -> list[tuple[Fraction, Fraction, str]]:
+    """(start, end, text) of every cue of subtitle stream ``index`` (MP4's empty gap samples skipped)."""
+    out = []
+    with av.open(path) as c:
+        s = c.streams[index]
+        for pkt in c.demux(s):
+            if pkt.pts is None or pkt.size <= 2:
+                continue
+            tb = Fraction(s.time_base.numerator, s.time_base.denominator)
+            start = pkt.pts * tb
+            texts = []
+            got = s.codec_context.decode2(pkt)
+            for rect in got or ():    # the ASS event's text without its override tags ({\\b1} ...)
+                text = bytes(rect.ass).decode(errors="replace").split(",", 8)[-1]
+                texts.append(re.sub(r"\{[^}]*\}", "", text))
+            out.append((start, start + (pkt.duration or 0) * tb, " ".join(texts)))
+    return out
+
+
+def chapters_of(path: str) -> list[tuple[Fraction, Fraction, str]]:
+    with av.open(path) as c:
+        return [(ch["start"] * ch["time_base"], ch["end"] * ch["time_base"], ch["metadata"].get("title"))
+                for ch in c.chapters()]
+
+
+def file_tags(path: str) -> dict:
+    with av.open(path) as c:
+        return {k.lower(): v for k, v in c.metadata.items()}
+
+
+def attachments_of(path: str) -> list[tuple[str, bytes]]:
+    with av.open(path) as c:
+        return [(s.name, bytes(s.data)) for s in c.streams if s.type == "attachment"]
+
+
+# --- the jobs ----------------------------------------------------------------------------------------
+
+def segment_map(a: Fraction, b: Fraction, k: Fraction):
+    return lambda t: t if t < a else (a + (t - a) * k if t < b else t + (b - a) * (k - 1))
+
+
+JOBS = {
+    # name: (run(src, out), map of input to output time, output rate, whether the first chapter takes the new head)
+    "interp2x": (lambda s, o: vidext.interpolate(s, o, factor=2, quality="fast"), lambda t: t, 2 * FPS),
+    "fps60": (lambda s, o: vidext.interpolate(s, o, fps=60, quality="fast"), lambda t: t, 60),
+    "slowmo_segment": (lambda s, o: vidext.interpolate(s, o, slowmo=2, start=0.2, end=0.6, quality="fast"),
+                       segment_map(Fraction(1, 5), Fraction(3, 5), Fraction(2)), FPS),
+    "extend_forward": (lambda s, o: vidext.extend(s, o, seconds=0.2, method="loop", direction="forward"),
+                       lambda t: t, FPS),
+    "extend_backward": (lambda s, o: vidext.extend(s, o, seconds=0.2, method="loop", direction="backward"),
+                        lambda t: t + Fraction(1, 5), FPS),
+    "audio_replace": (None, lambda t: t, FPS),
+}
+
+
+def _replace(src: str, out: str, folder) -> object:
+    from vidext.media.synth import write_audio
+    snd = write_audio(os.path.join(str(folder), "music.wav"), _tone(1.0, 330, "stereo"), 48000)
+    return vidext.audio(src, out, audio_file=snd)
+
+
+def check_output(src: str, out: str, to_output, fps_out: float, sidecar: dict, *, replaced: bool = False,
+                 first_chapter_head: bool = True) -> list[str]:
+    """Everything of ``src`` in ``out`` or named in the sidecar; what is wrong (empty: all well)."""
+    problems = []
+    tol = Fraction(1) / Fraction(fps_out).limit_denominator(1001) + Fraction(1, 1000)
+    dropped = sidecar["output"]["dropped"]
+    named = {d["stream"] for d in dropped if d.get("stream") is not None and d["type"] != "tag"}
+    lost_tags = {(d["stream"], d["codec"]) for d in dropped if d["type"] == "tag"}
+    converted = {d["stream"]: d for d in sidecar["output"]["converted"] if d.get("stream") is not None}
+    # 1. every sound track, in order, with its language, title and dispositions
+    a_in, a_out = streams_of(src, "audio"), streams_of(out, "audio")
+    if replaced:     # the default track is replaced (and named); the others follow
+        a_in = [x for x in a_in if x[0] not in named]
+        a_out = a_out[1:]
+    kept_in = [x for x in a_in if x[0] not in named]
+    if len(kept_in) != len(a_out):
+        problems.append(f"{len(a_in)} sound tracks in ({len(a_in) - len(kept_in)} named dropped), {len(a_out)} out")
+    for (i, ti, fi, _), (o, to, fo, _) in zip(kept_in, a_out):
+        for key in ("language", "title"):
+            if ti.get(key) != to.get(key) and (i, key) not in lost_tags:
+                problems.append(f"sound #{i}->#{o} {key} {ti.get(key)!r} -> {to.get(key)!r}")
+        if (fi & {"default", "comment", "forced"}) - fo and (i, "disposition") not in lost_tags:
+            problems.append(f"sound #{i}->#{o} dispositions {sorted(fi)} -> {sorted(fo)}")
+    # 2. every subtitle stream, its cues at their mapped times
+    s_in, s_out = streams_of(src, "subtitle"), streams_of(out, "subtitle")
+    kept_s = [x for x in s_in if x[0] not in named]
+    if len(kept_s) != len(s_out):
+        problems.append(f"{len(s_in)} subtitle streams in ({len(s_in) - len(kept_s)} named dropped), {len(s_out)} out")
+    for (i, ti, fi, ci), (o, to, fo, co) in zip(kept_s, s_out):
+        for key in ("language", "title"):
+            if ti.get(key) != to.get(key) and (i, key) not in lost_tags:
+                problems.append(f"subtitle #{i}->#{o} {key} {ti.get(key)!r} -> {to.get(key)!r}")
+        if ci != co and i not in converted:
+            problems.append(f"subtitle #{i} {ci} became {co}, not named as converted")
+        want, got = cues_of(src, i), cues_of(out, o)
+        if len(want) != len(got):
+            problems.append(f"subtitle #{i}: {len(want)} cues in, {len(got)} out")
+        for (a, b, text), (x, y, text_out) in zip(want, got):
+            if abs(to_output(a) - x) > tol or abs(to_output(b) - y) > tol:
+                problems.append(f"subtitle #{i} cue {text!r} at {float(a):.3f}-{float(b):.3f} s: want "
+                                f"{float(to_output(a)):.3f}-{float(to_output(b)):.3f}, got {float(x):.3f}-{float(y):.3f}")
+            if text != text_out:
+                problems.append(f"subtitle #{i} cue {text!r} came out as {text_out!r}")
+    # 3. chapters at their mapped times
+    ch_in, ch_out = chapters_of(src), chapters_of(out)
+    if ch_in and not ch_out:
+        if not any(d["type"] == "chapters" for d in dropped):
+            problems.append("chapters lost, not named")
+    elif len(ch_in) != len(ch_out):
+        problems.append(f"{len(ch_in)} chapters in, {len(ch_out)} out")
+    else:
+        for k, ((a, b, name), (x, y, name_out)) in enumerate(zip(ch_in, ch_out)):
+            start = a if (k == 0 and first_chapter_head) else to_output(a)
+            if abs(start - x) > tol or abs(to_output(b) - y) > tol or name != name_out:
+                problems.append(f"chapter {name!r} {float(a):.3f}-{float(b):.3f}: want {float(start):.3f}-"
+                                f"{float(to_output(b)):.3f}, got {name_out!r} {float(x):.3f}-{float(y):.3f}")
+    # 4. the file's tags
+    tags = file_tags(out)
+    for k, v in TAGS.items():
+        if tags.get(k) != v and not any(d["type"] == "tag" and d["codec"].lower() == k for d in dropped):
+            problems.append(f"tag {k} {v!r} -> {tags.get(k)!r}, not named")
+    # 5. attachments kept or named
+    att_in, att_out = attachments_of(src), attachments_of(out)
+    if att_in and att_out != att_in and not any(d["type"] == "attachment" for d in dropped):
+        problems.append(f"attachments {[n for n, _ in att_in]} -> {[n for n, _ in att_out]}, not named")
+    return problems
+
+
+def _run(tmp_path, rich: Rich, job: str, out_ext: str | None = None) -> tuple[str, str, dict, object]:
+    src = make_rich(tmp_path, rich)
+    out = str(tmp_path / f"out{out_ext or rich.ext}")
+    run = JOBS[job][0]
+    result = _replace(src, out, tmp_path) if job == "audio_replace" else run(src, out)
+    with open(result.sidecar) as f:
+        sidecar = json.load(f)
+    return src, out, sidecar, result
+
+
+def _check(tmp_path, rich: Rich, job: str, out_ext: str | None = None):
+    src, out, sidecar, result = _run(tmp_path, rich, job, out_ext)
+    _, to_output, fps_out = JOBS[job]
+    problems = check_output(src, out, to_output, fps_out, sidecar, replaced=job == "audio_replace")
+    assert not problems, f"{rich.name} → {out_ext or rich.ext} × {job}: " + "; ".join(problems)
+    return src, out, sidecar, result
+
+
+# The fast slice: each kind of map (identity, piecewise slow motion, shift), each container, a conversion.
+FAST = [(MKV, "slowmo_segment", None), (MP4, "extend_backward", None), (MKV, "interp2x", ".mp4"),
+        (MP4, "audio_replace", None)]
+SLOW = [(r, j, None) for r in (MKV, MP4) for j in JOBS if (r, j, None) not in FAST] + \
+       [(MP4, "slowmo_segment", ".mkv"), (MKV, "extend_backward", ".webm")]
+
+
+@pytest.mark.parametrize("rich,job,out_ext", FAST, ids=[f"{r.name}-{j}-{e or r.ext}" for r, j, e in FAST])
+def test_fast_slice(tmp_path, rich, job, out_ext):
+    _check(tmp_path, rich, job, out_ext)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rich,job,out_ext", SLOW, ids=[f"{r.name}-{j}-{e or r.ext}" for r, j, e in SLOW])
+def test_matrix(tmp_path, rich, job, out_ext):
+    _check(tmp_path, rich, job, out_ext)
+
+
+def test_mkv_to_mkv_keeps_every_stream_untouched(tmp_path):
+    """Same container, timing unchanged: every sound track and subtitle copied packet for packet, the
+    font attached byte for byte, nothing dropped or converted; the CLI line says so."""
+    from vidext._cli.common import audio_words
+    src, out, sidecar, r = _check(tmp_path, MKV, "interp2x")
+    assert sidecar["output"]["dropped"] == [] and sidecar["output"]["converted"] == []
+    assert r.audio == "copied" and audio_words(r) == "copied (3 tracks)"
+    for (i, *_), (o, *_) in zip(streams_of(src, "audio"), streams_of(out, "audio")):
+        with av.open(src) as a, av.open(out) as b:
+            assert [bytes(p) for p in a.demux(a.streams[i]) if p.size] == \
+                   [bytes(p) for p in b.demux(b.streams[o]) if p.size]
+    assert attachments_of(out) == attachments_of(src)
+    assert [t["as"] for t in sidecar["output"]["audio_tracks"]] == ["copied"] * 3
+    with av.open(out) as c:
+        assert c.streams.video[0].metadata.get("ENCODER", "").startswith("vidext ")
+
+
+def test_mkv_into_mp4_names_every_conversion_and_drop(tmp_path, capsys):
+    """SRT, ASS and WebVTT become mov_text (named, ASS's styling loss said); Opus and FLAC are carried
+    in MP4; the font cannot be: named, on the CLI line too."""
+    from vidext._cli import main
+    src = make_rich(tmp_path, MKV)
+    out = str(tmp_path / "out.mp4")
+    assert main(["interpolate", src, "-o", out, "--factor", "2", "--quality", "fast", "-q"]) == 0
+    said = capsys.readouterr().out
+    sidecar = json.load(open(out + ".json"))
+    conv = {d["codec"]: d for d in sidecar["output"]["converted"]}
+    assert set(conv) == {"subrip", "ass", "webvtt"} and {d["to"] for d in conv.values()} == {"mov_text"}
+    assert "styling" in conv["ass"]["why"]
+    (att,) = [d for d in sidecar["output"]["dropped"] if d["type"] == "attachment"]
+    assert att["filename"] == "DejaVuSans.ttf" and "attachments" in att["why"]
+    assert "audio copied (3 tracks)" in said
+    assert "converted: #5 subtitle ass (deu, \"Styled\") → mov_text" in said
+    assert "dropped: #7 attachment DejaVuSans.ttf" in said
+    assert [c for *_, c in streams_of(out, "subtitle")] == ["mov_text"] * 3
+    assert check_output(src, out, lambda t: t, 2 * FPS, sidecar) == []
+
+
+def test_slow_motion_outside_the_stretch_range_names_every_track(tmp_path):
+    """Sound is not stretched 16×: every track is named as dropped (not only the first), the cues and
+    chapters still follow the picture."""
+    src = make_rich(tmp_path, MP4)
+    out = str(tmp_path / "out.mp4")
+    r = vidext.interpolate(src, out, slowmo=16, model="blend")
+    dropped = [d for d in r.details["output"]["dropped"] if d["type"] == "audio"]
+    assert [d["stream"] for d in dropped] == [1, 2, 3] and all("16x" in d["why"] for d in dropped)
+    assert streams_of(out, "audio") == []
+    assert check_output(src, out, lambda t: 16 * t, FPS, r.details) == []
+
+
+def test_sound_only_jobs_carry_every_track_and_the_chapters(tmp_path):
+    """An MKA with two tracks and chapters: stretched, both tracks stretched and the chapters with them;
+    extended before the start, both extended and the chapters shifted; into WAV (one track, no
+    chapters) the second track and the chapters are named."""
+    src = make_rich(tmp_path, MKA)
+    for kw, to_output in (({"stretch": 1.5}, lambda t: Fraction(3, 2) * t),
+                          ({"extend": 0.5, "direction": "backward"}, lambda t: t + Fraction(1, 2))):
+        out = str(tmp_path / f"out-{next(iter(kw))}.mka")
+        r = vidext.audio(src, out, **kw)
+        assert [t["as"] for t in r.details["output"]["audio_tracks"]] == \
+               (["retimed"] * 2 if "stretch" in kw else ["extended"] * 2)
+        assert check_output(src, out, to_output, 1000, r.details, first_chapter_head="extend" in kw) == []
+        with av.open(out) as c:
+            lengths = [float(s.duration * s.time_base) if s.duration else float(c.duration / 1e6)
+                       for s in c.streams.audio]
+        assert lengths[0] == pytest.approx(1.5 if "stretch" in kw else 1.5, abs=0.06)
+    wav = str(tmp_path / "out.wav")
+    r = vidext.audio(src, wav, stretch=1.5)
+    dropped = r.details["output"]["dropped"]
+    assert [(d["type"], d.get("stream")) for d in dropped if d["type"] == "audio"] == [("audio", 1)]
+    assert any(d["type"] == "chapters" for d in dropped)
+    assert len(streams_of(wav, "audio")) == 1
+
+
+def test_the_playable_rendition_keeps_the_default_track(tmp_path):
+    """The rendition that plays everywhere has one sound: the track marked default, not the first."""
+    from vidext.media.playable import write_playable
+    src = make_rich(tmp_path, MKV)
+    moved = str(tmp_path / "moved.mkv")
+    with av.open(src) as i, av.open(moved, "w") as o:      # the default flag moved to the third track
+        pairs = []
+        for s in i.streams:
+            if s.type in ("video", "audio"):
+                d = o.add_stream_from_template(s)
+                d.metadata.update(s.metadata)
+                if s.type == "audio":
+                    d.disposition = av.stream.Disposition.default if s.index == 3 else av.stream.Disposition(0)
+                pairs.append((s, d))
+        route = {s.index: d for s, d in pairs}
+        for pkt in i.demux([s for s, _ in pairs]):
+            if pkt.dts is not None:
+                pkt.stream = route[pkt.stream.index]
+                o.mux(pkt)
+    path = write_playable(moved, str(tmp_path / "p.mp4"))
+    (track,) = streams_of(path, "audio")
+    assert track[1].get("language") == "deu"
+
+
+def test_timecode_moves_with_the_first_frame():
+    assert shifted_timecode("01:00:00:10", Fraction(25), Fraction(25), Fraction(0)) == "01:00:00:10"
+    # five frames made before the first: the new first frame is five frames earlier
+    assert shifted_timecode("01:00:00:10", Fraction(25), Fraction(25), Fraction(-1, 5)) == "01:00:00:05"
+    assert shifted_timecode("01:00:00:02", Fraction(25), Fraction(25), Fraction(-1, 5)) == "00:59:59:22"
+    # twice the rate: the same instant counted at 50
+    assert shifted_timecode("01:00:00:10", Fraction(25), Fraction(50), Fraction(0)) == "01:00:00:20"
+    assert shifted_timecode("00:00:00;10", Fraction(30000, 1001), Fraction(60000, 1001), Fraction(0)) is None
+
+
+def test_mov_timecode_is_kept_and_relabelled(tmp_path):
+    """A QuickTime timecode track (its value on the picture) comes out on the picture's timecode track,
+    five frames earlier when five frames are made before the first."""
+    src = make_variant(str(tmp_path / "in.mov"), variant("tc", ext=".mov", options=X264, frames=10),
+                       synthetic=True)
+    tagged = str(tmp_path / "tc.mov")
+    with av.open(src) as i, av.open(tagged, "w") as o:
+        pairs = []
+        for s in i.streams:
+            d = o.add_stream_from_template(s)
+            if s.type == "video":
+                d.metadata["timecode"] = "10:00:00:00"
+            pairs.append((s, d))
+        route = {s.index: d for s, d in pairs}
+        for pkt in i.demux([s for s, _ in pairs]):
+            if pkt.dts is not None:
+                pkt.stream = route[pkt.stream.index]
+                o.mux(pkt)
+    out = str(tmp_path / "out.mov")
+    r = vidext.extend(tagged, out, seconds=0.2, method="freeze", direction="backward")
+    with av.open(out) as c:
+        assert c.streams.video[0].metadata.get("timecode") == "09:59:59:20"
+        assert any(s.type == "data" and s.metadata.get("timecode") == "09:59:59:20" for s in c.streams)
+    assert [d["to"] for d in r.details["output"]["converted"] if d["type"] == "timecode"] == ["09:59:59:20"]
+
+
+# --- picture subtitles (PGS), written by hand: FFmpeg has no PGS encoder -----------------------------
+
+def _segment(kind: int, body: bytes) -> bytes:
+    return bytes([kind]) + len(body).to_bytes(2, "big") + body
+
+
+def pgs_display_set(width: int, height: int, show: bool) -> bytes:
+    """One PGS display set (PCS, WDS, PDS, ODS, END) showing a 16×8 box of palette colour 1, or clearing
+    the screen; the segment layout of Blu-ray subtitles as Matroska stores them (no "PG" headers)."""
+    objects = b"\x00\x00\x00\x00" + (20).to_bytes(2, "big") + (10).to_bytes(2, "big") if show else b""
+    pcs = (width.to_bytes(2, "big") + height.to_bytes(2, "big") + b"\x10" + b"\x00\x01" + b"\x80" + b"\x00\x00"
+           + (b"\x01" if show else b"\x00") + objects)
+    out = _segment(0x16, pcs)
+    if show:
+        out += _segment(0x17, b"\x01\x00" + (20).to_bytes(2, "big") + (10).to_bytes(2, "big")
+                        + (16).to_bytes(2, "big") + (8).to_bytes(2, "big"))
+        out += _segment(0x14, b"\x00\x00" + b"\x01\xeb\x80\x80\xff")          # colour 1: white, opaque
+        line = b"\x00\x90\x01" + b"\x00\x00"              # a run of 16 pixels of colour 1, end of line
+        rle = line * 8
+        ods = (b"\x00\x00\x00\xc0" + (len(rle) + 4).to_bytes(3, "big") + (16).to_bytes(2, "big")
+               + (8).to_bytes(2, "big") + rle)
+        out += _segment(0x15, ods)
+    return out + _segment(0x80, b"")
+
+
+def test_picture_subtitles_keep_their_pictures_at_mapped_times(tmp_path):
+    """PGS cues in MKV: copied into MKV with their times mapped through slow motion (the same pictures);
+    into MP4, which cannot carry them, named as dropped."""
+    base = make_variant(str(tmp_path / "base.mkv"), variant("b", ext=".mkv", options=X264, frames=FRAMES),
+                        synthetic=True)
+    src = str(tmp_path / "pgs.mkv")
+    shows = [(Fraction(4, 25), True), (Fraction(12, 25), False), (Fraction(16, 25), True), (Fraction(20, 25), False)]
+    with av.open(base) as i, av.open(src, "w") as o:
+        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
+        pgs = o.add_mux_stream("hdmv_pgs_subtitle")
+        pgs.metadata["language"] = "eng"
+        o.start_encoding()
+        route = {s.index: d for s, d in pairs}
+        for pkt in i.demux([s for s, _ in pairs]):
+            if pkt.dts is not None:
+                pkt.stream = route[pkt.stream.index]
+                o.mux(pkt)
+        tb = pgs.time_base
+        for t, show in shows:
+            pkt = av.Packet(pgs_display_set(192, 80, show))
+            pkt.stream, pkt.time_base = pgs, tb
+            pkt.pts = pkt.dts = int(t / tb)
+            o.mux(pkt)
+
+    def pictures(path):
+        with av.open(path) as c:
+            s = c.streams.subtitles[0]
+            out = []
+            for pkt in c.demux(s):
+                if pkt.pts is None:
+                    continue
+                subs = s.codec_context.decode2(pkt)
+                rects = [(r.width, r.height, bytes(r.planes[0])) for r in subs or () if getattr(r, "width", 0)]
+                out.append((pkt.pts * Fraction(s.time_base.numerator, s.time_base.denominator), rects))
+            return out
+
+    source = pictures(src)
+    assert [len(r) for _, r in source] == [1, 0, 1, 0] and source[0][1][0][:2] == (16, 8)   # a valid stream
+    out = str(tmp_path / "out.mkv")
+    vidext.interpolate(src, out, slowmo=2, quality="fast")
+    got = pictures(out)
+    assert [r for _, r in got] == [r for _, r in source]
+    assert [t for t, _ in got] == [2 * t for t, _ in source]
+    r = vidext.interpolate(src, str(tmp_path / "out.mp4"), factor=2, quality="fast")
+    (d,) = [d for d in r.details["output"]["dropped"] if d["type"] == "subtitle"]
+    assert d["codec"] == "hdmv_pgs_subtitle" and "picture subtitles" in d["why"] and d["language"] == "eng"
+
+
+# --- batch: the chunked join carries everything exactly as a single run -------------------------------
+
+@pytest.mark.slow
+def test_batch_join_carries_everything_as_one_run(tmp_path):
+    ray = pytest.importorskip("ray")
+    from vidext.api import batch        # (the name vidext.batch is also the package's)
+
+    src = make_rich(tmp_path, MKV)
+    options = {"slowmo": 2, "start": 0.2, "end": 0.6, "quality": "fast", "codec": "ffv1"}
+    single = vidext.interpolate(src, str(tmp_path / "single.mkv"), **options)
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
+                 log_to_driver=False, configure_logging=False)
+    try:
+        result = batch("interpolate", [src], str(tmp_path / "out"), options=options, chunk_seconds=0.3)
+    finally:
+        if started:
+            ray.shutdown()
+    (f,) = result.files
+    assert f.state == "done" and f.chunks >= 2, f
+    out = f.output
+    sidecar = json.load(open(out + ".json"))
+    assert check_output(src, out, segment_map(Fraction(1, 5), Fraction(3, 5), Fraction(2)), FPS, sidecar) == []
+    for kind in ("audio", "subtitle"):
+        assert streams_of(out, kind) == streams_of(single.output, kind)
+    for (o, *_), (s, *_) in zip(streams_of(out, "subtitle"), streams_of(single.output, "subtitle")):
+        assert cues_of(out, o) == cues_of(single.output, s)
+    assert chapters_of(out) == chapters_of(single.output)
+    assert attachments_of(out) == attachments_of(single.output)
+    assert file_tags(out) == {**file_tags(single.output)}
+    assert sidecar["output"]["dropped"] == single.details["output"]["dropped"] == []
