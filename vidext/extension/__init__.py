@@ -15,6 +15,8 @@ EXTENDERS.add("seamless", "vidext.extension.seamless:Seamless",
               "video-texture loop inside the edge's shot, motion-compensated bridge")
 EXTENDERS.add("loop", "vidext.extension.loop:Loop", "the clip starts over")
 EXTENDERS.add("pingpong", "vidext.extension.pingpong:PingPong", "backwards then forwards, no repeated frame")
+EXTENDERS.add("ramp", "vidext.extension.ramp:Ramp",
+              "the edge of the shot slows into the new time (speed ramp, in-betweens of neighbouring frames)")
 EXTENDERS.add("freeze", "vidext.extension.freeze:Freeze", "hold the last (first) frame")
 EXTENDERS.add("motion", "vidext.extension.motion:Motion", "continue the camera's pan/zoom/rotation")
 EXTENDERS.add("svd", "vidext.extension.svd:SVDExtender",

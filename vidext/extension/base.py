@@ -79,7 +79,8 @@ class ClipView:
     (generation order) of the shot the junction belongs to — frames before it
     lie across a scene cut (:mod:`vidext.extension.shots`).  ``read(i)``: clip
     frame ``i`` (generation order) read again from the file, for extenders
-    that measure what they would show (``None`` where no file is at hand).
+    that measure what they would show (``None`` where no file is at hand);
+    ``read_run(i, k)``: frames ``i … i+k-1`` (generation order) in one pass.
     """
 
     count: int
@@ -96,6 +97,7 @@ class ClipView:
     extra: dict = field(default_factory=dict)
     shot_start: int = 0
     read: Callable[[int], Frame] | None = None
+    read_run: Callable[[int, int], Iterator[Frame]] | None = None
 
     @property
     def junction(self) -> Frame:
@@ -122,6 +124,9 @@ class Extender(ABC):
     needs_index: ClassVar[bool] = False
     #: generative models: slower, seeded, limited to config.GENERATIVE_MAX_SECONDS
     generative: ClassVar[bool] = False
+    #: may retime real frames next to the junction (a speed ramp, :meth:`Repeater.replaces`): the
+    #: pipeline then plans each side before the original streams, so that it can withhold them
+    retimes: ClassVar[bool] = False
 
     def describe(self) -> dict:
         """Parameters recorded in the output's sidecar."""
@@ -133,7 +138,19 @@ class Repeater(Extender):
 
     @abstractmethod
     def schedule(self, clip: ClipView, count: int) -> list[Op]:
-        """Ops for exactly ``count`` new frames in generation order (indices 0..clip.count-1)."""
+        """Ops for exactly ``count`` new frames in generation order (indices 0..clip.count-1),
+        plus :meth:`replaces` frames ahead of them where the extender retimes real frames."""
+
+    def replaces(self, clip: ClipView, count: int) -> int:
+        """Real frames next to the junction (the junction included) whose place the schedule takes:
+        0, but for a speed ramp, which plays them slower (their pictures kept, their times changed)
+        and schedules ``replaces + count`` frames in all."""
+        return 0
+
+    def positions(self, clip: ClipView, count: int) -> list[float] | None:
+        """Where :meth:`replaces` is not 0: the clip moment (generation-order frame index, fractional)
+        each scheduled frame shows, for the sound to follow; else None."""
+        return None
 
     def interpolator(self):
         """The interpolator that renders :class:`Mix` ops (classical DIS, no download)."""

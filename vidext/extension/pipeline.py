@@ -19,12 +19,14 @@ back reversed.
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
 from fractions import Fraction
 from typing import Iterator
 
+from .. import config
 from ..errors import Cancelled
 from ..media.frame import Frame
 from ..media.probe import MediaInfo
@@ -34,6 +36,7 @@ from ..media.writer import FrameSink
 from .base import Chooser, ClipView, Extender, Mix, Op, Planes, Repeater, Run, Synthesizer
 from .clip import ClipIndex, ClipReader
 from .shots import ShotTracker
+from ..timemap import TimeMap
 
 
 class ShownFrames:
@@ -42,17 +45,30 @@ class ShownFrames:
     Filled by the job as it plans each side (before that side's first frame is
     written): ``times(direction)`` is the list of source frame times in play
     order, or ``None`` when the picture does not replay footage forwards
-    (held, reversed or synthesised frames).
+    (held, reversed or synthesised frames).  A side that retimes real frames
+    (a speed ramp) records instead its time map (:meth:`retime`).
+
+    ``up_front``: every side is planned before the first frame is written
+    (:func:`plans_up_front`), so the sound may wait for all of them at its start.
     """
 
-    def __init__(self, rate: Fraction):
+    def __init__(self, rate: Fraction, up_front: bool = False):
         self._sides: dict[str, list[Fraction] | None] = {}
+        self._retimed: dict[str, tuple[TimeMap, int]] = {}
         self.rate = rate
+        self.up_front = up_front
         self._events = {d: threading.Event() for d in ("backward", "forward")}
 
     def record(self, direction: str, times: list[Fraction] | None) -> None:
         self._sides[direction] = times
         self._events[direction].set()
+
+    def retime(self, direction: str, timemap: TimeMap, held: int) -> None:
+        """The side retimes real frames: ``timemap`` (the file's clock; output time counted from its
+        ``in_start``) maps the retimed stretch of the source to the time it now plays; ``held``
+        frames of a held picture lie beyond it (after it forward, before it backward)."""
+        self._retimed[direction] = (timemap, held)
+        self.record(direction, None)
 
     def abort(self) -> None:
         """The picture failed: wake whoever waits (they raise)."""
@@ -65,6 +81,17 @@ class ShownFrames:
         if direction not in self._sides:
             raise Cancelled("the extension's picture stopped before this side was planned")
         return self._sides[direction]
+
+    def retimed(self, direction: str) -> tuple[TimeMap, int] | None:
+        """(time map, held frames) of a side that retimes real frames, else None (waits like :meth:`wait`)."""
+        self.wait(direction)
+        return self._retimed.get(direction)
+
+
+def plans_up_front(extender: Extender, before: int) -> bool:
+    """Whether the pipeline plans every side before writing: with new frames in front (the clip is
+    indexed first anyway) or with an extender that may retime real frames (they must be withheld)."""
+    return bool(before) or extender.retimes
 
 
 def shown_indices(ops: list[Op]) -> list[int] | None:
@@ -97,17 +124,57 @@ def play_order(ops: list[Op], count: int, direction: str) -> list[Op]:
     return out
 
 
+class _Walk:
+    """Frames the single-frame ops of a schedule need (each mix's pair, single real frames), read
+    from the file: where they are a run of neighbouring frames that the ops walk through in file
+    order (a speed ramp), in one decoding pass holding a few frames; else one by one."""
+
+    def __init__(self, ops: list[Op], reader: ClipReader):
+        self.reader = reader
+        used = [(min(op.a, op.b), max(op.a, op.b)) if isinstance(op, Mix) else (op.start, op.start)
+                for op in ops if isinstance(op, Mix) or op.count == 1]
+        self.range = None
+        if len(used) > 2 and all(q[1] >= p[1] and q[0] >= p[0] for p, q in zip(used, used[1:])):
+            lo, hi = used[0][0], used[-1][1]
+            covered = set()
+            for a, b in used:
+                covered.update(range(a, b + 1))
+            if covered == set(range(lo, hi + 1)):
+                self.range = (lo, hi)
+        self._frames: Iterator[Frame] | None = None
+        self._held: dict[int, Frame] = {}
+        self._next = None
+
+    def frame(self, index: int) -> Frame:
+        if self.range is None or not self.range[0] <= index <= self.range[1]:
+            return self.reader.frame(index)
+        if index in self._held:
+            return self._held[index]
+        if self._frames is None:
+            lo, hi = self.range
+            self._frames, self._next = iter(self.reader.forward(lo, hi - lo + 1)), lo
+        while self._next <= index:
+            self._held[self._next] = next(self._frames)
+            self._held.pop(self._next - 3, None)
+            self._next += 1
+        return self._held[index] if index in self._held else self.reader.frame(index)
+
+
 def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory) -> Iterator[Planes]:
     """Planes for every op, reading runs from the file and interpolating mixes."""
     interpolator, pair, pair_key = None, None, None
+    walk = _Walk(ops, reader)
     for op in ops:
         if isinstance(op, Run):
+            if op.count == 1:
+                yield walk.frame(op.start).planes
+                continue
             for frame in reader.run(op.start, op.count, op.step):
                 yield frame.planes
             continue
         if pair_key != (op.a, op.b):
             interpolator = interpolator or interpolator_factory()
-            pair = interpolator.between(reader.frame(op.a), reader.frame(op.b))
+            pair = interpolator.between(walk.frame(op.a), walk.frame(op.b))
             pair_key = (op.a, op.b)
         yield pair.at(op.t)
 
@@ -129,39 +196,151 @@ def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> I
             yield frame.planes
 
 
-def side_frames(extender: Extender, view: ClipView, count: int, source: MediaInfo, index: ClipIndex,
-                folder: str, shown: ShownFrames | None = None, stats: dict | None = None) -> Iterator[Planes]:
-    """``count`` new frames for one end of ``source``, in play order; ``stats["reread_repairs"]``
-    counts re-reads that diverged from the first pass after a seek and were decoded again from
-    the start."""
-    if count <= 0:
-        return
-    times = index.times
-    with ClipReader(source.path, times, view.layout, view.colour, view.rate, signatures=index.signatures,
-                    size=(view.width, view.height), timestamps=source.video.timestamps) as reader:
-        try:
-            last = view.count - 1
-            view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
-            if isinstance(extender, Chooser):
-                extender = extender.choose(view, count)
-            if isinstance(extender, Repeater):
-                ops = play_order(extender.schedule(view, count), view.count, view.direction)
-                if shown is not None:
-                    idx = shown_indices(ops)
-                    shown.record(view.direction, None if idx is None else [times[i] for i in idx])
-                yield from render_ops(ops, reader, extender.interpolator)
-                return
-        finally:
-            if stats is not None and reader.repairs:
-                stats["reread_repairs"] = stats.get("reread_repairs", 0) + reader.repairs
-    if shown is not None:
-        shown.record(view.direction, None)
-    assert isinstance(extender, Synthesizer)
-    made = extender.synthesize(view, count)
-    if view.direction == "forward":
-        yield from made
+#: the sound of a retimed stretch changes speed at most every this many seconds (pieces of a time map)
+SOUND_PIECE_S = 0.2
+
+
+def _moment(times: list[Fraction], x: float) -> Fraction:
+    """Clip time of fractional frame index ``x`` (file order), between its two neighbours' times."""
+    i = min(max(0, math.floor(x)), len(times) - 1)
+    f = Fraction(x - i).limit_denominator(10**6)
+    if f == 0 or i + 1 >= len(times):
+        return times[i]
+    return times[i] + f * (times[i + 1] - times[i])
+
+
+def sound_map(times: list[Fraction], rate: Fraction, shown: list[float], direction: str,
+              held: int) -> TimeMap:
+    """The time map of a retimed side (see :meth:`ShownFrames.retime`).
+
+    ``shown``: file-order moment (fractional frame index) of each of the side's frames in play
+    order, the untouched frame next to them (the anchor) included: first forward, last backward.
+    Breakpoints every ``SOUND_PIECE_S``; a piece slower than the sound can be stretched
+    (``config.STRETCH_MAX``) is merged with its neighbour.
+    """
+    frame = 1 / rate
+    if direction == "forward":
+        moves = shown[:len(shown) - held]
+        ends = times[-1] + (times[-1] - times[-2] if len(times) > 1 else frame)
+        last_speed = max(moves[-1] - moves[-2] if len(moves) > 1 else 1.0, 1 / config.STRETCH_MAX)
+        points = [(Fraction(u), _moment(times, x)) for u, x in enumerate(moves)]
+        points.append((Fraction(len(moves)), min(ends, points[-1][1] + Fraction(last_speed).limit_denominator(10**6)
+                                                 * frame)))
     else:
-        yield from spooled_reversed(made, view, folder)
+        moves = shown[held:]
+        points = [(Fraction(w), _moment(times, x)) for w, x in enumerate(moves)]
+    g = max(1, round(SOUND_PIECE_S * float(rate)))
+    keep = [points[0]] + [p for k, p in enumerate(points[1:-1], start=1) if k % g == 0] + [points[-1]]
+    merged = True
+    while merged and len(keep) > 2:
+        merged = False
+        for k in range(1, len(keep)):
+            (u0, t0), (u1, t1) = keep[k - 1], keep[k]
+            if t1 <= t0 or (u1 - u0) * frame > config.STRETCH_MAX * (t1 - t0):
+                del keep[k if k < len(keep) - 1 else k - 1]
+                merged = True
+                break
+    pieces = [(t0, t1, (u1 - u0) * frame / (t1 - t0)) for (u0, t0), (u1, t1) in zip(keep, keep[1:])]
+    return TimeMap(pieces)
+
+
+class Side:
+    """One planned end of the extension: the extender that runs there, and what it replaces."""
+
+    def __init__(self, extender: Extender, view: ClipView, count: int, reader: ClipReader,
+                 ops: list[Op] | None = None, replaced: int = 0, stats: dict | None = None):
+        self.extender, self.view, self.count, self.reader = extender, view, count, reader
+        self.ops, self.replaced = ops, replaced
+        self.stats = stats
+
+    @property
+    def frames_out(self) -> int:
+        """Frames this side writes (the replaced real frames included)."""
+        return self.count + self.replaced
+
+    def frames(self, folder: str) -> Iterator[Planes]:
+        """The side's frames in play order (closes the reader when done)."""
+        try:
+            if self.ops is not None:
+                yield from render_ops(self.ops, self.reader, self.extender.interpolator)
+                return
+            made = self.extender.synthesize(self.view, self.count)
+            if self.view.direction == "forward":
+                yield from made
+            else:
+                yield from spooled_reversed(made, self.view, folder)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the reader (twice is harmless); its repaired re-reads go to ``stats``."""
+        self.reader.__exit__(None, None, None)
+        if self.stats is not None and self.reader.repairs:
+            self.stats["reread_repairs"] = self.stats.get("reread_repairs", 0) + self.reader.repairs
+            self.reader.repairs = 0
+
+
+def plan_side(extender: Extender, view: ClipView, count: int, source: MediaInfo, index: ClipIndex,
+              shown: ShownFrames | None = None, stats: dict | None = None, lead: int = 0) -> Side:
+    """Choose (``auto``) and schedule one end of ``source``; tells ``shown`` what the side shows.
+
+    ``stats["reread_repairs"]`` counts re-reads that diverged from the first pass after a seek
+    and were decoded again from the start; ``stats["retimed"][direction]`` names the real frames
+    a ramp retimes (file indices, their seconds from the clip's first frame, and the output seconds
+    they now play at; ``lead``: new frames written before the clip)."""
+    times = index.times
+    reader = ClipReader(source.path, times, view.layout, view.colour, view.rate, signatures=index.signatures,
+                        size=(view.width, view.height), timestamps=source.video.timestamps)
+    reader.__enter__()
+    try:
+        last = view.count - 1
+        view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
+        view.read_run = (reader.forward if view.direction == "forward"
+                         else (lambda i, k: reader.backward(last - i, k)))
+        if isinstance(extender, Chooser):
+            extender = extender.choose(view, count)
+        if isinstance(extender, Repeater):
+            replaced = extender.replaces(view, count)
+            ops = play_order(extender.schedule(view, count), view.count, view.direction)
+            if replaced:
+                _retimed(extender, view, count, replaced, times, shown, stats, lead)
+            elif shown is not None:
+                idx = shown_indices(ops)
+                shown.record(view.direction, None if idx is None else [times[i] for i in idx])
+            return Side(extender, view, count, reader, ops, replaced, stats)
+        if shown is not None:
+            shown.record(view.direction, None)
+        assert isinstance(extender, Synthesizer)
+        return Side(extender, view, count, reader, stats=stats)
+    except BaseException:
+        Side(extender, view, count, reader, stats=stats).close()
+        raise
+
+
+def _retimed(extender: Repeater, view: ClipView, count: int, replaced: int, times: list[Fraction],
+             shown: ShownFrames | None, stats: dict | None, lead: int) -> None:
+    """Record a ramp side: the sound's time map, and the retimed frames in the sidecar."""
+    last, n = view.count - 1, view.count
+    gen = extender.positions(view, count)
+    anchor = n - 1 - replaced
+    held = sum(1 for x in gen if x == n - 1) - 1
+    if view.direction == "forward":
+        play = [float(anchor)] + list(gen)
+        first, final = anchor + 1, n - 1
+    else:
+        play = [last - x for x in reversed(gen)] + [float(last - anchor)]
+        first, final = 0, replaced - 1
+    if shown is not None:
+        shown.retime(view.direction, sound_map(times, view.rate, play, view.direction, max(0, held)), max(0, held))
+    if stats is not None:
+        t0 = times[0]
+        span = Fraction(replaced + count) / view.rate
+        start = Fraction(lead + first) / view.rate if view.direction == "forward" else Fraction(0)
+        plays = [float(start), float(start + span)]
+        stats.setdefault("retimed", {})[view.direction] = {
+            "frames": [first, final], "count": replaced,
+            "seconds": [round(float(times[first] - t0), 4), round(float(times[final] - t0 + 1 / view.rate), 4)],
+            "plays_seconds": [round(x, 4) for x in plays]}
 
 
 def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after: int,
@@ -171,10 +350,13 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
 
     ``shown`` (optional) receives, per side, which source moment each new
     frame shows, before that side's first frame is yielded (the sound follows it).
+    Where :func:`plans_up_front`, the clip is indexed and every side planned before the first
+    frame is written; a side that retimes real frames (a speed ramp) takes their place.
     """
     rate = info.video.fps_nominal
     shift = Fraction(before) / rate
     stop = stop or threading.Event()
+    up_front = plans_up_front(extender, before)
 
     def compute(frames: Iterator[Frame], meter: ProgressMeter):
         try:
@@ -197,40 +379,61 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
             if shots is not None:
                 view.shot_start = shots.shot_start(direction)
                 stats.setdefault("cuts", list(shots.cuts))
+            if before and after and extender.retimes and not (shots is not None and shots.cuts):
+                # both ends of one shot: each may retime at most half of it (the middle stays)
+                view.extra["retime_limit"] = (index.count - 1) // 2
             return view
+
+        def plan(direction: str, count: int) -> Side:
+            return plan_side(extender, view_of(direction), count, info, index, shown, stats, before)
+
+        sides: dict[str, Side] = {}
         with tempfile.TemporaryDirectory(prefix="vidext-extend-") as folder:
-            layout = colour = None
-            if before:
-                # the new frames come first, so the clip must be indexed before anything is written
-                with FrameSource(info.path, info) as again:
-                    for f in again:
-                        if stop.is_set():
-                            raise Cancelled("the job was cancelled")
+            try:
+                layout = colour = None
+                if up_front:
+                    # new frames come first, or real frames are withheld: the clip is indexed and
+                    # every side planned before anything is written
+                    with FrameSource(info.path, info) as again:
+                        for f in again:
+                            if stop.is_set():
+                                raise Cancelled("the job was cancelled")
+                            observe(f)
+                        layout, colour = again.layout, again.colour
+                    if before:
+                        sides["backward"] = plan("backward", before)
+                    if after:
+                        sides["forward"] = plan("forward", after)
+                skip_head = sides["backward"].replaced if "backward" in sides else 0
+                skip_tail = sides["forward"].replaced if "forward" in sides else 0
+                if before:
+                    t0 = index.times[0]
+                    for k, planes in enumerate(sides["backward"].frames(folder)):
+                        yield planes, t0 + Fraction(k) / rate
+                        meter.advance()
+                    stats["before"] = before
+                last = None
+                keep_until = index.count - skip_tail if up_front else None
+                for i, f in enumerate(frames):
+                    if not up_front:
                         observe(f)
-                    layout, colour = again.layout, again.colour
-                view = view_of("backward")
-                t0 = index.times[0]
-                for k, planes in enumerate(side_frames(extender, view, before, info, index, folder,
-                                                       shown, stats)):
-                    yield planes, t0 + Fraction(k) / rate
+                    layout, colour = f.layout, f.colour
+                    if i < skip_head or (keep_until is not None and i >= keep_until):
+                        continue
+                    last = f.time
+                    yield f.planes, f.time + shift
                     meter.advance()
-                stats["before"] = before
-            last = None
-            for f in frames:
-                if not before:
-                    observe(f)
-                layout, colour = f.layout, f.colour
-                last = f.time
-                yield f.planes, f.time + shift
-                meter.advance()
-            stats["original"] = index.count
-            if after and last is not None:
-                view = view_of("forward")
-                for k, planes in enumerate(side_frames(extender, view, after, info, index, folder,
-                                                       shown, stats), start=1):
-                    yield planes, last + shift + Fraction(k) / rate
-                    meter.advance()
-                stats["after"] = after
+                stats["original"] = index.count
+                if after and last is not None:
+                    if "forward" not in sides:
+                        sides["forward"] = plan("forward", after)
+                    for k, planes in enumerate(sides["forward"].frames(folder), start=1):
+                        yield planes, last + shift + Fraction(k) / rate
+                        meter.advance()
+                    stats["after"] = after
+            finally:
+                for side in sides.values():
+                    side.close()
 
     return compute
 

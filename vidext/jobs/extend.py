@@ -20,7 +20,7 @@ from ..media.transcode import run_video_job
 from ..media.probe import MediaInfo
 from ..media.streams import Carried, OutputStreams, dropped_stream, shifted
 from ..plan import Plan, check_direction, media_info, sides, summary_line
-from ..extension.pipeline import ShownFrames, extension_compute
+from ..extension.pipeline import ShownFrames, extension_compute, plans_up_front
 from .result import JobResult
 
 
@@ -58,9 +58,20 @@ def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "for
     frames = frames_in + before + after
     duration = float(frames / rate)
     line = summary_line(info.video.duration_s, duration, frames, rate) + f" · {method} {direction}"
+    retimed = {}
+    if method == "ramp":        # a speed ramp names the real frames it retimes (the whole clip as one shot)
+        from ..extension.ramp import plan_ramp
+
+        for side, count in (("backward", before), ("forward", after)):
+            if count:
+                ramp = plan_ramp(count, (frames_in - 1) // (2 if before and after else 1), rate)
+                retimed[side] = ramp.replaced
+                which = "last" if side == "forward" else "first"
+                line += (f" · the {which} {ramp.replaced} frames ({ramp.replaced / float(rate):.2f} s) slow down "
+                         f"to play {ramp.length / float(rate):.2f} s (pictures kept, times changed)")
     return Plan("extend", info.video.duration_s, duration, rate, frames, None, line,
                 {"info": info, "frames_in": frames_in, "frames_before": before, "frames_after": after,
-                 "seconds": seconds})
+                 "seconds": seconds, "retimed": retimed})
 
 
 #: sound continuations that make something new from one track (prompted with it): the default track
@@ -128,7 +139,9 @@ def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direct
     rate = plan.rate
     check_video(info, limits, output_frames=plan.frames_out)
     # 3. run
-    shown = ShownFrames(rate) if audio_method == "follow" else None
+    # the sound follows the picture (``follow``), and always where real frames are retimed
+    shown = (ShownFrames(rate, up_front=plans_up_front(extender, before))
+             if audio_method == "follow" or extender.retimes else None)
     audio = extension_streams(info, input, out, before_s=Fraction(before) / rate, after_s=Fraction(after) / rate,
                               rate=rate, audio_method=audio_method, prompt=prompt, seed=seed, shown=shown)
     stats: dict = {}

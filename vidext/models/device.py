@@ -12,6 +12,15 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def no_cuda_driver() -> bool:
+    """True where CUDA certainly cannot run, known without importing torch (a second or more): a
+    Linux machine with no NVIDIA kernel driver loaded.  False means: ask :func:`cuda_available`."""
+    import os
+    import sys
+
+    return sys.platform.startswith("linux") and not os.path.exists("/proc/driver/nvidia/version")
+
+
 def select_device(device: str | None = None):
     """A ``torch.device``: ``None``/``"auto"`` → CUDA when present, else CPU.
 

@@ -266,16 +266,25 @@ class ExtendedAudio(_PcmFeed):
         return cont
 
     def produce(self) -> Iterator[np.ndarray]:
-        if self.method == "follow":
+        if self.method == "follow" or self._retimes():
             yield from self._follow()
             return
         yield from self._continued()
+
+    def _retimes(self) -> bool:
+        """Whether the picture retimes real frames at an extended end (a speed ramp): their sound
+        then follows the picture's time map whatever the method (the ramp's new seconds are the
+        original's, slowed); the other end gets the method's continuation."""
+        if self.shown is None or not self.shown.up_front:
+            return False
+        return any(self.shown.retimed(d) is not None
+                   for d, s in (("backward", self.before_s), ("forward", self.after_s)) if s > 0)
 
     # -- the sound follows the picture ---------------------------------------------
     def _side_pieces(self, direction: str, o0: int, length: int) -> list | None:
         """Pieces ``(out_start, out_end, source_start)`` of one side, or None when it replays nothing."""
         times = self.shown.wait(direction)
-        if not times:
+        if not times or self.method != "follow":
             return None
         fps, rate, r = self.shown.rate, self.rate, self.reader
         bounds = [o0 + int(round(Fraction(k) * rate / fps)) for k in range(len(times))] + [o0 + length]
@@ -288,6 +297,20 @@ class ExtendedAudio(_PcmFeed):
                 pieces.append([bounds[k], bounds[k + 1], src])
         return [tuple(p) for p in pieces if p[1] > p[0]]
 
+    def _no_replay(self, direction: str) -> None:
+        if self.method == "follow":
+            self.details[direction]["why"] = "the picture does not replay footage forwards"
+
+    def _retimed_side(self, direction: str, timemap: TimeMap, held: int, length: int) -> "_Retimed":
+        """The stretched sound of a side that retimes real frames (``length`` output samples)."""
+        stream = _Retimed(self, timemap, length)
+        slowest = max(float(p.stretch) for p in timemap.pieces)
+        self.details[direction] = {"method": "follow", "retimed_s": round(float(timemap.in_end - timemap.in_start), 4),
+                                   "plays_s": round(float(timemap.out_end - timemap.out_start), 4),
+                                   "slowest": round(slowest, 3), "stretcher": config.DEFAULT_STRETCHER,
+                                   "held_frames": held}
+        return stream
+
     def _follow(self) -> Iterator[np.ndarray]:
         r, rate = self.reader, self.rate
         before, after = int(round(self.before_s * rate)), int(round(self.after_s * rate))
@@ -297,46 +320,82 @@ class ExtendedAudio(_PcmFeed):
         lookback = int(config.AUDIO_LOOKBACK_S * rate)
         half = int(round(LOOP_CROSSFADE_S * rate / 2))
         window = int(LOOP_ANALYSIS_S * rate)
-        pieces: list[tuple] = [(before, before + n, off, "file")]
+        fps = self.shown.rate
+        file_lo, file_hi, src_lo = before, before + n, off      # where the untouched original plays
+        pieces: list[tuple] = []
+        streams: list[_Retimed] = []
         x, head, tail = 0, None, None
+        edge = before + n            # the forward continuation (if any) starts here
         if before:   # planned before anything is written
-            back = self._side_pieces("backward", 0, before)
-            if back is None:     # nothing replayed: the loop continuation, reversed
-                context = r.get(off, off + min(n, window))[:, ::-1]
-                cont = self._continuation(np.ascontiguousarray(context), before, "backward")
-                self.details["backward"]["why"] = "the picture does not replay footage forwards"
-                head = cont.junction[:, ::-1]
-                for j in range(0, before, block):
-                    k = min(before, j + block)
-                    yield np.ascontiguousarray(cont.render(before - k, before - j)[:, ::-1])
-                x = before
+            retimed = self.shown.retimed("backward")
+            back = None
+            head_len = before
+            if retimed is not None:      # a speed ramp: the first frames' sound, slowed
+                timemap, held = retimed
+                cut = r.index(float(timemap.in_end)) - off
+                file_lo, src_lo = before + cut, off + cut
+                head_len = min(file_lo, int(round(Fraction(held) * rate / fps)))
+                streams.append(self._retimed_side("backward", timemap, held, file_lo - head_len))
+                ramp_said = self.details["backward"]
+                pieces.append((head_len, file_lo, 0, streams[-1]))
             else:
+                back = self._side_pieces("backward", 0, before)
+            if back is not None:
                 self.details["backward"] = {"method": "follow", "seams": len(back)}
                 pieces += [(*p, "replay") for p in back]
-        # the forward side is planned only once the original has streamed past: its pieces are
-        # looked up when the output reaches the crossfade before the junction
-        fwd_at = before + n - int(round(LOOP_CROSSFADE_S * rate)) if after else total
+            elif head_len:       # nothing replayed: the loop continuation, reversed
+                context = r.get(off, off + min(n, window))[:, ::-1]
+                cont = self._continuation(np.ascontiguousarray(context), head_len, "backward")
+                if retimed is not None:      # the eased stop's held frames: continued
+                    self.details["backward"] = {**ramp_said, "held_sound": self.details["backward"]}
+                else:
+                    self._no_replay("backward")
+                head = cont.junction[:, ::-1]
+                for j in range(0, head_len, block):
+                    k = min(head_len, j + block)
+                    yield np.ascontiguousarray(cont.render(head_len - k, head_len - j)[:, ::-1])
+                x = head_len
+        else:
+            head_len = 0
+        forward_ramp = None
+        if after and self.shown.up_front:
+            forward_ramp = self.shown.retimed("forward")
+        if forward_ramp is not None:     # a speed ramp: the last frames' sound, slowed
+            timemap, held = forward_ramp
+            file_hi = before + r.index(float(timemap.in_start)) - off
+            edge = max(file_hi, total - int(round(Fraction(held) * rate / fps)))
+            streams.append(self._retimed_side("forward", timemap, held, edge - file_hi))
+            ramp_said_fwd = self.details["forward"]
+            pieces.append((file_hi, edge, 0, streams[-1]))
+        pieces.append((file_lo, file_hi, src_lo, "file"))
+        # the forward side is planned only once the original has streamed past (unless planned up
+        # front): its pieces, or the continuation, are set up when the output nears the junction
+        pending = bool(after) and edge < total
+        fwd_at = edge - int(round(LOOP_CROSSFADE_S * rate)) if pending else total
         replay = _Replay(self.source_path, self.stream_index, rate)
         try:
             while x < total:
-                if x >= fwd_at and after and "forward" not in self.details:
-                    fwd = self._side_pieces("forward", before + n, after)
+                if x >= fwd_at and pending:
+                    pending = False
+                    fwd = None if forward_ramp is not None else self._side_pieces("forward", edge, after)
                     if fwd is None:
-                        tail = self._continuation(r.get(off + max(0, n - window), off + n), after, "forward")
-                        self.details["forward"]["why"] = "the picture does not replay footage forwards"
+                        tail = self._continuation(r.get(off + max(0, n - window), off + n), total - edge, "forward")
+                        if forward_ramp is None:
+                            self._no_replay("forward")
+                        else:                    # the eased stop's held frames: continued
+                            self.details["forward"] = {**ramp_said_fwd, "held_sound": self.details["forward"]}
                     else:
                         self.details["forward"] = {"method": "follow", "seams": len(fwd)}
                         pieces += [(*p, "replay") for p in fwd]
                 end = min(total, x + block)
                 if x < fwd_at:
                     end = min(end, fwd_at)
-                edge = before + n
                 if tail is not None and x >= edge:
                     out = tail.render(x - edge, end - edge)
                 else:
                     out = _mix_pieces(pieces, x, end, half, r, replay)
-                    if head is not None and x < before + head.shape[1]:
-                        lo, hi = x - before, min(end - before, head.shape[1])
+                    if head is not None and x < head_len + head.shape[1]:
+                        lo, hi = x - head_len, min(end - head_len, head.shape[1])
                         out[:, :hi - lo] = head[:, lo:hi]
                     if tail is not None:
                         jn = tail.junction
@@ -347,12 +406,14 @@ class ExtendedAudio(_PcmFeed):
                             out[:, edge - x:] = tail.render(0, end - edge)
                 yield out
                 keep = off + (x - before) - lookback
-                if after and "forward" not in self.details:   # the loop fallback may analyse the last window
+                if pending:   # the loop fallback may analyse the last window
                     keep = min(keep, off + n - window)
                 r.release(keep)
                 x = end
         finally:
             replay.close()
+            for stream in streams:
+                stream.close()
 
     def _continued(self) -> Iterator[np.ndarray]:
         r, rate = self.reader, self.rate
@@ -421,26 +482,72 @@ class _Replay:
             self._reader.close()
 
 
+class _Retimed:
+    """The sound of a retimed stretch (a speed ramp), time-stretched with its pitch kept
+    (:class:`RetimedAudio` over the side's time map), read in order by output sample (0: the
+    stretch's first); it has its own reader, so the main one streams on."""
+
+    def __init__(self, feed: "ExtendedAudio", timemap: TimeMap, length: int):
+        self.feed = RetimedAudio(feed.source_path, timemap, feed.output_path, stream_index=feed.stream_index)
+        self.length = length
+        self.channels = feed.reader.channels
+        self._blocks: Iterator[np.ndarray] | None = None
+        self._buf = np.zeros((self.channels, 0), np.float32)
+        self._start = 0          # output sample of _buf[:, 0]
+
+    def get(self, a: int, b: int) -> np.ndarray:
+        if self._blocks is None:
+            self.feed.reader = PcmReader(self.feed.source_path, self.feed.stream_index)
+            self.feed.rate = self.feed.reader.rate
+            self._blocks = self.feed.produce()
+        if a < self._start:
+            raise RuntimeError("the retimed sound is read in order")
+        self._buf, self._start = self._buf[:, a - self._start:] if a - self._start < self._buf.shape[1] else \
+            np.zeros((self.channels, 0), np.float32), a
+        while self._start + self._buf.shape[1] < b:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            self._buf = np.concatenate([self._buf, block.astype(np.float32, copy=False)], axis=1)
+        out = np.zeros((self.channels, b - a), np.float32)
+        got = self._buf[:, :b - a]
+        out[:, :got.shape[1]] = got
+        return out
+
+    def close(self) -> None:
+        if self.feed.reader is not None:
+            self.feed.reader.close()
+
+
+def _joined(p: tuple, q: tuple) -> bool:
+    """Whether piece ``q`` continues piece ``p``'s source (no seam): a retimed stretch always does."""
+    if not isinstance(p[3], str) or not isinstance(q[3], str):
+        return True
+    return p[2] + (p[1] - p[0]) == q[2]
+
+
 def _mix_pieces(pieces: list[tuple], x0: int, x1: int, half: int, reader: PcmReader, replay: _Replay) -> np.ndarray:
-    """Output samples ``[x0, x1)`` from pieces ``(out_start, out_end, source_start, kind)``.
+    """Output samples ``[x0, x1)`` from pieces ``(out_start, out_end, source_start, kind)``; ``kind``
+    "file", "replay", or a :class:`_Retimed` stretch (read by output sample from ``source_start``).
 
     Where a piece's source does not continue the previous one's (a seam), both
     play over ``half`` samples either side of the boundary with raised-cosine
     gains that sum to one; elsewhere each sample comes from its piece alone.
     """
     out = np.zeros((reader.channels, x1 - x0), np.float32)
-    ordered = sorted(pieces)
+    ordered = sorted(pieces, key=lambda p: (p[0], p[1]))
     for i, (o0, o1, s0, kind) in enumerate(ordered):
         prev = ordered[i - 1] if i else None
         nxt = ordered[i + 1] if i + 1 < len(ordered) else None
-        seam_l = prev is not None and prev[1] == o0 and prev[2] + (prev[1] - prev[0]) != s0
-        seam_r = nxt is not None and nxt[0] == o1 and s0 + (o1 - o0) != nxt[2]
+        seam_l = prev is not None and prev[1] == o0 and not _joined(prev, ordered[i])
+        seam_r = nxt is not None and nxt[0] == o1 and not _joined(ordered[i], nxt)
         hl = min(half, (o1 - o0) // 2, (prev[1] - prev[0]) // 2) if seam_l else 0
         hr = min(half, (o1 - o0) // 2, (nxt[1] - nxt[0]) // 2) if seam_r else 0
         a, b = max(x0, o0 - hl), min(x1, o1 + hr)
         if b <= a:
             continue
-        src = (reader if kind == "file" else replay).get(s0 + (a - o0), s0 + (b - o0))
+        source = reader if kind == "file" else replay if kind == "replay" else kind
+        src = source.get(s0 + (a - o0), s0 + (b - o0))
         pos = np.arange(a, b)
         g = np.ones(b - a, np.float32)
         if hl:
