@@ -617,3 +617,37 @@ def test_batch_join_carries_everything_as_one_run(tmp_path):
     assert attachments_of(out) == attachments_of(single.output)
     assert file_tags(out) == {**file_tags(single.output)}
     assert sidecar["output"]["dropped"] == single.details["output"]["dropped"] == []
+
+
+def test_cover_pictures_are_carried_or_named(tmp_path):
+    """An MP3's cover comes out on the stretched MP3 (an untimed packet: muxed as it came); M4A (FFmpeg's
+    ipod muxer) holds none: named, with what it was."""
+    from test_conformance import _with_cover_art
+    for ext, codec in ((".mp3", "libmp3lame"), (".m4a", "aac")):
+        plain = make_variant(str(tmp_path / f"plain{ext}"), variant("s", ext=ext, audio=codec, audio_only=True,
+                                                                    rate=44100), synthetic=True)
+        src = _with_cover_art(plain, str(tmp_path / f"in{ext}"))
+        r = vidext.audio(src, str(tmp_path / f"out{ext}"), stretch=1.5)
+        covers = [s for s in streams_of(r.output, "video") if "attached_pic" in s[2]]
+        dropped = [d for d in r.details["output"]["dropped"] if d.get("role") == "cover"]
+        assert (len(covers), len(dropped)) == ((1, 0) if ext == ".mp3" else (0, 1)), (ext, covers, dropped)
+
+
+def test_a_stream_the_muxer_leaves_out_is_named(tmp_path):
+    """A sound track without a single packet: MP4's muxer writes no such track. The written file is read
+    back and the missing track named, not left out in silence."""
+    base = make_variant(str(tmp_path / "base.mkv"), variant("b", ext=".mkv", options=X264, frames=10),
+                        synthetic=True)
+    src = str(tmp_path / "empty-track.mkv")
+    with av.open(base) as i, av.open(src, "w") as o:
+        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
+        empty = o.add_stream("aac", rate=48000)
+        empty.metadata["language"] = "fra"
+        route = {s.index: d for s, d in pairs}
+        for pkt in i.demux([s for s, _ in pairs]):
+            if pkt.dts is not None:
+                pkt.stream = route[pkt.stream.index]
+                o.mux(pkt)
+    r = vidext.interpolate(src, str(tmp_path / "out.mp4"), factor=2, quality="fast")
+    assert len(streams_of(r.output, "audio")) == 1
+    assert [d["codec"] for d in r.details["output"]["dropped"] if d["type"] == "audio"] == ["1 of 2"]

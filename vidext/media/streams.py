@@ -70,9 +70,14 @@ def _what(ext: str) -> str:
     return f"the {ext.lstrip('.').upper() or 'output'} container"
 
 
+def described(s: StreamInfo) -> dict:
+    """A stream as the sidecar names it (its role too: a cover is a video stream)."""
+    return {**s.describe(), **({"role": s.role} if s.role else {})}
+
+
 def dropped_stream(s: StreamInfo, why: str) -> dict:
     """The record of a stream not kept: what it was and why."""
-    return {**s.describe(), "why": why}
+    return {**described(s), "why": why}
 
 
 def stream_tags(s: StreamInfo) -> dict[str, str]:
@@ -142,6 +147,7 @@ class Carried(AudioFeed):
         self.converted: list[dict] = []
         self.kept: list[dict] = []
         self.chapters_written = 0
+        self.pictures_before = 0
         self.copied = True
         self._in = None
         self._out = None
@@ -196,6 +202,7 @@ class Carried(AudioFeed):
     # -- AudioFeed ---------------------------------------------------------------------
     def open(self, output) -> None:
         self._out = output
+        self.pictures_before = len(output.streams.video)     # the picture the writer added (or none)
         self._file_tags(output)
         self._picture_tags(output)
         self._chapters(output)
@@ -230,7 +237,7 @@ class Carried(AudioFeed):
             self.dropped.append(dropped_stream(s, f"{_what(_ext(self.output_path))} refused it ({exc})"))
             return None
         set_stream_tags(dst, s)
-        self.kept.append({**s.describe(), "as": "copied"})
+        self.kept.append({**described(s), "as": "copied"})
         return "copy", dst, s, None
 
     def _open_conversion(self, output, src, s: StreamInfo, codec: str):
@@ -333,7 +340,7 @@ class Carried(AudioFeed):
             return None
         try:
             for pkt in self._packets:
-                if pkt.dts is None and pkt.pts is None:
+                if pkt.dts is None and pkt.pts is None and not pkt.size:
                     continue   # the demuxer's flush packet
                 return pkt
         except av.FFmpegError as exc:
@@ -341,7 +348,11 @@ class Carried(AudioFeed):
                              f"{exc.strerror or exc}") from exc
         return None
 
-    def _mapped(self, pkt) -> tuple[Fraction, Fraction | None]:
+    def _mapped(self, pkt) -> tuple[Fraction | None, Fraction | None]:
+        """(start, end) of a packet on the output's clock; (None, None) for an untimed one (a cover
+        picture): it is muxed at once, as it came."""
+        if pkt.pts is None and pkt.dts is None:
+            return None, None
         tb = Fraction(pkt.time_base.numerator, pkt.time_base.denominator)
         t = Fraction(pkt.pts if pkt.pts is not None else pkt.dts) * tb
         start = self.to_output(t)
@@ -357,7 +368,7 @@ class Carried(AudioFeed):
                     return
                 item = (pkt, *self._mapped(pkt))
             self._pending = None
-            if item[1] >= seconds:
+            if item[1] is not None and item[1] >= seconds:
                 self._pending = item
                 return
             self._write(*item)
@@ -365,6 +376,10 @@ class Carried(AudioFeed):
     def _write(self, pkt, start: Fraction, end: Fraction | None) -> None:
         kind, dst, s, _ = self._routes[pkt.stream.index]
         self._out.start_encoding()      # fixes the output streams' time bases
+        if start is None:               # untimed (a cover picture): as it came
+            pkt.stream = dst
+            self._out.mux(pkt)
+            return
         tb = Fraction(dst.time_base.numerator, dst.time_base.denominator)
         if kind == "convert":
             pkt = self._converted(pkt, dst, start, end)
@@ -509,6 +524,7 @@ class OutputStreams(AudioFeed):
                                             "why": f"{where} has no place for the file's {k!r} tag"})
             pairs = [(getattr(f, "output_stream", None), s) for f, s in self.tracks]
             pairs += [(dst, s) for _, dst, s, _ in self.carried._routes.values()]
+            self._count_written(c, [dst for dst, _ in pairs if dst is not None], where)
             for dst, s in pairs:
                 if dst is None or s is None or dst.index >= len(c.streams):
                     continue
@@ -525,6 +541,23 @@ class OutputStreams(AudioFeed):
                         self.tag_losses.append({"stream": s.index, "type": "tag", "codec": key,
                                                 "value": getattr(s, key),
                                                 "why": f"{where} did not keep the {key} of this {s.type} stream"})
+
+    def _count_written(self, c, added: list, where: str) -> None:
+        """Name streams planned and added but not in the written file (a muxer leaves out, say, a
+        track without a single packet): counted by type, attachments too."""
+        planned: dict[str, int] = {}
+        for dst in added:
+            planned[dst.type] = planned.get(dst.type, 0) + 1
+        attached = sum(1 for d in self.carried.kept if d.get("as") == "attached")
+        if attached:
+            planned["attachment"] = attached
+        if "video" in planned:       # covers: beside the picture the writer added
+            planned["video"] += self.carried.pictures_before
+        for kind, n in planned.items():
+            got = sum(1 for s in c.streams if s.type == kind)
+            if got < n:
+                self.tag_losses.append({"stream": None, "type": kind, "codec": f"{n - got} of {n}",
+                                        "why": f"{where} was given {n} {kind} stream(s) and holds {got}"})
 
     def _source(self, f: AudioFeed) -> dict:
         """``{"file": NAME}`` for a track from another file than the input (a sound put on a video)."""
