@@ -1,4 +1,4 @@
-"""Extensions that cannot break: the speed ramp."""
+"""Extensions that cannot break: the speed ramp, auto's fallback, motion that eases to a stop without smearing."""
 from __future__ import annotations
 
 import json
@@ -151,3 +151,95 @@ def test_the_sound_follows_the_retimed_picture(tmp_path):
     heard_at = float(np.argmax(np.abs(pcm))) / sr
     assert shown_at > flashes[0] / RATE + 0.05                         # it did move later...
     assert abs(heard_at - shown_at) <= 1 / RATE + 0.005, (heard_at, shown_at)  # ...and its click with it
+
+
+# -- auto never writes a failing candidate ---------------------------------------------
+def _never_a_failure(details: dict) -> None:
+    for d in details["auto"].values():
+        if d["chosen"] in d["candidates"] and d["chosen"] not in ("ramp",):
+            fig = d["candidates"][d["chosen"]]
+            assert fig is None or fig["passed"] or "eased stop" in d["reason"], d
+
+
+def test_auto_falls_back_to_a_ramp_when_nothing_passes(tmp_path):
+    # a steady pan that never comes back: no loop joins near poses, a continued motion reveals
+    # what the camera never saw, a ping-pong turns back, a freeze stops
+    src = pan_clip(str(tmp_path / "pan.mkv"), 60, dx=3.0)
+    r = vidext.extend(src, str(tmp_path / "o.mkv"), seconds=0.4, method="auto", codec="ffv1")
+    ext = r.details["extension"]
+    d = ext["auto"]["forward"]
+    assert not any(f["passed"] for m, f in d["candidates"].items() if m != "ramp" and f)
+    assert d["chosen"] == "ramp" and d["candidates"]["ramp"]["passed"]
+    assert "no candidate passes" in d["reason"] and "slowed" in d["reason"]
+    assert ext["summary"].startswith("forward: ramp") and "retimed" in ext
+    _never_a_failure(ext)
+
+
+def test_auto_holds_after_an_eased_stop_where_no_ramp_fits(tmp_path):
+    # the last shot is 6 frames: too short for any loop, and too short to slow into 1 s
+    tex = texture(H + 64, W + 400, seed=3)
+    other = [shifted(texture(H + 64, W + 64, seed=9), 4, 4, H, W)] * 30
+    images = other + [shifted(tex, 8 + 3 * k, 16, H, W) for k in range(6)]
+    from helpers import write_rgb
+    src = write_rgb(str(tmp_path / "short.mkv"), images)
+    out = str(tmp_path / "o.mkv")
+    r = vidext.extend(src, out, seconds=1.0, method="auto", codec="ffv1")
+    ext = r.details["extension"]
+    d = ext["auto"]["forward"]
+    assert d["chosen"] == "freeze" and ext["chosen"]["forward"].get("eased_stop") is True
+    assert "a speed ramp cannot be used" in d["reason"] and "eased stop" in d["reason"]
+    outs, ins = luma_frames(out), luma_frames(src)
+    assert len(outs) == 36 + 25
+    assert np.array_equal(outs[-1], ins[-1])                  # the edge frame, held
+    shown = [position(f, ins[30]) for f in outs[30:]]
+    assert np.all(np.diff(shown) > -0.15)                     # eased to rest: never back
+    assert all(abs(s - shown[-1]) < 0.2 for s in shown[-10:])  # at rest at the end
+
+
+# -- motion: no spin, no smear ---------------------------------------------------------
+def rotating_clip(path: str, frames: int = 10, degrees: float = 2.0) -> str:
+    tex = texture(3 * H, 3 * W, seed=4)
+    c = (1.5 * W, 1.5 * H)
+    images = []
+    for k in range(frames):
+        m = cv2.getRotationMatrix2D(c, degrees * k, 1.0)
+        m[:, 2] -= (W, H)
+        images.append(cv2.warpAffine(tex, m, (W, H), flags=cv2.INTER_LINEAR))
+    from helpers import write_rgb
+    return write_rgb(path, images)
+
+
+def test_motion_never_turns_beyond_its_eased_limit(tmp_path):
+    from vidext.extension.motion import MOTION_MAX_TURN_DEG, step_transform
+    src = rotating_clip(str(tmp_path / "turn.mkv"))
+    out = str(tmp_path / "o.mkv")
+    r = vidext.extend(src, out, seconds=2.0, method="motion", codec="ffv1")
+    est = r.details["extension"]["motion"]["forward"]
+    assert abs(est["rotation_deg"]) == pytest.approx(2.0, abs=0.3)     # the clip turns 2° a frame...
+    outs = luma_frames(out)
+    m = step_transform(outs[9], outs[-1])
+    turned = abs(math.degrees(math.atan2(m[1, 0], m[0, 0])))
+    assert turned <= MOTION_MAX_TURN_DEG + 0.2, turned                  # ...the continuation at most 1° in all
+    assert abs(est["turned_deg"]) <= MOTION_MAX_TURN_DEG + 1e-6
+
+
+def _sharpness(img: np.ndarray) -> np.ndarray:
+    return np.abs(cv2.Laplacian(img.astype(np.float32), cv2.CV_32F))
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_motion_shows_no_smeared_border(tmp_path, direction):
+    # the pan reveals what the camera never saw: cropped out, never filled with stretched edge pixels
+    src = pan_clip(str(tmp_path / "pan.mkv"), 12, dx=3.0)
+    out = str(tmp_path / "o.mkv")
+    r = vidext.extend(src, out, seconds=0.8, method="motion", codec="ffv1", direction=direction)
+    est = r.details["extension"]["motion"][direction]
+    assert 1.0 < est["crop_zoom"] <= 1.25
+    outs = luma_frames(out)
+    new = outs[12:] if direction == "forward" else outs[:20]
+    ins = luma_frames(src)
+    inner = _sharpness(ins[0])[:, 20:-20].mean()
+    for f in new:
+        s = _sharpness(f)
+        for edge in (s[:, :8], s[:, -8:]):
+            assert edge.mean() > 0.4 * inner                  # texture to the edge (a smear is flat)

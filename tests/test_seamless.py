@@ -116,8 +116,10 @@ def test_a_shot_without_a_good_loop_point_falls_back_and_says_so(tmp_path):
     d = r.details["extension"]["auto"]["forward"]
     assert d["chosen"] != "seamless" and d["candidates"]["seamless"]["passed"] is False
     assert "no seamless loop in the shot passes" in d["reason"]
-    assert d["chosen"] == "motion"         # the pan goes on
-    assert r.details["extension"]["chosen"]["forward"]["method"] == "motion"
+    # nothing passes (the continued pan would reveal what the camera never saw): the pan slows into
+    # the new time instead of a failing candidate being written
+    assert d["candidates"]["motion"]["passed"] is False and d["chosen"] == "ramp"
+    assert r.details["extension"]["chosen"]["forward"]["method"] == "ramp"
 
 
 def test_a_shot_shorter_than_the_minimum_loop_gets_motion_or_freeze(tmp_path):

@@ -1,13 +1,20 @@
-"""``auto``: per edge, measure what each method would show and keep the best.
+"""``auto``: per edge, measure what each method would show; keep the best that passes, else one that cannot break.
 
 Candidates for an edge: ``seamless`` (its best loop in the edge's shot, bridge
 rendered), ``motion`` (the first ``EXTEND_PROBE_S`` of extrapolated
 frames), ``pingpong`` (turning at the shot's first frame, never across a cut)
 and ``freeze``; ``svd``/``ltx`` join only where their weights resolve without a
 download *and* a GPU is present.  Each is scored by
-:mod:`vidext.extension.scoring` (junction step, stall, distance of new
-pictures from the shot's real frames, loop length); the lowest cost wins.
-A shot shorter than the minimum loop gets ``motion`` or ``freeze``, and says so.
+:mod:`vidext.extension.scoring` (junction step, stall, jerk, distance of new
+pictures from the shot's real frames, loop length) on a reduced-size proxy
+(:data:`PROXY_WIDTH`): only the winner is rendered at full size.
+
+The lowest cost *among the candidates that pass* wins.  When none passes, the
+job never writes the least-bad failure: it falls back to ``ramp`` (the edge
+of the shot slows into the extra time; every new picture lies between two
+neighbouring real frames, :mod:`vidext.extension.ramp`) where the shot is
+long enough and the ramp's own score passes, else to ``freeze`` with an eased
+stop — and says so in plain words.
 
 What was chosen and why is recorded: ``describe()["auto"][direction]`` holds
 every candidate's figures and the reason; ``describe()["summary"]`` one short
@@ -15,14 +22,23 @@ human sentence (the CLI prints it; the app can show it).
 """
 from __future__ import annotations
 
+import dataclasses
+
+import cv2
+
 from .. import config
 from ..media.frame import Frame
 from .base import Chooser, ClipView, Extender, Planes, Synthesizer
 from .freeze import Freeze
 from .motion import Motion
 from .pingpong import PingPong
+from .ramp import EasedFreeze, Ramp, RampTooShort, engine as ramp_engine
 from .scoring import Score, ShotStats, score
 from .seamless import Seamless
+
+#: px: candidates are rendered and measured on frames at most this wide (the index pictures they are
+#: scored on are 64 px wide); only the winner is rendered at full size
+PROXY_WIDTH = 320
 
 EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods
 
@@ -69,10 +85,31 @@ class _Replay(Synthesizer):
         yield from self.planes[:count]
 
 
+def _shrink(frame: Frame, width: int, height: int) -> Frame:
+    shapes = frame.layout.plane_shapes(width, height)
+    return frame.with_planes(tuple(cv2.resize(p, (w, h), interpolation=cv2.INTER_AREA)
+                                   for p, (h, w) in zip(frame.planes, shapes)))
+
+
+def proxy_view(clip: ClipView, width: int = PROXY_WIDTH) -> ClipView:
+    """The clip as candidates are measured on it: frames at most ``width`` px wide (even sizes)."""
+    if clip.width <= width:
+        return clip
+    w = width - width % 2
+    h = max(2, round(clip.height * w / clip.width / 2) * 2)
+    read, run = clip.read, clip.read_run
+    return dataclasses.replace(
+        clip, width=w, height=h, context=[_shrink(f, w, h) for f in clip.context],
+        read=None if read is None else (lambda i: _shrink(read(i), w, h)),
+        read_run=None if run is None else (lambda i, k: (_shrink(f, w, h) for f in run(i, k))))
+
+
 class Auto(Chooser):
-    """Chooses per edge, by measuring, among seamless, motion, pingpong, freeze (and svd/ltx where possible)."""
+    """Chooses per edge, by measuring, among seamless, motion, pingpong, freeze (and svd/ltx where
+    possible); falls back to ramp, then to freeze with an eased stop, when none passes."""
 
     name = "auto"
+    retimes = True              # it may choose ramp
 
     def __init__(self, generative: bool = True):
         self.generative_allowed = generative
@@ -82,8 +119,8 @@ class Auto(Chooser):
     def describe(self) -> dict:
         out: dict = {"method": self.name, "auto": self.decisions,
                      "chosen": {d: e.describe() for d, e in self.chosen.items()}, "summary": self.summary()}
-        for e in self.chosen.values():   # the chosen method's own records (loops, motion) at the usual keys
-            for key in ("loops", "motion"):
+        for e in self.chosen.values():   # the chosen method's own records (loops, motion, ramps) at the usual keys
+            for key in ("loops", "motion", "ramps"):
                 if key in e.describe():
                     out.setdefault(key, {}).update(e.describe()[key])
         return out
@@ -107,18 +144,19 @@ class Auto(Chooser):
         if shot is None or len(shot) < 2:
             return self._decide(clip, "freeze", Freeze(), {}, "a single frame: held")
         stats = ShotStats.of(shot)
+        proxy = proxy_view(clip)
         pic = lambda i: shot[i - (off + first)]  # noqa: E731  (index picture of clip frame i)
         head = [pic(n - 2), pic(n - 1)]
         candidates: dict[str, tuple[Extender, Score | None]] = {}
-        seamless = Seamless()
+        seamless = Seamless(interpolator=ramp_engine())     # RIFE only where a GPU runs it: the cost stays near freeze's
         short = clip.shot_frames < seamless.min_loop(clip) + 2
         if not short:
-            plan = seamless.plan(clip)
+            plan = seamless.plan(proxy)
             seamless._planned = {clip.direction: plan}
             candidates["seamless"] = (seamless, plan.score)
         motion = Motion()
         probe = max(2, min(count, round(EXTEND_PROBE_S * rate)))
-        made = [self._thumb(clip, p) for p in motion.synthesize(clip, probe)]
+        made = [self._thumb(proxy, p) for p in motion.synthesize(proxy, probe)]
         candidates["motion"] = (Motion(), score(stats, head + made, [False, False] + [True] * len(made), None))
         if not short and clip.shot_frames >= 3:
             seq = head + [pic(n - 2 - k) for k in range(min(3, clip.shot_frames - 2))]
@@ -129,7 +167,7 @@ class Auto(Chooser):
         if self.generative_allowed:
             from . import EXTENDERS
 
-        for g in EXTENDERS.generative():
+            for g in EXTENDERS.generative():
                 ok, why = generative_available(g)
                 if not ok:
                     skipped[g] = why
@@ -142,13 +180,46 @@ class Auto(Chooser):
                 made = [self._thumb(clip, p) for p in planes[:probe]]
                 candidates[g] = (_Replay(inner, planes),
                                  score(stats, head + made, [False, False] + [True] * len(made), None))
-        ranked = sorted(candidates, key=lambda m: (candidates[m][1].cost if candidates[m][1] is not None
-                                                   else float("inf"), ORDER.index(m) if m in ORDER else len(ORDER)))
-        best = ranked[0]
-        chosen, s = candidates[best]
         figures = {m: (sc.as_dict() if sc is not None else None) for m, (_, sc) in candidates.items()}
-        reason = self._reason(best, s, candidates, short, shot_s, seamless)
-        return self._decide(clip, best, chosen, figures, reason, skipped=skipped, shot_s=shot_s)
+        said = self._situation(candidates, short, shot_s)
+        passing = [m for m, (_, sc) in candidates.items() if sc is not None and sc.passed]
+        if passing:
+            best = min(passing, key=lambda m: (candidates[m][1].cost, ORDER.index(m) if m in ORDER else len(ORDER)))
+            chosen, s = candidates[best]
+            loop = candidates.get("seamless", (None, None))[1]
+            if best != "seamless" and loop is not None:
+                said.append(f"no seamless loop in the shot passes ({', '.join(loop.failures()) or 'it scored worse'})")
+            passes = f"{best} passes (cost {s.cost:.2f})"
+            if best == "seamless" and s.loop_s and count / rate > s.loop_s:   # a loop seen more than once
+                passes += f"; its {s.loop_s:.2f} s loop plays {count / rate / s.loop_s:.1f} times"
+            reason = "; ".join(said + [passes])
+            return self._decide(clip, best, chosen, figures, reason, skipped=skipped, shot_s=shot_s)
+        # nothing passes: never the least-bad failure, but the method that cannot break
+        ramp = Ramp()
+        try:
+            rs = ramp.measure(proxy, count, stats, probe)
+        except RampTooShort as exc:
+            rs, too_short = None, str(exc).split(";")[0]
+        else:
+            too_short = None
+        if rs is not None:
+            figures["ramp"] = rs.as_dict()
+        nothing = "no candidate passes (" + "; ".join(
+            (f"no seamless loop in the shot passes: {', '.join(sc.failures())}" if m == "seamless"
+             else f"{m}: {', '.join(sc.failures())}")
+            for m, (_, sc) in candidates.items() if sc is not None) + ")"
+        if rs is not None and rs.passed:
+            reason = "; ".join(said + [nothing, "so the edge is slowed instead (ramp, it cannot break: "
+                                       + ramp.said(clip.direction) + ")"])
+            return self._decide(clip, "ramp", ramp, figures, reason, skipped=skipped, shot_s=shot_s)
+        why_not = (too_short if too_short is not None else
+                   f"its own score fails: {', '.join(rs.failures())}" if rs is not None else "nothing to measure it on")
+        stop = EasedFreeze()
+        stop.plan(clip, count)
+        reason = "; ".join(said + [nothing, f"a speed ramp cannot be used ({why_not})",
+                                   "so the edge frame is held after an eased stop (freeze: "
+                                   + stop.said(clip.direction) + ")"])
+        return self._decide(clip, "freeze", stop, figures, reason, skipped=skipped, shot_s=shot_s)
 
     def _decide(self, clip: ClipView, name: str, extender: Extender, figures: dict, reason: str, *,
                 skipped: dict | None = None, shot_s: float | None = None) -> Extender:
@@ -165,18 +236,8 @@ class Auto(Chooser):
         return thumbnail(Frame(planes, clip.junction.time, clip.layout, clip.colour))
 
     @staticmethod
-    def _reason(best: str, s: Score | None, candidates: dict, short: bool, shot_s: float,
-                seamless: Seamless) -> str:
-        said = []
+    def _situation(candidates: dict, short: bool, shot_s: float) -> list[str]:
+        """What limits the choice before any figure (a short shot)."""
         if short:
-            said.append(f"the shot is {shot_s:.2f} s, shorter than a {config.SEAMLESS_MIN_LOOP_S:g} s loop")
-        elif best != "seamless":
-            sc = candidates["seamless"][1]
-            why = ", ".join(sc.failures()) if sc is not None and sc.failures() else "it scored worse"
-            said.append(f"no seamless loop in the shot passes ({why})")
-        if s is not None:
-            if s.passed:
-                said.append(f"{best} passes (cost {s.cost:.2f})")
-            else:
-                said.append(f"{best} is the least visible (cost {s.cost:.2f}: {', '.join(s.failures())})")
-        return "; ".join(said)
+            return [f"the shot is {shot_s:.2f} s, shorter than a {config.SEAMLESS_MIN_LOOP_S:g} s loop"]
+        return []

@@ -142,6 +142,8 @@ class Seamless(Repeater):
         parts = []
         for d, c in self.choices.items():
             line = f"{d}: loop of {c['loop_frames']} frames in a shot of {c['shot_frames']}"
+            if c.get("plays", 1) > 1:        # the same stretch seen again within one extension
+                line += f", played {c['plays']:.1f} times"
             if "score" in c:
                 sc = c["score"]
                 line += (" passes" if c["passed"] else
@@ -224,20 +226,23 @@ class Seamless(Repeater):
                 bridge = min(longest, max(shortest, math.ceil(mismatch / typical) - 1))
             j = first + best + 1
             bridge = min(bridge, n_all - j - 1)
-            plan = LoopPlan(j, bridge, mismatch, typical)
-            plan.score = self._measure(clip, plan, stats, first)
-            plans.append(plan)
+            plans.append(LoopPlan(j, bridge, mismatch, typical))
             if clip.read is None:
                 break                     # nothing to measure with: the index's best is taken
+        read = _prefetched(clip, {n_all - 1} | {p.j + p.bridge for p in plans if p.bridge})
+        for plan in plans:
+            plan.score = self._measure(clip, plan, stats, first, read)
         chosen = min(plans, key=lambda p: p.score.cost if p.score is not None else 0.0)
         chosen.considered = [{"loop_start": p.j, "bridge_frames": p.bridge,
                               **(p.score.as_dict() if p.score is not None else {})} for p in plans]
         return chosen
 
-    def _measure(self, clip: ClipView, plan: LoopPlan, stats: ShotStats, first: int) -> Score | None:
-        """Render the bridge (index-sized) and score the seam a viewer would see."""
+    def _measure(self, clip: ClipView, plan: LoopPlan, stats: ShotStats, first: int,
+                 read=None) -> Score | None:
+        """Render the bridge (at the size of ``clip``'s frames) and score the seam a viewer would see."""
         if clip.read is None:
             return None
+        read = read or clip.read
         from .clip import thumbnail
 
         n = clip.count
@@ -246,7 +251,7 @@ class Seamless(Repeater):
         synthetic = [False, False]
         target = plan.j + plan.bridge
         if plan.bridge:
-            a, b = clip.read(n - 1), clip.read(target)
+            a, b = read(n - 1), read(target)
             pair = self.interpolator().between(a, b)
             for k in range(1, plan.bridge + 1):
                 seq.append(thumbnail(Frame(pair.at(k / (plan.bridge + 1)), a.time, a.layout, a.colour)))
@@ -272,12 +277,22 @@ class Seamless(Repeater):
         self.choices[clip.direction] = {
             "loop_start": plan.j, "loop_frames": n - plan.j, "bridge_frames": plan.bridge,
             "mismatch": round(plan.mismatch, 3), "typical_difference": round(plan.typical, 3),
-            "shot_frames": clip.shot_frames,
+            "shot_frames": clip.shot_frames, "plays": round(count / max(1, n - plan.j), 2),
             **({"score": plan.score.as_dict(), "passed": plan.score.passed} if plan.score is not None else {}),
             "considered": plan.considered}
         if plan.j >= n - 1:
             return [Run(n - 1, count, 0)]
         return plan.ops(n, count)
+
+
+def _prefetched(clip: ClipView, indices: set[int]):
+    """A reader of ``indices`` (generation order) that decodes them in one pass where ``clip`` can
+    (a stream with few keyframes makes each random read decode from far back)."""
+    if clip.read_run is None or len(indices) < 2:
+        return clip.read
+    lo, hi = min(indices), max(indices)
+    got = {i: f for i, f in zip(range(lo, hi + 1), clip.read_run(lo, hi - lo + 1)) if i in indices}
+    return lambda i: got[i] if i in got else clip.read(i)
 
 
 def _local_minima(cost: np.ndarray, k: int, spacing: int) -> list[int]:
