@@ -651,3 +651,33 @@ def test_a_stream_the_muxer_leaves_out_is_named(tmp_path):
     r = vidext.interpolate(src, str(tmp_path / "out.mp4"), factor=2, quality="fast")
     assert len(streams_of(r.output, "audio")) == 1
     assert [d["codec"] for d in r.details["output"]["dropped"] if d["type"] == "audio"] == ["1 of 2"]
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_cues_and_chapters_stay_on_their_pictures_through_a_speed_ramp(tmp_path, direction):
+    """A ramp slows real frames at the edge (their pictures kept, their times changed): every cue and
+    chapter boundary comes out at the time of the output frame that shows its input frame (found by
+    picture, not by vidext's map), within one frame."""
+    src = make_rich(tmp_path, MKV)
+    out = str(tmp_path / "out.mkv")
+    r = vidext.extend(src, out, seconds=0.4, method="ramp", direction=direction, codec="ffv1")
+    assert r.details["extension"]["retimed"][direction]["count"] > 10      # most of the clip is retimed
+
+    def pictures(path):
+        with av.open(path) as c:
+            s = c.streams.video[0]
+            return [(f.pts * s.time_base, f.to_ndarray(format="gray").astype(np.int16)) for f in c.decode(s)]
+
+    shown_at = {}       # input frame time → time of the output frame most like it
+    outs = pictures(out)
+    for t, img in pictures(src):
+        shown_at[t] = min(outs, key=lambda o: float(np.abs(o[1] - img).mean()))[0]
+    step = Fraction(1, FPS) + Fraction(1, 1000)
+    (i, *_), (o, *_) = streams_of(src, "subtitle")[0], streams_of(out, "subtitle")[0]
+    cues = list(zip(cues_of(src, i), cues_of(out, o)))
+    assert len(cues) == len(CUES)
+    for (a, b, _), (x, y, _) in cues:     # a cue shows from its first picture until the picture at its end
+        assert abs(x - shown_at[a]) <= step, ("start", float(a), float(x), float(shown_at[a]))
+        assert abs(y - shown_at[b]) <= step, ("end", float(b), float(y), float(shown_at[b]))
+    for (a, _, name), (x, _, name_out) in zip(chapters_of(src)[1:], chapters_of(out)[1:]):
+        assert name == name_out and abs(x - shown_at[a]) <= step, (name, float(a), float(x))

@@ -99,8 +99,29 @@ def extension_streams(info: MediaInfo, input: str, out: str, *, before_s: Fracti
                              prompt=prompt, seed=seed, original_s=info.video.duration_s, start_s=info.video.start_s,
                              stream_index=a.index, shown=shown)
         tracks.append((feed, info.stream(a.index)))
-    carried = Carried(info, out, shifted(before_s), rate=rate)
+    later = None
+    if shown is not None and shown.up_front:     # every side planned before the first frame is written
+        def later():
+            return picture_map(shown, before_s, after_s)
+    carried = Carried(info, out, shifted(before_s), rate=rate, later=later)
     return OutputStreams(tracks, carried, dropped)
+
+
+def picture_map(shown: ShownFrames, before_s: Fraction, after_s: Fraction):
+    """Input time → output time of an extension's picture: everything ``before_s`` later, except a side
+    that retimes real frames (a speed ramp), whose stretch follows that side's own time map, anchored
+    where it meets the untouched frames (the sound's anchoring: :class:`vidext.sound.feeds.ExtendedAudio`)."""
+    back = shown.retimed("backward") if before_s else None
+    fwd = shown.retimed("forward") if after_s else None
+    back, fwd = back and back[0], fwd and fwd[0]
+
+    def to_output(t: Fraction) -> Fraction:
+        if back is not None and t < back.in_end:
+            return back.in_end + before_s - (back.out_end - back.to_output(t))
+        if fwd is not None and t >= fwd.in_start:
+            return fwd.in_start + before_s + (fwd.to_output(t) - fwd.out_start)
+        return t + before_s
+    return to_output
 
 
 def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direction: str = "forward",

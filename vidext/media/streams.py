@@ -128,18 +128,22 @@ class Carried(AudioFeed):
     """Subtitles, data tracks, covers, attachments, chapters and tags of ``info`` into one output.
 
     ``to_output`` maps an input time (s, on the input's clock) to the output's;
-    ``rate`` is the output's frame rate (a timecode is relabelled at it).
+    ``later``, when given, returns the final map once the picture is planned (an extension that
+    retimes real frames knows its map only then): it is asked before the first packet is written,
+    and the chapters wait for it.  ``rate`` is the output's frame rate (a timecode is relabelled at it).
     Driven like a sound feed: ``open`` (before any packet), ``write_until``
     (output seconds), ``finish``.  ``dropped`` and ``converted`` say what it
     could not keep and what it changed.
     """
 
     def __init__(self, info: MediaInfo, output_path: str, to_output: TimeMapping = identity, *,
-                 rate: Fraction | None = None, tracks: bool = True):
+                 rate: Fraction | None = None, tracks: bool = True,
+                 later: Callable[[], TimeMapping] | None = None):
         self.info = info
         self.source_path = info.path
         self.output_path = output_path
         self.to_output = to_output
+        self.later = later
         self.rate = rate
         self.tracks = tracks          # False: only the file's tags and chapters (a sound-only output, say)
         self.spec = container_spec(output_path)
@@ -205,7 +209,8 @@ class Carried(AudioFeed):
         self.pictures_before = len(output.streams.video)     # the picture the writer added (or none)
         self._file_tags(output)
         self._picture_tags(output)
-        self._chapters(output)
+        if self.later is None:
+            self._chapters(output)
         plan = self.plan()
         for s, action, detail in plan:
             if action == "drop":
@@ -359,7 +364,15 @@ class Carried(AudioFeed):
         end = self.to_output(t + pkt.duration * tb) if pkt.duration else None
         return start, end
 
+    def prepare(self) -> None:
+        """Take the final map (``later``) and write the chapters with it: before the first packet of the
+        output is muxed (its header may carry the chapters)."""
+        if self.later is not None and self._out is not None:
+            self.to_output, self.later = self.later(), None
+            self._chapters(self._out)
+
     def write_until(self, seconds: float) -> None:
+        self.prepare()
         while True:
             item = self._pending
             if item is None:
@@ -491,6 +504,8 @@ class OutputStreams(AudioFeed):
             raise
 
     def write_until(self, seconds: float) -> None:
+        if self.carried is not None:
+            self.carried.prepare()      # the final map and the chapters before any packet is muxed
         for f in self.feeds:
             f.write_until(seconds)
 
