@@ -681,3 +681,13 @@ def test_cues_and_chapters_stay_on_their_pictures_through_a_speed_ramp(tmp_path,
         assert abs(y - shown_at[b]) <= step, ("end", float(b), float(y), float(shown_at[b]))
     for (a, _, name), (x, _, name_out) in zip(chapters_of(src)[1:], chapters_of(out)[1:]):
         assert name == name_out and abs(x - shown_at[a]) <= step, (name, float(a), float(x))
+
+
+def test_probe_lists_every_stream_chapter_and_tag(tmp_path, capsys):
+    from vidext._cli import main
+    src = make_rich(tmp_path, MKV)
+    assert main(["probe", src]) == 0
+    said = capsys.readouterr().out
+    for line in ('audio #2: opus 48000 Hz mono (fra, "Commentary", comment)', 'subtitle #5: ass (deu, "Styled", forced)',
+                 "attachment #7: DejaVuSans.ttf", "chapter 0.320–0.640 s: Middle", "title=Bikes, with everything"):
+        assert line in said, (line, said)

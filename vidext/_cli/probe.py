@@ -26,5 +26,15 @@ def run(args) -> int:
               f"{v.frame_count if v.frame_count is not None else '?'} frames, rotation {v.rotation}°, "
               f"colour {v.colour.as_dict()}")
     for a in info.audio:
-        print(f"  audio #{a.index}: {a.codec} {a.rate} Hz {a.layout or a.channels}")
+        words = ", ".join(x for x in (a.language, f'"{a.title}"' if a.title else None, *a.disposition) if x)
+        print(f"  audio #{a.index}: {a.codec} {a.rate} Hz {a.layout or a.channels}" + (f" ({words})" if words else ""))
+    for s in info.streams:
+        if s.type in ("video", "audio") and s.role in ("picture", ""):
+            continue
+        words = ", ".join(x for x in (s.language, f'"{s.title}"' if s.title else None, s.role, *s.disposition) if x)
+        print(f"  {s.type} #{s.index}: {s.filename or s.codec or 'unknown'}" + (f" ({words})" if words else ""))
+    for c in info.chapters:
+        print(f"  chapter {float(c.start):.3f}–{float(c.end):.3f} s" + (f": {c.title}" if c.title else ""))
+    if info.tags:
+        print("  tags: " + ", ".join(f"{k}={v}" for k, v in info.tags.items()))
     return 0
