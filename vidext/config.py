@@ -49,19 +49,8 @@ def env_choice(name: str, choices: tuple[str, ...], what: str) -> str:
 
 # --- encoding --------------------------------------------------------------
 DEFAULT_CODEC = "h264"
-DEFAULT_CRF = {"h264": 18, "h265": 20}
-# x264/x265 speed preset per interpolation quality preset: the encoder is
-# often the bottleneck on a CPU, so the fast preset does not wait for it.
-ENCODER_PRESET = {"fast": "superfast", "balanced": "faster", "quality": "medium"}
 
-# --- pipeline ----------------------------------------------------------------
-QUEUE_DEPTH = 8                 # frames buffered between decode, compute, encode
-PROGRESS_INTERVAL_S = 0.25      # minimum time between progress callbacks
-PROBE_SCAN_PACKETS = 200_000    # packets demuxed by probe to count frames / detect VFR
-VFR_TOLERANCE = 0.02            # relative spread of frame intervals still called constant
-# Freed memory kept for reuse during a job (vidext/media/heap.py): glibc trims the heap's free top
-# only past this many bytes (mallopt's int limit), and the job gives the rest back when it ends.
-HEAP_TRIM_MAX = 2**31 - 1
+# --- memory (vidext/media/heap.py) ---------------------------------------------
 HEAP_MODES = ("reuse", "system")
 
 
@@ -109,10 +98,6 @@ SCENE_THRESHOLD = 0.5
 DUPLICATE_MAD = 0.15
 # Motion-blur synthesis (off by default): in-between pictures averaged over the shutter.
 MOTION_BLUR_SHUTTER = 0.5       # default shutter (fraction of an output frame interval) when on
-# Preview for the app: a short low-resolution excerpt, cached.
-PREVIEW_SECONDS = 2.0
-PREVIEW_WIDTH = 480
-PREVIEW_CACHE_ENTRIES = 32
 MAX_SLOWMO = 64                 # largest --slowmo factor accepted
 
 # --- evaluation (issue 8) ------------------------------------------------------
@@ -192,8 +177,6 @@ def model_cache_size() -> int:
     return _env_number("VIDEXT_MODEL_CACHE_SIZE", 2, whole=True, minimum=1)
 
 
-HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
-HUB_CONNECT_TIMEOUT_S = 5.0     # seconds to open a connection to the Hub before a download is called impossible
 
 # --- extend (new frames past the ends) ----------------------------------------
 DEFAULT_EXTEND_METHOD = "auto"       # measures seamless/motion/pingpong/freeze per edge, keeps the best
@@ -215,27 +198,17 @@ MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 
 
 # --- reliability: bad input, temp files -----------------------------------------
-MIN_FRAME_SIDE = 16             # px: smaller pictures are refused (optical flow needs room to work)
 # Temp outputs (".NAME.RANDOM.part.EXT") untouched this long are debris of a killed job and are
 # removed when the next job starts in that folder; a live job rewrites its file far more often.
 def stale_part_age_s() -> float:
     return _env_number("VIDEXT_STALE_PART_AGE_S", 3600)
 
 
-# Demuxers of single pictures: one such frame is a still image, not a clip (animated GIFs are clips).
-STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe",
-                       "j2k_pipe", "jpegls_pipe", "pgm_pipe", "ppm_pipe", "pam_pipe", "qoi_pipe",
-                       "dpx_pipe", "exr_pipe", "svg_pipe", "jpegxl_pipe", "psd_pipe")
 
 # --- RIFE (vidext/interpolation/rife) -----------------------------------------
 RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vidext/models)
 
 # --- batches on Ray (vidext/batch) ----------------------------------------------
-BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined
-BATCH_SIDECAR = "batch.json"        # in the output folder: the per-file summary of the last run
-BATCH_MAX_RETRIES = 3               # times Ray restarts a killed worker and reruns its task
-BATCH_POLL_S = 0.5                  # how often the driver reads the workers' progress
-BATCH_VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".ts", ".mts", ".gif")
 
 # --- settings read from the environment when used --------------------------------
 #: upper-case name → reader; ``config.NAME`` calls the reader on each access (PEP 562)

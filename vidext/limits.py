@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 
-from . import config
 from .config import Limits
 from .errors import InputError, LimitError
 from .media.probe import MediaInfo
+
+MIN_FRAME_SIDE = 16             # px: smaller pictures are refused (optical flow needs room to work)
+# Demuxers of single pictures: one such frame is a still image, not a clip (animated GIFs are clips).
+STILL_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe",
+                       "j2k_pipe", "jpegls_pipe", "pgm_pipe", "ppm_pipe", "pam_pipe", "qoi_pipe",
+                       "dpx_pipe", "exr_pipe", "svg_pipe", "jpegxl_pipe", "psd_pipe")
 
 
 def check_upload(path: str, limits: Limits | None = None) -> None:
@@ -35,7 +40,7 @@ def _check_size(size_bytes: int, limits: Limits) -> None:
 def is_still_image(info: MediaInfo) -> bool:
     """A single picture in an image format (PNG, JPEG ...), not a clip."""
     v = info.video
-    return (v is not None and info.container in config.STILL_IMAGE_FORMATS
+    return (v is not None and info.container in STILL_IMAGE_FORMATS
             and (v.frame_count or 0) <= 1)
 
 
@@ -59,9 +64,9 @@ def check_video(info: MediaInfo, limits: Limits | None = None, output_frames: in
     if pixels > limits.max_pixels:
         raise LimitError(f"frame size {v.width}×{v.height} ({pixels / 1e6:.1f} MP) exceeds the limit of "
                          f"{limits.max_pixels / 1e6:.1f} MP per frame (VIDEXT_MAX_PIXELS)")
-    if min(v.width, v.height) < config.MIN_FRAME_SIDE:
+    if min(v.width, v.height) < MIN_FRAME_SIDE:
         raise InputError(f"frame size {v.width}×{v.height} is too small; each side must be at least "
-                         f"{config.MIN_FRAME_SIDE} px")
+                         f"{MIN_FRAME_SIDE} px")
     if v.duration_s > limits.max_duration_s:
         raise LimitError(f"duration {_num(v.duration_s)} s exceeds the limit of {_num(limits.max_duration_s)} s "
                          f"(VIDEXT_MAX_DURATION_S)")

@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 
-from .. import config
 from ..errors import OutputError
 from ..media.atomic import atomic_output, output_error
+
+BATCH_STATE_DIR = ".vidext-batch"   # in the output folder: the manifest and the chunks not yet joined
+
 
 VERSION = 1
 
@@ -42,7 +44,7 @@ class Manifest:
     """Entries per input file: ``{"key", "output", "sha256", "chunks": [{"part", "sha256", ...}]}``."""
 
     def __init__(self, out_dir: str):
-        self.folder = os.path.join(out_dir, config.BATCH_STATE_DIR)
+        self.folder = os.path.join(out_dir, BATCH_STATE_DIR)
         self.path = os.path.join(self.folder, "manifest.json")
         self.files: dict[str, dict] = {}
         try:

@@ -3,7 +3,7 @@
 A worker is a long-lived actor, so a model is loaded once per worker (the
 process-wide model cache keeps it) and not once per chunk.  A worker killed
 mid-task is restarted by Ray and its task run again
-(``config.BATCH_MAX_RETRIES``).  Workers report frame counts to a small
+(``BATCH_MAX_RETRIES``).  Workers report frame counts to a small
 progress-board actor that the driver reads while it waits.
 """
 from __future__ import annotations
@@ -15,8 +15,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .. import config
 from ..errors import Cancelled, DependencyError, ParameterError
+
+BATCH_MAX_RETRIES = 3               # times Ray restarts a killed worker and reruns its task
+BATCH_POLL_S = 0.5                  # how often the driver reads the workers' progress
 
 
 def _ray():
@@ -153,14 +155,14 @@ def run_tasks(tasks: list[dict], pool: Pool, *, on_done: Callable[[Outcome], Non
 
     A task's own error (bad input) is handed to ``on_done``, not raised: the
     other files go on.  ``on_poll`` receives the board (task id → (pid, done,
-    total)) every ``config.BATCH_POLL_S``.  ``stop`` cancels: workers are
+    total)) every ``BATCH_POLL_S``.  ``stop`` cancels: workers are
     killed and :class:`Cancelled` raised.
     """
     ray = _ray()
     name = f"vidext-board-{uuid.uuid4().hex}"
     board = ray.remote(num_cpus=0)(Board).options(name=name).remote()
-    actor = ray.remote(max_restarts=config.BATCH_MAX_RETRIES,
-                       max_task_retries=config.BATCH_MAX_RETRIES)(Worker)
+    actor = ray.remote(max_restarts=BATCH_MAX_RETRIES,
+                       max_task_retries=BATCH_MAX_RETRIES)(Worker)
     workers = [actor.options(**pool.resources).remote(name) for _ in range(pool.workers)]
     pending = list(tasks)
     inflight: dict = {}
@@ -170,7 +172,7 @@ def run_tasks(tasks: list[dict], pool: Pool, *, on_done: Callable[[Outcome], Non
             while idle and pending:
                 w, t = idle.pop(), pending.pop(0)
                 inflight[w.run.remote(t)] = (t, w)
-            ready, rest = ray.wait(list(inflight), num_returns=1, timeout=config.BATCH_POLL_S)
+            ready, rest = ray.wait(list(inflight), num_returns=1, timeout=BATCH_POLL_S)
             if ready and rest:   # every other one finished meanwhile too, without waiting
                 ready += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
             for ref in ready:

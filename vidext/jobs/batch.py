@@ -25,6 +25,10 @@ from ..batch import runtime
 from ..batch.manifest import Manifest, entry_key, sha256
 from .result import Result
 
+BATCH_SIDECAR = "batch.json"        # in the output folder: the per-file summary of the last run
+BATCH_VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".mxf", ".ts", ".mts", ".gif")
+
+
 JOBS = ("interpolate", "extend")
 #: the function a worker calls for each job ("module:function", resolved in the worker)
 RUNS = {"interpolate": "vidext.jobs.interpolate:run_interpolation", "extend": "vidext.jobs.extend:run_extension"}
@@ -157,7 +161,7 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
     finally:
         if owned:
             runtime.shutdown()
-    result = BatchResult(files=[f.summary for f in files], sidecar=os.path.join(out_dir, config.BATCH_SIDECAR),
+    result = BatchResult(files=[f.summary for f in files], sidecar=os.path.join(out_dir, BATCH_SIDECAR),
                          chunks_total=sum(f.summary.chunks for f in files),
                          chunks_run=sum(f.summary.chunks_run for f in files), workers=pool_size,
                          seconds=time.perf_counter() - t0)
@@ -207,9 +211,9 @@ def _expand(inputs) -> list[str]:
         item = os.path.abspath(item)
         if os.path.isdir(item):
             found = sorted(e.path for e in os.scandir(item) if e.is_file() and not e.name.startswith(".")
-                           and os.path.splitext(e.name)[1].lower() in config.BATCH_VIDEO_EXTENSIONS)
+                           and os.path.splitext(e.name)[1].lower() in BATCH_VIDEO_EXTENSIONS)
             if not found:
-                raise InputError(f"no video file ({', '.join(config.BATCH_VIDEO_EXTENSIONS)}) in {item}")
+                raise InputError(f"no video file ({', '.join(BATCH_VIDEO_EXTENSIONS)}) in {item}")
             paths += found
         elif os.path.isfile(item):
             paths.append(item)

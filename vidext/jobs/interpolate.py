@@ -27,6 +27,11 @@ from ..interpolation.base import Interpolator
 from ..interpolation.retime import RetimePlan, plan_retime
 from ..interpolation.timeline import Span, Timeline
 
+# x264/x265 speed preset per interpolation quality preset: the encoder is
+# often the bottleneck on a CPU, so the fast preset does not wait for it.
+ENCODER_PRESET = {"fast": "superfast", "balanced": "faster", "quality": "medium"}
+
+
 #: advanced options of :func:`vidext.interpolate` and their defaults
 ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "dedupe": True,
             "duplicate_threshold": None}
@@ -233,7 +238,7 @@ def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=N
     done = run_video_job(
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf,
-        preset=config.ENCODER_PRESET.get(auto.chosen if auto else s.quality),
+        preset=ENCODER_PRESET.get(auto.chosen if auto else s.quality),
         audio=audio, progress=progress, stop=stop, details=details,
         codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),

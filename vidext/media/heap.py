@@ -13,7 +13,7 @@ with the faults and 140–152 ms without (model card, issue 17).
 :func:`reuse_freed_memory` asks glibc to keep what is freed: every block from
 the one heap (no ``mmap`` for large blocks, one arena for every thread, since a
 thread's own arena would ``mmap`` whatever exceeds its 64 MB heaps) and no
-trimming below :data:`config.HEAP_TRIM_MAX`.  The peak barely moves (the same
+trimming below :data:`HEAP_TRIM_MAX`.  The peak barely moves (the same
 buffers, reused instead of refaulted: RIFE's peaks fell 1–6 %, a 720p classical
 ``quality`` job's rose 6 %); what stays resident after a job is given
 back by :func:`give_back_freed_memory`, which :func:`job_heap` calls when the
@@ -36,12 +36,17 @@ from typing import Iterator
 
 from .. import config
 
+# Freed memory kept for reuse during a job: glibc trims the heap's free top
+# only past this many bytes (mallopt's int limit), and the job gives the rest back when it ends.
+HEAP_TRIM_MAX = 2**31 - 1
+
+
 log = logging.getLogger(__name__)
 
 # (mallopt parameter from glibc's malloc.h, the same setting's tunable name, value)
 _SETTINGS = ((-4, "mmap_max", 0),                           # M_MMAP_MAX: no mmap for large blocks
              (-8, "arena_max", 1),                          # M_ARENA_MAX: one arena for every thread
-             (-1, "trim_threshold", config.HEAP_TRIM_MAX))  # M_TRIM_THRESHOLD
+             (-1, "trim_threshold", HEAP_TRIM_MAX))  # M_TRIM_THRESHOLD
 
 #: the same settings for another process, read by glibc at its start (``GLIBC_TUNABLES=...``):
 #: what ``bench/rife.py --anchor-reused-heap`` gives the plain script

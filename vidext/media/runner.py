@@ -14,8 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from .. import config
 from ..errors import Cancelled
+
+QUEUE_DEPTH = 8                 # frames buffered between decode, compute, encode
+PROGRESS_INTERVAL_S = 0.25      # minimum time between progress callbacks
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -56,7 +58,7 @@ class ProgressMeter:
         if self.callback is None:
             return
         now = time.perf_counter()
-        if force or now - self._last >= config.PROGRESS_INTERVAL_S:
+        if force or now - self._last >= PROGRESS_INTERVAL_S:
             self._last = now
             elapsed = now - self.start
             rate = self.done / elapsed if elapsed > 0 else 0.0
@@ -164,7 +166,7 @@ def _get(q: queue.Queue, stop: threading.Event):
 
 def run_pipeline(source: Iterable[T], compute: Callable[[Iterator[T]], Iterable[U]],
                  sink: Callable[[U], None], *, stop: threading.Event | None = None,
-                 depth: int = config.QUEUE_DEPTH) -> None:
+                 depth: int = QUEUE_DEPTH) -> None:
     """Run ``sink(x) for x in compute(iter(source))`` with the three stages on threads.
 
     ``compute`` receives an iterator of source items and yields results (so it

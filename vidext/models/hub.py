@@ -29,9 +29,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import config
 from ..errors import ModelError
 from .registry import ModelSpec, get_spec
+
+HASH_BLOCK_BYTES = 1 << 20      # read size when checking a weight file's sha256
+HUB_CONNECT_TIMEOUT_S = 5.0     # seconds to open a connection to the Hub before a download is called impossible
+
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,7 @@ def sha256_of(path: Path) -> str:
             return _digests[key]
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(config.HASH_BLOCK_BYTES), b""):
+        for block in iter(lambda: f.read(HASH_BLOCK_BYTES), b""):
             h.update(block)
     digest = h.hexdigest()
     with _digest_lock:
@@ -226,7 +229,7 @@ def _from_hub(spec: ModelSpec, revision: str, *, local_only: bool) -> Path | Non
     return folder
 
 
-def hub_unreachable(timeout: float = config.HUB_CONNECT_TIMEOUT_S) -> str | None:
+def hub_unreachable(timeout: float = HUB_CONNECT_TIMEOUT_S) -> str | None:
     """Why the Hub's host cannot be reached from here, or None when a connection opens.
 
     One TCP connection with a short timeout, before huggingface_hub's own
