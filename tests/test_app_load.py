@@ -37,6 +37,7 @@ from vidext import config  # noqa: E402
 from vidext.media.synth import make_clip  # noqa: E402
 from vidext.security import PathRefused, upload_root  # noqa: E402
 from vidext.webapp import capabilities as caps  # noqa: E402
+from vidext.webapp.ui.common import APP_CPU_CONCURRENCY_ID, APP_GPU_CONCURRENCY_ID  # noqa: E402
 
 FPS = 12
 JOB_TIMEOUT_S = 120     # the longest any one request may take here
@@ -101,11 +102,11 @@ def _events(demo) -> dict:
 
 def test_gpu_events_share_one_slot(loaded):
     ev = _events(loaded["demo"])
-    gpu = {name for name, fn in ev.items() if fn.concurrency_id == config.APP_GPU_CONCURRENCY_ID}
+    gpu = {name for name, fn in ev.items() if fn.concurrency_id == APP_GPU_CONCURRENCY_ID}
     # the API events and the page's own Run events of the same tabs
     assert gpu == {"interpolate", "evaluate", "interpolate_ui", "evaluate_ui"}
     assert all(ev[name].concurrency_limit == 1 for name in gpu)
-    assert ev["extend"].concurrency_id == config.APP_CPU_CONCURRENCY_ID
+    assert ev["extend"].concurrency_id == APP_CPU_CONCURRENCY_ID
     assert ev["extend"].concurrency_limit == CPU_SLOTS
 
 

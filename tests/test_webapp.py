@@ -403,13 +403,14 @@ def test_queue_groups_cpu_and_gpu_jobs(monkeypatch, tmp_path):
     pytest.importorskip("gradio")
     import app
     from vidext import config
+    from vidext.webapp.ui.common import APP_CPU_CONCURRENCY_ID, APP_GPU_CONCURRENCY_ID
 
     demo = app.build_demo(jobs.Workspace(str(tmp_path / "a")))
     ev = _events(demo)
     assert {"interpolate", "extend", "audio", "evaluate"} <= set(ev)
     assert demo._queue.max_size == config.APP_QUEUE_MAX_SIZE
     for name in ("interpolate", "extend", "audio", "evaluate"):
-        assert ev[name].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # no GPU, no weights here
+        assert ev[name].concurrency_id == APP_CPU_CONCURRENCY_ID  # no GPU, no weights here
         assert ev[name].concurrency_limit == config.APP_CPU_CONCURRENCY
     # with a GPU and RIFE's weights at hand, Interpolate and Evaluate join the one-at-a-time GPU queue
     monkeypatch.setattr(caps, "gpu", lambda: caps.Feature("gpu", True, "test GPU"))
@@ -417,8 +418,8 @@ def test_queue_groups_cpu_and_gpu_jobs(monkeypatch, tmp_path):
     demo = app.build_demo(jobs.Workspace(str(tmp_path / "b")))
     ev = _events(demo)
     for name in ("interpolate", "evaluate"):
-        assert ev[name].concurrency_id == config.APP_GPU_CONCURRENCY_ID and ev[name].concurrency_limit == 1
-    assert ev["extend"].concurrency_id == config.APP_CPU_CONCURRENCY_ID  # svd/ltx weights absent
+        assert ev[name].concurrency_id == APP_GPU_CONCURRENCY_ID and ev[name].concurrency_limit == 1
+    assert ev["extend"].concurrency_id == APP_CPU_CONCURRENCY_ID  # svd/ltx weights absent
 
 
 def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeypatch):

@@ -115,8 +115,7 @@ AUTO_BUDGET = 0.10              # measuring may take this fraction of the full r
 
 
 # --- web app (vidext/webapp, app.py) -------------------------------------------
-# Queue: GPU events share one concurrency id so that one job holds the GPU at
-# a time; CPU events run a few at once (each job already uses several threads).
+# Queue: its length, and how many CPU jobs run at once (GPU jobs run one at a time: vidext/webapp/ui/common.py).
 def app_queue_max_size() -> int:
     return _env_number("VIDEXT_APP_QUEUE_SIZE", 16, whole=True, positive=True)
 
@@ -125,9 +124,6 @@ def app_cpu_concurrency() -> int:
     return _env_number("VIDEXT_APP_CPU_JOBS", max(1, (os.cpu_count() or 2) // 2), whole=True, positive=True)
 
 
-APP_LIGHT_CONCURRENCY = 4       # timeline, preview and probe events (sub-second work)
-APP_GPU_CONCURRENCY_ID = "gpu"
-APP_CPU_CONCURRENCY_ID = "cpu"
 # Files: job folders (outputs) and Gradio's cache are swept on a schedule.
 def app_workdir() -> str | None:
     return os.environ.get("VIDEXT_APP_WORKDIR") or None   # None: <system temp>/vidext-app
@@ -141,9 +137,7 @@ def app_file_max_age_s() -> float:
     return _env_number("VIDEXT_APP_FILE_AGE_S", 3600, positive=True)
 
 
-# Timeline under the uploaded clip.
-APP_FILMSTRIP_THUMBS = 8
-APP_FILMSTRIP_THUMB_HEIGHT = 72  # pixels
+# Extend tab: the seconds slider's range.
 APP_EXTEND_MAX_S = 30.0          # the Extend tab's slider range
 # Interpolate tab choices.
 APP_FACTORS = (2, 3, 4, 8)

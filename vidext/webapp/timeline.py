@@ -13,11 +13,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .. import config
 from ..errors import InputError
 from ..media.probe import MediaInfo
 from ..media.reader import thumbnails
 from .present import format_time  # noqa: F401 - re-exported for the timeline's labels
+
+# the filmstrip: thumbnails at most, and their height
+APP_FILMSTRIP_THUMBS = 8
+APP_FILMSTRIP_THUMB_HEIGHT = 72  # pixels
+
 
 _LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
 _LABEL_MAX_SCALE = 1.4    # OpenCV font scale of the time marks at most (~30 px tall)
@@ -39,7 +43,7 @@ class Filmstrip:
     duration_s: float
     thumb_width: int
     info: MediaInfo          # the probe it was made from (the plans reuse it)
-    thumb_height: int = config.APP_FILMSTRIP_THUMB_HEIGHT
+    thumb_height: int = APP_FILMSTRIP_THUMB_HEIGHT
 
     @property
     def path(self) -> str:
@@ -51,7 +55,7 @@ def thumb_times(start: float, duration: float, count: int) -> list[float]:
     return [start + (i + 0.5) * duration / count for i in range(count)]
 
 
-def thumb_count(width: int, height: int, most: int = config.APP_FILMSTRIP_THUMBS) -> int:
+def thumb_count(width: int, height: int, most: int = APP_FILMSTRIP_THUMBS) -> int:
     """Thumbnails for a strip about ``_STRIP_ASPECT`` times wider than tall (wide clips get fewer)."""
     return int(min(most, max(4, round(_STRIP_ASPECT * height / width))))
 
@@ -64,7 +68,7 @@ def _label_font(thumb_width: int) -> tuple[float, int, int]:
 
 
 def filmstrip(info: MediaInfo, count: int | None = None,
-              height: int = config.APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
+              height: int = APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
     """Seek to ``count`` evenly spaced times and lay the frames out with time marks under every other one."""
     v = info.video
     if v is None:

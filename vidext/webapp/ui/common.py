@@ -19,6 +19,13 @@ from ...errors import VidextError
 from .. import capabilities as caps
 from .. import jobs, present, timeline
 
+# Queue groups: GPU events share one concurrency id so that one job holds the GPU at a time; CPU events
+# run config.APP_CPU_CONCURRENCY at once (each job already uses several threads).
+APP_LIGHT_CONCURRENCY = 4       # timeline, preview and probe events (sub-second work)
+APP_GPU_CONCURRENCY_ID = "gpu"
+APP_CPU_CONCURRENCY_ID = "cpu"
+
+
 log = logging.getLogger("vidext.app")
 
 #: Layout fixes: the action row stays one row on a phone, wide tables scroll inside their box,
@@ -71,11 +78,11 @@ async def run_job(workspace: jobs.Workspace, fn, progress, kind: str, media: str
 def queue(features) -> dict:
     """The concurrency group of a job event: the GPU queue when it may use the GPU."""
     if caps.uses_gpu(features):
-        return dict(concurrency_id=config.APP_GPU_CONCURRENCY_ID, concurrency_limit=1)
-    return dict(concurrency_id=config.APP_CPU_CONCURRENCY_ID, concurrency_limit=config.APP_CPU_CONCURRENCY)
+        return dict(concurrency_id=APP_GPU_CONCURRENCY_ID, concurrency_limit=1)
+    return dict(concurrency_id=APP_CPU_CONCURRENCY_ID, concurrency_limit=config.APP_CPU_CONCURRENCY)
 
 
-LIGHT = dict(concurrency_id="light", concurrency_limit=config.APP_LIGHT_CONCURRENCY, show_progress="hidden",
+LIGHT = dict(concurrency_id="light", concurrency_limit=APP_LIGHT_CONCURRENCY, show_progress="hidden",
              api_visibility="private")
 
 
