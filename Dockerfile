@@ -10,6 +10,10 @@
 #   docker build --build-arg TORCH_VARIANT=cpu -t vidext:cpu .  CPU only, several GB smaller
 #   docker build --build-arg PRELOAD_MODELS="rife-4.25 musicgen-small" -t vidext .
 #                                                              weights baked into the model cache
+# RIFE on the CPU: the server measures its settings in the background at start (low priority, once
+# the machine is quiet) into /data/calibration.json, which the volume keeps across restarts; jobs
+# before that take the table of CPUs already measured or a one-second screen. On the host that will
+# run the image, `docker run ... vidext scripts/docker_steps.sh calibrate` measures them at once.
 # A Ray cluster for `vidext batch` from the same image (docs/batch.md); inputs and the
 # output folder on storage every node mounts at the same path, one secret token for all:
 #   docker run --gpus all --network host -e RAY_AUTH_TOKEN=... -v /shared:/shared vidext \
@@ -36,6 +40,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     GRADIO_ANALYTICS_ENABLED=False \
     HF_HOME=/data/hf \
     VIDEXT_MODEL_DIR=/data/models \
+    VIDEXT_CALIBRATION_FILE=/data/calibration.json \
     VIDEXT_APP_WORKDIR=/tmp/vidext-app
 
 WORKDIR /app

@@ -9,6 +9,7 @@
 #   docker_steps.sh package SRC [DIR] vidext itself from the source tree SRC (no dependencies: all pinned
 #                                     above), into $PYTHON's site-packages or into DIR (pip --target)
 #   docker_steps.sh models NAMES      pre-download models (e.g. "rife-4.25 musicgen-small") into the cache
+#   docker_steps.sh calibrate [ARGS]  RIFE's full CPU calibrations for the common sizes, on this machine
 #   docker_steps.sh user NAME DIR...  a non-root user owning the given folders
 #   docker_steps.sh check [URL]       the health check: the app answers with its four API endpoints
 #   docker_steps.sh ray head          this container as the head of a Ray cluster for `vidext batch`
@@ -59,6 +60,9 @@ case "$step" in
       "$PYTHON" -m vidext.webapp.prefetch $names
     fi
     ;;
+  calibrate)
+    "$PYTHON" -m vidext.interpolation.rife.precalibrate "$@"
+    ;;
   user)
     name=${1:?usage: docker_steps.sh user NAME DIR...}; shift
     id -u "$name" >/dev/null 2>&1 || useradd --create-home --uid 1000 --shell /usr/sbin/nologin "$name"
@@ -83,7 +87,7 @@ case "$step" in
     esac
     ;;
   *)
-    sed -n '2,21p' "$0" >&2
+    sed -n '2,18p' "$0" >&2
     exit 2
     ;;
 esac

@@ -18,6 +18,7 @@ from vidext.interpolation.rife.calibration import Setting
 torch = pytest.importorskip("torch")
 
 PICTURE = np.linspace(0, 1, 3 * 8 * 8, dtype=np.float32).reshape(3, 8, 8)
+REAL_KNOWN = cal.KNOWN          # the table, before a fixture empties it
 
 
 def fake_runner(seconds: dict, broken: tuple = ()):
@@ -47,6 +48,8 @@ def env(monkeypatch, tmp_path):
     monkeypatch.setattr(cal, "RIFE_CALIBRATION_MAX_PIXELS", 128 * 64)
     monkeypatch.setattr(cal, "RIFE_CALIBRATION_SCREEN_SIZE", (64, 64))
     monkeypatch.setattr(cal, "load", lambda: 0.0)
+    monkeypatch.setattr(cal, "KNOWN", ())                  # no table: the timing paths are under test
+    monkeypatch.setattr(cal, "cpu_quota", lambda: None)
     return monkeypatch
 
 
@@ -153,8 +156,8 @@ def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
         built.append(s)
         return tiny_network(s)
 
-    first = cal.calibrate(network, 64, 64)
-    assert first.source == "measured" and first.trials and built
+    first = cal.calibrate(network, 64, 64, full=True)
+    assert first.source == "measured" and first.trials and built and first.status == "final"
     data = json.loads((tmp_path / "calibration.json").read_text())
     entry = data[first.key]
     assert entry["chosen"] == {"precision": first.chosen.precision, "channels_last": first.chosen.channels_last,
@@ -167,7 +170,7 @@ def test_calibration_is_measured_once_then_read_from_the_cache(env, tmp_path):
     again = cal.calibrate(network, 64, 64)
     assert again.source == "cache" and again.chosen == first.chosen and not built
     # another size class is another entry
-    other = cal.calibrate(network, 1280, 768)
+    other = cal.calibrate(network, 1280, 768, full=True)
     assert other.key != first.key and other.source == "measured"
     assert other.size == cal.measured_size(1280, 768, 64)
     assert other.size[0] * other.size[1] <= cal.RIFE_CALIBRATION_MAX_PIXELS
@@ -207,29 +210,164 @@ def test_redo_off_and_forcing_switches(env, tmp_path):
 def test_a_damaged_or_foreign_cache_entry_is_measured_again(env, tmp_path):
     path = tmp_path / "calibration.json"
     path.write_text("{not json")
-    first = cal.calibrate(tiny_network, 64, 64)
+    first = cal.calibrate(tiny_network, 64, 64, full=True)
     assert first.source == "measured"
     data = json.loads(path.read_text())
     data[first.key]["chosen"] = {"precision": "fp8", "channels_last": True, "threads": 2}
     path.write_text(json.dumps(data))
-    assert cal.calibrate(tiny_network, 64, 64).source == "measured"
+    assert cal.calibrate(tiny_network, 64, 64).source == "screened"
 
 
-def test_a_choice_made_on_a_busy_machine_is_measured_again_when_quiet(env, tmp_path):
-    env.setattr(cal, "load", lambda: 7.5)
+def fake_screen(decisive=True, precision="bf16"):
+    calls = []
+
+    def screen(network, width, height, fixed, n, multiple=64, rounds=2):
+        calls.append((width, height))
+        return Setting(precision, True, 1, 1), [], decisive, (64, 64)
+
+    return screen, calls
+
+
+def test_a_job_screens_in_place_of_a_full_calibration_and_a_decisive_quiet_screen_is_final(env, tmp_path):
+    screen, calls = fake_screen(decisive=True)
+    env.setattr(cal, "screen", screen)
+    first = cal.calibrate(tiny_network, 64, 64)
+    assert (first.source, first.status) == ("screened", "final") and len(calls) == 1
+    again = cal.calibrate(tiny_network, 64, 64)
+    assert again.source == "cache" and again.chosen == first.chosen and len(calls) == 1
+    entry = json.loads((tmp_path / "calibration.json").read_text())[first.key]
+    assert entry["status"] == "final" and entry["load"] == 0.0
+
+
+def test_an_undecided_screen_is_reused_but_not_final(env, tmp_path):
+    screen, calls = fake_screen(decisive=False)
+    env.setattr(cal, "screen", screen)
+    first = cal.calibrate(tiny_network, 64, 64)
+    assert first.status == "screened" and "faster" in first.note
+    again = cal.calibrate(tiny_network, 64, 64)
+    assert (again.source, again.status) == ("cache", "screened") and len(calls) == 1   # no first-use penalty again
+    assert cal.cached_choice(first.key) is None                                       # but never final
+    redo = cal.calibrate(tiny_network, 64, 64, full=True)                              # the full one replaces it
+    assert (redo.source, redo.status) == ("measured", "final")
+    assert cal.calibrate(tiny_network, 64, 64).source == "cache" and len(calls) == 1
+
+
+def test_a_busy_load_marks_the_choice_provisional_and_it_is_never_reused_as_final(env, tmp_path):
+    screen, calls = fake_screen(decisive=True)
+    env.setattr(cal, "screen", screen)
+    env.setattr(cal, "load", lambda: 7.5)                    # above the one core
     busy = cal.calibrate(tiny_network, 64, 64)
-    assert json.loads((tmp_path / "calibration.json").read_text())[busy.key]["load"] == 7.5
-    assert cal.calibrate(tiny_network, 64, 64).source == "cache"        # still busy: kept
+    assert busy.status == "provisional" and "7.5" in busy.note
+    entry = json.loads((tmp_path / "calibration.json").read_text())[busy.key]
+    assert (entry["status"], entry["load"]) == ("provisional", 7.5)
+    assert cal.cached_choice(busy.key) is None               # not final
+    still = cal.calibrate(tiny_network, 64, 64)              # still busy: kept, said provisional, not measured again
+    assert (still.source, still.status) == ("cache", "provisional") and len(calls) == 1
     env.setattr(cal, "load", lambda: 0.2)
-    assert cal.calibrate(tiny_network, 64, 64).source == "measured"     # quiet now: measured again
+    quiet = cal.calibrate(tiny_network, 64, 64)              # quiet now: screened again, and final
+    assert (quiet.source, quiet.status) == ("screened", "final") and len(calls) == 2
     assert cal.calibrate(tiny_network, 64, 64).source == "cache"
+    # an entry that calls itself final but was measured under load is provisional all the same
+    data = json.loads((tmp_path / "calibration.json").read_text())
+    data[quiet.key]["load"] = 3.0
+    (tmp_path / "calibration.json").write_text(json.dumps(data))
+    assert cal.cached_entry(quiet.key)[1] == "provisional" and cal.cached_choice(quiet.key) is None
+
+
+def test_a_full_calibration_under_load_is_provisional(env, tmp_path):
+    env.setattr(cal, "load", lambda: 4.0)
+    c = cal.calibrate(tiny_network, 64, 64, full=True)
+    assert (c.source, c.status) == ("measured", "provisional") and cal.cached_choice(c.key) is None
+
+
+ZEN4 = {"vendor": "AuthenticAMD", "family": 25, "model": 17,
+        "flags": frozenset({"avx2", "avx512f", "avx512_bf16", "avx512_vnni"})}
+ZEN3 = {"vendor": "AuthenticAMD", "family": 25, "model": 1, "flags": frozenset({"avx2", "fma"})}
+XEON_AMX = {"vendor": "GenuineIntel", "family": 6, "model": 143,
+            "flags": frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"})}
+OTHER = {"vendor": "GenuineIntel", "family": 6, "model": 106, "flags": frozenset({"avx2", "avx512f", "avx512_bf16"})}
+
+
+def test_the_table_decides_known_cpus_without_timing(env, tmp_path):
+    env.setattr(cal, "KNOWN", REAL_KNOWN)                     # the env fixture empties it
+    env.setattr(cal, "cores", lambda: 2)
+    env.setattr(cal, "kernel_isa", lambda: "avx512/auto")
+
+    def never(s):
+        raise AssertionError("the table needs no network")
+
+    for facts, precision in ((ZEN4, "bf16"), (XEON_AMX, "bf16"), (ZEN3, "fp32")):
+        env.setattr(cal, "cpu_facts", lambda facts=facts: facts)
+        c = cal.calibrate(never, 640, 320)
+        assert (c.source, c.chosen) == ("table", Setting(precision, True, 1, 2)), facts
+        assert c.note and not (tmp_path / "calibration.json").exists()        # nothing measured, nothing written
+    # kernels held below AVX-512: the bf16 entries do not hold; no bf16 instructions still means fp32
+    env.setattr(cal, "kernel_isa", lambda: "avx512/avx2")
+    env.setattr(cal, "cpu_facts", lambda: ZEN4)
+    assert cal.from_table() is None
+    env.setattr(cal, "cpu_facts", lambda: ZEN3)
+    assert cal.from_table().precision == "fp32"
+    # a CPU not in the table is screened; a final entry measured here wins over the table
+    env.setattr(cal, "kernel_isa", lambda: "avx512/auto")
+    env.setattr(cal, "cpu_facts", lambda: OTHER)
+    assert cal.from_table() is None
+    screen, calls = fake_screen(decisive=True, precision="fp32")
+    env.setattr(cal, "screen", screen)
+    assert cal.calibrate(never, 640, 320).source == "screened" and calls
+    env.setattr(cal, "cpu_facts", lambda: ZEN4)
+    assert (cal.calibrate(never, 640, 320).source, cal.calibrate(never, 640, 320).chosen.precision) == ("cache", "fp32")
+
+
+def test_default_sharing_pairs_at_once_unless_a_quota_is_below_the_cores(env):
+    assert cal.default_sharing(2, {}) == (1, 2)
+    assert cal.default_sharing(16, {}) == (8, 2)
+    assert cal.default_sharing(1, {}) == (1, 1)
+    assert cal.default_sharing(4, {"threads": 1}) == (1, 2)
+    assert cal.default_sharing(4, {"workers": 4}) == (1, 4)
+    env.setattr(cal, "cpu_quota", lambda: 1.5)
+    assert cal.default_sharing(4, {}) == (1, 1)
+
+
+def test_the_screen_times_both_precisions_and_cuts_an_unsupported_one(env):
+    """The real screen on a tiny network: its trials, its size, the PSNR check."""
+    env.setattr(cal, "SCREEN_PIXELS", 64 * 64)
+    chosen, trials, decisive, size = cal.screen(tiny_network, 128, 128, {}, 1)
+    assert size == (64, 64) and {t.setting.precision for t in trials} == {"fp32", "bf16"}
+    assert all(t.screen is not None and t.seconds is None for t in trials)
+    assert chosen in {t.setting for t in trials if t.accepted} and isinstance(decisive, bool)
+    bf16 = next(t for t in trials if t.setting.precision == "bf16")
+    assert bf16.psnr is not None and bf16.psnr > 20
+
+
+def test_precalibrate_skips_final_entries_and_measures_the_rest(env, tmp_path, monkeypatch):
+    from vidext.interpolation.rife import precalibrate as pre
+
+    class Found:
+        path = tmp_path / "flownet.pkl"
+
+    monkeypatch.setattr(pre, "locate", lambda *a, **k: Found())
+    done = []
+
+    def fake_calibrate(network, width, height, *, path=None, full=False, **kw):
+        done.append((width, height, full))
+        return cal.Calibration(cal.machine_key(width, height), Setting("fp32", True, 1, 1), "measured")
+
+    monkeypatch.setattr(pre, "calibrate", fake_calibrate)
+    key = cal.machine_key(640, 384)
+    cal._write_cache(str(tmp_path / "calibration.json"), key,
+                     {"chosen": {"precision": "bf16", "channels_last": True, "threads": 1, "workers": 1},
+                      "status": "final", "load": 0.0})
+    lines = pre.precalibrate(sizes=((640, 360), (1280, 720)))
+    assert lines[0].startswith("640x360: final entry already cached")
+    assert done == [(1280, 768, True)] and lines[1].startswith("1280x720: fp32")
 
 
 def test_unwritable_cache_still_calibrates(env, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     env.setenv("VIDEXT_CALIBRATION_FILE", str(blocker / "calibration.json"))
-    assert cal.calibrate(tiny_network, 64, 64).source == "measured"
+    assert cal.calibrate(tiny_network, 64, 64, full=True).source == "measured"
+    assert cal.calibrate(tiny_network, 64, 64).source == "screened"
 
 
 def test_calibration_pair_moves():
@@ -280,7 +418,8 @@ def test_cached_workers_are_checked_and_old_entries_measured_again(env, tmp_path
     path = str(tmp_path / "calibration.json")
     key = "k"
     with open(path, "w") as f:
-        json.dump({key: {"chosen": {"precision": "fp32", "channels_last": True, "threads": 1, "workers": 2}}}, f)
+        json.dump({key: {"chosen": {"precision": "fp32", "channels_last": True, "threads": 1, "workers": 2},
+                         "status": "final"}}, f)
     env.setattr(cal, "cores", lambda: 2)
     assert cal.cached_choice(key, path) == Setting("fp32", True, 1, 2)
     env.setattr(cal, "cores", lambda: 1)       # two pairs at once no longer fit
@@ -357,3 +496,31 @@ def test_a_precision_timed_slow_against_its_screen_is_timed_again():
     run, screen, calls = runner(burst=0)
     chosen, _ = cal.choose(run, fixed, 2, screen=screen)
     assert chosen == Setting("bf16", True, 2) and sum(c.precision == "bf16" for c in calls) == 2
+
+
+def test_the_server_starts_the_full_calibrations_in_the_background_only_with_weights(env, tmp_path, monkeypatch):
+    import subprocess
+
+    from vidext.webapp import capabilities as caps
+    from vidext.webapp import warmup
+
+    started = []
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, **kw: started.append((cmd, kw)) or "child")
+    monkeypatch.setattr(caps, "weights", lambda name: caps.Feature(name, False, "not here"))
+    assert warmup.precalibrate_in_background() is None and not started
+    monkeypatch.setattr(caps, "weights", lambda name: caps.Feature(name, True))
+    env.setenv("VIDEXT_CALIBRATION", "off")
+    assert warmup.precalibrate_in_background() is None and not started
+    env.setenv("VIDEXT_CALIBRATION", "on")
+    assert warmup.precalibrate_in_background() == "child"
+    (cmd, kw), = started
+    assert cmd[1:4] == ["-m", "vidext.interpolation.rife.precalibrate", "--wait"] and "--nice" in cmd
+    assert kw["start_new_session"] is True
+
+
+def test_precalibrate_command_line_refuses_bad_sizes(capsys):
+    from vidext.interpolation.rife.precalibrate import main
+
+    assert main(["--sizes", "640x"]) == 2
+    assert main(["--sizes", "64x64x64"]) == 2
+    assert "WxH" in capsys.readouterr().err

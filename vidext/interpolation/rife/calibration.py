@@ -1,22 +1,43 @@
 """How RIFE runs on this machine: chosen by measuring, not by CPU flags, and cached on disk.
 
 Two CPUs of one class can disagree: bf16 convolutions were 1.5× faster than
-fp32 on one with AMX and *slower* on one with AVX512-BF16 but no AMX.  So on
-first use per machine and frame-size class, a short calibration times each
-candidate :class:`Setting` (precision, memory format, intra-op threads) on a
-synthetic pair of the class's size and keeps the fastest whose output matches
-the fp32 output within :data:`RIFE_CALIBRATION_MIN_PSNR`; a faster one
-that does not is rejected and recorded as such.
+fp32 on one with AMX and *slower* on one with AVX512-BF16 but no AMX.  A full
+calibration (:func:`choose`) times each candidate :class:`Setting` (precision,
+memory format, intra-op threads, pairs at once) on a synthetic pair of the
+class's size and keeps the fastest whose output matches the fp32 output
+within :data:`RIFE_CALIBRATION_MIN_PSNR`; a faster one that does not is
+rejected and recorded as such.  It takes seconds, and a busy machine skews
+it, so a job never pays for it.  What a job does, per CPU and frame-size class
+(:func:`calibrate`):
 
-The result is cached in ``calibration.json`` (``$VIDEXT_CALIBRATION_FILE``,
+1. a **final** cached entry: used;
+2. else the **table** of CPU families already measured (:data:`KNOWN`):
+   used without timing;
+3. else a cached **screened** entry, or a **provisional** one while the machine
+   is still busy: used;
+4. else a **screen** of about a second (:func:`screen`): fp32 against bf16
+   (channels-last) at a small size, the cores shared out by rule
+   (:func:`default_sharing`).  Decisive (one precision
+   :data:`SCREEN_DECISIVE` × faster) on a quiet machine: final; else
+   screened.
+
+Anything measured while the load exceeds the cores is **provisional**: kept
+for the busy hours (measuring again under load would be no better), never
+reused as final, screened again as soon as a job starts on a quiet machine.
+Full calibrations run on request (``VIDEXT_CALIBRATION=redo``) and in
+:mod:`.precalibrate` (``python -m vidext.interpolation.rife.precalibrate``),
+which the web app starts in the background at server start, at low priority,
+once the machine is quiet (a Docker image or Space that restarts keeps its
+entries in ``$VIDEXT_CALIBRATION_FILE`` on its volume).
+
+The results are cached in ``calibration.json`` (``$VIDEXT_CALIBRATION_FILE``,
 else ``$XDG_CACHE_HOME/vidext`` or ``~/.cache/vidext``), keyed by the CPU
 model string, a hash of its flags, the torch version, the instruction sets the
-kernels are allowed (:func:`kernel_isa`) and the size class,
-with the load average it was measured under: a choice made while the
-machine was busier than its cores is measured again once it is not.
+kernels are allowed (:func:`kernel_isa`) and the size class, with the load
+they were measured under and their status.
 
 ``$VIDEXT_CALIBRATION``: ``on`` (default), ``off`` (no measuring: fp32,
-channels-last, every core) or ``redo`` (measure again, replace the entry).
+channels-last, every core) or ``redo`` (a full calibration now, replacing the entry).
 ``$VIDEXT_RIFE_PRECISION`` (fp32/bf16), ``$VIDEXT_RIFE_THREADS``, ``$VIDEXT_RIFE_WORKERS``
 (pairs at once) and ``$VIDEXT_RIFE_CHANNELS_LAST`` (0/1) force a part of the choice; the
 interpolator's ``precision`` argument forces the precision.
@@ -49,8 +70,16 @@ RIFE_CALIBRATION_SCREEN_CUT = 2.0          # ... and one this many times slower 
 RIFE_CALIBRATION_MIN_PSNR = 40.0          # dB, peak 1: a candidate's output against fp32's, else rejected
 
 
+# The screen a job may run (about a second; see the module notes).
+SCREEN_PIXELS = 384 * 256       # its picture, in the clip's shape: large enough that per-call overheads do not
+#   decide (at 256x128 the Zen 4's bf16 and fp32 came out level; at 576x320, bf16 was 2-5x faster)
+SCREEN_ROUNDS = 2               # interleaved timed passes per precision, after a warm-up (best kept)
+SCREEN_DECISIVE = 1.25          # one precision this many times faster than the other: a final choice on a quiet machine
+PRECALIBRATE_SIZES = ((640, 360), (1280, 720), (1920, 1080))   # size classes measured ahead (.precalibrate)
+
 PRECISIONS = ("fp32", "bf16")
-CALIBRATION_VERSION = 6     # part of the cache key: entries chosen by an older rule are measured again (v5: timed while glibc refaulted freed buffers, see vidext.media.heap; v4: pairs kept within 30 %)
+STATUSES = ("final", "screened", "provisional")
+CALIBRATION_VERSION = 7     # part of the cache key: entries chosen by an older rule are measured again (v7: entries carry a status; v5: timed while glibc refaulted freed buffers, see vidext.media.heap; v4: pairs kept within 30 %)
 
 
 @dataclass(frozen=True)
@@ -87,15 +116,17 @@ class Trial:
 class Calibration:
     key: str
     chosen: Setting
-    source: str                              # measured | cache | off | forced
+    source: str                              # measured | screened | table | cache | off | forced
     trials: list[Trial] = field(default_factory=list)
     size: tuple[int, int] | None = None      # (width, height) measured at
     screen_size: tuple[int, int] | None = None
+    status: str = "final"                    # final | screened | provisional (see the module notes)
+    note: str = ""                           # the table's CPU family; why a status was given
 
     def as_dict(self) -> dict:
         r5 = lambda x: None if x is None else round(x, 5)  # noqa: E731
         return {"key": self.key, "chosen": asdict(self.chosen), "source": self.source, "size": self.size,
-                "screen_size": self.screen_size,
+                "screen_size": self.screen_size, "status": self.status, "note": self.note,
                 "trials": [{**asdict(t.setting), "seconds": r5(t.seconds), "screen_seconds": r5(t.screen),
                             "psnr_vs_fp32": None if t.psnr is None else round(t.psnr, 2),
                             "accepted": t.accepted} for t in self.trials]}
@@ -118,6 +149,107 @@ def cpu_identity() -> tuple[str, str]:
                     break
     return model, hashlib.sha1(flags.encode()).hexdigest()[:12] if flags else ""
 
+
+
+def cpu_facts() -> dict:
+    """Vendor, family, model number and flags of the first CPU in /proc/cpuinfo (empty where unreadable)."""
+    facts: dict = {"vendor": None, "family": None, "model": None, "flags": frozenset()}
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                name, value = name.strip(), value.strip()
+                if name == "vendor_id" and facts["vendor"] is None:
+                    facts["vendor"] = value
+                elif name == "cpu family" and facts["family"] is None:
+                    facts["family"] = int(value)
+                elif name == "model" and facts["model"] is None:
+                    facts["model"] = int(value)
+                elif name == "flags" and not facts["flags"]:
+                    facts["flags"] = frozenset(value.split())
+                elif not line.strip() and facts["flags"]:
+                    break                       # the first CPU is enough
+    return facts
+
+
+@dataclass(frozen=True)
+class Known:
+    """A CPU family whose precision full calibrations chose on a quiet machine: taken without timing."""
+
+    label: str
+    precision: str
+    vendor: str | None = None           # /proc/cpuinfo vendor_id (None: any)
+    family: int | None = None
+    models: tuple[int, ...] = ()        # model numbers (empty: any)
+    needs: tuple[str, ...] = ()         # flags that must all be present
+    lacks: tuple[str, ...] = ()         # flags that must all be absent
+    bf16_kernels: bool = False          # holds only where the kernels may use AVX-512 or more (not held below it)
+    channels_last: bool = True
+
+    def matches(self, facts: dict, isa: str) -> bool:
+        flags = facts["flags"]
+        if not flags or (self.vendor and facts["vendor"] != self.vendor):
+            return False
+        if self.family is not None and facts["family"] != self.family:
+            return False
+        if self.models and facts["model"] not in self.models:
+            return False
+        if not all(f in flags for f in self.needs) or any(f in flags for f in self.lacks):
+            return False
+        return not self.bf16_kernels or (isa.startswith("avx512") and isa.endswith("/auto"))
+
+
+# Measured (docs/benchmarks.md, model_cards/rife-4.25.md; every one 2 cores, torch 2.14): the
+# precision and memory format chosen by full calibrations on a quiet machine.  Channels-last won
+# every time on all three; NCHW never.
+KNOWN = (
+    # bf16 channels-last, 1 thread x 2 pairs: whole CLI runs 3.08x / 3.59x the plain fp32 script
+    Known("Intel Xeon with AMX", "bf16", vendor="GenuineIntel", needs=("amx_bf16",), bf16_kernels=True),
+    # family 25 model 17 (Genoa): bf16 channels-last, 1 thread x 2 pairs on a quiet machine (3.45x / 4.17x);
+    # the fp32 choices seen there were made while the machine was busy
+    Known("AMD EPYC Zen 4 (AVX-512 bf16, no AMX)", "bf16", vendor="AuthenticAMD", family=25, models=(17,),
+          needs=("avx512_bf16",), lacks=("amx_bf16",), bf16_kernels=True),
+    # no bf16 instructions: bf16 convolutions 8-40x slower than fp32 (AMD EPYC Zen 3, and the Xeon with its
+    # kernels held to AVX2)
+    Known("no bf16 in hardware (AVX2)", "fp32", needs=("avx2",), lacks=("avx512_bf16", "amx_bf16")),
+)
+
+
+def from_table(isa: str | None = None, facts: dict | None = None) -> Known | None:
+    """The :data:`KNOWN` family this CPU belongs to (its kernels as :func:`kernel_isa` says), if any."""
+    facts = cpu_facts() if facts is None else facts
+    isa = kernel_isa() if isa is None else isa
+    return next((k for k in KNOWN if k.matches(facts, isa)), None)
+
+
+def cpu_quota() -> float | None:
+    """CPUs the cgroup lets this process use (cgroup v2 ``cpu.max``, v1 CFS quota), None when unlimited."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    with contextlib.suppress(OSError, ValueError):
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+            quota = int(f.read())
+        with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+            period = int(f.read())
+        return None if quota <= 0 else quota / period
+    return None
+
+
+def default_sharing(n_cores: int, fixed: dict) -> tuple[int, int]:
+    """(threads, pairs at once) without timing: two pairs at once, each on half the cores, as every
+    full calibration chose on the CPUs measured (in whole runs the pairs were 13-53 % faster: see
+    :func:`choose`); one pair on every core it may use where a CPU quota is below the cores seen
+    (the pairs would not run side by side)."""
+    quota = cpu_quota()
+    if quota is not None and quota < n_cores and "workers" not in fixed:
+        return fixed.get("threads", max(1, min(n_cores, int(quota)))), 1
+    if "threads" in fixed:
+        t = fixed["threads"]
+        return t, fixed.get("workers", max(1, min(2, n_cores // t)))
+    w = fixed.get("workers", 2 if n_cores >= 2 else 1)
+    return max(1, n_cores // w), w
 
 
 def size_class(width: int, height: int) -> str:
@@ -209,15 +341,18 @@ def load() -> float:
         return 0.0
 
 
-def cached_choice(key: str, path: str | None = None) -> Setting | None:
-    """The cached setting for ``key``; None when absent, damaged, or measured on a busy machine
-    (load above the cores) while it is quiet now: such a choice (e.g. one thread) reflects the
-    other jobs of that moment more than this CPU, so it is measured again."""
+def busy(value: float | None = None) -> bool:
+    """Whether the load (default: :func:`load` now) exceeds the cores: what is measured then reflects
+    the other jobs of the moment more than this CPU."""
+    return (load() if value is None else value) > cores()
+
+
+def cached_entry(key: str, path: str | None = None) -> tuple[Setting, str] | None:
+    """The cached setting for ``key`` and its status (final, screened, provisional); None when
+    absent or damaged.  An entry without a status, or measured under a load above the cores,
+    is provisional whatever it says."""
     entry = _read_cache(path or cache_file()).get(key)
     if not isinstance(entry, dict):
-        return None
-    busy_then = float(entry.get("load", 0) or 0) > cores()
-    if busy_then and load() <= cores():
         return None
     try:
         s = Setting(**entry["chosen"])
@@ -226,7 +361,16 @@ def cached_choice(key: str, path: str | None = None) -> Setting | None:
     if s.precision not in PRECISIONS or not 1 <= int(s.threads) <= cores() or \
             not 1 <= int(s.workers) <= max(1, cores() // int(s.threads)):
         return None
-    return s
+    status = entry.get("status")
+    if status not in STATUSES or busy(float(entry.get("load", 0) or 0)):
+        status = "provisional"
+    return s, status
+
+
+def cached_choice(key: str, path: str | None = None) -> Setting | None:
+    """The cached setting for ``key`` when it is final (see :func:`cached_entry`), else None."""
+    hit = cached_entry(key, path)
+    return hit[0] if hit is not None and hit[1] == "final" else None
 
 
 # --- forced parts ----------------------------------------------------------------------------------
@@ -519,13 +663,53 @@ def torch_runner(network: Callable[[Setting], object], width: int, height: int, 
     return run
 
 
+def screen(network: Callable[[Setting], object], width: int, height: int, fixed: dict, n_cores: int,
+           multiple: int = 64, rounds: int = SCREEN_ROUNDS) -> tuple[Setting, list[Trial], bool, tuple[int, int]]:
+    """About a second: fp32 against bf16 (channels-last unless forced) at :data:`SCREEN_PIXELS`
+    in the clip's shape, each on its share of the cores (:func:`default_sharing`), one warm-up and
+    ``rounds`` interleaved timed passes (best kept); bf16 must match fp32's output
+    (:data:`RIFE_CALIBRATION_MIN_PSNR`) unless forced.  A precision whose warm-up pass alone takes
+    :data:`RIFE_CALIBRATION_SCREEN_CUT` × the other's is not timed further (bf16 without hardware
+    support).  Returns the setting, the trials, whether one precision was
+    :data:`SCREEN_DECISIVE` × faster, and the size timed."""
+    threads, workers = default_sharing(n_cores, fixed)
+    f = min(1.0, (SCREEN_PIXELS / (width * height)) ** 0.5)
+    size = (max(multiple, round(width * f / multiple) * multiple), max(multiple, round(height * f / multiple) * multiple))
+    cl = fixed.get("channels_last", True)
+    precisions = [fixed["precision"]] if "precision" in fixed else list(PRECISIONS)
+    settings = [Setting(p, cl, threads, 1) for p in dict.fromkeys(["fp32", *precisions])]
+    run = torch_runner(network, *size)
+    best: dict = {}
+    outs: dict = {}
+    for r in range(rounds):
+        for s in settings:
+            if r and best.get(s, 0) > RIFE_CALIBRATION_SCREEN_CUT * min(best.values()):
+                continue                                    # far slower on its warm-up: not worth timing
+            limit = RIFE_CALIBRATION_SCREEN_CUT * min(best.values()) if best else None
+            seconds, outs[s] = run(s, limit)
+            best[s] = min(best.get(s, float("inf")), seconds)
+    reference = settings[0]
+    trials = []
+    for s in settings:
+        p = None if s.precision == "fp32" else output_psnr(outs[reference], outs[s])
+        ok = p is None or p >= RIFE_CALIBRATION_MIN_PSNR or "precision" in fixed
+        trials.append(Trial(Setting(s.precision, cl, threads, workers), None, p, ok, best[s]))
+    accepted = [t for t in trials if t.accepted and t.setting.precision in precisions]
+    chosen = min(accepted, key=lambda t: t.screen)
+    rivals = [t.screen for t in accepted if t is not chosen]
+    decisive = not rivals or min(rivals) >= SCREEN_DECISIVE * chosen.screen
+    return chosen.setting, trials, decisive, size
+
+
 def calibrate(network: Callable[[Setting], object], width: int, height: int, *, precision: str | None = None,
-              path: str | None = None, multiple: int = 64) -> Calibration:
+              path: str | None = None, multiple: int = 64, full: bool = False) -> Calibration:
     """The :class:`Setting` for frames of ``width``×``height`` (padded to ``multiple``) on this CPU.
 
     ``network(setting)`` returns the prepared :class:`IFNet` for a setting
-    (cached by the caller).  Cached per :func:`machine_key`; see the module doc
-    for the environment variables.
+    (cached by the caller).  A job's path (see the module notes): a final cached entry, else the
+    table, else a screened or (still busy) provisional entry, else a screen of about a second.
+    ``full`` (or ``VIDEXT_CALIBRATION=redo``): a full calibration now.  Cached per
+    :func:`machine_key`; see the module doc for the environment variables.
     """
     fixed = forced(precision)
     n = cores()
@@ -538,19 +722,36 @@ def calibrate(network: Callable[[Setting], object], width: int, height: int, *, 
     path = path or cache_file()
     if fixed:
         key += "|" + ",".join(f"{k}={v}" for k, v in sorted(fixed.items()))
-    if m == "on":
-        hit = cached_choice(key, path)
-        if hit is not None:
-            return Calibration(key, hit, "cache")
-    size = measured_size(width, height, multiple)
-    sw, sh = RIFE_CALIBRATION_SCREEN_SIZE
-    small = (max(multiple, sw // multiple * multiple), max(multiple, sh // multiple * multiple))
-    nets: dict = {}
-    screen = torch_runner(network, *small, nets) if small[0] * small[1] < size[0] * size[1] else None
-    busy = load()
-    chosen, trials = choose(torch_runner(network, *size, nets), fixed, n, screen=screen)
-    busy = max(busy, load())
-    result = Calibration(key, chosen, "measured", trials, size, small if screen else None)
-    _write_cache(path, key, {**result.as_dict(), "load": round(busy, 2),
+    full = full or m == "redo"
+    if not full:
+        hit = cached_entry(key, path)
+        if hit is not None and hit[1] == "final":
+            return Calibration(key, hit[0], "cache")
+        known = None if "precision" in fixed else from_table()
+        if known is not None:
+            threads, workers = default_sharing(n, fixed)
+            s = Setting(known.precision, fixed.get("channels_last", known.channels_last), threads, workers)
+            return Calibration(key, s, "table", note=known.label)
+        if hit is not None and (hit[1] == "screened" or busy()):
+            return Calibration(key, hit[0], "cache", status=hit[1])
+    before = load()
+    if full:
+        size = measured_size(width, height, multiple)
+        sw, sh = RIFE_CALIBRATION_SCREEN_SIZE
+        small = (max(multiple, sw // multiple * multiple), max(multiple, sh // multiple * multiple))
+        nets: dict = {}
+        quick = torch_runner(network, *small, nets) if small[0] * small[1] < size[0] * size[1] else None
+        chosen, trials = choose(torch_runner(network, *size, nets), fixed, n, screen=quick)
+        result = Calibration(key, chosen, "measured", trials, size, small if quick else None)
+    else:
+        chosen, trials, decisive, size = screen(network, width, height, fixed, n, multiple)
+        result = Calibration(key, chosen, "screened", trials, None, size,
+                             status="final" if decisive else "screened",
+                             note="" if decisive else f"neither precision {SCREEN_DECISIVE:g}x faster on the screen")
+    under = max(before, load())
+    if busy(under):
+        result.status = "provisional"
+        result.note = f"measured while the load ({under:.1f}) exceeded the {n} cores"
+    _write_cache(path, key, {**result.as_dict(), "load": round(under, 2),
                              "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     return result

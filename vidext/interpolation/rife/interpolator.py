@@ -126,8 +126,9 @@ class RIFEInterpolator(Interpolator):
     ``auto`` (CUDA when present), ``cpu``, ``cuda[:N]``.  ``scale``: flow
     resolution, 1 (default below 2560×1440), 0.5 (default above: 4K) or
     0.25.  ``precision``: ``auto`` = fp16 on CUDA; on the CPU, precision,
-    memory format and threads are chosen by a measured, cached calibration
-    (:mod:`.calibration`) per CPU and frame-size class, when the frame size
+    memory format and threads are chosen per CPU and frame-size class (a cached
+    calibration, the table of CPUs already measured, or a screen of about a
+    second: :mod:`.calibration`), when the frame size
     is known (:meth:`setup`); ``fp32``/``bf16`` force the precision.
     """
 
@@ -223,6 +224,10 @@ class RIFEInterpolator(Interpolator):
             out["workers"] = self.workers
             out["channels_last"] = self._net.channels_last if self._net is not None else None
             out["calibration"] = self.calibration.source if self.calibration else "not yet (frame size unknown)"
+            if self.calibration and self.calibration.source not in ("off", "forced"):
+                out["calibration_status"] = self.calibration.status
+                if self.calibration.note:
+                    out["calibration_note"] = self.calibration.note
         return out
 
     def scale_for(self, width: int, height: int) -> float:

@@ -23,6 +23,7 @@ from ...media.heap import reuse_freed_memory  # noqa: E402
 from .. import capabilities as caps  # noqa: E402
 from .. import jobs, present  # noqa: E402
 from ..server import launch_kwargs, on_space, public_limits  # noqa: E402
+from ..warmup import precalibrate_in_background  # noqa: E402
 from . import audio, common, evaluate, extend, interpolate  # noqa: E402
 
 INTRO = """# vidext
@@ -78,6 +79,7 @@ def main(host: str | None = None, port: int | None = None) -> None:
     reuse_freed_memory()    # before Gradio's threads start: they all share the one reused heap
     if on_space():
         public_limits()  # a public demo's limits unless the Space's settings define VIDEXT_MAX_*
+    precalibrate_in_background()    # RIFE's CPU settings measured while nobody waits (vidext/webapp/warmup.py)
     launch(build_demo(), host=host, port=port)
 
 
