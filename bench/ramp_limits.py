@@ -12,8 +12,8 @@ how far such a run of made pictures drifts from what the camera saw; it bridges 
 motion where the ramp bridges one, so it errs on the safe side.  The figure is the scoring's own
 (:mod:`vidext.extension.scoring`): a rebuilt picture's distance to its real frame on the index
 pictures, in the shot's median frame-to-frame steps.  The slowest speed is ``1/F`` for the
-largest ``F`` at which the 90th percentile stays within one step on every clip (a made picture
-no further from the truth than the next real frame is).
+largest ``F`` at which the 90th percentile stays within ``EXTEND_INSIDE_LIMIT`` (2) steps on every
+clip: the scoring's own bound for a new picture that the shot came close to.
 
 **Shortest ease.**  Slowing from speed 1 to ``v`` over ``E`` frames with a cosine ease changes
 the picture's motion by at most ``π (1 - v) / (2 E)`` of a frame's motion per frame.  The
@@ -84,7 +84,8 @@ def main() -> None:
     ap.add_argument("--factors", default="2,3,4,5,6,8")
     ap.add_argument("--rife-weights", default=None, help="flownet.pkl, for --methods rife")
     ap.add_argument("--clips", default="bikes,bigbuckbunny,carphone")
-    ap.add_argument("--min-speed", type=float, default=None, help="speed the ease figure is worked out for")
+    ap.add_argument("--min-speed", type=float, default=None,
+                    help="speed the ease figure is worked out for (default: the slowest speed found)")
     args = ap.parse_args()
     if args.rife_weights:
         tmp = tempfile.mkdtemp()
@@ -112,10 +113,10 @@ def main() -> None:
                 worst_p90[(m, f)] = max(worst_p90.get((m, f), 0.0), p90)
                 cells.append(f"F={f}: {np.median(d):.2f}/{p90:.2f}/{max(d):.2f}")
             print(f"{m:9} {name:15} {len(frames):4d} frames  " + "  ".join(cells), flush=True)
-        ok = [f for f in factors if worst_p90[(m, f)] <= 1.0]
+        ok = [f for f in factors if worst_p90[(m, f)] <= config.EXTEND_INSIDE_LIMIT]
         limit = max(ok) if ok else None
         print(f"{m}: p90 over every clip " + ", ".join(f"F={f} {worst_p90[(m, f)]:.2f}" for f in factors)
-              + f" -> slowest speed 1/{limit}" if limit else " -> none within one step")
+              + (f" -> slowest speed 1/{limit}" if limit else f" -> none within {config.EXTEND_INSIDE_LIMIT:g} steps"))
         if args.min_speed is None and limit:
             args.min_speed = 1.0 / limit
     v = args.min_speed or 0.25

@@ -134,6 +134,40 @@ def test_audio_api_stretch(server, tone):
     assert details["operation"] == "stretch"
 
 
+def test_audio_api_with_only_a_sound_file_does_what_the_tab_proposes(server, tone):
+    """The tab proposes a 2× stretch on upload; the endpoint called with the file alone does the same."""
+    download, watch, listen, details = server["client"].predict(handle_file(tone), api_name="/audio")
+    assert details["operation"] == "stretch" and abs(_sound_seconds(download) - 2.0) < 0.02
+    download, _, _, details = server["client"].predict(handle_file(tone), extend=1, api_name="/audio")
+    assert details["operation"] == "extend" and abs(_sound_seconds(download) - 2.0) < 0.05
+
+
+def test_every_endpoint_defaults_to_its_tabs_values(server):
+    """Each public endpoint's parameters default to what its tab shows for a file just uploaded."""
+    import inspect
+
+    from vidext import config
+
+    # where the API's "not given" stands for the tab's value
+    same = {("/interpolate", "scene_threshold"): (None, config.SCENE_THRESHOLD),
+            ("/audio", "audio_file"): (None, None)}
+    checked = 0
+    for fn in server["demo"].fns.values():
+        if fn.api_name not in ("interpolate", "extend", "audio", "evaluate"):
+            continue
+        params = [p for p in inspect.signature(fn.fn).parameters.values() if p.name != "progress"][1:]
+        for p, component in zip(params, fn.inputs[1:]):
+            api_default, tab_value = same.get((f"/{fn.api_name}", p.name), (p.default, component.value))
+            assert p.default == api_default, (fn.api_name, p.name)
+            shown = component.value if (f"/{fn.api_name}", p.name) not in same else tab_value
+            if isinstance(shown, float) and isinstance(api_default, (int, float)):
+                shown = type(api_default)(shown)
+            assert api_default == shown or (api_default is None and shown == tab_value), \
+                (fn.api_name, p.name, api_default, component.value)
+            checked += 1
+    assert checked >= 20
+
+
 def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_path):
     download, watch, listen, details = server["client"].predict(
         handle_file(small_clip), audio_file=handle_file(tone), api_name="/audio")
@@ -142,6 +176,14 @@ def test_audio_api_replaces_the_sound_of_a_video(server, small_clip, tone, tmp_p
     assert rate == 25 and frames == 25  # the picture is copied
     assert abs(_sound_seconds(download) - 1.0) < 0.05
     assert details["operation"] == "remux"
+    # a video that does not play everywhere (H.264 4:4:4) gets its playable copy, as on the other tabs
+    rich = make_clip(str(tmp_path / "rich.mp4"), frames=25, fps=25, width=160, height=96, pix_fmt="yuv444p")
+    download, watch, listen, details = server["client"].predict(
+        handle_file(rich), audio_file=handle_file(tone), api_name="/audio")
+    assert watch is not None and watch != download and watch.endswith(".playable.mp4")
+    with av.open(watch) as c:
+        v = c.streams.video[0]
+        assert v.codec_context.name == "h264" and v.format.name == "yuv420p" and c.streams.audio
 
 
 def test_evaluate_api(server, small_clip):

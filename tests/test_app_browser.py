@@ -58,7 +58,8 @@ def media(tmp_path_factory):
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4000))
     return {"clip": make_clip(str(d / "small clip.mp4"), frames=25, fps=25, width=160, height=96),
             "slow": make_clip(str(d / "slow.mp4"), frames=96, width=480, height=272, tone_hz=None),
-            "tone": _tone_wav(str(d / "tone.wav")), "bad": str(bad)}
+            "tone": _tone_wav(str(d / "tone.wav")), "bad": str(bad),
+            "rich": make_clip(str(d / "rich.mp4"), frames=25, fps=25, width=160, height=96, pix_fmt="yuv444p")}
 
 
 @pytest.fixture
@@ -176,14 +177,20 @@ def test_defaults_of_every_tab_give_a_result(server, browser, media, shots):
             page.locator("#evaluate-plot-quality_speed").scroll_into_view_if_needed()
             page.wait_for_selector("#evaluate-plot-quality_speed svg.main-svg", state="attached", timeout=90_000)
             table = page.inner_text("#evaluate-table")
-            assert "PSNR (dB) ↑" in table and "★" in table and "psnr_y" not in table
+            # the verdict first, in the table's own names; the table with its ±
+            verdict = re.match(r"Verdict: (.+)", table)
+            assert verdict and "Cross-fade" in verdict.group(1) and "blend" not in table, table
+            assert "PSNR (dB) ↑" in table and "psnr_y" not in table
+            assert "±" in table or "LPIPS" not in table      # a sampled metric shows its interval
             with page.context.expect_page() as opened:  # the report page opens in the browser, not as a download
                 page.locator("#evaluate-report-link").click()
             report = opened.value
             report.wait_for_load_state("domcontentloaded", timeout=60_000)
             assert report.url.endswith("report.html") and report.title() == "vidext evaluate"
-            text = report.inner_text("pre")  # the summary at the top of the page
-            assert "small clip.mp4" in text and "/tmp/" not in text
+            assert report.inner_text("h1") == "small clip.mp4"       # a page: heading, verdict, table
+            assert report.inner_text(".verdict .lead") == verdict.group(1).strip()
+            assert report.locator("table").count() >= 1 and report.locator("pre").count() == 0
+            assert "/tmp/" not in report.inner_text("body") and "--exhaustive" not in report.inner_text("body")
             report.close()
         assert _visible_errors(page) == [], tab
         shots(page, f"desktop-{tab}")
@@ -204,6 +211,15 @@ def test_audio_tab_shows_only_what_fits_the_file(server, browser, media, shots):
     assert not page.locator("#audio-stretch").is_visible()
     assert "choose a sound file to put on this video" in _wait_text(page, "#audio-plan", "sound file")
     assert page.locator("#audio-run").is_disabled()
+    # a 4:4:4 video given another sound: a playable copy is shown, as on the other tabs, and both offered
+    _upload(page, "audio", media["rich"])
+    page.locator("#audio-replacement input[type=file]").set_input_files(media["tone"])
+    _wait_text(page, "#audio-plan", "replaces its sound")
+    status = _run_and_wait(page, "audio")
+    assert status.startswith("Done") and "the chosen sound put on it" in status, status
+    page.wait_for_selector("#audio-result-video video", timeout=30_000)
+    assert "plays in every browser and phone" in _wait_text(page, "#audio-which", "plays")
+    assert page.locator("#audio-download .filename").count() == 2
     shots(page, "desktop-audio-video")
 
 
@@ -238,6 +254,8 @@ def test_a_bad_file_gives_one_message(server, browser, media, shots):
     page.wait_for_timeout(1500)  # anything else that would pop up has had its chance
     assert _visible_errors(page) == [line.strip()]
     assert page.locator("#interpolate-run").is_disabled()
+    # the plan line no longer asks for a first upload: it asks for another file
+    assert _wait_text(page, "#interpolate-plan", "another file") == "Choose another file: the one above cannot be used."
     shots(page, "desktop-bad-file")
 
 
@@ -253,6 +271,96 @@ def test_start_after_end_gives_one_message_by_the_segment(server, browser, media
     # a part of the clip without slow motion: new frames only there
     _type(page, "#interpolate-start input[type=number]", "0.2")
     assert "new frames only on 0.20–0.40 s" in _wait_text(page, "#interpolate-plan", "new frames only")
+
+
+def _slider(page, elem_id: str) -> float:
+    return float(page.locator(f"#{elem_id} input[type=number]").input_value())
+
+
+def _centre(box) -> tuple[float, float]:
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _mouse_drag(page, handle: str, to_x: float):
+    x, y = _centre(page.locator(handle).bounding_box())
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(to_x, y + 3, steps=6)
+    page.mouse.up()
+
+
+def _touch_drag(page, handle: str, to_x: float):
+    """A finger on the handle, moved sideways, lifted (touch events, as a phone sends them)."""
+    x, y = _centre(page.locator(handle).bounding_box())
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, 7):
+        cdp.send("Input.dispatchTouchEvent",
+                 {"type": "touchMove", "touchPoints": [{"x": x + (to_x - x) * k / 6, "y": y + 2}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def _drag_both_timelines(page, media, drag, shots, name: str):
+    """Interpolate: the part's ends dragged to about 1/4 and 3/4; Extend: the new part's edge to about
+    half its range (15 s of 30).  Each time the sliders, the plan line and the drawing follow."""
+    _upload(page, "interpolate", media["slow"])   # 96 frames at 25 fps: 3.84 s
+    page.locator("#interpolate-timeline").scroll_into_view_if_needed()
+    strip = page.locator("#interpolate-timeline .vx-strip").bounding_box()
+    drag(page, "#interpolate-timeline [data-h=end]", strip["x"] + 0.75 * strip["width"])
+    page.wait_for_function("+document.querySelector('#interpolate-end input[type=number]').value < 3.5",
+                           timeout=15_000)
+    drag(page, "#interpolate-timeline [data-h=start]", strip["x"] + 0.25 * strip["width"])
+    page.wait_for_function("+document.querySelector('#interpolate-start input[type=number]').value > 0.5",
+                           timeout=15_000)
+    start, end = _slider(page, "interpolate-start"), _slider(page, "interpolate-end")
+    assert abs(start - 0.96) < 0.1 and abs(end - 2.88) < 0.1, (start, end)
+    plan = _wait_text(page, "#interpolate-plan", r"new frames only on (0\.[5-9]|[1-9])[\d.]*–")   # the new start
+    a, b = (float(x) for x in re.search(r"new frames only on ([\d.]+)–([\d.]+) s", plan).groups())
+    assert abs(a - start) < 0.05 and abs(b - end) < 0.05, plan
+    dim = page.locator("#interpolate-timeline .vx-dim-l").bounding_box()   # the part before is dimmed
+    assert abs(dim["width"] - 0.25 * strip["width"]) < 0.05 * strip["width"]
+    shots(page, f"{name}-interpolate-dragged")
+    page.get_by_role("tab", name="Extend").click()
+    _upload(page, "extend", media["clip"])
+    page.locator("#extend-timeline").scroll_into_view_if_needed()
+    zone = page.locator("#extend-timeline .vx-fwd").bounding_box()
+    drag(page, "#extend-timeline [data-h=fwd]", zone["x"] + 0.5 * zone["width"])
+    page.wait_for_function("+document.querySelector('#extend-seconds input[type=number]').value > 10",
+                           timeout=15_000)
+    seconds = _slider(page, "extend-seconds")
+    assert abs(seconds - 15) <= 1.5, seconds
+    assert f"→ {1 + seconds:.2f} s" in _wait_text(page, "#extend-plan", f"{1 + seconds:.2f}")
+    assert f"+{seconds:g} s" in page.inner_text("#extend-timeline .vx-fwd")
+    # and the other way round: the slider typed, the drawing follows
+    _type(page, "#extend-seconds input[type=number]", "3")
+    page.wait_for_function("document.querySelector('#extend-timeline .vx-fwd').innerText.includes('+3 s')",
+                           timeout=15_000)
+    shots(page, f"{name}-extend-dragged")
+
+
+def test_dragging_on_the_filmstrip_sets_the_segment_and_the_length(server, browser, media, shots):
+    page, errors = _open(browser, server)
+    _drag_both_timelines(page, media, _mouse_drag, shots, "desktop")
+    assert errors == [] and _visible_errors(page) == []
+
+
+def test_dragging_with_a_finger_on_a_phone(server, browser, media, shots):
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server["url"])
+    page.wait_for_selector("#interpolate-input", timeout=30_000)
+    _drag_both_timelines(page, media, _touch_drag, shots, "phone")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert errors == [] and _visible_errors(page) == []
+    context.close()
+
+
+def _fits(page, selector: str) -> bool:
+    """The element's content is shown whole: nothing cut off sideways."""
+    return page.evaluate(f"() => {{ const e = document.querySelector({selector!r}); "
+                         "return e.scrollWidth <= e.clientWidth + 1; }")
 
 
 def test_phone_layout(server, browser, media, shots):
@@ -289,5 +397,35 @@ def test_phone_layout(server, browser, media, shots):
     box = page.locator("#interpolate-result").bounding_box()
     assert box["y"] < PHONE["height"] and box["y"] + box["height"] > 0, "the result is not in view"
     shots(page, "phone-interpolate-done")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    # download names are read whole, not cut to "small_cl….mp4"
+    names = page.locator("#interpolate-download .filename")
+    assert names.count() >= 1
+    for k in range(names.count()):
+        assert names.nth(k).evaluate("e => e.scrollWidth <= e.clientWidth + 1"), names.nth(k).inner_text()
+    # Evaluate on the phone: the verdict, a table shown whole (or one that visibly scrolls), titles whole
+    page.get_by_role("tab", name="Evaluate").click()
+    _upload(page, "evaluate", media["clip"])
+    assert _run_and_wait(page, "evaluate").startswith("Done")
+    page.wait_for_selector("#evaluate-plot-quality_speed svg.main-svg", state="attached", timeout=90_000)
+    page.wait_for_timeout(1000)
+    assert page.inner_text("#evaluate-table").startswith("Verdict: ")
+    whole = _fits(page, "#evaluate-table table")
+    shadow = page.evaluate("() => getComputedStyle(document.querySelector('#evaluate-table table')).backgroundImage")
+    assert whole or "radial-gradient" in shadow, "the table is cut off with no sign that it scrolls"
+    table = page.locator("#evaluate-table table").first.bounding_box()
+    assert table["x"] >= 0 and table["x"] + table["width"] <= PHONE["width"]
+    for key in ("quality_speed", "per_frame"):
+        plot = page.locator(f"#evaluate-plot-{key}")
+        plot.scroll_into_view_if_needed()
+        svg = plot.locator("svg.main-svg").first.bounding_box()
+        assert plot.locator(".gtitle").count() == 0          # no plotly title to clip: the label says it
+        for k in range(plot.locator(".annotation-text").count()):   # subplot titles lie inside the chart
+            t = plot.locator(".annotation-text").nth(k).bounding_box()
+            assert t["x"] >= svg["x"] - 1 and t["x"] + t["width"] <= svg["x"] + svg["width"] + 1, key
+        label = plot.locator("[data-testid=block-label]")
+        if label.count():
+            assert label.first.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), key
+    shots(page, "phone-evaluate-done")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     assert errors == []

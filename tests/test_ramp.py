@@ -80,9 +80,9 @@ def test_a_ramp_eases_from_full_speed_and_gives_exactly_the_frames_asked(new):
 
 def test_a_short_shot_is_retimed_whole_at_the_limit_or_refused():
     need = plan_ramp(50, 10_000, Fraction(RATE)).replaced
-    plan = plan_ramp(50, need - 20, Fraction(RATE))               # the whole (shorter) shot
+    plan = plan_ramp(50, need - 5, Fraction(RATE))                # the whole (shorter) shot, a shorter ease
     pos = [0.0] + plan.positions()
-    assert plan.replaced == need - 20 and pos[-1] == plan.replaced
+    assert plan.replaced == need - 5 and pos[-1] == plan.replaced
     assert np.all(np.diff(pos) >= SLOWEST - 1e-9)         # an ease, then the limit speed
     with pytest.raises(ParameterError, match="cannot add 2.00 s to a shot of 0.80 s"):
         plan_ramp(50, 19, Fraction(RATE))
@@ -134,7 +134,7 @@ def test_every_new_frame_lies_between_its_neighbouring_real_frames(tmp_path, dir
 
 def test_the_sound_follows_the_retimed_picture(tmp_path):
     n, new = 50, 12
-    flashes = [44]                             # inside the retimed stretch (the last ~32 frames)
+    flashes = [44]                             # inside the retimed stretch (the last 25 frames)
     src = pan_clip(str(tmp_path / "click.mkv"), n, clicks_at=flashes, flash=flashes)
     out = str(tmp_path / "o.mkv")
     r = vidext.extend(src, out, seconds=new / RATE, method="ramp", codec="ffv1")
@@ -161,6 +161,21 @@ def _never_a_failure(details: dict) -> None:
             assert fig is None or fig["passed"] or "eased stop" in d["reason"], d
 
 
+def test_a_loop_passes_only_where_its_bridge_joins_near_poses():
+    from vidext.extension.scoring import ShotStats, score
+    from vidext.extension.seamless import LoopScore
+    gray = [cv2.cvtColor(shifted(texture(H + 64, W + 64, 2), 0.7 * k, 0, H, W), cv2.COLOR_RGB2GRAY) for k in range(30)]
+    shot = np.stack([cv2.resize(g, (64, 43), interpolation=cv2.INTER_AREA) for g in gray])
+    stats = ShotStats.of(shot)
+    good = score(stats, [shot[20], shot[21], shot[22], shot[23]], [False] * 4, 2.0)   # a clean seam
+    assert good.passed
+    near = LoopScore(**vars(good), pose_steps=1.5)
+    far = LoopScore(**vars(good), pose_steps=3.0)            # the same seam, bridging poses 3 steps apart
+    assert near.passed and not far.passed
+    assert any("joins poses 3.0 steps apart" in f for f in far.failures())
+    assert far.as_dict()["passed"] is False and far.as_dict()["pose_steps"] == 3.0
+
+
 def test_auto_falls_back_to_a_ramp_when_nothing_passes(tmp_path):
     # a steady pan that never comes back: no loop joins near poses, a continued motion reveals
     # what the camera never saw, a ping-pong turns back, a freeze stops
@@ -171,6 +186,7 @@ def test_auto_falls_back_to_a_ramp_when_nothing_passes(tmp_path):
     assert not any(f["passed"] for m, f in d["candidates"].items() if m != "ramp" and f)
     assert d["chosen"] == "ramp" and d["candidates"]["ramp"]["passed"]
     assert "no candidate passes" in d["reason"] and "slowed" in d["reason"]
+    assert "pose_steps" in d["candidates"]["seamless"]
     assert ext["summary"].startswith("forward: ramp") and "retimed" in ext
     _never_a_failure(ext)
 

@@ -104,16 +104,78 @@ def test_segment_only_smoothing_runs_without_slow_motion(clip, tmp_path):
 
 def test_evaluate_table_reads_at_a_glance():
     report = {"held_out": {"factor": 2, "rebuilt": 12},
-              "methods": [{"name": "blend", "psnr_y": 30.123, "ssim": 0.91234, "lpips": 0.2, "frames_per_second": 900.0},
+              "methods": [{"name": "blend", "psnr_y": 30.123, "ssim": 0.91234, "lpips": 0.2, "frames_per_second": 900.0,
+                           "interval": {"psnr_y": [29.623, 30.623]}},
                           {"name": "fast", "psnr_y": 35.5, "ssim": 0.95, "lpips": 0.1, "frames_per_second": 40.04}],
-              "temporal": {"mean_warp_error": 1.234, "flicker": 0.5, "jumps": []}, "av_offset_s": None,
+              "stars": {"psnr_y": "fast", "ssim": None, "lpips": "fast", "frames_per_second": "blend"},
+              "verdict": {"text": "Flow (fast) comes closest to the real frames; Cross-fade is 5.4 dB worse and "
+                                  "22× quicker."},
+              "temporal": {"warp_error_mean": 1.234, "flicker_rms": 0.5, "jumps": []}, "av_offset_s": None,
               "av_offset_note": "the clip has no sound"}
     heads, rows = present.score_table(report)
     assert heads == ["Method", "PSNR (dB) ↑", "SSIM ↑", "LPIPS ↓", "Speed (frames/s) ↑"]
-    assert rows[0] == ["Cross-fade (baseline)", "30.12", "0.912", "0.200", "**900.0 ★**"]
-    assert rows[1] == ["Optical flow, fast", "**35.50 ★**", "**0.950 ★**", "**0.100 ★**", "40.0"]
+    assert rows[0] == ["Cross-fade", "30.12<br><small>±&nbsp;0.50</small>", "0.912", "0.200", "**900.0 ★**"]
+    assert rows[1] == ["Flow (fast)", "**35.50 ★**", "0.950", "**0.100 ★**", "40.0"]   # no ★ the report denies
     text = present.evaluate_words(report)
-    assert "psnr_y" not in text and "frames_per_second" not in text and "not measured (the clip has no sound)" in text
+    assert text.startswith("**Verdict:** Flow (fast) comes closest to the real frames")
+    assert "psnr_y" not in text and "frames_per_second" not in text
+    assert "Sound vs picture: not measured: the clip has no sound." in text and "1.23" in text
+
+
+def test_result_lines_say_what_was_chosen_and_why_in_plain_words():
+    auto = {"chosen": "quality", "summary": "auto chose quality: LPIPS 0.078 vs 0.082 (fast), PSNR-Y -0.0 dB, "
+                                            "on 3 excerpts", "rule": "time weighed: ...", "seconds": 8.2,
+            "excerpts": [{"windows": 1}, {"windows": 1}, {"windows": 1}],
+            "table": [{"method": "blend", "psnr_y": 30.1, "lpips": 0.2, "frames": 3, "estimated_seconds_per_frame": 0.001},
+                      {"method": "fast", "psnr_y": 31.0, "lpips": 0.082, "frames": 3,
+                       "estimated_seconds_per_frame": 0.01},
+                      {"method": "quality", "psnr_y": 31.0, "lpips": 0.078, "frames": 3,
+                       "estimated_seconds_per_frame": 0.05, "chosen": True}]}
+    line = present.auto_words(auto)
+    first, folded = line.split("\n\n", 1)
+    assert first == ("**Model: Flow (quality)**, after 3 models were tried on 3 short excerpts of your clip (8 s): "
+                     "the quickest is kept unless a slower one looks visibly better, and Flow (quality) did.")
+    assert folded.startswith("<details><summary>The measurements</summary>") and "LPIPS 0.078" in folded
+    assert "LPIPS" not in first and "dB" not in first
+    fastest = present.auto_words({**auto, "chosen": "blend"})
+    assert fastest.split("\n\n")[0].endswith(": no slower model looked visibly better.")
+    ext = {"auto": {"forward": {"chosen": "ramp", "reason": "no candidate passes (motion: the view lurches (1.0× the "
+                                                            "shot's own changes of motion))",
+                                "candidates": {"motion": {"junction": 0.5, "stall": 0.2, "jerk": 1.57, "cost": 1.57,
+                                                          "passed": False},
+                                               "freeze": {"junction": 0.0, "stall": 9.9, "jerk": 2.3, "cost": 10.2,
+                                                          "passed": False}}}}}
+    said = present.extend_choice_words(ext)
+    first = said.split("\n\n")[0]
+    assert first == ("**After the end:** the edge of the shot slowed down into the new time: none of the 2 ways tried "
+                     "would look right (the view would lurch; the motion would stop or turn back), so the shot "
+                     "slows down instead.")
+    assert "cost" not in first and "1.57" in said.split("\n\n", 1)[1]
+    ok = {"auto": {"backward": {"chosen": "seamless", "candidates": {"seamless": {"passed": True, "cost": 0.4},
+                                                                     "freeze": {"passed": True, "cost": 0.9}}}}}
+    assert present.extend_choice_words(ok).startswith(
+        "**Before the start:** a seamless loop (part of the shot plays again, joined with no visible seam): of the 2 "
+        "ways tried, it looked the most natural.")
+    # what happened to the sound: the main track's own account, not "carried over"
+    details = {"output": {"audio_tracks": [{"stream": 1, "as": "retimed"}]}}
+    assert present.sound_fate(details, "re-encoded") == "retimed"
+    assert "sound slowed with the picture, pitch kept" in present.result_words(
+        {"duration_s": 2.0, "audio": present.sound_fate(details, "re-encoded")})
+    assert present.sound_fate({}, None) is None and present.sound_fate({}, "copied") == "copied"
+    assert present.sound_result_words({"operation": "stretch", "duration_s": 2.0}, {"stretch": 2.0}) == \
+        "**Done:** sound stretched 2×, pitch kept · 2.00 s"
+
+
+def test_a_continuation_replaces_the_proposed_stretch():
+    proposal = present.AUDIO_DEFAULT_STRETCH
+    assert present.audio_settings(is_video=False, stretch=proposal) == {"stretch": proposal}
+    assert present.audio_settings(is_video=False, stretch=proposal, extend=3) == {"extend": 3.0}
+    with pytest.raises(ParameterError, match="either"):
+        present.audio_settings(is_video=False, stretch=1.5, extend=3)
+    with pytest.raises(ParameterError):
+        present.audio_settings(is_video=False, stretch=1)        # 1 said out loud: unchanged, nothing to do
+    with pytest.raises(ParameterError):
+        present.audio_settings(is_video=True)
 
 
 def test_words_name_no_codec_and_keep_speed_apart():

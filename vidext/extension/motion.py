@@ -38,7 +38,8 @@ MOTION_HALF_LIFE_S = 0.25            # the motion eases to rest with this half-l
 MOTION_MAX_TURN_DEG = 1.0            # most the whole continuation rotates
 MOTION_MAX_ZOOM = 0.02               # most the whole continuation zooms (a share of the picture's size)
 MOTION_MAX_CROP = 1.25               # largest zoom that crops unseen borders out; a motion needing more travels less
-MOTION_CROP_GRID = 160               # px: width of the coverage map the crop is found on
+MOTION_CROP_GRID = 480               # px: width of the coverage map the crop is found on (a coarse map
+                                     # crops a grid pixel or two even where a step of one pixel needs less)
 
 
 _MIN_POINTS = 8
@@ -213,7 +214,7 @@ class Motion(Synthesizer):
             for _, to_j in sources:
                 t = (g @ move @ to_j @ np.linalg.inv(g))[:2]
                 union |= cv2.warpAffine(ones, t, (gw, gh), flags=cv2.INTER_LINEAR, borderValue=0) > 0.999
-            return cv2.erode(union.astype(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) > 0
+            return union
 
         crops, zoom = [], 1.0
         for move in moves:

@@ -22,12 +22,12 @@ time-stretched with its pitch kept, as slow motion's is.
 **The profile.**  Output frame ``u`` (``u = 0`` the anchor, ``u = K + N`` the junction) shows
 the moment ``s(u)`` frames after the anchor.  The speed ``s'(u)`` eases from 1 to the end speed
 ``v`` over ``E`` frames, ``s'(u) = v + (1 - v) (1 + cos(pi u / E)) / 2``, then stays at ``v``; with
-``s(K + N) = K``.  The ramp retimes as little of the shot as it can: the whole ramp is one ease
-(``E = K + N``) down to the engine's :data:`RAMP_MIN_SPEED` at the junction, ``K = N (1 + v) / (1 - v)``, or
-longer where that ease would be shorter than :data:`RAMP_MIN_EASE_S`.  When the shot is shorter
-than that, the whole shot is retimed: the ease is as long as the end speed allows and the speed
-then stays at the limit; when even that cannot give ``N`` frames, the ramp says so
-(:class:`RampTooShort`) and ``auto`` falls back.
+``s(K + N) = K``.  The speed eases over :data:`RAMP_EASE_S` down to the engine's measured limit
+:data:`RAMP_MIN_SPEED` and stays there, which retimes the fewest real frames an ease of that length
+allows, ``K = E / 2 + v N / (1 - v)``; a short extension is one ease ending at the limit,
+``K = N (1 + v) / (1 - v)`` (never shorter than :data:`RAMP_MIN_EASE_S`).  When the shot is shorter
+than that, the whole shot is retimed with the longest ease its end speed allows; when even that
+cannot give ``N`` frames, the ramp says so (:class:`RampTooShort`) and ``auto`` falls back.
 
 **Eased stop** (:class:`EasedFreeze`, ``auto``'s last resort): the motion of the last
 :data:`RAMP_STOP_S` eases to rest (the same ease, down to speed 0) and the junction frame is held
@@ -62,11 +62,16 @@ RAMP_MIN_SPEED = {"dis": 1 / 2, "rife": 1 / 4}
 #: command, same shots: the fastest 95th-percentile motion (bikes, 1.06 index px a frame) against its own
 #: changes (0.52 px) needs 0.10 s at v = 1/4.
 RAMP_MIN_EASE_S = 0.10
+#: the ease (s) a ramp takes where the shot allows: an editor's speed ramp, chosen (not measured) ten
+#: times the measured minimum so that the slow-down reads as a deliberate ease; the speed then stays
+#: at the limit, so that the ramp retimes no more of the shot than the seconds asked need
+RAMP_EASE_S = 1.0
 #: the eased stop of the last-resort freeze: the motion of the last frames eases to rest over this
 RAMP_STOP_S = 0.5
-#: DIS preset of the in-between pictures (balanced: the held-out figures of the three presets agree
-#: within 0.1 step, bench/ramp_limits.py; the quality preset costs more at 720p)
-RAMP_QUALITY = "balanced"
+#: DIS preset of the in-between pictures: fast (bench/ramp_limits.py: the three presets' held-out
+#: figures agree within 0.1 step on every shot; at 720p fast costs 29 ms CPU a picture, balanced 47,
+#: quality 153, and a ramp makes a hundred or more)
+RAMP_QUALITY = "fast"
 #: positions this close to a whole frame show that real frame
 _ON_FRAME = 1e-6
 
@@ -168,16 +173,25 @@ def engine() -> str:
 
 
 def plan_ramp(new: int, available: int, rate: Fraction, *, min_speed: float | None = None,
-              min_ease_s: float = RAMP_MIN_EASE_S) -> RampPlan:
+              min_ease_s: float = RAMP_MIN_EASE_S, ease_s: float = RAMP_EASE_S) -> RampPlan:
     """The ramp that gives ``new`` frames from at most ``available`` real frames before the junction's
     successor (the shot's frames but one: the anchor stays).  ``min_speed``: the engine's limit
-    (default: :func:`engine`'s).  Raises :class:`RampTooShort`."""
+    (default: :func:`engine`'s).  Raises :class:`RampTooShort`.
+
+    Where the shot allows, the speed eases over ``ease_s`` down to the limit and stays there (a short
+    extension is one ease, ending at the limit); the fewest real frames that gives are retimed.  A
+    shorter shot is retimed whole, with the longest ease its end speed allows (at least ``min_ease_s``)."""
     v = float(RAMP_MIN_SPEED[engine()] if min_speed is None else min_speed)
     e_min = max(1.0, min_ease_s * float(rate))
-    want = max(math.ceil(new * (1 + v) / (1 - v) - 1e-9), math.ceil(e_min) - new, 1)
+    e_nat = max(e_min, ease_s * float(rate))
+    whole_ease = math.ceil(new * (1 + v) / (1 - v) - 1e-9)        # one ease, ending at the limit
+    if whole_ease + new <= e_nat:
+        want = max(whole_ease, math.ceil(e_min) - new, 1)
+    else:                                                          # an ease of e_nat, then the limit
+        want = math.ceil(e_nat / 2 + v * new / (1 - v) - 1e-9)
     k = min(want, available)
     length = k + new
-    ease = min(float(length), 2 * (k - v * length) / (1 - v)) if k > 0 else 0.0
+    ease = min(float(length), e_nat, 2 * (k - v * length) / (1 - v)) if k > 0 else 0.0
     if k < 1 or ease < min(e_min, length) - 1e-9:
         most = max(0.0, (available - e_min / 2) * (1 / v - 1))
         raise RampTooShort(

@@ -24,9 +24,14 @@ Three rules keep the seam invisible:
    period ``N-j`` with no cut.  A near-exact match needs no bridge.
 3. **Measure, don't pretend.**  The best ``SEAMLESS_CANDIDATES`` loop
    points by the index have their bridges rendered and scored by what a
-   viewer sees (:mod:`vidext.extension.scoring`); the best score wins, and
-   whether it passed is recorded (``loops[direction]["passed"]``) — the
-   ``auto`` method uses that to fall back to another method.
+   viewer sees (:mod:`vidext.extension.scoring`), and a bridge passes only
+   when it joins near poses (:class:`LoopScore`: the junction and the frame
+   the loop goes on from within ``EXTEND_INSIDE_LIMIT`` of the shot's median
+   steps, the distance-to-real-frames yardstick of every candidate); the best
+   score wins, and whether it passed is recorded
+   (``loops[direction]["passed"]``) — the ``auto`` method never writes a loop
+   that did not.  A loop played more than once in one extension is named
+   (``loops[direction]["plays"]``, the summary).
 """
 from __future__ import annotations
 
@@ -87,6 +92,29 @@ def rife_available() -> bool:
     except (VidextError, ImportError):
         return False
     return True
+
+
+@dataclass
+class LoopScore(Score):
+    """A loop's figures, plus how far apart the poses its bridge joins are: the junction frame and
+    the frame the loop goes on from, in the shot's median steps.  A bridge between poses further
+    apart than ``EXTEND_INSIDE_LIMIT`` steps morphs one into the other — a see-through double of
+    whatever moved — which the index pictures' mean difference barely sees, so it fails here."""
+
+    pose_steps: float = 0.0
+
+    @property
+    def worst(self) -> float:
+        return max(super().worst, self.pose_steps / config.EXTEND_INSIDE_LIMIT)
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "pose_steps": round(float(self.pose_steps), 3)}
+
+    def failures(self) -> list[str]:
+        out = super().failures()
+        if self.pose_steps > config.EXTEND_INSIDE_LIMIT:
+            out.append(f"the bridge joins poses {self.pose_steps:.1f} steps apart")
+        return out
 
 
 @dataclass
@@ -258,7 +286,9 @@ class Seamless(Repeater):
                 synthetic.append(True)
         seq += [t(i) for i in range(target, min(n, target + 2))]
         synthetic += [False] * (len(seq) - len(synthetic))
-        return score(stats, seq, synthetic, float((n - plan.j) / clip.rate))
+        s = score(stats, seq, synthetic, float((n - plan.j) / clip.rate))
+        pose = plan.mismatch / max(stats.median, config.EXTEND_VISIBLE_LEVEL) if plan.bridge else 0.0
+        return LoopScore(**vars(s), pose_steps=pose)
 
     def find_loop(self, clip: ClipView) -> tuple[int, int, float, float]:
         """(j, bridge, mismatch, typical): the loop restarts at clip frame ``j``."""

@@ -119,19 +119,12 @@ def _video_outcome(result, folder: str, notes: dict | None = None) -> Outcome:
     playable = result.playable_path or result.output
     details = describe(result, folder)
     words = {"duration_s": result.duration_s, "frames_out": result.frames_out, "fps": result.fps,
-             "audio": result.audio, "seconds": result.seconds, **(notes or {})}
+             "audio": present.sound_fate(result.details, result.audio), "seconds": result.seconds, **(notes or {})}
     if not result.audio:
         words["audio"] = None
     extra = [p for p in (playable,) if p and p != result.output]
     return Outcome(result.output, details, playable, [*extra, *[p for p in (result.sidecar,) if p]],
                    present.result_words(words))
-
-
-def _auto_summary(details: dict, *keys: str) -> str | None:
-    d = details or {}
-    for k in keys:
-        d = d.get(k) if isinstance(d, dict) else None
-    return d.get("summary") if isinstance(d, dict) else None
 
 
 def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
@@ -167,7 +160,7 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
         **timing, quality=quality, model=model, codec=codec, crf=_crf(crf),
         scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
         progress=progress, stop=stop, **advanced), playable=True)
-    notes = {"auto_summary": _auto_summary(result.details, "auto"),
+    notes = {"auto_summary": present.auto_words((result.details or {}).get("auto")),
              "audio_note": (result.details or {}).get("audio_note")}
     return _video_outcome(result, folder, notes)
 
@@ -194,9 +187,9 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
         audio_method=_none_if(audio_method, ""), prompt=_none_if(prompt, ""),
         quantize=_none_if(quantize, "", "none"), codec=codec, crf=_crf(crf), progress=progress, stop=stop),
         playable=True)
-    ext = (result.details or {}).get("extension") or {}
-    chosen = ext.get("summary") if isinstance(ext, dict) and ext.get("auto") else None  # method auto: what it chose
-    return _video_outcome(result, folder, {"auto_summary": f"Chosen: {chosen}" if chosen else None})
+    # method auto: what it chose at each edge and why, in plain words
+    return _video_outcome(result, folder, {"auto_summary": present.extend_choice_words(
+        (result.details or {}).get("extension"))})
 
 
 # --- Audio ---------------------------------------------------------------------
@@ -235,10 +228,13 @@ def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: 
     result = api.audio(media, output, **set_only(
         **chosen, direction=direction if "extend" in chosen else None,
         method=method if "extend" in chosen else None,
-        prompt=_none_if(prompt, ""), seed=_none_if(seed, -1), progress=progress, stop=stop))
-    playable = result.output if (not is_video or ext == ".mp4") else None
-    return Outcome(result.output, describe(result, folder), playable, [p for p in (result.sidecar,) if p],
-                   present.sound_result_words(describe(result, folder)))
+        prompt=_none_if(prompt, ""), seed=_none_if(seed, -1), progress=progress, stop=stop),
+        playable=is_video)      # a video that does not play everywhere gets its copy, as in the other tabs
+    playable = result.playable_path or result.output
+    extra = [p for p in (result.playable_path,) if p and p != result.output]
+    said = {**chosen, "direction": direction}
+    return Outcome(result.output, describe(result, folder), playable, [*extra, *[p for p in (result.sidecar,) if p]],
+                   present.sound_result_words(describe(result, folder), said))
 
 
 # --- Evaluate ------------------------------------------------------------------

@@ -11,6 +11,7 @@ from .. import handlers, jobs, present, zerogpu
 from . import common
 
 RESULT_ID = "evaluate-results"
+ASK = "Upload a clip to measure the methods on it."
 FIGURES = (("quality_speed", "Quality against speed"), ("per_frame", "Scores frame by frame"),
            ("temporal", "The clip's own motion over time"))
 
@@ -42,19 +43,21 @@ def pictures_html(paths: list[str]) -> str:
 
 
 def fit_figure(fig):
-    """A report figure for the page's column: legend under the chart, no fixed width."""
+    """A report figure for the page's column: no fixed width, and no title of its own (the plot's label,
+    which wraps on a phone, says it; plotly's title does not wrap and was cut off there)."""
     if fig is None:
         return None
     fig = fig.__class__(fig)  # a copy: the report keeps its own
-    fig.update_layout(autosize=True, width=None, legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
-                      margin=dict(l=50, r=20, t=80, b=40))
+    # the tool bar stands on the right, clear of the plot's label (they overlapped on a phone)
+    fig.update_layout(autosize=True, width=None, title=None, modebar={"orientation": "v"},
+                      margin=dict(l=50, r=36, t=40, b=max(50, fig.layout.margin.b or 0)))
     return fig
 
 
-def plan_view(strip, chosen) -> tuple[bool, str]:
+def plan_view(strip, chosen, info_line=None) -> tuple[bool, str]:
     """(valid, plan line) for the chosen methods on the uploaded clip."""
     if strip is None:
-        return False, "Upload a clip to measure the methods on it."
+        return False, present.waiting_plan(info_line, ASK)
     if not chosen:
         return False, present.problem("choose at least one method")
     names = ", ".join(present.method_name(m) for m in chosen)
@@ -103,13 +106,14 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     roots = workspace.roots()
 
-    common.on_clip(clip, roots)
+    common.on_clip(clip, roots, plan, ASK)
 
-    def on_settings(strip, chosen, busy):
-        ok, line = plan_view(strip, chosen)
+    def on_settings(strip, chosen, info_line, busy):
+        ok, line = plan_view(strip, chosen, info_line)
         return common.run_state(ok, busy), ok, line
 
-    common.on_change([clip.strip, pick], on_settings, [clip.strip, pick, acts.busy], [acts.run, acts.ready, plan])
+    common.on_change([clip.strip, pick], on_settings, [clip.strip, pick, clip.info, acts.busy],
+                     [acts.run, acts.ready, plan])
 
     inputs = [clip.file, pick, factor, most]
 
@@ -143,7 +147,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
             return (present.problem(common.message(exc)), "", *[gr.Plot(visible=False)] * len(plots), "", "",
                     None)
         shown = [gr.Plot(value=fit_figure(out.figures.get(key)), visible=key in out.figures) for key, _ in FIGURES]
-        return ("**Done.** The scores are below.", out.summary, *shown, pictures_html(out.files),
+        return ("**Done.** The verdict and the scores are below.", out.summary, *shown, pictures_html(out.files),
                 report_link(out.page), common.download([out.output, out.page]))
 
     common.wire_job("evaluate", acts, inputs=inputs, outputs=[tables, *plots, pictures, link, files],

@@ -7,23 +7,25 @@ from ... import config
 from ...errors import VidextError
 from ...media.codecs import CODECS
 from .. import capabilities as caps
-from .. import handlers, jobs, plans, present, timeline, zerogpu
-from . import common
+from .. import handlers, jobs, plans, present, zerogpu
+from . import common, scrub
 
 RESULT_ID = "extend-results"
 DIRECTIONS = [("after the end", "forward"), ("before the start", "backward"), ("both", "both")]
+SECONDS = dict(low=0.5, high=config.APP_EXTEND_MAX_S, step=0.5)   # the slider's range, also the timeline's
+ASK = "Upload a clip to see what will be made."
 
 
-def plan_view(strip, seconds, direction, method):
-    """(timeline picture, plan line, valid) for the current settings; never raises."""
+def plan_view(strip, seconds, direction, method, info_line=None):
+    """(timeline value, plan line, valid) for the current settings; never raises."""
     if strip is None:
-        return None, "Upload a clip to see what will be made.", False
+        return None, present.waiting_plan(info_line, ASK), False
+    value = scrub.extend_value(strip, float(seconds or 0), direction or "forward", **SECONDS)
     try:
         plan = plans.plan("extend", strip.info, seconds=seconds, direction=direction, method=method)
     except VidextError as exc:
-        return timeline.timeline_image(strip), present.problem(str(exc)), False
-    image = timeline.timeline_image(strip, extend_s=float(seconds or 0), direction=direction)
-    return image, present.plan_words(plan), True
+        return value, present.problem(str(exc)), False
+    return value, present.plan_words(plan), True
 
 
 def _engine_sound_default() -> str:
@@ -42,8 +44,9 @@ def build(workspace: jobs.Workspace, limits) -> None:
         with gr.Row():
             with gr.Column():
                 clip = common.clip_input("extend")
-                seconds = gr.Slider(0.5, config.APP_EXTEND_MAX_S, value=2, step=0.5, label="Add (seconds)",
-                                    elem_id="extend-seconds")
+                seconds = gr.Slider(SECONDS["low"], SECONDS["high"], value=2, step=SECONDS["step"],
+                                    label="Add (seconds)", elem_id="extend-seconds",
+                                    info="or drag the blue edge on the filmstrip")
                 direction = gr.Radio(DIRECTIONS, value="forward", label="Where", elem_id="extend-direction")
                 method = gr.Radio(choices, value=config.DEFAULT_EXTEND_METHOD, label="How",
                                   info="auto: tries them on your clip and keeps the best; seamless: loops back with "
@@ -75,14 +78,22 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     roots = workspace.roots()
 
-    common.on_clip(clip, roots)
+    common.on_clip(clip, roots, plan, ASK)
 
-    def on_settings(strip, seconds, direction, method, busy):
-        image, line, ok = plan_view(strip, seconds, direction, method)
-        return gr.Image(value=image, visible=image is not None), line, common.run_state(ok, busy), ok
+    def on_settings(strip, seconds, direction, method, info_line, busy):
+        value, line, ok = plan_view(strip, seconds, direction, method, info_line)
+        return scrub.show(value), line, common.run_state(ok, busy), ok
 
     common.on_change([clip.strip, seconds, direction, method], on_settings,
-                     [clip.strip, seconds, direction, method, acts.busy], [clip.timeline, plan, acts.run, acts.ready])
+                     [clip.strip, seconds, direction, method, clip.info, acts.busy],
+                     [clip.timeline, plan, acts.run, acts.ready])
+
+    def dragged(evt: gr.EventData):
+        """The extension's length dragged on the filmstrip: the slider follows (and with it the plan)."""
+        got = scrub.released(evt)
+        return gr.Slider(value=got["seconds"]) if "seconds" in got else gr.skip()
+
+    clip.timeline.release(dragged, None, seconds, trigger_mode="always_last", **common.LIGHT)
 
     inputs = [clip.file, seconds, direction, method, seed, audio, prompt, quant, codec, crf]
 

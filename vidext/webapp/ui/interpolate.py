@@ -7,21 +7,23 @@ from ... import config
 from ...errors import VidextError
 from ...media.codecs import CODECS
 from .. import capabilities as caps
-from .. import handlers, jobs, plans, present, timeline, zerogpu
-from . import common
+from .. import handlers, jobs, plans, present, zerogpu
+from . import common, scrub
 
 RESULT_ID = "interpolate-results"
+MODEL = "auto"      # the tab's model, and the API's default: the same run either way
+ASK = "Upload a clip to see what will be made."
 
 
-def plan_view(strip, factor, fps, slowmo, start, end):
-    """(timeline picture, segment note, plan line, valid) for the current settings; never raises.
+def plan_view(strip, factor, fps, slowmo, start, end, info_line=None):
+    """(timeline value, segment note, plan line, valid) for the current settings; never raises.
 
     The plan is the engine's own (:func:`vidext.webapp.plans.plan`); the
     segment drawn is the one the engine snaps to frames.  A problem with the
     segment is shown under the segment sliders, any other under the settings.
     """
     if strip is None:
-        return None, "", "Upload a clip to see what will be made.", False
+        return None, "", present.waiting_plan(info_line, ASK), False
     info = strip.info
     try:
         settings = present.interpolate_settings(factor, fps, slowmo, start, end, info.video.duration_s)
@@ -29,10 +31,11 @@ def plan_view(strip, factor, fps, slowmo, start, end):
     except VidextError as exc:
         text = present.problem(str(exc))
         if "segment" in str(exc):
-            return timeline.timeline_image(strip), text, "", False
-        return timeline.timeline_image(strip), "", text, False
-    image = timeline.timeline_image(strip, segment=plan.segment)
-    return image, "", present.plan_words(plan, settings, float(info.video.fps_nominal)), True
+            return scrub.segment_value(strip, start, end), text, "", False
+        return scrub.segment_value(strip, start, end), "", text, False
+    shown = plan.segment if plan.segment is not None else (None, None)
+    return (scrub.segment_value(strip, *shown), "",
+            present.plan_words(plan, settings, float(info.video.rate), info.video.variable_frame_rate), True)
 
 
 def segment_range(info):
@@ -71,7 +74,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                 with gr.Accordion("Advanced", open=False):
                     quality = gr.Radio(["fast", "balanced", "quality"], value=config.DEFAULT_QUALITY,
                                        label="Optical-flow preset", info="slower presets follow motion better")
-                    model = gr.Dropdown(caps.available(models), value="auto", label="Model",
+                    model = gr.Dropdown(caps.available(models), value=MODEL, label="Model",
                                         info="auto: tries the models on a few frames of your clip and keeps "
                                              "the best")
                     missing = common.unavailable_lines(models)
@@ -103,25 +106,36 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     def on_clip(path):
         shown, info = common.clip_outputs(path, roots)
-        return *shown, *segment_range(info)
+        return *shown, *segment_range(info), common.upload_plan(shown[0], shown[1], ASK)
 
-    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline, start, end])
+    common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline, start, end, plan])
 
-    plan_inputs = [clip.strip, factor, fps, slowmo, start, end, acts.busy]
+    plan_inputs = [clip.strip, factor, fps, slowmo, start, end, clip.info, acts.busy]
 
-    def on_settings(strip, factor, fps, slowmo, start, end, busy):
-        image, note, line, ok = plan_view(strip, factor, fps, slowmo, start, end)
-        return gr.Image(value=image, visible=image is not None), note, line, common.run_state(ok, busy), ok
+    def on_settings(strip, factor, fps, slowmo, start, end, info_line, busy):
+        value, note, line, ok = plan_view(strip, factor, fps, slowmo, start, end, info_line)
+        return scrub.show(value), note, line, common.run_state(ok, busy), ok
 
     plan_outputs = [clip.timeline, segment_note, plan, acts.run, acts.ready]
+    # the clip's line is read, not followed: a change of it would run the plan with the slider values of
+    # the clip before, past the new one's range (the filmstrip changes with the sliders)
     common.on_change([clip.strip, factor, fps, slowmo, start, end], on_settings, plan_inputs, plan_outputs)
+
+    def dragged(evt: gr.EventData):
+        """The part's ends dragged on the filmstrip: the sliders follow (and with them the plan)."""
+        got = scrub.released(evt)
+        if "start" not in got or "end" not in got:
+            return gr.skip(), gr.skip()
+        return gr.Slider(value=got["start"]), gr.Slider(value=got["end"])
+
+    clip.timeline.release(dragged, None, [start, end], trigger_mode="always_last", **common.LIGHT)
 
     inputs = [clip.file, factor, fps, slowmo, start, end, quality, model, scene, light, smooth, dedupe, blur,
               codec, crf]
 
     async def interpolate(video: str, factor: float = config.APP_DEFAULT_FACTOR, fps: float = 0,
                           slowmo: float = 1, start: float = 0, end: float = 0,
-                          quality: str = config.DEFAULT_QUALITY, model: str = config.DEFAULT_MODEL,
+                          quality: str = config.DEFAULT_QUALITY, model: str = MODEL,
                           scene_threshold: float | None = None, low_light: bool = False,
                           flow_smoothing: bool = False, dedupe: bool = True, motion_blur: float = 0,
                           codec: str = config.DEFAULT_CODEC, crf: int = 0, progress=gr.Progress()):
@@ -135,7 +149,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
             start: start of the part to work on, in seconds (0: the clip's start).
             end: end of that part in seconds (0: the clip's end); outside it frames are kept as they are.
             quality: classical preset, fast | balanced | quality.
-            model: interpolation model (dis: classical optical flow; rife when its weights are present).
+            model: interpolation model (auto: tries them on a few frames of the clip and keeps the best, as
+                the tab does; dis: classical optical flow; rife when its weights are present).
             scene_threshold: scene-cut threshold in (0, 1] (None: the default; 0: no cut detection).
             low_light: denoise and equalise the motion estimate's input (never the output pixels).
             flow_smoothing: temporal smoothing of the motion across neighbouring frame pairs.
