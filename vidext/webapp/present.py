@@ -9,9 +9,6 @@ out what they return, so everything a user reads is unit-tested here.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 from .. import config
 from ..errors import ParameterError
 
@@ -47,6 +44,14 @@ def clip_line(info) -> str:
     frames = f" ({v.frame_count} frames)" if v.frame_count else ""
     return (f"{v.width}×{v.height} · {float(v.fps_nominal):.4g} fps · {format_time(v.duration_s)}{frames} · "
             f"{sound_words(info.audio)}")
+
+
+def waiting_plan(info_line: str | None, ask: str) -> str:
+    """The plan line while there is no usable file: ``ask`` for one, or, once a file was refused (the line
+    under the upload says why), ask for another."""
+    if info_line and info_line.lstrip().startswith("⚠"):
+        return "Choose another file: the one above cannot be used."
+    return ask
 
 
 def problem(message: str) -> str:
@@ -116,11 +121,18 @@ def plan_words(plan, settings: dict | None = None, input_fps: float | None = Non
 
 # --- Audio ---------------------------------------------------------------------
 
-AUDIO_DEFAULT_STRETCH = 2.0  # what the Audio tab proposes for a sound file (the API's default stays 1)
+AUDIO_DEFAULT_STRETCH = 2.0  # what the Audio tab proposes for a sound file, and what /audio does unasked
 
 
 def audio_settings(*, is_video: bool, stretch=None, extend=None, audio_file=None) -> dict:
-    """The form → ``vidext.audio`` settings; only what fits the file (sound vs video) is used."""
+    """The form → ``vidext.audio`` settings; only what fits the file (sound vs video) is used.
+
+    The stretch starts at :data:`AUDIO_DEFAULT_STRETCH` (the tab's proposal, the API's default); a
+    continuation (``extend``) replaces that proposal, as moving the tab's continue slider resets the
+    stretch; a stretch of 1 means "unchanged".
+    """
+    if not _unset(extend, 0) and stretch is not None and float(stretch) == AUDIO_DEFAULT_STRETCH:
+        stretch = None
     stretch = None if _unset(stretch, 0, 1) else float(stretch)
     extend = None if _unset(extend, 0) else float(extend)
     audio_file = None if _unset(audio_file) else audio_file
@@ -146,6 +158,139 @@ def audio_plan_words(plan, settings: dict, direction: str = "forward") -> str:
     return line + f" · {settings['extend']:g} s of new sound {where}"
 
 
+# --- Why: the engine's choices in plain words, its figures one click away --------
+
+def details_block(summary: str, body: str) -> str:
+    """Figures a person may want, folded away under ``summary`` (an HTML details element)."""
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+
+
+def auto_words(auto: dict | None) -> str | None:
+    """What ``model auto`` chose for Interpolate and why, in plain words; the measurements folded below."""
+    if not isinstance(auto, dict) or not auto.get("chosen"):
+        return None
+    chosen = auto["chosen"]
+    rows = [r for r in auto.get("table") or [] if isinstance(r, dict) and r.get("frames") and not r.get("dropped")]
+    summary = str(auto.get("summary") or "")
+    if not rows:
+        why = ("the run makes no new frames" if "no new frames" in summary else
+               "every excerpt tried lay across a scene cut" if "cut" in summary else
+               "comparing models would have taken too long on this clip")
+        return f"**Model: {method_name(chosen)}**, the default, without a comparison: {why}."
+    excerpts = sum(1 for e in auto.get("excerpts") or [] if isinstance(e, dict) and e.get("windows")) or 1
+    took = auto.get("seconds")
+    tried = (f"after {len(rows)} models were tried on {excerpts} short excerpt{'s' if excerpts != 1 else ''} "
+             f"of your clip" + (f" ({took:.0f} s)" if isinstance(took, (int, float)) else ""))
+    cost = {r["method"]: r.get("estimated_seconds_per_frame") or 0 for r in rows}
+    quicker = [m for m in cost if m != chosen and cost[m] < cost.get(chosen, 0)]
+    if not quicker:
+        why = "no slower model looked visibly better."
+    else:
+        why = f"the quickest is kept unless a slower one looks visibly better, and {method_name(chosen)} did."
+    line = f"**Model: {method_name(chosen)}**, {tried}: {why}"
+    table = markdown_table(
+        ["Model", "PSNR (dB) ↑", "LPIPS ↓", "seconds a frame", "frames measured"],
+        [[("**" + method_name(r["method"]) + "**") if r["method"] == chosen else method_name(r["method"]),
+          _fmt(r.get("psnr_y"), 2), _fmt(r.get("lpips"), 3), _fmt(r.get("seconds_per_frame"), 3),
+          str(r.get("frames", ""))] for r in auto.get("table") or [] if isinstance(r, dict)])
+    body = "\n\n".join(x for x in (table, f"The engine's own words: {summary}" if summary else "",
+                                    f"Rule: {auto['rule']}" if auto.get("rule") else "") if x)
+    return line + "\n\n" + details_block("The measurements", body)
+
+
+def _fmt(value, decimals: int) -> str:
+    return "–" if not isinstance(value, (int, float)) or isinstance(value, bool) else f"{value:.{decimals}f}"
+
+
+#: Extend's ways of making new frames, in the words of a person watching
+EXTEND_WAYS = {"seamless": "a seamless loop (part of the shot plays again, joined with no visible seam)",
+               "motion": "the camera's motion carried on", "pingpong": "the shot played backwards from its edge",
+               "freeze": "the edge frame held", "ramp": "the edge of the shot slowed down into the new time",
+               "svd": "new frames made by a generative model (SVD)",
+               "ltx": "new frames made by a generative model (LTX-Video)"}
+_EDGES = {"backward": "Before the start", "forward": "After the end"}
+
+
+def _extend_problems(candidates: dict) -> list[str]:
+    """What a viewer would notice in the candidates that failed, each said once."""
+    said: list[str] = []
+    for figures in candidates.values():
+        if not isinstance(figures, dict) or figures.get("passed"):
+            continue
+        for key, words in (("junction", "a visible jump where the new part starts"),
+                           ("stall", "the motion would stop or turn back"), ("jerk", "the view would lurch")):
+            if (figures.get(key) or 0) > 1 and words not in said:
+                said.append(words)
+        if (figures.get("inside_worst") or 0) > config.EXTEND_INSIDE_LIMIT:
+            words = "new pictures unlike any real frame"
+            if words not in said:
+                said.append(words)
+    return said
+
+
+def extend_choice_words(extension: dict | None) -> str | None:
+    """What Extend's ``auto`` chose at each edge and why, in plain words; the figures folded below."""
+    decisions = (extension or {}).get("auto") if isinstance(extension, dict) else None
+    if not isinstance(decisions, dict) or not decisions:
+        return None
+    lines, reasons, rows = [], [], []
+    for edge in ("backward", "forward"):
+        d = decisions.get(edge)
+        if not isinstance(d, dict):
+            continue
+        chosen, candidates = d.get("chosen"), d.get("candidates") or {}
+        way = EXTEND_WAYS.get(chosen, chosen)
+        tried = len(candidates)
+        mine = candidates.get(chosen) if isinstance(candidates.get(chosen), dict) else None
+        if not candidates:
+            why = "the clip has a single frame"
+        elif mine is not None and mine.get("passed"):
+            why = (f"of the {tried} ways tried, it looked the most natural" if tried > 1 else "it looks natural")
+        else:
+            problems = _extend_problems(candidates)
+            seen = f" ({'; '.join(problems)})" if problems else ""
+            if chosen == "ramp":
+                why = f"none of the {tried} ways tried would look right{seen}, so the shot slows down instead"
+            else:
+                way = "the edge frame held after the motion eases to a stop"
+                why = (f"none of the {tried} ways tried would look right{seen}, and the shot is too short to "
+                       "slow down")
+        lines.append(f"**{_EDGES.get(edge, edge)}:** {way}: {why}.")
+        if d.get("reason"):
+            reasons.append(f"{_EDGES.get(edge, edge)}: {d['reason']}")
+        for name, f in candidates.items():
+            if isinstance(f, dict):
+                rows.append([_EDGES.get(edge, edge).lower(), name, _fmt(f.get("junction"), 2), _fmt(f.get("stall"), 2),
+                             _fmt(f.get("jerk"), 2), _fmt(f.get("inside_worst"), 2), _fmt(f.get("cost"), 2),
+                             "yes" if f.get("passed") else "no"])
+    table = markdown_table(["edge", "way", "jump", "stall", "lurch", "distance", "cost", "passes"], rows)
+    body = "\n\n".join(x for x in (
+        "Each way is scored on what a viewer sees over the seam; a score above 1 is noticeable "
+        "(jump: the largest step against the shot's own; stall: motion stopping; lurch: changes of motion "
+        "against the shot's own; distance: new pictures from the nearest real frame); the lowest cost among "
+        "those that pass wins." if rows else "", table, "\n\n".join(reasons)) if x)
+    return "\n\n".join(lines) + ("\n\n" + details_block("The measurements", body) if body else "")
+
+
+#: what happened to the sound (the main track's ``as`` in the sidecar, else the output's ``audio``)
+SOUND_FATES = {"copied": "sound kept as it was", "retimed": "sound slowed with the picture, pitch kept",
+               "extended": "sound continued over the new part", "re-encoded": "sound kept (re-encoded)"}
+
+
+def sound_fate(details: dict | None, mode: str | None) -> str | None:
+    """How the main sound track was written (``retimed``, ``extended`` ...), from a job's sidecar details;
+    ``mode`` (``copied``/``re-encoded``) when the details do not say; None: no sound."""
+    if not mode:
+        return None
+    tracks = ((details or {}).get("output") or {}).get("audio_tracks") if isinstance(details, dict) else None
+    if isinstance(tracks, list):
+        main = next((t for t in tracks if isinstance(t, dict) and "default" in (t.get("disposition") or [])),
+                    tracks[0] if tracks else None)
+        if isinstance(main, dict) and main.get("as"):
+            return str(main["as"])
+    return mode
+
+
 # --- Results -------------------------------------------------------------------
 
 def result_words(r: dict) -> str:
@@ -157,8 +302,7 @@ def result_words(r: dict) -> str:
         parts.append(f"{r['frames_out']} frames at {r['fps']:.4g} fps")
     audio = r.get("audio")
     if audio:
-        parts.append({"copied": "sound kept as it was", "retimed": "sound slowed with the picture, pitch kept",
-                      "extended": "sound continued", "re-encoded": "sound carried over"}.get(str(audio), f"sound {audio}"))
+        parts.append(SOUND_FATES.get(str(audio), f"sound {audio}"))
     elif "audio" in r:
         parts.append("no sound")
     line = "**Done:** " + " · ".join(parts)
@@ -171,9 +315,22 @@ def result_words(r: dict) -> str:
     return line
 
 
-def sound_result_words(r: dict) -> str:
-    what = {"stretch": "stretched, pitch kept", "extend": "continued", "remux": "put on the video"}
-    line = f"**Done:** sound {what.get(r.get('operation'), r.get('operation', ''))} · {r.get('duration_s', 0):.2f} s"
+def sound_result_words(r: dict, settings: dict | None = None) -> str:
+    """A finished Audio job: what happened to the sound, in the words of the tab's settings."""
+    settings = settings or {}
+    op = r.get("operation")
+    if op == "stretch":
+        what = f"sound stretched {settings['stretch']:g}×, pitch kept" if settings.get("stretch") else \
+            "sound stretched, pitch kept"
+    elif op == "extend":
+        where = {"forward": "after the end", "backward": "before the start", "both": "on both sides"}
+        what = "sound continued" + (f" by {settings['extend']:g} s {where.get(settings.get('direction'), '')}"
+                                    if settings.get("extend") else "")
+    elif op == "remux":
+        what = "the picture kept as it was, the chosen sound put on it"
+    else:
+        what = f"sound: {op}"
+    line = f"**Done:** {what.rstrip()} · {r.get('duration_s', 0):.2f} s"
     if r.get("seconds"):
         line += f"\n\n<small>Processing took {r['seconds']:.1f} s.</small>"
     return line
@@ -193,78 +350,28 @@ def downloads_words(faithful: str | None, playable: str | None) -> str:
 
 # --- Evaluate ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    unit: str
-    higher_is_better: bool
-    decimals: int
-
-    def heading(self) -> str:
-        arrow = "↑" if self.higher_is_better else "↓"
-        return f"{self.label} ({self.unit}) {arrow}" if self.unit else f"{self.label} {arrow}"
-
-
-#: The table's columns: a few that read at a glance (colour PSNR and MS-SSIM are in the report page).
-SCORE_COLUMNS = (
-    Column("psnr_y", "PSNR", "dB", True, 2),
-    Column("ssim", "SSIM", "", True, 3),
-    Column("lpips", "LPIPS", "", False, 3),
-    Column("frames_per_second", "Speed", "frames/s", True, 1),
-)
-
-METHOD_NAMES = {"blend": "Cross-fade (baseline)", "duplicate": "Repeat frame (baseline)",
-                "fast": "Optical flow, fast", "balanced": "Optical flow, balanced",
-                "quality": "Optical flow, quality", "rife": "RIFE 4.25 (learned)", "dis": "Optical flow"}
-
-
 def method_name(key: str) -> str:
-    return METHOD_NAMES.get(key, key)
+    """A method's name as the table, the charts' legends and the verdict say it."""
+    from ..evaluation.labels import method_name as name
 
-
-def _methods(report: dict) -> list[tuple[str, dict]]:
-    methods = report.get("methods") if isinstance(report, dict) else None
-    if isinstance(methods, dict):
-        return list(methods.items())
-    if isinstance(methods, list):
-        return [(m.get("method") or m.get("name") or "?", m) for m in methods if isinstance(m, dict)]
-    return []
-
-
-def _number(value) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
+    return name(key)
 
 
 def score_table(report: dict) -> tuple[list[str], list[list[str]]]:
-    """(headings, rows) of the evaluation's means: labels, units, ↑/↓, the best of each column in bold ★.
+    """(headings, rows) of the evaluation's means, each with its ± under it; ★ only for a method better
+    than every other beyond the noise (the report's ``stars``, :mod:`vidext.evaluation.verdict`)."""
+    from ..evaluation.page import APP_COLUMNS
+    from ..evaluation.page import score_table as cells
 
-    Only columns the report holds appear; numbers are rounded per metric.
-    """
-    items = _methods(report)
-    cols = [c for c in SCORE_COLUMNS if any(_number(m.get(c.key)) is not None for _, m in items)]
-    best = {}
-    for c in cols:
-        values = [_number(m.get(c.key)) for _, m in items]
-        known = [v for v in values if v is not None]
-        if len(known) > 1:
-            best[c.key] = max(known) if c.higher_is_better else min(known)
-    rows = []
-    for name, m in items:
-        row = [method_name(name)]
-        for c in cols:
-            v = _number(m.get(c.key))
-            if v is None:
-                row.append("–")
-                continue
-            text = f"{v:.{c.decimals}f}"
-            if c.key in best and round(v, c.decimals) == round(best[c.key], c.decimals):
-                text = f"**{text} ★**"
-            row.append(text)
-        rows.append(row)
-    return ["Method", *[c.heading() for c in cols]], rows
+    cols, rows = cells(report, APP_COLUMNS)
+    out = []
+    for name, row in rows:
+        texts = []
+        for c in row:
+            text = f"**{c.value} ★**" if c.star else c.value
+            texts.append(text + (f"<br><small>±&nbsp;{c.plus_minus}</small>" if c.plus_minus else ""))
+        out.append([name, *texts])
+    return ["Method", *[c.heading() for c in cols]], out
 
 
 def markdown_table(headings: list[str], rows: list[list[str]]) -> str:
@@ -276,37 +383,30 @@ def markdown_table(headings: list[str], rows: list[list[str]]) -> str:
 
 
 def evaluate_words(report: dict) -> str:
-    """The evaluation's tables and notes as Markdown (what the Evaluate tab shows)."""
+    """What the Evaluate tab shows: the verdict first, the table with ±, what the signs mean, and the
+    clip's own figures and the sound's offset one click away."""
+    from ..evaluation.page import APP_COLUMNS, clip_rows, method_line, reading_notes, sound_line, verdict_text
+    from ..evaluation.page import score_table as cells
+
     out = []
-    held = report.get("held_out") or {}
-    factor = held.get("factor")
-    if factor:
-        out.append(f"Every {factor}{'nd' if factor == 2 else 'th'} frame was kept and the "
-                   f"{held.get('rebuilt', '?')} frames between were rebuilt by each method, then compared with "
-                   "the real ones. PSNR (luma) and SSIM: closeness to the real frames; LPIPS: how different it "
-                   "looks to people. ↑ higher is better, ↓ lower is better; ★ marks the best.")
+    said = verdict_text(report)
+    if said:
+        out.append(f"**Verdict:** {said}")
     table = markdown_table(*score_table(report))
     if table:
         out.append(table)
-    t = report.get("temporal") or {}
-    if t:
-        rows = []
-        warp, flick = _number(t.get("mean_warp_error")), _number(t.get("flicker"))
-        if warp is not None:
-            rows.append(["Motion consistency: warp error (levels) ↓", f"{warp:.2f}"])
-        if flick is not None:
-            rows.append(["Flicker (levels RMS) ↓", f"{flick:.2f}"])
-        jumps = t.get("jumps")
-        if isinstance(jumps, list):
-            times = ", ".join(f"{_number(j.get('time_s')) or 0:.2f} s" for j in jumps[:5] if isinstance(j, dict))
-            rows.append(["Sudden jumps in the clip", f"{len(jumps)}" + (f" (at {times})" if times else "")])
-        if rows:
-            out.append("**The clip as it is**\n\n" + markdown_table(["Measure", "Value"], rows))
-    offset = _number(report.get("av_offset_s"))
-    if offset is not None:
-        out.append(f"Sound vs picture: {offset * 1000:+.0f} ms")
-    elif report.get("av_offset_note"):
-        out.append(f"Sound vs picture: not measured ({report['av_offset_note']})")
+        notes = [method_line(report), *reading_notes(report, cells(report, APP_COLUMNS)[0])]
+        out.append("<small>" + " ".join(n for n in notes if n) + "</small>")
+    more = []
+    rows = clip_rows(report)
+    if rows:
+        more.append(markdown_table(["The clip itself", ""], [[k, v] for k, v in rows]))
+    sound = sound_line(report)
+    if sound:
+        more.append(sound)
+    if more:
+        out.append("<details><summary>The clip itself: motion, flicker, jumps, sound</summary>\n\n"
+                   + "\n\n".join(more) + "\n\n</details>")
     return "\n\n".join(out)
 
 

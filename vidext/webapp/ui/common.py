@@ -18,6 +18,7 @@ from ... import config
 from ...errors import VidextError
 from .. import capabilities as caps
 from .. import jobs, present, timeline
+from . import scrub
 
 # Queue groups: GPU events share one concurrency id so that one job holds the GPU at a time; CPU events
 # run config.APP_CPU_CONCURRENCY at once (each job already uses several threads).
@@ -34,9 +35,19 @@ CSS = """
 .vx-actions { flex-wrap: nowrap !important; align-items: center; }
 .vx-actions > * { min-width: 0 !important; }
 .vx-status { min-height: 2.2em; }
-.vx-table { overflow-x: auto; max-width: 100%; }
-.vx-table table { font-variant-numeric: tabular-nums; }
-.vx-table td, .vx-table th { white-space: nowrap; }
+.vx-table { max-width: 100%; }
+.vx-table table { font-variant-numeric: tabular-nums; display: block; max-width: 100%; overflow-x: auto;
+  background: linear-gradient(to right, var(--background-fill-primary) 30%, transparent) left / 32px 100% no-repeat local,
+    linear-gradient(to left, var(--background-fill-primary) 30%, transparent) right / 32px 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, rgba(0,0,0,.28), transparent) left / 12px 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,.28), transparent) right / 12px 100% no-repeat scroll; }
+.vx-table td { white-space: nowrap; }
+.vx-table th, .vx-table td { word-break: normal !important; overflow-wrap: normal !important; hyphens: none; }
+.vx-table td small { opacity: 0.75; }
+@media (max-width: 640px) { .vx-table th, .vx-table td:first-child { white-space: normal; }
+  .vx-table th, .vx-table td { padding: 3px 4px !important; font-size: 0.85em; } }
+.file-preview .filename { flex-wrap: wrap; }
+.file-preview .filename .stem { white-space: normal !important; overflow-wrap: anywhere; text-overflow: clip !important; }
 .vx-pictures figure { margin: 0 0 12px 0; }
 .vx-pictures img { max-width: 100%; height: auto; display: block; }
 .vx-pictures figcaption { font-size: 0.9em; opacity: 0.8; }
@@ -108,7 +119,7 @@ def unavailable_lines(features) -> str:
 class Clip:
     file: gr.File
     info: gr.Markdown
-    timeline: gr.Image
+    timeline: gr.HTML       # the filmstrip, with handles to drag on Interpolate and Extend (:mod:`.scrub`)
     strip: gr.State
 
 
@@ -121,9 +132,7 @@ def clip_input(tab: str, *, label: str = "Clip") -> Clip:
     file = gr.File(label=label, file_count="single", elem_id=f"{tab}-input",
                    height=110)
     info = gr.Markdown(elem_id=f"{tab}-clip-info")
-    image = gr.Image(label="Timeline", interactive=False, show_label=False, buttons=[], elem_id=f"{tab}-timeline",
-                     visible=False)
-    return Clip(file, info, image, gr.State())
+    return Clip(file, info, scrub.timeline(f"{tab}-timeline"), gr.State())
 
 
 def inspect_clip(path: str | None, roots: list[str], *, need_video: bool = True):
@@ -140,15 +149,26 @@ def inspect_clip(path: str | None, roots: list[str], *, need_video: bool = True)
 
 
 def clip_outputs(path: str | None, roots: list[str]):
-    """What an upload shows: (filmstrip state, the line under it, the timeline image), and the probe."""
+    """What an upload shows: (filmstrip state, the line under it, the timeline), and the probe."""
     strip, line, info = inspect_clip(path, roots)
-    return (strip, line, gr.Image(value=strip.image if strip else None, visible=strip is not None)), info
+    return (strip, line, scrub.show(scrub.plain_value(strip))), info
 
 
-def on_clip(clip: Clip, roots: list[str]) -> None:
-    """The usual upload event of a tab: filmstrip, clip line and timeline."""
-    on_file(clip.file, lambda path: clip_outputs(path, roots)[0], clip.file,
-            [clip.strip, clip.info, clip.timeline])
+def upload_plan(strip, line: str, ask: str):
+    """The plan line an upload sets itself: none for a usable file (the plan event follows its filmstrip);
+    ``ask`` for a first file, or, once one was refused, for another (no filmstrip before or after: the
+    plan event, which follows the filmstrip, does not run)."""
+    return gr.skip() if strip is not None else present.waiting_plan(line, ask)
+
+
+def on_clip(clip: Clip, roots: list[str], plan: gr.Markdown, ask: str) -> None:
+    """The usual upload event of a tab: filmstrip, clip line, timeline, and the plan line when the file
+    cannot be used (:func:`upload_plan`)."""
+    def shown(path):
+        out = clip_outputs(path, roots)[0]
+        return *out, upload_plan(out[0], out[1], ask)
+
+    on_file(clip.file, shown, clip.file, [clip.strip, clip.info, clip.timeline, plan])
 
 
 def result_outputs(tab: str):
