@@ -123,10 +123,11 @@ def build_figures(report) -> dict:
                 fig.add_vline(x=j.time_s, line={"color": "#999", "dash": "dot", "width": 1})
         fig.update_xaxes(title_text="time of the rebuilt frame (s)", row=len(metrics), col=1)
         fig.update_annotations(font_size=13)
-        height = 230 * len(metrics) + 110
+        height = 230 * len(metrics) + 150
+        area = height - 80 - 110
         fig.update_layout(height=height, template="plotly_white", title="Each rebuilt frame's score",
-                          margin={"l": 55, "r": 15, "t": 100, "b": 50},    # narrow margins: a phone's width
-                          legend={"orientation": "h", "yanchor": "bottom", "y": 1 + 45 / height, "x": 0})
+                          margin={"l": 55, "r": 15, "t": 80, "b": 110},    # narrow margins: a phone's width
+                          legend={"orientation": "h", "yanchor": "top", "y": -55 / area, "x": 0})
         figures["per_frame"] = fig
 
         has_lpips = any(r.mean("lpips") is not None for r in report.methods)
