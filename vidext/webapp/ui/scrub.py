@@ -11,8 +11,11 @@ and accessibility, and every change of theirs redraws the handles here.
 
 It is a :class:`gradio.HTML` with a template, scoped CSS and a few lines of
 JavaScript (pointer events, so mouse, pen and touch alike), not a compiled
-custom component: PyPI's ``gradio-rangeslider`` (0.0.8, the one maintained
-two-handle slider) requires gradio < 6 and is a slider, not a filmstrip.
+custom component: PyPI's ``gradio-rangeslider`` (0.0.8, Apache-2.0, the one
+two-handle slider there) declares gradio < 6, and its front end does not load
+in gradio 6.31 (tried: its Svelte 4 bundle looks for
+``window.__gradio__svelte__internal``, which gradio 6 no longer sets); it is
+also a slider, not a filmstrip.
 """
 from __future__ import annotations
 
