@@ -1,4 +1,10 @@
-"""Defaults, thresholds and limits: every tunable number lives here, named.
+"""What a user or an operator tunes: environment settings, limits, and the defaults a user sees.
+
+Every other threshold lives, named, beside the one module that uses it (the WSOLA frame in
+:mod:`vidext.sound.stretch`, the SSIM window in :mod:`vidext.evaluation.metrics` ...).  This
+module keeps the settings read from the environment (``VIDEXT_*``), the limits a job checks, the
+defaults and choices the CLI, the Python API and the app show, and the few constants that modules
+of different packages share (each says who reads it).
 
 Limits meant for a public deployment read environment variables
 (``VIDEXT_MAX_*``, ``VIDEXT_APP_*``) so that an operator can raise or lower
@@ -47,23 +53,7 @@ def env_choice(name: str, choices: tuple[str, ...], what: str) -> str:
     return raw
 
 
-# --- encoding --------------------------------------------------------------
-DEFAULT_CODEC = "h264"
-
-# --- memory (vidext/media/heap.py) ---------------------------------------------
-HEAP_MODES = ("reuse", "system")
-
-
-def heap_mode() -> str:
-    """``VIDEXT_HEAP``: ``reuse`` (default: freed memory kept for the next frame) or ``system`` (glibc's own)."""
-    return env_choice("VIDEXT_HEAP", HEAP_MODES, "heap mode")
-
-# --- interpolation -----------------------------------------------------------
-DEFAULT_QUALITY = "balanced"
-DEFAULT_MODEL = "dis"
-TIME_EPSILON = 1e-6             # seconds: output times this close to an input frame reuse it
-
-
+# --- limits a job checks (VIDEXT_MAX_*) ------------------------------------------
 @dataclass(frozen=True)
 class Limits:
     """What a job may ask for; checked from the probe before any work starts."""
@@ -87,7 +77,23 @@ class Limits:
         )
 
 
-# --- interpolation engine (issue 4) ------------------------------------------
+# --- encoding --------------------------------------------------------------
+DEFAULT_CODEC = "h264"
+
+# --- memory (vidext/media/heap.py) ---------------------------------------------
+HEAP_MODES = ("reuse", "system")
+
+
+def heap_mode() -> str:
+    """``VIDEXT_HEAP``: ``reuse`` (default: freed memory kept for the next frame) or ``system`` (glibc's own)."""
+    return env_choice("VIDEXT_HEAP", HEAP_MODES, "heap mode")
+
+
+# --- interpolation -----------------------------------------------------------
+DEFAULT_QUALITY = "balanced"
+DEFAULT_MODEL = "dis"
+# shared by plan.py, interpolation/pipeline.py and batch/plan.py (the plan counts what the pipeline writes):
+TIME_EPSILON = 1e-6             # seconds: output times this close to an input frame reuse it
 # Scene cuts: score in [0, 1] from luma-histogram distance and thumbnail
 # decorrelation between consecutive frames; at or above the threshold the pair
 # is a cut and is never morphed (frames are held from their own side).
@@ -99,6 +105,7 @@ DUPLICATE_MAD = 0.15
 # Motion-blur synthesis (off by default): in-between pictures averaged over the shutter.
 MOTION_BLUR_SHUTTER = 0.5       # default shutter (fraction of an output frame interval) when on
 MAX_SLOWMO = 64                 # largest --slowmo factor accepted
+RIFE_MODEL = "rife-4.25"        # --model rife: the registry name of its checkpoint (vidext/models)
 
 # --- evaluation (issue 8) ------------------------------------------------------
 EVALUATE_METHODS = ("blend", "fast", "balanced", "quality")   # default held-out methods
@@ -137,8 +144,7 @@ def app_file_max_age_s() -> float:
     return _env_number("VIDEXT_APP_FILE_AGE_S", 3600, positive=True)
 
 
-# Extend tab: the seconds slider's range.
-APP_EXTEND_MAX_S = 30.0          # the Extend tab's slider range
+APP_EXTEND_MAX_S = 30.0          # the Extend and Audio tabs' seconds slider reaches this
 # Interpolate tab choices.
 APP_FACTORS = (2, 3, 4, 8)
 APP_DEFAULT_FACTOR = 2
@@ -161,15 +167,16 @@ APP_DEFAULT_PORT = 7860
 # --- audio (vidext/sound) ------------------------------------------------------
 STRETCH_MIN, STRETCH_MAX = 0.125, 8.0  # `vidext audio --stretch` factors (output/input duration; measured 1/8–8)
 DEFAULT_STRETCHER = "wsola"
+# shared by vidext/media (pcm, remux) and vidext/sound (feeds):
 AUDIO_BLOCK_S = 0.25            # samples produced per step by the audio feeds
 AUDIO_LOOKBACK_S = 2            # decoded seconds kept behind the read position
 AUDIO_EXTEND_MAX_S = 600        # longest audio continuation on either side
+
 
 # --- models (vidext/models) ---------------------------------------------------
 def model_cache_size() -> int:
     """Loaded models kept per process."""
     return _env_number("VIDEXT_MODEL_CACHE_SIZE", 2, whole=True, minimum=1)
-
 
 
 # --- extend (new frames past the ends) ----------------------------------------
@@ -178,16 +185,17 @@ DEFAULT_EXTEND_AUDIO = "follow"      # the sound replays with the picture (loop:
 EXTEND_DIRECTIONS = ("forward", "backward", "both")
 EXTEND_MAX_SECONDS = 600.0           # new seconds per side, classical methods (= AUDIO_EXTEND_MAX_S)
 GENERATIVE_MAX_SECONDS = 60.0        # new seconds per side, generative methods (slow: minutes per second)
-# Shared by several modules of vidext/extension (each method's own thresholds live in its module).
-# seamless loops (seamless.py, auto.py, scoring.py) and their interpolated bridge:
+# Shared by modules of vidext/extension (each method's own thresholds live in its module):
+# seamless loops (seamless.py, auto.py, scoring.py) and their interpolated bridge
 SEAMLESS_MIN_LOOP_S = 1.0            # shortest loop accepted (else every clip "loops" on its last frames)
 SEAMLESS_INTERPOLATOR_QUALITY = "quality"
 SEAMLESS_INTERPOLATOR = "auto"       # bridge frames: rife where its weights resolve (no download), else dis
-# what a viewer sees (scoring.py); differences in 8-bit luma levels on the index pictures
+# what a viewer sees (scoring.py, seamless.py, ramp.py; the app's words too): differences in 8-bit luma
+# levels on the index pictures
 EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
 EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
 EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
-# motion (motion.py; the auto chooser asks for as many frames):
+# motion (motion.py; base.py's Chooser asks for as many frames)
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 
 
@@ -197,12 +205,6 @@ MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 def stale_part_age_s() -> float:
     return _env_number("VIDEXT_STALE_PART_AGE_S", 3600)
 
-
-
-# --- RIFE (vidext/interpolation/rife) -----------------------------------------
-RIFE_MODEL = "rife-4.25"                  # registry name of the checkpoint (vidext/models)
-
-# --- batches on Ray (vidext/batch) ----------------------------------------------
 
 # --- settings read from the environment when used --------------------------------
 #: upper-case name → reader; ``config.NAME`` calls the reader on each access (PEP 562)
@@ -215,8 +217,6 @@ _FROM_ENV = {
     "MODEL_CACHE_SIZE": model_cache_size,
     "STALE_PART_AGE_S": stale_part_age_s,
 }
-
-
 
 
 def __getattr__(name: str):
