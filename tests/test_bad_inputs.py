@@ -189,7 +189,7 @@ def expected_output(src: Path, factor: int = 2) -> tuple[Fraction, int, Fraction
     """(rate, frames, first time) of a correct ``--factor`` result: frames on the output grid
     from the first decodable input frame up to the end of the last one."""
     info = vidext.probe_file(str(src))
-    rate = info.video.fps_nominal * factor
+    rate = info.video.rate * factor         # the rate it plays at: a variable-rate clip's real average
     times = decodable_times(src)
     end = times[-1] + 1 / info.video.fps_nominal
     frames = math.ceil((end - times[0] - Fraction(config.TIME_EPSILON)) * rate)

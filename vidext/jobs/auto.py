@@ -396,7 +396,7 @@ def choose_for_plan(input: str, info: MediaInfo, plan, total_frames: int, *, set
         span = (float(lo), float(hi))
         out = (plan.timemap.to_output(hi) - plan.timemap.to_output(lo)) if plan.timemap is not None else hi - lo
         smooth = int(round(out * plan.rate))
-    new = synthesised_frames(total_frames, plan.rate, info.video.fps_nominal, plan.stretch, smooth)
+    new = synthesised_frames(total_frames, plan.rate, info.video.rate, plan.stretch, smooth)
     return choose(input, info, new_frames=new, out_frames=total_frames, span=span, budget=settings.auto_budget,
                   weights=settings.weights, device=settings.device, progress=progress, stop=stop,
                   dis_options={"low_light": settings.low_light, "flow_smoothing": settings.flow_smoothing})

@@ -129,7 +129,9 @@ def plan_interpolate(input: str | MediaInfo, *, factor=None, fps=None, slowmo=No
     video = info.video
     in_start = Fraction(video.start_s).limit_denominator(10**6)
     in_end = in_start + Fraction(video.duration_s).limit_denominator(10**6)
-    retime = plan_retime(video.fps_nominal, in_start, in_end, factor=factor, fps=fps, slowmo=slowmo,
+    # a variable-rate clip's factor multiplies its real average rate (68 frames over 29.6 s, nominally
+    # 15 fps, × 2: 136 frames, not 888); a typed fps stays the output's rate
+    retime = plan_retime(video.rate, in_start, in_end, factor=factor, fps=fps, slowmo=slowmo,
                          start=start, end=end)
     frames = frames_before(retime.out_duration(in_start, in_end), retime.rate)
     duration = Fraction(frames) / retime.rate       # the last frame ends there: what the run writes

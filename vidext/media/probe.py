@@ -18,6 +18,10 @@ PROBE_SCAN_PACKETS = 200_000    # packets demuxed by probe to count frames / det
 VFR_TOLERANCE = 0.02            # relative spread of frame intervals still called constant
 
 
+#: a variable-rate clip whose real average rate lies within this share of its nominal one is said to run
+#: at the nominal rate (a phone's 29.97 fps clip with a jittery clock stays 29.97)
+AVERAGE_RATE_AGREES = 0.01
+
 # Tags that say how a stream or file was stored, not what it is: the muxer writes them anew (or they
 # would be wrong after a job), so they are neither kept nor missed.
 STORAGE_TAGS = frozenset({"duration", "bps", "number_of_frames", "number_of_bytes", "encoder", "major_brand",
@@ -135,6 +139,23 @@ class VideoInfo:
     timestamps: bool = True
     # coded as interlaced fields: every reader deinterlaces it (bwdif, the frame rate kept)
     interlaced: bool = False
+
+    @property
+    def rate(self) -> Fraction:
+        """The clip's frame rate as it plays: the nominal one, or, for a variable-rate clip whose frames
+        come at another average (a phone's 68 frames over 29.6 s, nominally 15 fps), that average to
+        three significant digits.  What a factor multiplies and what the clip is described with."""
+        measured = self.fps_measured
+        if not self.variable_frame_rate or not measured or \
+                abs(measured / float(self.fps_nominal) - 1) <= AVERAGE_RATE_AGREES:
+            return self.fps_nominal
+        return Fraction(f"{measured:.3g}")
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) as a player shows the picture: the rotation applied (a phone's portrait clip
+        is stored 1280×720 and turned a quarter)."""
+        return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import config
 from ..errors import ParameterError
+from ..extension.scoring import EXTEND_INSIDE_LIMIT
 
 _EPS = 1e-6
 
@@ -42,8 +43,17 @@ def clip_line(info) -> str:
     if v is None:
         return f"Sound file · {format_time(info.duration_s)} · {sound_words(info.audio)}"
     frames = f" ({v.frame_count} frames)" if v.frame_count else ""
-    return (f"{v.width}×{v.height} · {float(v.fps_nominal):.4g} fps · {format_time(v.duration_s)}{frames} · "
+    width, height = v.display_size      # as it plays: a phone's portrait clip is portrait
+    return (f"{width}×{height} · {clip_rate_words(v)} · {format_time(v.duration_s)}{frames} · "
             f"{sound_words(info.audio)}")
+
+
+def clip_rate_words(v) -> str:
+    """``25 fps``; a variable-rate clip's real average rate, not its nominal one: ``2.26 fps on average
+    (variable)`` for 68 frames over 29.6 s nominally at 15 fps."""
+    if v.variable_frame_rate:
+        return f"{float(v.rate):.3g} fps on average (variable)"
+    return f"{float(v.rate):.4g} fps"
 
 
 def waiting_plan(info_line: str | None, ask: str) -> str:
@@ -92,16 +102,22 @@ def interpolate_settings(factor=None, fps=None, slowmo=None, start=None, end=Non
     return {"factor": factor, "fps": fps, "slowmo": slowmo, "start": start, "end": end}
 
 
-def rate_words(settings: dict, input_fps: float) -> str:
-    """How the output rate was chosen, in the screen's words."""
+def rate_words(settings: dict, input_fps: float, variable: bool = False) -> str:
+    """How the output rate was chosen, in the screen's words (``input_fps``: the clip's rate as it plays,
+    a variable-rate clip's real average, :attr:`vidext.media.probe.VideoInfo.rate`)."""
+    clip = f"the clip's average {input_fps:.3g} fps" if variable else f"the clip's {input_fps:.4g} fps"
     if settings.get("fps") is not None:
-        return f"the {settings['fps']:g} fps typed replaces the multiplier"
-    if settings.get("factor") is not None:
-        return f"{settings['factor']:g}× the clip's {input_fps:.4g} fps"
-    return f"the clip's {input_fps:.4g} fps"
+        said = f"the {settings['fps']:g} fps typed replaces the multiplier"
+    elif settings.get("factor") is not None:
+        said = f"{settings['factor']:g}× {clip}"
+    else:
+        said = clip
+    if variable:
+        said += " (its frames come at varying times; the output's are evenly spaced)"
+    return said
 
 
-def plan_words(plan, settings: dict | None = None, input_fps: float | None = None) -> str:
+def plan_words(plan, settings: dict | None = None, input_fps: float | None = None, variable: bool = False) -> str:
     """The plan line: what the run will write, said before it runs."""
     line = f"**{plan.duration_in_s:.2f} s → {plan.duration_s:.2f} s**"
     if plan.frames_out:

@@ -25,6 +25,7 @@ APP_FILMSTRIP_THUMB_HEIGHT = 72  # pixels
 
 _LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
 _LABEL_MAX_SCALE = 1.4    # OpenCV font scale of the time marks at most (~30 px tall)
+_LABEL_GAP = 12           # px at least between two time marks (a mark that would come closer is left out)
 _STRIP_ASPECT = 12.0      # a filmstrip about this many times wider than tall: thumbnails stay visible
 _GAP = 2                  # pixels between thumbnails
 _DIM = 0.35               # brightness kept outside the chosen segment
@@ -69,29 +70,47 @@ def _label_font(thumb_width: int) -> tuple[float, int, int]:
 
 def filmstrip(info: MediaInfo, count: int | None = None,
               height: int = APP_FILMSTRIP_THUMB_HEIGHT) -> Filmstrip:
-    """Seek to ``count`` evenly spaced times and lay the frames out with time marks under every other one."""
+    """Seek to ``count`` evenly spaced times and lay the frames out, as a player shows them (a phone's
+    rotation applied: a portrait clip's thumbnails are portrait), with time marks under them that never
+    run into each other."""
     v = info.video
     if v is None:
         raise InputError("the file has no video stream")
-    width = max(2, int(round(height * v.width / v.height / 2)) * 2)
-    count = count or thumb_count(v.width, v.height)
+    shown_w, shown_h = v.display_size
+    width = max(2, int(round(height * shown_w / shown_h / 2)) * 2)
+    count = count or thumb_count(shown_w, shown_h)
     scale, thick, band = _label_font(width)
     times = thumb_times(v.start_s, v.duration_s, count)
-    thumbs = thumbnails(info, times, width, height)
+    turns = quarter_turns(v.rotation)
+    thumbs = thumbnails(info, times, *((height, width) if turns % 2 else (width, height)))
     strip = np.full((height + band, count * width + (count - 1) * _GAP, 3), 24, np.uint8)
+    right = -_LABEL_GAP
     for i, (thumb, t) in enumerate(zip(thumbs, times)):
         x = i * (width + _GAP)
-        strip[:height, x:x + width] = thumb
+        strip[:height, x:x + width] = np.rot90(thumb, turns) if turns else thumb
         if i % 2 == 0:
-            _label(strip, format_time(t - v.start_s), x + width // 2, height + band - band // 4, scale, thick)
+            right = _label(strip, format_time(t - v.start_s), x + width // 2, height + band - band // 4, scale,
+                           thick, after=right + _LABEL_GAP)
     return Filmstrip(strip, times, v.start_s, v.duration_s, width, info, height)
 
 
-def _label(img: np.ndarray, text: str, cx: int, baseline: int, scale: float, thick: int) -> None:
+def quarter_turns(rotation: int) -> int:
+    """Quarter turns counter-clockwise (``np.rot90``'s ``k``) that show a picture stored with ``rotation``
+    (degrees counter-clockwise, as PyAV reads a display matrix): 0–3."""
+    return (int(round(rotation / 90)) % 4) if rotation else 0
+
+
+def _label(img: np.ndarray, text: str, cx: int, baseline: int, scale: float, thick: int,
+           after: int = 0) -> int:
+    """Draw ``text`` centred on ``cx`` (kept inside the picture); not at all when it would begin before
+    ``after`` (the end of the mark before it).  Returns where this mark ends (``after`` - gap if skipped)."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     (w, _), _ = cv2.getTextSize(text, font, scale, thick)
     x = int(np.clip(cx - w // 2, 0, max(0, img.shape[1] - w)))
+    if x < after:
+        return after - _LABEL_GAP
     cv2.putText(img, text, (x, baseline), font, scale, (235, 235, 235), thick, cv2.LINE_AA)
+    return x + w
 
 
 def timeline_image(strip: Filmstrip, *, segment: tuple[float, float] | None = None,

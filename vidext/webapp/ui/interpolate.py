@@ -35,7 +35,7 @@ def plan_view(strip, factor, fps, slowmo, start, end, info_line=None):
         return scrub.segment_value(strip, start, end), "", text, False
     shown = plan.segment if plan.segment is not None else (None, None)
     return (scrub.segment_value(strip, *shown), "",
-            present.plan_words(plan, settings, float(info.video.fps_nominal)), True)
+            present.plan_words(plan, settings, float(info.video.rate), info.video.variable_frame_rate), True)
 
 
 def segment_range(info):
