@@ -37,7 +37,8 @@ from fetch_assets import asset_dir  # noqa: E402
 from vidext import config  # noqa: E402
 from vidext.evaluation.heldout import create_method  # noqa: E402
 from vidext.extension.clip import thumbnail  # noqa: E402
-from vidext.extension.scoring import ShotStats, mad, velocity  # noqa: E402
+from vidext.extension.scoring import (EXTEND_INSIDE_LIMIT, EXTEND_JERK_FLOOR_PX, EXTEND_VISIBLE_LEVEL,  # noqa: E402
+                                      ShotStats, mad, velocity)
 from vidext.extension.shots import ShotTracker  # noqa: E402
 from vidext.media.reader import FrameSource  # noqa: E402
 
@@ -59,7 +60,7 @@ def rebuilt_steps(frames, factor: int, method) -> list[float]:
     """Distance of every rebuilt picture to its real frame, in the shot's median steps."""
     thumbs = np.stack([thumbnail(f) for f in frames])
     stats = ShotStats.of(thumbs)
-    step = max(stats.median, config.EXTEND_VISIBLE_LEVEL)
+    step = max(stats.median, EXTEND_VISIBLE_LEVEL)
     out = []
     for a in range(0, len(frames) - factor, factor):
         pair = method.between(frames[a], frames[a + factor])
@@ -113,17 +114,17 @@ def main() -> None:
                 worst_p90[(m, f)] = max(worst_p90.get((m, f), 0.0), p90)
                 cells.append(f"F={f}: {np.median(d):.2f}/{p90:.2f}/{max(d):.2f}")
             print(f"{m:9} {name:15} {len(frames):4d} frames  " + "  ".join(cells), flush=True)
-        ok = [f for f in factors if worst_p90[(m, f)] <= config.EXTEND_INSIDE_LIMIT]
+        ok = [f for f in factors if worst_p90[(m, f)] <= EXTEND_INSIDE_LIMIT]
         limit = max(ok) if ok else None
         print(f"{m}: p90 over every clip " + ", ".join(f"F={f} {worst_p90[(m, f)]:.2f}" for f in factors)
-              + (f" -> slowest speed 1/{limit}" if limit else f" -> none within {config.EXTEND_INSIDE_LIMIT:g} steps"))
+              + (f" -> slowest speed 1/{limit}" if limit else f" -> none within {EXTEND_INSIDE_LIMIT:g} steps"))
         if args.min_speed is None and limit:
             args.min_speed = 1.0 / limit
     v = args.min_speed or 0.25
     need = []
     for name, frames in material:
         speed, change = motion_figures(frames)
-        allowed = max(change, config.EXTEND_JERK_FLOOR_PX)
+        allowed = max(change, EXTEND_JERK_FLOOR_PX)
         ease = math.pi * (1 - v) * speed / (2 * allowed)
         period = float(frames[1].time - frames[0].time)
         need.append(ease * period)

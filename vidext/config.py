@@ -186,15 +186,8 @@ EXTEND_DIRECTIONS = ("forward", "backward", "both")
 EXTEND_MAX_SECONDS = 600.0           # new seconds per side, classical methods (= AUDIO_EXTEND_MAX_S)
 GENERATIVE_MAX_SECONDS = 60.0        # new seconds per side, generative methods (slow: minutes per second)
 # Shared by modules of vidext/extension (each method's own thresholds live in its module):
-# seamless loops (seamless.py, auto.py, scoring.py) and their interpolated bridge
+# the shortest seamless loop (seamless.py, auto.py, scoring.py)
 SEAMLESS_MIN_LOOP_S = 1.0            # shortest loop accepted (else every clip "loops" on its last frames)
-SEAMLESS_INTERPOLATOR_QUALITY = "quality"
-SEAMLESS_INTERPOLATOR = "auto"       # bridge frames: rife where its weights resolve (no download), else dis
-# what a viewer sees (scoring.py, seamless.py, ramp.py; the app's words too): differences in 8-bit luma
-# levels on the index pictures
-EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
-EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
-EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
 # motion (motion.py; base.py's Chooser asks for as many frames)
 MOTION_CONTEXT_FRAMES = 6            # last frames the motion is estimated from
 

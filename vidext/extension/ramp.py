@@ -41,11 +41,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from .. import config
 from ..errors import ParameterError
 from ..interpolation.base import Interpolator
 from .base import ClipView, Mix, Op, Repeater, Run
-from .scoring import Score, ShotStats, score
+from .scoring import EXTEND_INSIDE_LIMIT, Score, ShotStats, score
 
 #: slowest playback speed a ramp may reach, per interpolation engine.  A ramp at speed 1/F shows F - 1
 #: made pictures between neighbouring real frames; the held-out test at factor F rebuilds F - 1 such
@@ -214,7 +213,7 @@ class RampScore(Score):
 
     @property
     def worst(self) -> float:
-        return max(self.junction, self.jerk, self.inside_worst / config.EXTEND_INSIDE_LIMIT)
+        return max(self.junction, self.jerk, self.inside_worst / EXTEND_INSIDE_LIMIT)
 
 
 class Ramp(Repeater):

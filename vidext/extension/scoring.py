@@ -18,14 +18,14 @@ one are judged by their own standard:
   pixel differences on textured pictures (they saturate) but not to the eye.
   The figure is the largest change of that translation from one step to the
   next over the seam, divided by the shot's own 95th-percentile change
-  (at least ``config.EXTEND_JERK_FLOOR_PX`` index pixels).
+  (at least ``EXTEND_JERK_FLOOR_PX`` index pixels).
 - **inside**: for every new picture that is not a real frame (a bridge frame,
   an extrapolated one), its distance to the *nearest* real frame of the shot,
-  in the shot's median steps; ``inside_worst`` over 2 (``config.EXTEND_INSIDE_LIMIT``)
+  in the shot's median steps; ``inside_worst`` over 2 (``EXTEND_INSIDE_LIMIT``)
   means a picture the shot never came close to — a double exposure, a smear.
 - **loop_s**: how long before the picture repeats (shorter is more noticeable).
 
-Differences below ``config.EXTEND_VISIBLE_LEVEL`` levels count as that level,
+Differences below ``EXTEND_VISIBLE_LEVEL`` levels count as that level,
 so a still shot's sensor noise does not make every change look huge.
 A candidate *passes* when junction, stall, jerk and inside/limit are all ≤ 1; its
 ``cost`` (lower is better) is the largest of the three plus
@@ -40,6 +40,13 @@ import cv2
 import numpy as np
 
 from .. import config
+
+# What a viewer sees (seamless.py, ramp.py and the app's words read these too): differences in 8-bit
+# luma levels on the index pictures.
+EXTEND_VISIBLE_LEVEL = 1.0           # differences below this count as this (sensor noise is not motion)
+EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median steps of a real frame of the shot
+EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
+
 
 EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
 EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
@@ -131,7 +138,7 @@ class Score:
 
     @property
     def worst(self) -> float:
-        return max(self.junction, self.stall, self.jerk, self.inside_worst / config.EXTEND_INSIDE_LIMIT)
+        return max(self.junction, self.stall, self.jerk, self.inside_worst / EXTEND_INSIDE_LIMIT)
 
     @property
     def passed(self) -> bool:
@@ -158,7 +165,7 @@ class Score:
             out.append("motion stops or turns back")
         if self.jerk > 1:
             out.append(f"the view lurches ({self.jerk:.1f}× the shot's own changes of motion)")
-        if self.inside_worst > config.EXTEND_INSIDE_LIMIT:
+        if self.inside_worst > EXTEND_INSIDE_LIMIT:
             out.append(f"new pictures {self.inside_worst:.1f} steps away from any real frame")
         return out
 
@@ -170,14 +177,14 @@ def score(stats: ShotStats, sequence: list[np.ndarray], synthetic: list[bool], l
     frames before the junction (junction second), then what the extension
     shows; ``synthetic`` flags the pictures that are not real frames.
     """
-    floor = config.EXTEND_VISIBLE_LEVEL
+    floor = EXTEND_VISIBLE_LEVEL
     steps = [mad(a, b) for a, b in zip(sequence[1:], sequence[2:])]
     junction = max(steps) / max(stats.p95, floor) if steps else 0.0
     twos = [mad(a, b) for a, b in zip(sequence, sequence[2:])]
     progress = min((t + floor) / (stats.two_step + floor) for t in twos) if twos else 1.0
     stall = EXTEND_PROGRESS_MIN / max(progress, 1e-6)
     changes = jerks(sequence)
-    jerk = max(changes) / max(stats.jerk_p95, config.EXTEND_JERK_FLOOR_PX) if changes else 0.0
+    jerk = max(changes) / max(stats.jerk_p95, EXTEND_JERK_FLOOR_PX) if changes else 0.0
     inside = [stats.nearest(p) / max(stats.median, floor) for p, s in zip(sequence, synthetic) if s]
     worst = max(inside) if inside else 0.0
     p90 = float(np.percentile(inside, 90)) if inside else 0.0

@@ -15,7 +15,7 @@ Three rules keep the seam invisible:
    the junction always look most alike) unless the shot is shorter.
 2. **Never cross-fade different content.**  The remaining mismatch is bridged
    by interpolation — DIS optical flow, or RIFE where its weights resolve
-   (``config.SEAMLESS_INTERPOLATOR``) — both of which warp *both* ends to the
+   (``SEAMLESS_INTERPOLATOR``) — both of which warp *both* ends to the
    in-between time before blending them: the first ``T`` new frames go from
    the junction frame to frame ``j+T`` (T+1 intervals: T+1 frames of motion
    plus the mismatch; T grows with the mismatch, measured in typical steps,
@@ -44,7 +44,12 @@ from .. import config
 from ..interpolation.base import Interpolator
 from ..media.frame import Frame
 from .base import ClipView, Mix, Op, Repeater, Run
-from .scoring import Score, ShotStats, consecutive, score
+from .scoring import EXTEND_INSIDE_LIMIT, EXTEND_VISIBLE_LEVEL, Score, ShotStats, consecutive, score
+
+# the bridge over the jump: which interpolator renders it, at which quality
+SEAMLESS_INTERPOLATOR_QUALITY = "quality"
+SEAMLESS_INTERPOLATOR = "auto"       # bridge frames: rife where its weights resolve (no download), else dis
+
 
 # seamless: a video-texture loop (Schödl et al. 2000) with a DIS-interpolated bridge over the jump.
 SEAMLESS_WINDOW = 4                  # frames compared (with binomial weights) so that motion matches too
@@ -69,8 +74,8 @@ def _binomial(m: int) -> np.ndarray:
     return w / w.sum()
 
 
-def bridge_interpolator(name: str = config.SEAMLESS_INTERPOLATOR,
-                        quality: str = config.SEAMLESS_INTERPOLATOR_QUALITY) -> Interpolator:
+def bridge_interpolator(name: str = SEAMLESS_INTERPOLATOR,
+                        quality: str = SEAMLESS_INTERPOLATOR_QUALITY) -> Interpolator:
     """The interpolator that renders bridges: ``rife`` where its weights resolve without a download, else ``dis``."""
     from ..interpolation import INTERPOLATORS
 
@@ -105,14 +110,14 @@ class LoopScore(Score):
 
     @property
     def worst(self) -> float:
-        return max(super().worst, self.pose_steps / config.EXTEND_INSIDE_LIMIT)
+        return max(super().worst, self.pose_steps / EXTEND_INSIDE_LIMIT)
 
     def as_dict(self) -> dict:
         return {**super().as_dict(), "pose_steps": round(float(self.pose_steps), 3)}
 
     def failures(self) -> list[str]:
         out = super().failures()
-        if self.pose_steps > config.EXTEND_INSIDE_LIMIT:
+        if self.pose_steps > EXTEND_INSIDE_LIMIT:
             out.append(f"the bridge joins poses {self.pose_steps:.1f} steps apart")
         return out
 
@@ -152,8 +157,8 @@ class Seamless(Repeater):
     name = "seamless"
     needs_index = True
 
-    def __init__(self, quality: str = config.SEAMLESS_INTERPOLATOR_QUALITY,
-                 interpolator: str = config.SEAMLESS_INTERPOLATOR):
+    def __init__(self, quality: str = SEAMLESS_INTERPOLATOR_QUALITY,
+                 interpolator: str = SEAMLESS_INTERPOLATOR):
         self.quality = quality
         self.interpolator_name = interpolator
         self.choices: dict[str, dict] = {}
@@ -287,7 +292,7 @@ class Seamless(Repeater):
         seq += [t(i) for i in range(target, min(n, target + 2))]
         synthetic += [False] * (len(seq) - len(synthetic))
         s = score(stats, seq, synthetic, float((n - plan.j) / clip.rate))
-        pose = plan.mismatch / max(stats.median, config.EXTEND_VISIBLE_LEVEL) if plan.bridge else 0.0
+        pose = plan.mismatch / max(stats.median, EXTEND_VISIBLE_LEVEL) if plan.bridge else 0.0
         return LoopScore(**vars(s), pose_steps=pose)
 
     def find_loop(self, clip: ClipView) -> tuple[int, int, float, float]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import config
 from ..errors import ParameterError
 from ..extension.scoring import EXTEND_INSIDE_LIMIT
+from ..extension.scoring import EXTEND_INSIDE_LIMIT
 
 _EPS = 1e-6
 
@@ -237,7 +238,7 @@ def _extend_problems(candidates: dict) -> list[str]:
                            ("stall", "the motion would stop or turn back"), ("jerk", "the view would lurch")):
             if (figures.get(key) or 0) > 1 and words not in said:
                 said.append(words)
-        if (figures.get("inside_worst") or 0) > config.EXTEND_INSIDE_LIMIT:
+        if (figures.get("inside_worst") or 0) > EXTEND_INSIDE_LIMIT:
             words = "new pictures unlike any real frame"
             if words not in said:
                 said.append(words)
