@@ -2,7 +2,7 @@
 
 A whole clip is never held.  :class:`ClipIndex` keeps, while frames stream
 past, every frame's time, the frames next to each end (a few, full size) and
-a bounded, downscaled luma index (``config.EXTEND_INDEX_*``) for finding loop
+a bounded, downscaled luma index (``EXTEND_INDEX_*``) for finding loop
 points.  :class:`ClipReader` then reads runs of frames from the file again by
 index: forward runs seek to the nearest keyframe and decode; backward runs
 decode bounded chunks (``EXTEND_REVERSE_BUFFER_MB``) and play each
