@@ -13,6 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Gradio stages uploads by content hash in one temp folder: a private one per test session, so that
 # sessions running side by side on one machine never clean away each other's uploads.
 os.environ.setdefault("GRADIO_TEMP_DIR", __import__("tempfile").mkdtemp(prefix="vidext-gradio-"))
+# vidext's cache folder (its model folder, the preview cache): the session's own, so that no test
+# finds the weights set-up placed in the developer's ~/.cache/vidext/models.
+os.environ.setdefault("VIDEXT_CACHE", __import__("tempfile").mkdtemp(prefix="vidext-cache-"))
 # RIFE's calibration cache: the session's own, never the user's ~/.cache (a choice measured while the
 # suite loads the machine must not decide the user's runs).
 os.environ.setdefault("VIDEXT_CALIBRATION_FILE", os.path.join(__import__("tempfile").mkdtemp(prefix="vidext-cal-"),

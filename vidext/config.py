@@ -109,7 +109,7 @@ RIFE_MODEL = "rife-4.25"        # --model rife: the registry name of its checkpo
 
 # --- evaluation (issue 8) ------------------------------------------------------
 EVALUATE_METHODS = ("blend", "fast", "balanced", "quality")   # default held-out methods
-EVALUATE_METRICS = ("psnr_y", "psnr", "ssim", "lpips")    # MEASURING.md's figures; ms_ssim, vmaf on request
+EVALUATE_METRICS = ("psnr_y", "psnr", "ssim", "lpips")    # docs/measuring.md's figures; ms_ssim, vmaf on request
 EVALUATE_MAX_FACTOR = 8         # held-out factor: keep 1 frame of N, rebuild the N-1 between
 EVALUATE_SAMPLE_WINDOWS = 24    # default: held-out windows spread evenly over the clip (None/--exhaustive: all)
 EVALUATE_CONFIDENCE = 0.95      # confidence level of the interval shown beside each mean (Student t over frames)
