@@ -395,7 +395,9 @@ def test_audio_job_reports_progress(tmp_path):
     src = write_audio(str(tmp_path / "m.wav"), music(4.0)[None], RATE)
     seen = []
     vidext.audio(src, str(tmp_path / "o.flac"), extend=2.0, progress=seen.append)
-    assert seen and seen[-1].done == seen[-1].total == 60 and seen[-1].stage == "audio"
+    counted = [p for p in seen if p.stage == "sound" and p.total]     # the job's stage, in seconds of sound
+    assert counted[-1].done == counted[-1].total == 60 and counted[-1].counts() == "6.0/6.0 s of sound"
+    assert seen[-1].stage == "done" and seen[-1].bar == 1.0
 
 
 def test_musicgen_longer_than_one_window(tmp_path, tiny_musicgen, monkeypatch):

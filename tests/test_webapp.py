@@ -12,7 +12,7 @@ import pytest
 import vidext
 from vidext.errors import Cancelled, LimitError, ParameterError
 from vidext.media.probe import probe
-from vidext.media.runner import Progress
+from vidext.media.runner import Point, Progress, StageInfo
 from vidext.webapp import capabilities as caps
 from vidext.webapp import handlers, jobs, present, timeline, zerogpu
 
@@ -188,7 +188,11 @@ def test_words_name_no_codec_and_keep_speed_apart():
                                   "seconds": 11.0})
     first, *rest = words.split("\n\n")
     assert first == "**Done:** 2.00 s · 120 frames at 60 fps · sound kept as it was"
-    assert "Processing took 11.0 s (10.9 frames per second)" in rest[-1]
+    assert "11.0" not in words      # the wait is the tab's to say (took_words), from the click
+    stages = (StageInfo("measuring", "measuring the methods on your clip", "done", 3.04),
+              StageInfo("rendering", "rendering", "done", 7.51), StageInfo("playable", "playable copy", "skipped", 0))
+    assert present.took_words(11.04, stages) == \
+        "<small>Took 11.0 s: measuring the methods on your clip 3.0 s · rendering 7.5 s.</small>"
     assert present.downloads_words("/j/c-smooth.mp4", "/j/c-smooth.mp4") == ""  # one file: nothing to tell apart
     both = present.downloads_words("/j/c-smooth.mkv", "/j/c-smooth.playable.mp4")
     assert "**c-smooth.mkv** is the full-quality result" in both and "**c-smooth.playable.mp4** is a copy that plays" \
@@ -281,8 +285,13 @@ def test_progress_relay_reports_from_other_threads():
     t.start()
     t.join()
     relay(Progress(3, None, 1.0, 3.0, None, ""))
-    assert seen[0] == ((5, 10), "interpolate: 5/10, 2 s left", "frames")
-    assert seen[1] == (None, "interpolate: 3", "frames")
+    points = (Point(0.5, 0.1, "occlusion"), Point(0.6, None, "cut"))
+    relay(Progress(1, 4, 0.0, 0.5, None, "rendering", label="rendering", job_fraction=0.4, then=("playable copy",),
+                   points=points))
+    assert seen[0] == (0.5, "interpolate · 5/10 frames · 2 s left", "frames")     # a stage's share: its own
+    assert seen[1] == (None, "interpolate: 3 frames · 3 s so far", "frames")
+    assert seen[2] == (0.4, "rendering · 1/4 frames · estimating…, then: playable copy", "frames")  # the job's
+    assert relay.points == list(points) and relay.version == 1
 
 
 def test_run_cancellable_stops_the_job_and_removes_its_folder(tmp_path):

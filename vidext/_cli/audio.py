@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import api, config
-from .common import report_playable, report_streams
+from .common import ProgressBar, report_playable, report_streams, took_words
 from ..sound.continuation import CONTINUATIONS
 from ..sound.stretch import STRETCHERS
 
@@ -36,13 +36,18 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    r = api.audio(args.input, args.output, stretch=args.stretch, extend=args.extend, direction=args.direction,
-                  method=args.method, prompt=args.prompt, audio_file=args.audio_file, seed=args.seed,
-                  stretcher=args.stretcher, playable=args.playable)
+    bar = ProgressBar(not args.quiet)
+    try:
+        r = api.audio(args.input, args.output, stretch=args.stretch, extend=args.extend, direction=args.direction,
+                      method=args.method, prompt=args.prompt, audio_file=args.audio_file, seed=args.seed,
+                      stretcher=args.stretcher, playable=args.playable, progress=bar)
+    finally:
+        bar.close()
     extra = f", picture {r.picture_s:.3f} s" if r.picture_s is not None else ""
     tracks = len(r.details.get("output", {}).get("audio_tracks") or [])
     more = f", {tracks} sound tracks" if tracks > 1 else ""
-    print(f"wrote {r.output}: {r.operation}, sound {r.duration_s:.3f} s ({r.codec}){more}{extra}, {r.seconds:.1f} s")
+    print(f"wrote {r.output}: {r.operation}, sound {r.duration_s:.3f} s ({r.codec}){more}{extra}, "
+          f"{took_words(r.seconds, r.details.get('timings', {}).get('stages'))}")
     report_streams(r)
     report_playable(r)
     return 0

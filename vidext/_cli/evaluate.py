@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import api, config
 from ..evaluation.heldout import METHODS
-from .common import ProgressBar
+from .common import ProgressBar, took_words
 
 
 def add_parser(sub) -> None:
@@ -51,4 +51,5 @@ def run(args) -> int:
     finally:
         bar.close()
     print(report.summary())
+    print(f"took {took_words(report.seconds, bar.last.stages if bar.last is not None else None)}")
     return 0

@@ -104,6 +104,21 @@ def proxy_view(clip: ClipView, width: int = PROXY_WIDTH) -> ClipView:
         read_run=None if run is None else (lambda i, k: (_shrink(f, w, h) for f in run(i, k))))
 
 
+class _Measured(dict):
+    """Candidates by name; each one's score goes to ``report(method, worst, passed)`` (the job's live
+    quality view) as it is measured."""
+
+    def __init__(self, report=None):
+        super().__init__()
+        self.report = report
+
+    def __setitem__(self, name: str, value) -> None:
+        super().__setitem__(name, value)
+        sc = value[1]
+        if self.report is not None and sc is not None:
+            self.report(name, float(sc.worst), bool(sc.passed))
+
+
 class Auto(Chooser):
     """Chooses per edge, by measuring, among seamless, motion, pingpong, freeze (and svd/ltx where
     possible); falls back to ramp, then to freeze with an eased stop, when none passes."""
@@ -147,7 +162,7 @@ class Auto(Chooser):
         proxy = proxy_view(clip)
         pic = lambda i: shot[i - (off + first)]  # noqa: E731  (index picture of clip frame i)
         head = [pic(n - 2), pic(n - 1)]
-        candidates: dict[str, tuple[Extender, Score | None]] = {}
+        candidates: dict[str, tuple[Extender, Score | None]] = _Measured(clip.extra.get("candidate"))
         seamless = Seamless(interpolator=ramp_engine())     # RIFE only where a GPU runs it: the cost stays near freeze's
         short = clip.shot_frames < seamless.min_loop(clip) + 2
         if not short:
@@ -204,6 +219,7 @@ class Auto(Chooser):
             too_short = None
         if rs is not None:
             figures["ramp"] = rs.as_dict()
+            _Measured(clip.extra.get("candidate"))["ramp"] = (ramp, rs)
         nothing = "no candidate passes (" + "; ".join(
             (f"no seamless loop in the shot passes: {', '.join(sc.failures())}" if m == "seamless"
              else f"{m}: {', '.join(sc.failures())}")

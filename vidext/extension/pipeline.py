@@ -374,8 +374,18 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
             if shots is not None:
                 shots.observe(f)
 
+        measured = [0]
+
+        def candidate(method: str, worst: float, passed: bool) -> None:
+            """A candidate of ``auto`` as it is measured: a point of the live quality view."""
+            measured[0] += 1
+            meter.point(measured[0], worst, method)
+            if not passed:
+                meter.point(measured[0], worst, "fails")
+
         def view_of(direction: str) -> ClipView:
             view = index.view(direction, rate=rate, layout=layout, colour=colour, seed=seed, prompt=prompt)
+            view.extra["candidate"] = candidate
             if shots is not None:
                 view.shot_start = shots.shot_start(direction)
                 stats.setdefault("cuts", list(shots.cuts))
@@ -385,7 +395,14 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
             return view
 
         def plan(direction: str, count: int) -> Side:
-            return plan_side(extender, view_of(direction), count, info, index, shown, stats, before)
+            choosing = isinstance(extender, Chooser)
+            if choosing:            # the job's "choosing" stage runs inside its rendering
+                meter.phase("choosing")
+            try:
+                return plan_side(extender, view_of(direction), count, info, index, shown, stats, before)
+            finally:
+                if choosing:
+                    meter.phase(None)
 
         sides: dict[str, Side] = {}
         with tempfile.TemporaryDirectory(prefix="vidext-extend-") as folder:

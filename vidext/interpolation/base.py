@@ -29,6 +29,12 @@ class Between(ABC):
         """The pictures at several fractions; backends that batch them (one pass for many) override this."""
         return [self.at(t) for t in ts]
 
+    def occlusion(self) -> float | None:
+        """Share (0–1) of the picture whose motion the backend could not follow between the pair
+        (occluded, or the motion each way disagrees), from what it already computed; None when it
+        does not estimate motion (the live quality view plots it per in-between)."""
+        return None
+
 
 class Interpolator(ABC):
     """A backend that synthesises in-between frames."""

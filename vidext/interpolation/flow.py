@@ -299,6 +299,12 @@ class _FlowPair(Between):
         self.w0 = _consistency(f01, f10, g, up, k)
         self.w1 = _consistency(f10, f01, g, up, k)
 
+    def occlusion(self) -> float:
+        """Share of flow pixels, both ways, whose forward–backward error passes the preset's
+        ``consistency_px`` (weight under ½): counted on the small flow pictures already made."""
+        under = np.count_nonzero(self.w0 < 0.5) + np.count_nonzero(self.w1 < 0.5)
+        return under / (self.w0.size + self.w1.size)
+
     def at(self, t: float) -> Planes:
         h, w = self.f01.shape[:2]
         g = self.owner.grid(h, w)

@@ -54,6 +54,9 @@ class _Pair:
     b: Frame
     slots: list[_Slot]
     static: bool
+    cut: bool = False
+    change: float | None = None        # the scene gate's cut score of the pair
+    occlusion: float | None = None     # the backend's share of the picture it could not follow
 
 
 def _blurred(pair: Between, t0: float, t1: float, samples: int, like: Planes, peak: int) -> Planes:
@@ -77,7 +80,10 @@ class _Renderer:
     3. ``pictures``: copies for frames on ``a``, cuts and unsmoothed pairs; a blend for static
        pairs; the interpolator's pictures for the rest, every timestep of the pair in one
        ``at_many`` call (one batched pass where the backend batches);
-    4. ``emit``: yield them in order, counting.
+    4. ``emit``: yield them in order, counting; the pair's evidence (``evidence``) goes to the meter
+       as points (:class:`vidext.media.runner.Point`, x in seconds from the first frame): ``change``
+       (the gate's cut score), ``occlusion`` (the share the backend could not follow), marks at
+       ``cut``, ``duplicate`` and ``still`` (a pair blended because nothing moved).
 
     Steps 1–2 run in order on the caller's thread; step 3 of several pairs runs at once
     when the interpolator says it may (:attr:`Interpolator.concurrency`), results still in order.
@@ -91,6 +97,7 @@ class _Renderer:
         self.eps = Fraction(config.TIME_EPSILON)
         self.to_input = timemap.to_input if timemap is not None else (lambda t: t)
         self.timeline: Timeline | None = None
+        self.origin: Fraction | None = None     # where x = 0 of the evidence lies
         self.k = 0
         self._blend = Blend()
 
@@ -118,11 +125,14 @@ class _Renderer:
         return out
 
     # 3. pictures ---------------------------------------------------------------------------
-    def pictures(self, a: Frame, b: Frame, slots: list[_Slot], static: bool) -> list[Planes]:
+    def pictures(self, a: Frame, b: Frame, slots: list[_Slot], static: bool,
+                 into: _Pair | None = None) -> list[Planes]:
         todo = [s for s in slots if s.frac is not None]
         made: dict = {}
         if todo:
             pair = (self._blend if static else self.interpolator).between(a, b)
+            if into is not None and not static:
+                into.occlusion = pair.occlusion()
             if self.motion_blur > 0:
                 for s in todo:
                     made[id(s)] = self._blurred(pair, a, b, s)
@@ -148,20 +158,39 @@ class _Renderer:
             self.meter.advance()
         return planes, t_out
 
+    def x(self, t: Fraction) -> float:
+        return float(t - self.origin)
+
+    def evidence(self, p: _Pair) -> None:
+        """What the pair showed, as points for the live quality view (measured already: no extra work)."""
+        m = self.meter
+        if m is None:
+            return
+        mid = self.x((p.a.time + p.b.time) / 2)
+        if p.change is not None:
+            m.point(mid, p.change, "change")
+        if p.cut:
+            m.point(self.x(p.b.time), None, "cut")
+        elif p.static and any(s.frac is not None for s in p.slots):
+            m.point(mid, None, "still")
+        if p.occlusion is not None:
+            m.point(mid, p.occlusion, "occlusion")
+
     def plan(self, a: Frame, b: Frame) -> _Pair:
         """Steps 1–2 for one pair (in order: the output frame count moves on here)."""
         smooth = self.smooth(a, b)
-        cut = self.gate is not None and self.gate.is_cut(a, b)
+        change = self.gate.cut_score(a, b) if self.gate is not None else None
+        cut = change is not None and change >= self.gate.scene_threshold
         self.stats.cuts += cut
         slots = self.slots(a, b, hold=cut or not smooth)
         self.k += len(slots)
         static = any(s.frac is not None for s in slots) and self.gate is not None and self.gate.is_static(a, b)
         self.stats.static += static
-        return _Pair(a, b, slots, static)
+        return _Pair(a, b, slots, static, cut, change)
 
     def made(self, p: _Pair) -> tuple[_Pair, list[Planes]]:
         """Step 3 for one planned pair (any thread, when the interpolator allows it)."""
-        return p, self.pictures(p.a, p.b, p.slots, p.static)
+        return p, self.pictures(p.a, p.b, p.slots, p.static, p)
 
     def tail(self, last: Frame, end_out: Fraction) -> Iterator[tuple[Planes, Fraction]]:
         while self.timeline.time(self.k) < end_out - self.eps:
@@ -197,13 +226,16 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
             last_time = b.time
             if prev is None:
                 out = timemap.to_output if timemap is not None else (lambda t: t)
-                r.timeline = Timeline(out(b.time if part is None else part.origin), rate)
+                r.origin = b.time if part is None else part.origin
+                r.timeline = Timeline(out(r.origin), rate)
                 if part is not None:   # the first output frame at or after this part's first frame
                     r.k = r.timeline.count_before(out(b.time) - r.eps)
                 prev = b
                 continue
             if r.is_duplicate(prev, b):
                 stats.duplicates += 1
+                if meter is not None:
+                    meter.point(r.x(b.time), None, "duplicate")
                 continue
             yield r.plan(prev, b)
             prev = b
@@ -211,6 +243,7 @@ def render(frames: Iterator[Frame], interpolator: Interpolator, rate: Fraction,
     for p, pictures in ordered_map(r.made, planned(), interpolator.concurrency):
         for s, planes in zip(p.slots, pictures):
             yield r.emit(planes, s.t_out, s.frac is not None)
+        r.evidence(p)
     if prev is None:
         return
     # the last frame is held for its own duration; a part ends where the next one starts

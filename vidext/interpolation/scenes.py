@@ -112,7 +112,12 @@ class SceneGate:
         a, b = self._sig(prev).small, self._sig(frame).small
         return float(cv2.absdiff(a, b).max()) <= self.static_max_diff
 
-    def is_cut(self, prev: Frame, frame: Frame) -> bool:
+    def cut_score(self, prev: Frame, frame: Frame) -> float | None:
+        """The pair's cut score (:func:`cut_score`); None when cut detection is off."""
         if self.scene_threshold is None:
-            return False
-        return cut_score(self._sig(prev), self._sig(frame)) >= self.scene_threshold
+            return None
+        return cut_score(self._sig(prev), self._sig(frame))
+
+    def is_cut(self, prev: Frame, frame: Frame) -> bool:
+        score = self.cut_score(prev, frame)
+        return score is not None and score >= self.scene_threshold

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import replace
 from fractions import Fraction
 
@@ -16,13 +15,13 @@ from ..media.mux import CopyAudio
 from ..media.remux import write_audio
 from ..media.streams import Carried, OutputStreams, dropped_stream, identity, shifted
 from ..media.transcode import streams_record
-from ..media.runner import ProgressCallback
+from ..media.runner import JobProgress, ProgressCallback, Stage
 from ..plan import Plan, media_info, sides, summary_line
 from ..timemap import TimeMap
 from ..sound.feeds import ExtendedAudio, RetimedAudio
 from ..sound.stretch import check_factor
 from .extend import _ONE_TRACK_METHODS
-from .result import AudioResult, add_playable
+from .result import AudioResult, add_playable, finish_job, playable_stages
 
 _VIDEO_FORMATS = {e: CONTAINERS[e].format for e in VIDEO_CONTAINERS}   # one table: vidext.media.codecs
 _AUDIO_FORMATS = {e: CONTAINERS[e].format for e in AUDIO_CONTAINERS}
@@ -164,7 +163,7 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
                   stop: threading.Event | None = None, stretcher: str = config.DEFAULT_STRETCHER,
                   playable: bool = False, **method_options) -> AudioResult:
     """The job behind :func:`vidext.audio` (same arguments)."""
-    t0 = time.perf_counter()
+    job = JobProgress(progress, [])     # the wait starts here; its stages are known once planned
     # 1. check inputs
     choose_operation(stretch, extend, audio_file)
     if playable and audio_file is None:
@@ -181,22 +180,35 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
     picture = plan.duration_s if remux else None
     # 3. run: the sound, then the complete sidecar, then both into place
     main = streams.main
-    with atomic_job_output(out) as (tmp, sidecar):
-        total_s = picture if remux else _planned_seconds(main)
-        write_audio(tmp, fmt, streams, video_from=input if remux else None, total_s=total_s,
-                    progress=progress, stop=stop)
-        record = {**sidecar_header("audio", operation=operation, parameters=params, input=info.as_dict()),
-                  "output": {"path": out, "audio_codec": main.codec, "audio_s": main.duration_s,
-                             "picture_s": picture, **streams_record(streams)},
-                  "details": getattr(main, "details", {}),
-                  "timings": {"seconds": round(time.perf_counter() - t0, 3)}}
-        sidecar.write(record)
-    # 4. result
-    result = AudioResult(out, sidecar.path, operation, main.duration_s, picture, main.codec,
-                         time.perf_counter() - t0, record)
-    if playable and remux:   # a video was written: the same rendition as the video jobs
-        add_playable(result)
+    total_s = picture if remux else _planned_seconds(main)
+    stages = [Stage("sound", "writing the sound", max(total_s or 1.0, 1.0) * SOUND_S_PER_S)]
+    if remux:
+        v = info.video
+        stages += playable_stages(playable, info, out, v.codec,
+                                  v.frame_count or round(v.duration_s * float(v.fps_nominal)))
+    job.plan(stages)
+    with job:
+        with atomic_job_output(out) as (tmp, sidecar):
+            write_audio(tmp, fmt, streams, video_from=input if remux else None, total_s=total_s,
+                        progress=job.enter("sound"), stop=stop)
+            record = {**sidecar_header("audio", operation=operation, parameters=params, input=info.as_dict()),
+                      "output": {"path": out, "audio_codec": main.codec, "audio_s": main.duration_s,
+                                 "picture_s": picture, **streams_record(streams)},
+                      "details": getattr(main, "details", {}),
+                      "timings": job.timings()}
+            sidecar.write(record)
+        # 4. result
+        result = AudioResult(out, sidecar.path, operation, main.duration_s, picture, main.codec,
+                             job.elapsed, record)
+        if playable and remux:   # a video was written: the same rendition as the video jobs
+            add_playable(result, job, write=False)
+        finish_job(result, job)
     return result
+
+
+#: the sound's share of the bar: seconds of work per second of sound written (decoding, stretching or
+#: continuing, encoding); only against the playable copy's share
+SOUND_S_PER_S = 0.05
 
 
 def _planned_seconds(feed) -> float | None:

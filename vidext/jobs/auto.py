@@ -431,10 +431,10 @@ class _Scorer:
             row.psnr_y[start] = self.psnr_y.score(ref, cand)
             if box is not None:
                 crops.append(cand.region(*box))
-            meter.advance()
         if box is not None:     # one batched forward pass for the original and every method's rebuild
             for row, d in zip(rows, self.lpips.score_many(ref.region(*box), crops)):
                 row.lpips[start] = d
+        meter.advance()         # one window, every candidate: items of one size (a rate that holds)
 
 
 def _measure(input: str, info: MediaInfo, starts: list[int], rows: list[Row], scorer: _Scorer,
@@ -470,6 +470,8 @@ def _measure(input: str, info: MediaInfo, starts: list[int], rows: list[Row], sc
                 while spent + rate * sum(1 for s in plan if s not in done) > limit_s and \
                         _thin(plan, done, MIN_WINDOWS):
                     pass
+            # the count to go: the windows still planned (thinned, or a window across a cut skipped)
+            meter.total = meter.done + sum(1 for s in plan if s not in done)
     return time.perf_counter() - t0
 
 
@@ -566,7 +568,7 @@ def choose(input: str, info: MediaInfo, *, new_frames: int, out_frames: int | No
     for r in live:
         r.interpolator.setup(width, height)     # e.g. RIFE's CPU setting: part of the start-up, not of a window
     start_up = time.perf_counter() - t_setup
-    meter = ProgressMeter(len(starts) * len(live), progress, stage="auto")
+    meter = ProgressMeter(len(starts), progress, stage="auto", unit="test frames")
     excerpts: list[dict] = []
     spent = _measure(input, info, starts, live, scorer, meter, excerpts, stop, limit_s=allowed)
     perceptual = scorer.lpips is not None and all(r.lpips for r in live if r.frames)
@@ -587,7 +589,7 @@ def choose(input: str, info: MediaInfo, *, new_frames: int, out_frames: int | No
         if extra:
             notes.append(f"{other.name} was ahead of {chosen.name} within the noise after "
                          f"{chosen.frames} windows: both measured on {len(extra)} more")
-            meter.total += len(extra) * len(pair)
+            meter.total += len(extra)
             spent += _measure(input, info, extra, pair, scorer, meter, excerpts, stop, limit_s=allowed - spent)
             chosen, _ = pick(rows, perceptual)
     meter.finish()

@@ -33,7 +33,7 @@ from ..media.atomic import check_output_path
 from ..media.frame import Frame
 from ..media.probe import MediaInfo, probe_video
 from ..media.reader import FrameSource
-from ..media.runner import ProgressCallback, ProgressMeter, run_pipeline
+from ..media.runner import JobProgress, ProgressCallback, ProgressMeter, Stage, run_pipeline
 from ..evaluation import METRICS
 from ..evaluation.heldout import (METHODS, check_factor, expected_held_out, learned_names, parse_methods, sample_indices,
                       windows)
@@ -115,6 +115,9 @@ class _Evaluation:
         # whose kept neighbours are not across a jump (a scene cut no method can bridge)
         self.worst: dict[str, tuple] = {}
         self.worst_across: dict[str, tuple] = {}
+        #: ``observe(time, value, method)``: each rebuilt frame's luma PSNR as it is scored (the live
+        #: quality view)
+        self.observe = None
 
     def _frames(self, frames: Iterator[Frame]) -> Iterator[Frame]:
         for f in frames:
@@ -163,6 +166,8 @@ class _Evaluation:
                 for metric in self.metrics:
                     if not metric.expensive:
                         result.scores[metric.name].append(metric.score(ref, cand))
+                if self.observe is not None and result.scores.get("psnr_y"):
+                    self.observe(float(frame.time), result.scores["psnr_y"][-1], name)
                 self._track_worst(self.worst_across if across else self.worst, name, ref, cand, frame)
             for metric in self.metrics:
                 if metric.expensive:        # every method's rebuild in one batch, or none on unsampled frames
@@ -294,6 +299,8 @@ def _prepare(job: _Job, lpips_frames: int | None, temporal: bool):
 
 def _stream(job: _Job, run: _Evaluation, meter: ProgressMeter, stop) -> None:
     """Step 3: one pass over the clip."""
+    start = job.info.video.start_s
+    run.observe = lambda t, value, method: meter.point(t - start, value, method)
     with FrameSource(job.input, job.info) as source:
         frames = itertools.islice(source, job.max_frames) if job.max_frames else source
         run_pipeline(frames, run.compute, meter.advance, stop=stop)
@@ -362,14 +369,44 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
                   progress: ProgressCallback | None = None,
                   stop: threading.Event | None = None) -> EvaluationReport:
     """Measure ``input``: see :func:`vidext.evaluate`."""
-    t_start = time.perf_counter()
+    progress_ = JobProgress(progress, [])      # the wait starts here
     job = _check(input, methods, factor, metrics, max_frames, json_path, report_dir, sample)
-    meter = ProgressMeter(job.total, progress, stage="evaluate")
-    meter.advance(0, force=True)            # the caller hears at once, before models load
-    run, results, metric_objs, lpips_info = _prepare(job, lpips_frames, temporal)
-    _stream(job, run, meter, stop)
-    av = _av_offset(input, bool(job.info.audio))
-    report = _build_report(job, run, results, metric_objs, lpips_info, av)
-    report.seconds = time.perf_counter() - t_start
-    _write(report, job)
+    progress_.plan(job_stages(job))
+    with progress_:
+        progress_.enter("loading")              # the caller hears at once, before models load
+        run, results, metric_objs, lpips_info = _prepare(job, lpips_frames, temporal)
+        meter = ProgressMeter(job.total, progress_.enter("scoring"), stage="evaluate")
+        _stream(job, run, meter, stop)
+        if job.info.audio:
+            progress_.enter("sync")
+        av = _av_offset(input, bool(job.info.audio))
+        progress_.enter("report")
+        report = _build_report(job, run, results, metric_objs, lpips_info, av)
+        report.seconds = progress_.elapsed
+        _write(report, job)
+        report.seconds = progress_.finish()["seconds"]
     return report
+
+
+#: shares of evaluate's bar, in seconds on a CPU: loading the metrics (torch and LPIPS's network on first
+#: use), per rebuilt frame and method (rebuilding, PSNR/SSIM, LPIPS on a sample), per frame read
+#: (decoding, the temporal analysis), the sound's sync (whole-clip onsets) and the report (pictures,
+#: figures, files)
+EVALUATE_LOADING_S = 3.0
+EVALUATE_S_PER_REBUILT = 0.1
+EVALUATE_S_PER_FRAME = 0.01
+EVALUATE_SYNC_S = 2.0
+EVALUATE_REPORT_S = 2.0
+
+
+def job_stages(job: _Job) -> list[Stage]:
+    """Evaluate's stages: loading the methods and metrics, rebuilding and scoring (one pass over the
+    clip, counted in frames read), the sound's sync (a clip with sound) and the report."""
+    rebuilt = (job.held_total or 0) * max(1, len(job.names))
+    scoring = rebuilt * EVALUATE_S_PER_REBUILT + (job.total or 0) * EVALUATE_S_PER_FRAME
+    stages = [Stage("loading", "loading the methods and metrics", EVALUATE_LOADING_S),
+              Stage("scoring", "rebuilding and scoring", max(scoring, 1.0), total=job.total)]
+    if job.info.audio:
+        stages.append(Stage("sync", "sound against picture", EVALUATE_SYNC_S))
+    stages.append(Stage("report", "the report", EVALUATE_REPORT_S))
+    return stages

@@ -19,9 +19,16 @@ from ..media.atomic import check_output_path, sidecar_header
 from ..media.transcode import run_video_job
 from ..media.probe import MediaInfo
 from ..media.streams import Carried, OutputStreams, dropped_stream, shifted
+from ..media.runner import JobProgress, Stage
 from ..plan import Plan, check_direction, media_info, sides, summary_line
 from ..extension.pipeline import ShownFrames, extension_compute, plans_up_front
-from .result import JobResult
+from .result import JobResult, add_playable, finish_job, playable_stages
+
+#: shares of the bar: choosing a method (auto, per extended end: candidates measured on a small
+#: proxy) against rendering one output frame (decoding or synthesising, encoding), in seconds
+CHOOSING_S_PER_SIDE = 2.0
+RENDER_S_PER_FRAME = 0.02
+RENDER_S_PER_MP = 0.03
 
 
 def _check_seconds(seconds, method: str) -> float:
@@ -140,6 +147,7 @@ def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direct
     from ..extension import EXTENDERS
 
     # 1. check inputs
+    job = JobProgress(progress, [])     # the wait starts here; its stages are known once planned
     info = media_info(input)
     input = info.path
     out = check_output_path(output, (input,))
@@ -157,8 +165,40 @@ def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direct
     # 2. plan
     plan = plan_extend(info, seconds=seconds, direction=direction, method=method)
     before, after = plan.details["frames_before"], plan.details["frames_after"]
-    rate = plan.rate
     check_video(info, limits, output_frames=plan.frames_out)
+    job.plan(job_stages(extender, info, plan.frames_out, bool(before) + bool(after), playable, out, codec))
+    with job:
+        result = _render(info, input, out, extender, plan, audio_method, seed, prompt, codec, crf,
+                         job.enter("rendering"), stop, seconds, direction, quantize, job.timings)
+        # 4. result
+        if playable:
+            add_playable(result, job, write=False)
+        finish_job(result, job)
+    return result
+
+
+def job_stages(extender, info: MediaInfo, frames: int, sides_extended: int, playable: bool, output: str,
+               codec: str | None) -> list[Stage]:
+    """The stages of one extension and their shares of the bar: choosing the method (``auto``, once
+    per extended end, inside the rendering), rendering, the playable copy."""
+    from ..extension.base import Chooser
+
+    v = info.video
+    mp = v.width * v.height / 1e6
+    stages = []
+    if isinstance(extender, Chooser):
+        stages.append(Stage("choosing", "choosing how to extend", CHOOSING_S_PER_SIDE * sides_extended,
+                            total=sides_extended))
+    stages.append(Stage("rendering", "rendering", frames * (RENDER_S_PER_FRAME + mp * RENDER_S_PER_MP),
+                        total=frames))
+    return stages + playable_stages(playable, info, output, codec, frames)
+
+
+def _render(info, input, out, extender, plan, audio_method, seed, prompt, codec, crf, progress, stop,
+            seconds, direction, quantize, timings) -> JobResult:
+    """Step 3: the clip's frames and the new ones (and every other stream) through :func:`run_video_job`."""
+    before, after = plan.details["frames_before"], plan.details["frames_after"]
+    rate = plan.rate
     # 3. run
     # the sound follows the picture (``follow``), and always where real frames are retimed
     shown = (ShownFrames(rate, up_front=plans_up_front(extender, before))
@@ -183,7 +223,6 @@ def run_extension(input: str | MediaInfo, output: str, *, seconds: float, direct
     done = run_video_job(
         command="extend", info=info, output=out, compute=compute, rate=rate,
         total_frames=plan.frames_out, codec=codec, crf=crf, preset=None, audio=audio,
-        progress=progress, stop=stop, details=details,
+        progress=progress, stop=stop, details=details, timings=timings,
         header=sidecar_header("extend", parameters=parameters, input=info.as_dict()))
-    # 4. result
-    return JobResult.written(info, out, done, playable=playable)
+    return JobResult.written(info, out, done)

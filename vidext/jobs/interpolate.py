@@ -19,9 +19,9 @@ from ..media.transcode import run_video_job
 from ..media.mux import CopyAudio
 from ..media.probe import MediaInfo
 from ..media.streams import Carried, OutputStreams, dropped_stream, identity
-from ..media.runner import ProgressCallback
+from ..media.runner import ProgressCallback, Stage
 from ..plan import Plan, frames_before, media_info, summary_line
-from .result import JobResult
+from .result import JobResult, add_playable, finish_job, playable_stages
 from ..interpolation import INTERPOLATORS
 from ..interpolation.base import Interpolator
 from ..interpolation.retime import RetimePlan, plan_retime
@@ -41,6 +41,9 @@ CLASSICAL = INTERPOLATORS.classical()
 #: only how it is written: neither is a setting of the interpolation itself (:func:`check_settings`)
 TIMING = ("factor", "fps", "slowmo", "start", "end")
 WRITING = ("output", "codec", "crf", "playable", "progress", "stop", "span", "limits")
+#: seconds of model auto's one-off start-up (torch's import, LPIPS's network) beside its measuring
+#: budget: only its share of the progress bar
+AUTO_START_UP_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,25 @@ def span_frames(span: Span, retime: RetimePlan, info: MediaInfo) -> int:
     return grid.count_before(to_out(last)) - grid.count_before(to_out(span.first))
 
 
+def job_stages(s: InterpolationSettings, info: MediaInfo, retime: RetimePlan, frames: int,
+               playable: bool, output: str, codec: str | None) -> list[Stage]:
+    """The stages of one interpolation, each with its share of the bar (its estimated seconds):
+    measuring (model auto), rendering, the playable copy."""
+    from .auto import COST_PER_FRAME, FLOOR_S, job_seconds, synthesised_frames
+
+    v = info.video
+    method = next(m for m in (s.model, s.quality, "rife") if m in COST_PER_FRAME)   # auto: its default preset
+    new = synthesised_frames(frames, retime.rate, v.rate, retime.stretch)
+    render = job_seconds(new, frames, v.width, v.height, method)
+    stages = []
+    if s.model == "auto":
+        budget = config.AUTO_BUDGET if s.auto_budget is None else s.auto_budget
+        stages.append(Stage("measuring", "measuring the methods on your clip",
+                            max(budget * render, FLOOR_S) + AUTO_START_UP_S))
+    stages.append(Stage("rendering", "rendering", render, total=frames))
+    return stages + playable_stages(playable, info, output, codec, frames)
+
+
 def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=None, slowmo=None, start=None,
                       end=None, limits: Limits | None = None,
                       codec: str | None = None, crf: int | None = None,
@@ -193,11 +215,10 @@ def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=N
     without sound (a chunk that :mod:`vidext.batch` joins with the others).
     """
     from ..media.codecs import codec_for
-    from ..media.runner import codec_threads
-    from ..interpolation.pipeline import RenderStats, render
-    from ..interpolation.scenes import SceneGate
+    from ..media.runner import JobProgress
 
     # 1. check inputs
+    job = JobProgress(progress, [])     # the wait starts here; its stages are known once planned
     s = check_settings(**settings)
     info = media_info(input)
     input = info.path
@@ -208,14 +229,35 @@ def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=N
     plan = plan_interpolate(info, factor=factor, fps=fps, slowmo=slowmo, start=start, end=end, **settings)
     retime = plan.details["retime"]
     check_video(info, limits, output_frames=plan.frames_out, output_fps=plan.fps)
-    auto = None
-    if s.model == "auto":       # measure each method on excerpts of the clip, run the winner
-        from .auto import choose_for_plan
-
-        auto = choose_for_plan(input, info, retime, plan.frames_out, settings=s, progress=progress, stop=stop)
-        interpolator = auto.interpolator
-    interpolator.setup(info.video.width, info.video.height)   # e.g. RIFE's calibrated CPU setting
     total_frames = plan.frames_out if span is None else span_frames(span, retime, info)
+    job.plan(job_stages(s, info, retime, total_frames, playable, out, codec))
+    with job:
+        auto = None
+        if s.model == "auto":       # measure each method on excerpts of the clip, run the winner
+            from .auto import choose_for_plan
+
+            auto = choose_for_plan(input, info, retime, plan.frames_out, settings=s,
+                                   progress=job.enter("measuring"), stop=stop)
+            interpolator = auto.interpolator
+        rendering = job.enter("rendering")
+        interpolator.setup(info.video.width, info.video.height)   # e.g. RIFE's calibrated CPU setting
+        result = _render(info, input, out, s, plan, retime, interpolator, auto, total_frames, span,
+                         dict(factor=factor, fps=fps, start=start, end=end), codec, crf, rendering, stop,
+                         job.timings)
+        # 4. result
+        if playable:
+            add_playable(result, job, write=False)
+        finish_job(result, job)
+    return result
+
+
+def _render(info, input, out, s, plan, retime, interpolator, auto, total_frames, span, timing, codec, crf,
+            progress, stop, timings) -> JobResult:
+    """Step 3: the frames (and every other stream) through :func:`run_video_job`."""
+    from ..media.runner import codec_threads
+    from ..interpolation.pipeline import RenderStats, render
+    from ..interpolation.scenes import SceneGate
+
     # 3. run
     gate = SceneGate(s.scene_threshold or None, s.duplicate_threshold)
     stats = RenderStats()
@@ -232,8 +274,9 @@ def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=N
         return {"stats": vars(stats), **({"audio_note": audio_note} if audio_note else {}),
                 **({"auto": auto.as_dict()} if auto else {})}
 
+    factor, fps = timing["factor"], timing["fps"]
     parameters = {"factor": None if factor is None else str(factor), "fps": None if fps is None else str(fps),
-                  "start": start, "end": end, "scene_threshold": s.scene_threshold or None,
+                  "start": timing["start"], "end": timing["end"], "scene_threshold": s.scene_threshold or None,
                   "span": None if span is None else [str(span.first), str(span.last), span.cut],
                   "dedupe": s.dedupe, "motion_blur": s.motion_blur,
                   **retime.as_dict(), **interpolator.describe()}
@@ -241,9 +284,8 @@ def run_interpolation(input: str | MediaInfo, output: str, *, factor=None, fps=N
         command="interpolate", info=info, output=out, compute=compute, rate=plan.rate,
         total_frames=total_frames, codec=codec, crf=crf,
         preset=ENCODER_PRESET.get(auto.chosen if auto else s.quality),
-        audio=audio, progress=progress, stop=stop, details=details,
+        audio=audio, progress=progress, stop=stop, details=details, timings=timings,
         codec_threads=codec_threads(interpolator.compute_threads),
         window=None if span is None else (span.first, span.last, not span.cut),
         header=sidecar_header("interpolate", parameters=parameters, input=info.as_dict()))
-    # 4. result
-    return JobResult.written(info, out, done, playable=playable)
+    return JobResult.written(info, out, done)

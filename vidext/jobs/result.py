@@ -17,9 +17,15 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from ..media.atomic import write_sidecar
-from ..media.playable import playable_rendition
-from ..media.probe import MediaInfo
+from ..media.playable import playable_rendition, will_play
+from ..media.probe import MediaInfo, probe_video
+from ..media.runner import JobProgress, ProgressCallback, Stage
 from ..media.transcode import Transcoded
+
+#: seconds per output frame and megapixel of the playable copy (decoding the output, H.264 veryfast):
+#: about what the full run's own decoding and encoding cost (vidext.jobs.auto.CODEC_S_PER_MP); only its
+#: share of the bar before the copy's own speed is measured
+PLAYABLE_S_PER_MP = 0.03
 
 
 class Result(ABC):
@@ -49,6 +55,9 @@ class JobResult(Result):
     #: ``<stem>.playable.mp4`` written beside the output (``playable=True`` and the output itself
     #: does not play everywhere), else None
     playable_path: str | None = None
+    #: the evidence measured while the frames were made, by kind (``{kind: [[x, y], ...]}``; see
+    #: :class:`vidext.media.runner.Point`): not in the sidecar, which stays small
+    series: dict = field(default_factory=dict)
 
     @property
     def frames_per_second(self) -> float:
@@ -84,10 +93,60 @@ class AudioResult(Result):
     playable_path: str | None = None
 
 
-def add_playable(result: JobResult | AudioResult) -> None:
+def add_playable(result: JobResult | AudioResult, job: JobProgress | None = None, write: bool = True) -> None:
     """Write ``<stem>.playable.mp4`` beside ``result.output`` when the output does not play
-    everywhere; record both in the sidecar (``details["playable"]``) and ``result.playable_path``."""
-    result.details["playable"] = playable_rendition(result.output)
+    everywhere; record both in the sidecar (``details["playable"]``, written again unless ``write``
+    is False: :func:`finish_job` does it) and ``result.playable_path``.  ``job``: the copy is its
+    ``playable`` stage (added when the job did not expect it)."""
+    def progress() -> ProgressCallback | None:
+        if job is None:
+            return None
+        v = probe_video(result.output).video
+        return job.enter("playable", define=playable_stage(v.frame_count or 0, v.width, v.height))
+
+    result.details["playable"] = playable_rendition(result.output, progress=progress)
     result.playable_path = result.details["playable"]["path"]
-    write_sidecar(result.output, result.details)
+    if write:
+        write_sidecar(result.output, result.details)
+
+
+def playable_stage(frames: int, width: int, height: int) -> Stage:
+    """The playable copy as a stage of a job: its frames, and its speed remembered for the next job."""
+    mp = width * height / 1e6
+    return Stage("playable", "playable copy", frames * mp * PLAYABLE_S_PER_MP, total=frames, work=mp,
+                 key="playable")
+
+
+def playable_stages(playable: bool, info: MediaInfo, output: str, codec: str | None, frames: int) -> list[Stage]:
+    """``[the playable copy's stage]`` when one is asked for and the output will not play everywhere as
+    written (:func:`vidext.media.playable.will_play`), else none: the progress never announces a copy
+    that is not made (one found needed after all still runs as a stage: :func:`add_playable`)."""
+    from ..errors import ParameterError
+    from ..media.codecs import codec_for
+
+    v = info.video
+    if not playable or v is None:
+        return []
+    try:
+        name = codec_for(codec, output).name
+    except ParameterError:      # a copied picture whose codec the table does not pair with this container
+        name = codec
+    return [] if will_play(info, output, name) else [playable_stage(frames, v.width, v.height)]
+
+
+def finish_job(result: Result, job: JobProgress) -> None:
+    """The job is over: ``result.seconds`` becomes the wall time of all of it (measuring, rendering,
+    the playable copy ...) and a video result gets the evidence measured (``series``).  The sidecar,
+    written with the output (its ``timings`` then: :meth:`JobProgress.timings`), is written again
+    with the final ones when a stage ran after it (the playable copy)."""
+    t = job.finish()
+    result.seconds = t["seconds"]
+    if isinstance(result, JobResult):
+        result.series = job.series()
+    details = getattr(result, "details", None)
+    timings = details.get("timings") if isinstance(details, dict) else None
+    if timings is None or "playable" not in t["stages"]:
+        return
+    timings.update(seconds=t["seconds"], stages=t["stages"])
+    write_sidecar(result.output, details)
 

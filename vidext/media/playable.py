@@ -13,6 +13,7 @@ decodes it.
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 import av
 
@@ -20,6 +21,7 @@ from .atomic import atomic_output, output_error
 from .codecs import muxer_options
 from .mux import CopyAudio
 from .probe import MediaInfo, probe_video, video_stream
+from .runner import ProgressCallback, ProgressMeter
 from .streams import set_stream_tags
 
 PLAYABLE_SUFFIX = ".playable.mp4"
@@ -52,15 +54,28 @@ def playability(info: MediaInfo) -> tuple[bool, str]:
     return True, "H.264 4:2:0 8-bit in MP4 plays everywhere"
 
 
+def will_play(info: MediaInfo, output: str, codec: str) -> bool:
+    """Whether an output written from ``info`` into ``output`` with the video ``codec`` (its name in
+    :data:`vidext.media.codecs.CODECS`) will play everywhere, said before it is written (the job's
+    progress announces the playable copy, or not): the output keeps the clip's pixel format and
+    copies or re-encodes its sound; :func:`playability` judges the file once written."""
+    ext = os.path.splitext(output)[1].lower()
+    v = info.video
+    return (ext in (".mp4", ".m4v", ".mov") and codec == "h264" and v is not None and v.pix_fmt in _PIX
+            and all(a.codec in _SOUND for a in info.audio))
+
+
 def playable_path(output: str) -> str:
     return os.path.splitext(output)[0] + PLAYABLE_SUFFIX
 
 
-def write_playable(source: str, output: str | None = None) -> str:
-    """Write an H.264 4:2:0 8-bit + AAC MP4 of ``source`` (atomically); returns its path."""
+def write_playable(source: str, output: str | None = None, progress: ProgressCallback | None = None) -> str:
+    """Write an H.264 4:2:0 8-bit + AAC MP4 of ``source`` (atomically); returns its path.
+    ``progress`` counts its frames."""
     info = probe_video(source)
     v = info.video
     output = output or playable_path(source)
+    meter = ProgressMeter(v.frame_count, progress, stage="playable")
     width, height = v.width + v.width % 2, v.height + v.height % 2
     with atomic_output(output) as tmp:
         main = info.default_audio      # one sound: the track a player plays first
@@ -98,19 +113,24 @@ def write_playable(source: str, output: str | None = None) -> str:
                         audio.write_until(float(frame.pts * vin.time_base))
                     for pkt in vout.encode(g):
                         out.mux(pkt)
+                    meter.advance()
                 for pkt in vout.encode(None):
                     out.mux(pkt)
                 if audio is not None:
                     audio.finish()
         except (av.FFmpegError, OSError) as exc:
             raise output_error(exc, output) from exc
+    meter.finish()
     return output
 
 
-def playable_rendition(output: str) -> dict:
+def playable_rendition(output: str, progress: Callable[[], ProgressCallback | None] | None = None) -> dict:
     """``{"path": <stem>.playable.mp4 or None, "reason": ...}``: the rendition written when ``output``
-    does not play in every browser and phone (what the sidecar records as ``playable``)."""
+    does not play in every browser and phone (what the sidecar records as ``playable``).
+    ``progress()``: the callback of the copy's progress, asked for only when a copy is written."""
     from .probe import probe
 
     plays, reason = playability(probe(output))
-    return {"path": None if plays else write_playable(output), "reason": reason}
+    if plays:
+        return {"path": None, "reason": reason}
+    return {"path": write_playable(output, progress=progress() if progress is not None else None), "reason": reason}

@@ -35,7 +35,8 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
     """
     import av
 
-    meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio")
+    meter = ProgressMeter(None if total_s is None else int(np.ceil(total_s * 10)), progress, stage="audio",
+                          unit="s of sound", scale=10)
     with av.open(path, "w", format=fmt, options=muxer_options("." + fmt)) as c:
         src = open_input(video_from) if video_from is not None else None
         try:

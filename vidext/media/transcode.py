@@ -38,7 +38,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   audio: AudioFeed | None, header: dict,
                   progress: ProgressCallback | None = None, stop: threading.Event | None = None,
                   size: tuple[int, int] | None = None,
-                  details: Callable[[], dict] | None = None, codec_threads: int = 0,
+                  details: Callable[[], dict] | None = None, timings: Callable[[], dict] | None = None,
+                  codec_threads: int = 0,
                   window: tuple[Fraction, Fraction | None, bool] | None = None,
                   ) -> Transcoded:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
@@ -53,7 +54,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     ``details`` (called once every frame and sample is written) returns what
     the job learnt while running (render statistics, how the sound was
     extended); it is merged into the record before the sidecar is written,
-    so the sidecar on disk is complete the moment the output appears.
+    so the sidecar on disk is complete the moment the output appears; ``timings`` (called then too)
+    adds to its ``timings`` (the whole job's wall time so far, by stage).
     ``codec_threads``: threads of the decoder and of the encoder each (0: FFmpeg's
     choice; see :func:`vidext.media.runner.codec_threads`).
     """
@@ -85,6 +87,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
         record = {**header, **_written(info, output, sink, rate, last_time, audio, seconds, skipped)}
         if details is not None:
             record.update(details())
+        if timings is not None:
+            record["timings"].update(timings())
         sidecar.write(record)
     return Transcoded(record=record, sidecar=sidecar.path, seconds=seconds, padded_to=sink.padded_to)
 

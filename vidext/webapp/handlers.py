@@ -19,6 +19,7 @@ from .. import api, config
 from ..config import Limits
 from ..errors import ParameterError
 from ..limits import check_video
+from ..media.runner import JobProgress, Stage
 from ..security import allowed_output, safe_name
 from . import capabilities, plans, present
 from .jobs import check_input
@@ -239,6 +240,9 @@ def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: 
 
 # --- Evaluate ------------------------------------------------------------------
 
+#: the report page's share of the Evaluate tab's bar (its charts and pictures, written after the measuring)
+PAGE_SHARE = 0.1
+
 def evaluate_needs_gpu(*, methods=(), **_) -> bool:
     return any(m in capabilities.evaluate_learned() for m in methods or ())
 
@@ -258,14 +262,20 @@ def run_evaluate(video: str, folder: str, *, methods=capabilities.EVALUATE_CLASS
     methods = tuple(methods or ())
     if not methods:
         raise ParameterError("choose at least one method to evaluate")
-    report = api.evaluate(video, **set_only(methods=methods, factor=int(factor),
-                                            max_frames=_none_if(max_frames, 0), progress=progress, stop=stop))
-    report.input = os.path.basename(video)
-    report_dir = os.path.join(folder, "report")
-    written = write_report_dir(report, report_dir)
-    report.files = {k: os.path.basename(v) for k, v in written.items()}
-    json_path = allowed_output(os.path.join(folder, "evaluation.json"), [folder])
-    report.write_json(json_path)
+    # the page is a stage of the person's wait too: the engine's job runs inside this one's first stage
+    job = JobProgress(progress, [Stage("measuring", "measuring", 1.0 - PAGE_SHARE),
+                                 Stage("page", "the report page", PAGE_SHARE)])
+    with job:
+        report = api.evaluate(video, **set_only(methods=methods, factor=int(factor), max_frames=_none_if(max_frames, 0),
+                                                progress=job.enter("measuring"), stop=stop))
+        job.enter("page")
+        report.input = os.path.basename(video)
+        report_dir = os.path.join(folder, "report")
+        written = write_report_dir(report, report_dir)
+        report.files = {k: os.path.basename(v) for k, v in written.items()}
+        json_path = allowed_output(os.path.join(folder, "evaluation.json"), [folder])
+        report.write_json(json_path)
+        job.finish()
     with open(json_path, encoding="utf-8") as f:
         details = _strip_paths(json.load(f), folder)
     pictures = sorted(p for p in written.values() if p.endswith(".png"))

@@ -141,32 +141,43 @@ def gradio_cache_schedule() -> tuple[int, int]:
 
 
 class ProgressRelay:
-    """A vidext ProgressCallback that drives a ``gr.Progress``-like callable.
+    """A vidext ProgressCallback that drives a ``gr.Progress``-like callable, and keeps what the job
+    measured for the live quality view.
 
-    The pipeline reports from its own worker threads, which do not carry the
-    event's context; the relay keeps the context it was created in (inside
-    the event) and reports through a copy of it.
+    The bar is the whole job's share done (every stage: measuring, rendering, the playable copy ...)
+    and its line what a person reads (:meth:`vidext.media.runner.Progress.words`).  The pipeline
+    reports from its own worker threads, which do not carry the event's context; the relay keeps
+    the context it was created in (inside the event) and reports through a copy of it.  ``points``
+    gathers every :class:`~vidext.media.runner.Point` (``version`` counts the reports that brought
+    some); ``started`` is when the person's wait began (the click, when known).
     """
 
-    def __init__(self, target: Callable[..., Any] | None, desc: str = ""):
+    def __init__(self, target: Callable[..., Any] | None, desc: str = "", started: float | None = None):
         self.target, self.desc = target, desc
+        self.started = time.time() if started is None else started
         self._ctx = contextvars.copy_context()
         self._lock = threading.Lock()
         self.last: Progress | None = None
+        self.points: list = []
+        self.version = 0
+
+    @property
+    def waited(self) -> float:
+        """Seconds since the wait began."""
+        return time.time() - self.started
 
     def __call__(self, p: Progress) -> None:
         self.last = p
+        if p.points:
+            with self._lock:
+                self.points.extend(p.points)
+                self.version += 1
         if self.target is None:
             return
-        stage = p.stage or self.desc
-        if p.total:
-            text = f"{stage}: {p.done}/{p.total}" + (f", {p.eta:.0f} s left" if p.eta is not None else "")
-            args = ((p.done, p.total),)
-        else:
-            text = f"{stage}: {p.done}"
-            args = (None,)
+        text = p.words() if (p.label or p.stage) else f"{self.desc}: {p.words()}"
+        share = p.bar
         with self._lock:
-            self._ctx.copy().run(self.target, *args, desc=text, unit="frames")
+            self._ctx.copy().run(self.target, share, desc=text, unit="frames")
 
 
 async def run_cancellable(job: Job, fn: Callable[..., Any], /, *args, **kwargs) -> Any:

@@ -8,7 +8,11 @@ separate event on a hidden trigger with the same inputs: it raises
 """
 from __future__ import annotations
 
+import contextvars
+import inspect
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -17,7 +21,7 @@ import gradio as gr
 from ... import config
 from ...errors import VidextError
 from .. import capabilities as caps
-from .. import jobs, present, timeline
+from .. import jobs, live, present, timeline
 from . import scrub
 
 # Queue groups: GPU events share one concurrency id so that one job holds the GPU at a time; CPU events
@@ -35,6 +39,13 @@ CSS = """
 .vx-actions { flex-wrap: nowrap !important; align-items: center; }
 .vx-actions > * { min-width: 0 !important; }
 .vx-status { min-height: 2.2em; }
+.vx-live-plot { margin: 0; }
+.vx-live-plot figcaption { font-weight: 600; font-size: 0.95em; margin-bottom: 2px; }
+.vx-live-plot svg { width: 100%; height: auto; display: block; font-family: inherit; }
+.vx-live-tick, .vx-live-note { font-size: 12px; fill: #555; }
+.vx-live-axis { font-size: 12px; fill: #333; }
+.vx-live-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
+.vx-live-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
 .vx-table { max-width: 100%; }
 .vx-table table { font-variant-numeric: tabular-nums; display: block; max-width: 100%; overflow-x: auto;
   background: linear-gradient(to right, var(--background-fill-primary) 30%, transparent) left / 32px 100% no-repeat local,
@@ -76,13 +87,53 @@ def api_error(exc: BaseException) -> gr.Error:
     return gr.Error(message(exc), print_exception=False)
 
 
+#: the running UI event's live view (set by :func:`wire_job`'s wrapper; unset for the public API)
+_LIVE: contextvars.ContextVar = contextvars.ContextVar("vidext_live", default=None)
+#: the live views of the UI jobs running now, by the key their Run click made (the tab's timer reads them)
+_VIEWS: dict[str, "LiveView"] = {}
+LIVE_REFRESH_S = 1.0     # the live quality view is redrawn at most this often while a job runs
+
+
+class LiveView:
+    """What a running UI event shows beside its progress: the job's relay once it starts, and when
+    the person's wait began (their click)."""
+
+    def __init__(self, kind: str, started: float | None):
+        self.kind, self.started = kind, started
+        self.relay: jobs.ProgressRelay | None = None
+        self.shown = 0
+
+    @property
+    def version(self) -> int:
+        return self.relay.version if self.relay is not None else 0
+
+    def plot(self):
+        """The live plot as the tab shows it: hidden until there is something to draw."""
+        self.shown = self.version
+        drawn = live.plot(self.kind, live.gather(self.relay.points)) if self.relay is not None else None
+        return gr.HTML(value=drawn, visible=drawn is not None)
+
+
+def poll_live(clicked):
+    """A tick of the tab's timer while its job runs: the plot again when new points came, else nothing."""
+    view = _VIEWS.get((clicked or {}).get("key"))
+    if view is None or view.version == view.shown:
+        return gr.skip()
+    return view.plot()
+
+
 async def run_job(workspace: jobs.Workspace, fn, progress, kind: str, media: str, **settings):
-    """One job: the files a request names must be uploads or the app's own; the files it returns, the job's."""
+    """One job: the files a request names must be uploads or the app's own; the files it returns, the job's.
+
+    In a tab's UI event the relay is the live view's (its points, the job's stages, the click)."""
+    view = _LIVE.get()
     media = workspace.admit(media) if media else media
     if settings.get("audio_file"):
         settings["audio_file"] = workspace.admit(settings["audio_file"])
     job = workspace.new_job()
-    relay = jobs.ProgressRelay(progress, kind)
+    relay = jobs.ProgressRelay(progress, kind, started=view.started if view is not None else None)
+    if view is not None:
+        view.relay = relay
     return job.confine(await jobs.run_cancellable(job, fn, media, job.folder, progress=relay, **settings))
 
 
@@ -190,6 +241,9 @@ class Actions:
     busy: gr.State     # a job of this tab is running (plan events then leave Run alone)
     ready: gr.State    # the settings make a valid plan
     api: gr.Button     # the hidden trigger of the tab's public API event
+    live: gr.HTML | None = None      # the live quality view, under the status (hidden until it has points)
+    clicked: gr.State | None = None  # {"at": when Run was clicked, "key": the job's live view}
+    timer: gr.Timer | None = None    # ticks while the job runs: the live view is redrawn
 
 
 def actions(tab: str, label: str) -> Actions:
@@ -198,8 +252,10 @@ def actions(tab: str, label: str) -> Actions:
         cancel = gr.Button("Cancel", variant="secondary", size="md", elem_id=f"{tab}-cancel", visible=False,
                            scale=1, min_width=80)
     status = gr.Markdown(elem_id=f"{tab}-status", elem_classes=["vx-status"])
+    plot = gr.HTML(visible=False, elem_id=f"{tab}-live", elem_classes=["vx-live"])
     api = gr.Button(visible=False, elem_id=f"{tab}-api")
-    return Actions(run, cancel, status, gr.State(False), gr.State(False), api)
+    timer = gr.Timer(LIVE_REFRESH_S, active=False)
+    return Actions(run, cancel, status, gr.State(False), gr.State(False), api, plot, gr.State(None), timer)
 
 
 def run_state(ok: bool, busy: bool):
@@ -218,24 +274,33 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
     """
     acts.api.click(api_fn, inputs, api_outputs, api_name=tab, **queue_kw)
     cleared = [gr.update(value=None, visible=False) if c is downloads else None for c in outputs]
+    hidden = gr.update(value=None, visible=False)     # the live plot, emptied (an update, not a new component)
 
     def lock():
-        return gr.Button(interactive=False), gr.Button(visible=True), "", True, *cleared
+        clicked = {"at": time.time(), "key": uuid.uuid4().hex}
+        return (gr.Button(interactive=False), gr.Button(visible=True), "", True, *cleared, hidden, clicked,
+                gr.Timer(active=True))
 
     def unlock(ready):
-        return gr.Button(interactive=bool(ready)), gr.Button(visible=False), False
+        return gr.Button(interactive=bool(ready)), gr.Button(visible=False), False, gr.Timer(active=False)
 
     def cancelled(ready):
         return (gr.Button(interactive=bool(ready)), gr.Button(visible=False),
-                "Cancelled: the job was stopped and nothing was kept.", False, *cleared)
+                "Cancelled: the job was stopped and nothing was kept.", False, *cleared, hidden,
+                gr.Timer(active=False))
 
-    started = acts.run.click(lock, None, [acts.run, acts.cancel, acts.status, acts.busy, *outputs],
+    started = acts.run.click(lock, None, [acts.run, acts.cancel, acts.status, acts.busy, *outputs, acts.live,
+                                          acts.clicked, acts.timer],
                              queue=False, show_progress="hidden", api_visibility="private")
-    job = started.then(ui_fn, inputs, [acts.status, *outputs], show_progress="full",
+    acts.timer.tick(poll_live, acts.clicked, acts.live, queue=False, show_progress="hidden",
+                    api_visibility="private")
+    job = started.then(with_live_view(ui_fn, tab, len(outputs)), [*inputs, acts.clicked],
+                       [acts.status, *outputs, acts.live], show_progress="full",
                        show_progress_on=[acts.status], api_visibility="private", **queue_kw)
-    job.then(unlock, acts.ready, [acts.run, acts.cancel, acts.busy], queue=False, show_progress="hidden",
+    job.then(unlock, acts.ready, [acts.run, acts.cancel, acts.busy, acts.timer], queue=False, show_progress="hidden",
              api_visibility="private").then(None, None, None, js=scroll_js(result_id), api_visibility="private")
-    acts.cancel.click(cancelled, acts.ready, [acts.run, acts.cancel, acts.status, acts.busy, *outputs],
+    acts.cancel.click(cancelled, acts.ready, [acts.run, acts.cancel, acts.status, acts.busy, *outputs, acts.live,
+                                              acts.timer],
                       cancels=[job], queue=False, show_progress="hidden", api_visibility="private")
 
     def another_clip(busy):
@@ -243,10 +308,46 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
         # plan they read as its result ("Done: 11.00 s" under a 1.2 s clip).  A running job's own
         # result still arrives.
         if busy:
-            return (gr.skip(),) * (1 + len(outputs))
-        return "", *cleared
+            return (gr.skip(),) * (2 + len(outputs))
+        return "", *cleared, hidden
 
-    on_file(inputs[0], another_clip, acts.busy, [acts.status, *outputs])   # every tab's clip comes first
+    on_file(inputs[0], another_clip, acts.busy, [acts.status, *outputs, acts.live])   # every tab's clip comes first
+
+
+def with_live_view(ui_fn: Callable, kind: str, n_outputs: int) -> Callable:
+    """``ui_fn`` with the live quality view: the same inputs and one more (``clicked``: when Run was
+    clicked and the key of the job's view, which the tab's timer redraws from while it runs), the same
+    outputs and one more (the plot, complete).  A job that finished ends the status line (the first
+    output) with the time the person waited, from their click to this answer, and where it went."""
+
+    async def run(*args):
+        if has_progress:        # Gradio passes the inputs, then ``clicked``, then the gr.Progress
+            *args, clicked, progress = args
+            args = [*args, progress]
+        else:
+            *args, clicked = args
+        clicked = clicked or {}
+        view = LiveView(kind, clicked.get("at"))
+        key = clicked.get("key")
+        token = _LIVE.set(view)
+        if key:
+            _VIEWS[key] = view
+        try:
+            out = await ui_fn(*args)
+        finally:
+            _LIVE.reset(token)
+            _VIEWS.pop(key, None)
+        last = view.relay.last if view.relay is not None else None
+        if last is not None and last.stage == "done" and isinstance(out[0], str):
+            out = (out[0] + "\n\n" + present.took_words(view.relay.waited, last.stages), *out[1:])
+        return (*out, view.plot())
+
+    params = list(inspect.signature(ui_fn).parameters.values())
+    has_progress = bool(params) and isinstance(params[-1].default, gr.Progress)
+    clicked = inspect.Parameter("clicked", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
+    params = params[:-1] + [clicked, params[-1]] if has_progress else params + [clicked]
+    run.__signature__ = inspect.Signature(params)
+    return run
 
 
 def download(paths) -> gr.File:
