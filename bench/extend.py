@@ -139,9 +139,8 @@ def said(method: str, sidecar: str, direction: str) -> str:
     ext = json.load(open(sidecar))["extension"]
     if method == "auto":
         d = ext["auto"][direction]
-        fig = d["candidates"].get(d["chosen"]) or {}
-        how = ("passed" if fig.get("passed") else
-               "fallback: eased stop" if ext["chosen"][direction].get("eased_stop") else "fallback")
+        how = ("fallback, eased stop" if ext["chosen"][direction].get("eased_stop") else
+               "fallback" if d.get("fallback") else "passed")
         return f"{d['chosen']} ({how})"
     ramp = ext.get("ramps", {}).get(direction)
     if ramp:

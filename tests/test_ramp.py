@@ -184,7 +184,7 @@ def test_auto_falls_back_to_a_ramp_when_nothing_passes(tmp_path):
     ext = r.details["extension"]
     d = ext["auto"]["forward"]
     assert not any(f["passed"] for m, f in d["candidates"].items() if m != "ramp" and f)
-    assert d["chosen"] == "ramp" and d["candidates"]["ramp"]["passed"]
+    assert d["chosen"] == "ramp" and d["candidates"]["ramp"]["passed"] and d["fallback"] is True
     assert "no candidate passes" in d["reason"] and "slowed" in d["reason"]
     assert "pose_steps" in d["candidates"]["seamless"]
     assert ext["summary"].startswith("forward: ramp") and "retimed" in ext
@@ -202,7 +202,7 @@ def test_auto_holds_after_an_eased_stop_where_no_ramp_fits(tmp_path):
     r = vidext.extend(src, out, seconds=1.0, method="auto", codec="ffv1")
     ext = r.details["extension"]
     d = ext["auto"]["forward"]
-    assert d["chosen"] == "freeze" and ext["chosen"]["forward"].get("eased_stop") is True
+    assert d["chosen"] == "freeze" and ext["chosen"]["forward"].get("eased_stop") is True and d["fallback"]
     assert "a speed ramp cannot be used" in d["reason"] and "eased stop" in d["reason"]
     outs, ins = luma_frames(out), luma_frames(src)
     assert len(outs) == 36 + 25

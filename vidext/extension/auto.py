@@ -227,7 +227,7 @@ class Auto(Chooser):
         if rs is not None and rs.passed:
             reason = "; ".join(said + [nothing, "so the edge is slowed instead (ramp, it cannot break: "
                                        + ramp.said(clip.direction) + ")"])
-            return self._decide(clip, "ramp", ramp, figures, reason, skipped=skipped, shot_s=shot_s)
+            return self._decide(clip, "ramp", ramp, figures, reason, skipped=skipped, shot_s=shot_s, fallback=True)
         why_not = (too_short if too_short is not None else
                    f"its own score fails: {', '.join(rs.failures())}" if rs is not None else "nothing to measure it on")
         stop = EasedFreeze()
@@ -235,12 +235,13 @@ class Auto(Chooser):
         reason = "; ".join(said + [nothing, f"a speed ramp cannot be used ({why_not})",
                                    "so the edge frame is held after an eased stop (freeze: "
                                    + stop.said(clip.direction) + ")"])
-        return self._decide(clip, "freeze", stop, figures, reason, skipped=skipped, shot_s=shot_s)
+        return self._decide(clip, "freeze", stop, figures, reason, skipped=skipped, shot_s=shot_s, fallback=True)
 
     def _decide(self, clip: ClipView, name: str, extender: Extender, figures: dict, reason: str, *,
-                skipped: dict | None = None, shot_s: float | None = None) -> Extender:
+                skipped: dict | None = None, shot_s: float | None = None, fallback: bool = False) -> Extender:
+        """Record the choice; ``fallback``: no candidate passed, so a method that cannot break was taken."""
         self.decisions[clip.direction] = {"chosen": name, "reason": reason, "candidates": figures,
-                                          "not_considered": skipped or {},
+                                          "not_considered": skipped or {}, "fallback": fallback,
                                           "shot_s": None if shot_s is None else round(shot_s, 3)}
         self.chosen[clip.direction] = extender
         return extender

@@ -16,6 +16,14 @@ file is decoded once more up front (decoding is several times faster than
 encoding).  Synthesised frames made away from the junction but played towards
 it (backward) are spooled losslessly (FFV1) in a temporary folder and read
 back reversed.
+
+A side may also *retime* real frames (``ramp``, :attr:`Extender.retimes`): its
+schedule replaces the last (first) K real frames of the shot by K + N frames
+that play the same stretch slower.  Such a job indexes the clip and plans every
+side up front (:func:`plans_up_front`), withholds the K originals from the
+stream, and records the side's time map for the sound (:meth:`ShownFrames.retime`)
+and the retimed frames for the sidecar (``extension.retimed``); the output is
+still N frames longer per side.
 """
 from __future__ import annotations
 
