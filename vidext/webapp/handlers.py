@@ -152,12 +152,11 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
     timing = present.interpolate_settings(factor, fps, slowmo, start, end, info.video.duration_s)
-    plan = plans.plan("interpolate", info, **timing)
-    check_video(info, limits, output_frames=plan.frames_out, output_fps=plan.fps)
     output = _out(folder, video, "smooth" if timing["slowmo"] is None else "slowmo", _video_ext(codec))
     advanced = {"low_light": True if low_light else None, "flow_smoothing": True if flow_smoothing else None,
                 "motion_blur": float(motion_blur) if motion_blur else None, "dedupe": None if dedupe else False}
-    result = api.interpolate(video, output, **set_only(
+    # the upload's probe and the server's limits are handed on: the job plans and checks once
+    result = api.interpolate(info, output, limits=limits, **set_only(
         **timing, quality=quality, model=model, codec=codec, crf=_crf(crf),
         scene_threshold=None if scene_threshold in (None, "") else float(scene_threshold),
         progress=progress, stop=stop, **advanced), playable=True)
@@ -180,10 +179,9 @@ def run_extend(video: str, folder: str, *, seconds: float, direction: str = "for
     """``seconds`` of new frames after the end, before the start, or both."""
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
-    plan = plans.plan("extend", info, seconds=seconds, direction=direction, method=method)
-    check_video(info, limits, output_frames=plan.frames_out)
     output = _out(folder, video, "extended", _video_ext(codec))
-    result = api.extend(video, output, **set_only(
+    # the upload's probe and the server's limits are handed on: the job plans and checks once
+    result = api.extend(info, output, limits=limits, **set_only(
         seconds=seconds, direction=direction, method=method, seed=_none_if(seed, -1),
         audio_method=_none_if(audio_method, ""), prompt=_none_if(prompt, ""),
         quantize=_none_if(quantize, "", "none"), codec=codec, crf=_crf(crf), progress=progress, stop=stop),
