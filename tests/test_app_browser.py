@@ -237,8 +237,9 @@ def test_cancel_says_cancelled_and_clears_the_result(server, browser, media, sho
     page.wait_for_selector("#interpolate-cancel", state="visible", timeout=10_000)
     assert page.locator("#interpolate-run").is_disabled()           # no second click while it runs
     assert page.locator("#interpolate-result video").count() == 0   # the old result is not shown as fresh
-    _wait_text(page, "#interpolate-status", r"interpolate: \d+/\d+", timeout=JOB_S)  # progress, once
-    assert len(re.findall(r"interpolate: \d+/\d+", page.inner_text("body"))) == 1  # progress shown once
+    counting = r"(measuring the methods on your clip|rendering) · \d+/\d+"    # the job's stage and count
+    _wait_text(page, "#interpolate-status", counting, timeout=JOB_S)
+    assert len(re.findall(counting, page.inner_text("body"))) == 1  # progress shown once
     shots(page, "desktop-interpolate-running")
     page.locator("#interpolate-cancel").click()
     status = _wait_text(page, "#interpolate-status", "Cancelled")

@@ -23,8 +23,8 @@ from .. import config
 from ..evaluation.labels import method_name
 
 MAX_SHOWN = 400          # points per line drawn; more are put in buckets (each bucket's worst shown)
-WIDTH, HEIGHT = 480, 210         # the SVG's own units (it scales to the column's width; text stays legible
-LEFT, RIGHT, TOP, BOTTOM = 40, 12, 20, 32   # on a phone's 360 px)
+WIDTH, HEIGHT = 380, 200         # the SVG's own units: it scales to the column's width (a phone's 360 px
+LEFT, RIGHT, TOP, BOTTOM = 34, 10, 20, 32   # keeps its 12-unit text about 11 px tall)
 #: Okabe & Ito's colour-blind-safe set, in the order the evaluate charts use it
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 MARK_KINDS = ("cut", "duplicate", "still")
@@ -111,7 +111,7 @@ def plot(job: str, series: dict) -> str | None:
         y1 = y0 + 1
     sx = lambda x: LEFT + (x - x0) / (x1 - x0) * (WIDTH - LEFT - RIGHT)  # noqa: E731
     sy = lambda y: TOP + (1 - (y - y0) / (y1 - y0)) * (HEIGHT - TOP - BOTTOM)  # noqa: E731
-    parts = [_axes(x0, x1, y0, y1, sx, sy, view)]
+    parts = [_axes(x0, x1, y0, y1, sx, sy, view, whole=job == "extend")]
     if rule:
         y, words = rule
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#999" '
@@ -155,18 +155,20 @@ def plot(job: str, series: dict) -> str | None:
                if legend else "") + "</figure>")
 
 
-def _axes(x0, x1, y0, y1, sx, sy, view: View) -> str:
+def _axes(x0, x1, y0, y1, sx, sy, view: View, whole: bool = False) -> str:
     out = [f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{HEIGHT - BOTTOM}" y2="{HEIGHT - BOTTOM}" stroke="#bbb"/>',
            f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="#bbb"/>']
     for v in _ticks(y0, y1):
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(v):.1f}" y2="{sy(v):.1f}" stroke="#eee"/>'
                    f'<text x="{LEFT - 4}" y="{sy(v) + 4:.1f}" text-anchor="end" class="vx-live-tick">{v:g}</text>')
     for v in _ticks(x0, x1):
+        if whole and v != int(v):      # candidates are counted: no half marks
+            continue
         out.append(f'<text x="{sx(v):.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" '
                    f'class="vx-live-tick">{v:g}</text>')
     out.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 2}" text-anchor="end" class="vx-live-axis">'
                f'{html.escape(view.x)}</text>')
-    out.append(f'<text x="{LEFT - 36}" y="{TOP - 7}" class="vx-live-axis">{html.escape(view.y)}</text>')
+    out.append(f'<text x="2" y="{TOP - 7}" class="vx-live-axis">{html.escape(view.y)}</text>')
     return "".join(out)
 
 

@@ -41,7 +41,7 @@ CSS = """
 .vx-status { min-height: 2.2em; }
 .vx-live-plot { margin: 0; }
 .vx-live-plot figcaption { font-weight: 600; font-size: 0.95em; margin-bottom: 2px; }
-.vx-live-plot svg { width: 100%; height: auto; display: block; font-family: inherit; }
+.vx-live-plot svg { width: 100%; max-width: 560px; height: auto; display: block; font-family: inherit; }
 .vx-live-tick, .vx-live-note { font-size: 12px; fill: #555; }
 .vx-live-axis { font-size: 12px; fill: #333; }
 .vx-live-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
@@ -91,6 +91,9 @@ def api_error(exc: BaseException) -> gr.Error:
 _LIVE: contextvars.ContextVar = contextvars.ContextVar("vidext_live", default=None)
 #: the live views of the UI jobs running now, by the key their Run click made (the tab's timer reads them)
 _VIEWS: dict[str, "LiveView"] = {}
+#: the stages of the UI jobs that finished, by that key, until the tab's unlock step says the wait
+_FINISHED: dict[str, tuple] = {}
+_FINISHED_MAX = 256      # a page closed before its unlock step leaves its entry: the oldest go past this
 LIVE_REFRESH_S = 1.0     # the live quality view is redrawn at most this often while a job runs
 
 
@@ -281,8 +284,13 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
         return (gr.Button(interactive=False), gr.Button(visible=True), "", True, *cleared, hidden, clicked,
                 gr.Timer(active=True))
 
-    def unlock(ready):
-        return gr.Button(interactive=bool(ready)), gr.Button(visible=False), False, gr.Timer(active=False)
+    def unlock(ready, status, clicked):
+        # the result is on the page: the time the person waited, from their click, and where it went
+        clicked = clicked or {}
+        stages = _FINISHED.pop(clicked.get("key"), None)
+        said = gr.skip() if stages is None or not isinstance(status, str) else \
+            status + "\n\n" + present.took_words(time.time() - clicked["at"], stages)
+        return gr.Button(interactive=bool(ready)), gr.Button(visible=False), False, gr.Timer(active=False), said
 
     def cancelled(ready):
         return (gr.Button(interactive=bool(ready)), gr.Button(visible=False),
@@ -297,7 +305,8 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
     job = started.then(with_live_view(ui_fn, tab, len(outputs)), [*inputs, acts.clicked],
                        [acts.status, *outputs, acts.live], show_progress="full",
                        show_progress_on=[acts.status], api_visibility="private", **queue_kw)
-    job.then(unlock, acts.ready, [acts.run, acts.cancel, acts.busy, acts.timer], queue=False, show_progress="hidden",
+    job.then(unlock, [acts.ready, acts.status, acts.clicked], [acts.run, acts.cancel, acts.busy, acts.timer, acts.status],
+             queue=False, show_progress="hidden",
              api_visibility="private").then(None, None, None, js=scroll_js(result_id), api_visibility="private")
     acts.cancel.click(cancelled, acts.ready, [acts.run, acts.cancel, acts.status, acts.busy, *outputs, acts.live,
                                               acts.timer],
@@ -317,8 +326,9 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
 def with_live_view(ui_fn: Callable, kind: str, n_outputs: int) -> Callable:
     """``ui_fn`` with the live quality view: the same inputs and one more (``clicked``: when Run was
     clicked and the key of the job's view, which the tab's timer redraws from while it runs), the same
-    outputs and one more (the plot, complete).  A job that finished ends the status line (the first
-    output) with the time the person waited, from their click to this answer, and where it went."""
+    outputs and one more (the plot, complete).  A job that finished leaves its stages for the unlock
+    step, which ends the status line with the time the person waited (from the click until the result
+    is on the page) and where it went."""
 
     async def run(*args):
         if has_progress:        # Gradio passes the inputs, then ``clicked``, then the gr.Progress
@@ -338,8 +348,10 @@ def with_live_view(ui_fn: Callable, kind: str, n_outputs: int) -> Callable:
             _LIVE.reset(token)
             _VIEWS.pop(key, None)
         last = view.relay.last if view.relay is not None else None
-        if last is not None and last.stage == "done" and isinstance(out[0], str):
-            out = (out[0] + "\n\n" + present.took_words(view.relay.waited, last.stages), *out[1:])
+        if key and last is not None and last.stage == "done":     # the unlock step says how long it took
+            _FINISHED[key] = last.stages
+            while len(_FINISHED) > _FINISHED_MAX:
+                _FINISHED.pop(next(iter(_FINISHED)))
         return (*out, view.plot())
 
     params = list(inspect.signature(ui_fn).parameters.values())
