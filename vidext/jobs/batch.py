@@ -20,7 +20,7 @@ from ..errors import InputError, LimitError, OutputError, ParameterError, Vidext
 from ..media.atomic import check_output_path, sidecar_header, write_sidecar
 from ..media.codecs import CODECS, VIDEO_CONTAINERS, codec_for
 from ..media.probe import probe_video
-from ..media.runner import Progress, ProgressCallback
+from ..media.runner import Progress, ProgressCallback, ProgressMeter
 from ..batch import runtime
 from ..batch.manifest import Manifest, entry_key, sha256
 from .result import Result
@@ -363,13 +363,16 @@ def _run(files, tasks, pool, manifest, progress, stop, t0) -> None:
             s.dropped, s.converted = written.get("dropped", []), written.get("converted", [])
         manifest.save()
 
+    meter = ProgressMeter(None, None)     # the batch's rate: the same warm-up and window as any stage's
+
     def on_poll(board: dict) -> None:
         if progress is None:
             return
         done = sum(finished.values()) + sum(v[1] for k, v in board.items() if k not in finished)
         total = sum(finished.get(k, (board.get(k, (0, 0, None))[2] or n)) for k, n in estimate.items())
         elapsed = time.perf_counter() - t0
-        rate = done / elapsed if elapsed > 0 else 0.0
+        meter.advance(max(0, done - meter.done))
+        rate = meter.rate() or 0.0            # 0 (no time left said) until measured after the workers start
         files_done = sum(1 for f in files if f.summary.state in ("done", "kept", "failed")
                          or (f.tasks and all(t["id"] in finished for t in f.tasks)))
         running = {k: v[0] for k, v in board.items()   # started and not at their last frame yet
