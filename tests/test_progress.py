@@ -346,3 +346,14 @@ def test_a_stage_that_counted_everything_says_how_long_it_has_been_closing(monke
     job._send(None, force=True)         # what the heartbeat sends
     assert got[-1].words() == "rendering · 10/10 frames · finishing… (3 s)"
     job.finish()
+
+
+def test_the_api_answer_carries_the_series(tmp_path, clip):
+    """What /interpolate answers gradio_client (the handler's details): the evidence the live plot drew."""
+    from vidext.webapp import handlers
+
+    src = clip("c.mp4", frames=10, width=64, height=48, tone_hz=None)
+    out = handlers.run_interpolate(src, str(tmp_path), factor=2, model="dis")
+    series = out.details["series"]
+    assert len(series["occlusion"]) == 9 and len(series["change"]) == 9
+    assert all(isinstance(x, float) and 0 <= y <= 1 for x, y in series["occlusion"])
