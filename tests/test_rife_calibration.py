@@ -7,10 +7,12 @@ network.  No test asserts a wall-clock time.
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
 
+from helpers import ROOT
 from vidext.errors import ParameterError
 from vidext.interpolation.rife import calibration as cal
 from vidext.interpolation.rife.calibration import Setting
@@ -515,7 +517,25 @@ def test_the_server_starts_the_full_calibrations_in_the_background_only_with_wei
     assert warmup.precalibrate_in_background() == "child"
     (cmd, kw), = started
     assert cmd[1:4] == ["-m", "vidext.interpolation.rife.precalibrate", "--wait"] and "--nice" in cmd
+    assert cmd[cmd.index("--parent") + 1] == str(os.getpid())       # it ends with the server
     assert kw["start_new_session"] is True
+
+
+def test_one_precalibration_per_calibration_file_and_it_ends_with_its_parent(env, tmp_path):
+    import subprocess
+    import sys
+
+    from vidext.interpolation.rife import precalibrate as pre
+
+    held = pre._only_one(str(tmp_path / "calibration.json"))
+    assert held is not None and pre._only_one(str(tmp_path / "calibration.json")) is None
+    assert pre.main(["--sizes", "64x64"]) == 0            # the lock is held here: it does nothing
+    held.close()
+    # a child whose given parent is not its parent ends at once, before any work
+    child = subprocess.run([sys.executable, "-c", "import sys, time; from vidext.interpolation.rife import "
+                            "precalibrate as p; p._exit_with(1); time.sleep(30); sys.exit(3)"],
+                           timeout=20, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert child.returncode == 0
 
 
 def test_precalibrate_command_line_refuses_bad_sizes(capsys):

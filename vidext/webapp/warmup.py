@@ -23,7 +23,7 @@ WAIT_S = 600                # how long it waits for a quiet machine before measu
 def precalibrate_in_background() -> subprocess.Popen | None:
     """Start ``python -m vidext.interpolation.rife.precalibrate`` when RIFE's weights are at hand
     and calibration is on; None (and why, in the log) otherwise.  The child's lines go to the
-    server's output."""
+    server's output; it ends with the server, and only one runs per calibration file."""
     from .. import config
     from . import capabilities as caps
 
@@ -32,6 +32,7 @@ def precalibrate_in_background() -> subprocess.Popen | None:
     if not caps.weights(config.RIFE_MODEL).available:
         log.info("RIFE calibration not started: its weights are not on this machine")
         return None
-    cmd = [sys.executable, "-m", "vidext.interpolation.rife.precalibrate", "--wait", str(WAIT_S), "--nice", str(NICE)]
+    cmd = [sys.executable, "-m", "vidext.interpolation.rife.precalibrate", "--wait", str(WAIT_S), "--nice", str(NICE),
+           "--parent", str(os.getpid())]
     log.info("RIFE CPU calibration started in the background: %s", " ".join(cmd[1:]))
     return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)

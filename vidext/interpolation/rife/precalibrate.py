@@ -16,7 +16,7 @@ import time
 
 from ... import config
 from ...models import locate
-from .calibration import PRECALIBRATE_SIZES, busy, cached_choice, calibrate, forced, machine_key
+from .calibration import PRECALIBRATE_SIZES, busy, cache_file, cached_choice, calibrate, forced, machine_key
 from .interpolator import _dtype, load_network
 from .network import MULTIPLE
 
@@ -25,10 +25,11 @@ def precalibrate(weights=None, sizes=PRECALIBRATE_SIZES, *, wait_s: float = 0.0,
                  poll_s: float = 5.0) -> list[str]:
     """Full calibrations for each size class in ``sizes`` that holds no final entry yet, on the CPU
     with the weights the model layer finds (``weights``: a path to use instead).  Waits up to
-    ``wait_s`` for a quiet machine; a class measured while busy is provisional (and said so).
+    ``wait_s`` in all for a quiet machine; a class measured while busy is provisional (and said so).
     One line per size."""
     found = locate(config.RIFE_MODEL, weights, download=False)
     lines = []
+    deadline = time.monotonic() + wait_s
     for width, height in sizes:
         padded = (-(-width // MULTIPLE) * MULTIPLE, -(-height // MULTIPLE) * MULTIPLE)
         key = machine_key(*padded)
@@ -38,13 +39,40 @@ def precalibrate(weights=None, sizes=PRECALIBRATE_SIZES, *, wait_s: float = 0.0,
         if cached_choice(key, path) is not None:
             lines.append(f"{width}x{height}: final entry already cached")
             continue
-        deadline = time.monotonic() + wait_s
         while busy() and time.monotonic() < deadline:
             time.sleep(poll_s)
         c = calibrate(lambda s: load_network(found.path, "cpu", _dtype(s.precision), s.channels_last),
                       *padded, path=path, full=True)
         lines.append(f"{width}x{height}: {c.chosen.label()} ({c.status}{': ' + c.note if c.note else ''})")
     return lines
+
+
+def _exit_with(parent: int) -> None:
+    """End this process (from a watcher thread) once ``parent`` is gone: a server's child does not
+    outlive the server."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="vidext-precalibrate-parent", daemon=True).start()
+
+
+def _only_one(path: str):
+    """An exclusive lock beside the calibration file (None when another process holds it)."""
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    f = open(path + ".precalibrate.lock", "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return None
+    return f
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a quiet machine first")
     ap.add_argument("--weights", help="RIFE checkpoint (default: where the model layer finds it)")
     ap.add_argument("--nice", type=int, default=0, help="lower this process's priority by N first")
+    ap.add_argument("--parent", type=int, help="end when the process with this id ends (a server's child)")
     args = ap.parse_args(argv)
+    if args.parent:
+        _exit_with(args.parent)
     if args.nice:
         with contextlib.suppress(OSError):
             os.nice(args.nice)
@@ -70,12 +101,18 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         print(f"error: --sizes takes WxH,WxH,... (got {args.sizes!r})", file=sys.stderr)
         return 2
+    lock = _only_one(cache_file())
+    if lock is None:
+        print("another pre-calibration is running on this calibration file: nothing to do")
+        return 0
     try:
         for line in precalibrate(args.weights, sizes, wait_s=args.wait):
-            print(line)
+            print(line, flush=True)
     except VidextError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        lock.close()
     return 0
 
 
