@@ -303,6 +303,8 @@ def test_evaluate_names_its_stages_and_sends_each_scored_frame(tmp_path, clip):
     assert sorted(pt.y for pt in pts if pt.kind == "fast") == pytest.approx(
         sorted(report.method("fast").scores["psnr_y"]))
     assert report.seconds >= got[-1].stages[1].seconds
+    timings = report.as_dict()["timings"]
+    assert set(timings["stages"]) == {"loading", "scoring", "report"} and timings["seconds"] == round(report.seconds, 3)
 
 
 def test_audio_counts_seconds_of_sound(tmp_path):

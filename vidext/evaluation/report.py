@@ -92,6 +92,8 @@ class EvaluationReport:
     #: windows rebuilt when sampled (None: every window), of ``windows_total`` read
     sampled_windows: int | None = None
     windows_total: int | None = None
+    #: each stage's wall seconds (loading, scoring, sync, report): where ``seconds`` went
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     images: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     files: dict[str, str] = field(default_factory=dict)
     _figures: dict | None = field(default=None, repr=False)
@@ -135,7 +137,9 @@ class EvaluationReport:
             "temporal": self.temporal.as_dict() if self.temporal else None,
             "av_offset_s": self.av_offset_s, "av_offset_note": self.av_offset_note,
             "av_sync": self.av_sync,
-            "seconds": round(self.seconds, 3), "notes": self.notes, "files": self.files,
+            "seconds": round(self.seconds, 3), "timings": {"seconds": round(self.seconds, 3),
+                                                           "stages": self.stage_seconds},
+            "notes": self.notes, "files": self.files,
         }
 
     def verdict(self):

@@ -382,9 +382,11 @@ def evaluate_file(input: str, *, methods=config.EVALUATE_METHODS, factor=2, json
         av = _av_offset(input, bool(job.info.audio))
         progress_.enter("report")
         report = _build_report(job, run, results, metric_objs, lpips_info, av)
-        report.seconds = progress_.elapsed
+        t = progress_.timings()      # the files written carry the time so far (the report's own write aside)
+        report.seconds, report.stage_seconds = t["seconds"], t["stages"]
         _write(report, job)
-        report.seconds = progress_.finish()["seconds"]
+        t = progress_.finish()
+        report.seconds, report.stage_seconds = t["seconds"], t["stages"]
     return report
 
 
