@@ -34,6 +34,7 @@ PHONE = {"width": 390, "height": 844}
 JOB_MS = 240_000          # the longest a small job may take on a shared two-core machine
 STALL_S = 2.0             # the progress line changes (or its stage does) at least this often ...
 SAMPLING_S = 0.35         # ... give or take the sampling and one redraw of the page
+SAMPLER_GAP_S = 1.0       # the page sampled nothing this long (its 100 ms timer starved): no stall counted
 LEFT_FACTOR = 3.0         # "N s left" is at most 3× the time really left ...
 LEFT_SLACK_S = 1.5        # ... plus the whole seconds it is rounded to and one report's lag
 WAIT_TOLERANCE = 0.10     # the reported time against the wait from the click ...
@@ -196,12 +197,16 @@ def test_progress_is_honest_and_the_live_view_grows(server, browser, media, shot
         real = (ends[_stage(w)] if "then:" in w else wait_s) - t
         assert _seconds(w) <= LEFT_FACTOR * real + LEFT_SLACK_S, (t, w, real)
     assert not any(_seconds(w) is not None for t, w, _ in running if t < 1.0)    # no first wild estimate
-    # never a stall: the line (or its stage) changes at least every 2 s
-    last_t, last_w = running[0][0], running[0][1]
+    # never a stall: the line (or its stage) changes at least every 2 s (a pause of the page's own
+    # sampling, a starved browser on a busy machine, starts the count again: it is no news withheld)
+    last_t, last_w, prev_t = running[0][0], running[0][1], running[0][0]
     for t, w, _ in running[1:]:
+        if t - prev_t > SAMPLER_GAP_S:
+            last_t = t
         if w != last_w:
             assert t - last_t <= STALL_S + SAMPLING_S, (last_w, t - last_t)
             last_t, last_w = t, w
+        prev_t = t
     assert wait_s - last_t <= STALL_S + SAMPLING_S + 1.0
     # the live plot gains points while the job runs, not only at its end
     growth = [n for t, _, n in samples if t < wait_s - 0.5]
