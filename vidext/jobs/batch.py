@@ -170,7 +170,7 @@ def batch(job: str, inputs, out_dir: str, *, options: dict | None = None, addres
         **sidecar_header(f"batch {job}", options=options),
         "chunk_seconds": chunk_seconds, "workers": pool_size, "seconds": round(result.seconds, 3),
         "chunks_total": result.chunks_total, "chunks_run": result.chunks_run,
-        "files": [asdict(s) for s in result.files]})
+        "files": [asdict(s) for s in result.files]}, xmp=False)   # a summary of files, not a media file
     return result
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from .. import config
 from ..errors import ParameterError
 from ..extension.scoring import EXTEND_INSIDE_LIMIT
-from ..extension.scoring import EXTEND_INSIDE_LIMIT
 
 _EPS = 1e-6
 

@@ -61,7 +61,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
         if note:
             with gr.Accordion("Operator note (for whoever runs this server)", open=False, elem_id="operator-note"):
                 gr.Markdown(note)
-        gr.Markdown(f"vidext {__version__} · the API: the **Use via API** link below, or the README.")
+        gr.Markdown(f"vidext {__version__} · the API: the **Use via API** link below, or docs/app.md in the repository.")
     demo.queue(max_size=config.APP_QUEUE_MAX_SIZE, default_concurrency_limit=config.APP_CPU_CONCURRENCY)
     demo.vidext_workspace = workspace  # for launch(): the sweeper and the served folder
     return demo
