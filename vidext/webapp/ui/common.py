@@ -304,7 +304,8 @@ def wire_job(tab: str, acts: Actions, *, inputs: list, outputs: list, ui_fn: Cal
                     api_visibility="private")
     job = started.then(with_live_view(ui_fn, tab, len(outputs)), [*inputs, acts.clicked],
                        [acts.status, *outputs, acts.live], show_progress="full",
-                       show_progress_on=[acts.status], api_visibility="private", **queue_kw)
+                       show_progress_on=[acts.status], api_name=f"{tab}_ui", api_visibility="private",
+                       **queue_kw)
     job.then(unlock, [acts.ready, acts.status, acts.clicked], [acts.run, acts.cancel, acts.busy, acts.timer, acts.status],
              queue=False, show_progress="hidden",
              api_visibility="private").then(None, None, None, js=scroll_js(result_id), api_visibility="private")
