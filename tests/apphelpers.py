@@ -114,3 +114,32 @@ def wait_until(predicate: Callable[[], object], timeout_s: float, step_s: float 
         if value or time.monotonic() > deadline:
             return value
         time.sleep(step_s)
+
+
+# --- the browser tests' app and Chromium (Debian's package, driven by playwright; never `playwright install`)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def app_for_browser(root):
+    """The app on loopback for a browser test (skipped where Debian's chromium is missing)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    with running_app(root) as srv:
+        yield srv
+
+
+@contextmanager
+def chromium():
+    """A headless Chromium, closed on exit."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from apphelpers import fps_duration, running_app
+from apphelpers import app_for_browser, chromium, fps_duration
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("gradio")
@@ -23,9 +23,6 @@ from vidext.media.synth import make_clip  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 JOB_S = 120_000      # ms: the longest a tiny job may take here (the machine is shared)
@@ -33,20 +30,14 @@ JOB_S = 120_000      # ms: the longest a tiny job may take here (the machine is 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    with running_app(tmp_path_factory.mktemp("browser-app")) as srv:
+    with app_for_browser(tmp_path_factory.mktemp("browser-app")) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import av
 import numpy as np
 import pytest
 
-from apphelpers import running_app
+from apphelpers import app_for_browser, chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("gradio")
@@ -26,9 +26,6 @@ from vidext.media.synth import make_clip  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 JOB_MS = 240_000          # the longest a small job may take on a shared two-core machine
@@ -57,20 +54,14 @@ RECORD = """([tab]) => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    with running_app(tmp_path_factory.mktemp("progress-app")) as srv:
+    with app_for_browser(tmp_path_factory.mktemp("progress-app")) as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _phone_clip(path: str) -> str:
