@@ -30,3 +30,21 @@ def clip(tmp_path):
     def make(name: str = "in.mp4", **kw) -> str:
         return make_clip(str(tmp_path / name), **kw)
     return make
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """``shot(page, name)``: a full-page screenshot of a browser test under its temp folder (and
+    $VIDEXT_SCREENSHOT_DIR, to look at them after the run)."""
+    import shutil
+
+    extra = os.environ.get("VIDEXT_SCREENSHOT_DIR")
+
+    def shot(page, name: str) -> str:
+        path = str(tmp_path / f"{name}.png")
+        page.screenshot(path=path, full_page=True)
+        if extra:
+            os.makedirs(extra, exist_ok=True)
+            shutil.copy(path, os.path.join(extra, f"{name}.png"))
+        return path
+    return shot

@@ -110,3 +110,33 @@ def events_clip(path: str, offset: float, fps: int = 25, seconds: float = 6.0, s
         for p in a.encode():
             c.mux(p)
     return path
+
+
+def write_rgb_clip(path: str, images, *, rate: int = 25, clicks_at: list[float] | None = None,
+                   sample_rate: int = 48000) -> str:
+    """Lossless RGB frames (FFV1, 4:4:4) at ``rate`` with, optionally, a mono PCM track of
+    single-sample clicks at the given seconds."""
+    images = list(images)
+    h, w = images[0].shape[:2]
+    with av.open(path, "w") as c:
+        v = c.add_stream("ffv1", rate=rate)
+        v.width, v.height, v.pix_fmt = w, h, "yuv444p"
+        a = c.add_stream("pcm_s16le", rate=sample_rate, layout="mono") if clicks_at is not None else None
+        for img in images:
+            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+        if a is not None:
+            n = round(len(images) / rate * sample_rate)
+            pcm = np.zeros(n, np.int16)
+            for t in clicks_at:
+                pcm[round(t * sample_rate)] = 30000
+            for i in range(0, n, 1024):
+                f = av.AudioFrame.from_ndarray(pcm[None, i:i + 1024], format="s16", layout="mono")
+                f.sample_rate, f.pts = sample_rate, i
+                for p in a.encode(f):
+                    c.mux(p)
+            for p in a.encode():
+                c.mux(p)
+    return path

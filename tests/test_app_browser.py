@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import re
-import shutil
 
 import pytest
 
@@ -51,21 +50,6 @@ def media(tmp_path_factory):
             "slow": make_clip(str(d / "slow.mp4"), frames=96, width=480, height=272, tone_hz=None),
             "tone": _tone_wav(str(d / "tone.wav")), "bad": str(bad),
             "rich": make_clip(str(d / "rich.mp4"), frames=25, fps=25, width=160, height=96, pix_fmt="yuv444p")}
-
-
-@pytest.fixture
-def shots(tmp_path):
-    """Saves a full-page screenshot under the test's temp folder (and $VIDEXT_SCREENSHOT_DIR)."""
-    extra = os.environ.get("VIDEXT_SCREENSHOT_DIR")
-
-    def shot(page, name: str) -> str:
-        path = str(tmp_path / f"{name}.png")
-        page.screenshot(path=path, full_page=True)
-        if extra:
-            os.makedirs(extra, exist_ok=True)
-            shutil.copy(path, os.path.join(extra, f"{name}.png"))
-        return path
-    return shot
 
 
 def _open(browser, server, viewport=DESKTOP):

@@ -9,9 +9,7 @@ play (a phone's portrait clip is portrait).  Screenshots of the tabs, desktop (1
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
 
 import av
 import numpy as np
@@ -90,20 +88,6 @@ def media(tmp_path_factory):
     return {"moving": make_clip(str(d / "moving.mp4"), frames=100, width=480, height=272),
             "small": make_clip(str(d / "small.mp4"), frames=25, width=160, height=96),
             "phone": _phone_clip(str(d / "phone.mp4")), "tone": write_audio(str(d / "tone.wav"), np.stack([tone(40.0)]), 48000)}   # long enough to be seen
-
-
-@pytest.fixture
-def shots(tmp_path):
-    extra = os.environ.get("VIDEXT_SCREENSHOT_DIR")
-
-    def shot(page, name: str) -> str:
-        path = str(tmp_path / f"{name}.png")
-        page.screenshot(path=path, full_page=True)
-        if extra:
-            os.makedirs(extra, exist_ok=True)
-            shutil.copy(path, os.path.join(extra, f"{name}.png"))
-        return path
-    return shot
 
 
 def _open(browser, server, viewport=DESKTOP, tab: str | None = None):

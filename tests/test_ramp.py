@@ -1,7 +1,6 @@
 """Extensions that cannot break: the speed ramp, auto's fallback, motion that eases to a stop without smearing."""
 from __future__ import annotations
 
-import json
 import math
 from fractions import Fraction
 
@@ -15,7 +14,7 @@ from vidext.errors import ParameterError
 from vidext.extension.ramp import RAMP_MIN_EASE_S, RAMP_MIN_SPEED, engine, plan_ramp, plan_stop
 from vidext.media.synth import shifted, texture
 
-from helpers import luma_frames, video_times
+from helpers import luma_frames, video_times, write_rgb_clip
 
 RATE = 25
 W, H = 96, 64
@@ -27,31 +26,14 @@ def pan_clip(path: str, frames: int, dx: float = 2.0, *, clicks_at: list[int] | 
     """A lossless 4:4:4 pan (frame k = the texture moved k·dx px), optionally with a PCM click at the
     start of each frame in ``clicks_at`` and a bright corner on each frame in ``flash``."""
     tex = texture(H + 64, W + 64 + int(frames * dx), seed=7)
-    with av.open(path, "w") as c:
-        v = c.add_stream("ffv1", rate=RATE)
-        v.width, v.height, v.pix_fmt = W, H, "yuv444p"
-        a = c.add_stream("pcm_s16le", rate=sample_rate, layout="mono") if clicks_at is not None else None
-        for k in range(frames):
-            img = shifted(tex, 8 + dx * k, 16, H, W)
-            if flash and k in flash:
-                img[2:10, 2:10] = 255
-            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                c.mux(p)
-        for p in v.encode():
-            c.mux(p)
-        if a is not None:
-            n = round(frames / RATE * sample_rate)
-            pcm = np.zeros(n, np.int16)
-            for k in clicks_at:
-                pcm[round(k / RATE * sample_rate)] = 30000
-            for i in range(0, n, 1024):
-                f = av.AudioFrame.from_ndarray(pcm[None, i:i + 1024], format="s16", layout="mono")
-                f.sample_rate, f.pts = sample_rate, i
-                for p in a.encode(f):
-                    c.mux(p)
-            for p in a.encode():
-                c.mux(p)
-    return path
+    images = []
+    for k in range(frames):
+        img = shifted(tex, 8 + dx * k, 16, H, W)
+        if flash and k in flash:
+            img[2:10, 2:10] = 255
+        images.append(img)
+    return write_rgb_clip(path, images, rate=RATE, sample_rate=sample_rate,
+                          clicks_at=None if clicks_at is None else [k / RATE for k in clicks_at])
 
 
 def position(frame: np.ndarray, ref: np.ndarray) -> float:

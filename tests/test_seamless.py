@@ -15,38 +15,10 @@ from vidext.extension.seamless import bridge_interpolator
 from vidext.media.frame import Colour, Frame, working_layout
 from vidext.media.synth import shifted, texture
 
-from helpers import luma_frames
+from helpers import luma_frames, write_rgb_clip
 
 RATE = 25
 W, H = 96, 64
-
-
-def write_clip(path: str, images, *, clicks_at: list[float] | None = None, sample_rate: int = 48000) -> str:
-    """Lossless RGB frames (FFV1) with, optionally, a PCM track of single-sample clicks at the given seconds."""
-    with av.open(path, "w") as c:
-        v = c.add_stream("ffv1", rate=RATE)
-        v.width, v.height, v.pix_fmt = W, H, "yuv444p"
-        a = None
-        if clicks_at is not None:
-            a = c.add_stream("pcm_s16le", rate=sample_rate, layout="mono")
-        for img in images:
-            for p in v.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                c.mux(p)
-        for p in v.encode():
-            c.mux(p)
-        if a is not None:
-            n = round(len(images) / RATE * sample_rate)
-            pcm = np.zeros(n, np.int16)
-            for t in clicks_at:
-                pcm[round(t * sample_rate)] = 30000
-            for i in range(0, n, 1024):
-                f = av.AudioFrame.from_ndarray(pcm[None, i:i + 1024], format="s16", layout="mono")
-                f.sample_rate, f.pts = sample_rate, i
-                for p in a.encode(f):
-                    c.mux(p)
-            for p in a.encode():
-                c.mux(p)
-    return path
 
 
 def circling(tex, frames: int, period: float, radius: float = 6.0, phase: float = 0.0):
@@ -77,7 +49,7 @@ def three_shots(tmp_path_factory):
     scene = lambda seed, level: texture(H + 64, W + 64, seed) // 2 + level  # noqa: E731
     images = (circling(scene(11, 0), 40, 17.3) + circling(scene(22, 64), 45, 13.7)
               + circling(scene(33, 128), 50, 15.1))
-    return write_clip(path, images), [0, 40, 85], 135
+    return write_rgb_clip(path, images), [0, 40, 85], 135
 
 
 @pytest.mark.parametrize("method", ["auto", "seamless"])
@@ -107,7 +79,7 @@ def test_extension_frames_come_only_from_the_edges_shot(tmp_path, three_shots, m
 def test_a_shot_without_a_good_loop_point_falls_back_and_says_so(tmp_path):
     # first shot loops well; the last one is a steady pan that never comes back
     images = circling(texture(H + 64, W + 64, 5), 40, 16.0) + panning(texture(H + 400, W + 400, 6), 45, 4.0)
-    src = write_clip(str(tmp_path / "pan_end.mkv"), images)
+    src = write_rgb_clip(str(tmp_path / "pan_end.mkv"), images)
     out = str(tmp_path / "o.mkv")
     r = vidext.extend(src, out, seconds=1.0, method="seamless", codec="ffv1")
     loop = r.details["extension"]["loops"]["forward"]
@@ -124,7 +96,7 @@ def test_a_shot_without_a_good_loop_point_falls_back_and_says_so(tmp_path):
 
 def test_a_shot_shorter_than_the_minimum_loop_gets_motion_or_freeze(tmp_path):
     images = circling(texture(H + 64, W + 64, 5), 40, 16.0) + circling(texture(H + 64, W + 64, 8), 10, 16.0)
-    src = write_clip(str(tmp_path / "short_end.mkv"), images)
+    src = write_rgb_clip(str(tmp_path / "short_end.mkv"), images)
     r = vidext.extend(src, str(tmp_path / "o.mkv"), seconds=0.4, method="auto", codec="ffv1")
     d = r.details["extension"]["auto"]["forward"]
     assert d["chosen"] in ("motion", "freeze") and set(d["candidates"]) == {"motion", "freeze"}
@@ -219,7 +191,7 @@ def test_replayed_click_lands_on_the_replayed_flash(tmp_path, method, direction)
     images = circling(texture(H + 64, W + 64, 9), 60, 20.0)
     flash = 45 if direction == "forward" else 12
     images[flash] = marked(images, flash)
-    src = write_clip(str(tmp_path / "click.mkv"), images, clicks_at=[flash / RATE])
+    src = write_rgb_clip(str(tmp_path / "click.mkv"), images, clicks_at=[flash / RATE])
     out = str(tmp_path / "o.mkv")
     r = vidext.extend(src, out, seconds=3.0, direction=direction, method=method, codec="ffv1")
     assert r.details["audio_extension"][direction]["method"] == "follow"
