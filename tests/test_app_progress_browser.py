@@ -35,7 +35,7 @@ LEFT_SLACK_S = 1.5        # ... plus the whole seconds it is rounded to and one 
 WAIT_TOLERANCE = 0.10     # the reported time against the wait from the click ...
 SMALL_JOB_S = 1.0         # ... or, for a job of a few seconds, Gradio's own round trips (click, queue, answer)
 
-RECORD = """([tab]) => {
+RECORD = r"""([tab]) => {
   window.__rec = []; window.__clicked = null; window.__done = null;
   document.querySelector(`#${tab}-run`).addEventListener('click', () => { window.__clicked = performance.now(); },
                                                            {capture: true, once: true});

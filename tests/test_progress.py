@@ -278,6 +278,28 @@ def test_a_copy_that_is_not_needed_is_never_announced(tmp_path, clip):
     assert "occlusion" not in r.series and r.series["change"]      # a cross-fade estimates no motion
 
 
+def test_interpolate_auto_sends_each_method_as_it_is_tried(tmp_path, clip):
+    """While auto measures (before rendering says anything) the live view has evidence: each
+    candidate's luma PSNR on each held-out frame, the same figures the measurement table averages."""
+    from vidext.jobs.auto import TRIED
+    from vidext.webapp import live
+
+    src = clip("c.mp4", frames=40, width=96, height=64, tone_hz=None)
+    got: list[Progress] = []
+    r = vidext.interpolate(src, str(tmp_path / "o.mp4"), factor=2, model="auto", progress=got.append)
+    measuring = [pt for p in got if p.stage == "measuring" for pt in p.points]
+    assert measuring and all(pt.kind.startswith(TRIED) for pt in measuring)
+    table = {row["method"]: row for row in r.details["auto"]["table"]}
+    for method, row in table.items():
+        ys = [pt.y for pt in measuring if pt.kind == TRIED + method]
+        assert len(ys) == row["frames"] and np.mean(ys) == pytest.approx(row["psnr_y"], abs=1e-3)
+    before = live.gather(measuring)
+    drawn = live.plot("interpolate", before)
+    assert "tried on frames of your clip" in drawn and 'data-points="%d"' % len(measuring) in drawn
+    after = live.plot("interpolate", live.gather([pt for p in got for pt in p.points]))
+    assert "motion misses" in after        # once rendering reports, its evidence is what is drawn
+
+
 def test_extend_auto_chooses_as_a_stage_and_sends_each_candidate(tmp_path, clip):
     src = clip("c.mp4", frames=30, width=96, height=64, tone_hz=None)
     got: list[Progress] = []

@@ -72,6 +72,9 @@ def test_the_apps_prediction_is_what_the_engine_writes(clip, tmp_path):
     rate, duration, frames = fps_duration(out.output)
     assert f"{frames} frames at 25 fps" in line and f"→ {duration:.2f} s**" in line
     assert (frames, round(duration, 2)) == (69, 2.76)
+    assert present.AUTO_FIRST not in line
+    # model auto (the tab's default): the line says the models are tried on the clip before it renders
+    assert tab.plan_view(strip, 1, 0, 2.5, 0.51, 1.03, model="auto")[2] == line + " · " + present.AUTO_FIRST
 
 
 def test_typed_fps_replaces_the_multiplier_and_a_segment_smooths_alone():

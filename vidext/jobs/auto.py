@@ -59,6 +59,9 @@ from ..media.runner import ProgressCallback, ProgressMeter
 from ..interpolation.base import Interpolator
 from ..interpolation.scenes import cut_score, signature
 
+#: the evidence measuring sends (series ``tried:<method>``: each candidate's luma PSNR on a held-out frame, at its
+#: time in the clip), for the live view while the person waits through measuring
+TRIED = "tried:"
 CANDIDATES = ("blend", "fast", "balanced", "quality")   # always; plus rife when its weights are on disk
 EXCERPTS = 3                # the first pass's windows lie in this many excerpts spread evenly over the clip
 MIN_WINDOWS = 3             # per candidate: fewer cannot tell a method from the luck of the windows drawn
@@ -429,6 +432,7 @@ class _Scorer:
             row.times.append(time.perf_counter() - t0)
             cand = Picture(held.with_planes(planes))
             row.psnr_y[start] = self.psnr_y.score(ref, cand)
+            meter.point(float(held.time), row.psnr_y[start], TRIED + row.name)     # the live view's evidence
             if box is not None:
                 crops.append(cand.region(*box))
         if box is not None:     # one batched forward pass for the original and every method's rebuild

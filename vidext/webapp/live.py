@@ -2,9 +2,10 @@
 
 The engine sends it as points (:class:`vidext.media.runner.Point`) through the progress callback;
 the tab's relay gathers them (:class:`vidext.webapp.jobs.ProgressRelay`) and the tab redraws this plot
-about once a second while the job runs, then once more with everything.  What is drawn, per job:
+about twice a second while the job runs, then once more with everything.  What is drawn, per job:
 
-- interpolate: per in-between, the share of the picture whose motion the method could not follow
+- interpolate: while ``auto`` measures the methods on excerpts, each one's luma PSNR on every held-out frame
+  (series ``tried:<method>``); once rendering reports, per in-between, the share of the picture whose motion the method could not follow
   (``occlusion``; a method that estimates no motion: how much the picture changes between the two real
   frames, ``change``, with the cut threshold), cuts, repeated frames and still pairs marked;
 - extend: each candidate's score as it is measured (1 is where a viewer notices), ✗ on those that fail;
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from .. import config
 from ..evaluation.labels import method_name
+from ..jobs.auto import TRIED
 
 MAX_SHOWN = 400          # points per line drawn; more are put in buckets (each bucket's worst shown)
 WIDTH, HEIGHT = 380, 200         # the SVG's own units: it scales to the column's width (a phone's 360 px
@@ -41,16 +43,21 @@ class View:
     title: str
     x: str
     y: str
+    from_zero: bool = True       # the y axis starts at 0 (a PSNR's does not: its span is what reads)
 
 
 VIEWS = {
     "interpolate": View("Where the motion is hard to follow", "seconds into the clip",
                         "picture the motion misses (%)"),
     # a method that estimates no motion (RIFE, cross-fade): how much the picture changes instead
+    # auto, before rendering: the methods as they are tried on held-out frames of the clip
+    "tried": View("The methods, tried on frames of your clip", "seconds into the clip",
+                  "PSNR (dB), higher is closer", from_zero=False),
     "change": View("How much the picture changes", "seconds into the clip", "change between frames (%)"),
     "extend": View("The candidates, as they are measured", "measured, in order",
                    "score (above 1: a viewer notices)"),
-    "evaluate": View("Each rebuilt frame as it is scored", "seconds into the clip", "PSNR (dB), higher is closer"),
+    "evaluate": View("Each rebuilt frame as it is scored", "seconds into the clip", "PSNR (dB), higher is closer",
+                     from_zero=False),
 }
 
 
@@ -105,7 +112,7 @@ def plot(job: str, series: dict) -> str | None:
         x0, x1 = 0.5, x1 + 0.5
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = max([y for _, y in points] + ([rule[0]] if rule else []))
-    y0 = min([y for _, y in points] + [0.0]) if job != "evaluate" else min(y for _, y in points)
+    y0 = min([y for _, y in points] + ([0.0] if view.from_zero else []))
     y1 = y1 * 1.08 if y1 > 0 else 1.0
     if y1 <= y0:
         y1 = y0 + 1
@@ -192,10 +199,18 @@ def _interpolate(series: dict):
         return VIEWS["interpolate"], [_Line("picture the motion misses", xy, COLOURS[0])], marks, None
     change = thin(series.get("change") or [])
     if not change:
-        return None
+        return _tried(series)
     xy = [(x, 100 * y) for x, y in change]
     return (VIEWS["change"], [_Line("change between real frames", xy, COLOURS[0])], marks,
             (100 * config.SCENE_THRESHOLD, "a cut above this"))
+
+
+def _tried(series: dict):
+    """Before rendering reports: the candidates' held-out scores as ``auto`` measures them."""
+    lines = [_Line(method_name(kind[len(TRIED):]), pts, COLOURS[i % len(COLOURS)], dots=True)
+             for i, (kind, pts) in enumerate(sorted((k, v) for k, v in series.items() if k.startswith(TRIED)))
+             if pts]
+    return (VIEWS["tried"], lines, {}, None) if lines else None
 
 
 def _extend(series: dict):

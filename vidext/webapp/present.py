@@ -117,6 +117,10 @@ def rate_words(settings: dict, input_fps: float, variable: bool = False) -> str:
     return said
 
 
+#: the plan line's words for model auto: what runs before the rendering
+AUTO_FIRST = "first the models are tried on a few frames of your clip (a few seconds) and the best is kept"
+
+
 def plan_words(plan, settings: dict | None = None, input_fps: float | None = None, variable: bool = False) -> str:
     """The plan line: what the run will write, said before it runs."""
     line = f"**{plan.duration_in_s:.2f} s → {plan.duration_s:.2f} s**"

@@ -94,7 +94,8 @@ _VIEWS: dict[str, "LiveView"] = {}
 #: the stages of the UI jobs that finished, by that key, until the tab's unlock step says the wait
 _FINISHED: dict[str, tuple] = {}
 _FINISHED_MAX = 256      # a page closed before its unlock step leaves its entry: the oldest go past this
-LIVE_REFRESH_S = 1.0     # the live quality view is redrawn at most this often while a job runs
+LIVE_REFRESH_S = 0.5     # the live quality view is redrawn at most this often while a job runs (a tick
+                         # without new points answers nothing; a redraw swaps a few kB of SVG)
 
 
 class LiveView:

@@ -15,12 +15,13 @@ MODEL = "auto"      # the tab's model, and the API's default: the same run eithe
 ASK = "Upload a clip to see what will be made."
 
 
-def plan_view(strip, factor, fps, slowmo, start, end, info_line=None):
+def plan_view(strip, factor, fps, slowmo, start, end, info_line=None, model=None):
     """(timeline value, segment note, plan line, valid) for the current settings; never raises.
 
     The plan is the engine's own (:func:`vidext.webapp.plans.plan`); the
     segment drawn is the one the engine snaps to frames.  A problem with the
-    segment is shown under the segment sliders, any other under the settings.
+    segment is shown under the segment sliders, any other under the settings.  With ``model`` auto the
+    line says the run measures the models on the clip before it renders.
     """
     if strip is None:
         return None, "", present.waiting_plan(info_line, ASK), False
@@ -34,8 +35,10 @@ def plan_view(strip, factor, fps, slowmo, start, end, info_line=None):
             return scrub.segment_value(strip, start, end), text, "", False
         return scrub.segment_value(strip, start, end), "", text, False
     shown = plan.segment if plan.segment is not None else (None, None)
-    return (scrub.segment_value(strip, *shown), "",
-            present.plan_words(plan, settings, float(info.video.rate), info.video.variable_frame_rate), True)
+    line = present.plan_words(plan, settings, float(info.video.rate), info.video.variable_frame_rate)
+    if model == "auto" and plan.frames_out:
+        line += " · " + present.AUTO_FIRST
+    return scrub.segment_value(strip, *shown), "", line, True
 
 
 def segment_range(info):
@@ -110,16 +113,16 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     common.on_file(clip.file, on_clip, clip.file, [clip.strip, clip.info, clip.timeline, start, end, plan])
 
-    plan_inputs = [clip.strip, factor, fps, slowmo, start, end, clip.info, acts.busy]
+    plan_inputs = [clip.strip, factor, fps, slowmo, start, end, clip.info, acts.busy, model]
 
-    def on_settings(strip, factor, fps, slowmo, start, end, info_line, busy):
-        value, note, line, ok = plan_view(strip, factor, fps, slowmo, start, end, info_line)
+    def on_settings(strip, factor, fps, slowmo, start, end, info_line, busy, model):
+        value, note, line, ok = plan_view(strip, factor, fps, slowmo, start, end, info_line, model)
         return scrub.show(value), note, line, common.run_state(ok, busy), ok
 
     plan_outputs = [clip.timeline, segment_note, plan, acts.run, acts.ready]
     # the clip's line is read, not followed: a change of it would run the plan with the slider values of
     # the clip before, past the new one's range (the filmstrip changes with the sliders)
-    common.on_change([clip.strip, factor, fps, slowmo, start, end], on_settings, plan_inputs, plan_outputs)
+    common.on_change([clip.strip, factor, fps, slowmo, start, end, model], on_settings, plan_inputs, plan_outputs)
 
     def dragged(evt: gr.EventData):
         """The part's ends dragged on the filmstrip: the sliders follow (and with them the plan)."""
