@@ -115,3 +115,29 @@ def test_a_variable_rate_clip_is_described_and_retimed_by_its_real_rate(tmp_path
 def test_a_steady_clip_keeps_its_nominal_rate(clip):
     info = probe(clip(frames=10, fps=Fraction(30000, 1001), tone_hz=None))
     assert info.video.rate == Fraction(30000, 1001) and "29.97 fps ·" in present.clip_line(info)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_a_variable_rate_clip_is_extended_at_its_real_rate_and_keeps_its_times(tmp_path, direction):
+    """2 s added to the 68 frames over 29.6 s: 5 new frames at the clip's average 2.26 fps (not 30 at the
+    nominal 15); every real frame keeps its own time (shifted by the new part before it), to the ms."""
+    from vidext.webapp.ui import extend as tab
+
+    path, times = _vfr_clip(str(tmp_path / "vfr.mkv"))
+    info = probe(path)
+    rate = info.video.rate
+    plan = vidext.plan_extend(info, seconds=2, direction=direction, method="freeze")
+    assert plan.rate == rate and plan.frames_out == 68 + 5
+    out = str(tmp_path / f"e-{direction}.mkv")
+    r = vidext.extend(path, out, seconds=2, direction=direction, method="freeze", codec="ffv1")
+    got = video_times(out)
+    assert len(got) == r.frames_out == plan.frames_out
+    shift = Fraction(5) / rate if direction == "backward" else 0
+    real = got[5:] if direction == "backward" else got[:68]
+    assert max(abs(g - (t + shift)) for g, t in zip(real, times)) <= Fraction(1, 1000)
+    new = got[:6] if direction == "backward" else got[67:]          # the edge's real frame and the new ones
+    assert all(abs((b - a) - 1 / rate) <= Fraction(1, 1000) for a, b in zip(new, new[1:]))
+    assert abs(plan.duration_s - r.duration_s) <= 1 / float(rate)
+    strip = timeline.filmstrip(info)
+    line = tab.plan_view(strip, 2, direction, "freeze")[1]
+    assert "73 frames at 2.26 fps" in line and "0.44 s apart" in line and "keep their varying times" in line

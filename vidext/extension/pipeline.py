@@ -361,7 +361,7 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
     Where :func:`plans_up_front`, the clip is indexed and every side planned before the first
     frame is written; a side that retimes real frames (a speed ramp) takes their place.
     """
-    rate = info.video.fps_nominal
+    rate = info.video.rate          # as the plan: new frames at the rate the clip plays
     shift = Fraction(before) / rate
     stop = stop or threading.Event()
     up_front = plans_up_front(extender, before)

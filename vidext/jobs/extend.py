@@ -31,6 +31,10 @@ RENDER_S_PER_FRAME = 0.02
 RENDER_S_PER_MP = 0.03
 
 
+#: a variable-rate clip's own frames keep their uneven times in the extended file, stored to the
+#: millisecond (Matroska's own unit; finer than any player shows)
+VFR_TIME_BASE = Fraction(1, 1000)
+
 def _check_seconds(seconds, method: str) -> float:
     from ..extension import EXTENDERS
 
@@ -51,19 +55,21 @@ def plan_extend(input: str | MediaInfo, *, seconds: float, direction: str = "for
     ``input`` is a path or a probe; takes the same keyword arguments as
     ``extend`` (those that do not change the timing are ignored).  New frames
     continue the clip's own grid: ``round(seconds × rate)`` (at least one)
-    per extended end; ``plan.details`` holds ``frames_before`` and ``frames_after``.
+    per extended end, at the rate the clip plays (a variable-rate clip's real average,
+    :attr:`~vidext.media.probe.VideoInfo.rate`; its own frames keep their times); ``plan.details``
+    holds ``frames_before`` and ``frames_after``.
     """
     from ..extension import EXTENDERS
 
     EXTENDERS.entry(method)
     seconds = _check_seconds(seconds, method)
     info = media_info(input)
-    rate = info.video.fps_nominal
+    rate = info.video.rate
     new = max(1, round(Fraction(seconds).limit_denominator(10**6) * rate))
     before, after = sides(new, direction)
     frames_in = info.video.frame_count or round(info.video.duration_s * float(rate))
     frames = frames_in + before + after
-    duration = float(frames / rate)
+    duration = info.video.duration_s + float((before + after) / rate)
     line = summary_line(info.video.duration_s, duration, frames, rate) + f" · {method} {direction}"
     retimed = {}
     if method == "ramp":        # a speed ramp names the real frames it retimes (the whole clip as one shot)
@@ -222,6 +228,7 @@ def _render(info, input, out, extender, plan, audio_method, seed, prompt, codec,
                   "frames_after": after, **extender.describe()}
     done = run_video_job(
         command="extend", info=info, output=out, compute=compute, rate=rate,
+        time_base=VFR_TIME_BASE if info.video.variable_frame_rate else None,   # real frames keep their times
         total_frames=plan.frames_out, codec=codec, crf=crf, preset=None, audio=audio,
         progress=progress, stop=stop, details=details, timings=timings,
         header=sidecar_header("extend", parameters=parameters, input=info.as_dict()))

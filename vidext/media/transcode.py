@@ -41,7 +41,7 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
                   details: Callable[[], dict] | None = None, timings: Callable[[], dict] | None = None,
                   codec_threads: int = 0,
                   window: tuple[Fraction, Fraction | None, bool] | None = None,
-                  ) -> Transcoded:
+                  time_base: Fraction | None = None) -> Transcoded:
     """Stream ``info.path`` through ``compute`` into ``output`` (atomically) with a sidecar.
 
     ``header`` is the job's own part of the sidecar (:func:`vidext.media.atomic.sidecar_header`:
@@ -58,6 +58,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     adds to its ``timings`` (the whole job's wall time so far, by stage).
     ``codec_threads``: threads of the decoder and of the encoder each (0: FFmpeg's
     choice; see :func:`vidext.media.runner.codec_threads`).
+    ``time_base``: store frame times in this unit instead of one interval of ``rate`` (where the
+    compute keeps frames at their own, uneven times; see :class:`~vidext.media.writer.FrameSink`).
     """
     t0 = time.perf_counter()
     video = info.video
@@ -69,7 +71,8 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
             sink = FrameSink(tmp, width=width, height=height, layout=source.layout, rate=rate,
                              codec=codec, crf=crf, preset=preset, colour=source.colour,
                              rotation=video.rotation, audio=audio,
-                             container_ext=os.path.splitext(output)[1], threads=codec_threads)
+                             container_ext=os.path.splitext(output)[1], threads=codec_threads,
+                             time_base=time_base)
             with sink:
                 def write(item) -> None:
                     planes, t = item

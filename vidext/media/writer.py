@@ -27,6 +27,9 @@ def padded_size(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
     return -(-width // xs) * xs, -(-height // ys) * ys
 
 
+#: containers that store one frame rate rather than each frame's time (AVI): frames land on its grid
+FIXED_RATE_CONTAINERS = (".avi",)
+
 class FrameSink:
     """Context manager that encodes planes at given times into ``path``.
 
@@ -42,7 +45,7 @@ class FrameSink:
     def __init__(self, path: str, *, width: int, height: int, layout: PixelLayout, rate: Fraction,
                  codec: str | None = None, crf: int | None = None, preset: str | None = None,
                  colour: Colour = Colour(), rotation: int = 0, audio: AudioFeed | None = None,
-                 container_ext: str | None = None, threads: int = 0):
+                 container_ext: str | None = None, threads: int = 0, time_base: Fraction | None = None):
         self.spec: CodecSpec = codec_for(codec, "output" + container_ext if container_ext else path)
         if crf is not None and self.spec.crf is None:
             raise ParameterError(f"--crf applies to h264, h265, vp9 and av1 only, not {self.spec.name}")
@@ -52,6 +55,10 @@ class FrameSink:
         self.width, self.height = width, height
         self.layout = layout
         self.rate = Fraction(rate)
+        #: the unit frame times are stored in: one frame interval, or finer (``time_base``) where frames
+        #: come at their own times (a variable-rate clip's real frames kept beside new ones)
+        self.time_base = 1 / self.rate
+        self._asked_time_base = None if time_base is None else Fraction(time_base)
         self.crf = crf if crf is not None else self.spec.crf
         self.preset = preset
         self.colour = colour          # the output's tags
@@ -94,6 +101,12 @@ class FrameSink:
             raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
         self.conversions = conversions(self.layout.pix_fmt, self.pix_fmt, spec.name)
+        if self._asked_time_base is not None and self._asked_time_base != self.time_base:
+            if self._ext in FIXED_RATE_CONTAINERS:
+                self.conversions.append(f"frame times snapped to 1/{float(self.rate):.4g} s: {self._ext} files "
+                                        "store one frame rate, not each frame's time")
+            else:
+                self.time_base = self._asked_time_base
         if spec.encoder in TAGLESS and any(v not in (0, 2) for v in (self.colour.matrix, self.colour.primaries,
                                                                      self.colour.trc)):
             self.conversions.append(f"colour matrix/primaries/trc tags not stored: {TAGLESS[spec.encoder]}")
@@ -131,7 +144,7 @@ class FrameSink:
         cc = s.codec_context
         if self.threads:
             cc.thread_count = self.threads
-        cc.time_base = 1 / self.rate
+        cc.time_base = self.time_base
         cc.colorspace = self.colour.matrix
         cc.color_range = self.colour.range
         cc.color_primaries = self.colour.primaries
@@ -164,7 +177,7 @@ class FrameSink:
 
     def write(self, planes, time: Fraction) -> None:
         """Encode one picture shown at ``time`` seconds."""
-        pts = round(Fraction(time) * self.rate)
+        pts = round(Fraction(time) / self.time_base)
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1
         self._last_pts = pts
@@ -185,7 +198,7 @@ class FrameSink:
             frame.colorspace, frame.color_range = self.colour.matrix, self.colour.range
             frame.color_primaries, frame.color_trc = self.colour.primaries, self.colour.trc
         frame.pts = pts
-        frame.time_base = 1 / self.rate
+        frame.time_base = self.time_base
         try:
             if self.audio is not None:
                 self.audio.write_until(float(time))

@@ -121,6 +121,12 @@ def rate_words(settings: dict, input_fps: float, variable: bool = False) -> str:
 AUTO_FIRST = "first the models are tried on a few frames of your clip (a few seconds) and the best is kept"
 
 
+def vfr_extend_words(rate: float) -> str:
+    """What an extension of a variable-rate clip does with time, said in the plan line."""
+    return (f"new frames {1 / rate:.2f} s apart (the clip's average {rate:.3g} fps); "
+            "its own frames keep their varying times")
+
+
 def plan_words(plan, settings: dict | None = None, input_fps: float | None = None, variable: bool = False) -> str:
     """The plan line: what the run will write, said before it runs."""
     line = f"**{plan.duration_in_s:.2f} s → {plan.duration_s:.2f} s**"

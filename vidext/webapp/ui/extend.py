@@ -25,7 +25,10 @@ def plan_view(strip, seconds, direction, method, info_line=None):
         plan = plans.plan("extend", strip.info, seconds=seconds, direction=direction, method=method)
     except VidextError as exc:
         return value, present.problem(str(exc)), False
-    return value, present.plan_words(plan), True
+    line = present.plan_words(plan)
+    if strip.info.video.variable_frame_rate:
+        line += " · " + present.vfr_extend_words(float(plan.rate))
+    return value, line, True
 
 
 def _engine_sound_default() -> str:
