@@ -74,6 +74,8 @@ def report_playable(result) -> None:
     if playable:
         print(f"playable rendition: {playable['path']} ({playable['reason']})" if playable["path"]
               else f"plays everywhere as it is: {playable['reason']}")
+        if playable.get("picture"):
+            print(f"  its picture: {playable['picture']}")
 
 
 def _stream_words(d: dict) -> str:

@@ -8,7 +8,9 @@ iOS/Android phones, and why not; :func:`write_playable` writes
 MP4, the one combination every one of them opens, with the default sound
 track (the one a player plays first).  HEVC counts as not
 playable: Firefox does not play it and Chrome only where the hardware
-decodes it.
+decodes it.  An HDR picture (PQ, HLG) does not play right where the screen or
+the player is not HDR: the rendition is tone-mapped to SDR BT.709
+(:mod:`vidext.media.tonemap`) and tagged so.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from .mux import CopyAudio
 from .probe import MediaInfo, probe_video, video_stream
 from .runner import ProgressCallback, ProgressMeter
 from .streams import set_stream_tags
+from .tonemap import HDR_TRANSFERS, ToneMapper, is_hdr
 
 PLAYABLE_SUFFIX = ".playable.mp4"
 _CONTAINERS = ("mov,mp4,m4a,3gp,3g2,mj2",)
@@ -46,6 +49,9 @@ def playability(info: MediaInfo) -> tuple[bool, str]:
         sub = {"422": "4:2:2", "444": "4:4:4"}.get(next((s for s in ("422", "444") if s in v.pix_fmt), ""), "")
         problems.append(f"H.264 {' '.join(x for x in (sub, what) if x) or v.pix_fmt} "
                         f"(Safari, iOS and most phones play only 8-bit 4:2:0)")
+    if is_hdr(v.colour):
+        problems.append(f"an HDR picture ({HDR_TRANSFERS[int(v.colour.trc)]}: shown washed out where the player "
+                        "or the screen is not HDR)")
     bad_sound = [a.codec for a in info.audio if a.codec not in _SOUND]
     if bad_sound:
         problems.append(f"{bad_sound[0]} sound (AAC plays everywhere)")
@@ -62,7 +68,7 @@ def will_play(info: MediaInfo, output: str, codec: str) -> bool:
     ext = os.path.splitext(output)[1].lower()
     v = info.video
     return (ext in (".mp4", ".m4v", ".mov") and codec == "h264" and v is not None and v.pix_fmt in _PIX
-            and all(a.codec in _SOUND for a in info.audio))
+            and not is_hdr(v.colour) and all(a.codec in _SOUND for a in info.audio))
 
 
 def playable_path(output: str) -> str:
@@ -93,10 +99,11 @@ def write_playable(source: str, output: str | None = None, progress: ProgressCal
                 cc.time_base = vin.time_base
                 colour = v.colour
                 rgb = v.working_pix_fmt.startswith("gbrp")
-                cc.colorspace = 1 if rgb or colour.matrix in (0, 2) and v.height >= 720 else (
+                tone = ToneMapper(colour.trc, colour.primaries) if is_hdr(colour) else None
+                cc.colorspace = 1 if rgb or tone is not None or colour.matrix in (0, 2) and v.height >= 720 else (
                     5 if colour.matrix in (0, 2) else colour.matrix)
                 cc.color_range = 1
-                cc.color_primaries, cc.color_trc = colour.primaries, colour.trc
+                cc.color_primaries, cc.color_trc = (1, 1) if tone is not None else (colour.primaries, colour.trc)
                 if v.rotation:
                     vout.set_display_rotation(v.rotation)
                 if audio is not None:
@@ -105,8 +112,13 @@ def write_playable(source: str, output: str | None = None, progress: ProgressCal
                 for frame in src.decode(vin):
                     if frame.pts is None:
                         continue
-                    g = frame.reformat(format="yuv420p", width=width, height=height, dst_color_range=1,
-                                       dst_colorspace=cc.colorspace)
+                    picture = frame
+                    if tone is not None:       # HDR R'G'B' (16 bits) → SDR BT.709 R'G'B' (8 bits) → YUV
+                        rgb16 = frame.reformat(format="rgb48le", src_colorspace=colour.matrix or None,
+                                               src_color_range=colour.range or None, dst_color_range=2)
+                        picture = av.VideoFrame.from_ndarray(tone(rgb16.to_ndarray()), format="rgb24")
+                    g = picture.reformat(format="yuv420p", width=width, height=height, dst_color_range=1,
+                                         dst_colorspace=cc.colorspace)
                     g.pts, g.time_base = frame.pts, vin.time_base
                     g.colorspace, g.color_range = cc.colorspace, 1
                     if audio is not None:
@@ -130,7 +142,12 @@ def playable_rendition(output: str, progress: Callable[[], ProgressCallback | No
     ``progress()``: the callback of the copy's progress, asked for only when a copy is written."""
     from .probe import probe
 
-    plays, reason = playability(probe(output))
+    info = probe(output)
+    plays, reason = playability(info)
     if plays:
         return {"path": None, "reason": reason}
-    return {"path": write_playable(output, progress=progress() if progress is not None else None), "reason": reason}
+    record = {"path": write_playable(output, progress=progress() if progress is not None else None), "reason": reason}
+    colour = info.video.colour
+    if is_hdr(colour):
+        record["picture"] = ToneMapper(colour.trc, colour.primaries).describe()
+    return record

@@ -124,8 +124,11 @@ def _video_outcome(result, folder: str, notes: dict | None = None) -> Outcome:
     if not result.audio:
         words["audio"] = None
     extra = [p for p in (playable,) if p and p != result.output]
-    return Outcome(result.output, details, playable, [*extra, *[p for p in (result.sidecar,) if p]],
-                   present.result_words(words))
+    summary = present.result_words(words)
+    picture = ((result.details or {}).get("playable") or {}).get("picture")
+    if picture and result.playable_path:        # the player shows a copy whose picture differs (HDR → SDR)
+        summary += f"\n\nThe player shows a copy: {picture}."
+    return Outcome(result.output, details, playable, [*extra, *[p for p in (result.sidecar,) if p]], summary)
 
 
 def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
