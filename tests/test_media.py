@@ -225,7 +225,8 @@ def test_working_layouts():
     assert working_layout("nv12").pix_fmt == "yuv420p"
     assert working_layout("p010le").pix_fmt == "yuv420p10le"
     assert working_layout("rgb24").pix_fmt == "gbrp"
-    assert working_layout("yuva444p10le").pix_fmt == "yuv444p10le"
+    assert working_layout("yuva444p10le").pix_fmt == "yuva444p10le"      # the alpha plane kept
+    assert working_layout("rgba").pix_fmt == "gbrap" and working_layout("rgba").opaque.pix_fmt == "gbrp"
     assert working_layout("yuyv422").pix_fmt == "yuv422p"
 
 

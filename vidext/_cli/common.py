@@ -118,6 +118,8 @@ def report(result) -> None:
     print(f"wrote {result.output}: {result.frames_out} frames at {result.fps:g} fps, "
           f"{result.duration_s:.3f} s, audio {audio_words(result)}, "
           f"{took_words(result.seconds, (result.details or {}).get('timings', {}).get('stages'))}")
+    for change in ((result.details or {}).get("output") or {}).get("conversions") or []:
+        print(f"picture: {change}")       # what the output's codec changed or could not keep (alpha ...)
     report_streams(result)
     report_playable(result)
     padded = getattr(result, "padded_to", None)

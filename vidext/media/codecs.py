@@ -265,9 +265,49 @@ def audio_rate(encoder: str, rate: int) -> int:
 
 # --- pictures ------------------------------------------------------------------------------
 
+#: an alpha channel into a container whose default codec cannot store it: the codec that keeps it there
+#: (MP4 has none: VP9's alpha lives in Matroska's block additions, which MP4 lacks)
+ALPHA_CODECS = {".mov": "prores", ".mkv": "ffv1", ".webm": "vp9", ".avi": "ffv1"}
+#: alpha formats an encoder lists but cannot open (libvpx stores alpha with 4:2:0 colour only)
+_ALPHA_REFUSED = {"libvpx-vp9": {"yuva422p", "yuva444p", "gbrap"}}
+
+
+def _has_alpha(pix_fmt: str) -> bool:
+    return any(c.is_alpha for c in av.VideoFormat(pix_fmt).components)
+
+
+def carries_alpha(spec: CodecSpec) -> bool:
+    """Whether the codec's encoder stores an alpha channel in any of its pixel formats."""
+    return any(_has_alpha(f.name) for f in av.Codec(spec.encoder, "w").video_formats or ())
+
+
+def alpha_codec(output_path: str) -> str | None:
+    """The codec an output with an alpha channel gets when none is asked for and the container's
+    default cannot store alpha: the first of :data:`ALPHA_CODECS` the container takes (None: none)."""
+    name = ALPHA_CODECS.get(os.path.splitext(output_path)[1].lower())
+    return name if name is not None and name in container(output_path).video else None
+
+
 def encoder_pix_fmt(spec: CodecSpec, working: str) -> str:
-    """The encoder's pixel format closest to the working one (depth and chroma kept when possible)."""
-    supported = [f.name for f in av.Codec(spec.encoder, "w").video_formats or ()]
+    """The encoder's pixel format closest to the working one (depth and chroma kept when possible;
+    an alpha plane kept where the encoder stores one)."""
+    supported = [f.name for f in av.Codec(spec.encoder, "w").video_formats or ()
+                 if f.name not in _ALPHA_REFUSED.get(spec.encoder, ())]
+    if _has_alpha(working):
+        deep = max(c.bits for c in av.VideoFormat(working).components if not c.is_alpha) > 8
+        if working.startswith("gbrap"):
+            ranked = [working, "gbrap10le", "gbrap12le", "gbrap16le"] if deep else [working]
+            ranked += ["rgba64le", "rgba64be"] if deep else []
+            ranked += ["bgra", "rgba", "argb", "gbrap", "yuva444p10le" if deep else "yuva444p", "yuva444p10le"]
+        else:
+            sub = working[4:7]                  # yuva420p10le → 420
+            ranked = [working, f"yuva{sub}p10le", f"yuva{sub}p12le", f"yuva{sub}p16le"] if deep else [working]
+            ranked += [f"yuva{sub}p", "yuva444p10le", "yuva444p", "yuva422p", "yuva420p",
+                       "rgba64le" if deep else "bgra", "bgra", "rgba", "argb", "gbrap"]
+        for c in ranked:
+            if c in supported:
+                return c
+        working = working.replace("yuva", "yuv").replace("gbrap", "gbrp").replace("p16le", "p12le")
     if spec.encoder == "dnxhd":
         # DNxHR HQ is 8-bit 4:2:2; 10-bit sources go to HQX, 4:4:4 to the 444 profile.
         working_fmt = av.VideoFormat(working)
@@ -321,6 +361,8 @@ def conversions(working: str, encoded: str, codec: str) -> list[str]:
 
     if sub(a) != sub(b) or a.is_rgb != b.is_rgb:
         out.append(f"chroma {working} → {encoded}: {codec} cannot store {working} colour")
+    if _has_alpha(working) and not _has_alpha(encoded):
+        out.append(f"alpha channel dropped: {codec} cannot store transparency")
     if working.startswith("yuvj") != encoded.startswith("yuvj") and not (a.is_rgb or b.is_rgb):
         out.append(f"range {'full → limited' if working.startswith('yuvj') else 'limited → full'}: "
                    f"{codec} stores {encoded}")

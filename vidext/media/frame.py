@@ -18,6 +18,9 @@ import numpy as np
 
 from ..errors import InputError
 
+#: the grey (8-bit) a picture with an alpha plane is analysed over (see :meth:`Frame.luma8`)
+ALPHA_BACKDROP = 128
+
 # Planar formats vidext works in; anything else decodes into the nearest one.
 _WORKING = {
     "gray", "gray10le", "gray12le",
@@ -25,6 +28,10 @@ _WORKING = {
     "yuv420p10le", "yuv422p10le", "yuv444p10le",
     "yuv420p12le", "yuv422p12le", "yuv444p12le",
     "gbrp", "gbrp10le", "gbrp12le",
+    # with an alpha plane (last, at full size): it moves with the colour planes
+    "yuva420p", "yuva422p", "yuva444p", "yuva420p10le", "yuva422p10le", "yuva444p10le",
+    "yuva422p12le", "yuva444p12le", "yuva420p16le",
+    "gbrap", "gbrap10le", "gbrap12le",
 }
 
 
@@ -52,7 +59,19 @@ class PixelLayout:
 
     @property
     def is_rgb(self) -> bool:
-        return self.pix_fmt.startswith("gbrp")
+        return self.pix_fmt.startswith(("gbrp", "gbrap"))
+
+    @property
+    def has_alpha(self) -> bool:
+        """An alpha plane follows the colour planes (at full size)."""
+        return self.pix_fmt.startswith(("yuva", "gbrap"))
+
+    @property
+    def opaque(self) -> "PixelLayout":
+        """The same layout without its alpha plane (itself when it has none)."""
+        if not self.has_alpha:
+            return self
+        return PixelLayout(self.pix_fmt.replace("yuva", "yuv").replace("gbrap", "gbrp").replace("p16le", "p12le"))
 
     @property
     def is_gray(self) -> bool:
@@ -60,17 +79,19 @@ class PixelLayout:
 
     @property
     def n_planes(self) -> int:
-        return 1 if self.is_gray else 3
+        return (1 if self.is_gray else 3) + self.has_alpha
 
     def plane_shapes(self, width: int, height: int) -> list[tuple[int, int]]:
         """(height, width) of each plane for a picture of this size."""
         fmt = av.VideoFormat(self.pix_fmt, width, height)
         shapes = [(height, width)]
-        if self.n_planes == 3:
+        if not self.is_gray:
             if self.is_rgb:
                 shapes += [(height, width)] * 2
             else:
                 shapes += [(fmt.chroma_height(height), fmt.chroma_width(width))] * 2
+        if self.has_alpha:
+            shapes.append((height, width))
         return shapes
 
 
@@ -84,15 +105,20 @@ def working_layout(pix_fmt: str) -> PixelLayout:
     except (ValueError, TypeError) as exc:
         raise InputError(f"unsupported pixel format {pix_fmt!r}") from exc
     colour = [c for c in fmt.components if not c.is_alpha]
+    alpha = any(c.is_alpha for c in fmt.components)
     bits = max((c.bits for c in colour), default=8)
     depth = "" if bits <= 8 else ("10le" if bits <= 10 else "12le")
     if fmt.is_rgb or pix_fmt.startswith(("rgb", "bgr", "argb", "abgr", "gbr", "pal")):
-        return PixelLayout("gbrp" + depth)
+        return PixelLayout(("gbrap" if alpha else "gbrp") + depth)
     if len(colour) == 1:
-        return PixelLayout("gray" + depth)
+        # grey with alpha (``ya8``): worked on as 4:4:4 with neutral chroma, its alpha kept
+        return PixelLayout(("yuva444p" + depth) if alpha else ("gray" + depth))
     probe = av.VideoFormat(pix_fmt, 64, 64)
     sub = {(32, 32): "420", (32, 64): "422"}.get(
         (probe.chroma_width(64), probe.chroma_height(64)), "444")
+    if alpha:
+        name = f"yuva{sub}p" + depth
+        return PixelLayout(name if name in _WORKING else f"yuva{sub}p16le" if sub == "420" else f"yuva444p" + depth)
     return PixelLayout(f"yuv{sub}p" + depth)
 
 
@@ -137,13 +163,21 @@ class Frame:
         """
         if not self.layout.is_rgb:
             return self.planes[0]
-        g, b, r = (p.astype(np.float32) for p in self.planes)
+        g, b, r = (p.astype(np.float32) for p in self.planes[:3])
         return np.rint(0.299 * r + 0.587 * g + 0.114 * b).astype(self.layout.dtype)
 
     def luma8(self) -> np.ndarray:
         """:meth:`luma` on the 8-bit scale as uint8 (peak → 255, rounded): the one 8-bit luma
-        that every analysis (scene cuts, flow, loop points, motion, temporal figures, sync) uses."""
-        return to_u8(self.luma(), self.layout.bits)
+        that every analysis (scene cuts, flow, loop points, motion, temporal figures, sync) uses.
+
+        With an alpha plane, the picture as shown over a mid-grey backdrop (:data:`ALPHA_BACKDROP`):
+        a matte that moves over still colour is motion, a frame whose alpha changed is no repeat,
+        and what is invisible is never followed."""
+        y = to_u8(self.luma(), self.layout.bits)
+        if not self.layout.has_alpha:
+            return y
+        a = to_u8(self.planes[-1], self.layout.bits).astype(np.uint16)
+        return ((y.astype(np.uint16) * a + ALPHA_BACKDROP * (255 - a) + 127) // 255).astype(np.uint8)
 
 
 def to_u8(plane: np.ndarray, bits: int) -> np.ndarray:
@@ -193,7 +227,7 @@ def effective_matrix(colour: Colour, height: int) -> int:
 def to_rgb(frame: Frame) -> np.ndarray:
     """The frame as float32 RGB in [0, 1], shape (H, W, 3), matrix-aware."""
     if frame.layout.is_rgb:
-        g, b, r = frame.planes
+        g, b, r = frame.planes[:3]
         return np.stack([r, g, b], axis=-1).astype(np.float32) / frame.layout.peak
     avf = av_from_planes(frame.planes, frame.layout)
     deep = frame.layout.bits > 8
@@ -219,14 +253,15 @@ def to_rgb8(frame: Frame, width: int | None = None, height: int | None = None) -
 def from_rgb(rgb: np.ndarray, like: Frame) -> tuple[np.ndarray, ...]:
     """Planes in ``like``'s layout and colour from float RGB in [0, 1]."""
     layout = like.layout
+    alpha = (like.planes[-1].copy(),) if layout.has_alpha else ()   # a new picture keeps its model's alpha
     if layout.is_rgb:
         q = np.clip(np.rint(rgb * layout.peak), 0, layout.peak).astype(layout.dtype)
-        return (q[..., 1].copy(), q[..., 2].copy(), q[..., 0].copy())
+        return (q[..., 1].copy(), q[..., 2].copy(), q[..., 0].copy(), *alpha)
     deep = layout.bits > 8
     q = np.clip(np.rint(rgb * (65535.0 if deep else 255.0)), 0, 65535 if deep else 255)
     avf = av.VideoFrame.from_ndarray(q.astype(np.uint16 if deep else np.uint8),
                                      format="rgb48le" if deep else "rgb24")
     rng = like.colour.range or (2 if layout.pix_fmt.startswith("yuvj") else 1)
-    out = avf.reformat(format=layout.pix_fmt, src_color_range=2, dst_color_range=rng,
+    out = avf.reformat(format=layout.opaque.pix_fmt, src_color_range=2, dst_color_range=rng,
                        dst_colorspace=effective_matrix(like.colour, like.height))
-    return planes_from_av(out, layout)
+    return planes_from_av(out, layout.opaque) + alpha

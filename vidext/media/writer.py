@@ -12,8 +12,8 @@ import numpy as np
 from .._version import __version__
 from ..errors import ParameterError
 from .atomic import output_error
-from .codecs import (TAGLESS, CodecSpec, codec_for, conversions, dnxhd_profile, encoder_pix_fmt, muxer,
-                     muxer_options)
+from .codecs import (TAGLESS, CodecSpec, alpha_codec, carries_alpha, codec_for, conversions, dnxhd_profile,
+                     encoder_pix_fmt, muxer, muxer_options)
 from .frame import Colour, PixelLayout, av_from_planes, effective_matrix
 from .mux import AudioFeed
 
@@ -26,6 +26,9 @@ def padded_size(pix_fmt: str, width: int, height: int) -> tuple[int, int]:
     xs, ys = 256 // fmt.chroma_width(256), 256 // fmt.chroma_height(256)   # 2 for 4:2:0's both sides
     return -(-width // xs) * xs, -(-height // ys) * ys
 
+
+#: packed or planar RGB formats an encoder may take (no YUV matrix applies to them)
+RGB_PREFIXES = ("gbr", "bgr", "rgb", "argb", "abgr")
 
 #: containers that store one frame rate rather than each frame's time (AVI): frames land on its grid
 FIXED_RATE_CONTAINERS = (".avi",)
@@ -46,7 +49,16 @@ class FrameSink:
                  codec: str | None = None, crf: int | None = None, preset: str | None = None,
                  colour: Colour = Colour(), rotation: int = 0, audio: AudioFeed | None = None,
                  container_ext: str | None = None, threads: int = 0, time_base: Fraction | None = None):
-        self.spec: CodecSpec = codec_for(codec, "output" + container_ext if container_ext else path)
+        named = "output" + container_ext if container_ext else path
+        self.spec: CodecSpec = codec_for(codec, named)
+        self._codec_note: str | None = None
+        if codec is None and layout.has_alpha and not carries_alpha(self.spec):
+            alt = alpha_codec(named)      # the container's default would drop the alpha: one that keeps it
+            if alt is not None:
+                self._codec_note = (f"codec {alt} instead of the {self.spec.name} a {os.path.splitext(named)[1]} "
+                                    f"file gets by default: the clip has an alpha channel, which "
+                                    f"{self.spec.name} cannot store")
+                self.spec = codec_for(alt, named)
         if crf is not None and self.spec.crf is None:
             raise ParameterError(f"--crf applies to h264, h265, vp9 and av1 only, not {self.spec.name}")
         if crf is not None and not 0 <= crf <= self.spec.crf_max:
@@ -101,6 +113,8 @@ class FrameSink:
             raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
         self.conversions = conversions(self.layout.pix_fmt, self.pix_fmt, spec.name)
+        if self._codec_note:
+            self.conversions.insert(0, self._codec_note)
         if self._asked_time_base is not None and self._asked_time_base != self.time_base:
             if self._ext in FIXED_RATE_CONTAINERS:
                 self.conversions.append(f"frame times snapped to 1/{float(self.rate):.4g} s: {self._ext} files "
@@ -116,11 +130,11 @@ class FrameSink:
         if self.layout.pix_fmt.startswith("yuvj") and not self.pix_fmt.startswith("yuvj") \
                 and self.colour.range != 1:
             self.colour = replace(self.colour, range=1)   # converted to limited range: tagged so
-        if self.layout.is_rgb and not self.pix_fmt.startswith(("gbr", "bgr", "rgb")):
+        if self.layout.is_rgb and not self.pix_fmt.startswith(RGB_PREFIXES):
             # RGB pictures into a YUV-only encoder: BT.709 limited range, tagged so (an RGB matrix tag
             # on YUV planes would make players show Y as green)
             self.colour = replace(self.colour, matrix=1, range=1)
-        if spec.encoder in TAGLESS and not self.pix_fmt.startswith(("gbr", "bgr", "rgb")):
+        if spec.encoder in TAGLESS and not self.pix_fmt.startswith(RGB_PREFIXES):
             self._implied_matrix(spec.encoder)
         width, height = padded_size(self.pix_fmt, self.width, self.height)
         if (width, height) != (self.width, self.height):

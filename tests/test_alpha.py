@@ -1,0 +1,120 @@
+"""The alpha channel follows the picture: kept by every job where the output codec can carry it (the
+container's alpha codec chosen when the default cannot), moved by the same motion as the colour on
+new frames, equal to the source's on the original frames, and named where it is lost."""
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+
+import vidext
+from vidext.media.frame import Frame, PixelLayout, from_rgb
+from vidext.media.probe import probe
+
+W, H = 96, 64
+
+
+def _matte_clip(path: str, codec: str, pix_fmt: str, *, frames: int = 30, colour_moves: bool = True,
+                options: dict | None = None) -> str:
+    """An opaque textured square moving 2 px a frame right over a transparent background."""
+    with av.open(path, "w") as c:
+        s = c.add_stream(codec, rate=25)
+        s.width, s.height, s.pix_fmt = W, H, pix_fmt
+        if options:
+            s.options = options
+        for k in range(frames):
+            rgba = np.zeros((H, W, 4), np.uint8)
+            rgba[..., 0], rgba[..., 1], rgba[..., 2] = 200, (np.arange(W) * 2)[None, :], 80
+            x = 10 + 2 * k
+            rgba[20:44, x:x + 24, 3] = 255
+            if colour_moves:
+                rgba[20:44, x:x + 24, :3] = (np.arange(24) * 9 + 20)[None, :, None]
+            f = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix_fmt)
+            f.pts = k
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def _alphas(path: str) -> list[np.ndarray]:
+    with av.open(path) as c:
+        return [f.to_ndarray(format="rgba")[..., 3] for f in c.decode(video=0)]
+
+
+def _centre(alpha: np.ndarray) -> float:
+    cols = np.nonzero(alpha > 128)[1]
+    return float(cols.mean()) if cols.size else -1.0
+
+
+SOURCES = {
+    "prores4444": ("prores_ks", "yuva444p10le", ".mov", {"profile": "4"}),
+    "ffv1": ("ffv1", "yuva420p", ".mkv", None),
+    "png": ("png", "rgba", ".mov", None),
+    "qtrle": ("qtrle", "argb", ".mov", None),
+}
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_interpolation_keeps_the_alpha_and_moves_it_with_the_picture(tmp_path, name):
+    codec, pix_fmt, ext, options = SOURCES[name]
+    src = _matte_clip(str(tmp_path / f"a{ext}"), codec, pix_fmt, frames=8, options=options)
+    out = str(tmp_path / f"o{ext}")
+    vidext.interpolate(src, out, factor=2, model="dis")
+    v = probe(out).video
+    assert any(c.is_alpha for c in av.VideoFormat(v.pix_fmt).components), v.pix_fmt
+    got, real = _alphas(out), _alphas(src)
+    assert len(got) == 16
+    for k in range(7):
+        assert np.abs(got[2 * k].astype(int) - real[k].astype(int)).max() <= 2        # the originals' alpha
+        assert _centre(got[2 * k + 1]) == pytest.approx((_centre(real[k]) + _centre(real[k + 1])) / 2, abs=0.6)
+    conversions = json.loads(open(out + ".json").read())["output"].get("conversions") or []
+    if ext == ".mov":    # H.264, the default of .mov, cannot store alpha: ProRes 4444 chosen, and said
+        assert v.codec == "prores" and "alpha channel" in conversions[0]
+    assert not any("alpha channel dropped" in c for c in conversions)
+
+
+def test_a_matte_moving_over_still_colour_is_motion_not_a_repeat(tmp_path):
+    """Only the alpha changes between frames: never taken for repeated or still frames."""
+    src = _matte_clip(str(tmp_path / "m.mkv"), "ffv1", "yuva420p", frames=8, colour_moves=False)
+    out = str(tmp_path / "o.mkv")
+    vidext.interpolate(src, out, factor=2, model="dis")
+    centres = [_centre(a) for a in _alphas(out)]
+    assert centres[:5] == pytest.approx([21.5, 22.5, 23.5, 24.5, 25.5], abs=0.6)
+
+
+@pytest.mark.parametrize("method", ["freeze", "ramp"])
+def test_an_extension_keeps_the_alpha(tmp_path, method):
+    src = _matte_clip(str(tmp_path / "a.mkv"), "ffv1", "yuva420p")
+    out = str(tmp_path / "e.mkv")
+    r = vidext.extend(src, out, seconds=0.4, method=method)
+    got, real = _alphas(out), _alphas(src)
+    assert len(got) == r.frames_out == 40
+    retimed = (r.details["extension"].get("retimed") or {}).get("forward")
+    untouched = retimed["frames"][0] if retimed else 30
+    assert all(np.array_equal(g, a) for g, a in zip(got[:untouched], real[:untouched]))
+    centres = [_centre(a) for a in got]
+    assert all(b >= a - 0.01 for a, b in zip(centres, centres[1:]))              # never jumps back
+    assert centres[-1] == pytest.approx(_centre(real[-1]), abs=0.6)               # it slows to a stop there
+
+
+def test_an_output_that_cannot_carry_alpha_names_the_loss(tmp_path):
+    src = _matte_clip(str(tmp_path / "a.mov"), "prores_ks", "yuva444p10le", frames=6, options={"profile": "4"})
+    out = str(tmp_path / "o.mp4")
+    vidext.interpolate(src, out, factor=2, model="dis")
+    assert probe(out).video.pix_fmt == "yuv444p10le"
+    conversions = json.loads(open(out + ".json").read())["output"]["conversions"]
+    assert "alpha channel dropped: h264 cannot store transparency" in conversions
+
+
+def test_a_picture_made_from_rgb_keeps_its_models_alpha():
+    """A generative model's RGB picture in an alpha layout: its alpha is the frame it was modelled on."""
+    layout = PixelLayout("yuva420p")
+    alpha = np.tile(np.arange(W, dtype=np.uint8), (H, 1))
+    like = Frame((np.full((H, W), 100, np.uint8), np.full((H // 2, W // 2), 128, np.uint8),
+                  np.full((H // 2, W // 2), 128, np.uint8), alpha), 0, layout)
+    planes = from_rgb(np.full((H, W, 3), 0.5, np.float32), like)
+    assert [p.shape for p in planes] == layout.plane_shapes(W, H) and np.array_equal(planes[3], alpha)
