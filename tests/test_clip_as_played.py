@@ -141,3 +141,31 @@ def test_a_variable_rate_clip_is_extended_at_its_real_rate_and_keeps_its_times(t
     strip = timeline.filmstrip(info)
     line = tab.plan_view(strip, 2, direction, "freeze")[1]
     assert "73 frames at 2.26 fps" in line and "0.44 s apart" in line and "keep their varying times" in line
+
+
+def test_a_steady_clip_with_frames_missing_keeps_its_grid(tmp_path):
+    """Frames on a 25 fps grid with every third one missing (a camera that dropped frames): variable,
+    but its rate is 25 (not the 16.7 average), described so, and an extension continues the grid."""
+    from vidext.media.synth import shifted, texture
+
+    path = str(tmp_path / "gaps.mkv")
+    times = [Fraction(k, 25) for k in range(30) if k % 3 != 2]
+    tex = texture(104, 136)
+    with av.open(path, "w") as c:
+        s = c.add_stream("ffv1", rate=25)
+        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for k, t in enumerate(times):
+            f = av.VideoFrame.from_ndarray(shifted(tex, 0.5 * k, 0.2 * k, 64, 96), format="rgb24")
+            f.pts, f.time_base = int(t * 1000), Fraction(1, 1000)
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    v = probe(path).video
+    assert v.variable_frame_rate and v.gapped and v.rate == 25
+    assert present.clip_line(probe(path)).split(" · ")[1] == "25 fps with frames missing (17 on average)"
+    out = str(tmp_path / "e.mkv")
+    vidext.extend(path, out, seconds=0.2, method="freeze", codec="ffv1")
+    got = video_times(out)
+    assert got[:20] == times and got[20:] == [times[-1] + Fraction(k, 25) for k in range(1, 6)]

@@ -139,6 +139,9 @@ class VideoInfo:
     timestamps: bool = True
     # coded as interlaced fields: every reader deinterlaces it (bwdif, the frame rate kept)
     interlaced: bool = False
+    # a variable-rate clip whose frames all lie on the nominal grid (a camera that dropped frames, an AVI
+    # with empty frames): its rate is the nominal one, the missing frames are gaps
+    gapped: bool = False
 
     @property
     def rate(self) -> Fraction:
@@ -146,7 +149,7 @@ class VideoInfo:
         come at another average (a phone's 68 frames over 29.6 s, nominally 15 fps), that average to
         three significant digits.  What a factor multiplies and what the clip is described with."""
         measured = self.fps_measured
-        if not self.variable_frame_rate or not measured or \
+        if not self.variable_frame_rate or not measured or self.gapped or \
                 abs(measured / float(self.fps_nominal) - 1) <= AVERAGE_RATE_AGREES:
             return self.fps_nominal
         return Fraction(f"{measured:.3g}")
@@ -362,6 +365,7 @@ def _probe_video(c, s, container_dur, path: str) -> VideoInfo:
     if not timestamps:     # frames one nominal interval apart, as the reader spaces them
         times = [round(k / (nominal * tb)) for k in range(untimed)]
     measured, vfr = _measured_rate(times, tb)
+    gapped = vfr and _on_grid(times, tb, nominal)
     start, duration = _extent(times, complete, tb, nominal, s, container_dur)
     rotation, pix_fmt = _first_picture(c, s, path, empty=complete and not times)
     layout = working_layout(pix_fmt)
@@ -369,7 +373,7 @@ def _probe_video(c, s, container_dur, path: str) -> VideoInfo:
         index=s.index, codec=canonical(cc), width=cc.width, height=cc.height, pix_fmt=pix_fmt,
         working_pix_fmt=layout.pix_fmt, bit_depth=layout.bits, fps_nominal=nominal,
         fps_measured=measured, frame_count=len(times) if complete else (s.frames or None),
-        variable_frame_rate=vfr, start_s=start, duration_s=duration,
+        variable_frame_rate=vfr, gapped=gapped, start_s=start, duration_s=duration,
         colour=Colour(int(cc.colorspace), int(cc.color_range), int(cc.color_primaries), int(cc.color_trc)),
         rotation=rotation, timestamps=timestamps, interlaced=is_interlaced(s))
 
@@ -401,6 +405,16 @@ def _scan_packets(c, s) -> tuple[list[int], int, bool]:
             break
     times.sort()
     return times, untimed, len(times) + untimed < PROBE_SCAN_PACKETS
+
+
+def _on_grid(times: list[int], tb: Fraction, nominal: Fraction) -> bool:
+    """Whether every frame lies on the nominal grid from the first one (to the millisecond, or the
+    time base when coarser): frames missing from a steady clip, not another rate."""
+    if not times or nominal <= 0:
+        return False
+    tol = max(Fraction(1, 1000), tb)
+    step = 1 / nominal
+    return all(abs((t - times[0]) * tb - round((t - times[0]) * tb / step) * step) <= tol for t in times)
 
 
 def _measured_rate(times: list[int], tb: Fraction) -> tuple[float | None, bool]:

@@ -51,6 +51,8 @@ def clip_line(info) -> str:
 def clip_rate_words(v) -> str:
     """``25 fps``; a variable-rate clip's real average rate, not its nominal one: ``2.26 fps on average
     (variable)`` for 68 frames over 29.6 s nominally at 15 fps."""
+    if v.variable_frame_rate and getattr(v, "gapped", False):
+        return f"{float(v.rate):.4g} fps with frames missing ({v.fps_measured:.3g} on average)"
     if v.variable_frame_rate:
         return f"{float(v.rate):.3g} fps on average (variable)"
     return f"{float(v.rate):.4g} fps"
@@ -121,8 +123,11 @@ def rate_words(settings: dict, input_fps: float, variable: bool = False) -> str:
 AUTO_FIRST = "first the models are tried on a few frames of your clip (a few seconds) and the best is kept"
 
 
-def vfr_extend_words(rate: float) -> str:
-    """What an extension of a variable-rate clip does with time, said in the plan line."""
+def vfr_extend_words(rate: float, gapped: bool = False) -> str:
+    """What an extension of a variable-rate clip does with time, said in the plan line (``gapped``: its
+    frames lie on the nominal grid with some missing, and the new ones continue that grid)."""
+    if gapped:
+        return f"new frames on the clip's {rate:.4g} fps grid; its own frames keep their times"
     return (f"new frames {1 / rate:.2f} s apart (the clip's average {rate:.3g} fps); "
             "its own frames keep their varying times")
 

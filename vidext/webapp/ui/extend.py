@@ -27,7 +27,7 @@ def plan_view(strip, seconds, direction, method, info_line=None):
         return value, present.problem(str(exc)), False
     line = present.plan_words(plan)
     if strip.info.video.variable_frame_rate:
-        line += " · " + present.vfr_extend_words(float(plan.rate))
+        line += " · " + present.vfr_extend_words(float(plan.rate), strip.info.video.gapped)
     return value, line, True
 
 
