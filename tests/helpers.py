@@ -57,6 +57,15 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(peak * peak / mse)
 
 
+def encode_all(container, stream, frames) -> None:
+    """Encode every frame of ``frames`` into ``stream`` of the open ``container``, then flush it."""
+    for f in frames:
+        for p in stream.encode(f):
+            container.mux(p)
+    for p in stream.encode():
+        container.mux(p)
+
+
 def write_rgb(path: str, images, fps=25) -> str:
     """A lossless FFV1 yuv420p clip from RGB uint8 images."""
     rate = Fraction(fps)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import vidext
+from helpers import encode_all
 from vidext.media.frame import Frame, PixelLayout, from_rgb
 from vidext.media.probe import probe
 
@@ -24,20 +25,20 @@ def _matte_clip(path: str, codec: str, pix_fmt: str, *, frames: int = 30, colour
         s.width, s.height, s.pix_fmt = W, H, pix_fmt
         if options:
             s.options = options
-        for k in range(frames):
-            rgba = np.zeros((H, W, 4), np.uint8)
-            rgba[..., 0], rgba[..., 1], rgba[..., 2] = 200, (np.arange(W) * 2)[None, :], 80
-            x = 10 + 2 * k
-            rgba[20:44, x:x + 24, 3] = 255
-            if colour_moves:
-                rgba[20:44, x:x + 24, :3] = (np.arange(24) * 9 + 20)[None, :, None]
-            f = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix_fmt)
-            f.pts = k
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+        encode_all(c, s, (_matte(k, pix_fmt, colour_moves) for k in range(frames)))
     return path
+
+
+def _matte(k: int, pix_fmt: str, colour_moves: bool) -> av.VideoFrame:
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[..., 0], rgba[..., 1], rgba[..., 2] = 200, (np.arange(W) * 2)[None, :], 80
+    x = 10 + 2 * k
+    rgba[20:44, x:x + 24, 3] = 255
+    if colour_moves:
+        rgba[20:44, x:x + 24, :3] = (np.arange(24) * 9 + 20)[None, :, None]
+    f = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix_fmt)
+    f.pts = k
+    return f
 
 
 def _alphas(path: str) -> list[np.ndarray]:

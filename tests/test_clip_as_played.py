@@ -34,25 +34,31 @@ def _phone_clip(path: str, rotation: int = -90, width: int = 160, height: int = 
 
 def _vfr_clip(path: str) -> tuple[str, list[Fraction]]:
     """68 frames at irregular times over 29.6 s, nominally 15 fps (a phone's slow-light clip)."""
-    from vidext.media.synth import shifted, texture
-
     rng = np.random.default_rng(3)
     steps = rng.uniform(0.2, 0.68, 67)
     ms = np.concatenate([[0], np.cumsum(steps / steps.sum() * 29.6)]) * 1000
     times = [Fraction(int(round(t)), 1000) for t in ms]
+    return _timed_clip(path, times, 15), times
+
+
+def _timed_clip(path: str, times: list[Fraction], nominal: int) -> str:
+    """A lossless clip (FFV1 in MKV, nominally ``nominal`` fps) with a frame at each of ``times`` (ms)."""
+    from helpers import encode_all
+    from vidext.media.synth import shifted, texture
+
     tex = texture(64 + 40, 96 + 40)
+
+    def frame(k: int, t: Fraction) -> av.VideoFrame:
+        f = av.VideoFrame.from_ndarray(shifted(tex, 0.5 * k, 0.2 * k, 64, 96), format="rgb24")
+        f.pts, f.time_base = int(t * 1000), Fraction(1, 1000)
+        return f
+
     with av.open(path, "w") as c:
-        s = c.add_stream("ffv1", rate=15)
+        s = c.add_stream("ffv1", rate=nominal)
         s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
         s.codec_context.time_base = Fraction(1, 1000)
-        for k, t in enumerate(times):
-            f = av.VideoFrame.from_ndarray(shifted(tex, 0.5 * k, 0.2 * k, 64, 96), format="rgb24")
-            f.pts, f.time_base = int(t * 1000), Fraction(1, 1000)
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path, times
+        encode_all(c, s, (frame(k, t) for k, t in enumerate(times)))
+    return path
 
 
 @pytest.mark.parametrize("rotation", [-90, 90])
@@ -146,22 +152,8 @@ def test_a_variable_rate_clip_is_extended_at_its_real_rate_and_keeps_its_times(t
 def test_a_steady_clip_with_frames_missing_keeps_its_grid(tmp_path):
     """Frames on a 25 fps grid with every third one missing (a camera that dropped frames): variable,
     but its rate is 25 (not the 16.7 average), described so, and an extension continues the grid."""
-    from vidext.media.synth import shifted, texture
-
-    path = str(tmp_path / "gaps.mkv")
     times = [Fraction(k, 25) for k in range(30) if k % 3 != 2]
-    tex = texture(104, 136)
-    with av.open(path, "w") as c:
-        s = c.add_stream("ffv1", rate=25)
-        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
-        s.codec_context.time_base = Fraction(1, 1000)
-        for k, t in enumerate(times):
-            f = av.VideoFrame.from_ndarray(shifted(tex, 0.5 * k, 0.2 * k, 64, 96), format="rgb24")
-            f.pts, f.time_base = int(t * 1000), Fraction(1, 1000)
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+    path = _timed_clip(str(tmp_path / "gaps.mkv"), times, 25)
     v = probe(path).video
     assert v.variable_frame_rate and v.gapped and v.rate == 25
     assert present.clip_line(probe(path)).split(" · ")[1] == "25 fps with frames missing (17 on average)"

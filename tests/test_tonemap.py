@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import vidext
+from helpers import encode_all
 from vidext.media.probe import probe
 from vidext.media.tonemap import HLG, PQ, TARGET_PEAK_NITS, ToneMapper, eetf
 
@@ -20,18 +21,18 @@ def _hdr_clip(path: str, trc: int, frames: int = 6) -> str:
         s.options = {"x265-params": "log-level=error"}
         cc = s.codec_context
         cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range = 9, trc, 9, 1
-        for k in range(frames):
-            ramp = np.tile(np.roll(np.linspace(0, 1, 128), k), (64, 1))
-            rgb = (np.stack([ramp] * 3, -1) * 65535).astype(np.uint16)
-            f = av.VideoFrame.from_ndarray(rgb, format="rgb48le").reformat(
-                format="yuv420p10le", dst_colorspace=9, dst_color_range=1)
-            f.color_primaries, f.color_trc, f.colorspace, f.color_range = 9, trc, 9, 1
-            f.pts = k
-            for p in s.encode(f):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
+        encode_all(c, s, (_ramp(k, trc) for k in range(frames)))
     return path
+
+
+def _ramp(k: int, trc: int) -> av.VideoFrame:
+    ramp = np.tile(np.roll(np.linspace(0, 1, 128), k), (64, 1))
+    rgb = (np.stack([ramp] * 3, -1) * 65535).astype(np.uint16)
+    f = av.VideoFrame.from_ndarray(rgb, format="rgb48le").reformat(format="yuv420p10le", dst_colorspace=9,
+                                                                   dst_color_range=1)
+    f.color_primaries, f.color_trc, f.colorspace, f.color_range = 9, trc, 9, 1
+    f.pts = k
+    return f
 
 
 def _nits_code(nits) -> np.ndarray:
