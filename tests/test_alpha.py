@@ -42,8 +42,12 @@ def _matte(k: int, pix_fmt: str, colour_moves: bool) -> av.VideoFrame:
 
 
 def _alphas(path: str) -> list[np.ndarray]:
-    with av.open(path) as c:
-        return [f.to_ndarray(format="rgba")[..., 3] for f in c.decode(video=0)]
+    """Each frame's alpha on the 8-bit scale, as vidext reads it (VP9's alpha layer through libvpx)."""
+    from vidext.media.frame import to_u8
+    from vidext.media.reader import FrameSource
+
+    with FrameSource(path, probe(path)) as source:
+        return [to_u8(f.planes[-1], f.layout.bits) for f in source]
 
 
 def _centre(alpha: np.ndarray) -> float:
@@ -56,6 +60,7 @@ SOURCES = {
     "ffv1": ("ffv1", "yuva420p", ".mkv", None),
     "png": ("png", "rgba", ".mov", None),
     "qtrle": ("qtrle", "argb", ".mov", None),
+    "vp9": ("libvpx-vp9", "yuva420p", ".webm", None),     # alpha as a second layer, read by libvpx
 }
 
 

@@ -373,3 +373,21 @@ def dnxhd_profile(pix_fmt: str) -> str:
     if "444" in pix_fmt:
         return "dnxhr_444"
     return "dnxhr_hqx" if "10" in pix_fmt else "dnxhr_hq"
+
+
+def alpha_decoder(stream) -> "av.CodecContext | None":
+    """The decoder of a VP9 stream with an alpha layer (WebM/Matroska ``alpha_mode`` 1), when it needs
+    its own: FFmpeg's vp9 decoder ignores the layer (it travels as block additions beside the
+    picture), libvpx's decodes it (yuva420p).  None for every other stream."""
+    meta = {k.lower(): v for k, v in (stream.metadata or {}).items()}
+    if stream.codec_context.name != "vp9" or str(meta.get("alpha_mode", "")) != "1":
+        return None
+    try:
+        return av.CodecContext.create("libvpx-vp9", "r")
+    except (av.FFmpegError, ValueError):       # an FFmpeg without libvpx: the colour alone, as before
+        return None
+
+
+def decode_packet(packet, decoder=None) -> list:
+    """The pictures one packet (or the flush packet) gives, through ``decoder`` when the stream has one."""
+    return decoder.decode(packet) if decoder is not None else packet.decode()

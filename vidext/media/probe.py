@@ -10,7 +10,7 @@ import av
 
 from ..config import Limits
 from ..errors import InputError, LimitError
-from .codecs import canonical
+from .codecs import alpha_decoder, canonical, decode_packet
 from .filters import is_interlaced
 from .frame import Colour, working_layout
 
@@ -346,9 +346,11 @@ def first_frame(c, s, path: str) -> av.VideoFrame | None:
 
 
 def _decoded_first(c, s) -> av.VideoFrame | None:
+    decoder = alpha_decoder(s)
     try:
-        for frame in c.decode(s):
-            return frame
+        for packet in c.demux(s):
+            for frame in decode_packet(packet, decoder):
+                return frame
     except av.FFmpegError:
         return None
     return None

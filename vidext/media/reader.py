@@ -19,6 +19,7 @@ import av
 import numpy as np
 
 from ..errors import InputError
+from .codecs import alpha_decoder, decode_packet
 from .frame import Colour, Frame, planes_from_av, to_rgb8, working_layout
 from .probe import InputFile, MediaInfo, open_input, probe, video_stream
 
@@ -36,6 +37,7 @@ def decode_video(container, stream, name: str, on_corrupt=None) -> Iterator[av.V
     from .filters import Deinterlace, is_interlaced
 
     deinterlace = Deinterlace() if is_interlaced(stream) else None
+    decoder = alpha_decoder(stream)
     packets = container.demux(stream)
     while True:
         try:
@@ -47,7 +49,7 @@ def decode_video(container, stream, name: str, on_corrupt=None) -> Iterator[av.V
         except av.FFmpegError as exc:
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
         try:
-            frames = packet.decode()
+            frames = decode_packet(packet, decoder)
         except av.InvalidDataError:
             if on_corrupt is not None:
                 on_corrupt()
