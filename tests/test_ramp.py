@@ -114,6 +114,39 @@ def test_every_new_frame_lies_between_its_neighbouring_real_frames(tmp_path, dir
         assert got == pytest.approx((m - lo) * step, abs=0.35), (j, m, got, step)
 
 
+def test_a_pair_the_flow_cannot_follow_holds_a_real_frame_instead_of_a_double(tmp_path):
+    # a pan whose white square jumps far between two frames of the retimed stretch: no flow follows it,
+    # so a made picture there would show the square twice, see-through (the bikes car); the ramp holds
+    n, new, jump = 40, 10, 36                          # the square jumps between frames 36 and 37
+    tex = texture(H + 64, W + 64 + 2 * n, seed=7)
+    here, there = (slice(26, 36), slice(14, 24)), (slice(26, 36), slice(64, 74))
+    images = []
+    for k in range(n):
+        img = shifted(tex, 8 + 2 * k, 16, H, W).copy()
+        img[here if k <= jump else there] = 255
+        images.append(img)
+    src = write_rgb_clip(str(tmp_path / "jump.mkv"), images, rate=RATE)
+    out = str(tmp_path / "o.mkv")
+    r = vidext.extend(src, out, seconds=new / RATE, method="ramp", codec="ffv1")
+    plan = plan_ramp(new, n - 1, Fraction(RATE))
+    anchor = n - 1 - plan.replaced
+    moments = [anchor + p for p in plan.positions()]
+    inside = [j for j, m in enumerate(moments, start=anchor + 1) if jump < m < jump + 1]
+    assert inside                                       # the ramp does pass through that pair
+    assert [jump, jump + 1] in r.details["extension"]["ramps"]["forward"]["held_pairs"]
+    ins, outs = luma_frames(src), luma_frames(out)
+
+    def opacity(frame, where):                          # 1: the square is there, 0: it is not
+        on, off = ins[jump if where is here else jump + 1], ins[jump + 1 if where is here else jump]
+        return float((frame[where].mean() - off[where].mean()) / (on[where].mean() - off[where].mean()))
+    for j in inside:
+        a, b = opacity(outs[j], here), opacity(outs[j], there)
+        assert not (0.15 < a < 0.85 and 0.15 < b < 0.85), (j, a, b)      # never half here, half there
+        assert np.array_equal(outs[j], ins[jump]) or np.array_equal(outs[j], ins[jump + 1])
+    held = {tuple(p) for p in r.details["extension"]["ramps"]["forward"]["held_pairs"]}
+    assert held == {(jump, jump + 1)}                   # the pairs the flow follows are still made
+
+
 def test_the_sound_follows_the_retimed_picture(tmp_path):
     n, new = 50, 12
     flashes = [44]                             # inside the retimed stretch (the last 25 frames)
