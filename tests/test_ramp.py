@@ -274,3 +274,31 @@ def test_motion_shows_no_smeared_border(tmp_path, direction):
         s = _sharpness(f)
         for edge in (s[:, :8], s[:, -8:]):
             assert edge.mean() > 0.4 * inner                  # texture to the edge (a smear is flat)
+
+
+# -- cost: each frame decoded once while auto measures ----------------------------------
+def test_auto_measures_on_proxy_frames_decoded_once():
+    from vidext.extension.auto import PROXY_WIDTH, proxy_view
+    from vidext.extension.base import ClipView
+    from vidext.media.frame import Colour, Frame, PixelLayout
+
+    layout = PixelLayout("yuv420p")
+    decoded: list[int] = []
+
+    def frame(i: int) -> Frame:
+        decoded.append(i)
+        return Frame(tuple(np.full(s, i, np.uint8) for s in layout.plane_shapes(640, 360)),
+                     Fraction(i, RATE), layout, Colour())
+
+    clip = ClipView(count=30, rate=Fraction(RATE), width=640, height=360, layout=layout, colour=Colour(),
+                    context=[frame(29)], read=frame, read_run=lambda i, k: (frame(j) for j in range(i, i + k)))
+    decoded.clear()
+    proxy = proxy_view(clip)
+    first = [f.planes[0][0, 0] for f in proxy.read_run(10, 20)]      # the loop search's frames
+    again = [f.planes[0][0, 0] for f in proxy.read_run(25, 5)]       # the ramp's probe: already read
+    assert first == list(range(10, 30)) and again == list(range(25, 30))
+    assert proxy.read(12).planes[0][0, 0] == 12 and proxy.read(3).planes[0][0, 0] == 3
+    assert sorted(decoded) == [3] + list(range(10, 30))               # each frame decoded once
+    assert proxy.width == PROXY_WIDTH and proxy.read(3).width == PROXY_WIDTH
+    part = [f.planes[0][0, 0] for f in proxy.read_run(8, 4)]         # 8, 9 new; 10, 11 kept
+    assert part == [8, 9, 10, 11]
