@@ -302,3 +302,16 @@ def test_auto_measures_on_proxy_frames_decoded_once():
     assert proxy.width == PROXY_WIDTH and proxy.read(3).width == PROXY_WIDTH
     part = [f.planes[0][0, 0] for f in proxy.read_run(8, 4)]         # 8, 9 new; 10, 11 kept
     assert part == [8, 9, 10, 11]
+
+
+def test_auto_asks_nothing_of_the_hub_where_no_gpu_driver_is_loaded(monkeypatch):
+    import vidext.models as models
+    from vidext.extension import auto, ramp
+    from vidext.models import device
+
+    def locate(*a, **k):
+        raise AssertionError("the weights were looked up (the Hub's client imported) on a machine without a GPU")
+    monkeypatch.setattr(models, "locate", locate)
+    monkeypatch.setattr(device, "no_cuda_driver", lambda: True)
+    assert auto.generative_available("svd") == (False, "no GPU (no NVIDIA driver)")
+    assert ramp.engine() == "dis"

@@ -48,11 +48,15 @@ ORDER = ("seamless", "motion", "pingpong", "freeze", "svd", "ltx")
 
 
 def generative_available(method: str) -> tuple[bool, str]:
-    """Whether ``method`` (svd/ltx) can run here: weights resolve without a download and a GPU is present."""
+    """Whether ``method`` (svd/ltx) can run here: weights resolve without a download and a GPU is present.
+    A machine with no NVIDIA driver is known first, without importing the Hub's client or torch."""
     from ..errors import VidextError
+    from ..models.device import no_cuda_driver
 
     from . import EXTENDERS
 
+    if no_cuda_driver():
+        return False, "no GPU (no NVIDIA driver)"
     model = EXTENDERS.entry(method).model or method
     try:
         from ..models import locate

@@ -175,13 +175,10 @@ def engine() -> str:
     """The interpolation engine of the in-between pictures: RIFE where its weights resolve without a
     download and a GPU runs it (on a CPU it takes about a second a 720p picture, and a ramp makes
     hundreds), else DIS."""
+    from ..models.device import cuda_available, no_cuda_driver
     from .seamless import rife_available
 
-    if not rife_available():
-        return "dis"
-    from ..models.device import cuda_available, no_cuda_driver
-
-    if no_cuda_driver():
+    if no_cuda_driver() or not rife_available():      # the driver first: known without an import
         return "dis"
     try:
         return "rife" if cuda_available() else "dis"
