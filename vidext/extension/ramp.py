@@ -5,7 +5,9 @@ begins, easing down (a raised-cosine ease of the playback speed) to an end speed
 Every new picture is made by the interpolation engine (RIFE where its weights resolve without a
 download and a GPU runs it, else DIS: :func:`engine`) between two
 *neighbouring* real frames of the shot, so it cannot melt, spin, show another shot or reveal a
-border the camera never saw.
+border the camera never saw.  Where the engine says it cannot follow a pair's motion (its midpoint
+would show a see-through double, :data:`RAMP_DOUBLE_SHARE`), that pair's frames show the nearer real
+frame instead (:meth:`Ramp.gate`; the sidecar names the pairs).
 
 **What is retimed.**  A ramp does not put frames after the junction only: it *replaces* the last
 ``K`` real frames of the shot (generation order, the junction included) by ``K + N`` frames
