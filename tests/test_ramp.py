@@ -114,6 +114,39 @@ def test_every_new_frame_lies_between_its_neighbouring_real_frames(tmp_path, dir
         assert got == pytest.approx((m - lo) * step, abs=0.35), (j, m, got, step)
 
 
+def test_a_pair_the_flow_cannot_follow_holds_a_real_frame_instead_of_a_double(tmp_path):
+    # a pan whose white square jumps far between two frames of the retimed stretch: no flow follows it,
+    # so a made picture there would show the square twice, see-through (the bikes car); the ramp holds
+    n, new, jump = 40, 10, 36                          # the square jumps between frames 36 and 37
+    tex = texture(H + 64, W + 64 + 2 * n, seed=7)
+    here, there = (slice(26, 36), slice(14, 24)), (slice(26, 36), slice(64, 74))
+    images = []
+    for k in range(n):
+        img = shifted(tex, 8 + 2 * k, 16, H, W).copy()
+        img[here if k <= jump else there] = 255
+        images.append(img)
+    src = write_rgb_clip(str(tmp_path / "jump.mkv"), images, rate=RATE)
+    out = str(tmp_path / "o.mkv")
+    r = vidext.extend(src, out, seconds=new / RATE, method="ramp", codec="ffv1")
+    plan = plan_ramp(new, n - 1, Fraction(RATE))
+    anchor = n - 1 - plan.replaced
+    moments = [anchor + p for p in plan.positions()]
+    inside = [j for j, m in enumerate(moments, start=anchor + 1) if jump < m < jump + 1]
+    assert inside                                       # the ramp does pass through that pair
+    assert [jump, jump + 1] in r.details["extension"]["ramps"]["forward"]["held_pairs"]
+    ins, outs = luma_frames(src), luma_frames(out)
+
+    def opacity(frame, where):                          # 1: the square is there, 0: it is not
+        on, off = ins[jump if where is here else jump + 1], ins[jump + 1 if where is here else jump]
+        return float((frame[where].mean() - off[where].mean()) / (on[where].mean() - off[where].mean()))
+    for j in inside:
+        a, b = opacity(outs[j], here), opacity(outs[j], there)
+        assert not (0.15 < a < 0.85 and 0.15 < b < 0.85), (j, a, b)      # never half here, half there
+        assert np.array_equal(outs[j], ins[jump]) or np.array_equal(outs[j], ins[jump + 1])
+    held = {tuple(p) for p in r.details["extension"]["ramps"]["forward"]["held_pairs"]}
+    assert held == {(jump, jump + 1)}                   # the pairs the flow follows are still made
+
+
 def test_the_sound_follows_the_retimed_picture(tmp_path):
     n, new = 50, 12
     flashes = [44]                             # inside the retimed stretch (the last 25 frames)
@@ -241,3 +274,44 @@ def test_motion_shows_no_smeared_border(tmp_path, direction):
         s = _sharpness(f)
         for edge in (s[:, :8], s[:, -8:]):
             assert edge.mean() > 0.4 * inner                  # texture to the edge (a smear is flat)
+
+
+# -- cost: each frame decoded once while auto measures ----------------------------------
+def test_auto_measures_on_proxy_frames_decoded_once():
+    from vidext.extension.auto import PROXY_WIDTH, proxy_view
+    from vidext.extension.base import ClipView
+    from vidext.media.frame import Colour, Frame, PixelLayout
+
+    layout = PixelLayout("yuv420p")
+    decoded: list[int] = []
+
+    def frame(i: int) -> Frame:
+        decoded.append(i)
+        return Frame(tuple(np.full(s, i, np.uint8) for s in layout.plane_shapes(640, 360)),
+                     Fraction(i, RATE), layout, Colour())
+
+    clip = ClipView(count=30, rate=Fraction(RATE), width=640, height=360, layout=layout, colour=Colour(),
+                    context=[frame(29)], read=frame, read_run=lambda i, k: (frame(j) for j in range(i, i + k)))
+    decoded.clear()
+    proxy = proxy_view(clip)
+    first = [f.planes[0][0, 0] for f in proxy.read_run(10, 20)]      # the loop search's frames
+    again = [f.planes[0][0, 0] for f in proxy.read_run(25, 5)]       # the ramp's probe: already read
+    assert first == list(range(10, 30)) and again == list(range(25, 30))
+    assert proxy.read(12).planes[0][0, 0] == 12 and proxy.read(3).planes[0][0, 0] == 3
+    assert sorted(decoded) == [3] + list(range(10, 30))               # each frame decoded once
+    assert proxy.width == PROXY_WIDTH and proxy.read(3).width == PROXY_WIDTH
+    part = [f.planes[0][0, 0] for f in proxy.read_run(8, 4)]         # 8, 9 new; 10, 11 kept
+    assert part == [8, 9, 10, 11]
+
+
+def test_auto_asks_nothing_of_the_hub_where_no_gpu_driver_is_loaded(monkeypatch):
+    import vidext.models as models
+    from vidext.extension import auto, ramp
+    from vidext.models import device
+
+    def locate(*a, **k):
+        raise AssertionError("the weights were looked up (the Hub's client imported) on a machine without a GPU")
+    monkeypatch.setattr(models, "locate", locate)
+    monkeypatch.setattr(device, "no_cuda_driver", lambda: True)
+    assert auto.generative_available("svd") == (False, "no GPU (no NVIDIA driver)")
+    assert ramp.engine() == "dis"

@@ -48,11 +48,15 @@ ORDER = ("seamless", "motion", "pingpong", "freeze", "svd", "ltx")
 
 
 def generative_available(method: str) -> tuple[bool, str]:
-    """Whether ``method`` (svd/ltx) can run here: weights resolve without a download and a GPU is present."""
+    """Whether ``method`` (svd/ltx) can run here: weights resolve without a download and a GPU is present.
+    A machine with no NVIDIA driver is known first, without importing the Hub's client or torch."""
     from ..errors import VidextError
+    from ..models.device import no_cuda_driver
 
     from . import EXTENDERS
 
+    if no_cuda_driver():
+        return False, "no GPU (no NVIDIA driver)"
     model = EXTENDERS.entry(method).model or method
     try:
         from ..models import locate
@@ -91,17 +95,59 @@ def _shrink(frame: Frame, width: int, height: int) -> Frame:
                                    for p, (h, w) in zip(frame.planes, shapes)))
 
 
+#: MB of proxy frames kept while candidates are measured, so that a frame two candidates read (the
+#: loop search's frames near the edge, the ramp's probe) is decoded once: a file with few keyframes
+#: decodes every read from far back (bigbuckbunny, one keyframe: each read decoded all 132 720p frames)
+PROXY_CACHE_MB = 64
+
+
+class _ProxyFrames:
+    """The clip's frames at proxy size, read from ``read``/``read_run`` (full size) and shrunk; the
+    frames read are kept (at most :data:`PROXY_CACHE_MB`, the oldest dropped) and served again."""
+
+    def __init__(self, read, run, width: int, height: int):
+        self._read, self._run, self.width, self.height = read, run, width, height
+        self._kept: dict[int, Frame] = {}
+        self._bytes = 0
+
+    def _keep(self, i: int, frame: Frame) -> Frame:
+        if i not in self._kept:
+            self._kept[i] = frame
+            self._bytes += sum(p.nbytes for p in frame.planes)
+            while self._bytes > PROXY_CACHE_MB * 1e6 and len(self._kept) > 1:
+                old = next(iter(self._kept))
+                self._bytes -= sum(p.nbytes for p in self._kept.pop(old).planes)
+        return self._kept[i]
+
+    def read(self, i: int) -> Frame:
+        if i in self._kept:
+            return self._kept[i]
+        return self._keep(i, _shrink(self._read(i), self.width, self.height))
+
+    def read_run(self, i: int, k: int):
+        j = i
+        while j < i + k and j in self._kept:     # the kept head of the run
+            yield self._kept[j]
+            j += 1
+        if j < i + k:
+            for m, f in enumerate(self._run(j, i + k - j), start=j):
+                yield self._keep(m, _shrink(f, self.width, self.height))
+
+
 def proxy_view(clip: ClipView, width: int = PROXY_WIDTH) -> ClipView:
-    """The clip as candidates are measured on it: frames at most ``width`` px wide (even sizes)."""
+    """The clip as candidates are measured on it: frames at most ``width`` px wide (even sizes), each
+    decoded once while candidates are measured (:class:`_ProxyFrames`)."""
     if clip.width <= width:
         return clip
     w = width - width % 2
     h = max(2, round(clip.height * w / clip.width / 2) * 2)
     read, run = clip.read, clip.read_run
+    frames = _ProxyFrames(read, run, w, h) if read is not None and run is not None else None
     return dataclasses.replace(
         clip, width=w, height=h, context=[_shrink(f, w, h) for f in clip.context],
-        read=None if read is None else (lambda i: _shrink(read(i), w, h)),
-        read_run=None if run is None else (lambda i, k: (_shrink(f, w, h) for f in run(i, k))))
+        read=None if read is None else (frames.read if frames is not None else (lambda i: _shrink(read(i), w, h))),
+        read_run=None if run is None else (frames.read_run if frames is not None
+                                           else (lambda i, k: (_shrink(f, w, h) for f in run(i, k)))))
 
 
 class _Measured(dict):

@@ -152,6 +152,12 @@ class Repeater(Extender):
         each scheduled frame shows, for the sound to follow; else None."""
         return None
 
+    def gate(self, direction: str):
+        """``holds(pair, a, b) -> bool``: whether the :class:`Mix` ops between file frames ``a`` and ``b``
+        show the nearer real frame instead of a made picture (``pair``: the interpolator's
+        ``between``); None: every mix is made."""
+        return None
+
     def interpolator(self):
         """The interpolator that renders :class:`Mix` ops (classical DIS, no download)."""
         from ..interpolation import INTERPOLATORS

@@ -168,9 +168,10 @@ class _Walk:
         return self._held[index] if index in self._held else self.reader.frame(index)
 
 
-def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory) -> Iterator[Planes]:
-    """Planes for every op, reading runs from the file and interpolating mixes."""
-    interpolator, pair, pair_key = None, None, None
+def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory, holds=None) -> Iterator[Planes]:
+    """Planes for every op, reading runs from the file and interpolating mixes; where
+    ``holds(pair, a, b)`` (:meth:`Repeater.gate`), a mix shows the nearer of its two real frames."""
+    interpolator, pair, pair_key, held = None, None, None, False
     walk = _Walk(ops, reader)
     for op in ops:
         if isinstance(op, Run):
@@ -184,7 +185,8 @@ def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory) -> Itera
             interpolator = interpolator or interpolator_factory()
             pair = interpolator.between(walk.frame(op.a), walk.frame(op.b))
             pair_key = (op.a, op.b)
-        yield pair.at(op.t)
+            held = holds is not None and holds(pair, op.a, op.b)
+        yield walk.frame(op.a if op.t < 0.5 else op.b).planes if held else pair.at(op.t)
 
 
 def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> Iterator[Planes]:
@@ -270,7 +272,8 @@ class Side:
         """The side's frames in play order (closes the reader when done)."""
         try:
             if self.ops is not None:
-                yield from render_ops(self.ops, self.reader, self.extender.interpolator)
+                yield from render_ops(self.ops, self.reader, self.extender.interpolator,
+                                      self.extender.gate(self.view.direction))
                 return
             made = self.extender.synthesize(self.view, self.count)
             if self.view.direction == "forward":

@@ -35,6 +35,12 @@ class Between(ABC):
         does not estimate motion (the live quality view plots it per in-between)."""
         return None
 
+    def doubled(self) -> float | None:
+        """Share (0–1) of the picture the midpoint would show as a see-through double (the two
+        neighbours' warps blended where they disagree), from what the backend already computed;
+        None when it cannot say."""
+        return None
+
 
 class Interpolator(ABC):
     """A backend that synthesises in-between frames."""

@@ -39,6 +39,11 @@ GLOBAL_MOTION_WIDTH = 160       # px wide picture the translation is measured on
 GLOBAL_MOTION_MIN_RESPONSE = 0.2  # phase-correlation peak below which no translation is trusted
 GLOBAL_MOTION_MIN_PX = 4.0      # flow-resolution px below which DIS alone is used
 DIS_MIN_SIDE = 32               # px: OpenCV's DIS segfaults on flow inputs with fewer rows (found by the corpus)
+# A see-through double (:meth:`_FlowPair.doubled`): the fainter of the two blended warps differs from the
+# picture by more than this many 8-bit levels (a layer of 24 levels shows on a flat wall: the bikes car), in
+# patches that survive a 3x3 opening on the flow picture (thin lines along moving edges are no double).
+DOUBLE_LEVELS = 24
+_OPEN = np.ones((3, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -275,7 +280,7 @@ class DISInterpolator(Interpolator):
         if self.flow_smoothing:
             f01 = self._smooth(a, f01)
             self._last = (b.time, f10)
-        return _FlowPair(self, a, b, f01, f10, a.width / size[0])
+        return _FlowPair(self, a, b, f01, f10, a.width / size[0], (ya, yb))
 
     def _smooth(self, a: Frame, f01: np.ndarray) -> np.ndarray:
         """Blend f01 with -f10 of the previous pair (motion continued) where they agree."""
@@ -290,9 +295,10 @@ class DISInterpolator(Interpolator):
 
 
 class _FlowPair(Between):
-    def __init__(self, owner: DISInterpolator, a: Frame, b: Frame, f01, f10, up: float):
+    def __init__(self, owner: DISInterpolator, a: Frame, b: Frame, f01, f10, up: float, lumas=None):
         self.owner, self.a, self.b = owner, a, b
         self.f01, self.f10, self.up = f01, f10, up
+        self.lumas = lumas          # the 8-bit flow pictures of a and b
         h, w = f01.shape[:2]
         g = owner.grid(h, w)
         k = owner.preset.consistency_px
@@ -305,17 +311,39 @@ class _FlowPair(Between):
         under = np.count_nonzero(self.w0 < 0.5) + np.count_nonzero(self.w1 < 0.5)
         return under / (self.w0.size + self.w1.size)
 
-    def at(self, t: float) -> Planes:
+    def doubled(self) -> float | None:
+        """Share of the picture the midpoint would show as a see-through double: where the blend of the
+        two warped flow pictures (by time and consistency, as :meth:`at` blends) leaves the fainter one
+        at more than :data:`DOUBLE_LEVELS` levels, in patches (a 3x3 opening).  From the flows and
+        consistency weights already made, on the small flow pictures (about a millisecond)."""
+        if self.lumas is None:
+            return None
+        t = 0.5
+        ft0, ft1, alpha = self._weights(t)
+        g = self.owner.grid(*self.f01.shape[:2])
+        wa = cv2.remap(self.lumas[0], cv2.add(g, ft0), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        wb = cv2.remap(self.lumas[1], cv2.add(g, ft1), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # the fainter layer's contrast: 2 min(alpha, 1 - alpha) |wa - wb|
+        faint = cv2.multiply(cv2.min(alpha, cv2.subtract(1.0, alpha)), cv2.absdiff(wa, wb).astype(np.float32),
+                             scale=2.0)
+        seen = cv2.morphologyEx((faint > DOUBLE_LEVELS).astype(np.uint8), cv2.MORPH_OPEN, _OPEN)
+        return cv2.countNonZero(seen) / seen.size
+
+    def _weights(self, t: float):
+        """Flows from the picture at ``t`` back to each neighbour, and the blend weight of ``a``."""
         h, w = self.f01.shape[:2]
         g = self.owner.grid(h, w)
-        # Flows from the in-between picture back to each neighbour (low resolution).
         ft0 = cv2.addWeighted(self.f01, -(1 - t) * t, self.f10, t * t, 0.0)
         ft1 = cv2.addWeighted(self.f01, (1 - t) * (1 - t), self.f10, -t * (1 - t), 0.0)
         v0 = cv2.remap(self.w0, cv2.add(g, ft0), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         v1 = cv2.remap(self.w1, cv2.add(g, ft1), None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         v0 = cv2.max(v0, WEIGHT_FLOOR) * np.float32(1 - t)
         v1 = cv2.max(v1, WEIGHT_FLOOR) * np.float32(t)
-        alpha = cv2.divide(v0, cv2.add(v0, v1))
+        return ft0, ft1, cv2.divide(v0, cv2.add(v0, v1))
+
+    def at(self, t: float) -> Planes:
+        # Flows from the in-between picture back to each neighbour (low resolution), and a's weight.
+        ft0, ft1, alpha = self._weights(t)
         peak = self.a.layout.peak
         out = []
         done: dict[tuple[int, int], tuple] = {}
