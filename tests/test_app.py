@@ -63,6 +63,8 @@ def test_interpolate_api_factor(server, small_clip):
     assert abs(duration - 1.0) < 1e-3
     assert audio_packets(download) == audio_packets(small_clip)  # sound copied untouched
     assert details["frames_out"] == 50 and details["fps"] == 50 and details["audio"] == "copied"
+    # what became of the other streams reaches the client: nothing dropped or converted here
+    assert details["dropped"] == [] and details["converted"] == [] and len(details["audio_tracks"]) == 1
     assert not any(os.path.isabs(str(v)) for v in details.values())  # no server paths leak
 
 

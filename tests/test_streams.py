@@ -84,6 +84,7 @@ class Rich:
     attach: bool = False
     chapters: bool = True
     extra: dict = field(default_factory=dict)
+    pgs: tuple[tuple[Fraction, bool], ...] = ()      # a PGS track last: (time, shows a picture / clears it)
 
 
 MKV = Rich("mkv", ".mkv",
@@ -165,6 +166,10 @@ def make_rich(folder, r: Rich) -> str:
             s.metadata["language"], s.metadata["title"] = sub.language, sub.title
             _set_disposition(s, sub.disposition)
             subs.append((s, sub))
+        pgs = None
+        if r.pgs:
+            pgs = c.add_mux_stream("hdmv_pgs_subtitle")
+            pgs.metadata["language"] = "eng"
         if r.attach:
             data = open(FONT, "rb").read() if os.path.exists(FONT) else b"\0\1\0\0" + bytes(60)
             c.add_attachment("DejaVuSans.ttf", "application/x-truetype-font", data)
@@ -190,6 +195,11 @@ def make_rich(folder, r: Rich) -> str:
                 pkt.pts = pkt.dts = int(a / tb)
                 pkt.duration = int((b - a) / tb)
                 c.mux(pkt)
+        for t, show in r.pgs:
+            pkt = av.Packet(pgs_display_set(192, 80, show))
+            pkt.stream, pkt.time_base = pgs, pgs.time_base
+            pkt.pts = pkt.dts = int(t / pgs.time_base)
+            c.mux(pkt)
     return path
 
 
@@ -409,7 +419,7 @@ def test_mkv_into_mp4_names_every_conversion_and_drop(tmp_path, capsys):
     (att,) = [d for d in sidecar["output"]["dropped"] if d["type"] == "attachment"]
     assert att["filename"] == "DejaVuSans.ttf" and "attachments" in att["why"]
     assert "audio copied (3 tracks)" in said
-    assert "converted: #5 subtitle ass (deu, \"Styled\") → mov_text" in said
+    assert "converted: #5 ASS subtitles (deu, \"Styled\") → MP4 text (mov_text)" in said
     assert "dropped: #7 attachment DejaVuSans.ttf" in said
     assert [c for *_, c in streams_of(out, "subtitle")] == ["mov_text"] * 3
     assert check_output(src, out, lambda t: t, 2 * FPS, sidecar) == []

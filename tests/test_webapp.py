@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 import time
@@ -519,3 +520,45 @@ def test_preview_handler_copies_the_excerpt_into_the_job(clip, tmp_path, monkeyp
     handlers.run_preview(src, str(job), factor=2, fps=60, start=0.5, end=1.0, quality="fast", model="dis")
     assert calls[-1] == dict(fps=60, start=0.5, end=1.0, quality="fast", model="dis")  # typed fps wins
     assert out.output == str(job / "p-preview.mp4") and open(out.output, "rb").read() == b"excerpt"
+
+
+def test_the_result_line_and_the_api_name_what_was_converted_and_not_kept(tmp_path):
+    """An MKV film (two sound tracks, SRT subtitles, PGS picture subtitles, chapters) made smoother in
+    the app: its MP4 keeps both tracks and the chapters, converts the SRT to mov_text and cannot carry
+    the PGS; the result line says so in the CLI's words, and the API's details carry the sidecar's
+    ``dropped`` and ``converted`` records."""
+    from fractions import Fraction
+
+    from test_streams import Rich, Subs, Track, make_rich
+
+    from vidext.media.streamwords import stream_fates
+
+    film = Rich("film", ".mkv", (Track("aac", "eng", "English", disposition=("default",)),
+                                 Track("libopus", "fra", "Commentary", "mono", ("comment",))),
+                (Subs("subrip", "eng", "English"),),
+                pgs=((Fraction(4, 25), True), (Fraction(12, 25), False)))
+    src = make_rich(tmp_path, film)
+    job = tmp_path / "job"
+    job.mkdir()
+    out = handlers.run_interpolate(src, str(job), factor=2, quality="fast", model="blend")
+    assert out.output.endswith(".mp4")
+    said = out.summary
+    assert said.startswith("**Done:** 1.00 s · 50 frames at 50 fps · sound kept as it was (2 tracks)"), said
+    assert "**Also kept:** 1 subtitle track, 3 chapters" in said, said
+    assert '**Converted:** #3 SRT subtitles (eng, "English") → MP4 text (mov_text): the MP4 container ' \
+           "carries no SRT subtitles; its text subtitles are mov_text" in said, said
+    assert "**Not kept:** #4 PGS (Blu-ray) subtitles (eng): the MP4 container carries no PGS (Blu-ray) " \
+           "picture subtitles" in said, said
+    # the same lines as the CLI prints, from the same record
+    with open(out.files[-1]) as f:
+        record = json.load(f)["output"]
+    assert [fate for fate, _ in stream_fates(record)] == ["kept", "converted", "dropped"]
+    # the API's details: the sidecar's records, as JSON a client reads
+    details = json.loads(json.dumps(out.details))
+    assert [(d["stream"], d["codec"]) for d in details["dropped"]] == [(4, "hdmv_pgs_subtitle")]
+    assert [(d["stream"], d["codec"], d["to"]) for d in details["converted"]] == [(3, "subrip", "mov_text")]
+    assert [t["language"] for t in details["audio_tracks"]] == ["eng", "fra"] and details["chapters"] == 3
+    # a job that keeps everything as it was says so in one line, with nothing "not kept"
+    plain = handlers.run_interpolate(src, str(job), factor=2, quality="fast", model="blend", codec="ffv1")
+    assert "Not kept" not in plain.summary and "Converted" not in plain.summary
+    assert "**Also kept:** 2 subtitle tracks, 3 chapters" in plain.summary, plain.summary

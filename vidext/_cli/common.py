@@ -5,6 +5,7 @@ import sys
 
 from ..media.codecs import CODECS, CONTAINERS, VIDEO_CONTAINERS
 from ..media.runner import Progress, stage_split
+from ..media.streamwords import stream_fates
 
 
 def add_output_options(p) -> None:
@@ -78,14 +79,6 @@ def report_playable(result) -> None:
             print(f"  its picture: {playable['picture']}")
 
 
-def _stream_words(d: dict) -> str:
-    """``#3 subtitle subrip (eng, "Commentary")``: a stream as the sidecar records it."""
-    what = " ".join(str(x) for x in (f"#{d['stream']}" if d.get("stream") is not None else None,
-                                      d.get("type"), d.get("filename") or d.get("codec")) if x)
-    extra = ", ".join(x for x in (d.get("language"), f'"{d["title"]}"' if d.get("title") else None) if x)
-    return what + (f" ({extra})" if extra else "")
-
-
 def audio_words(result) -> str:
     """``copied``, ``re-encoded (3 tracks)``, ``none``: how the sound was written."""
     tracks = ((getattr(result, "details", None) or {}).get("output") or {}).get("audio_tracks") or []
@@ -95,23 +88,13 @@ def audio_words(result) -> str:
 
 def report_streams(result) -> None:
     """What was kept beside the picture, what was converted and what was dropped, and why: nothing is
-    left out without a word (the sidecar's ``output.converted`` and ``output.dropped``)."""
+    left out without a word (the sidecar's ``output.converted`` and ``output.dropped``, in the words
+    the app uses too: :func:`vidext.media.streamwords.stream_fates`)."""
     out = (getattr(result, "details", None) or {}).get("output") or {}
     if not out and hasattr(result, "dropped"):      # a batch's file: its drops and conversions only
         out = {"dropped": result.dropped, "converted": result.converted}
-    kept = out.get("streams_kept") or []
-    counts = {}
-    for d in kept:
-        counts[d["type"]] = counts.get(d["type"], 0) + 1
-    parts = [f"{n} {t}{'s' if n > 1 else ''}" for t, n in counts.items()]
-    if out.get("chapters"):
-        parts.append(f"{out['chapters']} chapter{'s' if out['chapters'] > 1 else ''}")
-    if parts:
-        print("kept: " + ", ".join(parts))
-    for d in out.get("converted") or []:
-        print(f"converted: {_stream_words(d)} → {d.get('to')}: {d.get('why')}")
-    for d in out.get("dropped") or []:
-        print(f"dropped: {_stream_words(d)}: {d.get('why')}")
+    for fate, words in stream_fates(out):
+        print(f"{fate}: {words}")
 
 
 def report(result) -> None:

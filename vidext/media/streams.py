@@ -41,6 +41,7 @@ from ..errors import InputError
 from .codecs import BITMAP_SUBTITLES, TEXT_SUBTITLES, container_spec
 from .mux import AudioFeed
 from .probe import MediaInfo, StreamInfo, disposition_names, kept_tags, open_input
+from .streamwords import codec_words
 
 TimeMapping = Callable[[Fraction], Fraction]
 #: microseconds: the clock chapters are written on (Matroska keeps nanoseconds, MP4 milliseconds)
@@ -201,7 +202,7 @@ class Carried(AudioFeed):
         if s.codec in TEXT_SUBTITLES:
             return s, "drop", f"{_what(ext)} carries no text subtitles"
         kind = "picture subtitles" if s.codec in BITMAP_SUBTITLES else "subtitles"
-        return s, "drop", f"{_what(ext)} carries no {s.codec or 'unknown'} {kind}"
+        return s, "drop", f"{_what(ext)} carries no {codec_words(s.codec)} {kind}"
 
     # -- AudioFeed ---------------------------------------------------------------------
     def open(self, output) -> None:
@@ -259,7 +260,8 @@ class Carried(AudioFeed):
             return None
         set_stream_tags(dst, s)
         styled = s.codec in ("ass", "ssa")
-        why = f"{_what(_ext(self.output_path))} carries no {s.codec} subtitles (its text subtitles: {codec})"
+        why = (f"{_what(_ext(self.output_path))} carries no {codec_words(s.codec)} subtitles; "
+               f"its text subtitles are {codec}")
         if styled and codec != "ass":
             why += f"; ASS styling beyond what {codec} holds (bold, italic, underline, colour, font) is lost"
         self.converted.append({**s.describe(), "to": codec, "why": why})
@@ -588,8 +590,9 @@ class OutputStreams(AudioFeed):
         for f, s in self.tracks:
             to = getattr(f, "codec_written", None)
             if s is not None and to and s.codec != to:
-                converted.append({**s.describe(), **self._source(f), "to": to, "why": getattr(f, "conversion_why", None)
-                                  or f"{_what(_ext(getattr(f, 'output_path', '')))} carries no {s.codec} sound"})
+                why = getattr(f, "conversion_why", None) or \
+                    f"{_what(_ext(getattr(f, 'output_path', '')))} carries no {codec_words(s.codec)} sound"
+                converted.append({**s.describe(), **self._source(f), "to": to, "why": why})
         if self.carried is not None:
             dropped += self.carried.dropped
             converted += self.carried.converted

@@ -58,10 +58,20 @@ def set_only(**options) -> dict[str, Any]:
     return {k: v for k, v in options.items() if v is not None}
 
 
+#: what the sidecar's ``output`` says of the streams beside the picture, handed on to API callers as it
+#: is: the sound tracks written and how, what else was kept, and what was converted or dropped and why
+STREAM_KEYS = ("audio_tracks", "streams_kept", "chapters", "converted", "dropped")
+
+
 def describe(result, root: str) -> dict[str, Any]:
-    """A JSON-friendly summary of a vidext result, server paths reduced to file names."""
+    """A JSON-friendly summary of a vidext result, server paths reduced to file names; a video or sound
+    job's account of its other streams (:data:`STREAM_KEYS`, from the sidecar's ``output``) with it:
+    nothing is dropped without the API caller told."""
     if hasattr(result, "as_dict"):
         data = {k: v for k, v in result.as_dict().items() if k != "details"}  # the sidecar holds those
+        record = (getattr(result, "details", None) or {}).get("output")
+        if isinstance(record, dict) and "dropped" in record:
+            data.update({k: record[k] for k in STREAM_KEYS if k in record})
     elif dataclasses.is_dataclass(result):
         data = {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.name != "details"}
         fps = getattr(result, "frames_per_second", None)
@@ -119,8 +129,11 @@ def _video_outcome(result, folder: str, notes: dict | None = None) -> Outcome:
     """
     playable = result.playable_path or result.output
     details = describe(result, folder)
+    record = (result.details or {}).get("output") or {}
     words = {"duration_s": result.duration_s, "frames_out": result.frames_out, "fps": result.fps,
-             "audio": present.sound_fate(result.details, result.audio), "seconds": result.seconds, **(notes or {})}
+             "audio": present.sound_fate(result.details, result.audio), "seconds": result.seconds,
+             "streams": present.streams_words(record), "tracks": len(record.get("audio_tracks") or []),
+             **(notes or {})}
     if not result.audio:
         words["audio"] = None
     extra = [p for p in (playable,) if p and p != result.output]
@@ -235,8 +248,10 @@ def run_audio(media: str, folder: str, *, stretch: float | None = None, extend: 
     playable = result.playable_path or result.output
     extra = [p for p in (result.playable_path,) if p and p != result.output]
     said = {**chosen, "direction": direction}
-    return Outcome(result.output, describe(result, folder), playable, [*extra, *[p for p in (result.sidecar,) if p]],
-                   present.sound_result_words(describe(result, folder), said))
+    details = describe(result, folder)
+    return Outcome(result.output, details, playable, [*extra, *[p for p in (result.sidecar,) if p]],
+                   present.sound_result_words(details, said,
+                                              present.streams_words((result.details or {}).get("output"))))
 
 
 # --- Evaluate ------------------------------------------------------------------

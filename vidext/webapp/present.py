@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import config
 from ..errors import ParameterError
 from ..extension.scoring import EXTEND_INSIDE_LIMIT
+from ..media.streamwords import stream_fates
 
 _EPS = 1e-6
 
@@ -322,6 +323,18 @@ def sound_fate(details: dict | None, mode: str | None) -> str | None:
     return mode
 
 
+#: how the result says what became of the streams beside the picture (the CLI's ``kept:`` ... lines)
+FATE_HEADS = {"kept": "Also kept", "converted": "Converted", "dropped": "Not kept"}
+
+
+def streams_words(output: dict | None) -> str | None:
+    """What the job kept beside the picture and its sound, what it converted and what it could not keep,
+    each with why, from the sidecar's ``output`` record: the CLI's words
+    (:func:`vidext.media.streamwords.stream_fates`), one line each; None when there is nothing to say."""
+    lines = [f"**{FATE_HEADS[fate]}:** {words}" for fate, words in stream_fates(output)]
+    return "\n\n".join(lines) or None
+
+
 # --- Results -------------------------------------------------------------------
 
 def result_words(r: dict) -> str:
@@ -333,18 +346,20 @@ def result_words(r: dict) -> str:
         parts.append(f"{r['frames_out']} frames at {r['fps']:.4g} fps")
     audio = r.get("audio")
     if audio:
-        parts.append(SOUND_FATES.get(str(audio), f"sound {audio}"))
+        tracks = r.get("tracks") or 0
+        parts.append(SOUND_FATES.get(str(audio), f"sound {audio}") + (f" ({tracks} tracks)" if tracks > 1 else ""))
     elif "audio" in r:
         parts.append("no sound")
     line = "**Done:** " + " · ".join(parts)
-    notes = [n for n in (r.get("auto_summary"), r.get("audio_note")) if n]
+    notes = [n for n in (r.get("streams"), r.get("auto_summary"), r.get("audio_note")) if n]
     for n in notes:
         line += f"\n\n{n}"
     return line     # the time the person waited follows, from the tab's event (took_words)
 
 
-def sound_result_words(r: dict, settings: dict | None = None) -> str:
-    """A finished Audio job: what happened to the sound, in the words of the tab's settings."""
+def sound_result_words(r: dict, settings: dict | None = None, streams: str | None = None) -> str:
+    """A finished Audio job: what happened to the sound, in the words of the tab's settings; ``streams``:
+    what became of the other tracks, subtitles and chapters (:func:`streams_words`)."""
     settings = settings or {}
     op = r.get("operation")
     if op == "stretch":
@@ -359,6 +374,8 @@ def sound_result_words(r: dict, settings: dict | None = None) -> str:
     else:
         what = f"sound: {op}"
     line = f"**Done:** {what.rstrip()} · {r.get('duration_s', 0):.2f} s"
+    if streams:
+        line += f"\n\n{streams}"
     return line     # the time the person waited follows, from the tab's event (took_words)
 
 
