@@ -1,4 +1,5 @@
-"""Chunk planning of a long film (vidext.batch.plan) without Ray and without real footage.
+"""Chunk planning of a long film (vidext.batch.plan) and the join of its parts (vidext.media.concat),
+without Ray and without real footage.
 
 ``split`` is checked on made-up marks (cuts and keyframes where a test puts
 them), ``scan`` on small synthetic clips with a known cut, a repeated frame
@@ -16,7 +17,7 @@ import pytest
 from vidext.batch.plan import Mark, scan, split
 from vidext.errors import Cancelled
 from vidext.interpolation.scenes import SceneGate
-from vidext.media.concat import keyframe_times
+from vidext.media.concat import join_parts, keyframe_times
 from vidext.media.probe import probe_video
 from vidext.media.synth import shifted, texture
 
@@ -210,3 +211,50 @@ def test_a_synthetic_film_splits_at_its_cut(tmp_path):
     chunks = split(ms, 1.0)
     check_joined(chunks, ms)
     assert chunks[0].split == "cut" and chunks[0].span.last == Fraction(30, FPS) and chunks[0].span.cut
+
+
+# --- join ---------------------------------------------------------------------------------------------
+
+def write_part(path: str, pictures, first: int) -> str:
+    """H.264 with B-frames (x264's defaults: reordered pictures) whose frame k is shown at (first + k)/FPS:
+    a part of a film as a worker writes it."""
+    with av.open(path, "w") as c:
+        v = c.add_stream("libx264", rate=FPS)
+        v.height, v.width = pictures[0].shape[:2]
+        v.pix_fmt = "yuv420p"
+        v.options = {"preset": "veryfast", "crf": "20", "bf": "3"}
+        v.codec_context.time_base = Fraction(1, FPS)
+        for k, img in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = first + k, Fraction(1, FPS)
+            for p in v.encode(frame):
+                c.mux(p)
+        for p in v.encode():
+            c.mux(p)
+    return path
+
+
+def decoded(path: str) -> list[tuple[Fraction, bytes]]:
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        return [(f.pts * s.time_base, f.to_ndarray(format="gray").tobytes()) for f in c.decode(s)]
+
+
+@pytest.mark.parametrize("ext", [".mkv", ".mp4"])
+def test_parts_with_reordered_pictures_join_in_either_container(tmp_path, ext):
+    """H.264 parts with B-frames in Matroska, which stores presentation times only: the demuxer gives the
+    first packets of each part no decode time, and the join once took their presentation time for it
+    (the second packet, a P-frame shown after two B-frames, then looked later than the third):
+    "part part-0.mkv overlaps the one before it (0.0000 s ≤ 0.1600 s)".  Now the parts join, every
+    picture at its time, as in MP4 (whose parts carry decode times)."""
+    pics = two_shots(20, 20)
+    parts = [write_part(str(tmp_path / f"part-{i}{ext}"), pics[20 * i:20 * i + 20], 20 * i) for i in range(2)]
+    with av.open(parts[0]) as c:     # the case: decode times missing at the start of a part
+        missing = [p.dts is None for p in c.demux(c.streams.video[0]) if p.size]
+    assert (ext == ".mkv") == any(missing[:4])
+    out = str(tmp_path / f"joined{ext}")
+    joined = join_parts(parts, out)
+    assert joined.frames == 40 and joined.first_time == 0 and joined.end_time == Fraction(40, FPS)
+    got, want = decoded(out), decoded(parts[0]) + decoded(parts[1])
+    assert [t for t, _ in got] == [Fraction(k, FPS) for k in range(40)]
+    assert got == want                     # every picture, copied: the same decoded pictures

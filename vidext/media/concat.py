@@ -20,6 +20,10 @@ from .mux import AudioFeed, CopyAudio, audio_mode
 from .probe import video_stream
 
 _rescale = CopyAudio._rescale   # one packet-time rescaler for copied streams
+#: packets that may wait for the first decode time the demuxer knows (H.264/HEVC reorder at most 16
+#: pictures); a part still without one after these has no reordering to undo: its decode times are its
+#: presentation times
+MAX_REORDER = 16
 
 
 
@@ -74,12 +78,9 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
                     if _signature(src) != signature:
                         raise InputError(f"part {os.path.basename(part)} is {_signature(src)}, "
                                          f"not {signature} like the first: parts must share their settings")
-                    for pkt in c.demux(src):
-                        if pkt.dts is None and pkt.pts is None:
-                            continue   # the demuxer's flush packet
+                    for pkt, dts_s in decode_times(c.demux(src), _frame_step(src)):
                         tb = Fraction(pkt.time_base.numerator, pkt.time_base.denominator)
                         pts = Fraction(pkt.pts if pkt.pts is not None else pkt.dts) * tb
-                        dts_s = Fraction(pkt.dts if pkt.dts is not None else pkt.pts) * tb
                         if last_dts is not None and dts_s <= last_dts:
                             raise InputError(f"part {os.path.basename(part)} overlaps the one before it "
                                              f"({float(dts_s):.4f} s ≤ {float(last_dts):.4f} s)")
@@ -108,6 +109,57 @@ def join_parts(parts: list[str], output: str, *, audio: AudioFeed | None = None)
         if audio is not None:
             audio.written(tmp)
     return Joined(frames, first, end, audio_mode(audio))
+
+
+def _frame_step(stream) -> Fraction | None:
+    """One frame's duration (s) of a part's picture, from its rate (None: not known)."""
+    rate = stream.average_rate or stream.guessed_rate
+    return Fraction(rate.denominator, rate.numerator) if rate else None
+
+
+def decode_times(packets, step: Fraction | None):
+    """Each timed packet of one part with its decode time (s), every packet's ``dts`` set to it.
+
+    Matroska stores presentation times only.  For pictures in reordered
+    (B-frame) order FFmpeg's demuxer works out the decode times from the
+    presentation times it has seen, so the first packets of a file come
+    without one (as many as pictures are reordered: two for x264's
+    defaults), and a presentation time stands in for none of them: the
+    second picture decoded is shown after the B-frames that follow it.
+    Those packets wait for the first decode time known and take the ones
+    before it, a frame (``step``, or the packet's own duration) apart, as
+    the encoder gave them: the part's decode times rise throughout and the
+    first is a frame or two before its first picture, as the earlier part's
+    last is.  A part without a single decode time in its first
+    :data:`MAX_REORDER` packets is not reordered: presentation times serve.
+    """
+    waiting = []
+
+    def flush(first_known: Fraction | None, known_step: Fraction | None):
+        for k, w in enumerate(waiting):
+            wtb = Fraction(w.time_base.numerator, w.time_base.denominator)
+            if first_known is None or not known_step:
+                t = Fraction(w.pts) * wtb
+            else:
+                t = first_known - (len(waiting) - k) * known_step
+            w.dts = int(round(t / wtb))
+            yield w, Fraction(w.dts) * wtb
+        waiting.clear()
+
+    for pkt in packets:
+        if pkt.dts is None and pkt.pts is None:
+            continue   # the demuxer's flush packet
+        if pkt.dts is None:
+            waiting.append(pkt)
+            if len(waiting) > MAX_REORDER:
+                yield from flush(None, None)
+            continue
+        tb = Fraction(pkt.time_base.numerator, pkt.time_base.denominator)
+        dts = Fraction(pkt.dts) * tb
+        if waiting:
+            yield from flush(dts, Fraction(pkt.duration) * tb if pkt.duration else step)
+        yield pkt, dts
+    yield from flush(None, None)
 
 
 def _abandon(out, audio: AudioFeed | None) -> None:
