@@ -594,6 +594,131 @@ def test_picture_subtitles_keep_their_pictures_at_mapped_times(tmp_path):
     assert d["codec"] == "hdmv_pgs_subtitle" and "picture subtitles" in d["why"] and d["language"] == "eng"
 
 
+# --- DVD and DVB picture subtitles, written by hand: PyAV encodes text subtitles only ------------------
+
+SPU_TICK = Fraction(1024, 90000)        # a DVD subpicture's delays count these after its packet's time
+
+
+def dvd_subpicture(stop_ticks: int | None, w: int = 16, h: int = 8, x: int = 20, y: int = 10) -> bytes:
+    """One DVD subpicture (SPU): a w×h box of colour 1 shown at once and, with ``stop_ticks``, hidden that
+    many 1024/90000 s later by its own "stop display" command (else its packet's duration ends it)."""
+    line = bytes([0x04, 0x10])               # a 12-bit run of 16 pixels of colour 1, padded to the byte
+    field = line * (h // 2)                  # interlaced: the top field's lines, then the bottom's
+    x2, y2 = x + w - 1, y + h - 1
+    show = (bytes([0x03, 0x32, 0x10, 0x04, 0xff, 0xf0, 0x05, x >> 4, ((x & 15) << 4) | (x2 >> 8), x2 & 255,
+                   y >> 4, ((y & 15) << 4) | (y2 >> 8), y2 & 255, 0x06]) + (4).to_bytes(2, "big")
+            + (4 + len(field)).to_bytes(2, "big") + bytes([0x01, 0xff]))
+    first = 4 + 2 * len(field)               # the first control sequence, after the pictures
+    second = first + 4 + len(show)
+    seqs = (0).to_bytes(2, "big") + (second if stop_ticks is not None else first).to_bytes(2, "big") + show
+    if stop_ticks is not None:
+        seqs += stop_ticks.to_bytes(2, "big") + second.to_bytes(2, "big") + bytes([0x02, 0xff])
+    body = field + field + seqs
+    return (4 + len(body)).to_bytes(2, "big") + first.to_bytes(2, "big") + body
+
+
+def _dvb_segment(kind: int, body: bytes) -> bytes:
+    return bytes([0x0F, kind]) + (1).to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+
+
+def dvb_display_set(timeout_s: int, show: bool, version: int, w: int = 16, h: int = 8) -> bytes:
+    """One DVB display set: a page with a w×h box of colour 1 that stays at most ``timeout_s`` seconds,
+    or (``show`` False) an empty page that clears it; the segments as Matroska stores them."""
+    region = (bytes([0, 0xFF]) + (20).to_bytes(2, "big") + (10).to_bytes(2, "big")) if show else b""
+    out = _dvb_segment(0x10, bytes([timeout_s, version << 4 | (2 if show else 0) << 2 | 3]) + region)
+    if show:
+        out += _dvb_segment(0x11, bytes([0, 0x07]) + w.to_bytes(2, "big") + h.to_bytes(2, "big")
+                            + bytes([0x4B, 0, 0, 0x03]) + bytes([0, 0, 0, 0, 0xF0, 0]))   # 4-bit, one object
+        out += _dvb_segment(0x12, bytes([0, 0x0F, 1, 0x41, 235, 128, 128, 0]))   # colour 1: white, opaque
+        line = bytes([0x11]) + bytes([0x11]) * (w // 2) + b"\x00\xf0"            # 16 pixels of 1, end, next line
+        field = line * (h // 2)
+        out += _dvb_segment(0x13, b"\x00\x00\x01" + len(field).to_bytes(2, "big") * 2 + field + field)
+    return out + _dvb_segment(0x80, b"")
+
+
+def bitmap_cues(path: str, kind: str) -> list[tuple[Fraction, Fraction | None, list]]:
+    """(shown at, hidden at or None, pictures) of every packet of the file's ``kind`` subtitle stream, as
+    FFmpeg's decoder reads them: its own end when it says one, else its packet's duration."""
+    with av.open(path) as c:
+        s = next(x for x in c.streams.subtitles if x.codec_context.name == {"dvd_subtitle": "dvdsub",
+                                                                              "dvb_subtitle": "dvbsub"}[kind])
+        tb = Fraction(s.time_base.numerator, s.time_base.denominator)
+        out = []
+        for pkt in c.demux(s):
+            if pkt.pts is None:
+                continue
+            subs = s.codec_context.decode2(pkt)
+            start = pkt.pts * tb
+            rects = [(r.width, r.height, bytes(r.planes[0])) for r in subs or () if getattr(r, "width", 0)]
+            end = None
+            if subs is not None and subs.end_display_time:
+                end = start + Fraction(subs.end_display_time, 1000)
+            elif pkt.duration:
+                end = start + pkt.duration * tb
+            out.append((start, end, rects))
+        return out
+
+
+def test_dvd_and_dvb_subtitles_end_where_the_picture_map_puts_them(tmp_path):
+    """DVD subpictures say inside themselves when they hide (a delay after their start) and DVB pages
+    how long they may stay: slow motion on a segment maps those ends as it maps the starts (they once
+    kept their input lengths: a cue slowed 2× vanished halfway), and an end from the packet's
+    duration or from the next (clearing) packet follows too; the pictures are the same.  Into MP4,
+    which carries DVD subpictures and no DVB, the DVB track is named."""
+    base = make_variant(str(tmp_path / "base.mkv"), variant("b", ext=".mkv", options=X264, frames=FRAMES),
+                        synthetic=True)
+    src = str(tmp_path / "bitmaps.mkv")
+    dvd = [(Fraction(4, 25), 36, 0), (Fraction(12, 25), None, 200), (Fraction(15, 25), 18, 0)]   # (at, stop, ms)
+    dvb = [(Fraction(3, 25), 1, True), (Fraction(9, 25), 0, False), (Fraction(14, 25), 2, True)]  # (at, s, shows)
+    with av.open(base) as i, av.open(src, "w") as o:
+        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
+        vob, dvbs = o.add_mux_stream("dvd_subtitle"), o.add_mux_stream("dvb_subtitle")
+        o.start_encoding()
+        route = {s.index: d for s, d in pairs}
+        for pkt in i.demux([s for s, _ in pairs]):
+            if pkt.dts is not None:
+                pkt.stream = route[pkt.stream.index]
+                o.mux(pkt)
+        packets = [(t, vob, dvd_subpicture(stop), ms) for t, stop, ms in dvd]
+        packets += [(t, dvbs, dvb_display_set(sec, show, k), 0) for k, (t, sec, show) in enumerate(dvb)]
+        for t, s, data, ms in sorted(packets, key=lambda p: p[0]):
+            pkt = av.Packet(data)
+            pkt.stream, pkt.time_base = s, s.time_base
+            pkt.pts = pkt.dts = int(t / s.time_base)
+            pkt.duration = ms
+            o.mux(pkt)
+    source = {k: bitmap_cues(src, k) for k in ("dvd_subtitle", "dvb_subtitle")}
+    # a valid input: every picture decodes, each end where its own words put it
+    assert [(e - a, len(r)) for a, e, r in source["dvd_subtitle"]] == \
+           [(Fraction(409, 1000), 1), (Fraction(1, 5), 1), (Fraction(204, 1000), 1)]
+    assert [(e and e - a, len(r)) for a, e, r in source["dvb_subtitle"]] == [(1, 1), (None, 0), (2, 1)]
+    to_output = segment_map(Fraction(1, 5), Fraction(3, 5), Fraction(2))
+    out = str(tmp_path / "out.mkv")
+    vidext.interpolate(src, out, slowmo=2, start=0.2, end=0.6, quality="fast")
+    tol = Fraction(1, FPS)
+    for kind in ("dvd_subtitle", "dvb_subtitle"):
+        got = bitmap_cues(out, kind)
+        assert [r for *_, r in got] == [r for *_, r in source[kind]], kind      # the same pictures
+        assert [a for a, *_ in got] == [to_output(a) for a, *_ in source[kind]], kind
+        for (a, e, _), (x, y, _) in zip(source[kind], got):
+            if e is None:
+                assert y is None
+            elif kind == "dvb_subtitle":    # whole seconds, rounded up: at least the mapped length
+                assert y - x == -(-(to_output(e) - to_output(a)) // 1), (kind, float(a), float(e), float(y))
+            else:
+                assert abs(y - to_output(e)) <= tol, (kind, float(a), float(e), float(to_output(e)), float(y))
+    # the first DVD cue ends inside the slowed segment: 0.409 s long in, 0.72 s long out
+    (a, e, _), (x, y, _) = source["dvd_subtitle"][0], bitmap_cues(out, "dvd_subtitle")[0]
+    assert y - x > Fraction(7, 10) and e - a < Fraction(1, 2)
+    r = vidext.interpolate(src, str(tmp_path / "out.mp4"), slowmo=2, quality="fast")
+    got = bitmap_cues(r.output, "dvd_subtitle")
+    assert [r for *_, r in got] == [r for *_, r in source["dvd_subtitle"]]
+    assert [(x, abs(y - 2 * e) <= tol) for (_, e, _), (x, y, _) in zip(source["dvd_subtitle"], got)] == \
+           [(2 * a, True) for a, *_ in source["dvd_subtitle"]]
+    (d,) = [d for d in r.details["output"]["dropped"] if d["type"] == "subtitle"]
+    assert d["codec"] == "dvb_subtitle" and "DVB picture subtitles" in d["why"]
+
+
 # --- batch: the chunked join carries everything exactly as a single run -------------------------------
 
 @pytest.mark.slow

@@ -10,8 +10,9 @@ takes the rest through the same map:
   output's container carries their codec; text subtitles (SRT, ASS/SSA,
   WebVTT, ``mov_text``) decoded and encoded again in the container's own text
   codec where it does not (SRT → ``mov_text`` in MP4), the conversion named;
-  picture subtitles (PGS, DVB, VobSub) copied where carried, else named as
-  dropped;
+  picture subtitles (PGS, DVB, VobSub) copied where carried, the times they
+  keep inside (a DVD subpicture's "stop display" delay, a DVB page's
+  time-out) mapped as their starts are, else named as dropped;
 - **chapters**: mapped;
 - **tags**: the file's and every stream's (language, title, creation time,
   comment ...; the ones that describe storage are written anew by the muxer),
@@ -50,6 +51,10 @@ _CHAPTER_TB = Fraction(1, 1_000_000)
 KEPT_DISPOSITIONS = ("default", "forced", "comment", "dub", "original", "hearing_impaired", "visual_impaired",
                      "captions", "descriptions", "lyrics", "karaoke")
 _TIMECODE = re.compile(r"(\d+):(\d{2}):(\d{2})([:;.,])(\d+)")
+#: a DVD subpicture says inside itself when it shows and when it hides: in these units after its packet's time
+SPU_TICK = Fraction(1024, 90000)
+#: a DVB subtitle page says inside itself how long it may stay at most: in whole seconds, up to this
+DVB_MAX_TIMEOUT_S = 255
 
 
 def identity(t: Fraction) -> Fraction:
@@ -125,6 +130,97 @@ def shifted_timecode(tc: str, in_rate: Fraction, out_rate: Fraction, shift: Frac
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{f:0{len(ff)}d}"
 
 
+def _stretched(t: Fraction, delay: Fraction, to_output: TimeMapping) -> Fraction:
+    """``delay`` after input time ``t``, on the output's clock: how long after the mapped ``t``."""
+    return to_output(t + delay) - to_output(t)
+
+
+#: the arguments' bytes after each command of a DVD subpicture's control sequence (0x07: its own length)
+_SPU_ARGS = {0x00: 0, 0x01: 0, 0x02: 0, 0x03: 2, 0x04: 2, 0x05: 6, 0x06: 4}
+
+
+def _spu_hides(data: bytes, pos: int, size: int) -> bool | None:
+    """Whether the control sequence at ``pos`` has a "stop display" command; None: not readable."""
+    at = pos + 4
+    while at < size:
+        cmd = data[at]
+        if cmd == 0xFF:
+            return False
+        if cmd == 0x02:
+            return True
+        if cmd == 0x07:
+            if at + 3 > size:
+                return None
+            at += 1 + int.from_bytes(data[at + 1:at + 3], "big")
+        elif cmd in _SPU_ARGS:
+            at += 1 + _SPU_ARGS[cmd]
+        else:
+            return None
+    return None
+
+
+def retimed_spu(data: bytes, t: Fraction, to_output: TimeMapping, length: Fraction | None = None) -> bytes | None:
+    """A DVD subpicture (a ``dvd_subtitle`` packet at input time ``t``) whose control sequences show and
+    hide it at their delays mapped through ``to_output``: its own end (the "stop display" delay, which
+    decoders take before the packet's duration) follows the picture as its start does.  ``length``
+    (output seconds): where a subpicture has no end of its own, one is added after that long (MP4 keeps
+    no duration for a subtitle sample: it would show until the next).  None: not one whole
+    subpicture (split across packets, or not a subpicture at all), left as it is."""
+    if len(data) < 4:
+        return None
+    size, pos = int.from_bytes(data[:2], "big"), int.from_bytes(data[2:4], "big")
+    if size < 4 or size > len(data) or pos < 4 or pos + 4 > size:
+        return None
+    out = bytearray(data[:size])
+    seen, hides = [], False
+    while pos + 4 <= size and pos not in seen:      # each control sequence: delay, next, commands
+        seen.append(pos)
+        delay = int.from_bytes(data[pos:pos + 2], "big")
+        ticks = round(_stretched(t, delay * SPU_TICK, to_output) / SPU_TICK)
+        out[pos:pos + 2] = min(max(ticks, 0), 0xFFFF).to_bytes(2, "big")
+        said = _spu_hides(data, pos, size)
+        hides = hides or bool(said)
+        if said is None:
+            hides = True           # not read through: nothing is added to it
+        nxt = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if nxt == pos:
+            break
+        pos = nxt
+    if length is not None and length > 0 and not hides and seen and size + 6 <= 0xFFFF:
+        last = seen[-1]
+        out[last + 2:last + 4] = size.to_bytes(2, "big")     # the last sequence now leads to the new one
+        ticks = min(0xFFFF, max(1, round(length / SPU_TICK)))
+        out += ticks.to_bytes(2, "big") + size.to_bytes(2, "big") + bytes([0x02, 0xFF])
+        out[:2] = len(out).to_bytes(2, "big")
+    return bytes(out)
+
+
+def retimed_dvb(data: bytes, t: Fraction, to_output: TimeMapping) -> bytes | None:
+    """A DVB subtitle display set (a ``dvb_subtitle`` packet at input time ``t``) whose page time-out (the
+    longest its page stays, whole seconds, which decoders take as its end) is mapped through
+    ``to_output``, rounded up.  The page a later display set clears ends with that set's mapped time.
+    None: no page composition in it (or not a display set), left as it is.  The packet holds its
+    segments (Matroska, MP4) or, as in a transport stream's PES, a data identifier (0x20) and stream id
+    before them."""
+    out = bytearray(data)
+    pos, changed = (2 if data[:2] == b"\x20\x00" else 0), False
+    while pos + 6 <= len(data) and data[pos] == 0x0F:      # segments: sync, type, page, length, data
+        kind, length = data[pos + 1], int.from_bytes(data[pos + 4:pos + 6], "big")
+        if kind == 0x10 and length >= 2 and pos + 6 < len(data):    # page composition: its time-out first
+            seconds = data[pos + 6]
+            stretched = _stretched(t, Fraction(seconds), to_output)
+            out[pos + 6] = min(DVB_MAX_TIMEOUT_S, max(0, -(-stretched.numerator // stretched.denominator)))
+            changed = True
+        pos += 6 + length
+    return bytes(out) if changed else None
+
+
+#: bitmap subtitles that time themselves inside their packets: how to map those times
+_RETIMED_INSIDE = {"dvd_subtitle": retimed_spu, "dvb_subtitle": retimed_dvb}
+#: muxers that keep no duration for a subtitle packet (a sample lasts until the next one)
+_NO_SUBTITLE_DURATIONS = ("mp4", "mov", "ipod")
+
+
 class Carried(AudioFeed):
     """Subtitles, data tracks, covers, attachments, chapters and tags of ``info`` into one output.
 
@@ -161,6 +257,7 @@ class Carried(AudioFeed):
         self._routes: dict[int, tuple] = {}     # input index → (kind, output stream, StreamInfo, extra)
         self._last_dts: dict[int, int] = {}
         self._cues_unreadable = 0
+        self._spu_untimed = 0       # DVD subpictures split across packets: their own end left as it was
 
     # -- what becomes of each stream ---------------------------------------------
     def plan(self) -> list[tuple[StreamInfo, str, str | None]]:
@@ -400,6 +497,8 @@ class Carried(AudioFeed):
             pkt = self._converted(pkt, dst, start, end)
             if pkt is None:
                 return
+        elif s.codec in _RETIMED_INSIDE:
+            pkt = self._retimed_inside(pkt, s)
         pts = round(start / tb)
         dts = pts
         last = self._last_dts.get(dst.index)
@@ -412,6 +511,29 @@ class Carried(AudioFeed):
         pkt.time_base = dst.time_base
         pkt.stream = dst
         self._out.mux(pkt)
+
+    def _retimed_inside(self, pkt, s: StreamInfo):
+        """A copy of a bitmap subtitle packet whose own times (when it hides, how long it may stay) are
+        mapped as its start is (:data:`_RETIMED_INSIDE`); the packet itself when nothing in it is timed
+        or its map is the identity."""
+        tb = Fraction(pkt.time_base.numerator, pkt.time_base.denominator)
+        t = Fraction(pkt.pts if pkt.pts is not None else pkt.dts) * tb
+        length = None
+        if s.codec == "dvd_subtitle" and pkt.duration and self.spec is not None and \
+                self.spec.format in _NO_SUBTITLE_DURATIONS:
+            length = _stretched(t, pkt.duration * tb, self.to_output)
+        if self.to_output is identity and length is None:
+            return pkt
+        data = retimed_spu(bytes(pkt), t, self.to_output, length) if s.codec == "dvd_subtitle" else \
+            _RETIMED_INSIDE[s.codec](bytes(pkt), t, self.to_output)
+        if data is None:
+            if s.codec == "dvd_subtitle" and pkt.size:
+                self._spu_untimed += 1
+            return pkt
+        out = av.Packet(data)
+        out.pts, out.dts, out.duration, out.time_base = pkt.pts, pkt.dts, pkt.duration, pkt.time_base
+        out.is_keyframe = pkt.is_keyframe
+        return out
 
     def _converted(self, pkt, dst, start: Fraction, end: Fraction | None):
         """The cue of a text subtitle packet encoded in the output's codec (None: no cue in it)."""
@@ -441,6 +563,10 @@ class Carried(AudioFeed):
         if self._cues_unreadable:
             self.dropped.append({"stream": None, "type": "subtitle", "codec": "cues",
                                  "why": f"{self._cues_unreadable} cue(s) could not be decoded for conversion"})
+        if self._spu_untimed:
+            self.dropped.append({"stream": None, "type": "subtitle", "codec": "dvd_subtitle",
+                                 "why": f"{self._spu_untimed} DVD subpicture(s) split across packets keep their "
+                                        "own display length: it is not mapped with their start"})
 
     def close(self) -> None:
         if self._in is not None:
