@@ -77,10 +77,11 @@ def test_interpolation_keeps_the_alpha_and_moves_it_with_the_picture(tmp_path, n
     for k in range(7):
         assert np.abs(got[2 * k].astype(int) - real[k].astype(int)).max() <= 2        # the originals' alpha
         assert _centre(got[2 * k + 1]) == pytest.approx((_centre(real[k]) + _centre(real[k + 1])) / 2, abs=0.6)
-    conversions = json.loads(open(out + ".json").read())["output"].get("conversions") or []
+    output = json.loads(open(out + ".json").read())["output"]
     if ext == ".mov":    # H.264, the default of .mov, cannot store alpha: ProRes 4444 chosen, and said
-        assert v.codec == "prores" and "alpha channel" in conversions[0]
-    assert not any("alpha channel dropped" in c for c in conversions)
+        assert v.codec == "prores"
+        assert output["converted"][0]["to"] == "prores" and "alpha plane" in output["converted"][0]["why"]
+    assert output["dropped"] == []
 
 
 def test_a_matte_moving_over_still_colour_is_motion_not_a_repeat(tmp_path):
@@ -107,13 +108,20 @@ def test_an_extension_keeps_the_alpha(tmp_path, method):
     assert centres[-1] == pytest.approx(_centre(real[-1]), abs=0.6)               # it slows to a stop there
 
 
-def test_an_output_that_cannot_carry_alpha_names_the_loss(tmp_path):
+def test_an_output_that_cannot_carry_alpha_names_the_loss(tmp_path, capsys):
+    """MP4 (no codec there keeps alpha) and an explicit codec without alpha: the plane is named as
+    dropped, with what would keep it, in the sidecar and on the CLI's line."""
+    from vidext._cli import main
+
     src = _matte_clip(str(tmp_path / "a.mov"), "prores_ks", "yuva444p10le", frames=6, options={"profile": "4"})
-    out = str(tmp_path / "o.mp4")
-    vidext.interpolate(src, out, factor=2, model="dis")
-    assert probe(out).video.pix_fmt == "yuv444p10le"
-    conversions = json.loads(open(out + ".json").read())["output"]["conversions"]
-    assert "alpha channel dropped: h264 cannot store transparency" in conversions
+    for name, codec, hint in (("o.mp4", None, ".mov, .mkv or .webm do"), ("o.mkv", "h264", "--codec ffv1 keeps it")):
+        out = str(tmp_path / name)
+        main(["interpolate", src, "-o", out, "--factor", "2", "--model", "dis", "-q",
+              *(["--codec", codec] if codec else [])])
+        assert probe(out).video.pix_fmt == "yuv444p10le"
+        (dropped,) = json.loads(open(out + ".json").read())["output"]["dropped"]
+        assert dropped["codec"] == "alpha" and "h264 stores no alpha plane" in dropped["why"] and hint in dropped["why"]
+        assert "dropped: #0 alpha plane (transparency) of the picture: h264 stores no alpha" in capsys.readouterr().out
 
 
 def test_a_picture_made_from_rgb_keeps_its_models_alpha():

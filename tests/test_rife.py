@@ -368,3 +368,26 @@ def test_fused_kernels_match_the_plain_modules_and_fall_back(monkeypatch):
     assert torch.equal(fallen, plain)
     if real is not None:
         assert (fused - plain).abs().max().item() < 1e-4
+
+
+def test_the_alpha_plane_moves_with_rifes_flow(weights, tmp_path, monkeypatch):
+    """A ProRes 4444 square moving over a see-through background: RIFE warps the alpha plane with the
+    flow and mask it finds for the colour, so the new frame's opaque square stands halfway (a
+    cross-fade would show both squares at half opacity)."""
+    from test_alpha import _matte_clip
+
+    from vidext.interpolation.rife import RIFEInterpolator
+    from vidext.media.reader import FrameSource
+
+    monkeypatch.setenv("VIDEXT_RIFE_PRECISION", "fp32")      # forced: nothing to measure
+    monkeypatch.setenv("VIDEXT_RIFE_THREADS", "1")
+    src = _matte_clip(str(tmp_path / "alpha.mov"), "prores_ks", "yuva444p10le", frames=5, options={"profile": "4"})
+    with FrameSource(src) as s:
+        frames = list(s)
+    assert frames[0].layout.has_alpha and len(frames[0].planes) == 4
+    r = RIFEInterpolator(weights=str(weights), device="cpu")
+    r.setup(frames[0].width, frames[0].height)
+    for k in range(len(frames) - 1):
+        alpha = r.between(frames[k], frames[k + 1]).at(0.5)[3]
+        cols = np.nonzero(alpha.max(0) > frames[0].layout.peak // 2)[0]
+        assert (cols.min(), cols.max()) == (11 + 2 * k, 34 + 2 * k), (k, cols.min(), cols.max())

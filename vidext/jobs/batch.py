@@ -392,7 +392,9 @@ def _join(f: _File, manifest: Manifest) -> None:
     subtitles, chapters and tags, as one run writes them."""
     from .interpolate import audio_feed
     from ..media.concat import join_parts
-    from ..media.transcode import streams_record
+    from ..media.codecs import has_alpha
+    from ..media.probe import probe_video
+    from ..media.transcode import alpha_dropped, streams_record
 
     chunks = f.entry["chunks"]
     missing = [c["index"] for c in chunks if not Manifest.valid(c, c["part"])]
@@ -404,12 +406,15 @@ def _join(f: _File, manifest: Manifest) -> None:
     audio, note = audio_feed(info, retime, f.input, f.output)   # the film's sound, as one run makes it
     t0 = time.perf_counter()
     joined = join_parts([c["part"] for c in chunks], f.output, audio=audio)
+    written = probe_video(f.output).video        # the parts' picture: an alpha plane the codec did not keep
+    picture_lost = [alpha_dropped(info.video.index, written.codec, f.output)] \
+        if has_alpha(info.video.pix_fmt) and not has_alpha(written.pix_fmt) else []
     record = {**sidecar_header("interpolate", parameters={**f.entry.get("options", {}), "batch": True},
                                input=info.as_dict()),
               "output": {"path": f.output, "fps": str(retime.rate), "frames": joined.frames,
                          "duration_s": float(joined.end_time - Fraction(info.video.start_s).limit_denominator(10**6))
                          if joined.end_time is not None else 0.0, "audio": joined.audio,
-                         **streams_record(audio)},   # the tracks, cues, chapters and tags, as one run
+                         **streams_record(audio, ([], picture_lost))},   # the tracks, cues, chapters, tags
               "chunks": [{k: c.get(k) for k in ("index", "first", "last", "split", "frames", "seconds")}
                          for c in chunks],
               "timings": {"join_seconds": round(time.perf_counter() - t0, 3)}}

@@ -272,13 +272,14 @@ ALPHA_CODECS = {".mov": "prores", ".mkv": "ffv1", ".webm": "vp9", ".avi": "ffv1"
 _ALPHA_REFUSED = {"libvpx-vp9": {"yuva422p", "yuva444p", "gbrap"}}
 
 
-def _has_alpha(pix_fmt: str) -> bool:
+def has_alpha(pix_fmt: str) -> bool:
+    """Whether pictures in ``pix_fmt`` carry an alpha (transparency) plane."""
     return any(c.is_alpha for c in av.VideoFormat(pix_fmt).components)
 
 
 def carries_alpha(spec: CodecSpec) -> bool:
     """Whether the codec's encoder stores an alpha channel in any of its pixel formats."""
-    return any(_has_alpha(f.name) for f in av.Codec(spec.encoder, "w").video_formats or ())
+    return any(has_alpha(f.name) for f in av.Codec(spec.encoder, "w").video_formats or ())
 
 
 def alpha_codec(output_path: str) -> str | None:
@@ -293,7 +294,7 @@ def encoder_pix_fmt(spec: CodecSpec, working: str) -> str:
     an alpha plane kept where the encoder stores one)."""
     supported = [f.name for f in av.Codec(spec.encoder, "w").video_formats or ()
                  if f.name not in _ALPHA_REFUSED.get(spec.encoder, ())]
-    if _has_alpha(working):
+    if has_alpha(working):
         deep = max(c.bits for c in av.VideoFormat(working).components if not c.is_alpha) > 8
         if working.startswith("gbrap"):
             ranked = [working, "gbrap10le", "gbrap12le", "gbrap16le"] if deep else [working]
@@ -361,8 +362,6 @@ def conversions(working: str, encoded: str, codec: str) -> list[str]:
 
     if sub(a) != sub(b) or a.is_rgb != b.is_rgb:
         out.append(f"chroma {working} → {encoded}: {codec} cannot store {working} colour")
-    if _has_alpha(working) and not _has_alpha(encoded):
-        out.append(f"alpha channel dropped: {codec} cannot store transparency")
     if working.startswith("yuvj") != encoded.startswith("yuvj") and not (a.is_rgb or b.is_rgb):
         out.append(f"range {'full → limited' if working.startswith('yuvj') else 'limited → full'}: "
                    f"{codec} stores {encoded}")

@@ -46,6 +46,10 @@ def stream_words(d: dict) -> str:
         what = f"{codec_words(codec)} sound"
     elif kind == "attachment":
         what = f"attachment {d.get('filename') or codec}"
+    elif kind == "video" and codec == "alpha":
+        what = "alpha plane (transparency) of the picture"
+    elif kind == "video" and d.get("to"):
+        what = f"{codec} video"
     elif kind == "video" and d.get("role") == "cover":
         what = f"cover picture ({codec})"
     elif kind == "data":

@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..errors import InputError
 from .atomic import atomic_job_output
+from .codecs import ALPHA_CODECS
 from .frame import Frame
 from .heap import job_heap
 from .mux import AudioFeed, audio_mode
@@ -96,12 +97,40 @@ def run_video_job(*, command: str, info: MediaInfo, output: str, compute: Comput
     return Transcoded(record=record, sidecar=sidecar.path, seconds=seconds, padded_to=sink.padded_to)
 
 
-def streams_record(audio) -> dict:
+def streams_record(audio, picture: tuple[list, list] = ([], [])) -> dict:
     """The sidecar's account of the streams beside the picture (:meth:`OutputStreams.record`): which sound
     tracks were written how, what else was kept, and ``dropped`` / ``converted`` (empty lists when
-    nothing was)."""
-    record = audio.record() if hasattr(audio, "record") else {}
-    return {"dropped": [], "converted": [], **record}
+    nothing was); ``picture``: (converted, dropped) of the picture itself first (:func:`picture_fates`)."""
+    record = {"dropped": [], "converted": [], **(audio.record() if hasattr(audio, "record") else {})}
+    record["converted"] = list(picture[0]) + list(record["converted"])
+    record["dropped"] = list(picture[1]) + list(record["dropped"])
+    return record
+
+
+def picture_fates(info: MediaInfo, output: str, sink) -> tuple[list, list]:
+    """(converted, dropped) of the picture's alpha plane: the codec written instead of a container's
+    default that would drop it, or the plane itself when the output's codec stores none (named, so the
+    CLI's ``dropped:`` line and the app's "Not kept" say it)."""
+    video, ext = info.video, os.path.splitext(output)[1].lower()
+    converted, dropped = [], []
+    if sink.alpha_switch is not None:
+        default, chosen = sink.alpha_switch
+        converted.append({"stream": video.index, "type": "video", "codec": default, "to": chosen,
+                          "why": f"the pictures have an alpha plane (transparency): {chosen} keeps it, the "
+                                 f"{ext} default ({default}) does not"})
+    if sink.alpha_dropped:
+        dropped.append(alpha_dropped(video.index, sink.spec.name, output))
+    return converted, dropped
+
+
+def alpha_dropped(stream: int, codec: str, output: str) -> dict:
+    """``output.dropped``'s entry for an alpha plane the output's ``codec`` does not store."""
+    ext = os.path.splitext(output)[1].lower()
+    keep = ALPHA_CODECS.get(ext)
+    return {"stream": stream, "type": "video", "codec": "alpha",
+            "why": f"{codec} stores no alpha plane, so the output is opaque"
+                   + (f" (--codec {keep} keeps it)" if keep else
+                      f" ({ext} has no codec that keeps it: .mov, .mkv or .webm do)")}
 
 
 def _written(info, output, sink, rate, last_time, audio, seconds, skipped) -> dict:
@@ -117,7 +146,7 @@ def _written(info, output, sink, rate, last_time, audio, seconds, skipped) -> di
                    "conversions": sink.conversions,
                    "colour": sink.colour.as_dict(),
                    # every other stream: the sound tracks written, what was kept, converted, dropped
-                   **streams_record(audio)},
+                   **streams_record(audio, picture_fates(info, output, sink))},
         "timings": {"seconds": round(seconds, 3), "frames_per_second": round(frames_out / seconds, 2)
                     if seconds else None},
         "skipped_input_frames": skipped,

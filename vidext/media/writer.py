@@ -13,7 +13,7 @@ from .._version import __version__
 from ..errors import ParameterError
 from .atomic import output_error
 from .codecs import (TAGLESS, CodecSpec, alpha_codec, carries_alpha, codec_for, conversions, dnxhd_profile,
-                     encoder_pix_fmt, muxer, muxer_options)
+                     encoder_pix_fmt, has_alpha, muxer, muxer_options)
 from .frame import Colour, PixelLayout, av_from_planes, effective_matrix
 from .mux import AudioFeed
 
@@ -51,13 +51,12 @@ class FrameSink:
                  container_ext: str | None = None, threads: int = 0, time_base: Fraction | None = None):
         named = "output" + container_ext if container_ext else path
         self.spec: CodecSpec = codec_for(codec, named)
-        self._codec_note: str | None = None
+        #: (the container's default codec, the one written instead) when the default would drop the alpha
+        self.alpha_switch: tuple[str, str] | None = None
         if codec is None and layout.has_alpha and not carries_alpha(self.spec):
             alt = alpha_codec(named)      # the container's default would drop the alpha: one that keeps it
             if alt is not None:
-                self._codec_note = (f"codec {alt} instead of the {self.spec.name} a {os.path.splitext(named)[1]} "
-                                    f"file gets by default: the clip has an alpha channel, which "
-                                    f"{self.spec.name} cannot store")
+                self.alpha_switch = (self.spec.name, alt)
                 self.spec = codec_for(alt, named)
         if crf is not None and self.spec.crf is None:
             raise ParameterError(f"--crf applies to h264, h265, vp9 and av1 only, not {self.spec.name}")
@@ -113,8 +112,6 @@ class FrameSink:
             raise ParameterError(f"codec {spec.name} cannot be written to a {self._ext} file ({exc})") from exc
         self.pix_fmt = encoder_pix_fmt(spec, self.layout.pix_fmt)
         self.conversions = conversions(self.layout.pix_fmt, self.pix_fmt, spec.name)
-        if self._codec_note:
-            self.conversions.insert(0, self._codec_note)
         if self._asked_time_base is not None and self._asked_time_base != self.time_base:
             if self._ext in FIXED_RATE_CONTAINERS:
                 self.conversions.append(f"frame times snapped to 1/{float(self.rate):.4g} s: {self._ext} files "
@@ -175,6 +172,11 @@ class FrameSink:
         except av.FFmpegError as exc:
             raise ParameterError(f"the {spec.name} encoder cannot take a {s.width}×{s.height} {self.pix_fmt} "
                                  f"picture ({exc}); choose another codec (ffv1 takes any size)") from exc
+
+    @property
+    def alpha_dropped(self) -> bool:
+        """The pictures have an alpha plane and the encoder's pixel format stores none (known once open)."""
+        return self.layout.has_alpha and not has_alpha(self.pix_fmt)
 
     def _implied_matrix(self, encoder: str) -> None:
         """A codec that stores no colour description is read in the matrix players assume for
