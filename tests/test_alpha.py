@@ -132,3 +132,26 @@ def test_a_picture_made_from_rgb_keeps_its_models_alpha():
                   np.full((H // 2, W // 2), 128, np.uint8), alpha), 0, layout)
     planes = from_rgb(np.full((H, W, 3), 0.5, np.float32), like)
     assert [p.shape for p in planes] == layout.plane_shapes(W, H) and np.array_equal(planes[3], alpha)
+
+
+def test_the_app_keeps_the_alpha_by_default_and_names_it_when_asked_for_h264(tmp_path):
+    """The app's codec ``auto``: ProRes 4444 in .mov for a clip with transparency (its playable copy
+    for the browser), H.264 otherwise; an explicit h264 says the alpha is not kept."""
+    from vidext.webapp import handlers
+
+    src = _matte_clip(str(tmp_path / "a.mkv"), "ffv1", "yuva420p", frames=8)
+    for codec, folder in ((handlers.APP_CODEC_AUTO, "auto"), ("h264", "h264")):
+        (tmp_path / folder).mkdir()
+        out = handlers.run_interpolate(src, str(tmp_path / folder), factor=2, model="dis", codec=codec)
+        if codec == "h264":
+            assert out.output.endswith(".mp4") and "Not kept" in out.summary and "alpha plane" in out.summary
+        else:
+            assert out.output.endswith(".mov") and probe(out.output).video.codec == "prores"
+            assert _centre(_alphas(out.output)[1]) == pytest.approx(22.5, abs=0.6)
+            assert out.playable.endswith(".playable.mp4") and "Not kept" not in out.summary
+    plain = str(tmp_path / "plain.mp4")
+    from vidext.media.synth import make_clip
+
+    make_clip(plain, frames=6, width=64, height=48)
+    (tmp_path / "plain").mkdir()
+    assert handlers.run_interpolate(plain, str(tmp_path / "plain"), factor=2, model="dis").output.endswith(".mp4")

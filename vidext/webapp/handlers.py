@@ -109,6 +109,23 @@ def _out(folder: str, src: str, tag: str, ext: str) -> str:
     return allowed_output(os.path.join(folder, f"{safe_stem(src)}-{tag}{ext}"), [folder])
 
 
+#: the app's codec choice by default: H.264 (plays everywhere), or a codec that keeps the clip's alpha
+APP_CODEC_AUTO = "auto"
+APP_CODEC_AUTO_WORDS = "auto: h264 (plays everywhere), or prores 4444 (.mov) when the clip has transparency"
+APP_ALPHA_CODEC = "prores"
+
+
+def app_codec(codec: str | None, info) -> str:
+    """The codec a job of the app writes: ``auto`` (or nothing) is H.264, or ProRes 4444 for a clip with
+    an alpha plane (a browser plays neither transparency nor ProRes: the playable copy shows it)."""
+    from ..media.codecs import has_alpha
+
+    if codec not in (None, "", APP_CODEC_AUTO):
+        return codec
+    alpha = info.video is not None and has_alpha(info.video.pix_fmt)
+    return APP_ALPHA_CODEC if alpha else config.DEFAULT_CODEC
+
+
 def _video_ext(codec: str) -> str:
     from ..media.codecs import CODECS
 
@@ -153,7 +170,7 @@ def interpolate_needs_gpu(*, model: str = config.DEFAULT_MODEL, **_) -> bool:
 def run_interpolate(video: str, folder: str, *, factor: float | None = config.APP_DEFAULT_FACTOR,
                     fps: float | None = None, slowmo: float | None = None, start: float | None = None,
                     end: float | None = None, quality: str = config.DEFAULT_QUALITY,
-                    model: str = config.DEFAULT_MODEL, codec: str = config.DEFAULT_CODEC,
+                    model: str = config.DEFAULT_MODEL, codec: str = APP_CODEC_AUTO,
                     crf: int | None = None, scene_threshold: float | None = None,
                     low_light: bool = False, flow_smoothing: bool = False, motion_blur: float = 0.0,
                     dedupe: bool = True, limits: Limits | None = None,
@@ -168,6 +185,7 @@ def run_interpolate(video: str, folder: str, *, factor: float | None = config.AP
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
     timing = present.interpolate_settings(factor, fps, slowmo, start, end, info.video.duration_s)
+    codec = app_codec(codec, info)
     output = _out(folder, video, "smooth" if timing["slowmo"] is None else "slowmo", _video_ext(codec))
     advanced = {"low_light": True if low_light else None, "flow_smoothing": True if flow_smoothing else None,
                 "motion_blur": float(motion_blur) if motion_blur else None, "dedupe": None if dedupe else False}
@@ -190,11 +208,12 @@ def extend_needs_gpu(*, method: str = config.DEFAULT_EXTEND_METHOD, audio_method
 def run_extend(video: str, folder: str, *, seconds: float, direction: str = "forward",
                method: str = config.DEFAULT_EXTEND_METHOD, seed: int | None = None, audio_method: str | None = None,
                prompt: str | None = None, quantize: str | None = None,
-               codec: str = config.DEFAULT_CODEC, crf: int | None = None,
+               codec: str = APP_CODEC_AUTO, crf: int | None = None,
                limits: Limits | None = None, progress=None, stop=None) -> Outcome:
     """``seconds`` of new frames after the end, before the start, or both."""
     limits = limits or Limits.from_env()
     info = check_input(video, limits)
+    codec = app_codec(codec, info)
     output = _out(folder, video, "extended", _video_ext(codec))
     # the upload's probe and the server's limits are handed on: the job plans and checks once
     result = api.extend(info, output, limits=limits, **set_only(

@@ -71,8 +71,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
                     quant = gr.Dropdown(["none", *caps.quantize_choices()], value="none",
                                         label="Smaller model weights (generative)", interactive=generative_ok)
                     with gr.Row():
-                        codec = gr.Dropdown(list(CODECS), value=config.DEFAULT_CODEC, label="Codec",
-                                            info="h264 plays everywhere")
+                        codec = gr.Dropdown([handlers.APP_CODEC_AUTO, *CODECS], value=handlers.APP_CODEC_AUTO,
+                                            label="Codec", info=handlers.APP_CODEC_AUTO_WORDS)
                         crf = gr.Slider(0, 51, value=0, step=1, label="Quality (CRF)",
                                         info="lower is better; 0: the default")
                 acts = common.actions("extend", "Extend")
@@ -102,7 +102,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
 
     async def extend(video: str, seconds: float = 2, direction: str = "forward", method: str = config.DEFAULT_EXTEND_METHOD,
                      seed: int = -1, audio_method: str = config.DEFAULT_EXTEND_AUDIO, prompt: str = "", quantize: str = "none",
-                     codec: str = config.DEFAULT_CODEC, crf: int = 0, progress=gr.Progress()):
+                     codec: str = handlers.APP_CODEC_AUTO, crf: int = 0, progress=gr.Progress()):
         """New frames past the end (or before the start): seamless loop, motion or generative.
 
         Args:
@@ -115,7 +115,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
             audio_method: how the sound continues: follow (replays with the picture) | loop | silence | musicgen.
             prompt: text guiding a generative model (optional).
             quantize: weight quantization of a generative model (none: full precision).
-            codec: output codec.
+            codec: output codec (auto: h264, which plays everywhere, or prores 4444 when the clip has
+                transparency).
             crf: h264/h265 quality (0: the default).
         Returns:
             the result file, a browser-playable video of it (or None), and a JSON summary.

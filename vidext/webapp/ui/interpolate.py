@@ -94,8 +94,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
                     blur = gr.Slider(0, 1, value=0, step=0.05, label="Motion blur",
                                      info="0: none; 0.5: like a half-open film shutter")
                     with gr.Row():
-                        codec = gr.Dropdown(list(CODECS), value=config.DEFAULT_CODEC, label="Codec",
-                                            info="h264 plays everywhere")
+                        codec = gr.Dropdown([handlers.APP_CODEC_AUTO, *CODECS], value=handlers.APP_CODEC_AUTO,
+                                            label="Codec", info=handlers.APP_CODEC_AUTO_WORDS)
                         crf = gr.Slider(0, 51, value=0, step=1, label="Quality (CRF, h264/h265)",
                                         info="lower is better; 0: the default")
                 acts = common.actions("interpolate", "Interpolate")
@@ -141,7 +141,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                           quality: str = config.DEFAULT_QUALITY, model: str = MODEL,
                           scene_threshold: float | None = None, low_light: bool = False,
                           flow_smoothing: bool = False, dedupe: bool = True, motion_blur: float = 0,
-                          codec: str = config.DEFAULT_CODEC, crf: int = 0, progress=gr.Progress()):
+                          codec: str = handlers.APP_CODEC_AUTO, crf: int = 0, progress=gr.Progress()):
         """New frames between real ones: a higher frame rate, or slow motion.
 
         Args:
@@ -159,7 +159,8 @@ def build(workspace: jobs.Workspace, limits) -> None:
             flow_smoothing: temporal smoothing of the motion across neighbouring frame pairs.
             dedupe: replace duplicated frames (animation on twos, stalls) by in-between ones.
             motion_blur: synthesised motion blur, as a shutter fraction (0: none).
-            codec: output codec (h264 plays in browsers).
+            codec: output codec (auto: h264, which plays everywhere, or prores 4444 when the clip has
+                transparency).
             crf: h264/h265 quality, lower is better (0: the default).
         Returns:
             the result file, a browser-playable video of it (or None), and a JSON summary.
