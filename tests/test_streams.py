@@ -2,7 +2,9 @@
 follows the picture through every job, or is named where it cannot.
 
 The inputs are the real camera clip of the conformance matrix (:mod:`formats`: bikes.mp4 with the
-film's sound; the synthetic texture when the assets are not fetched) packed as people's films are:
+film's sound; the other tracks real speech and music, a reading of Sense and Sensibility for the
+commentary and Sonic Pi's loops; the synthetic texture and tones when the assets are not fetched)
+packed as people's films are:
 an MKV with three sound tracks (AAC English default, Opus French commentary, FLAC German), SRT,
 styled ASS and WebVTT subtitles, three chapters, a title, a creation time and a font attached; an
 MP4 with three sound tracks (AAC, AC-3 commentary, MP3), ``mov_text`` subtitles, chapters and tags.
@@ -109,6 +111,33 @@ def _tone(seconds: float, hz: float, layout: str) -> np.ndarray:
     return np.repeat(y[None], av.AudioLayout(layout).nb_channels, 0)
 
 
+# the sound of each track after the first (which comes with the picture), when the assets are fetched
+REAL_SOUND = {"Commentary": "sense_and_sensibility_01_austen_64kb-0880.wav", "Deutsch": "loop_amen.flac",
+              "Español": "loop_amen.flac", "Music": "ambi_choir.flac"}
+
+
+def _sound(title: str, seconds: float, hz: float, layout: str) -> np.ndarray:
+    """(channels, samples) at 48 kHz: the real recording for ``title`` when fetched, else a tone."""
+    from fetch_assets import asset_dir
+    path = asset_dir() / "audio" / REAL_SOUND.get(title, "")
+    if title not in REAL_SOUND or not path.exists():
+        return _tone(seconds, hz, layout)
+    from vidext.media.packed import to_blocks
+    n = int(round(seconds * 48000))
+    res = av.AudioResampler(format="flt", layout=layout, rate=48000)     # packed: see to_blocks
+    parts = []
+    with av.open(str(path)) as c:
+        for f in c.decode(audio=0):
+            parts += to_blocks(res.resample(f))
+            if sum(p.shape[1] for p in parts) >= n:
+                break
+    parts += to_blocks(res.resample(None))
+    x = np.concatenate(parts, axis=1)[:, :n]
+    x = np.pad(x, ((0, 0), (0, n - x.shape[1])))         # a recording shorter than the picture: silence after
+    x *= min(1.0, 0.8 / max(float(np.abs(x).max()), 1e-9))   # the amen break peaks over full scale
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
 def _encode_sound(c, stream, x: np.ndarray, layout: str) -> None:
     from vidext.media.packed import from_block
     fmt = stream.codec_context.format.name if stream.codec_context.format else "fltp"
@@ -184,7 +213,7 @@ def make_rich(folder, r: Rich) -> str:
             pkt.stream = route[pkt.stream.index]
             c.mux(pkt)
         for s, t, hz in made:
-            _encode_sound(c, s, _tone(seconds, hz, t.layout), t.layout)
+            _encode_sound(c, s, _sound(t.title, seconds, hz, t.layout), t.layout)
         for s, sub in subs:
             tb = s.time_base
             for a, b, text in CUES:
@@ -273,8 +302,15 @@ JOBS = {
                        lambda t: t, FPS),
     "extend_backward": (lambda s, o: vidext.extend(s, o, seconds=0.2, method="loop", direction="backward"),
                         lambda t: t + Fraction(1, 5), FPS),
+    "extend_both": (lambda s, o: vidext.extend(s, o, seconds=0.2, method="loop", direction="both"),
+                    lambda t: t + Fraction(1, 5), FPS),
     "audio_replace": (None, lambda t: t, FPS),
+    # sound-only inputs (the MKA): the picture's jobs retime sound with a picture; these, sound alone
+    "audio_stretch": (lambda s, o: vidext.audio(s, o, stretch=1.5), lambda t: Fraction(3, 2) * t, 1000),
+    "audio_extend_both": (lambda s, o: vidext.audio(s, o, extend=0.5, direction="both"),
+                          lambda t: t + Fraction(1, 2), 1000),
 }
+PICTURE_JOBS = [j for j in JOBS if not j.startswith("audio_") or j == "audio_replace"]
 
 
 def _replace(src: str, out: str, folder) -> object:
@@ -371,9 +407,11 @@ def _check(tmp_path, rich: Rich, job: str, out_ext: str | None = None):
 
 # The fast slice: each kind of map (identity, piecewise slow motion, shift), each container, a conversion.
 FAST = [(MKV, "slowmo_segment", None), (MP4, "extend_backward", None), (MKV, "interp2x", ".mp4"),
-        (MP4, "audio_replace", None)]
-SLOW = [(r, j, None) for r in (MKV, MP4) for j in JOBS if (r, j, None) not in FAST] + \
-       [(MP4, "slowmo_segment", ".mkv"), (MKV, "extend_backward", ".webm")]
+        (MP4, "audio_replace", None), (MKA, "audio_extend_both", None)]
+SLOW = [(r, j, None) for r in (MKV, MP4) for j in PICTURE_JOBS if (r, j, None) not in FAST] + \
+       [(MKA, j, None) for j in ("audio_stretch", "audio_extend_both") if (MKA, j, None) not in FAST] + \
+       [(MP4, "slowmo_segment", ".mkv"), (MKV, "extend_backward", ".webm"), (MKV, "extend_both", ".mp4"),
+        (MKV, "fps60", ".mov"), (MKA, "audio_stretch", ".m4a"), (MKA, "audio_extend_both", ".ogg")]
 
 
 @pytest.mark.parametrize("rich,job,out_ext", FAST, ids=[f"{r.name}-{j}-{e or r.ext}" for r, j, e in FAST])
@@ -382,9 +420,20 @@ def test_fast_slice(tmp_path, rich, job, out_ext):
 
 
 @pytest.mark.slow
+@pytest.mark.assets
 @pytest.mark.parametrize("rich,job,out_ext", SLOW, ids=[f"{r.name}-{j}-{e or r.ext}" for r, j, e in SLOW])
 def test_matrix(tmp_path, rich, job, out_ext):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
     _check(tmp_path, rich, job, out_ext)
+
+
+def test_matrix_covers_every_job_and_container():
+    """Every job on the MKV and the MP4 (the sound-only ones on the MKA), each output container once."""
+    cases = {(r.name, j) for r, j, e in FAST + SLOW if e is None}
+    assert {(r, j) for r in ("mkv", "mp4") for j in PICTURE_JOBS} | \
+           {("mka", j) for j in JOBS if j not in PICTURE_JOBS} <= cases
+    assert {e or r.ext for r, _, e in FAST + SLOW} >= {".mkv", ".mp4", ".mov", ".webm", ".mka", ".m4a", ".ogg"}
 
 
 def test_mkv_to_mkv_keeps_every_stream_untouched(tmp_path):
