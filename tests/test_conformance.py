@@ -456,6 +456,11 @@ def _alpha_case(tmp_path, source: str, job: str) -> None:
                                   converted_to=switched, **expect)
     assert not no_leftovers(str(tmp_path))
     assert not problems, f"{source} × {job}: " + "; ".join(problems)
+    if job == "audio_replace":      # the picture copied: packet for packet
+        from vidext.media.probe import open_input, video_stream
+        with open_input(src) as a, open_input(out) as b:
+            assert [bytes(p) for p in a.demux(video_stream(a)) if p.size] == \
+                   [bytes(p) for p in b.demux(video_stream(b)) if p.size]
 
 
 ALPHA_CASES = [(s, j) for s in ("prores4444", "ffv1", "png", "qtrle", "vp9") for j in ALPHA_JOBS]
