@@ -293,3 +293,140 @@ def no_leftovers(folder: str) -> list[str]:
     """Temporary or partial files left in ``folder``."""
     from vidext.media.atomic import is_part_file
     return [n for n in os.listdir(folder) if is_part_file(n)]
+
+
+# --- alpha: the invariants of a moving matte's outputs (issue 37) ---------------------------------
+
+ALPHA_LEVELS = 2          # the originals' alpha: within 2 of 255 (8-bit PNG/QTRLE alpha stored at ProRes's depth)
+VP9_OFF_SHARE = 0.015     # VP9 is lossy on its alpha layer too (crf 24: edge pixels off by up to ~30, as its
+                          # colour is off by up to 15): at most this share of pixels off by more than 2 (the
+                          # square's edges are 96 of the 6144), its centre unmoved
+CENTRE_PX = 0.6           # a new frame's opaque square within this of where its neighbours put it
+SOLID_PX = 24             # ... and as solid: at most a column (24 px) more or less of it opaque (a cross-fade
+                          # of squares 2 px apart leaves two columns half transparent)
+WITH_PICTURE_PX = 0.4     # the alpha's centre of mass within this of the colour's (a still alpha under a
+                          # square moving 2 px a frame is 1 px off halfway)
+
+
+def _colours(path: str) -> list[np.ndarray]:
+    with av.open(path) as c:
+        return [f.to_ndarray(format="rgb24").astype(np.int16) for f in c.decode(video=0)]
+
+
+def _mass_centre(w: np.ndarray) -> float:
+    w = w.astype(np.float64)
+    total = w.sum()
+    return float((w.sum(0) * np.arange(w.shape[1])).sum() / total) if total else -1.0
+
+
+def _picture_offset(alpha: np.ndarray, rgb: np.ndarray) -> float:
+    """How far (columns) the alpha's centre of mass lies from the colour's idea of it.  The matte's square
+    is grey (R = B) over a background of R - B = 120, so any blend or warp of its frames shows the
+    square's share of each pixel in its colour as in its alpha: 255 (1 - (R - B) / 120).  Looked at
+    around the square only (a lossy codec's noise far from it would weigh on the centre)."""
+    from helpers import centre
+    rows = slice(16, 48)                       # the square's rows (20-44) and a margin
+    c = centre(alpha)
+    cols = slice(max(0, int(c) - 20), int(c) + 21)       # the square is 24 wide
+    from_colour = np.clip(255 * (1 - (rgb[rows, cols, 0] - rgb[rows, cols, 2]) / 120.0), 0, 255)
+    return _mass_centre(alpha[rows, cols]) - _mass_centre(from_colour)
+
+
+def _alpha_differs(got: np.ndarray, want: np.ndarray, lossy: bool) -> str | None:
+    """Why ``got`` is not ``want`` (None: the same, within the codec's loss)."""
+    from helpers import centre
+    diff = np.abs(got.astype(int) - want.astype(int))
+    off = float((diff > ALPHA_LEVELS).mean())
+    if (off > VP9_OFF_SHARE if lossy else diff.max() > ALPHA_LEVELS) or abs(centre(got) - centre(want)) > 0.25:
+        return f"alpha off by up to {diff.max()} ({off:.1%} of pixels by over {ALPHA_LEVELS})"
+    return None
+
+
+def check_alpha_output(src: str, out: str, sidecar: dict, to_input, *, originals: int, new: str = "between",
+                       retimed: tuple[tuple[int, int], ...] = (), frames_out: int | None = None,
+                       lossy: bool = False, copied: bool = False, converted_to: str | None = None) -> list[str]:
+    """What is wrong with ``out`` made from the matte ``src`` (empty: all well).
+
+    ``to_input`` maps an output time (s, Fraction) to the input time it shows; ``retimed``: ranges of
+    input frames shown at other times (a ramp's), left out of the originals.  ``new`` says what frames
+    made between or beyond the originals must be: ``between`` (the square between the neighbours'),
+    ``held`` (the edge frame's alpha, a freeze), ``monotone`` (never going back, stopping at the
+    edge's: a ramp), or ``any`` (only moving with the picture).  ``originals``: how many input frames
+    come out at their mapped times.  ``copied``: the picture must come out bit for bit.
+    ``converted_to``: the codec the output switched to for the alpha, named in ``output.converted``."""
+    from helpers import MATTE_FPS, alphas, centre, video_times
+
+    from vidext.media.codecs import has_alpha
+    from vidext.media.probe import probe
+
+    problems = []
+    pix_fmt = probe(out).video.pix_fmt
+    if not has_alpha(pix_fmt):
+        return [f"no alpha plane: {pix_fmt}"]
+    got, real = alphas(out), alphas(src)
+    times = video_times(out)
+    if len(got) != len(times) or (frames_out is not None and len(got) != frames_out):
+        problems.append(f"{len(got)} alpha planes, {len(times)} pictures, {frames_out} frames said")
+    if copied and not all(np.array_equal(a, b) for a, b in zip(got, real)):
+        problems.append("the copied picture's alpha changed")
+    # 1. the originals: the same instant, the same alpha
+    fps = Fraction(MATTE_FPS)
+    n, skip = len(real), {k for a, b in retimed for k in range(a, b + 1)}
+    kinds = []
+    for j, t in enumerate(times):
+        at = to_input(t) * fps
+        k = round(at)
+        if abs(at - k) < Fraction(1, 1000) and 0 <= k < n:
+            kinds.append(("retimed", k) if k in skip else ("original", k))
+        else:
+            kinds.append(("new", at))
+    found = [(j, k) for j, (kind, k) in enumerate(kinds) if kind == "original"]
+    if len(found) != originals:
+        problems.append(f"{len(found)} original frames found at their times, {originals} expected")
+    for j, k in found:
+        why = _alpha_differs(got[j], real[k], lossy)
+        if why:
+            problems.append(f"output frame {j} (input frame {k}, {float(times[j]):.3f} s): {why}")
+            break
+    # 2. the new frames
+    centres = [centre(a) for a in got]
+    ends = [centre(real[0]), centre(real[-1])]
+    for j, (kind, at) in enumerate(kinds):
+        if kind != "new":
+            continue
+        if new == "between":
+            k = int(at // 1)
+            a, b = centres_of = (centre(real[min(max(k, 0), n - 1)]), centre(real[min(max(k + 1, 0), n - 1)]))
+            want = a + float(at - k) * (b - a) if 0 <= k < n - 1 else a
+            solid = int((got[j] > 128).sum()) - int((real[min(max(k, 0), n - 1)] > 128).sum())
+            if not (min(centres_of) - CENTRE_PX <= centres[j] <= max(centres_of) + CENTRE_PX) or \
+                    abs(centres[j] - want) > CENTRE_PX or abs(solid) > SOLID_PX:
+                problems.append(f"new frame {j} ({float(times[j]):.3f} s, input frame {float(at):.2f}): square at "
+                                f"{centres[j]:.2f}, its neighbours' {a:.2f} and {b:.2f}; {solid:+d} opaque pixels")
+        elif new == "held":
+            why = _alpha_differs(got[j], real[0] if at < 0 else real[-1], lossy)
+            if why:
+                problems.append(f"held frame {j} ({float(times[j]):.3f} s), against the edge frame: {why}")
+    if new == "monotone":
+        if any(b < a - 0.01 for a, b in zip(centres, centres[1:])):
+            problems.append(f"the square goes back: {[round(c, 1) for c in centres]}")
+        for at_edge, want in ((centres[0], ends[0]), (centres[-1], ends[1])):
+            if abs(at_edge - want) > CENTRE_PX:
+                problems.append(f"the square stops at {at_edge:.2f}, not at the edge frame's {want:.2f}")
+    # 3. every frame: the alpha moves with the picture
+    base = float(np.median([_picture_offset(a, c) for a, c in zip(real, _colours(src))]))
+    for j, (a, c) in enumerate(zip(got, _colours(out))):
+        d = _picture_offset(a, c) - base
+        if abs(d) > WITH_PICTURE_PX:
+            problems.append(f"frame {j} ({float(times[j]):.3f} s): the alpha stands {d:+.2f} px off the colour")
+            break
+    # 4. nothing named as lost; a switch of codec for the alpha named
+    output = sidecar["output"]
+    if output["dropped"]:
+        problems.append(f"named as dropped: {output['dropped']}")
+    switched = [d for d in output["converted"] if "alpha" in d.get("why", "")]
+    if converted_to and [d.get("to") for d in switched] != [converted_to]:
+        problems.append(f"the switch to {converted_to} for the alpha not named: {output['converted']}")
+    if not converted_to and switched:
+        problems.append(f"a switch for the alpha named where none was made: {switched}")
+    return problems

@@ -1,5 +1,6 @@
 """Helpers the tests share (fixtures stay in conftest.py): paths, real assets, reading clips back,
-PSNR, writing lossless clips, and sound whose events line up with the picture's."""
+PSNR, writing lossless clips, sound whose events line up with the picture's, and a moving matte
+(a square with an alpha channel) with the checks every output of it goes through."""
 from __future__ import annotations
 
 import sys
@@ -149,3 +150,65 @@ def write_rgb_clip(path: str, images, *, rate: int = 25, clicks_at: list[float] 
             for p in a.encode():
                 c.mux(p)
     return path
+
+
+# --- a moving matte: alpha in every codec that carries it ----------------------------------------
+
+MATTE_W, MATTE_H = 96, 64
+MATTE_FPS = 25
+ALPHA_SOURCES = {      # name: (encoder, pixel format, extension, options); lossy ones within 2 levels
+    "prores4444": ("prores_ks", "yuva444p10le", ".mov", {"profile": "4"}),
+    "ffv1": ("ffv1", "yuva420p", ".mkv", None),
+    "png": ("png", "rgba", ".mov", None),
+    "qtrle": ("qtrle", "argb", ".mov", None),
+    "vp9": ("libvpx-vp9", "yuva420p", ".webm", None),     # alpha as a second layer, read by libvpx
+}
+
+
+def matte_clip(path: str, codec: str, pix_fmt: str, *, frames: int = 30, colour_moves: bool = True,
+               options: dict | None = None) -> str:
+    """An opaque square moving 2 px a frame right over a transparent background, at 25 fps.
+
+    With ``colour_moves`` the square's colour is a grey ramp (R = G = B) that moves with it over a
+    background of R - B = 120: the colour alone says how much of the square each pixel shows
+    (:func:`alpha_from_colour`), so an output's alpha can be checked against its own picture."""
+    with av.open(path, "w") as c:
+        s = c.add_stream(codec, rate=MATTE_FPS)
+        s.width, s.height, s.pix_fmt = MATTE_W, MATTE_H, pix_fmt
+        if options:
+            s.options = options
+        encode_all(c, s, (_at(matte_frame(k, pix_fmt, colour_moves), k) for k in range(frames)))
+    return path
+
+
+def _at(frame: av.VideoFrame, pts: int) -> av.VideoFrame:
+    frame.pts = pts
+    return frame
+
+
+def matte_frame(k: float, pix_fmt: str, colour_moves: bool = True, alpha_at: float | None = None) -> av.VideoFrame:
+    """Frame ``k`` of :func:`matte_clip` (a half ``k``: the square halfway); ``alpha_at``: the alpha plane
+    of another frame's (a picture whose alpha did not move with it)."""
+    rgba = np.zeros((MATTE_H, MATTE_W, 4), np.uint8)
+    rgba[..., 0], rgba[..., 1], rgba[..., 2] = 200, (np.arange(MATTE_W) * 2)[None, :], 80
+    x, xa = round(10 + 2 * k), round(10 + 2 * (k if alpha_at is None else alpha_at))
+    rgba[20:44, xa:xa + 24, 3] = 255
+    if colour_moves:
+        rgba[20:44, x:x + 24, :3] = (np.arange(24) * 9 + 20)[None, :, None]
+    return av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix_fmt)
+
+
+def alphas(path: str) -> list[np.ndarray]:
+    """Each frame's alpha on the 8-bit scale, as vidext reads it (VP9's alpha layer through libvpx)."""
+    from vidext.media.frame import to_u8
+    from vidext.media.probe import probe
+    from vidext.media.reader import FrameSource
+
+    with FrameSource(path, probe(path)) as source:
+        return [to_u8(f.planes[-1], f.layout.bits) for f in source]
+
+
+def centre(alpha: np.ndarray) -> float:
+    """Mean column of the opaque (over half) pixels; -1 when none."""
+    cols = np.nonzero(alpha > 128)[1]
+    return float(cols.mean()) if cols.size else -1.0

@@ -17,8 +17,11 @@ import os
 from fractions import Fraction
 
 import av
+import numpy as np
 import pytest
-from formats import Expect, Variant, check_video_output, have_assets, make_variant, no_leftovers, variant
+from formats import (Expect, Variant, check_alpha_output, check_video_output, have_assets, make_variant, no_leftovers,
+                     variant)
+from helpers import ALPHA_SOURCES, matte_clip
 
 import vidext
 from vidext.media.probe import probe
@@ -391,3 +394,127 @@ def test_cli_audio_playable(tmp_path, clip, capsys):
     assert probe(str(tmp_path / "out.playable.mp4")).video.pix_fmt == "yuv420p"
     assert main(["audio", snd, "--stretch", "2", "-o", str(tmp_path / "s.wav"), "--playable"]) == 2
     assert "playable applies to a video output" in capsys.readouterr().err
+
+
+# --- alpha in every codec that carries it, through every job (issue 37) -------------------------------
+# A square moving 2 px a frame over a see-through background (helpers.matte_clip: 20 frames, 25 fps) in
+# ProRes 4444, FFV1, PNG and QTRLE in MOV, VP9 in WebM; every job on it, its output named like it
+# (MOV's default H.264 cannot store alpha: ProRes is chosen and named; MKV's: FFV1). Each output goes
+# through formats.check_alpha_output: an alpha plane; the original frames' alpha at their mapped times
+# equal to the source's; new frames' square between its neighbours' (held at the edge for a freeze,
+# never going back for a ramp); the alpha moving with the colour on every frame; nothing dropped.
+
+MATTE_N = 20
+SEGMENT = (Fraction(1, 5), Fraction(2, 5))      # slowed 2x
+EXTEND_S = Fraction(1, 5)                       # five frames
+ALPHA_JOBS = (["interp2x", "fps60", "slowmo_segment"]
+              + [f"extend_{d}_{m}" for d in ("forward", "backward", "both") for m in ("freeze", "ramp", "auto")]
+              + ["audio_replace"])
+
+
+def _from_segment(t: Fraction) -> Fraction:
+    a, b = SEGMENT
+    if t < a:
+        return t
+    return a + (t - a) / 2 if t < a + 2 * (b - a) else t - (b - a)
+
+
+def _run_alpha_job(tmp_path, job: str, src: str, out: str, **kw):
+    """Run ``job`` on ``src``; (result, check_alpha_output's arguments for it)."""
+    from vidext.media.synth import write_audio
+
+    if job == "interp2x":
+        return vidext.interpolate(src, out, factor=2, model="dis", **kw), dict(to_input=lambda t: t, originals=MATTE_N)
+    if job == "fps60":     # every fifth input frame (0, 0.2, 0.4, 0.6 s) is on the 60 fps grid
+        return vidext.interpolate(src, out, fps=60, model="dis", **kw), dict(to_input=lambda t: t, originals=4)
+    if job == "slowmo_segment":
+        r = vidext.interpolate(src, out, slowmo=2, start=float(SEGMENT[0]), end=float(SEGMENT[1]), model="dis", **kw)
+        return r, dict(to_input=_from_segment, originals=MATTE_N)
+    if job == "audio_replace":
+        snd = write_audio(str(tmp_path / "music.wav"), 0.2 * np.sin(np.arange(48000) / 48000 * 2 * np.pi * 330)[None]
+                          .astype(np.float32), 48000)
+        return vidext.audio(src, out, audio_file=snd, **kw), dict(to_input=lambda t: t, originals=MATTE_N, copied=True)
+    _, direction, method = job.split("_")
+    r = vidext.extend(src, out, seconds=float(EXTEND_S), direction=direction, method=method, **kw)
+    before = EXTEND_S if direction in ("backward", "both") else 0
+    retimed = tuple(tuple(side["frames"]) for side in (r.details["extension"].get("retimed") or {}).values())
+    skipped = sum(b - a + 1 for a, b in retimed)
+    return r, dict(to_input=lambda t: t - before, originals=MATTE_N - skipped, retimed=retimed,
+                   new={"freeze": "held", "ramp": "monotone", "auto": "any"}[method])
+
+
+def _alpha_case(tmp_path, source: str, job: str) -> None:
+    codec, pix_fmt, ext, options = ALPHA_SOURCES[source]
+    src = matte_clip(str(tmp_path / f"matte{ext}"), codec, pix_fmt, frames=MATTE_N, options=options)
+    out = str(tmp_path / f"out{ext}")
+    r, expect = _run_alpha_job(tmp_path, job, src, out)
+    with open(out + ".json") as f:
+        sidecar = json.load(f)
+    assert r.details["output"]["dropped"] == sidecar["output"]["dropped"]
+    switched = None if job == "audio_replace" else {".mov": "prores", ".mkv": "ffv1"}.get(ext)
+    problems = check_alpha_output(src, out, sidecar, frames_out=getattr(r, "frames_out", None), lossy=source == "vp9",
+                                  converted_to=switched, **expect)
+    assert not no_leftovers(str(tmp_path))
+    assert not problems, f"{source} × {job}: " + "; ".join(problems)
+    if job == "audio_replace":      # the picture copied: packet for packet
+        from vidext.media.probe import open_input, video_stream
+        with open_input(src) as a, open_input(out) as b:
+            assert [bytes(p) for p in a.demux(video_stream(a)) if p.size] == \
+                   [bytes(p) for p in b.demux(video_stream(b)) if p.size]
+
+
+ALPHA_CASES = [(s, j) for s in ("prores4444", "ffv1", "png", "qtrle", "vp9") for j in ALPHA_JOBS]
+# the fast slice: every job on FFV1, every codec through 2x and through a ramp both ways
+ALPHA_FAST = [c for c in ALPHA_CASES if c[0] == "ffv1" or c[1] in ("interp2x", "extend_both_ramp")]
+
+
+@pytest.mark.parametrize("source,job", ALPHA_FAST)
+def test_alpha_fast_slice(tmp_path, source, job):
+    _alpha_case(tmp_path, source, job)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source,job", [c for c in ALPHA_CASES if c not in ALPHA_FAST])
+def test_alpha_matrix(tmp_path, source, job):
+    _alpha_case(tmp_path, source, job)
+
+
+def _no_alpha_case(tmp_path, job: str, out_name: str, codec: str | None) -> None:
+    """ProRes 4444 through ``job`` into an output that cannot keep the alpha: the picture kept, the plane
+    named as dropped (with what would keep it), nothing else; the audio job, which copies the picture
+    as it is, refuses an output container that cannot hold ProRes up front."""
+    from vidext.errors import ParameterError
+    from vidext.media.codecs import has_alpha
+
+    src = matte_clip(str(tmp_path / "matte.mov"), "prores_ks", "yuva444p10le", frames=MATTE_N,
+                     options={"profile": "4"})
+    out = str(tmp_path / out_name)
+    if job == "audio_replace":
+        with pytest.raises(ParameterError, match=r"cannot hold prores video.*name the output \.mov or \.mkv"):
+            _run_alpha_job(tmp_path, job, src, out)
+        assert not os.path.exists(out) and not no_leftovers(str(tmp_path))
+        return
+    r, _ = _run_alpha_job(tmp_path, job, src, out, **({"codec": codec} if codec else {}))
+    assert not has_alpha(probe(out).video.pix_fmt)
+    (dropped,) = r.details["output"]["dropped"]
+    hint = "--codec ffv1 keeps it" if codec else ".mov, .mkv or .webm do"
+    assert dropped["codec"] == "alpha" and f"{codec or 'h264'} stores no alpha plane" in dropped["why"] \
+        and hint in dropped["why"], dropped
+    assert json.load(open(out + ".json"))["output"]["dropped"] == [dropped]
+
+
+NO_ALPHA = ([(j, "out.mp4", None) for j in ALPHA_JOBS]
+            + [(j, "out.mkv", "h264") for j in ALPHA_JOBS if j != "audio_replace"])
+NO_ALPHA_FAST = [("slowmo_segment", "out.mp4", None), ("extend_backward_freeze", "out.mkv", "h264"),
+                 ("audio_replace", "out.mp4", None)]
+
+
+@pytest.mark.parametrize("job,out_name,codec", NO_ALPHA_FAST)
+def test_alpha_loss_named_fast_slice(tmp_path, job, out_name, codec):
+    _no_alpha_case(tmp_path, job, out_name, codec)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job,out_name,codec", [c for c in NO_ALPHA if c not in NO_ALPHA_FAST])
+def test_alpha_loss_named_matrix(tmp_path, job, out_name, codec):
+    _no_alpha_case(tmp_path, job, out_name, codec)

@@ -374,14 +374,14 @@ def test_the_alpha_plane_moves_with_rifes_flow(weights, tmp_path, monkeypatch):
     """A ProRes 4444 square moving over a see-through background: RIFE warps the alpha plane with the
     flow and mask it finds for the colour, so the new frame's opaque square stands halfway (a
     cross-fade would show both squares at half opacity)."""
-    from test_alpha import _matte_clip
+    from helpers import matte_clip
 
     from vidext.interpolation.rife import RIFEInterpolator
     from vidext.media.reader import FrameSource
 
     monkeypatch.setenv("VIDEXT_RIFE_PRECISION", "fp32")      # forced: nothing to measure
     monkeypatch.setenv("VIDEXT_RIFE_THREADS", "1")
-    src = _matte_clip(str(tmp_path / "alpha.mov"), "prores_ks", "yuva444p10le", frames=5, options={"profile": "4"})
+    src = matte_clip(str(tmp_path / "alpha.mov"), "prores_ks", "yuva444p10le", frames=5, options={"profile": "4"})
     with FrameSource(src) as s:
         frames = list(s)
     assert frames[0].layout.has_alpha and len(frames[0].planes) == 4

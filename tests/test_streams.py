@@ -2,14 +2,17 @@
 follows the picture through every job, or is named where it cannot.
 
 The inputs are the real camera clip of the conformance matrix (:mod:`formats`: bikes.mp4 with the
-film's sound; the synthetic texture when the assets are not fetched) packed as people's films are:
+film's sound; the other tracks real speech and music, a reading of Sense and Sensibility for the
+commentary and Sonic Pi's loops; the synthetic texture and tones when the assets are not fetched)
+packed as people's films are:
 an MKV with three sound tracks (AAC English default, Opus French commentary, FLAC German), SRT,
 styled ASS and WebVTT subtitles, three chapters, a title, a creation time and a font attached; an
 MP4 with three sound tracks (AAC, AC-3 commentary, MP3), ``mov_text`` subtitles, chapters and tags.
 Every job runs on them and each output is read back on its own (never through vidext's probe of it):
 every track there with its language, title and dispositions; every cue and chapter at the time the
 picture's map puts it (within one output frame); the file's tags kept; every stream that is not
-there named in the sidecar's ``output.dropped``.
+there named in the sidecar's ``output.dropped``.  Picture subtitles (DVD, DVB and PGS in an MKV, their
+packets written by hand) go through every job too: the same pictures at their mapped times.
 """
 from __future__ import annotations
 
@@ -109,6 +112,33 @@ def _tone(seconds: float, hz: float, layout: str) -> np.ndarray:
     return np.repeat(y[None], av.AudioLayout(layout).nb_channels, 0)
 
 
+# the sound of each track after the first (which comes with the picture), when the assets are fetched
+REAL_SOUND = {"Commentary": "sense_and_sensibility_01_austen_64kb-0880.wav", "Deutsch": "loop_amen.flac",
+              "Español": "loop_amen.flac", "Music": "ambi_choir.flac"}
+
+
+def _sound(title: str, seconds: float, hz: float, layout: str) -> np.ndarray:
+    """(channels, samples) at 48 kHz: the real recording for ``title`` when fetched, else a tone."""
+    from fetch_assets import asset_dir
+    path = asset_dir() / "audio" / REAL_SOUND.get(title, "")
+    if title not in REAL_SOUND or not path.exists():
+        return _tone(seconds, hz, layout)
+    from vidext.media.packed import to_blocks
+    n = int(round(seconds * 48000))
+    res = av.AudioResampler(format="flt", layout=layout, rate=48000)     # packed: see to_blocks
+    parts = []
+    with av.open(str(path)) as c:
+        for f in c.decode(audio=0):
+            parts += to_blocks(res.resample(f))
+            if sum(p.shape[1] for p in parts) >= n:
+                break
+    parts += to_blocks(res.resample(None))
+    x = np.concatenate(parts, axis=1)[:, :n]
+    x = np.pad(x, ((0, 0), (0, n - x.shape[1])))         # a recording shorter than the picture: silence after
+    x *= min(1.0, 0.8 / max(float(np.abs(x).max()), 1e-9))   # the amen break peaks over full scale
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
 def _encode_sound(c, stream, x: np.ndarray, layout: str) -> None:
     from vidext.media.packed import from_block
     fmt = stream.codec_context.format.name if stream.codec_context.format else "fltp"
@@ -184,7 +214,7 @@ def make_rich(folder, r: Rich) -> str:
             pkt.stream = route[pkt.stream.index]
             c.mux(pkt)
         for s, t, hz in made:
-            _encode_sound(c, s, _tone(seconds, hz, t.layout), t.layout)
+            _encode_sound(c, s, _sound(t.title, seconds, hz, t.layout), t.layout)
         for s, sub in subs:
             tb = s.time_base
             for a, b, text in CUES:
@@ -273,8 +303,15 @@ JOBS = {
                        lambda t: t, FPS),
     "extend_backward": (lambda s, o: vidext.extend(s, o, seconds=0.2, method="loop", direction="backward"),
                         lambda t: t + Fraction(1, 5), FPS),
+    "extend_both": (lambda s, o: vidext.extend(s, o, seconds=0.2, method="loop", direction="both"),
+                    lambda t: t + Fraction(1, 5), FPS),
     "audio_replace": (None, lambda t: t, FPS),
+    # sound-only inputs (the MKA): the picture's jobs retime sound with a picture; these, sound alone
+    "audio_stretch": (lambda s, o: vidext.audio(s, o, stretch=1.5), lambda t: Fraction(3, 2) * t, 1000),
+    "audio_extend_both": (lambda s, o: vidext.audio(s, o, extend=0.5, direction="both"),
+                          lambda t: t + Fraction(1, 2), 1000),
 }
+PICTURE_JOBS = [j for j in JOBS if not j.startswith("audio_") or j == "audio_replace"]
 
 
 def _replace(src: str, out: str, folder) -> object:
@@ -371,9 +408,11 @@ def _check(tmp_path, rich: Rich, job: str, out_ext: str | None = None):
 
 # The fast slice: each kind of map (identity, piecewise slow motion, shift), each container, a conversion.
 FAST = [(MKV, "slowmo_segment", None), (MP4, "extend_backward", None), (MKV, "interp2x", ".mp4"),
-        (MP4, "audio_replace", None)]
-SLOW = [(r, j, None) for r in (MKV, MP4) for j in JOBS if (r, j, None) not in FAST] + \
-       [(MP4, "slowmo_segment", ".mkv"), (MKV, "extend_backward", ".webm")]
+        (MP4, "audio_replace", None), (MKA, "audio_extend_both", None)]
+SLOW = [(r, j, None) for r in (MKV, MP4) for j in PICTURE_JOBS if (r, j, None) not in FAST] + \
+       [(MKA, j, None) for j in ("audio_stretch", "audio_extend_both") if (MKA, j, None) not in FAST] + \
+       [(MP4, "slowmo_segment", ".mkv"), (MKV, "extend_backward", ".webm"), (MKV, "extend_both", ".mp4"),
+        (MKV, "fps60", ".mov"), (MKA, "audio_stretch", ".m4a"), (MKA, "audio_extend_both", ".ogg")]
 
 
 @pytest.mark.parametrize("rich,job,out_ext", FAST, ids=[f"{r.name}-{j}-{e or r.ext}" for r, j, e in FAST])
@@ -382,9 +421,20 @@ def test_fast_slice(tmp_path, rich, job, out_ext):
 
 
 @pytest.mark.slow
+@pytest.mark.assets
 @pytest.mark.parametrize("rich,job,out_ext", SLOW, ids=[f"{r.name}-{j}-{e or r.ext}" for r, j, e in SLOW])
 def test_matrix(tmp_path, rich, job, out_ext):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
     _check(tmp_path, rich, job, out_ext)
+
+
+def test_matrix_covers_every_job_and_container():
+    """Every job on the MKV and the MP4 (the sound-only ones on the MKA), each output container once."""
+    cases = {(r.name, j) for r, j, e in FAST + SLOW if e is None}
+    assert {(r, j) for r in ("mkv", "mp4") for j in PICTURE_JOBS} | \
+           {("mka", j) for j in JOBS if j not in PICTURE_JOBS} <= cases
+    assert {e or r.ext for r, _, e in FAST + SLOW} >= {".mkv", ".mp4", ".mov", ".webm", ".mka", ".m4a", ".ogg"}
 
 
 def test_mkv_to_mkv_keeps_every_stream_untouched(tmp_path):
@@ -640,8 +690,8 @@ def bitmap_cues(path: str, kind: str) -> list[tuple[Fraction, Fraction | None, l
     """(shown at, hidden at or None, pictures) of every packet of the file's ``kind`` subtitle stream, as
     FFmpeg's decoder reads them: its own end when it says one, else its packet's duration."""
     with av.open(path) as c:
-        s = next(x for x in c.streams.subtitles if x.codec_context.name == {"dvd_subtitle": "dvdsub",
-                                                                              "dvb_subtitle": "dvbsub"}[kind])
+        s = next(x for x in c.streams.subtitles if x.codec_context.name == {
+            "dvd_subtitle": "dvdsub", "dvb_subtitle": "dvbsub", "hdmv_pgs_subtitle": "pgssub"}[kind])
         tb = Fraction(s.time_base.numerator, s.time_base.denominator)
         out = []
         for pkt in c.demux(s):
@@ -651,12 +701,49 @@ def bitmap_cues(path: str, kind: str) -> list[tuple[Fraction, Fraction | None, l
             start = pkt.pts * tb
             rects = [(r.width, r.height, bytes(r.planes[0])) for r in subs or () if getattr(r, "width", 0)]
             end = None
-            if subs is not None and subs.end_display_time:
+            if subs is not None and subs.end_display_time not in (0, 0xFFFFFFFF):    # (PGS: until the next)
                 end = start + Fraction(subs.end_display_time, 1000)
             elif pkt.duration:
                 end = start + pkt.duration * tb
             out.append((start, end, rects))
         return out
+
+
+DVD_CUES = [(Fraction(4, 25), 36, 0), (Fraction(12, 25), None, 200), (Fraction(15, 25), 18, 0)]   # (at, stop, ms)
+DVB_CUES = [(Fraction(3, 25), 1, True), (Fraction(9, 25), 0, False), (Fraction(14, 25), 2, True)]  # (at, s, shows)
+PGS_CUES = [(Fraction(4, 25), True), (Fraction(12, 25), False), (Fraction(16, 25), True), (Fraction(20, 25), False)]
+
+
+def make_bitmaps(folder, *, synthetic: bool, pgs: bool = False) -> str:
+    """An MKV of the footage with DVD and DVB picture subtitles (and, with ``pgs``, a PGS track), their
+    packets written by hand: PyAV encodes text subtitles only."""
+    base = make_variant(os.path.join(str(folder), "base.mkv"),
+                        variant("b", ext=".mkv", options=X264, frames=FRAMES), synthetic=synthetic)
+    src = os.path.join(str(folder), "bitmaps.mkv")
+    with av.open(base) as i, av.open(src, "w") as o:
+        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
+        vob, dvbs = o.add_mux_stream("dvd_subtitle"), o.add_mux_stream("dvb_subtitle")
+        vob.metadata["language"], dvbs.metadata["language"] = "fra", "deu"
+        blu = o.add_mux_stream("hdmv_pgs_subtitle") if pgs else None
+        if blu is not None:
+            blu.metadata["language"] = "eng"
+        o.start_encoding()
+        route = {s.index: d for s, d in pairs}
+        for pkt in i.demux([s for s, _ in pairs]):
+            if pkt.dts is not None:
+                pkt.stream = route[pkt.stream.index]
+                o.mux(pkt)
+        packets = [(t, vob, dvd_subpicture(stop), ms) for t, stop, ms in DVD_CUES]
+        packets += [(t, dvbs, dvb_display_set(sec, show, k), 0) for k, (t, sec, show) in enumerate(DVB_CUES)]
+        if blu is not None:
+            packets += [(t, blu, pgs_display_set(192, 80, show), 0) for t, show in PGS_CUES]
+        for t, s, data, ms in sorted(packets, key=lambda p: p[0]):
+            pkt = av.Packet(data)
+            pkt.stream, pkt.time_base = s, s.time_base
+            pkt.pts = pkt.dts = int(t / s.time_base)
+            pkt.duration = ms
+            o.mux(pkt)
+    return src
 
 
 def test_dvd_and_dvb_subtitles_end_where_the_picture_map_puts_them(tmp_path):
@@ -665,28 +752,7 @@ def test_dvd_and_dvb_subtitles_end_where_the_picture_map_puts_them(tmp_path):
     kept their input lengths: a cue slowed 2× vanished halfway), and an end from the packet's
     duration or from the next (clearing) packet follows too; the pictures are the same.  Into MP4,
     which carries DVD subpictures and no DVB, the DVB track is named."""
-    base = make_variant(str(tmp_path / "base.mkv"), variant("b", ext=".mkv", options=X264, frames=FRAMES),
-                        synthetic=True)
-    src = str(tmp_path / "bitmaps.mkv")
-    dvd = [(Fraction(4, 25), 36, 0), (Fraction(12, 25), None, 200), (Fraction(15, 25), 18, 0)]   # (at, stop, ms)
-    dvb = [(Fraction(3, 25), 1, True), (Fraction(9, 25), 0, False), (Fraction(14, 25), 2, True)]  # (at, s, shows)
-    with av.open(base) as i, av.open(src, "w") as o:
-        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
-        vob, dvbs = o.add_mux_stream("dvd_subtitle"), o.add_mux_stream("dvb_subtitle")
-        o.start_encoding()
-        route = {s.index: d for s, d in pairs}
-        for pkt in i.demux([s for s, _ in pairs]):
-            if pkt.dts is not None:
-                pkt.stream = route[pkt.stream.index]
-                o.mux(pkt)
-        packets = [(t, vob, dvd_subpicture(stop), ms) for t, stop, ms in dvd]
-        packets += [(t, dvbs, dvb_display_set(sec, show, k), 0) for k, (t, sec, show) in enumerate(dvb)]
-        for t, s, data, ms in sorted(packets, key=lambda p: p[0]):
-            pkt = av.Packet(data)
-            pkt.stream, pkt.time_base = s, s.time_base
-            pkt.pts = pkt.dts = int(t / s.time_base)
-            pkt.duration = ms
-            o.mux(pkt)
+    src = make_bitmaps(tmp_path, synthetic=True)
     source = {k: bitmap_cues(src, k) for k in ("dvd_subtitle", "dvb_subtitle")}
     # a valid input: every picture decodes, each end where its own words put it
     assert [(e - a, len(r)) for a, e, r in source["dvd_subtitle"]] == \
@@ -788,7 +854,7 @@ def test_a_stream_the_muxer_leaves_out_is_named(tmp_path):
     assert [d["codec"] for d in r.details["output"]["dropped"] if d["type"] == "audio"] == ["1 of 2"]
 
 
-@pytest.mark.parametrize("direction", ["forward", "backward"])
+@pytest.mark.parametrize("direction", ["forward", "backward", "both"])
 def test_cues_and_chapters_stay_on_their_pictures_through_a_speed_ramp(tmp_path, direction):
     """A ramp slows real frames at the edge (their pictures kept, their times changed): every cue and
     chapter boundary comes out at the time of the output frame that shows its input frame (found by
@@ -796,7 +862,8 @@ def test_cues_and_chapters_stay_on_their_pictures_through_a_speed_ramp(tmp_path,
     src = make_rich(tmp_path, MKV)
     out = str(tmp_path / "out.mkv")
     r = vidext.extend(src, out, seconds=0.4, method="ramp", direction=direction, codec="ffv1")
-    assert r.details["extension"]["retimed"][direction]["count"] > 10      # most of the clip is retimed
+    for side in ("forward", "backward") if direction == "both" else (direction,):   # most of the clip retimed
+        assert r.details["extension"]["retimed"][side]["count"] > (5 if direction == "both" else 10)
 
     def pictures(path):
         with av.open(path) as c:
@@ -826,3 +893,82 @@ def test_probe_lists_every_stream_chapter_and_tag(tmp_path, capsys):
     for line in ('audio #2: opus 48000 Hz mono (fra, "Commentary", comment)', 'subtitle #5: ass (deu, "Styled", forced)',
                  "attachment #7: DejaVuSans.ttf", "chapter 0.320–0.640 s: Middle", "title=Bikes, with everything"):
         assert line in said, (line, said)
+
+
+# --- picture subtitles (DVD, DVB, PGS) through every job ----------------------------------------------
+
+BITMAPS = ("dvd_subtitle", "dvb_subtitle", "hdmv_pgs_subtitle")
+
+
+def bitmap_problems(src: str, out: str, to_output, fps_out: float, sidecar: dict) -> list[str]:
+    """Every picture subtitle of ``src`` in ``out`` with the same pictures, shown at its mapped time and
+    hidden at its mapped end (within one output frame; DVB's whole seconds rounded up), its language
+    kept; or named in ``output.dropped``."""
+    problems = []
+    tol = Fraction(1) / Fraction(fps_out).limit_denominator(1001) + Fraction(1, 1000)
+    named = {d["codec"] for d in sidecar["output"]["dropped"] if d["type"] == "subtitle"}
+    decoder = {"dvd_subtitle": "dvdsub", "dvb_subtitle": "dvbsub", "hdmv_pgs_subtitle": "pgssub"}
+    lang_in, lang_out = ({c: tags.get("language") for _, tags, _, c in streams_of(p, "subtitle")} for p in (src, out))
+    for kind in BITMAPS:
+        d = decoder[kind]
+        if d not in lang_in:
+            continue
+        if kind in named:
+            if d in lang_out:
+                problems.append(f"{kind} named as dropped, yet there")
+            continue
+        if d not in lang_out:
+            problems.append(f"{kind} lost, not named")
+            continue
+        if lang_out[d] != lang_in[d]:
+            problems.append(f"{kind} language {lang_in[d]!r} -> {lang_out[d]!r}")
+        want, got = bitmap_cues(src, kind), bitmap_cues(out, kind)
+        if [r for *_, r in got] != [r for *_, r in want]:
+            problems.append(f"{kind}: {len(want)} pictures in, {len(got)} out, or not the same")
+            continue
+        for (a, e, _), (x, y, _) in zip(want, got):
+            if abs(x - to_output(a)) > tol:
+                problems.append(f"{kind} cue at {float(a):.3f} s: want {float(to_output(a)):.3f}, got {float(x):.3f}")
+            if (e is None) != (y is None):
+                problems.append(f"{kind} cue at {float(a):.3f} s: end {e} became {y}")
+            elif e is not None and kind == "dvb_subtitle":
+                if y - x != -(-(to_output(e) - to_output(a)) // 1):
+                    problems.append(f"{kind} cue at {float(a):.3f} s: shown {float(y - x):.3f} s, want "
+                                    f"{float(to_output(e) - to_output(a)):.3f} rounded up")
+            elif e is not None and abs(y - to_output(e)) > tol:
+                problems.append(f"{kind} cue at {float(a):.3f} s: ends {float(y):.3f}, want {float(to_output(e)):.3f}")
+    return problems
+
+
+BITMAP_CASES = [(j, None) for j in PICTURE_JOBS] + [("interp2x", ".mp4"), ("extend_both", ".mov")]
+BITMAP_FAST = [("extend_backward", None), ("interp2x", ".mp4")]
+
+
+def _bitmap_case(tmp_path, job: str, out_ext: str | None) -> None:
+    src = make_bitmaps(tmp_path, synthetic=not have_assets(), pgs=True)
+    out = str(tmp_path / f"out{out_ext or '.mkv'}")
+    result = _replace(src, out, tmp_path) if job == "audio_replace" else JOBS[job][0](src, out)
+    sidecar = json.load(open(result.sidecar))
+    _, to_output, fps_out = JOBS[job]
+    problems = bitmap_problems(src, out, to_output, fps_out, sidecar)
+    if out_ext in (".mp4", ".mov"):    # MP4 carries DVD subpictures only, MOV none: the others named, with why
+        why = {d["codec"]: d["why"] for d in sidecar["output"]["dropped"] if d["type"] == "subtitle"}
+        assert set(why) == {"dvb_subtitle", "hdmv_pgs_subtitle"} | ({"dvd_subtitle"} if out_ext == ".mov" else set())
+        assert all("picture subtitles" in w for w in why.values()), why
+    else:
+        assert sidecar["output"]["dropped"] == [] or job == "audio_replace"
+    assert not problems, f"bitmaps → {out_ext or '.mkv'} × {job}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("job,out_ext", BITMAP_FAST)
+def test_picture_subtitles_fast_slice(tmp_path, job, out_ext):
+    _bitmap_case(tmp_path, job, out_ext)
+
+
+@pytest.mark.slow
+@pytest.mark.assets
+@pytest.mark.parametrize("job,out_ext", [c for c in BITMAP_CASES if c not in BITMAP_FAST])
+def test_picture_subtitles_matrix(tmp_path, job, out_ext):
+    if not have_assets():
+        pytest.skip("real footage not fetched (run: python scripts/fetch_assets.py)")
+    _bitmap_case(tmp_path, job, out_ext)

@@ -12,7 +12,7 @@ from ..media.codecs import AUDIO_CONTAINERS, CONTAINERS, VIDEO_CONTAINERS, conta
 from ..media.atomic import atomic_job_output, check_output_path, sidecar_header
 from ..media.probe import MediaInfo, probe
 from ..media.mux import CopyAudio
-from ..media.remux import write_audio
+from ..media.remux import takes_copied_picture, write_audio
 from ..media.streams import Carried, OutputStreams, dropped_stream, identity, shifted
 from ..media.transcode import streams_record
 from ..media.runner import JobProgress, ProgressCallback, Stage
@@ -91,6 +91,17 @@ def _container(out: str, video: bool) -> str:
         what = "a video needs a video container" if video else "sound needs an audio container"
         raise ParameterError(f"output {os.path.basename(out)}: {what} ({', '.join(table)})")
     return table[ext]
+
+
+def _check_picture_fits(info: MediaInfo, out: str, fmt: str) -> None:
+    """The picture is copied untouched: an output container that cannot hold its codec is refused up
+    front, naming the containers that can (FFmpeg's muxer once raised it half-way, as an internal error)."""
+    if takes_copied_picture(info.path, fmt):
+        return
+    fits = [e for e, f in _VIDEO_FORMATS.items() if f != fmt and takes_copied_picture(info.path, f, listed=True)]
+    raise ParameterError(f"output {os.path.basename(out)}: the {os.path.splitext(out)[1].lstrip('.').upper()} "
+                         f"container cannot hold {info.video.codec} video, which putting a sound on a video "
+                         f"copies as it is; name the output {' or '.join(fits) or 'as the input is'}")
 
 
 def _feed(plan: Plan, input: str, out: str, *, audio_file, method, prompt, seed, stretcher, method_options):
@@ -175,6 +186,8 @@ def run_audio_job(input: str, output: str, *, stretch=None, extend=None, directi
     info, operation = plan.details["info"], plan.details["operation"]
     remux = operation == "remux"
     fmt = _container(out, video=remux)
+    if remux:
+        _check_picture_fits(info, out, fmt)
     streams, params = _feed(plan, input, out, audio_file=audio_file, method=method, prompt=prompt, seed=seed,
                             stretcher=stretcher, method_options=method_options)
     picture = plan.duration_s if remux else None

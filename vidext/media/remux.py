@@ -59,6 +59,27 @@ def write_audio(path: str, fmt: str, feed: AudioFeed, *, video_from: str | None 
     meter.finish()
 
 
+def takes_copied_picture(video_from: str, fmt: str, *, listed: bool = False) -> bool:
+    """Whether FFmpeg's ``fmt`` muxer takes ``video_from``'s picture copied as it is (ProRes goes into
+    MOV or Matroska, not MP4): asked as :func:`write_audio` will ask it, on a container in memory.
+    ``listed``: only where the muxer names the codec among those it carries (a muxer that names none,
+    as MPEG-TS, is not refused above, nor offered)."""
+    import io
+
+    import av
+
+    with open_input(video_from) as src:
+        v = video_stream(src)
+        if v is None:
+            return True
+        with av.open(io.BytesIO(), "w", format=fmt) as c:
+            try:
+                c.add_stream_from_template(v)
+            except ValueError:
+                return False
+            return not listed or v.codec_context.name in c.supported_codecs
+
+
 def _copy_video(src, c, vout, feed: AudioFeed, meter: ProgressMeter, stop) -> None:
     """Copy the video packets, writing the sound up to each packet's time first."""
     done = 0
