@@ -64,6 +64,91 @@ def test_fuse_counts_levels_of_eight_bits_on_deeper_planes():
     assert y.dtype == np.uint16 and abs(int(y[0, 0]) - (400 + 8 * share)) <= 1
 
 
+def test_fuse_mirrors_when_dis_is_the_base():
+    """prefer_dis=1: DIS where the two disagree, RIFE's share of the correction where they agree."""
+    layout = working_layout("gray")
+    h, w = 64, 96
+    learned = np.full((h, w), 100.0, np.float32)
+    classical = np.full((h, w), 102, np.uint8)
+    classical[:, w // 2:] = 200
+    y = fusion.fuse([learned], (classical,), layout, prefer_dis=1.0)[0]
+    share = 1 - fusion.DIS_SHARE * fusion.AGREE_K / (4 + fusion.AGREE_K)     # DIS's share where 2 levels apart
+    assert y[:, : w // 4].min() == y[:, : w // 4].max() == round(100 + 2 * share)
+    assert abs(int(y[h // 2, w - 5]) - 200) <= 1                               # far apart: DIS's value
+    half = fusion.fuse([learned], (classical,), layout, prefer_dis=0.5)[0]
+    assert abs(int(half[h // 2, w - 5]) - 150) <= 1
+
+
+def _texture(h, w, shift, seed=0):
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    big = cv2.GaussianBlur(rng.uniform(0, 255, (h, w + 64)).astype(np.float32), (0, 0), 2.0)
+    big = (big - big.mean()) * 4 + 128
+    m = np.float32([[1, 0, shift], [0, 1, 0]])
+    return np.clip(cv2.warpAffine(big, m, (w + 64, h), flags=cv2.INTER_CUBIC)[:, 32:32 + w], 0, 255)
+
+
+def test_calibration_leans_on_the_method_that_rebuilt_the_real_frames():
+    layout = working_layout("gray")
+    real = _texture(48, 64, 0.0)
+    sharp_and_right = (np.clip(real + 0.5, 0, 255).astype(np.uint8),)
+    off_by_3px = [_texture(48, 64, 3.0)]
+    cal = fusion.Calibration()
+    assert cal.prefer_dis == 0.0                             # before any measurement: RIFE is the base
+    assert cal.add(off_by_3px, sharp_and_right, (real.astype(np.uint8),), layout) > 1.0
+    assert cal.prefer_dis > 0.99
+    other = fusion.Calibration()                             # RIFE right, DIS 3 px off
+    other.add([real], (np.clip(off_by_3px[0] + 0.5, 0, 255).astype(np.uint8),), (real.astype(np.uint8),), layout)
+    assert other.prefer_dis < 0.01
+
+
+class _GhostingRIFE:
+    """A stand-in learned member that blends the two frames (wrong wherever anything moves)."""
+
+    flips = False
+    concurrency = 1
+    compute_threads = None
+
+    def setup(self, width, height):
+        pass
+
+    def describe(self):
+        return {"model": "stand-in"}
+
+    def render_float(self, a, b, ts, *, flip=False, reverse=False):
+        return [[(1 - t) * pa.astype(np.float32) + t * pb.astype(np.float32) for pa, pb in zip(a.planes, b.planes)]
+                for t in ts]
+
+
+def test_best_measures_on_the_clips_own_frames_which_method_to_lean_on():
+    """A pan that DIS follows and the learned member does not: after the first pairs rebuild their
+    first frame from its neighbours, the fused pictures follow DIS where the two disagree."""
+    from fractions import Fraction
+
+    from vidext.media.frame import Frame
+
+    layout = working_layout("gray")
+    frames = [Frame((np.clip(_texture(96, 128, 4.0 * k) + 0.5, 0, 255).astype(np.uint8),), Fraction(k, 12), layout)
+              for k in range(0, 14, 2)]
+    held = [np.clip(_texture(96, 128, 4.0 * k) + 0.5, 0, 255).astype(np.uint8) for k in range(1, 13, 2)]
+    best = fusion.FusionInterpolator(fallback=True)
+    best.rife = _GhostingRIFE()
+    best.setup(128, 96)
+    assert best.concurrency == 1
+    pairs = [best.between(a, b) for a, b in zip(frames, frames[1:])]
+    prefer = [p.prefer_dis for p in pairs]
+    assert prefer[0] == 0.0 and min(prefer[1:]) > 0.9, prefer
+    inner = (slice(8, -8), slice(16, -16))
+    for pair, truth in list(zip(pairs, held))[1:]:
+        fused = pair.at(0.5)[0].astype(np.float32)
+        as_before = fusion.fuse(*fusion._members(best, pair.a, pair.b, [0.5])[0], layout, 0.0)[0]
+        err = np.mean((fused[inner] - truth[inner]) ** 2)
+        assert err < 0.5 * np.mean((as_before[inner].astype(np.float32) - truth[inner]) ** 2)
+    best.setup(128, 96)                                       # a new clip is measured afresh
+    assert best.between(frames[0], frames[1]).prefer_dis == 0.0
+
+
 def test_quality_best_is_its_own_method():
     s = check_settings(quality="best")
     assert (s.model, s.quality) == ("best", "best")
