@@ -144,9 +144,9 @@ def bench_costs(repeat: int) -> None:
             frames = [f for _, f in zip(range(2 * repeat + 3), source)]
         w, h = frames[0].width, frames[0].height
         cells = []
-        for method in (*auto.CANDIDATES, "rife"):
+        for method in (*auto.CANDIDATES, "rife", "best"):
             it = (INTERPOLATORS.create("blend") if method == "blend" else
-                  INTERPOLATORS.create("rife", device="cpu") if method == "rife" else
+                  INTERPOLATORS.create(method, device="cpu") if method in ("rife", "best") else
                   INTERPOLATORS.create("dis", quality=method))
             it.setup(w, h)
             times = []

@@ -95,7 +95,8 @@ def main(argv=None) -> int:
     for m, unit in (("psnr_y", "dB"), ("lpips", "")):
         v = sds[m]
         print(f"sd of one window's {m} difference over every clip and pair: median {statistics.median(v):.4g} "
-              f"{unit} (min {min(v):.4g}, max {max(v):.4g}); 2·median/√3 = {2 * statistics.median(v) / 3 ** 0.5:.4g}")
+              f"{unit} (min {min(v):.4g}, max {max(v):.4g}); "
+              f"2·median/√3 = {2 * statistics.median(v) / 3 ** 0.5:.4g}")
     return 0
 
 

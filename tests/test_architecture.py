@@ -457,7 +457,7 @@ def test_front_ends_read_the_registries(capsys):
     from vidext.webapp import capabilities
 
     assert capabilities.generative_methods() == {"svd": "svd-xt", "ltx": "ltx-video", "musicgen": "musicgen-small"}
-    assert capabilities.learned_methods() == {"rife": config.RIFE_MODEL}
+    assert capabilities.learned_methods() == {"rife": config.RIFE_MODEL, "best": config.RIFE_MODEL}
     assert set(capabilities.EXTEND_CLASSICAL) | set(capabilities.EXTEND_GENERATIVE) == set(EXTENDERS)
     assert set(capabilities.AUDIO_CLASSICAL) | set(capabilities.AUDIO_GENERATIVE) == set(CONTINUATIONS)
     from vidext._cli import build_parser

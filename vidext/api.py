@@ -78,7 +78,9 @@ def interpolate(input: str | MediaInfo, output: str, *, factor=None, fps=None, s
     ``flow_smoothing``, ``motion_blur`` (shutter fraction), ``dedupe``,
     ``duplicate_threshold``.  ``model="rife"`` uses RIFE 4.25: ``weights`` (a file or
     folder) overrides where its checkpoint comes from, ``device`` (auto/cpu/cuda[:N]) where it runs.
-    ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
+    ``quality="best"`` (or ``model="best"``): the slowest and best picture, RIFE with test-time
+    augmentation and DIS ``quality`` fused per pixel (:mod:`vidext.interpolation.fusion`; DIS alone
+    without RIFE's weights).  ``model="auto"`` first measures each method on excerpts of the clip and runs the winner
     (:mod:`vidext.jobs.auto`; ``auto_budget``: the fraction of the full run's estimated time it may
     spend measuring, default ``config.AUTO_BUDGET``, and always at least a few seconds); the
     choice and the table are in ``details["auto"]``.

@@ -25,8 +25,10 @@ def add_options(p) -> None:
     p.add_argument("--slowmo", help="play K times slower at the same frame rate (K may be fractional: 2.5)")
     p.add_argument("--start", type=float, help="segment start (s from the first frame): only this range is slowed or smoothed")
     p.add_argument("--end", type=float, help="segment end (s); the rest is copied untouched")
-    p.add_argument("--quality", default=config.DEFAULT_QUALITY, choices=list(PRESETS),
-                   help="speed/quality preset of the classical model (default balanced)")
+    p.add_argument("--quality", default=config.DEFAULT_QUALITY, choices=[*PRESETS, "best"],
+                   help="speed/quality preset of the classical model (default balanced); best: the slowest "
+                        "and best picture, RIFE (weights at hand) with test-time augmentation and DIS quality "
+                        "fused per pixel")
     p.add_argument("--model", default=config.DEFAULT_MODEL, choices=["auto", *INTERPOLATORS.names()],
                    help="interpolation backend (default dis: classical optical flow); auto: measure blend, "
                         "the DIS presets and rife (weights on disk) on excerpts of the clip, run the best")

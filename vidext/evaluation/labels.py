@@ -13,7 +13,7 @@ NOT_MEASURABLE = "not measurable on this clip (too few shared events)"
 #: method key → its name in tables, legends and sentences
 METHOD_NAMES = {"blend": "Cross-fade", "duplicate": "Repeat frame", "fast": "Flow (fast)",
                 "balanced": "Flow (balanced)", "quality": "Flow (quality)", "rife": "RIFE",
-                "dis": "Flow"}
+                "best": "Best (RIFE + flow)", "dis": "Flow"}
 
 #: what each method is, in a few words (the report page's legend of the methods)
 METHOD_NOTES = {"blend": "a baseline: each new frame is a mix of its two neighbours",
@@ -22,6 +22,7 @@ METHOD_NOTES = {"blend": "a baseline: each new frame is a mix of its two neighbo
                 "balanced": "optical flow (DIS), the default preset",
                 "quality": "optical flow (DIS), the slowest and most careful preset",
                 "rife": "RIFE 4.25, a learned interpolation network",
+                "best": "RIFE run forwards and backwards, fused per pixel with optical flow (the slowest)",
                 "dis": "optical flow (DIS)"}
 
 #: metric key → (short name, what it tells in plain words)

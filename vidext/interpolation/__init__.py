@@ -16,5 +16,8 @@ INTERPOLATORS.add("blend", "vidext.interpolation.base:Blend", "50/50 cross-fade 
 INTERPOLATORS.add("rife", "vidext.interpolation.rife:RIFEInterpolator",
                   "RIFE 4.25 learned flow (torch; CPU or CUDA; weights from the Hub or --weights)",
                   model=config.RIFE_MODEL)
+INTERPOLATORS.add("best", "vidext.interpolation.fusion:FusionInterpolator",
+                  "every method at hand fused per pixel: RIFE 4.25 with test-time augmentation and DIS quality "
+                  "(slowest; DIS alone without RIFE's weights)", model=config.RIFE_MODEL)
 
 __all__ = ["INTERPOLATORS", "Between", "Interpolator"]

@@ -4,8 +4,9 @@ Before the full run, held-out windows (:mod:`vidext.evaluation.heldout` at 2×:
 kept frames k and k+2 rebuild frame k+1) in :data:`EXCERPTS` short excerpts
 spread evenly over the clip (or over the segment being smoothed) are rebuilt
 by every candidate — ``blend`` (the floor), the DIS presets
-``fast``/``balanced``/``quality``, and ``rife`` whenever its weights are on
-disk (never downloaded here) — and scored with the metrics registry: luma
+``fast``/``balanced``/``quality``, and ``rife`` and ``best`` (RIFE with
+test-time augmentation fused with DIS, :mod:`vidext.interpolation.fusion`)
+whenever RIFE's weights are on disk (never downloaded here) — and scored with the metrics registry: luma
 PSNR on the whole frame, LPIPS on a :data:`LPIPS_CROP`-pixel square at full
 resolution where the motion between the kept frames is largest.  Windows
 whose kept frames lie across a scene cut are skipped (the full run never
@@ -20,7 +21,8 @@ Measuring may take ``budget`` (``--auto-budget``, default
 seconds, whichever is larger: at least :data:`MIN_WINDOWS` windows per
 candidate whenever that fits, more (up to :data:`MAX_WINDOWS`) when the
 budget allows.  When it does not fit, the costliest candidates are left out
-first (:data:`LEAVE_OUT_FIRST`, said in the notes); when not even the
+first (:data:`LEAVE_OUT_FIRST`, said in the notes: ``best`` takes about
+two and a half times RIFE's time, so it is measured where the budget allows it); when not even the
 classical ones fit, nothing is measured and the default preset runs (said in
 the summary).  The one-off start-up (importing torch and LPIPS's network,
 RIFE's set-up) is recorded beside it, not counted against the windows.
@@ -62,7 +64,7 @@ from ..interpolation.scenes import cut_score, signature
 #: the evidence measuring sends (series ``tried:<method>``: each candidate's luma PSNR on a held-out frame, at its
 #: time in the clip), for the live view while the person waits through measuring
 TRIED = "tried:"
-CANDIDATES = ("blend", "fast", "balanced", "quality")   # always; plus rife when its weights are on disk
+CANDIDATES = ("blend", "fast", "balanced", "quality")   # always; plus rife and best when RIFE's weights are on disk
 EXCERPTS = 3                # the first pass's windows lie in this many excerpts spread evenly over the clip
 MIN_WINDOWS = 3             # per candidate: fewer cannot tell a method from the luck of the windows drawn
 MAX_WINDOWS = 12            # per candidate, both passes together: beyond, the threshold shrinks slowly (1/√n)
@@ -71,19 +73,20 @@ LPIPS_CROP = 192            # LPIPS is scored on this square of full-resolution 
 # --- the budget (seconds of work) -----------------------------------------------------------------------
 # Estimated cost of one rebuilt frame, per candidate: (fixed seconds, seconds per megapixel), one
 # thread of the pipeline, on the 2-core AMD EPYC Zen 4 (avx512_bf16) the project is measured on, at
-# 176x144, 640x272 and 1280x720 (carphone, bikes, bigbuckbunny):
-#   blend 0.0013 s/MP; fast 0.004 / 0.009 / 0.050 s; balanced 0.007 / 0.008 / 0.076 s;
-#   quality 0.011 / 0.074 / 0.19 s; rife (1 thread) 0.022 / 0.21 / 1.10 s.
-# Command: .venv/bin/python bench/auto_evaluate.py --part costs.  Only an estimate: the first
-# windows' own times replace it before more windows are added.
-COST_PER_FRAME = {"blend": (0.0, 0.0013), "fast": (0.003, 0.055), "balanced": (0.003, 0.083),
-                  "quality": (0.01, 0.21), "rife": (0.01, 1.2)}
-LPIPS_S_PER_WINDOW = 0.15   # one batched LPIPS pass over the original's and every candidate's crop (Zen 4)
+# 176x144, 640x272 and 1280x720 (carphone, bikes, bigbuckbunny; load average 2.1-2.4):
+#   blend 0.0013 s/MP; fast 0.003 / 0.006 / 0.018 s; balanced 0.003 / 0.005 / 0.023 s;
+#   quality 0.005 / 0.018 / 0.081 s; rife (bf16, 1 thread) 0.022 / 0.096 / 0.50 s; best 0.048 / 0.21 / 1.20 s.
+# Command: .venv/bin/python bench/auto_evaluate.py --part costs.  Only an estimate: the windows' own
+# times thin the plan when they run behind it.
+COST_PER_FRAME = {"blend": (0.0, 0.0013), "fast": (0.003, 0.016), "balanced": (0.002, 0.023),
+                  "quality": (0.003, 0.085), "rife": (0.015, 0.53),
+                  "best": (0.03, 1.27)}     # two RIFE passes (one set of features), DIS quality and the fusion
+LPIPS_S_PER_WINDOW = 0.07   # one batched LPIPS pass over the original's and every candidate's crop (Zen 4)
 DECODE_S_PER_MP = 0.004     # decoding one input frame (H.264, 720p: 3 ms), per megapixel
 CODEC_S_PER_MP = 0.03       # the full run's decoding and encoding, per output frame and megapixel
 FLOOR_S = 6.0               # measuring may always take this many seconds of work ("a few seconds"):
 #   three windows of every candidate, RIFE included, fit on a 2 s to 15 s clip up to 720p on the Zen 4
-LEAVE_OUT_FIRST = ("quality", "rife", "fast")   # when even MIN_WINDOWS do not fit: left out in this order
+LEAVE_OUT_FIRST = ("best", "quality", "rife", "fast")   # when even MIN_WINDOWS do not fit: left out in this order
 
 # --- the rule --------------------------------------------------------------------------------------------
 # The metrics' own noise between windows: the standard deviation, over a clip's held-out windows, of
@@ -112,18 +115,21 @@ class Row:
     def frames(self) -> int:
         return len(self.psnr_y)
 
-    def mean(self, metric: str) -> float | None:
-        values = getattr(self, metric)
-        return float(np.mean(list(values.values()))) if values else None
+    def mean(self, metric: str, windows: set[int] | None = None) -> float | None:
+        """The mean over the windows measured (``windows``: over those of them only)."""
+        values = [v for k, v in getattr(self, metric).items() if windows is None or k in windows]
+        return float(np.mean(values)) if values else None
 
     @property
     def seconds_per_frame(self) -> float | None:
         return float(np.median(self.times)) if self.times else None
 
-    def as_dict(self) -> dict:
+    def as_dict(self, common: set[int] | None = None) -> dict:
+        """The row; its means over the ``common`` windows (those every candidate measured) when given,
+        so that the table compares like with like (a second pass adds windows to some rows only)."""
         spf = self.seconds_per_frame
-        lp = self.mean("lpips")
-        return {"method": self.name, "psnr_y": _round(self.mean("psnr_y"), 3), "lpips": _round(lp, 4),
+        lp = self.mean("lpips", common)
+        return {"method": self.name, "psnr_y": _round(self.mean("psnr_y", common), 3), "lpips": _round(lp, 4),
                 "frames": self.frames, "lpips_frames": len(self.lpips),
                 "seconds_per_frame": _round(spf, 4), "estimated_seconds_per_frame": _round(self.cost, 4),
                 "dropped": self.dropped}
@@ -215,6 +221,8 @@ def _candidates(weights, device, dis_options: dict, notes: list[str], width: int
         found = locate(config.RIFE_MODEL, weights, download=False)
         rows.append(Row("rife", INTERPOLATORS.create("rife", weights=found.path, device=device),
                         frame_cost("rife", width, height)))
+        rows.append(Row("best", INTERPOLATORS.create("best", weights=found.path, device=device, **dis_options),
+                        frame_cost("best", width, height)))
     except (ModelError, DependencyError, ImportError) as exc:
         if weights is not None:       # asked for by path: say why it cannot run
             raise
@@ -357,8 +365,8 @@ def pick(rows: list[Row], perceptual: bool) -> tuple[Row, Row | None]:
     return chosen, (rival(rows, chosen, perceptual) or closest)
 
 
-def rival(rows: list[Row], chosen: Row, perceptual: bool) -> Row | None:
-    """The slower candidate ahead of ``chosen`` but within the noise (the one furthest ahead), if any."""
+def rivals(rows: list[Row], chosen: Row, perceptual: bool) -> list[Row]:
+    """The slower candidates ahead of ``chosen`` but within the noise, furthest ahead first."""
     ahead = []
     for r in rows:
         if r is chosen or r.dropped or not r.frames or r.cost <= chosen.cost:
@@ -366,7 +374,13 @@ def rival(rows: list[Row], chosen: Row, perceptual: bool) -> Row | None:
         v = compare(r, chosen, perceptual)
         if v is not None and v.ahead:
             ahead.append((v.psnr_gain / v.psnr_threshold + ((v.lpips_gain or 0) / (v.lpips_threshold or 1)), r))
-    return max(ahead, key=lambda x: x[0])[1] if ahead else None
+    return [r for _, r in sorted(ahead, key=lambda x: -x[0])]
+
+
+def rival(rows: list[Row], chosen: Row, perceptual: bool) -> Row | None:
+    """The slower candidate furthest ahead of ``chosen`` within the noise, if any."""
+    ahead = rivals(rows, chosen, perceptual)
+    return ahead[0] if ahead else None
 
 
 def _summary(chosen: Row, other: Row | None, perceptual: bool, excerpts: int) -> str:
@@ -377,8 +391,9 @@ def _summary(chosen: Row, other: Row | None, perceptual: bool, excerpts: int) ->
             sign = 1 if other.cost > chosen.cost else -1     # differences written as chosen minus other
             dp = -sign * v.psnr_gain
             if perceptual and v.lpips_gain is not None:
-                text += (f": LPIPS {chosen.mean('lpips'):.3f} vs {other.mean('lpips'):.3f} ({other.name}), "
-                         f"PSNR-Y {dp:+.2f} dB")
+                both = set(chosen.lpips) & set(other.lpips)       # the pair's own windows, as the rule
+                text += (f": LPIPS {chosen.mean('lpips', both):.3f} vs {other.mean('lpips', both):.3f} "
+                         f"({other.name}), PSNR-Y {dp:+.2f} dB")
             else:
                 text += f" (no LPIPS: luma PSNR alone) over {other.name}: PSNR-Y {dp:+.2f} dB"
             if other.cost > chosen.cost:
@@ -583,16 +598,17 @@ def choose(input: str, info: MediaInfo, *, new_frames: int, out_frames: int | No
         return AutoChoice(default.name, [r.as_dict() for r in rows], summary, _public(excerpts), 0,
                           budget_info, RULE, notes, time.perf_counter() - t_start, default.interpolator)
     chosen, _ = pick(rows, perceptual)
-    # second pass: a slower candidate ahead of the choice but within the noise gets more windows, with it
-    other = rival(rows, chosen, perceptual)
-    if other is not None and spent < allowed:
-        pair = [chosen, other]
+    # second pass: the slower candidates ahead of the choice but within the noise get more windows, with it
+    first_pass = set(measured[0].psnr_y)
+    ahead = rivals(rows, chosen, perceptual)
+    if ahead and spent < allowed:
+        pair = [chosen, *ahead]
         per_window = spent / max(1, len(measured[0].psnr_y)) * sum(r.cost for r in pair) / sum(r.cost for r in live)
         more = min(MAX_WINDOWS - min(r.frames for r in pair), int((allowed - spent) / max(per_window, 1e-3)))
-        extra = window_starts(lo, hi, more, phase=0.0, taken=set(measured[0].psnr_y)) if more > 0 else []
+        extra = window_starts(lo, hi, more, phase=0.0, taken=first_pass) if more > 0 else []
         if extra:
-            notes.append(f"{other.name} was ahead of {chosen.name} within the noise after "
-                         f"{chosen.frames} windows: both measured on {len(extra)} more")
+            notes.append(f"{', '.join(r.name for r in ahead)} ahead of {chosen.name} within the noise after "
+                         f"{chosen.frames} windows: measured with it on {len(extra)} more")
             meter.total += len(extra)
             spent += _measure(input, info, extra, pair, scorer, meter, excerpts, stop, limit_s=allowed - spent)
             chosen, _ = pick(rows, perceptual)
@@ -607,12 +623,15 @@ def choose(input: str, info: MediaInfo, *, new_frames: int, out_frames: int | No
     if scorer.lpips is not None:
         notes.append(f"LPIPS ({scorer.lpips.variant.label}) on a {LPIPS_CROP}-pixel square at full "
                      f"resolution where the motion is largest, on every window")
+    common = set.intersection(*(set(r.psnr_y) for r in measured))
+    notes.append(f"the table's means are over the {len(common)} windows every candidate measured; the rule "
+                 "compares each pair on every window both measured")
     budget_info.update({"windows_planned": n, "windows_measured": max(r.frames for r in rows),
                         "spent_seconds": round(spent, 2),
                         "start_up_seconds": round(start_up, 2),
                         "start_up": "LPIPS's network" + (", torch's import" if not torch_before else "")
                                     + (" and RIFE's set-up" if any(r.name == "rife" for r in live) else "")})
-    table = [r.as_dict() for r in rows]
+    table = [r.as_dict(common) for r in rows]
     for d in table:
         d["chosen"] = d["method"] == chosen.name
     return AutoChoice(chosen.name, table, summary, _public(excerpts), frames_measured, budget_info, RULE, notes,

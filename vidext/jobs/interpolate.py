@@ -29,7 +29,7 @@ from ..interpolation.timeline import Span, Timeline
 
 # x264/x265 speed preset per interpolation quality preset: the encoder is
 # often the bottleneck on a CPU, so the fast preset does not wait for it.
-ENCODER_PRESET = {"fast": "superfast", "balanced": "faster", "quality": "medium"}
+ENCODER_PRESET = {"fast": "superfast", "balanced": "faster", "quality": "medium", "best": "medium"}
 
 
 #: advanced options of :func:`vidext.interpolate` and their defaults
@@ -37,6 +37,8 @@ ADVANCED = {"low_light": False, "flow_smoothing": False, "motion_blur": 0.0, "de
             "duplicate_threshold": None}
 #: models that take ``quality`` / the advanced flow options and no weights
 CLASSICAL = INTERPOLATORS.classical()
+#: ``quality="best"``: the model that fuses every method at hand (also ``model="best"``)
+BEST = "best"
 #: keyword arguments of :func:`vidext.interpolate` that set the output's timing, and those that set
 #: only how it is written: neither is a setting of the interpolation itself (:func:`check_settings`)
 TIMING = ("factor", "fps", "slowmo", "start", "end")
@@ -71,6 +73,13 @@ def check_settings(*, quality: str = config.DEFAULT_QUALITY, model: str = config
     if unknown:
         raise ParameterError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(ADVANCED)}")
     opts = {**ADVANCED, **advanced}
+    if quality == BEST:         # its own method: RIFE and DIS fused (vidext.interpolation.fusion)
+        if model not in (config.DEFAULT_MODEL, BEST):
+            raise ParameterError(f"quality 'best' is its own method (RIFE and DIS quality fused); "
+                                 f"it does not apply to model {model!r}")
+        model = BEST
+    elif model == BEST:
+        quality = BEST
     if model != "auto":
         INTERPOLATORS.entry(model)
     if auto_budget is not None:
@@ -113,6 +122,9 @@ def make_interpolator(s: InterpolationSettings) -> Interpolator:
                                     flow_smoothing=s.flow_smoothing)
     if s.model in CLASSICAL:
         return INTERPOLATORS.create(s.model)
+    if s.model == BEST:
+        return INTERPOLATORS.create(BEST, weights=s.weights, device=s.device, fallback=True, low_light=s.low_light,
+                                    flow_smoothing=s.flow_smoothing)
     return INTERPOLATORS.create(s.model, weights=s.weights, device=s.device)
 
 

@@ -79,7 +79,9 @@ PRECALIBRATE_SIZES = ((640, 360), (1280, 720), (1920, 1080))   # size classes me
 
 PRECISIONS = ("fp32", "bf16")
 STATUSES = ("final", "screened", "provisional")
-CALIBRATION_VERSION = 7     # part of the cache key: entries chosen by an older rule are measured again (v7: entries carry a status; v5: timed while glibc refaulted freed buffers, see vidext.media.heap; v4: pairs kept within 30 %)
+# part of the cache key: entries chosen by an older rule are measured again (v7: entries carry a status;
+# v5: timed while glibc refaulted freed buffers, see vidext.media.heap; v4: pairs kept within 30 %)
+CALIBRATION_VERSION = 7
 
 
 @dataclass(frozen=True)
@@ -674,7 +676,8 @@ def screen(network: Callable[[Setting], object], width: int, height: int, fixed:
     :data:`SCREEN_DECISIVE` × faster, and the size timed."""
     threads, workers = default_sharing(n_cores, fixed)
     f = min(1.0, (SCREEN_PIXELS / (width * height)) ** 0.5)
-    size = (max(multiple, round(width * f / multiple) * multiple), max(multiple, round(height * f / multiple) * multiple))
+    size = (max(multiple, round(width * f / multiple) * multiple),
+            max(multiple, round(height * f / multiple) * multiple))
     cl = fixed.get("channels_last", True)
     precisions = [fixed["precision"]] if "precision" in fixed else list(PRECISIONS)
     settings = [Setting(p, cl, threads, 1) for p in dict.fromkeys(["fp32", *precisions])]

@@ -167,6 +167,7 @@ class RIFEInterpolator(Interpolator):
         self._frames = _Frames()
         self._grids: dict = {}
         self._grid_lock = threading.Lock()
+        self.flips = False      # whether mirrored passes will be asked for (render_float): more frames kept
 
     def setup(self, width: int, height: int) -> None:
         """Choose how to run for ``width``×``height`` frames: on the CPU, the calibrated (or cached) setting."""
@@ -185,7 +186,7 @@ class RIFEInterpolator(Interpolator):
         chosen = self.calibration.chosen
         self.dtype, self.threads, self.workers = _dtype(chosen.precision), chosen.threads, chosen.workers
         self._net = load_network(self.found.path, self.device, self.dtype, chosen.channels_last)
-        self._frames = _Frames(keep=2 * (self.workers + 1))
+        self._frames = _Frames(keep=2 * (self.workers + 1) * (2 if self.flips else 1))
         self._calibrated_for = padded
 
     @property
@@ -254,12 +255,14 @@ class RIFEInterpolator(Interpolator):
             torch.set_num_threads(self.threads)    # the calibrated intra-op threads (of this thread's calls)
         return stack
 
-    def _prepare(self, frame: Frame) -> _Prepared:
-        key = (frame.time, id(frame.planes[0]))
-        return self._frames.get(key, lambda: self._make(frame))
+    def _prepare(self, frame: Frame, flip: bool = False) -> _Prepared:
+        key = (frame.time, id(frame.planes[0]), flip)
+        return self._frames.get(key, lambda: self._make(frame, flip))
 
-    def _make(self, frame: Frame) -> _Prepared:
+    def _make(self, frame: Frame, flip: bool = False) -> _Prepared:
+        """The frame made ready; ``flip``: mirrored left to right (a test-time augmentation pass)."""
         import cv2
+        import numpy as np
         import torch
 
         from .network import MULTIPLE
@@ -267,12 +270,16 @@ class RIFEInterpolator(Interpolator):
         scale = self.scale_for(frame.width, frame.height)
         multiple = int(MULTIPLE / scale)
         rgb = to_rgb(frame)
+        planes_in = frame.planes
+        if flip:
+            rgb = np.ascontiguousarray(rgb[:, ::-1])
+            planes_in = tuple(np.ascontiguousarray(p[:, ::-1]) for p in frame.planes)
         ph, pw = -frame.height % multiple, -frame.width % multiple
         if ph or pw:    # edges repeated, on the (height, width, 3) picture: a channels-last tensor below
             rgb = cv2.copyMakeBorder(rgb, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
         rgb = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1).unsqueeze(0)
         features = self.net.features(rgb)
-        planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in frame.planes]
+        planes = [torch.from_numpy(p).to(self.device).to(torch.float32)[None, None] for p in planes_in]
         return _Prepared(features, self.net.first_input(features, scale), planes)
 
     def _grid(self, h: int, w: int):
@@ -296,7 +303,41 @@ class RIFEInterpolator(Interpolator):
                 out += self._render(a, pa, pb, ts[i:i + step])
         return out
 
+    def render_float(self, a: Frame, b: Frame, ts: list[float], *, flip: bool = False,
+                     reverse: bool = False) -> list[list]:
+        """The pictures at each t as float32 planes (not rounded), for passes that are averaged:
+        ``flip``, the network run on the mirrored frames and its pictures mirrored back;
+        ``reverse``, run from ``b`` to ``a`` at 1 − t (test-time augmentation: the network is
+        neither mirror- nor time-symmetric, so each pass errs differently)."""
+        import numpy as np
+
+        out: list[list] = []
+        step = RIFE_GPU_BATCH if self.device.type == "cuda" else 1
+        with self._section():
+            pb, pa = self._prepare(b, flip), self._prepare(a, flip)
+            first, second, times = (pb, pa, [1 - t for t in ts]) if reverse else (pa, pb, list(ts))
+            for i in range(0, len(times), step):
+                for planes in self._merged(a, first, second, times[i:i + step]):
+                    out.append([np.ascontiguousarray(p[:, ::-1]) if flip else p for p in planes])
+        return out
+
+    def _merged(self, like: Frame, pa: _Prepared, pb: _Prepared, ts: list[float]) -> list[list]:
+        """Float planes (one list per t) of the network's two warps blended by its mask."""
+        merged = self._blend(like, pa, pb, ts)
+        return [[m[i, 0].cpu().numpy() for m in merged] for i in range(len(ts))]
+
     def _render(self, like: Frame, pa: _Prepared, pb: _Prepared, ts: list[float]) -> list[Planes]:
+        import torch
+
+        peak = like.layout.peak
+        planes_out = []
+        for plane, mixed in zip(like.planes, self._blend(like, pa, pb, ts)):
+            mixed = mixed.add_(0.5).clamp_(0, peak)
+            planes_out.append(mixed.to(torch.int32).cpu().numpy().astype(plane.dtype)[:, 0])
+        return [tuple(p[i] for p in planes_out) for i in range(len(ts))]
+
+    def _blend(self, like: Frame, pa: _Prepared, pb: _Prepared, ts: list[float]) -> list:
+        """Per plane, (N, 1, h, w) float32: the two warps blended by the mask, before rounding."""
         import torch
         import torch.nn.functional as F
 
@@ -308,8 +349,7 @@ class RIFEInterpolator(Interpolator):
         h0, w0 = like.height, like.width
         flow = flow[..., :h0, :w0]
         mask = torch.sigmoid(mask[..., :h0, :w0])
-        peak = like.layout.peak
-        planes_out = []
+        blended = []
         for plane, qa, qb in zip(like.planes, pa.planes, pb.planes):
             h, w = plane.shape
             if (h, w) == (h0, w0):
@@ -321,9 +361,8 @@ class RIFEInterpolator(Interpolator):
             grid = self._grid(h, w)
             wa = warp(qa, f[:, :2], grid)
             wb = warp(qb, f[:, 2:4], grid)
-            mixed = torch.lerp(wb, wa, m).add_(0.5).clamp_(0, peak)
-            planes_out.append(mixed.to(torch.int32).cpu().numpy().astype(plane.dtype)[:, 0])
-        return [tuple(p[i] for p in planes_out) for i in range(len(ts))]
+            blended.append(torch.lerp(wb, wa, m))
+        return blended
 
 
 class _RIFEPair(Between):
