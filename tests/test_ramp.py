@@ -206,6 +206,28 @@ def test_auto_falls_back_to_a_ramp_when_nothing_passes(tmp_path):
     _never_a_failure(ext)
 
 
+def test_a_forward_ramp_decodes_the_clip_no_more_than_its_two_passes(tmp_path, monkeypatch):
+    # the indexing pass and the stream: auto measures its candidates on the frames the first pass kept,
+    # and a forward ramp takes the real frames it retimes from the stream, never from the file again
+    # (in a file with one keyframe, each read again decoded it from the start)
+    import vidext.extension.clip as clipmod
+
+    src = pan_clip(str(tmp_path / "pan.mkv"), 60, dx=3.0)
+    reads = []
+    decode_from = clipmod.ClipReader._decode_from
+    monkeypatch.setattr(clipmod.ClipReader, "_decode_from", lambda self, i: (reads.append(i), decode_from(self, i))[1])
+    for method in ("ramp", "auto"):
+        out = str(tmp_path / f"{method}.mkv")
+        r = vidext.extend(src, out, seconds=0.4, method=method, codec="ffv1")
+        assert r.details["extension"]["summary"].startswith("forward: ramp") or method == "ramp"
+        assert reads == [], (method, reads)
+    assert np.array_equal(np.stack(luma_frames(str(tmp_path / "ramp.mkv"))),
+                          np.stack(luma_frames(str(tmp_path / "auto.mkv"))))
+    r = vidext.extend(src, str(tmp_path / "back.mkv"), seconds=0.4, direction="backward", method="ramp",
+                      codec="ffv1")
+    assert reads                                  # a backward ramp still reads its frames again
+
+
 def test_auto_holds_after_an_eased_stop_where_no_ramp_fits(tmp_path):
     # the last shot is 6 frames: too short for any loop, and too short to slow into 1 s
     tex = texture(H + 64, W + 400, seed=3)
