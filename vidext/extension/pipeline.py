@@ -196,23 +196,49 @@ class _Walk:
 def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory, holds=None,
                feed: tuple[int, Iterator[Frame]] | None = None) -> Iterator[Planes]:
     """Planes for every op, reading runs from the file (or ``feed``: :class:`_Walk`) and interpolating
-    mixes; where ``holds(pair, a, b)`` (:meth:`Repeater.gate`), a mix shows the nearer of its two real frames."""
-    interpolator, pair, pair_key, held = None, None, None, False
+    mixes; where ``holds(pair, a, b)`` (:meth:`Repeater.gate`), a mix shows the nearer of its two real frames.
+
+    The pictures of different pairs are made up to :attr:`Interpolator.concurrency` at once
+    (:func:`~vidext.media.runner.ordered_map`: a speed ramp makes one or more for each of a hundred
+    pairs), and come out in order; frames are read in order, in the caller's thread."""
+    from ..media.runner import ordered_map
+
     walk = _Walk(ops, reader, feed)
-    for op in ops:
-        if isinstance(op, Run):
-            if op.count == 1:
-                yield walk.frame(op.start).planes
+    interpolator = interpolator_factory() if any(isinstance(op, Mix) for op in ops) else None
+
+    def units() -> Iterator[tuple]:
+        """In order: ("frame", planes) per real frame shown, ("pair", a, b, frame a, frame b, [t, ...])
+        per run of mixes of one pair."""
+        group = None
+        for op in ops:
+            if isinstance(op, Mix) and group is not None and (group[1], group[2]) == (op.a, op.b):
+                group[5].append(op.t)
                 continue
-            for frame in reader.run(op.start, op.count, op.step):
-                yield frame.planes
-            continue
-        if pair_key != (op.a, op.b):
-            interpolator = interpolator or interpolator_factory()
-            pair = interpolator.between(walk.frame(op.a), walk.frame(op.b))
-            pair_key = (op.a, op.b)
-            held = holds is not None and holds(pair, op.a, op.b)
-        yield walk.frame(op.a if op.t < 0.5 else op.b).planes if held else pair.at(op.t)
+            if group is not None:
+                yield group
+                group = None
+            if isinstance(op, Mix):
+                group = ("pair", op.a, op.b, walk.frame(op.a), walk.frame(op.b), [op.t])
+            elif op.count == 1:
+                yield ("frame", walk.frame(op.start).planes)
+            else:
+                for frame in reader.run(op.start, op.count, op.step):
+                    yield ("frame", frame.planes)
+        if group is not None:
+            yield group
+
+    def made(unit: tuple) -> list[Planes]:
+        if unit[0] == "frame":
+            return [unit[1]]
+        _, a, b, fa, fb, ts = unit
+        pair = interpolator.between(fa, fb)
+        if holds is not None and holds(pair, a, b):
+            return [(fa if t < 0.5 else fb).planes for t in ts]
+        return pair.at_many(ts)
+
+    workers = interpolator.concurrency if interpolator is not None else 1
+    for pictures in ordered_map(made, units(), workers):
+        yield from pictures
 
 
 def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> Iterator[Planes]:
