@@ -250,6 +250,23 @@ def test_auto_holds_after_an_eased_stop_where_no_ramp_fits(tmp_path):
 
 
 # -- motion: no spin, no smear ---------------------------------------------------------
+def test_the_log_of_a_camera_step_is_scipys_logm_in_closed_form():
+    from scipy.linalg import expm, logm
+
+    from vidext.extension.motion import log_similarity
+
+    rng = np.random.default_rng(3)
+    for turn, zoom in [(0.0, 1.0), (0.002, 1.001), (-0.01, 0.99), (0.8, 1.3), (3.0, 0.5)]:
+        tx, ty = rng.normal(0, 6, 2)
+        m = np.array([[zoom * math.cos(turn), -zoom * math.sin(turn), tx],
+                      [zoom * math.sin(turn), zoom * math.cos(turn), ty], [0.0, 0.0, 1.0]])
+        got = log_similarity(m)
+        assert np.allclose(got, np.real(logm(m)), rtol=0, atol=1e-10), (turn, zoom)
+        assert np.allclose(expm(got), m, rtol=0, atol=1e-10)
+    shear = np.array([[1.0, 0.3, 2.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])     # not a similarity: SciPy's
+    assert np.allclose(log_similarity(shear), np.real(logm(shear)))
+
+
 def rotating_clip(path: str, frames: int = 10, degrees: float = 2.0) -> str:
     tex = texture(3 * H, 3 * W, seed=4)
     c = (1.5 * W, 1.5 * H)
