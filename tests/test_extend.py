@@ -267,6 +267,24 @@ def test_reader_seeks_and_reverses_in_bounded_chunks(tmp_path, clip):
 
 
 
+def test_the_index_keeps_frames_next_to_an_end_within_its_budget(clip):
+    from vidext.extension.clip import ClipIndex
+
+    src = clip(frames=30, width=64, height=48, tone_hz=None)
+    with FrameSource(src) as s:
+        frames = list(s)
+    size = sum(p.nbytes for p in frames[0].planes)
+    index = ClipIndex(keep=(3.5 * size / 1e6, 5.5 * size / 1e6))
+    for f in frames:
+        index.observe(f)
+    fwd, back = index.kept("forward"), index.kept("backward")
+    assert sorted(fwd) == list(range(25, 30)) and sorted(back) == [27, 28, 29]    # generation order
+    assert all(fwd[i] is frames[i] for i in fwd) and all(back[i] is frames[29 - i] for i in back)
+    index.drop_kept()
+    assert index.kept("forward") == {} and index.kept("backward") == {}
+    assert ClipIndex().kept("forward") == {}
+
+
 def _green_after_seeks(monkeypatch, frames_after_seek: int | None):
     """Make the extenders' re-reads decode the way the reported 4:4:4 clip did: solid green pictures
     (every plane 0) for the first ``frames_after_seek`` frames after a seek (None: every re-read of

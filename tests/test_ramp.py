@@ -206,6 +206,28 @@ def test_auto_falls_back_to_a_ramp_when_nothing_passes(tmp_path):
     _never_a_failure(ext)
 
 
+def test_a_forward_ramp_decodes_the_clip_no_more_than_its_two_passes(tmp_path, monkeypatch):
+    # the indexing pass and the stream: auto measures its candidates on the frames the first pass kept,
+    # and a forward ramp takes the real frames it retimes from the stream, never from the file again
+    # (in a file with one keyframe, each read again decoded it from the start)
+    import vidext.extension.clip as clipmod
+
+    src = pan_clip(str(tmp_path / "pan.mkv"), 60, dx=3.0)
+    reads = []
+    decode_from = clipmod.ClipReader._decode_from
+    monkeypatch.setattr(clipmod.ClipReader, "_decode_from", lambda self, i: (reads.append(i), decode_from(self, i))[1])
+    for method in ("ramp", "auto"):
+        out = str(tmp_path / f"{method}.mkv")
+        r = vidext.extend(src, out, seconds=0.4, method=method, codec="ffv1")
+        assert r.details["extension"]["summary"].startswith("forward: ramp") or method == "ramp"
+        assert reads == [], (method, reads)
+    assert np.array_equal(np.stack(luma_frames(str(tmp_path / "ramp.mkv"))),
+                          np.stack(luma_frames(str(tmp_path / "auto.mkv"))))
+    r = vidext.extend(src, str(tmp_path / "back.mkv"), seconds=0.4, direction="backward", method="ramp",
+                      codec="ffv1")
+    assert reads                                  # a backward ramp still reads its frames again
+
+
 def test_auto_holds_after_an_eased_stop_where_no_ramp_fits(tmp_path):
     # the last shot is 6 frames: too short for any loop, and too short to slow into 1 s
     tex = texture(H + 64, W + 400, seed=3)
@@ -228,6 +250,23 @@ def test_auto_holds_after_an_eased_stop_where_no_ramp_fits(tmp_path):
 
 
 # -- motion: no spin, no smear ---------------------------------------------------------
+def test_the_log_of_a_camera_step_is_scipys_logm_in_closed_form():
+    from scipy.linalg import expm, logm
+
+    from vidext.extension.motion import log_similarity
+
+    rng = np.random.default_rng(3)
+    for turn, zoom in [(0.0, 1.0), (0.002, 1.001), (-0.01, 0.99), (0.8, 1.3), (3.0, 0.5)]:
+        tx, ty = rng.normal(0, 6, 2)
+        m = np.array([[zoom * math.cos(turn), -zoom * math.sin(turn), tx],
+                      [zoom * math.sin(turn), zoom * math.cos(turn), ty], [0.0, 0.0, 1.0]])
+        got = log_similarity(m)
+        assert np.allclose(got, np.real(logm(m)), rtol=0, atol=1e-10), (turn, zoom)
+        assert np.allclose(expm(got), m, rtol=0, atol=1e-10)
+    shear = np.array([[1.0, 0.3, 2.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]])     # not a similarity: SciPy's
+    assert np.allclose(log_similarity(shear), np.real(logm(shear)))
+
+
 def rotating_clip(path: str, frames: int = 10, degrees: float = 2.0) -> str:
     tex = texture(3 * H, 3 * W, seed=4)
     c = (1.5 * W, 1.5 * H)

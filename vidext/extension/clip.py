@@ -39,6 +39,11 @@ from .base import ClipView
 EXTEND_REVERSE_BUFFER_MB = 256       # frames held at once to play a run of the clip backwards
 EXTEND_INDEX_WIDTH = 64              # px: width of the downscaled luma index used to find loop points
 EXTEND_INDEX_MAX_FRAMES = 18_000     # frames indexed next to each end (bounds memory on long clips)
+#: MB of full-size frames next to an extended end that the indexing pass keeps for ``auto``, whose
+#: measuring reads them again (the loop search's frames near the edge, the ramp's probe): served from
+#: here, they are not decoded a second time (bigbuckbunny, 720p, one keyframe: its last 40 frames, 55 MB,
+#: read again decoded all 132; 46 frames fit)
+EXTEND_KEEP_MB = 64
 
 
 def thumbnail(frame: Frame, width: int = EXTEND_INDEX_WIDTH) -> np.ndarray:
@@ -96,7 +101,8 @@ class ClipIndex:
     """Times, edge frames and a downscaled index, gathered from one pass over the clip."""
 
     def __init__(self, *, context: int = 1, thumbs: bool = False,
-                 max_index: int = EXTEND_INDEX_MAX_FRAMES):
+                 max_index: int = EXTEND_INDEX_MAX_FRAMES, keep: tuple[float, float] = (0, 0)):
+        """``keep``: MB of full-size frames kept at the (start, end) of the clip (:meth:`kept`)."""
         self.times: list[Fraction] = []
         self.head: list[Frame] = []
         self.tail: collections.deque[Frame] = collections.deque(maxlen=max(1, context))
@@ -106,14 +112,43 @@ class ClipIndex:
         self.head_thumbs: list[np.ndarray] = []
         self.tail_thumbs: collections.deque[np.ndarray] = collections.deque(maxlen=max_index)
         self.signatures = Signatures()
+        self._keep = (keep[0] * 1e6, keep[1] * 1e6)
+        self._kept_head: list[Frame] = []
+        self._kept_tail: collections.deque[Frame] = collections.deque()
+        self._kept_bytes = [0, 0]
 
     @property
     def count(self) -> int:
         return len(self.times)
 
+    def kept(self, direction: str) -> dict[int, Frame]:
+        """The frames kept next to ``direction``'s end (``keep``), by generation-order index."""
+        n = self.count
+        if direction == "forward":
+            return {n - len(self._kept_tail) + k: f for k, f in enumerate(self._kept_tail)}
+        return {n - 1 - k: f for k, f in enumerate(self._kept_head)}
+
+    def drop_kept(self) -> None:
+        """Let the kept frames go (the sides are planned)."""
+        self._kept_head, self._kept_tail = [], collections.deque()
+        self._keep, self._kept_bytes = (0, 0), [0, 0]
+
+    def _hold(self, frame: Frame) -> None:
+        size = sum(p.nbytes for p in frame.planes)
+        if self._kept_bytes[0] + size <= self._keep[0]:
+            self._kept_head.append(frame)
+            self._kept_bytes[0] += size
+        if size <= self._keep[1]:
+            self._kept_tail.append(frame)
+            self._kept_bytes[1] += size
+            while self._kept_bytes[1] > self._keep[1]:
+                self._kept_bytes[1] -= sum(p.nbytes for p in self._kept_tail.popleft().planes)
+
     def observe(self, frame: Frame) -> None:
         self.times.append(frame.time)
         self.signatures.append(signature(frame))
+        if self._keep != (0, 0):
+            self._hold(frame)
         if len(self.head) < self._context:
             self.head.append(frame)
         self.tail.append(frame)

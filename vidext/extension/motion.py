@@ -87,11 +87,36 @@ def step_transforms(frames: list[Frame]) -> list[np.ndarray | None]:
     return out
 
 
+#: a 3×3 whose linear part departs from a similarity's form by more than this (relative) has its
+#: logarithm taken by SciPy's general logm
+_SIMILAR_TOL = 1e-9
+
+
+def log_similarity(m: np.ndarray) -> np.ndarray:
+    """Matrix logarithm of a 2-D similarity ``[[a, -b, tx], [b, a, ty], [0, 0, 1]]`` (what
+    ``estimateAffinePartial2D`` gives), in closed form: with ``z = a + ib`` the linear part's
+    rotation and scale, ``α = log z`` and ``t = tx + i ty``, the logarithm is
+    ``[[Re α, -Im α, Re u], [Im α, Re α, Im u], [0, 0, 0]]``, ``u = t α / (z - 1)`` (``t`` where
+    ``z = 1``).  SciPy's general logm gives the same to rounding but costs 20-60 ms of CPU a call
+    (a Schur decomposition through BLAS threads; five a clip, every time ``auto`` measures
+    ``motion``).  Any other matrix goes to SciPy's logm."""
+    a, b = (m[0, 0] + m[1, 1]) / 2, (m[1, 0] - m[0, 1]) / 2
+    scale = max(abs(a), abs(b), 1e-300)
+    if (abs(m[0, 0] - m[1, 1]) > _SIMILAR_TOL * scale or abs(m[1, 0] + m[0, 1]) > _SIMILAR_TOL * scale
+            or m[2, 0] != 0 or m[2, 1] != 0 or m[2, 2] != 1 or (a <= 0 and b == 0)):
+        from scipy.linalg import logm
+
+        return np.real(logm(m))
+    z1 = complex(a - 1.0, b)                                # z - 1, exact for z near 1
+    alpha = np.log1p(z1)
+    t = complex(m[0, 2], m[1, 2])
+    u = t if z1 == 0 else t * alpha / z1
+    return np.array([[alpha.real, -alpha.imag, u.real], [alpha.imag, alpha.real, u.imag], [0.0, 0.0, 0.0]])
+
+
 def generator(steps: list[np.ndarray | None]) -> np.ndarray:
     """Lie-algebra generator ``L`` (3×3): the median of the steps' matrix logarithms (zeros: none)."""
-    from scipy.linalg import logm
-
-    logs = [np.real(logm(m)) for m in steps if m is not None]
+    logs = [log_similarity(m) for m in steps if m is not None]
     if not logs:
         return np.zeros((3, 3))
     gen = np.median(np.stack(logs), axis=0)
@@ -235,9 +260,9 @@ class Motion(Synthesizer):
     @staticmethod
     def _fitting_share(covered, moves) -> float:
         """The largest share of the final move whose uncovered area a MOTION_MAX_CROP crop hides."""
-        from scipy.linalg import expm, logm
+        from scipy.linalg import expm
 
-        gen = np.real(logm(moves[-1]))
+        gen = log_similarity(moves[-1])
         lo, hi = 0.0, 1.0
         for _ in range(10):
             mid = (lo + hi) / 2

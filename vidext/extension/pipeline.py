@@ -23,10 +23,14 @@ that play the same stretch slower.  Such a job indexes the clip and plans every
 side up front (:func:`plans_up_front`), withholds the K originals from the
 stream, and records the side's time map for the sound (:meth:`ShownFrames.retime`)
 and the retimed frames for the sidecar (``extension.retimed``); the output is
-still N frames longer per side.
+still N frames longer per side.  A forward side takes the K originals (and the
+frame before them) from the stream itself, as it reaches them, instead of
+decoding the file again; ``auto`` measures its candidates on frames next to the
+extended end that the indexing pass kept (:data:`~vidext.extension.clip.EXTEND_KEEP_MB`).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
@@ -42,7 +46,7 @@ from ..media.reader import FrameSource
 from ..media.runner import ProgressMeter
 from ..media.writer import FrameSink
 from .base import Chooser, ClipView, Extender, Mix, Op, Planes, Repeater, Run, Synthesizer
-from .clip import ClipIndex, ClipReader
+from .clip import EXTEND_KEEP_MB as KEEP_MB, ClipIndex, ClipReader
 from .shots import ShotTracker
 from ..timemap import TimeMap
 
@@ -135,10 +139,15 @@ def play_order(ops: list[Op], count: int, direction: str) -> list[Op]:
 class _Walk:
     """Frames the single-frame ops of a schedule need (each mix's pair, single real frames), read
     from the file: where they are a run of neighbouring frames that the ops walk through in file
-    order (a speed ramp), in one decoding pass holding a few frames; else one by one."""
+    order (a speed ramp), in one decoding pass holding a few frames; else one by one.
 
-    def __init__(self, ops: list[Op], reader: ClipReader):
+    ``feed`` = (first index, frames from it on in file order): the job's own stream of the clip,
+    already being decoded (a forward ramp's withheld frames): the run is taken from it instead of
+    decoding the file again (in a file with few keyframes, from far back); past its end, the file."""
+
+    def __init__(self, ops: list[Op], reader: ClipReader, feed: tuple[int, Iterator[Frame]] | None = None):
         self.reader = reader
+        self.feed = feed
         used = [(min(op.a, op.b), max(op.a, op.b)) if isinstance(op, Mix) else (op.start, op.start)
                 for op in ops if isinstance(op, Mix) or op.count == 1]
         self.range = None
@@ -160,33 +169,76 @@ class _Walk:
             return self._held[index]
         if self._frames is None:
             lo, hi = self.range
-            self._frames, self._next = iter(self.reader.forward(lo, hi - lo + 1)), lo
+            self._frames, self._next = iter(self._run(lo, hi)), lo
         while self._next <= index:
             self._held[self._next] = next(self._frames)
             self._held.pop(self._next - 3, None)
             self._next += 1
         return self._held[index] if index in self._held else self.reader.frame(index)
 
+    def _run(self, lo: int, hi: int) -> Iterator[Frame]:
+        """Frames ``lo … hi``: from the feed where it starts at or before ``lo`` (never pulling a
+        frame past ``hi`` from it), the rest from the file."""
+        k = lo
+        if self.feed is not None and self.feed[0] <= lo:
+            k, frames = self.feed
+            while k <= hi:
+                f = next(frames, None)
+                if f is None:
+                    break
+                if k >= lo:
+                    yield f
+                k += 1
+        if k <= hi:
+            yield from self.reader.forward(k, hi - k + 1)
 
-def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory, holds=None) -> Iterator[Planes]:
-    """Planes for every op, reading runs from the file and interpolating mixes; where
-    ``holds(pair, a, b)`` (:meth:`Repeater.gate`), a mix shows the nearer of its two real frames."""
-    interpolator, pair, pair_key, held = None, None, None, False
-    walk = _Walk(ops, reader)
-    for op in ops:
-        if isinstance(op, Run):
-            if op.count == 1:
-                yield walk.frame(op.start).planes
+
+def render_ops(ops: list[Op], reader: ClipReader, interpolator_factory, holds=None,
+               feed: tuple[int, Iterator[Frame]] | None = None) -> Iterator[Planes]:
+    """Planes for every op, reading runs from the file (or ``feed``: :class:`_Walk`) and interpolating
+    mixes; where ``holds(pair, a, b)`` (:meth:`Repeater.gate`), a mix shows the nearer of its two real frames.
+
+    The pictures of different pairs are made up to :attr:`Interpolator.concurrency` at once
+    (:func:`~vidext.media.runner.ordered_map`: a speed ramp makes one or more for each of a hundred
+    pairs), and come out in order; frames are read in order, in the caller's thread."""
+    from ..media.runner import ordered_map
+
+    walk = _Walk(ops, reader, feed)
+    interpolator = interpolator_factory() if any(isinstance(op, Mix) for op in ops) else None
+
+    def units() -> Iterator[tuple]:
+        """In order: ("frame", planes) per real frame shown, ("pair", a, b, frame a, frame b, [t, ...])
+        per run of mixes of one pair."""
+        group = None
+        for op in ops:
+            if isinstance(op, Mix) and group is not None and (group[1], group[2]) == (op.a, op.b):
+                group[5].append(op.t)
                 continue
-            for frame in reader.run(op.start, op.count, op.step):
-                yield frame.planes
-            continue
-        if pair_key != (op.a, op.b):
-            interpolator = interpolator or interpolator_factory()
-            pair = interpolator.between(walk.frame(op.a), walk.frame(op.b))
-            pair_key = (op.a, op.b)
-            held = holds is not None and holds(pair, op.a, op.b)
-        yield walk.frame(op.a if op.t < 0.5 else op.b).planes if held else pair.at(op.t)
+            if group is not None:
+                yield group
+                group = None
+            if isinstance(op, Mix):
+                group = ("pair", op.a, op.b, walk.frame(op.a), walk.frame(op.b), [op.t])
+            elif op.count == 1:
+                yield ("frame", walk.frame(op.start).planes)
+            else:
+                for frame in reader.run(op.start, op.count, op.step):
+                    yield ("frame", frame.planes)
+        if group is not None:
+            yield group
+
+    def made(unit: tuple) -> list[Planes]:
+        if unit[0] == "frame":
+            return [unit[1]]
+        _, a, b, fa, fb, ts = unit
+        pair = interpolator.between(fa, fb)
+        if holds is not None and holds(pair, a, b):
+            return [(fa if t < 0.5 else fb).planes for t in ts]
+        return pair.at_many(ts)
+
+    workers = interpolator.concurrency if interpolator is not None else 1
+    for pictures in ordered_map(made, units(), workers):
+        yield from pictures
 
 
 def spooled_reversed(frames: Iterator[Planes], view: ClipView, folder: str) -> Iterator[Planes]:
@@ -268,12 +320,12 @@ class Side:
         """Frames this side writes (the replaced real frames included)."""
         return self.count + self.replaced
 
-    def frames(self, folder: str) -> Iterator[Planes]:
-        """The side's frames in play order (closes the reader when done)."""
+    def frames(self, folder: str, feed: tuple[int, Iterator[Frame]] | None = None) -> Iterator[Planes]:
+        """The side's frames in play order (closes the reader when done); ``feed``: see :class:`_Walk`."""
         try:
             if self.ops is not None:
                 yield from render_ops(self.ops, self.reader, self.extender.interpolator,
-                                      self.extender.gate(self.view.direction))
+                                      self.extender.gate(self.view.direction), feed)
                 return
             made = self.extender.synthesize(self.view, self.count)
             if self.view.direction == "forward":
@@ -305,9 +357,9 @@ def plan_side(extender: Extender, view: ClipView, count: int, source: MediaInfo,
     reader.__enter__()
     try:
         last = view.count - 1
-        view.read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
-        view.read_run = (reader.forward if view.direction == "forward"
-                         else (lambda i, k: reader.backward(last - i, k)))
+        read = (reader.frame if view.direction == "forward" else (lambda i: reader.frame(last - i)))
+        run = (reader.forward if view.direction == "forward" else (lambda i, k: reader.backward(last - i, k)))
+        view.read, view.read_run = _kept_first(index.kept(view.direction), read, run)
         if isinstance(extender, Chooser):
             extender = extender.choose(view, count)
         if isinstance(extender, Repeater):
@@ -326,6 +378,25 @@ def plan_side(extender: Extender, view: ClipView, count: int, source: MediaInfo,
     except BaseException:
         Side(extender, view, count, reader, stats=stats).close()
         raise
+
+
+def _kept_first(kept: dict[int, Frame], read, run):
+    """``(read, read_run)`` of a view that serve the frames the index kept (generation-order index)
+    and read the others from the file."""
+    if not kept:
+        return read, run
+
+    def read_kept(i: int) -> Frame:
+        return kept[i] if i in kept else read(i)
+
+    def run_kept(i: int, k: int) -> Iterator[Frame]:
+        j = i
+        while j < i + k and j in kept:      # the kept head of the run
+            yield kept[j]
+            j += 1
+        if j < i + k:
+            yield from run(j, i + k - j)
+    return read_kept, run_kept
 
 
 def _retimed(extender: Repeater, view: ClipView, count: int, replaced: int, times: list[Fraction],
@@ -377,7 +448,9 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                 shown.abort()
 
     def _compute(frames: Iterator[Frame], meter: ProgressMeter):
-        index = ClipIndex(context=extender.context_frames, thumbs=extender.needs_index)
+        # auto measures its candidates on frames next to the extended ends: kept from the indexing pass
+        keep = (KEEP_MB if before else 0, KEEP_MB if after else 0) if isinstance(extender, Chooser) else (0, 0)
+        index = ClipIndex(context=extender.context_frames, thumbs=extender.needs_index, keep=keep)
         shots = ShotTracker() if extender.needs_index else None
 
         def observe(f: Frame) -> None:
@@ -432,6 +505,7 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                         sides["backward"] = plan("backward", before)
                     if after:
                         sides["forward"] = plan("forward", after)
+                    index.drop_kept()
                 skip_head = sides["backward"].replaced if "backward" in sides else 0
                 skip_tail = sides["forward"].replaced if "forward" in sides else 0
                 if before:
@@ -442,6 +516,10 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                     stats["before"] = before
                 last = None
                 keep_until = index.count - skip_tail if up_front else None
+                # a forward side that retimes the last frames takes them from this stream, right after
+                # the frame before them (its anchor), instead of decoding the file again
+                anchor = keep_until - 1 if skip_tail and keep_until - 1 >= skip_head else None
+                feed = None
                 for i, f in enumerate(frames):
                     if not up_front:
                         observe(f)
@@ -451,14 +529,20 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                     last = f.time
                     yield f.planes, f.time + shift
                     meter.advance()
-                stats["original"] = index.count
+                    if i == anchor:
+                        feed = (anchor, itertools.chain([f], frames))
+                        break
                 if after and last is not None:
                     if "forward" not in sides:
                         sides["forward"] = plan("forward", after)
-                    for k, planes in enumerate(sides["forward"].frames(folder), start=1):
+                        index.drop_kept()
+                    for k, planes in enumerate(sides["forward"].frames(folder, feed), start=1):
                         yield planes, last + shift + Fraction(k) / rate
                         meter.advance()
                     stats["after"] = after
+                for f in frames:            # what the forward side did not take (the stream ends)
+                    layout, colour = f.layout, f.colour
+                stats["original"] = index.count
             finally:
                 for side in sides.values():
                     side.close()

@@ -252,8 +252,8 @@ class Ramp(Repeater):
     def describe(self) -> dict:
         used = self._interpolator.name if self._interpolator is not None else self.interpolator_name
         ramps = {d: p.as_dict(self.rate) for d, p in self.plans.items()}
-        for d, pairs in self.held.items():
-            ramps[d]["held_pairs"] = pairs
+        for d, pairs in self.held.items():          # recorded as pairs are made, several at once
+            ramps[d]["held_pairs"] = sorted(pairs)
         out = {"method": self.name, "interpolator": used, "quality": self.quality,
                "ramps": ramps, "summary": self.summary()}
         if self.stop:
