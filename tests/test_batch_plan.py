@@ -13,6 +13,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from helpers import encode_all
 
 from vidext.batch.plan import Mark, scan, split
 from vidext.errors import Cancelled
@@ -224,13 +225,11 @@ def write_part(path: str, pictures, first: int) -> str:
         v.pix_fmt = "yuv420p"
         v.options = {"preset": "veryfast", "crf": "20", "bf": "3"}
         v.codec_context.time_base = Fraction(1, FPS)
-        for k, img in enumerate(pictures):
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts, frame.time_base = first + k, Fraction(1, FPS)
-            for p in v.encode(frame):
-                c.mux(p)
-        for p in v.encode():
-            c.mux(p)
+        def frame(k, img):
+            f = av.VideoFrame.from_ndarray(img, format="rgb24")
+            f.pts, f.time_base = first + k, Fraction(1, FPS)
+            return f
+        encode_all(c, v, (frame(k, img) for k, img in enumerate(pictures)))
     return path
 
 

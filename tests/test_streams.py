@@ -577,6 +577,20 @@ def _segment(kind: int, body: bytes) -> bytes:
     return bytes([kind]) + len(body).to_bytes(2, "big") + body
 
 
+def _copy_with(i, o, add):
+    """Every stream of the open input ``i`` into the open output ``o``, its packets copied, beside the
+    streams ``add(o)`` makes (what it returns is returned)."""
+    pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
+    added = add(o)
+    o.start_encoding()
+    route = {s.index: d for s, d in pairs}
+    for pkt in i.demux([s for s, _ in pairs]):
+        if pkt.dts is not None:
+            pkt.stream = route[pkt.stream.index]
+            o.mux(pkt)
+    return added
+
+
 def pgs_display_set(width: int, height: int, show: bool) -> bytes:
     """One PGS display set (PCS, WDS, PDS, ODS, END) showing a 16×8 box of palette colour 1, or clearing
     the screen; the segment layout of Blu-ray subtitles as Matroska stores them (no "PG" headers)."""
@@ -604,15 +618,11 @@ def test_picture_subtitles_keep_their_pictures_at_mapped_times(tmp_path):
     src = str(tmp_path / "pgs.mkv")
     shows = [(Fraction(4, 25), True), (Fraction(12, 25), False), (Fraction(16, 25), True), (Fraction(20, 25), False)]
     with av.open(base) as i, av.open(src, "w") as o:
-        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
-        pgs = o.add_mux_stream("hdmv_pgs_subtitle")
-        pgs.metadata["language"] = "eng"
-        o.start_encoding()
-        route = {s.index: d for s, d in pairs}
-        for pkt in i.demux([s for s, _ in pairs]):
-            if pkt.dts is not None:
-                pkt.stream = route[pkt.stream.index]
-                o.mux(pkt)
+        def add(o):
+            pgs = o.add_mux_stream("hdmv_pgs_subtitle")
+            pgs.metadata["language"] = "eng"
+            return pgs
+        pgs = _copy_with(i, o, add)
         tb = pgs.time_base
         for t, show in shows:
             pkt = av.Packet(pgs_display_set(192, 80, show))
@@ -721,18 +731,14 @@ def make_bitmaps(folder, *, synthetic: bool, pgs: bool = False) -> str:
                         variant("b", ext=".mkv", options=X264, frames=FRAMES), synthetic=synthetic)
     src = os.path.join(str(folder), "bitmaps.mkv")
     with av.open(base) as i, av.open(src, "w") as o:
-        pairs = [(s, o.add_stream_from_template(s)) for s in i.streams]
-        vob, dvbs = o.add_mux_stream("dvd_subtitle"), o.add_mux_stream("dvb_subtitle")
-        vob.metadata["language"], dvbs.metadata["language"] = "fra", "deu"
-        blu = o.add_mux_stream("hdmv_pgs_subtitle") if pgs else None
-        if blu is not None:
-            blu.metadata["language"] = "eng"
-        o.start_encoding()
-        route = {s.index: d for s, d in pairs}
-        for pkt in i.demux([s for s, _ in pairs]):
-            if pkt.dts is not None:
-                pkt.stream = route[pkt.stream.index]
-                o.mux(pkt)
+        def add(o):
+            vob, dvbs = o.add_mux_stream("dvd_subtitle"), o.add_mux_stream("dvb_subtitle")
+            vob.metadata["language"], dvbs.metadata["language"] = "fra", "deu"
+            blu = o.add_mux_stream("hdmv_pgs_subtitle") if pgs else None
+            if blu is not None:
+                blu.metadata["language"] = "eng"
+            return vob, dvbs, blu
+        vob, dvbs, blu = _copy_with(i, o, add)
         packets = [(t, vob, dvd_subpicture(stop), ms) for t, stop, ms in DVD_CUES]
         packets += [(t, dvbs, dvb_display_set(sec, show, k), 0) for k, (t, sec, show) in enumerate(DVB_CUES)]
         if blu is not None:
