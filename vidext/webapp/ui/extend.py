@@ -52,8 +52,10 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                     info="or drag the blue edge on the filmstrip")
                 direction = gr.Radio(DIRECTIONS, value="forward", label="Where", elem_id="extend-direction")
                 method = gr.Radio(choices, value=config.DEFAULT_EXTEND_METHOD, label="How",
-                                  info="auto: tries them on your clip and keeps the best; seamless: loops back with "
-                                       "no visible seam; motion: carries the camera move on; freeze: holds the last frame", elem_id="extend-method")
+                                  info="auto: tries them on your clip and keeps the best that passes; seamless: loops "
+                                       "back with no visible seam; ramp: slows the edge of the shot down; motion: "
+                                       "carries the camera move on; freeze: holds the last frame",
+                                  elem_id="extend-method")
                 missing = common.unavailable_lines(methods)
                 if missing:
                     gr.Markdown("Not offered here:\n" + missing)
