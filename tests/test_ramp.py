@@ -354,3 +354,30 @@ def test_auto_asks_nothing_of_the_hub_where_no_gpu_driver_is_loaded(monkeypatch)
     monkeypatch.setattr(device, "no_cuda_driver", lambda: True)
     assert auto.generative_available("svd") == (False, "no GPU (no NVIDIA driver)")
     assert ramp.engine() == "dis"
+
+
+def test_an_engine_that_cannot_judge_its_pairs_is_judged_by_dis(tmp_path):
+    """RIFE (on a GPU) says nothing of doubles: DIS fast judges its pairs on the same frames, so the jump
+    is held there too and a pair the flow follows is not."""
+    from vidext.extension.ramp import doubles
+    from vidext.interpolation.base import Between
+    from vidext.media.reader import FrameSource
+
+    class Silent(Between):          # a network's pair: pictures, no word on doubles
+        def __init__(self, a, b):
+            self.a, self.b = a, b
+
+        def at(self, t):
+            return self.a.planes
+
+    tex = texture(H + 64, W + 64 + 80, seed=7)
+    images = []
+    for k in range(6):
+        img = shifted(tex, 8 + 2 * k, 16, H, W).copy()
+        img[(slice(26, 36), slice(14, 24)) if k <= 3 else (slice(26, 36), slice(64, 74))] = 255
+        images.append(img)
+    src = write_rgb_clip(str(tmp_path / "jump.mkv"), images, rate=RATE)
+    with FrameSource(src) as s:
+        f = list(s)
+    assert Silent(f[3], f[4]).doubled() is None
+    assert doubles(Silent(f[3], f[4])) and not doubles(Silent(f[1], f[2]))

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 
@@ -90,9 +91,23 @@ _ON_FRAME = 1e-6
 
 
 def doubles(pair) -> bool:
-    """Whether the engine says the pair's midpoint would show a see-through double (:data:`RAMP_DOUBLE_SHARE`)."""
+    """Whether the engine says the pair's midpoint would show a see-through double (:data:`RAMP_DOUBLE_SHARE`).
+
+    An engine that cannot say (RIFE on a GPU) is judged by DIS ``fast`` on the same two frames, the
+    measure the limit was set with (a few milliseconds a pair beside a network's pass): where the flow
+    cannot follow, the network's picture is not trusted either."""
     share = pair.doubled()
+    if share is None and getattr(pair, "a", None) is not None and getattr(pair, "b", None) is not None:
+        share = _judge().between(pair.a, pair.b).doubled()
     return share is not None and share > RAMP_DOUBLE_SHARE
+
+
+@lru_cache(maxsize=1)
+def _judge():
+    """The DIS interpolator that judges the pairs of an engine that cannot judge its own."""
+    from ..interpolation.flow import DISInterpolator
+
+    return DISInterpolator(RAMP_QUALITY)
 
 
 class RampTooShort(ParameterError):
