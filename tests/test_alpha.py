@@ -69,10 +69,12 @@ def test_the_app_keeps_the_alpha_by_default_and_names_it_when_asked_for_h264(tmp
         out = handlers.run_interpolate(src, str(tmp_path / folder), factor=2, model="dis", codec=codec)
         if codec == "h264":
             assert out.output.endswith(".mp4") and "Not kept" in out.summary and "alpha plane" in out.summary
+            assert "Transparency kept" not in out.summary
         else:
             assert out.output.endswith(".mov") and probe(out.output).video.codec == "prores"
             assert centre(alphas(out.output)[1]) == pytest.approx(22.5, abs=0.6)
             assert out.playable.endswith(".playable.mp4") and "Not kept" not in out.summary
+            assert "Transparency kept:** the download is prores with its alpha plane" in out.summary
     plain = str(tmp_path / "plain.mp4")
     from vidext.media.synth import make_clip
 

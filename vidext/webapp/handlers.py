@@ -19,6 +19,7 @@ from .. import api, config
 from ..config import Limits
 from ..errors import ParameterError
 from ..limits import check_video
+from ..media.codecs import has_alpha
 from ..media.runner import JobProgress, Stage
 from ..security import allowed_output, safe_name
 from . import capabilities, plans, present
@@ -118,8 +119,6 @@ APP_ALPHA_CODEC = "prores"
 def app_codec(codec: str | None, info) -> str:
     """The codec a job of the app writes: ``auto`` (or nothing) is H.264, or ProRes 4444 for a clip with
     an alpha plane (a browser plays neither transparency nor ProRes: the playable copy shows it)."""
-    from ..media.codecs import has_alpha
-
     if codec not in (None, "", APP_CODEC_AUTO):
         return codec
     alpha = info.video is not None and has_alpha(info.video.pix_fmt)
@@ -155,6 +154,10 @@ def _video_outcome(result, folder: str, notes: dict | None = None) -> Outcome:
         words["audio"] = None
     extra = [p for p in (playable,) if p and p != result.output]
     summary = present.result_words(words)
+    written = (result.details or {}).get("output") or {}
+    if written.get("pix_fmt") and has_alpha(written["pix_fmt"]):     # said: a browser shows no transparency
+        summary += (f"\n\n**Transparency kept:** the download is {written.get('codec', '')} with its alpha plane; "
+                    "the player shows the picture without it.")
     picture = ((result.details or {}).get("playable") or {}).get("picture")
     if picture and result.playable_path:        # the player shows a copy whose picture differs (HDR → SDR)
         summary += f"\n\nThe player shows a copy: {picture}."
