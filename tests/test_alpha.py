@@ -108,3 +108,13 @@ def test_the_alpha_check_sees_an_alpha_that_does_not_move(tmp_path, fault):
     problems = check_alpha_output(src, out, sidecar, lambda t: t, originals=6)
     assert problems and all("new frame" in p or "off the colour" in p for p in problems), problems
     assert check_alpha_output(src, src, sidecar, lambda t: t, originals=6) == []
+
+
+def test_an_rgba_clips_playable_copy_is_bt709_as_an_rgb_ones(tmp_path):
+    """The playable copy of RGB pictures is converted to BT.709, with an alpha plane or without."""
+    from vidext.media.playable import write_playable
+
+    for pix_fmt in ("rgba", "rgb24"):
+        src = matte_clip(str(tmp_path / f"{pix_fmt}.mov"), "png", pix_fmt, frames=4)
+        copy = probe(write_playable(src, str(tmp_path / f"{pix_fmt}.mp4"))).video
+        assert (copy.colour.matrix, copy.colour.range) == (1, 1), pix_fmt

@@ -21,6 +21,7 @@ import av
 
 from .atomic import atomic_output, output_error
 from .codecs import muxer_options
+from .frame import PixelLayout
 from .mux import CopyAudio
 from .probe import MediaInfo, probe_video, video_stream
 from .runner import ProgressCallback, ProgressMeter
@@ -98,7 +99,7 @@ def write_playable(source: str, output: str | None = None, progress: ProgressCal
                 cc = vout.codec_context
                 cc.time_base = vin.time_base
                 colour = v.colour
-                rgb = v.working_pix_fmt.startswith("gbrp")
+                rgb = PixelLayout(v.working_pix_fmt).is_rgb         # with or without an alpha plane
                 tone = ToneMapper(colour.trc, colour.primaries) if is_hdr(colour) else None
                 cc.colorspace = 1 if rgb or tone is not None or colour.matrix in (0, 2) and v.height >= 720 else (
                     5 if colour.matrix in (0, 2) else colour.matrix)
