@@ -164,7 +164,7 @@ def test_without_rifes_weights_best_is_dis_quality_and_says_so(clip, tmp_path, m
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     src = clip("pan.mkv", frames=8, width=128, height=80, motion=(4.0, 1.0), codec="ffv1", options={}, tone_hz=None)
     best = vidext.interpolate(src, str(tmp_path / "b.mkv"), factor=2, quality="best", codec="ffv1")
-    dis = vidext.interpolate(src, str(tmp_path / "q.mkv"), factor=2, quality="quality", codec="ffv1")
+    vidext.interpolate(src, str(tmp_path / "q.mkv"), factor=2, quality="quality", codec="ffv1")
     assert best.details["parameters"]["members"] == ["dis quality"]
     assert "RIFE not at hand" in best.details["parameters"]["note"]
     from helpers import luma_frames

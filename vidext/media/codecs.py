@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import av
 
 from ..errors import ParameterError
+from .frame import PixelLayout
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,7 @@ def encoder_pix_fmt(spec: CodecSpec, working: str) -> str:
         for c in ranked:
             if c in supported:
                 return c
-        working = working.replace("yuva", "yuv").replace("gbrap", "gbrp").replace("p16le", "p12le")
+        working = PixelLayout(working).opaque.pix_fmt       # none keeps alpha: the colour planes alone
     if spec.encoder == "dnxhd":
         # DNxHR HQ is 8-bit 4:2:2; 10-bit sources go to HQX, 4:4:4 to the 444 profile.
         working_fmt = av.VideoFormat(working)

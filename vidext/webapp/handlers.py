@@ -19,7 +19,7 @@ from .. import api, config
 from ..config import Limits
 from ..errors import ParameterError
 from ..limits import check_video
-from ..media.codecs import has_alpha
+from ..media.codecs import ALPHA_CODECS, has_alpha
 from ..media.runner import JobProgress, Stage
 from ..security import allowed_output, safe_name
 from . import capabilities, plans, present
@@ -113,7 +113,7 @@ def _out(folder: str, src: str, tag: str, ext: str) -> str:
 #: the app's codec choice by default: H.264 (plays everywhere), or a codec that keeps the clip's alpha
 APP_CODEC_AUTO = "auto"
 APP_CODEC_AUTO_WORDS = "auto: h264 (plays everywhere), or prores 4444 (.mov) when the clip has transparency"
-APP_ALPHA_CODEC = "prores"
+APP_ALPHA_CODEC = ALPHA_CODECS[".mov"]
 
 
 def app_codec(codec: str | None, info) -> str:
@@ -154,9 +154,8 @@ def _video_outcome(result, folder: str, notes: dict | None = None) -> Outcome:
         words["audio"] = None
     extra = [p for p in (playable,) if p and p != result.output]
     summary = present.result_words(words)
-    written = (result.details or {}).get("output") or {}
-    if written.get("pix_fmt") and has_alpha(written["pix_fmt"]):     # said: a browser shows no transparency
-        summary += (f"\n\n**Transparency kept:** the download is {written.get('codec', '')} with its alpha plane; "
+    if record.get("pix_fmt") and has_alpha(record["pix_fmt"]):     # said: a browser shows no transparency
+        summary += (f"\n\n**Transparency kept:** the download is {record.get('codec', '')} with its alpha plane; "
                     "the player shows the picture without it.")
     picture = ((result.details or {}).get("playable") or {}).get("picture")
     if picture and result.playable_path:        # the player shows a copy whose picture differs (HDR → SDR)

@@ -49,10 +49,10 @@ class View:
 VIEWS = {
     "interpolate": View("Where the motion is hard to follow", "seconds into the clip",
                         "picture the motion misses (%)"),
-    # a method that estimates no motion (RIFE, cross-fade): how much the picture changes instead
     # auto, before rendering: the methods as they are tried on held-out frames of the clip
     "tried": View("The methods, tried on frames of your clip", "seconds into the clip",
                   "PSNR (dB), higher is closer", from_zero=False),
+    # a method that estimates no motion (RIFE, cross-fade): how much the picture changes instead
     "change": View("How much the picture changes", "seconds into the clip", "change between frames (%)"),
     "extend": View("The candidates, as they are measured", "measured, in order",
                    "score (above 1: a viewer notices)"),
@@ -207,9 +207,7 @@ def _interpolate(series: dict):
 
 def _tried(series: dict):
     """Before rendering reports: the candidates' held-out scores as ``auto`` measures them."""
-    lines = [_Line(method_name(kind[len(TRIED):]), pts, COLOURS[i % len(COLOURS)], dots=True)
-             for i, (kind, pts) in enumerate(sorted((k, v) for k, v in series.items() if k.startswith(TRIED)))
-             if pts]
+    lines = _method_lines({k[len(TRIED):]: v for k, v in sorted(series.items()) if k.startswith(TRIED)})
     return (VIEWS["tried"], lines, {}, None) if lines else None
 
 
@@ -225,6 +223,12 @@ def _extend(series: dict):
 
 
 def _evaluate(series: dict):
-    lines = [_Line(method_name(kind), thin(pts, worst=min), COLOURS[i % len(COLOURS)], dots=True)
-             for i, (kind, pts) in enumerate(series.items()) if pts]
+    lines = _method_lines(series)
     return (VIEWS["evaluate"], lines, {}, None) if lines else None
+
+
+def _method_lines(series: dict) -> list[_Line]:
+    """One dotted line of PSNRs per method (``{method: [(x, y), ...]}``), named as the tables name it
+    (a bucket of many shows its worst)."""
+    return [_Line(method_name(kind), thin(pts, worst=min), COLOURS[i % len(COLOURS)], dots=True)
+            for i, (kind, pts) in enumerate(series.items()) if pts]
