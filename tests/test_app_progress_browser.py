@@ -136,7 +136,8 @@ def _words(status_text: str) -> str:
             continue
         if " · " in line or line.startswith("done in"):
             return re.sub(r" - [\d.]+%$", "", line)
-    return status_text.strip()
+    # no progress line yet: what else the status shows, never Gradio's queue line (its "1/1" is no count)
+    return "\n".join(x.strip() for x in status_text.splitlines() if not x.strip().startswith("queue:")).strip()
 
 
 def _seconds(text: str) -> float | None:
