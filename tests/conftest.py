@@ -32,6 +32,15 @@ def clip(tmp_path):
     return make
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a browser test module (closed after it)."""
+    from apphelpers import chromium
+
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture
 def shots(tmp_path):
     """``shot(page, name)``: a full-page screenshot of a browser test under its temp folder (and

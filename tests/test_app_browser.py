@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from apphelpers import app_for_browser, chromium, fps_duration
+from apphelpers import app_for_browser, fps_duration
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("gradio")
@@ -31,12 +31,6 @@ JOB_S = 120_000      # ms: the longest a tiny job may take here (the machine is 
 def server(tmp_path_factory):
     with app_for_browser(tmp_path_factory.mktemp("browser-app")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import av
 import numpy as np
 import pytest
 
-from apphelpers import app_for_browser, chromium
+from apphelpers import app_for_browser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("gradio")
@@ -54,12 +54,6 @@ RECORD = r"""([tab]) => {
 def server(tmp_path_factory):
     with app_for_browser(tmp_path_factory.mktemp("progress-app")) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _phone_clip(path: str) -> str:
