@@ -4,10 +4,17 @@ The slowest and best picture vidext makes.  Per pair and timestep:
 
 1. **RIFE with test-time augmentation** (when its weights are at hand): the
    network run forwards at t and backwards, from the second frame to the
-   first, at 1 − t (it reuses the frames' features), and the two float
-   pictures averaged.  The network is not time-symmetric, so each pass errs
-   differently.  Mirrored passes (:data:`TTA` may hold them) did not pay:
-   +0.04 dB more on bigbuckbunny for twice RIFE's time, and a worse ST-LPIPS.
+   first, at 1 − t (it reuses the frames' features).  The network is not
+   time-symmetric, so each pass errs differently.  The two are averaged,
+   the backward pass's fine detail (above :data:`BAND_PX`) only as far as the
+   forward pass holds as much there (the detail gate of step 3): a plain
+   average blurred the texture where one pass was softer and cost ST-LPIPS
+   on bikes (0.0123 against RIFE's 0.0120).  Averaging only where the passes
+   agree (step 3's agreement) kept ST-LPIPS as well but lost the average's
+   gain on fast motion, where both passes are wrong and their mean is nearer
+   the truth (bikes frames 100–106: +0.03 dB over RIFE against +0.41).
+   Mirrored passes (:data:`TTA` may hold them) did not pay: +0.04 dB more on
+   bigbuckbunny for twice RIFE's time, and a worse ST-LPIPS.
 2. **DIS at its quality preset**: bidirectional classical flow with its own
    forward–backward consistency weights and occlusion-aware blend.
 3. **Fusion by agreement, without blur**: one picture is the *base* (step
@@ -43,26 +50,20 @@ bikes.mp4 and bigbuckbunny.mp4 (20 windows each), against RIFE alone, luma
 PSNR / full-frame ST-LPIPS: both passes averaged +0.57 / +0.18 dB (ST-LPIPS
 −0.0002 / +0.0005); with DIS averaged in everywhere they agree +0.82 / +0.40
 dB but ST-LPIPS +0.0014 on bikes (DIS's picture is blurrier there); with the
-fine part gated by detail +0.86 / +0.39 dB, ST-LPIPS −0.0002 / −0.0023.
-Checked on carphone, it was +0.77 dB over RIFE but −0.13 dB under DIS
-``quality``, the better method there: step 4 followed.  Its settings (a
-choice of base rather than a share fitted by least squares on the rebuilt
-frames, which did worse on all three clips; :data:`CALIBRATE_FIRST`;
-:data:`PREFER_SCALE_DB`) were chosen on carphone and bikes; bigbuckbunny only
-checked them.  ``bench/interpolation.py --frames 41 --repeat 3`` (the first
-41 frames, 19 rebuilt frames scored), luma PSNR / ST-LPIPS, ``best`` against
-the best single method: bikes 41.46 / 0.0123 against RIFE 40.64 / 0.0120;
-bigbuckbunny 37.54 / 0.0060 against RIFE 37.14 / 0.0083 (both as before:
-RIFE stays the base); carphone 34.00 / 0.0041 against DIS ``quality`` 33.96 /
-0.0038 (RIFE as the base: 33.81 / 0.0050).  The goal of +0.3 dB on every
-clip is not met on carphone, and weights cannot meet it with these two
-members (replayed offline on their pictures of the same 19 windows): the
-best DIS shares for the whole clip (one where the two agree, one where they
-disagree), fitted to the held-out frames themselves, give 34.00; adding per-pixel
-evidence to that fit (DIS's forward–backward consistency, the two RIFE
-passes' agreement) 34.01; even a per-pixel share fitted to the truth over
-4 px neighbourhoods reaches only 34.38 (the goal: 34.26).  RIFE on 2× upscaled frames (33.74 alone,
-against 33.04) added 0.04 dB to the fusion.
+fine part gated by detail +0.86 / +0.39 dB, ST-LPIPS −0.0002 / −0.0023; with
+the same gate on the backward pass, ST-LPIPS no worse than RIFE's on either.
+Step 4's settings (a choice of base rather than a share fitted by least
+squares on the rebuilt frames, which did worse on all three clips;
+:data:`CALIBRATE_FIRST`; :data:`PREFER_SCALE_DB`) were chosen on carphone
+and bikes; bigbuckbunny only checked them.  Against the best single method
+(``bench/interpolation.py --frames 41``; the table is in docs/methods.md):
+bikes +0.74 dB, bigbuckbunny +0.39 dB, both with a lower ST-LPIPS; carphone
++0.04 dB over DIS ``quality``.  carphone is a phone shaken in a car: its
+held-out frames lie 0.35 px (median) off the path through their neighbours,
+at random from frame to frame, and shifting DIS's pictures by each frame's
+true offset would gain 3.7 dB (``bench/jitter.py``).  That error is every
+method's alike, and no weighting of these members recovers it: a per-pixel
+share fitted to the truth itself over 4 px reaches 34.38 dB, +0.42.
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ from ..media.frame import Frame
 from .base import Between, Interpolator, Planes
 from .flow import DISInterpolator
 
-#: RIFE's passes averaged: (mirrored, time-reversed)
+#: RIFE's passes, the first the base the others are folded onto: (mirrored, time-reversed)
 TTA = ((False, False), (False, True))
 DIS_PRESET = "quality"
 DIS_SHARE = 0.5             # DIS's weight where the two methods agree
@@ -143,7 +144,7 @@ class FusionInterpolator(Interpolator):
         return self.dis.concurrency
 
     def describe(self) -> dict:
-        out = {"model": self.name, "members": ([f"rife ({len(TTA)} passes averaged)"] if self.rife else [])
+        out = {"model": self.name, "members": ([f"rife ({len(TTA)} passes fused)"] if self.rife else [])
                + [f"dis {DIS_PRESET}"], "dis": self.dis.describe(),
                "fusion": {"dis_share": DIS_SHARE, "agree_k": AGREE_K, "agree_sigma_px": AGREE_SIGMA_PX,
                           "band_px": BAND_PX, "detail_power": DETAIL_POWER,
@@ -209,7 +210,8 @@ def _psnr(x: np.ndarray, ref: np.ndarray, peak: int) -> float:
 
 
 def _members(owner: FusionInterpolator, a: Frame, b: Frame, ts: list[float]) -> list[tuple[list, Planes]]:
-    """Per t: RIFE's passes averaged (float planes) and DIS's planes.
+    """Per t: RIFE's passes fused (float planes: the others folded onto the first by :func:`_onto`)
+    and DIS's planes.
 
     Pairs come one at a time, so RIFE's passes run at once on as many threads as RIFE's calibrated
     workers (each with its calibrated intra-op threads), and DIS beside them."""
@@ -226,8 +228,16 @@ def _members(owner: FusionInterpolator, a: Frame, b: Frame, ts: list[float]) -> 
         pair = owner.dis.between(a, b)
         classical = [pair.at(t) for t in ts]
         passes = [rife.render_float(a, b, list(ts), flip=flip, reverse=reverse) for flip, reverse in TTA]
-    return [([sum(p[i][k] for p in passes) / len(passes) for k in range(len(d))], d)
-            for i, d in enumerate(classical)]
+    return [(_tta(passes, i, a.layout), d) for i, d in enumerate(classical)]
+
+
+def _tta(passes: list, i: int, layout) -> list[np.ndarray]:
+    """RIFE's passes at the ``i``-th t: the first with each other one folded on, everywhere, its fine
+    detail only as far as the first holds as much (:func:`_onto` without the agreement)."""
+    learned = list(passes[0][i])
+    for other in passes[1:]:
+        learned = _onto(learned, list(other[i]), layout, by_agreement=False)
+    return learned
 
 
 class _FusedPair(Between):
@@ -264,14 +274,16 @@ def fuse(learned: list[np.ndarray], classical: Planes, layout, prefer_dis: float
     return tuple(np.clip(m + 0.5, 0, layout.peak).astype(p.dtype) for m, p in zip(mixed, classical))
 
 
-def _onto(base: list[np.ndarray], other: list[np.ndarray], layout) -> list[np.ndarray]:
-    """``base`` plus ``other``'s correction where the two agree: its coarse part as is, its
-    fine part as far as ``other`` holds as much detail there as ``base`` (float planes)."""
+def _onto(base: list[np.ndarray], other: list[np.ndarray], layout, by_agreement: bool = True) -> list[np.ndarray]:
+    """``base`` plus ``other``'s correction where the two agree (everywhere without ``by_agreement``),
+    with a share :data:`DIS_SHARE`: its coarse part as is, its fine part as far as ``other`` holds as
+    much detail there as ``base`` (float planes)."""
     scale = (layout.peak / 255.0) ** 2         # the constants are in 8-bit levels
     full = base[0].shape
     same = [k for k, p in enumerate(base) if p.shape == full] if layout.is_rgb else [0]
     d2 = sum((other[k] - base[k]) ** 2 for k in same) / (len(same) * scale)
-    share = DIS_SHARE * AGREE_K / (cv2.GaussianBlur(d2, (0, 0), AGREE_SIGMA_PX) + AGREE_K)
+    share = (DIS_SHARE * AGREE_K / (cv2.GaussianBlur(d2, (0, 0), AGREE_SIGMA_PX) + AGREE_K) if by_agreement
+             else np.full_like(d2, DIS_SHARE))
     e_base = sum(_detail_energy(base[k]) for k in same)
     e_other = sum(_detail_energy(other[k]) for k in same)
     gate = np.minimum(e_other / (e_base + _EPS * scale * len(same)), 1.0) ** DETAIL_POWER
