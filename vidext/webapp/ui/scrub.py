@@ -32,17 +32,24 @@ JPEG_QUALITY = 85           # the filmstrip is sent as a JPEG data URL (a few te
 EXTEND_ZONE = 0.28          # share of the width the extension's range takes on one side ...
 EXTEND_ZONE_BOTH = 0.2      # ... and on each side when extending both ways
 
+
+def _zone(side: str, unless: str, label: str) -> str:
+    """The extension's range on one side of the strip (JS template text): shown unless the
+    direction is ``unless``, with its drag handle."""
+    return (f"""    ${{value.mode === 'extend' && value.direction !== '{unless}' ? `
+    <div class="vx-zone vx-{side}" style="flex-basis:${{value.zone * 100}}%" data-side="{side}">
+      <div class="vx-band"></div><span class="vx-lab"></span>
+      <div class="vx-h vx-h-ext" data-h="{side}" role="slider" tabindex="0" aria-label="{label}"
+           aria-valuemin="${{value.min}}" aria-valuemax="${{value.max}}"></div>
+    </div>` : ''}}
+""")
+
+
 TEMPLATE = """
 ${value && value.src ? `
 <div class="vx-tl vx-${value.mode}" data-mode="${value.mode}">
   <div class="vx-row">
-    ${value.mode === 'extend' && value.direction !== 'forward' ? `
-    <div class="vx-zone vx-back" style="flex-basis:${value.zone * 100}%" data-side="back">
-      <div class="vx-band"></div><span class="vx-lab"></span>
-      <div class="vx-h vx-h-ext" data-h="back" role="slider" tabindex="0" aria-label="seconds added before the start"
-           aria-valuemin="${value.min}" aria-valuemax="${value.max}"></div>
-    </div>` : ''}
-    <div class="vx-strip">
+""" + _zone("back", "forward", "seconds added before the start") + """    <div class="vx-strip">
       <img src="${value.src}" alt="filmstrip of the clip" draggable="false">
       ${value.mode === 'segment' ? `
       <div class="vx-dim vx-dim-l"></div><div class="vx-dim vx-dim-r"></div><div class="vx-sel"></div>
@@ -51,13 +58,7 @@ ${value && value.src ? `
       <div class="vx-h vx-h-seg" data-h="end" role="slider" tabindex="0" aria-label="end of the part"
            aria-valuemin="0" aria-valuemax="${value.duration}"></div>` : ''}
     </div>
-    ${value.mode === 'extend' && value.direction !== 'backward' ? `
-    <div class="vx-zone vx-fwd" style="flex-basis:${value.zone * 100}%" data-side="fwd">
-      <div class="vx-band"></div><span class="vx-lab"></span>
-      <div class="vx-h vx-h-ext" data-h="fwd" role="slider" tabindex="0" aria-label="seconds added after the end"
-           aria-valuemin="${value.min}" aria-valuemax="${value.max}"></div>
-    </div>` : ''}
-  </div>
+""" + _zone("fwd", "backward", "seconds added after the end") + """  </div>
   ${value.mode !== 'view' ? `<div class="vx-readout" aria-live="polite"></div>` : ''}
 </div>` : ''}
 """
