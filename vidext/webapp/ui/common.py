@@ -21,7 +21,8 @@ import gradio as gr
 from ... import config
 from ...errors import VidextError
 from .. import capabilities as caps
-from .. import jobs, live, present, timeline
+from ...media.codecs import CODECS
+from .. import handlers, jobs, live, present, timeline
 from . import scrub
 
 # Queue groups: GPU events share one concurrency id so that one job holds the GPU at a time; CPU events
@@ -248,6 +249,16 @@ class Actions:
     live: gr.HTML | None = None      # the live quality view, under the status (hidden until it has points)
     clicked: gr.State | None = None  # {"at": when Run was clicked, "key": the job's live view}
     timer: gr.Timer | None = None    # ticks while the job runs: the live view is redrawn
+
+
+def codec_controls():
+    """The output's codec (``auto`` keeps an alpha channel, else H.264) and its CRF, in one row."""
+    with gr.Row():
+        codec = gr.Dropdown([handlers.APP_CODEC_AUTO, *CODECS], value=handlers.APP_CODEC_AUTO,
+                            label="Codec", info=handlers.APP_CODEC_AUTO_WORDS)
+        crf = gr.Slider(0, 51, value=0, step=1, label="Quality (CRF: h264, h265, vp9, av1)",
+                        info="lower is better; 0: the codec's default")
+    return codec, crf
 
 
 def actions(tab: str, label: str) -> Actions:

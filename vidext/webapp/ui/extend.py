@@ -5,7 +5,6 @@ import gradio as gr
 
 from ... import config
 from ...errors import VidextError
-from ...media.codecs import CODECS
 from .. import capabilities as caps
 from .. import handlers, jobs, plans, present, zerogpu
 from . import common, scrub
@@ -72,11 +71,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                                         interactive=generative_ok)
                     quant = gr.Dropdown(["none", *caps.quantize_choices()], value="none",
                                         label="Smaller model weights (generative)", interactive=generative_ok)
-                    with gr.Row():
-                        codec = gr.Dropdown([handlers.APP_CODEC_AUTO, *CODECS], value=handlers.APP_CODEC_AUTO,
-                                            label="Codec", info=handlers.APP_CODEC_AUTO_WORDS)
-                        crf = gr.Slider(0, 51, value=0, step=1, label="Quality (CRF)",
-                                        info="lower is better; 0: the default")
+                    codec, crf = common.codec_controls()
                 acts = common.actions("extend", "Extend")
             with gr.Column(elem_id=RESULT_ID):
                 watch, files, which, api_file, api_watch, api_details = common.result_outputs("extend")

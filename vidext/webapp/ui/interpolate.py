@@ -5,7 +5,6 @@ import gradio as gr
 
 from ... import config
 from ...errors import VidextError
-from ...media.codecs import CODECS
 from .. import capabilities as caps
 from .. import handlers, jobs, plans, present, zerogpu
 from . import common, scrub
@@ -93,11 +92,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
                         dedupe = gr.Checkbox(True, label="Replace repeated frames", info="e.g. animation drawn on twos")
                     blur = gr.Slider(0, 1, value=0, step=0.05, label="Motion blur",
                                      info="0: none; 0.5: like a half-open film shutter")
-                    with gr.Row():
-                        codec = gr.Dropdown([handlers.APP_CODEC_AUTO, *CODECS], value=handlers.APP_CODEC_AUTO,
-                                            label="Codec", info=handlers.APP_CODEC_AUTO_WORDS)
-                        crf = gr.Slider(0, 51, value=0, step=1, label="Quality (CRF, h264/h265)",
-                                        info="lower is better; 0: the default")
+                    codec, crf = common.codec_controls()
                 acts = common.actions("interpolate", "Interpolate")
             with gr.Column(elem_id=RESULT_ID):
                 preview = gr.Video(label="Preview (small excerpt)", interactive=False, elem_id="interpolate-preview",
