@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helpers import psnr
+from helpers import may_be_realtime, psnr
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
@@ -509,24 +509,6 @@ def test_frame_at_the_start_of_a_late_clocked_transport_stream(tmp_path):
     assert len(thumbnails(info, [float(times[0]), float(times[25])], 32, 16)) == 2
 
 
-def _may_be_realtime() -> bool:
-    """Whether a thread of this process may make itself real-time (root, CAP_SYS_NICE), as SVT-AV1 tries to."""
-    import os
-
-    allowed = []
-
-    def attempt():
-        try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
-            allowed.append(True)
-        except (AttributeError, OSError):
-            allowed.append(False)
-    t = threading.Thread(target=attempt)     # a throwaway thread: it ends with the attempt
-    t.start()
-    t.join()
-    return allowed[0]
-
-
 @pytest.mark.skipif("libsvtav1" not in av.codecs_available, reason="this PyAV has no SVT-AV1 encoder")
 def test_an_av1_encoder_leaves_the_threads_scheduling_as_it_was(clip, tmp_path):
     """SVT-AV1 makes the thread that opens it, and its own threads, SCHED_FIFO at priority 99 and never
@@ -536,7 +518,7 @@ def test_an_av1_encoder_leaves_the_threads_scheduling_as_it_was(clip, tmp_path):
     as a job is: that thread, a thread it starts afterwards and the encoder's threads stay as they were."""
     from vidext.media.scheduling import REALTIME, policy, threads
 
-    if not _may_be_realtime():
+    if not may_be_realtime():
         pytest.skip("this process may not make a thread real-time: SVT-AV1's own switch fails here too")
     src = clip("src.mp4", frames=3, width=64, height=64, tone_hz=None)
     seen: dict = {}
