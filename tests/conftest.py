@@ -57,3 +57,19 @@ def shots(tmp_path):
             shutil.copy(path, os.path.join(extra, f"{name}.png"))
         return path
     return shot
+
+
+@pytest.fixture(autouse=True)
+def _scheduling_kept():
+    """No test leaves the test process's thread with another CPU scheduling (an encoder that makes its
+    thread real-time, as SVT-AV1 does when allowed): every thread started afterwards would inherit it,
+    the web app a later test starts in this process among them (its event loop then starves)."""
+    from vidext.media.scheduling import policy
+
+    before = policy()
+    yield
+    after = policy()
+    if after != before:
+        os.sched_setscheduler(0, before[0], os.sched_param(before[1]))
+        pytest.fail(f"the test left this thread's scheduling (policy, priority) {before} as {after}: open "
+                    "encoders through vidext.media.scheduling.open_encoder (or kept_scheduling)")

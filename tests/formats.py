@@ -21,6 +21,7 @@ import numpy as np
 
 from vidext.media.packed import from_block, to_blocks
 from vidext.media.probe import probe
+from vidext.media.scheduling import kept_scheduling
 
 FRAMES = 15                    # 0.6 s at 25 fps: each case runs in a second or two
 SIZE = (192, 80)               # small, 16-aligned; odd sizes are their own variant
@@ -113,7 +114,9 @@ def make_variant(path: str, v: Variant, *, synthetic: bool = False) -> str:
     fmt = {".ts": "mpegts", ".mkv": "matroska", ".h264": "h264", ".hevc": "hevc",
            ".apng": "apng"}.get(v.ext)
     options = {"output_ts_offset": str(v.clock_s)} if v.clock_s else {}
-    with av.open(path, "w", format=fmt, container_options=options) as c:
+    # SVT-AV1 would leave this thread (the test process's main thread) and every thread it starts later
+    # real-time: the web app a later test starts in this process would starve (vidext.media.scheduling)
+    with kept_scheduling(), av.open(path, "w", format=fmt, container_options=options) as c:
         vs = None
         if not v.audio_only:
             vs = c.add_stream(v.codec, rate=v.fps)

@@ -212,3 +212,22 @@ def centre(alpha: np.ndarray) -> float:
     """Mean column of the opaque (over half) pixels; -1 when none."""
     cols = np.nonzero(alpha > 128)[1]
     return float(cols.mean()) if cols.size else -1.0
+
+
+def may_be_realtime() -> bool:
+    """Whether a thread of this process may make itself real-time (root, CAP_SYS_NICE), as SVT-AV1 tries to."""
+    import os
+    import threading
+
+    allowed = []
+
+    def attempt():
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+            allowed.append(True)
+        except (AttributeError, OSError):
+            allowed.append(False)
+    t = threading.Thread(target=attempt)     # a throwaway thread: it ends with the attempt
+    t.start()
+    t.join()
+    return allowed[0]

@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helpers import psnr
+from helpers import may_be_realtime, psnr
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
@@ -507,3 +507,42 @@ def test_frame_at_the_start_of_a_late_clocked_transport_stream(tmp_path):
         for t in (times[0], times[25]):
             assert source.frame_at(t).time == t
     assert len(thumbnails(info, [float(times[0]), float(times[25])], 32, 16)) == 2
+
+
+@pytest.mark.skipif("libsvtav1" not in av.codecs_available, reason="this PyAV has no SVT-AV1 encoder")
+def test_an_av1_encoder_leaves_the_threads_scheduling_as_it_was(clip, tmp_path):
+    """SVT-AV1 makes the thread that opens it, and its own threads, SCHED_FIFO at priority 99 and never
+    puts them back; every thread the opener starts later inherits it.  In the web app the opener is a
+    worker of the job pool, reused by every later job: a real-time job thread then keeps the CPU and the
+    interpreter lock from the event loop for a second at a time.  Written from a thread of its own here,
+    as a job is: that thread, a thread it starts afterwards and the encoder's threads stay as they were."""
+    from vidext.media.scheduling import REALTIME, policy, threads
+
+    if not may_be_realtime():
+        pytest.skip("this process may not make a thread real-time: SVT-AV1's own switch fails here too")
+    src = clip("src.mp4", frames=3, width=64, height=64, tone_hz=None)
+    seen: dict = {}
+
+    def job():
+        try:
+            seen["before"] = policy()
+            with FrameSource(src) as s:
+                frames = list(s)
+            with FrameSink(str(tmp_path / "out.mkv"), width=64, height=64, layout=s.layout, rate=Fraction(25),
+                           codec="av1") as sink:
+                seen["encoding"] = [p for t in threads() if (p := policy(t)) is not None and p[0] in REALTIME]
+                for f in frames:
+                    sink.write(f.planes, f.time)
+            seen["after"] = policy()
+            later = threading.Thread(target=lambda: seen.update(later=policy()))
+            later.start()
+            later.join()
+        except BaseException as exc:  # handed to the test
+            seen["error"] = exc
+
+    t = threading.Thread(target=job)
+    t.start()
+    t.join()
+    assert "error" not in seen, seen.get("error")
+    assert seen["encoding"] == [], f"{len(seen['encoding'])} real-time threads while encoding"
+    assert seen["after"] == seen["before"] and seen["later"] == seen["before"], seen

@@ -346,6 +346,38 @@ def test_run_cancellable_returns_and_keeps_a_finished_job(tmp_path):
     assert ws.jobs() == [job.folder]
 
 
+def test_run_cancellable_hands_its_thread_back_with_the_scheduling_it_had(tmp_path):
+    """A job whose library makes its thread real-time (SVT-AV1 does, where it may) leaves the pool's
+    thread real-time for every later job, and every thread those start: the event loop then waits
+    seconds for the interpreter lock.  The next job on the same pool thread finds it as it was."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpers import may_be_realtime
+
+    from vidext.media.scheduling import policy
+
+    if not may_be_realtime():
+        pytest.skip("this process may not make a thread real-time")
+    ws = jobs.Workspace(str(tmp_path / "w"))
+
+    def realtime(folder, stop=None):
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+        return threading.get_ident()
+
+    def later(folder, stop=None):
+        return threading.get_ident(), policy()
+
+    async def two_jobs():
+        asyncio.get_running_loop().set_default_executor(pool)
+        first = await jobs.run_cancellable(ws.new_job(), realtime, "")
+        return first, await jobs.run_cancellable(ws.new_job(), later, "")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before = pool.submit(policy).result()
+        first, (second, seen) = asyncio.run(two_jobs())
+    assert first == second and seen == before
+
+
 def test_job_paths_are_plain_names(tmp_path):
     job = jobs.Workspace(str(tmp_path)).new_job()
     with pytest.raises(ValueError):

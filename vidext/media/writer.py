@@ -16,6 +16,7 @@ from .codecs import (TAGLESS, CodecSpec, alpha_codec, carries_alpha, codec_for, 
                      encoder_pix_fmt, has_alpha, muxer, muxer_options)
 from .frame import Colour, PixelLayout, av_from_planes, effective_matrix
 from .mux import AudioFeed
+from .scheduling import open_encoder
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class FrameSink:
         # Open the encoder now, before a single frame is decoded: a picture the encoder cannot
         # take (sizes DNxHR does not know) is refused in milliseconds.
         try:
-            cc.open()
+            open_encoder(cc)       # SVT-AV1 would leave this thread (a job pool's) real-time
         except av.FFmpegError as exc:
             raise ParameterError(f"the {spec.name} encoder cannot take a {s.width}×{s.height} {self.pix_fmt} "
                                  f"picture ({exc}); choose another codec (ffv1 takes any size)") from exc

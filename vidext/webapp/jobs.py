@@ -27,6 +27,7 @@ from ..errors import Cancelled
 from ..limits import check_upload, check_video
 from ..media.probe import MediaInfo, probe
 from ..media.runner import Progress
+from ..media.scheduling import kept_scheduling
 from ..security import allowed_file, upload_root
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ class ProgressRelay:
 
 
 async def run_cancellable(job: Job, fn: Callable[..., Any], /, *args, **kwargs) -> Any:
-    """Run ``fn(*args, stop=job.stop, **kwargs)`` on a worker thread.
+    """Run ``fn(*args, stop=job.stop, **kwargs)`` on a worker thread (its CPU scheduling as it was
+    after the job: :func:`vidext.media.scheduling.kept_scheduling`).
 
     If the awaiting task is cancelled, the job's stop event is set, the worker
     is awaited until the pipeline has wound down, the job folder is removed,
@@ -189,7 +191,14 @@ async def run_cancellable(job: Job, fn: Callable[..., Any], /, *args, **kwargs) 
     """
     ctx = contextvars.copy_context()
     loop = asyncio.get_running_loop()
-    future = loop.run_in_executor(None, lambda: ctx.run(fn, *args, stop=job.stop, **kwargs))
+
+    def work():
+        # the pool's thread goes back as the job found it: one a library left real-time (as SVT-AV1
+        # does the thread that opens it) would keep the CPU from the event loop in every later job
+        with kept_scheduling():
+            return ctx.run(fn, *args, stop=job.stop, **kwargs)
+
+    future = loop.run_in_executor(None, work)
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
