@@ -11,9 +11,10 @@ prints:
 - how far each held-out frame's position lies from the midpoint of its neighbours (pixels), and
   from a cubic through four input frames and a quadratic through three before it: if the motion
   were smooth, those would predict it better than the midpoint;
-- the luma PSNR of DIS ``quality``'s held-out frames, and the same pictures shifted by the
-  frame's true offset (measured on the held-out frame itself, so no method can do it): the
-  share of the error that is the shake alone.
+- the luma PSNR of DIS ``quality``'s held-out frames; the same pictures shifted by the frame's
+  true offset (measured on the held-out frame itself, so no method can do it): the share of the
+  error that is the shake alone; and shifted by the offset the cubic or the quadratic predicts
+  from the input frames (what a model of smooth, non-linear motion could recover).
 
     python bench/jitter.py --clips carphone bikes bigbuckbunny --frames 41
 """
@@ -62,23 +63,32 @@ def measure(name: str, frames: int) -> None:
         off["cubic (4 inputs)"].append(np.linalg.norm((-p + 9 * a + 9 * b - c) / 16 - x[k]))
         off["quadratic (3 before)"].append(np.linalg.norm((-p + 6 * a + 3 * b) / 8 - x[k]))
     dis = DISInterpolator("quality")
-    plain, shifted = [], []
+    plain, shifted, predicted = [], [], {"cubic": [], "quadratic": []}
     inner = (slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
-    for k in range(1, len(clip) - 1, 2):
+
+    def moved(picture, dx, dy):
+        return cv2.warpAffine(picture, np.float32([[1, 0, dx], [0, 1, dy]]), picture.shape[::-1],
+                              flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+
+    for k in range(3, len(clip) - 3, 2):
         truth = clip[k].planes[0]
         guess = dis.between(clip[k - 1], clip[k + 1]).at(0.5)[0]
         (dx, dy), _ = cv2.phaseCorrelate(guess.astype(np.float32), truth.astype(np.float32))
-        moved = cv2.warpAffine(guess, np.float32([[1, 0, dx], [0, 1, dy]]), guess.shape[::-1],
-                               flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
         plain.append(psnr(truth[inner], guess[inner]))
-        shifted.append(psnr(truth[inner], moved[inner]))
+        shifted.append(psnr(truth[inner], moved(guess, dx, dy)[inner]))
+        p, a, b, c = x[k - 3], x[k - 1], x[k + 1], x[k + 3]
+        for label, at in (("cubic", (-p + 9 * a + 9 * b - c) / 16), ("quadratic", (-p + 6 * a + 3 * b) / 8)):
+            ddx, ddy = at - (a + b) / 2          # where the smooth path puts the frame, against the midpoint
+            predicted[label].append(psnr(truth[inner], moved(guess, ddx, ddy)[inner]))
     steps = np.linalg.norm(np.diff(x, axis=0), axis=1)
     print(f"{name:13} {clip[0].planes[0].shape[1]}x{clip[0].planes[0].shape[0]}  frame-to-frame motion "
           f"{np.median(steps):.2f} px median")
     for label, v in off.items():
         print(f"  held-out frame off its {label:22} {np.median(v):.3f} px median, {np.mean(v):.3f} mean")
     print(f"  DIS quality luma PSNR {np.mean(plain):.2f} dB; shifted by each frame's true offset "
-          f"{np.mean(shifted):.2f} dB (+{np.mean(shifted) - np.mean(plain):.2f})  [{MARGIN} px border left out]")
+          f"{np.mean(shifted):.2f} dB (+{np.mean(shifted) - np.mean(plain):.2f}); by the offset the cubic "
+          f"predicts {np.mean(predicted['cubic']):.2f}, the quadratic {np.mean(predicted['quadratic']):.2f}  "
+          f"[{MARGIN} px border left out]")
 
 
 def main() -> None:
