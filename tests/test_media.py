@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helpers import psnr
+from helpers import psnr, video_times
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
@@ -507,3 +507,15 @@ def test_frame_at_the_start_of_a_late_clocked_transport_stream(tmp_path):
         for t in (times[0], times[25]):
             assert source.frame_at(t).time == t
     assert len(thumbnails(info, [float(times[0]), float(times[25])], 32, 16)) == 2
+
+
+def test_probe_calls_ntsc_rate_in_matroska_constant(clip):
+    """29.97 fps in Matroska's millisecond time base comes as 33 and 34 ms steps: the rounding of the
+    container, not a variable rate or missing frames (the app said "29.97 fps with frames missing")."""
+    path = clip("ntsc.mkv", frames=60, fps=Fraction(30000, 1001), width=64, height=48, codec="ffv1",
+                tone_hz=None, options={})
+    steps = {round(float(b - a), 3) for a, b in zip(video_times(path), video_times(path)[1:])}
+    assert steps == {0.033, 0.034}        # the container's rounding is there
+    v = probe(path).video
+    assert not v.variable_frame_rate and not v.gapped
+    assert v.fps_nominal == Fraction(30000, 1001) and v.frame_count == 60

@@ -430,7 +430,10 @@ def _measured_rate(times: list[int], tb: Fraction) -> tuple[float | None, bool]:
         if steps:
             steps.sort()
             lo, hi = steps[len(steps) // 20], steps[-1 - len(steps) // 20]
-            vfr = hi > lo * (1 + VFR_TOLERANCE) + 1e-4
+            # one tick of a fine time base is the container's rounding, not a change of rate: 29.97 fps
+            # in Matroska's milliseconds comes as 33 and 34 ms steps (a tick as coarse as a frame is not)
+            rounding = float(tb) if float(tb) <= lo / 4 else 0.0
+            vfr = hi > lo * (1 + VFR_TOLERANCE) + rounding + 1e-4
     return measured, vfr
 
 
