@@ -170,6 +170,24 @@ def test_result_lines_say_what_was_chosen_and_why_in_plain_words():
         "**Done:** sound stretched 2×, pitch kept · 2.00 s"
 
 
+def test_a_chosen_way_that_fails_its_own_check_says_so():
+    """Extend with *seamless* chosen by hand on a handheld clip (carphone): the job measured that no loop point
+    passes and the CLI says so ("no loop point passes the seam check"); the app said nothing."""
+    ext = {"method": "seamless", "loops": {"forward": {
+        "loop_frames": 47, "shot_frames": 92, "passed": False,
+        "score": {"junction": 1.154, "stall": 0.452, "jerk": 1.014, "inside_worst": 3.488, "cost": 3.418,
+                  "passed": False}}}}
+    said = present.extend_choice_words(ext)
+    assert said is not None
+    first = said.split("\n\n")[0]
+    assert first.startswith("**After the end:** the shot looped back") and "no visible seam" not in first
+    assert "a visible jump where the new part starts" in first and "new pictures unlike any real frame" in first
+    assert "auto" in first
+    passing = {"method": "seamless", "loops": {"forward": {"passed": True, "score": {"cost": 0.4, "passed": True}}}}
+    assert present.extend_choice_words(passing) is None      # a passing loop needs no word
+    assert present.extend_choice_words({"method": "loop"}) is None
+
+
 def test_a_continuation_replaces_the_proposed_stretch():
     proposal = present.AUDIO_DEFAULT_STRETCH
     assert present.audio_settings(is_video=False, stretch=proposal) == {"stretch": proposal}
