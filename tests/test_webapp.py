@@ -40,6 +40,18 @@ def test_filmstrip_has_one_thumb_per_slice_with_time_marks(info):
     assert timeline.thumb_count(1920, 1080) == 7 and timeline.thumb_count(2560, 1080) == 5
 
 
+def test_time_marks_clear_the_drag_handles(clip):
+    """The part's handles (14 css px, centred on the strip's ends) covered the first time mark: on the
+    carphone clip the app showed ":00.2" for 0:00.2.  The marks stay clear of a handle's inner half at
+    any width the strip is shown at, down to a phone's ~280 px."""
+    strip = timeline.filmstrip(probe(clip("c.mp4", frames=92, fps=30, width=176, height=144)))
+    band = strip.image[strip.thumb_height:]
+    w = band.shape[1]
+    cols = np.nonzero(band.max(axis=(0, 2)) > 200)[0]
+    covered = 7 * w / 280                 # image px under a handle's inner half on a 280 px wide strip
+    assert cols.min() > covered and cols.max() < w - covered
+
+
 def test_timeline_draws_segment_and_extension(info):
     strip = timeline.filmstrip(info, count=4, height=32)
     plain = timeline.timeline_image(strip)
