@@ -241,6 +241,19 @@ def test_format_time():
     assert present.format_time(3725) == "1:02:05"
 
 
+def test_limits_line_says_a_length_as_people_do():
+    """The first screen said "Files up to 1024 MB and 10:00.0 long": a limit is a length, not a clock."""
+    assert present.length_words(600) == "10 min"
+    assert present.length_words(90) == "1 min 30 s"
+    assert present.length_words(45) == "45 s"
+    assert present.length_words(5400) == "1 h 30 min"
+    assert present.length_words(7200) == "2 h"
+    from vidext.config import Limits
+    assert present.limits_line(Limits(max_upload_mb=1024, max_duration_s=600, max_pixels=9.4e6, max_fps=240,
+                                       max_output_frames=100_000)) == (
+        "Files up to 1024 MB and 10 min long, frames up to 9.4 megapixels, results up to 240 fps.")
+
+
 @pytest.fixture
 def no_weights(monkeypatch, tmp_path):
     """Weights looked up in empty folders only: nothing resolves."""

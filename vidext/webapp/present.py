@@ -29,6 +29,21 @@ def format_time(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
+def length_words(seconds: float) -> str:
+    """A length as people say it (a limit, not a clock): ``10 min``, ``1 min 30 s``, ``1 h 30 min``, ``45 s``."""
+    total = int(round(max(0.0, float(seconds))))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{s} s" if s and not h else ""]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
+def limits_line(limits) -> str:
+    """The server's limits, the line under the app's title."""
+    return (f"Files up to {limits.max_upload_mb:g} MB and {length_words(limits.max_duration_s)} long, frames up "
+            f"to {limits.max_pixels / 1e6:.1f} megapixels, results up to {limits.max_fps:g} fps.")
+
+
 def sound_words(audio) -> str:
     """"stereo sound", "mono sound", "no sound": never a codec name."""
     if not audio:
