@@ -860,6 +860,25 @@ def test_a_stream_the_muxer_leaves_out_is_named(tmp_path):
     assert [d["codec"] for d in r.details["output"]["dropped"] if d["type"] == "audio"] == ["1 of 2"]
 
 
+def test_pcm_and_every_conversion_are_named_as_people_know_them(tmp_path):
+    """A WAV speech file continued into M4A said "converted: #0 pcm_s16le sound → AAC: the M4A container
+    carries no pcm_s16le sound": FFmpeg's names, where every other line says "AAC", "SRT"."""
+    from vidext.media.streamwords import codec_words
+    assert codec_words("pcm_s16le") == "PCM 16-bit" and codec_words("pcm_f32le") == "PCM 32-bit float"
+    assert codec_words("pcm_u8") == "PCM 8-bit" and codec_words("pcm_s24be") == "PCM 24-bit"
+    src = str(tmp_path / "speech.wav")
+    with av.open(src, "w") as c:
+        a = c.add_stream("pcm_s16le", rate=16000, layout="mono")
+        tone = (3000 * np.sin(np.arange(16000) * 0.05)).astype(np.int16)[None, :]
+        frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for pkt in [*a.encode(frame), *a.encode()]:
+            c.mux(pkt)
+    r = vidext.audio(src, str(tmp_path / "out.m4a"), extend=0.5)
+    (conv,) = r.details["output"]["converted"]
+    assert "pcm_s16le" not in conv["why"] and "PCM 16-bit" in conv["why"]
+
+
 def test_a_zero_creation_date_is_not_blamed_on_the_container(tmp_path):
     """bigbuckbunny.mp4 (and many files from old encoders) says creation_time 1970-01-01T00:00:00, the zero
     date: MP4 and MOV write it as "no date", so it is not read back.  Every job on it said "the MP4 container
