@@ -140,6 +140,14 @@ def test_retime_plan_arithmetic():
             plan_retime(Fraction(25), Fraction(0), Fraction(4), **bad)
 
 
+def test_segment_start_past_the_clip_says_so():
+    """``--start 5`` on a 3.07 s clip: the message is about the start and the clip's length, not an end the
+    user never typed (it said "the segment end (3.06973 s) must come after its start (5 s)")."""
+    with pytest.raises(ParameterError) as e:
+        plan_retime(Fraction(30000, 1001), Fraction(0), Fraction(3.07), slowmo=2, start=5)
+    assert "start (5 s)" in str(e.value) and "3.07 s" in str(e.value) and "segment end" not in str(e.value)
+
+
 def test_segment_retime_keeps_the_rest_bit_identical_and_sound_in_sync(tmp_path, clip):
     src = clip("seg.mkv", frames=25, fps=25, tone_hz=440.0, codec="ffv1", options={})
     out = str(tmp_path / "o.mkv")

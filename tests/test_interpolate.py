@@ -249,5 +249,5 @@ def test_a_segment_is_timed_from_the_first_frame_when_the_file_clock_starts_late
     r = vidext.interpolate(src, out, slowmo=2, start=0.2, end=0.4, quality="fast")
     assert r.duration_s == pytest.approx(info.video.duration_s + 0.2, abs=0.041)
     assert r.details["stats"]["interpolated"] == 5       # 0.2 s at 25 fps made 0.4 s: 5 new frames
-    with pytest.raises(ParameterError, match=r"the clip is 0–0\.6 s"):
+    with pytest.raises(ParameterError, match=r"start \(0\.7 s\) is at or past the clip's end \(0\.60 s\)"):
         plan_interpolate(src, slowmo=2, start=0.7, end=0.9)

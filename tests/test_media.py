@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from helpers import may_be_realtime, psnr
+from helpers import may_be_realtime, psnr, video_times
 
 from vidext.errors import Cancelled, InputError, OutputError, ParameterError
 from vidext.media.atomic import atomic_output, check_output_path
@@ -546,3 +546,41 @@ def test_an_av1_encoder_leaves_the_threads_scheduling_as_it_was(clip, tmp_path):
     assert "error" not in seen, seen.get("error")
     assert seen["encoding"] == [], f"{len(seen['encoding'])} real-time threads while encoding"
     assert seen["after"] == seen["before"] and seen["later"] == seen["before"], seen
+
+
+def test_probe_calls_ntsc_rate_in_matroska_constant(clip):
+    """29.97 fps in Matroska's millisecond time base comes as 33 and 34 ms steps: the rounding of the
+    container, not a variable rate or missing frames (the app said "29.97 fps with frames missing")."""
+    path = clip("ntsc.mkv", frames=60, fps=Fraction(30000, 1001), width=64, height=48, codec="ffv1",
+                tone_hz=None, options={})
+    steps = {round(float(b - a), 3) for a, b in zip(video_times(path), video_times(path)[1:])}
+    assert steps == {0.033, 0.034}        # the container's rounding is there
+    v = probe(path).video
+    assert not v.variable_frame_rate and not v.gapped
+    assert v.fps_nominal == Fraction(30000, 1001) and v.frame_count == 60
+
+
+def test_a_dropped_frame_does_not_change_the_nominal_rate(tmp_path):
+    """A 29.97 fps phone clip with one frame dropped: MP4's average rate (frames over duration) says 29.47, and
+    every job wrote its output at that rate, re-timing the real frames (extend wrote "121 frames at 29.6443 fps"
+    for carphone with one frame dropped).  The frames' own step is 1001/30000 s: that is the rate."""
+    path = str(tmp_path / "dropped.mp4")
+    with av.open(path, "w") as c:
+        s = c.add_stream("mjpeg", rate=Fraction(30000, 1001))
+        s.width, s.height, s.pix_fmt = 64, 48, "yuvj420p"
+        s.codec_context.time_base = Fraction(1001, 30000)
+        for k in range(60):
+            if k == 30:
+                continue
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), k * 4, np.uint8), format="rgb24")
+            f = f.reformat(format="yuvj420p")
+            f.pts, f.time_base = k, Fraction(1001, 30000)
+            for p in s.encode(f):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    with av.open(path) as c:
+        assert c.streams.video[0].average_rate != Fraction(30000, 1001)   # the header's average is off
+    v = probe(path).video
+    assert v.fps_nominal == Fraction(30000, 1001) and v.rate == Fraction(30000, 1001)
+    assert v.frame_count == 59 and not v.variable_frame_rate

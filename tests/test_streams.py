@@ -860,6 +860,49 @@ def test_a_stream_the_muxer_leaves_out_is_named(tmp_path):
     assert [d["codec"] for d in r.details["output"]["dropped"] if d["type"] == "audio"] == ["1 of 2"]
 
 
+def test_pcm_and_every_conversion_are_named_as_people_know_them(tmp_path):
+    """A WAV speech file continued into M4A said "converted: #0 pcm_s16le sound → AAC: the M4A container
+    carries no pcm_s16le sound": FFmpeg's names, where every other line says "AAC", "SRT"."""
+    from vidext.media.streamwords import codec_words
+    assert codec_words("pcm_s16le") == "PCM 16-bit" and codec_words("pcm_f32le") == "PCM 32-bit float"
+    assert codec_words("pcm_u8") == "PCM 8-bit" and codec_words("pcm_s24be") == "PCM 24-bit"
+    src = str(tmp_path / "speech.wav")
+    with av.open(src, "w") as c:
+        a = c.add_stream("pcm_s16le", rate=16000, layout="mono")
+        tone = (3000 * np.sin(np.arange(16000) * 0.05)).astype(np.int16)[None, :]
+        frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+        frame.sample_rate = 16000
+        for pkt in [*a.encode(frame), *a.encode()]:
+            c.mux(pkt)
+    r = vidext.audio(src, str(tmp_path / "out.m4a"), extend=0.5)
+    (conv,) = r.details["output"]["converted"]
+    assert "pcm_s16le" not in conv["why"] and "PCM 16-bit" in conv["why"]
+
+
+def test_a_zero_creation_date_is_not_blamed_on_the_container(tmp_path):
+    """bigbuckbunny.mp4 (and many files from old encoders) says creation_time 1970-01-01T00:00:00, the zero
+    date: MP4 and MOV write it as "no date", so it is not read back.  Every job on it said "the MP4 container
+    has no place for the file's 'creation_time' tag", which is false (a real date is kept)."""
+    from vidext.media.synth import make_clip
+    src = make_clip(str(tmp_path / "in.mkv"), frames=6, width=64, height=48, codec="ffv1", options={},
+                    tone_hz=None)
+    dated = {}
+    for name, when in (("zero", "1970-01-01T00:00:00.000000Z"), ("real", "2024-05-01T10:00:00.000000Z")):
+        dated[name] = str(tmp_path / f"{name}.mkv")
+        with av.open(src) as i, av.open(dated[name], "w") as o:
+            o.metadata["creation_time"] = when
+            d = o.add_stream_from_template(i.streams.video[0])
+            for pkt in i.demux(i.streams.video[0]):
+                if pkt.dts is not None:
+                    pkt.stream = d
+                    o.mux(pkt)
+    r = vidext.interpolate(dated["real"], str(tmp_path / "real.mp4"), factor=2, quality="fast")
+    assert not [d for d in r.details["output"]["dropped"] if d["codec"] == "creation_time"]   # a real date is kept
+    r = vidext.interpolate(dated["zero"], str(tmp_path / "zero.mp4"), factor=2, quality="fast")
+    (lost,) = [d for d in r.details["output"]["dropped"] if d["codec"] == "creation_time"]
+    assert "no place" not in lost["why"] and "zero date" in lost["why"]
+
+
 @pytest.mark.parametrize("direction", ["forward", "backward", "both"])
 def test_cues_and_chapters_stay_on_their_pictures_through_a_speed_ramp(tmp_path, direction):
     """A ramp slows real frames at the edge (their pictures kept, their times changed): every cue and

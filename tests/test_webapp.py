@@ -40,6 +40,18 @@ def test_filmstrip_has_one_thumb_per_slice_with_time_marks(info):
     assert timeline.thumb_count(1920, 1080) == 7 and timeline.thumb_count(2560, 1080) == 5
 
 
+def test_time_marks_clear_the_drag_handles(clip):
+    """The part's handles (14 css px, centred on the strip's ends) covered the first time mark: on the
+    carphone clip the app showed ":00.2" for 0:00.2.  The marks stay clear of a handle's inner half at
+    any width the strip is shown at, down to a phone's ~280 px."""
+    strip = timeline.filmstrip(probe(clip("c.mp4", frames=92, fps=30, width=176, height=144)))
+    band = strip.image[strip.thumb_height:]
+    w = band.shape[1]
+    cols = np.nonzero(band.max(axis=(0, 2)) > 200)[0]
+    covered = 7 * w / 280                 # image px under a handle's inner half on a 280 px wide strip
+    assert cols.min() > covered and cols.max() < w - covered
+
+
 def test_timeline_draws_segment_and_extension(info):
     strip = timeline.filmstrip(info, count=4, height=32)
     plain = timeline.timeline_image(strip)
@@ -170,6 +182,24 @@ def test_result_lines_say_what_was_chosen_and_why_in_plain_words():
         "**Done:** sound stretched 2×, pitch kept · 2.00 s"
 
 
+def test_a_chosen_way_that_fails_its_own_check_says_so():
+    """Extend with *seamless* chosen by hand on a handheld clip (carphone): the job measured that no loop point
+    passes and the CLI says so ("no loop point passes the seam check"); the app said nothing."""
+    ext = {"method": "seamless", "loops": {"forward": {
+        "loop_frames": 47, "shot_frames": 92, "passed": False,
+        "score": {"junction": 1.154, "stall": 0.452, "jerk": 1.014, "inside_worst": 3.488, "cost": 3.418,
+                  "passed": False}}}}
+    said = present.extend_choice_words(ext)
+    assert said is not None
+    first = said.split("\n\n")[0]
+    assert first.startswith("**After the end:** the shot looped back") and "no visible seam" not in first
+    assert "a visible jump where the new part starts" in first and "new pictures unlike any real frame" in first
+    assert "auto" in first
+    passing = {"method": "seamless", "loops": {"forward": {"passed": True, "score": {"cost": 0.4, "passed": True}}}}
+    assert present.extend_choice_words(passing) is None      # a passing loop needs no word
+    assert present.extend_choice_words({"method": "loop"}) is None
+
+
 def test_a_continuation_replaces_the_proposed_stretch():
     proposal = present.AUDIO_DEFAULT_STRETCH
     assert present.audio_settings(is_video=False, stretch=proposal) == {"stretch": proposal}
@@ -209,6 +239,19 @@ def test_format_time():
     assert present.format_time(0) == "0:00.0"
     assert present.format_time(75.25) == "1:15.2"
     assert present.format_time(3725) == "1:02:05"
+
+
+def test_limits_line_says_a_length_as_people_do():
+    """The first screen said "Files up to 1024 MB and 10:00.0 long": a limit is a length, not a clock."""
+    assert present.length_words(600) == "10 min"
+    assert present.length_words(90) == "1 min 30 s"
+    assert present.length_words(45) == "45 s"
+    assert present.length_words(5400) == "1 h 30 min"
+    assert present.length_words(7200) == "2 h"
+    from vidext.config import Limits
+    assert present.limits_line(Limits(max_upload_mb=1024, max_duration_s=600, max_pixels=9.4e6, max_fps=240,
+                                       max_output_frames=100_000)) == (
+        "Files up to 1024 MB and 10 min long, frames up to 9.4 megapixels, results up to 240 fps.")
 
 
 @pytest.fixture

@@ -33,14 +33,13 @@ from .freeze import Freeze
 from .motion import Motion
 from .pingpong import PingPong
 from .ramp import EasedFreeze, Ramp, RampTooShort, engine as ramp_engine
-from .scoring import Score, ShotStats, score
+from .scoring import EXTEND_PROBE_S, Score, ShotStats, score
 from .seamless import Seamless
 
 #: px: candidates are rendered and measured on frames at most this wide (the index pictures they are
 #: scored on are 64 px wide); only the winner is rendered at full size
 PROXY_WIDTH = 320
 
-EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured when auto compares methods
 
 
 #: method chosen when every candidate's cost ties (the earlier the more conservative)

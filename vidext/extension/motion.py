@@ -31,6 +31,8 @@ import numpy as np
 from .. import config
 from ..media.frame import Frame
 from .base import ClipView, Planes, Synthesizer
+from .clip import thumbnail
+from .scoring import EXTEND_PROBE_S, ShotStats, score
 
 MOTION_ANALYSIS_WIDTH = 480          # px: frames are tracked at this width at most
 MOTION_MAX_CORNERS = 400
@@ -181,13 +183,38 @@ class Motion(Synthesizer):
 
     name = "motion"
     context_frames = config.MOTION_CONTEXT_FRAMES
+    needs_index = True          # what it made is scored against the shot, as auto scores it
 
     def __init__(self, half_life_s: float | None = MOTION_HALF_LIFE_S):
         self.half_life_s = half_life_s
         self.estimates: dict[str, dict] = {}
 
     def describe(self) -> dict:
-        return {"method": self.name, "half_life_s": self.half_life_s, "motion": self.estimates}
+        return {"method": self.name, "half_life_s": self.half_life_s, "motion": self.estimates,
+                "summary": self.summary()}
+
+    def summary(self) -> str:
+        """A word per edge whose continuation fails the check auto would have made (it never pretends)."""
+        parts = []
+        for d, e in self.estimates.items():
+            if e.get("passed") is False:
+                parts.append(f"{d}: the continuation fails the seam check ({', '.join(e['failures'])}; "
+                             f"cost {e['score']['cost']:.2f}); try --method auto")
+        return "; ".join(parts)
+
+    def _judge(self, clip: ClipView, made: list) -> None:
+        """Score the first new pictures as auto scores a motion candidate; recorded with the estimates."""
+        thumbs = clip.thumbs
+        if thumbs is None or not made or clip.direction not in self.estimates:
+            return
+        off = clip.index_offset
+        shot = thumbs[max(0, clip.shot_start - off):]
+        if len(shot) < 2:
+            return
+        n = len(shot)
+        sc = score(ShotStats.of(shot), [shot[n - 2], shot[n - 1]] + made, [False, False] + [True] * len(made),
+                   None)
+        self.estimates[clip.direction].update(score=sc.as_dict(), passed=sc.passed, failures=sc.failures())
 
     def synthesize(self, clip: ClipView, count: int) -> Iterator[Planes]:
         from scipy.linalg import expm
@@ -222,8 +249,15 @@ class Motion(Synthesizer):
             "turned_deg": round(float(np.degrees(np.arctan2(last[1, 0], last[0, 0]))), 3),
             "crop_zoom": round(float(crops[-1][0, 0]) if moves else 1.0, 4),
             "mosaic_frames": len(sources)}
-        for move, crop in zip(moves, crops):
-            yield self.warp(sources, crop @ move, clip)
+        probe = max(2, min(count, round(EXTEND_PROBE_S * float(clip.rate))))
+        made = []
+        for k, (move, crop) in enumerate(zip(moves, crops)):
+            planes = self.warp(sources, crop @ move, clip)
+            if clip.thumbs is not None and k < probe:
+                made.append(thumbnail(Frame(planes, clip.junction.time, clip.layout, clip.colour)))
+                if len(made) == min(probe, len(moves)):
+                    self._judge(clip, made)
+            yield planes
 
     def _crops(self, clip: ClipView, sources, moves, fixed: bool = False) -> tuple[list[np.ndarray], float]:
         """Per new frame, the crop (3×3, full resolution) that keeps unseen area out of the picture;

@@ -48,6 +48,7 @@ EXTEND_INSIDE_LIMIT = 2.0            # new pictures within this many median step
 EXTEND_JERK_FLOOR_PX = 0.5           # index px: changes of apparent camera motion below this are not seen
 
 
+EXTEND_PROBE_S = 1.0                 # seconds of synthesised frames measured (auto's candidates, motion's own check)
 EXTEND_JERK_FRAMES = 2000            # last frames of a shot whose own changes of motion are measured
 EXTEND_PROGRESS_MIN = 0.5            # two-frame progress below this share of the shot's own: a stall/reversal
 EXTEND_LOOP_WEIGHT = 0.25            # cost of repeating after SEAMLESS_MIN_LOOP_S (less for longer loops)

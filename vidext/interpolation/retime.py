@@ -69,6 +69,9 @@ def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, f
     step = 1 / input_rate
     s = in_start if start is None else in_start + _fraction(start, "start")
     e = in_end if end is None else in_start + _fraction(end, "end")
+    if start is not None and s >= in_end:
+        raise ParameterError(f"the segment start ({float(s - in_start):g} s) is at or past the clip's end "
+                             f"({float(in_end - in_start):.2f} s)")
     if e <= s:
         raise ParameterError(f"the segment end ({float(e - in_start):g} s) must come after its start "
                              f"({float(s - in_start):g} s)")

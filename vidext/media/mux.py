@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError
 from .codecs import audio_bitrate, audio_encoder, audio_rate, canonical, carries_audio
 from .packed import from_block
+from .streamwords import codec_words
 
 
 
@@ -207,7 +208,8 @@ class CopyAudio(AudioFeed):
             if self.codec_written != name:
                 ext = os.path.splitext(self.output_path)[1].lstrip(".").upper()
                 self.conversion_why = (f"the playable rendition carries AAC or MP3 sound only"
-                                       if self.copy_only is not None else f"the {ext} container carries no {name} sound")
+                                       if self.copy_only is not None else
+                                       f"the {ext} container carries no {codec_words(name)} sound")
         self._packets = self._in.demux(src)
 
     def _next(self):

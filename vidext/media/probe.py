@@ -229,6 +229,24 @@ def _rate(stream) -> Fraction:
     return Fraction(25)
 
 
+def _stepped_rate(stream, nominal: Fraction, times: list[int], tb: Fraction) -> Fraction:
+    """The header's base rate where the frames' own median step is its, and the average rate's is not: a
+    29.97 fps clip with a frame dropped averages 29.47 over its duration (MP4's average rate), yet its
+    frames come every 1001/30000 s.  Else ``nominal`` (the average rate, as before)."""
+    base = stream.base_rate
+    if not base or base <= 0 or len(times) < 3:
+        return nominal
+    steps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
+    if not steps:
+        return nominal
+    median = float(steps[len(steps) // 2] * tb)
+    base = Fraction(base.numerator, base.denominator)
+    tol = max(float(tb), 1e-4)          # a tick of the container's clock (Matroska's 33/34 ms at 29.97)
+    if abs(median - 1 / float(base)) <= tol < abs(median - 1 / float(nominal)):
+        return base
+    return nominal
+
+
 def _time_base(stream) -> Fraction:
     tb = stream.time_base
     if tb is None or tb <= 0:
@@ -366,6 +384,8 @@ def _probe_video(c, s, container_dur, path: str) -> VideoInfo:
     timestamps = bool(times) or not untimed
     if not timestamps:     # frames one nominal interval apart, as the reader spaces them
         times = [round(k / (nominal * tb)) for k in range(untimed)]
+    else:
+        nominal = _stepped_rate(s, nominal, times, tb)
     measured, vfr = _measured_rate(times, tb)
     gapped = vfr and _on_grid(times, tb, nominal)
     start, duration = _extent(times, complete, tb, nominal, s, container_dur)
@@ -430,7 +450,10 @@ def _measured_rate(times: list[int], tb: Fraction) -> tuple[float | None, bool]:
         if steps:
             steps.sort()
             lo, hi = steps[len(steps) // 20], steps[-1 - len(steps) // 20]
-            vfr = hi > lo * (1 + VFR_TOLERANCE) + 1e-4
+            # one tick of a fine time base is the container's rounding, not a change of rate: 29.97 fps
+            # in Matroska's milliseconds comes as 33 and 34 ms steps (a tick as coarse as a frame is not)
+            rounding = float(tb) if float(tb) <= lo / 4 else 0.0
+            vfr = hi > lo * (1 + VFR_TOLERANCE) + rounding + 1e-4
     return measured, vfr
 
 

@@ -159,6 +159,10 @@ def _spu_hides(data: bytes, pos: int, size: int) -> bool | None:
     return None
 
 
+#: a creation_time of the Unix epoch's first second: old encoders' "no date", which MP4/MOV write as none
+ZERO_DATE = "1970-01-01T00:00:00"
+
+
 def retimed_spu(data: bytes, t: Fraction, to_output: TimeMapping, length: Fraction | None = None) -> bytes | None:
     """A DVD subpicture (a ``dvd_subtitle`` packet at input time ``t``) whose control sequences show and
     hide it at their delays mapped through ``to_output``: its own end (the "stop display" delay, which
@@ -663,8 +667,11 @@ class OutputStreams(AudioFeed):
             where = _what(_ext(self.carried.output_path))
             for k, v in info.tags.items():
                 if k.lower() not in have and k.lower() != "timecode":
-                    self.tag_losses.append({"stream": None, "type": "tag", "codec": k, "value": v,
-                                            "why": f"{where} has no place for the file's {k!r} tag"})
+                    why = f"{where} has no place for the file's {k!r} tag"
+                    if k.lower() == "creation_time" and str(v).startswith(ZERO_DATE):
+                        why = (f"{v} is the zero date (no date set), which {where} writes as no date at all "
+                               "(a real date is kept)")
+                    self.tag_losses.append({"stream": None, "type": "tag", "codec": k, "value": v, "why": why})
             pairs = [(getattr(f, "output_stream", None), s) for f, s in self.tracks]
             pairs += [(dst, s) for _, dst, s, _ in self.carried._routes.values()]
             self._count_written(c, [dst for dst, _ in pairs if dst is not None], where)

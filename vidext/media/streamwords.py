@@ -26,7 +26,11 @@ FATES = ("kept", "converted", "dropped")
 
 
 def codec_words(codec: str | None) -> str:
-    """``SRT`` for ``subrip``; a codec without a common name keeps FFmpeg's."""
+    """``SRT`` for ``subrip``, ``PCM 16-bit`` for ``pcm_s16le``; a codec without a common name keeps FFmpeg's."""
+    if codec and codec.startswith("pcm_") and codec[4:5] in ("s", "u", "f"):
+        bits = "".join(ch for ch in codec[5:] if ch.isdigit())
+        if bits:
+            return f"PCM {bits}-bit" + (" float" if codec[4] == "f" else "")
     return CODEC_WORDS.get(codec or "", codec or "unknown")
 
 

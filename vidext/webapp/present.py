@@ -29,6 +29,21 @@ def format_time(seconds: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
+def length_words(seconds: float) -> str:
+    """A length as people say it (a limit, not a clock): ``10 min``, ``1 min 30 s``, ``1 h 30 min``, ``45 s``."""
+    total = int(round(max(0.0, float(seconds))))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{s} s" if s and not h else ""]
+    return " ".join(p for p in parts if p) or "0 s"
+
+
+def limits_line(limits) -> str:
+    """The server's limits, the line under the app's title."""
+    return (f"Files up to {limits.max_upload_mb:g} MB and {length_words(limits.max_duration_s)} long, frames up "
+            f"to {limits.max_pixels / 1e6:.1f} megapixels, results up to {limits.max_fps:g} fps.")
+
+
 def sound_words(audio) -> str:
     """"stereo sound", "mono sound", "no sound": never a codec name."""
     if not audio:
@@ -260,11 +275,40 @@ def _extend_problems(candidates: dict) -> list[str]:
     return said
 
 
+#: where a way chosen by hand keeps the record of its own measured check, per edge (the sidecar's ``extension``),
+#: and what it is called then (not "with no visible seam" when its check found one)
+_OWN_CHECKS = {"seamless": ("loops", "the shot looped back to an earlier frame (seamless)"),
+               "motion": ("motion", "the camera's motion carried on (motion)")}
+
+
+def _own_check_words(extension: dict) -> str | None:
+    """A way chosen by hand whose own check of what a viewer sees failed at an edge: said, as the CLI
+    says it (no word when it passed or was not measured)."""
+    method = extension.get("method")
+    if method not in _OWN_CHECKS:
+        return None
+    key, way = _OWN_CHECKS[method]
+    records = extension.get(key)
+    if not isinstance(records, dict):
+        return None
+    lines = []
+    for edge in ("backward", "forward"):
+        r = records.get(edge)
+        if not isinstance(r, dict) or r.get("passed") is not False:
+            continue
+        problems = _extend_problems({method: r.get("score") or {"passed": False}})
+        seen = f" ({'; '.join(problems)})" if problems else ""
+        lines.append(f"**{_EDGES[edge]}:** {way}, but it fails the check of what a "
+                     f"viewer sees{seen}; *auto* measures every way and keeps one that passes.")
+    return "\n\n".join(lines) or None
+
+
 def extend_choice_words(extension: dict | None) -> str | None:
-    """What Extend's ``auto`` chose at each edge and why, in plain words; the figures folded below."""
+    """What Extend's ``auto`` chose at each edge and why, in plain words; the figures folded below.  A way
+    chosen by hand: a word only where its own check failed."""
     decisions = (extension or {}).get("auto") if isinstance(extension, dict) else None
     if not isinstance(decisions, dict) or not decisions:
-        return None
+        return _own_check_words(extension) if isinstance(extension, dict) else None
     lines, reasons, rows = [], [], []
     for edge in ("backward", "forward"):
         d = decisions.get(edge)

@@ -24,8 +24,10 @@ APP_FILMSTRIP_THUMB_HEIGHT = 72  # pixels
 
 
 _LABEL_WIDTH = 1.7        # a time mark spans at most this many thumbnail widths (every other one is marked)
-_LABEL_MAX_SCALE = 1.4    # OpenCV font scale of the time marks at most (~30 px tall)
+_LABEL_MAX_SCALE = 1.2    # OpenCV font scale of the time marks at most (~26 px tall; room for the edge inset)
 _LABEL_GAP = 12           # px at least between two time marks (a mark that would come closer is left out)
+_LABEL_EDGE = 0.03        # share of the strip's width kept clear of time marks at each end: the drag handles
+                          # (14 css px, centred on the ends) cover 7 px of a strip shown ~280 px wide on a phone
 _STRIP_ASPECT = 12.0      # a filmstrip about this many times wider than tall: thumbnails stay visible
 _GAP = 2                  # pixels between thumbnails
 _DIM = 0.35               # brightness kept outside the chosen segment
@@ -90,7 +92,7 @@ def filmstrip(info: MediaInfo, count: int | None = None,
         strip[:height, x:x + width] = np.rot90(thumb, turns) if turns else thumb
         if i % 2 == 0:
             right = _label(strip, format_time(t - v.start_s), x + width // 2, height + band - band // 4, scale,
-                           thick, after=right + _LABEL_GAP)
+                           thick, after=right + _LABEL_GAP, edge=int(np.ceil(_LABEL_EDGE * strip.shape[1])))
     return Filmstrip(strip, times, v.start_s, v.duration_s, width, info, height)
 
 
@@ -101,12 +103,13 @@ def quarter_turns(rotation: int) -> int:
 
 
 def _label(img: np.ndarray, text: str, cx: int, baseline: int, scale: float, thick: int,
-           after: int = 0) -> int:
-    """Draw ``text`` centred on ``cx`` (kept inside the picture); not at all when it would begin before
-    ``after`` (the end of the mark before it).  Returns where this mark ends (``after`` - gap if skipped)."""
+           after: int = 0, edge: int = 0) -> int:
+    """Draw ``text`` centred on ``cx`` (kept inside the picture, ``edge`` px from its ends); not at all when
+    it would begin before ``after`` (the end of the mark before it).  Returns where this mark ends
+    (``after`` - gap if skipped)."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     (w, _), _ = cv2.getTextSize(text, font, scale, thick)
-    x = int(np.clip(cx - w // 2, 0, max(0, img.shape[1] - w)))
+    x = int(np.clip(cx - w // 2, edge, max(edge, img.shape[1] - w - edge)))
     if x < after:
         return after - _LABEL_GAP
     cv2.putText(img, text, (x, baseline), font, scale, (235, 235, 235), thick, cv2.LINE_AA)

@@ -51,9 +51,7 @@ def build_demo(workspace: jobs.Workspace | None = None, limits: Limits | None = 
     limits = limits or Limits.from_env()
     with gr.Blocks(title="vidext", delete_cache=jobs.gradio_cache_schedule(), analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
-        gr.Markdown(f"Files up to {limits.max_upload_mb:g} MB and {present.format_time(limits.max_duration_s)} "
-                    f"long, frames up to {limits.max_pixels / 1e6:.1f} megapixels, results up to "
-                    f"{limits.max_fps:g} fps.", elem_id="limits")
+        gr.Markdown(present.limits_line(limits), elem_id="limits")
         with gr.Tabs():
             for tab in TABS:
                 tab.build(workspace, limits)
