@@ -16,6 +16,7 @@ import vidext
 from vidext.errors import ParameterError
 from vidext.media.probe import probe
 from vidext.jobs.result import Result
+from helpers import video_times
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +56,26 @@ def test_extend_plan_matches_output(clip, tmp_path, direction):
     result = vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.52, direction=direction, method="freeze")
     assert result.frames_out == plan.frames_out == 20 + 13 * (2 if direction == "both" else 1)
     assert result.duration_s == pytest.approx(plan.duration_s, abs=1e-6)
+
+
+@pytest.mark.parametrize("method,direction", [("ramp", "forward"), ("ramp", "both"), ("freeze", "forward"),
+                                              ("auto", "forward")])
+def test_extend_plan_matches_output_when_the_last_frame_comes_late(tmp_path, method, direction):
+    """A phone clip whose last frame comes one interval late (2.10 s, 62 frames at 29.97 fps, a gap
+    before the last): the plan said 2.10 s → 4.10 s, the run wrote 4.07 s when a side retimed the
+    last real frames (ramp, auto's eased freeze) and closed the gap.  The output lasts what the clip
+    lasts plus the new frames: plan, result and the written frame times agree."""
+    from corpus import write_video
+
+    times = [Fraction(k, 25) for k in range(39)] + [Fraction(40, 25)]     # 40 frames over 41 slots
+    src = str(write_video(tmp_path / "late.mp4", frames=40, fps=25, width=64, height=48, times=times))
+    plan = vidext.plan_extend(src, seconds=0.52, direction=direction, method=method)
+    result = vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.52, direction=direction, method=method)
+    added = 13 * (2 if direction == "both" else 1)
+    assert result.frames_out == plan.frames_out == 40 + added
+    assert plan.duration_s == pytest.approx(1.64 + added / 25)
+    assert result.duration_s == pytest.approx(plan.duration_s, abs=1e-6)
+    assert float(max(video_times(result.output)) + Fraction(1, 25)) == pytest.approx(plan.duration_s, abs=1e-3)
 
 
 def test_audio_plan_matches_output(clip, tmp_path):

@@ -536,8 +536,16 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                     if "forward" not in sides:
                         sides["forward"] = plan("forward", after)
                         index.drop_kept()
-                    for k, planes in enumerate(sides["forward"].frames(folder, feed), start=1):
-                        yield planes, last + shift + Fraction(k) / rate
+                    # the side ends where the clip ends plus its new frames, as planned: a side that
+                    # retimes the last real frames plays them on the grid from the frame before them, so
+                    # when the clip's last frame came late (a gap among them) its final frame, the
+                    # held end, waits for that time rather than closing the gap and ending early
+                    side, clip_last = sides["forward"], index.times[-1]
+                    for k, planes in enumerate(side.frames(folder, feed), start=1):
+                        t = last + Fraction(k) / rate
+                        if k == side.frames_out:
+                            t = max(t, clip_last + Fraction(side.count) / rate)
+                        yield planes, t + shift
                         meter.advance()
                     stats["after"] = after
                 for f in frames:            # what the forward side did not take (the stream ends)
