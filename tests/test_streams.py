@@ -511,6 +511,36 @@ def test_sound_only_jobs_carry_every_track_and_the_chapters(tmp_path):
     assert len(streams_of(wav, "audio")) == 1
 
 
+@pytest.mark.parametrize("seconds,fit,words", [(3.0, "cut", "cut from 3.00 s to the picture's 1.00 s"),
+                                               (0.5, "padded", "padded from 0.50 s with 0.50 s of silence")])
+def test_a_sound_put_on_a_video_says_how_it_fits_and_names_the_tracks_kept(tmp_path, capsys, seconds, fit, words):
+    """A 3 s sound put on a 1 s film with three sound tracks: the sidecar said the new sound was
+    "extended" (it was cut), the plan "cut or padded", and the result named neither how the sound was
+    fitted nor the two other tracks it kept; the plan, the sidecar, the CLI and the app say it now."""
+    from vidext._cli import main
+    from vidext.media.synth import write_audio
+    from vidext.webapp import present
+    from vidext.webapp.handlers import describe
+
+    src = make_rich(tmp_path, MP4)
+    snd = write_audio(str(tmp_path / "music.wav"), _tone(seconds, 330, "stereo"), 48000)
+    plan = vidext.plan_audio(src, audio_file=snd)
+    assert f"sound replaced by music.wav, {words}" in plan.summary
+    out = str(tmp_path / "out.mp4")
+    assert main(["audio", src, "--audio", snd, "-o", out, "-q"]) == 0
+    said = capsys.readouterr().out
+    tracks = json.load(open(out + ".json"))["output"]["audio_tracks"]
+    assert [(t["as"], t.get("source_s")) for t in tracks] == [(fit, pytest.approx(seconds)), ("copied", None),
+                                                              ("copied", None)]
+    assert f"sound: music.wav, {words}" in said
+    assert 'kept: #2 AC-3 sound (fra, "Commentary") as it was, #3 MP3 sound (spa, "Español") as it was' in said
+    r = vidext.audio(src, str(tmp_path / "again.mp4"), audio_file=snd)
+    app = present.sound_result_words(describe(r, str(tmp_path)), {"audio_file": snd},
+                                     present.streams_words(r.details["output"]))
+    assert words in app and '#2 AC-3 sound (fra, "Commentary") as it was' in app
+    assert words in present.audio_plan_words(plan, {"audio_file": snd})
+
+
 def test_the_playable_rendition_keeps_the_default_track(tmp_path):
     """The rendition that plays everywhere has one sound: the track marked default, not the first."""
     from vidext.media.playable import write_playable

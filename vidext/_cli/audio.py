@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import api, config
 from .common import ProgressBar, report_playable, report_streams, took_words
+from ..media.streamwords import fit_words, main_track
 from ..sound.continuation import CONTINUATIONS
 from ..sound.stretch import STRETCHERS
 
@@ -48,6 +49,9 @@ def run(args) -> int:
     more = f", {tracks} sound tracks" if tracks > 1 else ""
     print(f"wrote {r.output}: {r.operation}, sound {r.duration_s:.3f} s ({r.codec}){more}{extra}, "
           f"{took_words(r.seconds, r.details.get('timings', {}).get('stages'))}")
+    main = main_track(r.details.get("output"))
+    if r.picture_s is not None and main is not None:    # how the sound put on the picture was made to fit it
+        print(f"sound: {main.get('file') or 'the new sound'}, {fit_words(main, r.picture_s)}")
     report_streams(r)
     report_playable(r)
     return 0

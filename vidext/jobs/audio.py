@@ -13,6 +13,7 @@ from ..media.atomic import atomic_job_output, check_output_path, sidecar_header
 from ..media.probe import MediaInfo, probe
 from ..media.mux import CopyAudio
 from ..media.remux import takes_copied_picture, write_audio
+from ..media.streamwords import fit_words
 from ..media.streams import Carried, OutputStreams, dropped_stream, identity, shifted
 from ..media.transcode import streams_record
 from ..media.runner import JobProgress, ProgressCallback, Stage
@@ -44,9 +45,16 @@ def plan_audio(input: str | MediaInfo, *, stretch=None, extend=None, direction: 
                              f"{os.path.basename(audio_file)} on")
         picture = info.video.duration_s
         frames = info.video.frame_count or round(picture * float(info.video.fps_nominal))
+        sound = probe(audio_file)
+        if not sound.audio:
+            raise InputError(f"{os.path.basename(audio_file)} has no audio stream")
+        have = sound.default_audio.duration_s or sound.duration_s
+        fit = sound_fit(have, picture)
+        words = fit_words({"as": fit, "source_s": have}, picture)
         return Plan("audio", picture, picture, info.video.fps_nominal, frames, None,
-                    summary_line(picture, picture, frames, info.video.fps_nominal) + " · sound replaced",
-                    {"info": info, "operation": "remux"})
+                    summary_line(picture, picture, frames, info.video.fps_nominal)
+                    + f" · sound replaced by {os.path.basename(audio_file)}, {words}",
+                    {"info": info, "operation": "remux", "sound": sound, "sound_s": have, "fit": fit})
     if info.video is not None:
         cmd = "interpolate --slowmo" if stretch is not None else "extend"
         raise ParameterError(f"{os.path.basename(info.path)} has a picture: stretching or extending only its "
@@ -73,6 +81,21 @@ def plan_audio(input: str | MediaInfo, *, stretch=None, extend=None, direction: 
                 summary_line(dur, out, 0, Fraction(0)) + f" · extended {direction}",
                 {"info": info, "operation": "extend", "seconds": seconds, "before_s": before, "after_s": after,
                  "direction": direction})
+
+
+#: a sound put on a picture within this of the picture's length is called as long as it (one AAC frame at
+#: 48 kHz is 21 ms; the sidecar records both lengths exactly)
+SOUND_FITS_S = 0.02
+
+
+def sound_fit(sound_s: float, picture_s: float) -> str:
+    """How a sound of ``sound_s`` is made to fit a picture of ``picture_s``: ``cut``, ``padded`` (with
+    silence) or ``whole`` (as long as the picture, within :data:`SOUND_FITS_S`)."""
+    if sound_s > picture_s + SOUND_FITS_S:
+        return "cut"
+    if sound_s < picture_s - SOUND_FITS_S:
+        return "padded"
+    return "whole"
 
 
 def choose_operation(stretch, extend, audio_file) -> str:
@@ -142,15 +165,13 @@ def _feed(plan: Plan, input: str, out: str, *, audio_file, method, prompt, seed,
 
 def _remux_streams(plan: Plan, info: MediaInfo, input: str, out: str, audio_file: str) -> OutputStreams:
     """The video's streams with ``audio_file``'s sound in place of its default track (cut or padded with
-    silence to the picture); its other tracks, subtitles, chapters and tags copied as they are."""
-    sound = probe(audio_file)
-    if not sound.audio:
-        raise InputError(f"{os.path.basename(audio_file)} has no audio stream")
-    picture = plan.duration_s
+    silence to the picture, as planned: the track's ``as`` says which); its other tracks, subtitles,
+    chapters and tags copied as they are."""
+    sound, have, picture = plan.details["sound"], plan.details["sound_s"], plan.duration_s
     new = sound.default_audio
-    have = new.duration_s or sound.duration_s
     feed = ExtendedAudio(audio_file, out, 0.0, max(0.0, picture - have), "silence", original_s=min(have, picture),
                          start_s=info.video.start_s, stream_index=new.index)
+    feed.treatment, feed.source_s = plan.details["fit"], have     # the sidecar's words: not "extended"
     replaced = info.default_audio
     described = replace(sound.stream(new.index), disposition=["default"])
     tracks, dropped = [], []

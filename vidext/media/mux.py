@@ -39,8 +39,9 @@ class AudioFeed(ABC):
     in time order.
 
     A sound feed says, once open, which output stream it writes (``output_stream``), in which codec
-    (``codec_written``) and how (``treatment``: copied, re-encoded, retimed, extended); the muxer calls
-    ``written(path)`` once the file is complete and ``close()`` in every case.
+    (``codec_written``) and how (``treatment``: copied, re-encoded, retimed, extended; a sound put on
+    a picture: cut, padded or whole); the muxer calls ``written(path)`` once the file is complete and
+    ``close()`` in every case.
     """
 
     output_stream = None

@@ -738,5 +738,7 @@ class OutputStreams(AudioFeed):
 
 
 def _feed_words(f: AudioFeed) -> dict:
-    d = {"codec_written": getattr(f, "codec_written", None), "as": getattr(f, "treatment", None)}
+    # ``source_s``: the length of a sound cut or padded to the picture it was put on (``as``: cut, padded, whole)
+    d = {"codec_written": getattr(f, "codec_written", None), "as": getattr(f, "treatment", None),
+         "source_s": getattr(f, "source_s", None)}
     return {k: v for k, v in d.items() if v is not None}

@@ -25,6 +25,33 @@ _TYPE_WORDS = {"audio": ("sound track", "sound tracks"), "subtitle": ("subtitle 
 FATES = ("kept", "converted", "dropped")
 
 
+#: how a sound track was written (the sidecar's ``audio_tracks[].as``), in words
+TREATMENT_WORDS = {"copied": "as it was", "re-encoded": "re-encoded", "retimed": "retimed with the picture",
+                   "extended": "continued", "cut": "cut to the picture", "padded": "padded with silence",
+                   "whole": "as long as the picture"}
+
+
+def main_track(output: dict | None) -> dict | None:
+    """The sidecar's ``output`` record's main sound track: the default one, else the first; None: no sound."""
+    tracks = (output or {}).get("audio_tracks") if isinstance(output, dict) else None
+    tracks = [t for t in tracks if isinstance(t, dict)] if isinstance(tracks, list) else []
+    return next((t for t in tracks if "default" in (t.get("disposition") or [])), tracks[0] if tracks else None)
+
+
+def fit_words(track: dict, picture_s: float) -> str:
+    """How a sound put on a picture was made to fit it (a track with ``as`` cut, padded or whole and
+    its own length ``source_s``): ``cut from 8.00 s to the picture's 3.07 s``, ``padded from 1.00 s
+    with 2.07 s of silence to the picture's 3.07 s``, ``as long as the picture (3.07 s)``."""
+    how, have = track.get("as"), track.get("source_s")
+    if not isinstance(have, (int, float)):
+        return TREATMENT_WORDS.get(str(how), str(how))
+    if how == "cut":
+        return f"cut from {have:.2f} s to the picture's {picture_s:.2f} s"
+    if how == "padded":
+        return f"padded from {have:.2f} s with {picture_s - have:.2f} s of silence to the picture's {picture_s:.2f} s"
+    return f"as long as the picture ({picture_s:.2f} s)"
+
+
 def codec_words(codec: str | None) -> str:
     """``SRT`` for ``subrip``, ``PCM 16-bit`` for ``pcm_s16le``; a codec without a common name keeps FFmpeg's."""
     if codec and codec.startswith("pcm_") and codec[4:5] in ("s", "u", "f"):
@@ -67,18 +94,25 @@ def stream_words(d: dict) -> str:
 
 def stream_fates(output: dict | None) -> list[tuple[str, str]]:
     """(``kept`` / ``converted`` / ``dropped``, words) for the sidecar's ``output`` record: one ``kept``
-    line counting what was carried beside the picture and its sound (subtitle tracks, attachments,
-    chapters ...), then a line for every stream converted and every one dropped, each with why.
+    line naming every sound track written otherwise than the main one and counting what was carried
+    beside the picture and its sound (subtitle tracks, attachments, chapters ...), then a line for
+    every stream converted and every one dropped, each with why.
     Nothing: an output with nothing beside its picture and sound, all of it kept."""
     output = output if isinstance(output, dict) else {}
     out: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
+    # the main sound track's fate is the result's own line; a track written otherwise is named here
+    # (a video's second track copied as it was beside a new sound put on it)
+    main = main_track(output)
+    parts = [f"{stream_words(t)} {TREATMENT_WORDS.get(str(t.get('as')), t.get('as'))}"
+             for t in output.get("audio_tracks") or []
+             if isinstance(t, dict) and t is not main and main is not None and t.get("as") != main.get("as")]
     for d in output.get("streams_kept") or []:
         if isinstance(d, dict):
             kind = "cover" if d.get("role") == "cover" else str(d.get("type"))
             counts[kind] = counts.get(kind, 0) + 1
-    parts = [count_words(n, kind) if kind != "cover" else f"{n} cover picture{'s' if n > 1 else ''}"
-             for kind, n in counts.items()]
+    parts += [count_words(n, kind) if kind != "cover" else f"{n} cover picture{'s' if n > 1 else ''}"
+              for kind, n in counts.items()]
     chapters = output.get("chapters")
     if isinstance(chapters, int) and chapters:
         parts.append(count_words(chapters, "chapter"))

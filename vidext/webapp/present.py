@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import config
 from ..errors import ParameterError
 from ..extension.scoring import EXTEND_INSIDE_LIMIT
-from ..media.streamwords import stream_fates
+from ..media.streamwords import fit_words, main_track, stream_fates
 
 _EPS = 1e-6
 
@@ -195,9 +195,9 @@ def audio_settings(*, is_video: bool, stretch=None, extend=None, audio_file=None
 
 
 def audio_plan_words(plan, settings: dict, direction: str = "forward") -> str:
-    if "audio_file" in settings:
-        return (f"**The picture is kept as it is; the chosen sound replaces its sound**, cut or padded with "
-                f"silence to {plan.duration_s:.2f} s")
+    if "audio_file" in settings:     # the plan measured the chosen sound: cut, padded or as long
+        fit = {"as": plan.details.get("fit"), "source_s": plan.details.get("sound_s")}
+        return f"**The picture is kept as it is; the chosen sound replaces its sound**, {fit_words(fit, plan.duration_s)}"
     line = f"**{plan.duration_in_s:.2f} s → {plan.duration_s:.2f} s**"
     if "stretch" in settings:
         return line + f" · stretched {settings['stretch']:g}×, pitch kept"
@@ -358,12 +358,9 @@ def sound_fate(details: dict | None, mode: str | None) -> str | None:
     ``mode`` (``copied``/``re-encoded``) when the details do not say; None: no sound."""
     if not mode:
         return None
-    tracks = ((details or {}).get("output") or {}).get("audio_tracks") if isinstance(details, dict) else None
-    if isinstance(tracks, list):
-        main = next((t for t in tracks if isinstance(t, dict) and "default" in (t.get("disposition") or [])),
-                    tracks[0] if tracks else None)
-        if isinstance(main, dict) and main.get("as"):
-            return str(main["as"])
+    main = main_track((details or {}).get("output") if isinstance(details, dict) else None)
+    if main is not None and main.get("as"):
+        return str(main["as"])
     return mode
 
 
@@ -414,7 +411,9 @@ def sound_result_words(r: dict, settings: dict | None = None, streams: str | Non
         what = "sound continued" + (f" by {settings['extend']:g} s {where.get(settings.get('direction'), '')}"
                                     if settings.get("extend") else "")
     elif op == "remux":
-        what = "the picture kept as it was, the chosen sound put on it"
+        main, picture = main_track(r), r.get("picture_s")
+        what = "the picture kept as it was, the chosen sound put on it" + (
+            f", {fit_words(main, picture)}" if main is not None and isinstance(picture, (int, float)) else "")
     else:
         what = f"sound: {op}"
     line = f"**Done:** {what.rstrip()} · {r.get('duration_s', 0):.2f} s"
