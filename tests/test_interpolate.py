@@ -229,6 +229,30 @@ def test_dis_pairs_at_once_give_the_frames_of_one_at_a_time(clip):
     assert DISInterpolator("fast", flow_smoothing=True).concurrency == 1
 
 
+def test_a_segment_outside_the_clip_is_refused_not_clamped(tmp_path, capsys):
+    """``--start -1`` and ``--end 9`` on a 1.2 s clip were silently clamped to 0 and 1.2 s (the run
+    slowed a part nobody asked for); each is now an error naming the problem and the limit.  An end
+    typed as the length is shown (1.20 s for a clip a hair shorter) or within half a frame is the end."""
+    from vidext._cli import main
+    from vidext.interpolation.retime import plan_retime
+    from vidext.jobs.interpolate import plan_interpolate
+    from vidext.media.synth import make_clip
+
+    src = make_clip(str(tmp_path / "c.mp4"), frames=30, fps=25, width=64, height=48, tone_hz=None)
+    with pytest.raises(ParameterError, match=r"start \(-1 s\) is before the clip's first frame: .* 0 to 1\.20 s"):
+        plan_interpolate(src, slowmo=2, start=-1, end=0.6)
+    with pytest.raises(ParameterError, match=r"end \(9 s\) is past the clip's end \(1\.20 s\)"):
+        plan_interpolate(src, slowmo=2, start=0.2, end=9)
+    assert main(["interpolate", src, "-o", str(tmp_path / "o.mp4"), "--slowmo", "2", "--start", "-1",
+                 "--end", "0.6", "-q"]) == 2
+    assert "error: the segment start (-1 s) is before the clip's first frame" in capsys.readouterr().err
+    assert plan_interpolate(src, slowmo=2, start=0.2, end=1.2).segment == pytest.approx((0.2, 1.2))
+    shown = plan_retime(Fraction(30000, 1001), Fraction(0), Fraction(30697, 10000), slowmo=2, start=1, end=3.07)
+    assert shown.smooth_range[1] == Fraction(30697, 10000)
+    assert plan_retime(Fraction(25), Fraction(0), Fraction(6, 5), slowmo=2, start=0.2, end=1.219).smooth_range[1] \
+        == Fraction(6, 5)
+
+
 def test_a_segment_is_timed_from_the_first_frame_when_the_file_clock_starts_late(tmp_path):
     """Transport streams from cameras start their clock late (1.4 s from FFmpeg, hours from a
     camcorder): start/end count from the first frame, as a player and the app's filmstrip show

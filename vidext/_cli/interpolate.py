@@ -24,7 +24,8 @@ def add_options(p) -> None:
     target.add_argument("--fps", help="target frame rate, e.g. 60 or 59.94 or 60000/1001")
     p.add_argument("--slowmo", help="play K times slower at the same frame rate (K may be fractional: 2.5)")
     p.add_argument("--start", type=float, help="segment start (s from the first frame): only this range is slowed or smoothed")
-    p.add_argument("--end", type=float, help="segment end (s); the rest is copied untouched")
+    p.add_argument("--end", type=float, help="segment end (s, at most the clip's length); the rest is copied "
+                                             "untouched")
     p.add_argument("--quality", default=config.DEFAULT_QUALITY, choices=[*PRESETS, "best"],
                    help="speed/quality preset of the classical model (default balanced); best: the slowest "
                         "and best picture, RIFE (weights at hand) with test-time augmentation and DIS quality "

@@ -47,6 +47,11 @@ def _fraction(value, what: str) -> Fraction:
     return f
 
 
+#: a segment end this little past the clip's end is its end: the length shown to two decimals (3.07 s
+#: for a 3.0697 s clip) or half a frame, whichever is more (the end snaps to a frame anyway)
+END_SLACK_S = Fraction(1, 200)
+
+
 def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, factor=None, fps=None,
                 slowmo=None, start=None, end=None) -> RetimePlan:
     """Work out the output rate, the time map and the range in-between frames are made in.
@@ -69,9 +74,16 @@ def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, f
     step = 1 / input_rate
     s = in_start if start is None else in_start + _fraction(start, "start")
     e = in_end if end is None else in_start + _fraction(end, "end")
+    clip_s = float(in_end - in_start)
+    if start is not None and s < in_start:
+        raise ParameterError(f"the segment start ({float(s - in_start):g} s) is before the clip's first frame: "
+                             f"start and end are seconds from it, 0 to {clip_s:.2f} s")
     if start is not None and s >= in_end:
         raise ParameterError(f"the segment start ({float(s - in_start):g} s) is at or past the clip's end "
                              f"({float(in_end - in_start):.2f} s)")
+    if end is not None and e > in_end + max(step / 2, END_SLACK_S):
+        raise ParameterError(f"the segment end ({float(e - in_start):g} s) is past the clip's end ({clip_s:.2f} s); "
+                             f"leave the end out to run to the clip's end")
     if e <= s:
         raise ParameterError(f"the segment end ({float(e - in_start):g} s) must come after its start "
                              f"({float(s - in_start):g} s)")
