@@ -310,9 +310,11 @@ class Side:
     """One planned end of the extension: the extender that runs there, and what it replaces."""
 
     def __init__(self, extender: Extender, view: ClipView, count: int, reader: ClipReader,
-                 ops: list[Op] | None = None, replaced: int = 0, stats: dict | None = None):
+                 ops: list[Op] | None = None, replaced: int = 0, stats: dict | None = None, held: int = 0):
         self.extender, self.view, self.count, self.reader = extender, view, count, reader
         self.ops, self.replaced = ops, replaced
+        #: a side that retimes real frames: frames that hold the edge picture after it first shows
+        self.held = held
         self.stats = stats
 
     @property
@@ -365,12 +367,13 @@ def plan_side(extender: Extender, view: ClipView, count: int, source: MediaInfo,
         if isinstance(extender, Repeater):
             replaced = extender.replaces(view, count)
             ops = play_order(extender.schedule(view, count), view.count, view.direction)
+            held = 0
             if replaced:
-                _retimed(extender, view, count, replaced, times, shown, stats, lead)
+                held = _retimed(extender, view, count, replaced, times, shown, stats, lead)
             elif shown is not None:
                 idx = shown_indices(ops)
                 shown.record(view.direction, None if idx is None else [times[i] for i in idx])
-            return Side(extender, view, count, reader, ops, replaced, stats)
+            return Side(extender, view, count, reader, ops, replaced, stats, held)
         if shown is not None:
             shown.record(view.direction, None)
         assert isinstance(extender, Synthesizer)
@@ -400,8 +403,9 @@ def _kept_first(kept: dict[int, Frame], read, run):
 
 
 def _retimed(extender: Repeater, view: ClipView, count: int, replaced: int, times: list[Fraction],
-             shown: ShownFrames | None, stats: dict | None, lead: int) -> None:
-    """Record a ramp side: the sound's time map, and the retimed frames in the sidecar."""
+             shown: ShownFrames | None, stats: dict | None, lead: int) -> int:
+    """Record a ramp side: the sound's time map, and the retimed frames in the sidecar; the number of
+    frames that hold the edge picture after it first shows."""
     last, n = view.count - 1, view.count
     gen = extender.positions(view, count)
     anchor = n - 1 - replaced
@@ -423,6 +427,7 @@ def _retimed(extender: Repeater, view: ClipView, count: int, replaced: int, time
             "frames": [first, final], "count": replaced,
             "seconds": [round(float(times[first] - t0), 4), round(float(times[final] - t0 + 1 / view.rate), 4)],
             "plays_seconds": [round(x, 4) for x in plays]}
+    return max(0, held)
 
 
 def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after: int,
@@ -537,15 +542,15 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                         sides["forward"] = plan("forward", after)
                         index.drop_kept()
                     # the side ends where the clip ends plus its new frames, as planned: a side that
-                    # retimes the last real frames plays them on the grid from the frame before them, so
-                    # when the clip's last frame came late (a gap among them) its final frame, the
-                    # held end, waits for that time rather than closing the gap and ending early
+                    # retimes the last real frames plays them on the grid from the frame before them, and
+                    # when the clip's last frame came late (a gap among them) the gap comes where the
+                    # picture reaches that frame (the sound's time map, on the file's real times, reaches
+                    # it there too), not closed (the output ending a frame early)
                     side, clip_last = sides["forward"], index.times[-1]
+                    late = max(Fraction(0), clip_last - last - Fraction(side.replaced) / rate)
+                    edge = side.frames_out - side.held        # the frame where the edge picture first shows
                     for k, planes in enumerate(side.frames(folder, feed), start=1):
-                        t = last + Fraction(k) / rate
-                        if k == side.frames_out:
-                            t = max(t, clip_last + Fraction(side.count) / rate)
-                        yield planes, t + shift
+                        yield planes, last + Fraction(k) / rate + (late if k >= edge else 0) + shift
                         meter.advance()
                     stats["after"] = after
                 for f in frames:            # what the forward side did not take (the stream ends)
