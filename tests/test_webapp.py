@@ -337,7 +337,8 @@ def test_progress_relay_reports_from_other_threads():
                    points=points))
     assert seen[0] == (0.5, "interpolate · 5/10 frames · 2 s left", "frames")     # a stage's share: its own
     assert seen[1] == (None, "interpolate: 3 frames · 3 s so far", "frames")
-    assert seen[2] == (0.4, "rendering · 1/4 frames · estimating…, then: playable copy", "frames")  # the job's
+    assert seen[2] == (0.4, "40% of the job · rendering · 1/4 frames · estimating…, then: playable copy",
+                       "frames")      # the job's share: said first, named
     assert relay.points == list(points) and relay.version == 1
 
 
@@ -637,3 +638,4 @@ def test_the_result_line_and_the_api_name_what_was_converted_and_not_kept(tmp_pa
     plain = handlers.run_interpolate(src, str(job), factor=2, quality="fast", model="blend", codec="ffv1")
     assert "Not kept" not in plain.summary and "Converted" not in plain.summary
     assert "**Also kept:** 2 subtitle tracks, 3 chapters" in plain.summary, plain.summary
+
