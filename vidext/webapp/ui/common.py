@@ -52,9 +52,12 @@ CSS = """
 .vx-live-plot figcaption { font-weight: 600; font-size: 0.95em; margin-bottom: 2px; }
 .vx-live-plot svg { width: 100%; max-width: 560px; height: auto; display: block; font-family: inherit; }
 .vx-live-tick, .vx-live-note { font-size: 12px; fill: #555; }
+.vx-live-note { paint-order: stroke; stroke: var(--background-fill-primary, #fff); stroke-width: 3px;
+  stroke-linejoin: round; }
 .vx-live-axis { font-size: 12px; fill: #333; }
 .vx-live-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
 .vx-live-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
+.vx-live-legend i.vx-live-rule { width: 16px; height: 0; border-radius: 0; vertical-align: middle; }
 .vx-table { max-width: 100%; }
 .vx-table table { font-variant-numeric: tabular-nums; display: block; max-width: 100%; overflow-x: auto;
   background: linear-gradient(to right, var(--background-fill-primary) 30%, transparent) left / 32px 100% no-repeat local,
