@@ -656,6 +656,16 @@ def _text_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
     return boxes
 
 
+def _mark_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """Each point's mark (a dot, or a ✗ drawn from its corner ``M x-5,y-5``) as a box, stroke included."""
+    import re
+
+    dots = [(float(m.group(1)), float(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"', svg)]
+    crosses = [(float(m.group(1)) + 5, float(m.group(2)) + 5, 6.0) for m in re.finditer(r'<path d="M([\d.]+),([\d.]+)L', svg)]
+    return [("mark", x - r, y - r, x + r, y + r) for x, y, r in dots + crosses]
+
+
 @pytest.mark.parametrize("scores", [
     # the walk on carphone: ramp passed just under the threshold, at the right end, under its words
     {"seamless": 3.2, "motion": 1.9, "pingpong": 2.1, "freeze": 2.1, "ramp": 0.85},
@@ -664,8 +674,8 @@ def _text_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
 ])
 def test_the_extend_plots_words_never_overlap(scores):
     """Extend's live plot names each candidate above its point; the threshold's words ("passes at or
-    below") lay where a point can be, under the ramp's name.  No two words of the plot overlap, and the
-    threshold is still said (in the legend, by its dashed line)."""
+    below") lay where a point can be, under the ramp's name.  No two words or marks of the plot overlap (a
+    name's descenders touched its ✗), and the threshold is still said (in the legend, by its dashed line)."""
     from vidext.webapp import live
 
     series = {m: [(i + 1, y)] for i, (m, y) in enumerate(scores.items())}
@@ -673,9 +683,12 @@ def test_the_extend_plots_words_never_overlap(scores):
     drawn = live.plot("extend", series)
     boxes = _text_boxes(drawn)
     names = [b[0] for b in boxes]
+    marks = _mark_boxes(drawn)
+    assert len(marks) == len(scores)
+    boxes += marks
     assert all(m in names for m in scores), names
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
-            assert apart, (a, b)
+            assert apart or a[0] == b[0] == "mark", (a, b)
     assert "passes at or below" in drawn.split("</svg>")[1] and 'stroke-dasharray="4 3"' in drawn

@@ -36,6 +36,7 @@ MARK_WORDS = {"cut": "scene cut (held, never morphed)", "duplicate": "repeated f
 MARK_COLOURS = {"cut": "#D55E00", "duplicate": "#CC79A7", "still": "#999999"}
 RULE_COLOUR = "#999"     # a threshold's dashed line (its words are in the legend)
 HEADROOM_NAMED = 1.2     # the y axis' top over the highest point when points carry names (extend's)
+LABEL_RISE = 11          # a point's name: its baseline this far above the point (a ✗ reaches 6 up; descenders 3)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def plot(job: str, series: dict) -> str | None:
                                  f'fill="{line.colour}"/>')
                 if line.labels:
                     anchor = "end" if cx > WIDTH - 50 else "start" if cx < LEFT + 30 else "middle"
-                    parts.append(f'<text x="{cx:.1f}" y="{cy - 8:.1f}" text-anchor="{anchor}" class="vx-live-note">'
+                    parts.append(f'<text x="{cx:.1f}" y="{cy - LABEL_RISE:.1f}" text-anchor="{anchor}" class="vx-live-note">'
                                  f'{html.escape(line.labels[i])}</text>')
     legend = [(line.name, line.colour) for line in lines if line.xy and not line.labels]
     legend += [(MARK_WORDS[k], MARK_COLOURS[k]) for k, pts in marks.items() if pts]
