@@ -255,8 +255,10 @@ def test_cancelled_job_leaves_no_files(server, tmp_path):
     assert progress, "no progress reached the client"
     unit = progress[-1]
     assert unit.progress is not None and 0 <= unit.progress < 1         # the whole job's share (every stage)
-    # model auto measures first, then renders
-    assert unit.desc.split(" · ")[0] in ("measuring the methods on your clip", "rendering"), unit.desc
+    # the line says that share first, named; model auto measures first, then renders
+    share, stage = unit.desc.split(" · ")[:2]
+    assert share == f"{int(unit.progress * 100 + 1e-9)}% of the job", unit.desc
+    assert stage in ("measuring the methods on your clip", "rendering"), unit.desc
     job.cancel()
     while time.monotonic() < deadline and os.path.exists(folder):
         time.sleep(0.05)

@@ -34,9 +34,10 @@ LEFT_FACTOR = 3.0         # "N s left" is at most 3× the time really left ...
 LEFT_SLACK_S = 1.5        # ... plus the whole seconds it is rounded to and one report's lag
 WAIT_TOLERANCE = 0.10     # the reported time against the wait from the click ...
 SMALL_JOB_S = 1.0         # ... or, for a job of a few seconds, Gradio's own round trips (click, queue, answer)
+SHARE = re.compile(r"^(\d+)% of the job · ")     # the progress line's first words: the whole job's share
 
 RECORD = r"""([tab]) => {
-  window.__rec = []; window.__clicked = null; window.__done = null;
+  window.__rec = []; window.__cut = []; window.__clicked = null; window.__done = null;
   document.querySelector(`#${tab}-run`).addEventListener('click', () => { window.__clicked = performance.now(); },
                                                            {capture: true, once: true});
   window.__timer = setInterval(() => {
@@ -44,6 +45,13 @@ RECORD = r"""([tab]) => {
     const plot = document.querySelector(`#${tab}-live svg`);
     const n = plot ? Number(plot.dataset.points) : 0;
     const now = performance.now(), text = st ? st.innerText : '';
+    // words of the status drawn outside its box (cut off by it, or over what lies below)
+    const box = st ? st.getBoundingClientRect() : null;
+    const cut = !st ? [] : [...st.querySelectorAll('*')].filter(e => e.childElementCount === 0 && e.innerText
+      && e.innerText.trim() && e.getClientRects().length).filter(e => { const r = e.getBoundingClientRect();
+        return r.bottom > box.bottom + 0.5 || r.top < box.top - 0.5 || r.right > box.right + 0.5 || r.left < box.left - 0.5; })
+      .map(e => `${e.className}: ${e.innerText.trim().slice(0, 60)}`);
+    if (cut.length) window.__cut.push([now, text, cut]);
     window.__rec.push([now, text, n]);
     if (window.__done === null && /^\s*(Done|⚠)/.test(text)) window.__done = now;
   }, 100);
@@ -115,21 +123,40 @@ def _run_recorded(page, tab: str, while_running=None) -> tuple[list, float, str]
     page.wait_for_function("window.__done !== null", timeout=JOB_MS)
     # the time it took follows the result (said once the result is on the page)
     page.wait_for_function(f"/Took \\d/.test(document.querySelector('#{tab}-status').innerText)", timeout=30_000)
-    rec, clicked, done_at = page.evaluate(
-        "() => { clearInterval(window.__timer); return [window.__rec, window.__clicked, window.__done]; }")
+    rec, clicked, done_at, cut = page.evaluate(
+        "() => { clearInterval(window.__timer); return [window.__rec, window.__clicked, window.__done, window.__cut]; }")
+    # nothing of the progress area is cut off or drawn outside it (a phone's line wraps to several lines)
+    cut = [c for c in cut if c[0] >= clicked]
+    assert cut == [], cut[:3]
+    # the line begins with the job's share, named, and no figure follows it ("then: rendering - 53.6%"
+    # read as rendering's share); the share never goes back
+    lines = [_line(text) for t, text, _ in rec if t >= clicked and t < done_at]
+    running = [x for x in lines if " · " in x and not x.startswith("done in")]
+    assert running, lines[-5:]
+    unnamed = [x for x in running if not SHARE.match(x) or re.search(r"[\d.]+ ?%$", x)]
+    assert unnamed == [], unnamed[:5]
+    shares = [int(SHARE.match(x).group(1)) for x in running]
+    assert shares == sorted(shares), shares
     samples = [((t - clicked) / 1000, _words(text), n) for t, text, n in rec if t >= clicked]
     status = page.inner_text(f"#{tab}-status")
     return samples, (done_at - clicked) / 1000, status
 
 
+def _line(status_text: str) -> str:
+    """The progress line as the page shows it (Gradio's own timer and queue line set apart; the result,
+    which may show while Gradio's timer still fades, is none)."""
+    return next((x for x in (y.strip() for y in status_text.splitlines())
+                 if not x.startswith(("queue:", "Done", "Took", "⚠")) and (" · " in x or x.startswith("done in"))), "")
+
+
 def _words(status_text: str) -> str:
-    """The progress line a person reads (Gradio's own timer and the percentage set apart)."""
+    """The progress line's words after the job's share: the stage, its count, the time left."""
     for line in status_text.splitlines():
         line = line.strip()
         if line.startswith("queue:"):          # Gradio's own queue line, before the job starts
             continue
         if " · " in line or line.startswith("done in"):
-            return re.sub(r" - [\d.]+%$", "", line)
+            return SHARE.sub("", line)
     # no progress line yet: what else the status shows, never Gradio's queue line (its "1/1" is no count)
     return "\n".join(x.strip() for x in status_text.splitlines() if not x.strip().startswith("queue:")).strip()
 

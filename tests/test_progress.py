@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -108,6 +109,21 @@ def test_a_stage_to_come_is_estimated_from_the_speed_measured_before(monkeypatch
     assert p.then == () and p.job_eta == pytest.approx(p.eta + 10 / 5.0)
     assert p.words() == f"rendering · 9/10 frames · {round(p.job_eta)} s left"
     job.finish()
+
+
+def test_the_apps_line_says_the_jobs_share_first_and_names_it():
+    """The app's line (Gradio's own trailing percentage hidden): "then: rendering - 53.6%" read as
+    rendering being half done, while the figure was the whole job's.  The job's share comes first, named,
+    then the stage, its own count, the time left and what comes next: the CLI's words."""
+    p = Progress(5, 9, 0.0, 3.2, None, "measuring", unit="test frames", label="measuring the methods on your clip",
+                 job_fraction=0.536, job_elapsed=3.4, then=("rendering",))
+    assert p.line() == ("53% of the job · measuring the methods on your clip · 5/9 test frames · "
+                        "estimating… (3 s so far), then: rendering")
+    assert p.line().endswith(p.words())                 # the stage's words, as the CLI says them
+    assert replace(p, job_fraction=0.9999).share_words() == "99% of the job"     # 100 % only at the end
+    assert replace(p, job_fraction=None).line() == p.words()       # only a stage's share known: its count says it
+    done = replace(p, job_fraction=1.0, job_eta=0.0, job_elapsed=12.0)
+    assert done.line() == done.words() == "done in 12 s"
 
 
 def test_stages_never_entered_are_skipped_and_take_no_share(monkeypatch):

@@ -337,7 +337,8 @@ def test_progress_relay_reports_from_other_threads():
                    points=points))
     assert seen[0] == (0.5, "interpolate · 5/10 frames · 2 s left", "frames")     # a stage's share: its own
     assert seen[1] == (None, "interpolate: 3 frames · 3 s so far", "frames")
-    assert seen[2] == (0.4, "rendering · 1/4 frames · estimating…, then: playable copy", "frames")  # the job's
+    assert seen[2] == (0.4, "40% of the job · rendering · 1/4 frames · estimating…, then: playable copy",
+                       "frames")      # the job's share: said first, named
     assert relay.points == list(points) and relay.version == 1
 
 
@@ -637,3 +638,57 @@ def test_the_result_line_and_the_api_name_what_was_converted_and_not_kept(tmp_pa
     plain = handlers.run_interpolate(src, str(job), factor=2, quality="fast", model="blend", codec="ffv1")
     assert "Not kept" not in plain.summary and "Converted" not in plain.summary
     assert "**Also kept:** 2 subtitle tracks, 3 chapters" in plain.summary, plain.summary
+
+
+def _text_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """Each SVG ``<text>``'s words and box (x0, y0, x1, y1) in the SVG's units, its glyphs taken as wide as
+    0.6 of the font's 12 units (a generous width for the sans-serif the page draws them in)."""
+    import html
+    import re
+
+    boxes = []
+    for m in re.finditer(r'<text x="([\d.]+)" y="([\d.]+)"([^>]*)>([^<]*)</text>', svg):
+        x, y, attrs, words = float(m.group(1)), float(m.group(2)), m.group(3), html.unescape(m.group(4))
+        w = 0.6 * 12 * len(words)
+        anchor = re.search(r'text-anchor="(\w+)"', attrs)
+        x0 = {"end": x - w, "middle": x - w / 2}.get(anchor.group(1) if anchor else "start", x)
+        boxes.append((words, x0, y - 10, x0 + w, y + 3))
+    return boxes
+
+
+def _mark_boxes(svg: str) -> list[tuple[str, float, float, float, float]]:
+    """Each point's mark (a dot, or a ✗ drawn from its corner ``M x-5,y-5``) as a box, stroke included."""
+    import re
+
+    dots = [(float(m.group(1)), float(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r'<circle cx="([\d.]+)" cy="([\d.]+)" r="([\d.]+)"', svg)]
+    crosses = [(float(m.group(1)) + 5, float(m.group(2)) + 5, 6.0) for m in re.finditer(r'<path d="M([\d.]+),([\d.]+)L', svg)]
+    return [("mark", x - r, y - r, x + r, y + r) for x, y, r in dots + crosses]
+
+
+@pytest.mark.parametrize("scores", [
+    # the walk on carphone: ramp passed just under the threshold, at the right end, under its words
+    {"seamless": 3.2, "motion": 1.9, "pingpong": 2.1, "freeze": 2.1, "ramp": 0.85},
+    {"ramp": 1.05, "freeze": 0.98, "motion": 1.0, "seamless": 0.2},
+    {"freeze": 0.4},
+])
+def test_the_extend_plots_words_never_overlap(scores):
+    """Extend's live plot names each candidate above its point; the threshold's words ("passes at or
+    below") lay where a point can be, under the ramp's name.  No two words or marks of the plot overlap (a
+    name's descenders touched its ✗), and the threshold is still said (in the legend, by its dashed line)."""
+    from vidext.webapp import live
+
+    series = {m: [(i + 1, y)] for i, (m, y) in enumerate(scores.items())}
+    series["fails"] = [(i + 1, y) for i, y in enumerate(scores.values()) if y > 1]
+    drawn = live.plot("extend", series)
+    boxes = _text_boxes(drawn)
+    names = [b[0] for b in boxes]
+    marks = _mark_boxes(drawn)
+    assert len(marks) == len(scores)
+    boxes += marks
+    assert all(m in names for m in scores), names
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
+            assert apart or a[0] == b[0] == "mark", (a, b)
+    assert "passes at or below" in drawn.split("</svg>")[1] and 'stroke-dasharray="4 3"' in drawn

@@ -138,6 +138,20 @@ class Progress:
             return f"estimating… ({duration_words(self.elapsed)} so far)" + then
         return "estimating…" + then
 
+    def share_words(self) -> str:
+        """``54% of the job``: the whole job's share done (every stage: measuring, rendering, the copy
+        ...), the figure the CLI's bar shows; "" when only a stage's own share is known, or at the end.
+        Rounded down: 100% is said only by the job's end."""
+        if self.job_fraction is None or (self.job_eta == 0 and self.job_fraction == 1.0):
+            return ""
+        return f"{int(min(1.0, max(0.0, self.job_fraction)) * 100 + 1e-9)}% of the job"
+
+    def line(self) -> str:
+        """The app's progress line: the job's share first and named, then :meth:`words` (the stage, its
+        count, the time left, what comes next): ``54% of the job · measuring the methods on your clip ·
+        5/9 test frames · estimating… (3 s so far), then: rendering``."""
+        return " · ".join(w for w in (self.share_words(), self.words()) if w)
+
     def words(self) -> str:
         """The one line a person reads: the stage, its count, the time left (CLI and app alike)."""
         name = self.label or self.stage

@@ -146,7 +146,8 @@ class ProgressRelay:
     measured for the live quality view.
 
     The bar is the whole job's share done (every stage: measuring, rendering, the playable copy ...)
-    and its line what a person reads (:meth:`vidext.media.runner.Progress.words`).  The pipeline
+    and its line what a person reads (:meth:`vidext.media.runner.Progress.line`: the job's share first and
+    named, since Gradio's own percentage after the line is hidden, :data:`vidext.webapp.ui.common.JS`).  The pipeline
     reports from its own worker threads, which do not carry the event's context; the relay keeps
     the context it was created in (inside the event) and reports through a copy of it.  ``points``
     gathers every :class:`~vidext.media.runner.Point` (``version`` counts the reports that brought
@@ -175,7 +176,7 @@ class ProgressRelay:
                 self.version += 1
         if self.target is None:
             return
-        text = p.words() if (p.label or p.stage) else f"{self.desc}: {p.words()}"
+        text = p.line() if (p.label or p.stage) else f"{self.desc}: {p.line()}"
         share = p.bar
         with self._lock:
             self._ctx.copy().run(self.target, share, desc=text, unit="frames")

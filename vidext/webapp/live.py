@@ -34,6 +34,9 @@ MARK_KINDS = ("cut", "duplicate", "still")
 MARK_WORDS = {"cut": "scene cut (held, never morphed)", "duplicate": "repeated frame (replaced)",
               "still": "nothing moved (blended)"}
 MARK_COLOURS = {"cut": "#D55E00", "duplicate": "#CC79A7", "still": "#999999"}
+RULE_COLOUR = "#999"     # a threshold's dashed line (its words are in the legend)
+HEADROOM_NAMED = 1.2     # the y axis' top over the highest point when points carry names (extend's)
+LABEL_RISE = 11          # a point's name: its baseline this far above the point (a ✗ reaches 6 up; descenders 3)
 
 
 @dataclass(frozen=True)
@@ -113,17 +116,17 @@ def plot(job: str, series: dict) -> str | None:
     x1 = x1 if x1 > x0 else x0 + 1
     y1 = max([y for _, y in points] + ([rule[0]] if rule else []))
     y0 = min([y for _, y in points] + ([0.0] if view.from_zero else []))
-    y1 = y1 * 1.08 if y1 > 0 else 1.0
+    # headroom: a named point's name sits above it, under the y axis' title
+    y1 = y1 * (HEADROOM_NAMED if any(line.labels for line in lines) else 1.08) if y1 > 0 else 1.0
     if y1 <= y0:
         y1 = y0 + 1
     sx = lambda x: LEFT + (x - x0) / (x1 - x0) * (WIDTH - LEFT - RIGHT)  # noqa: E731
     sy = lambda y: TOP + (1 - (y - y0) / (y1 - y0)) * (HEIGHT - TOP - BOTTOM)  # noqa: E731
     parts = [_axes(x0, x1, y0, y1, sx, sy, view, whole=job == "extend")]
-    if rule:
-        y, words = rule
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#999" '
-                     f'stroke-dasharray="4 3"/><text x="{WIDTH - RIGHT - 2}" y="{sy(y) - 4:.1f}" '
-                     f'text-anchor="end" class="vx-live-note">{html.escape(words)}</text>')
+    if rule:        # its words go to the legend: in the plot they would lie where points can be
+        y, _ = rule
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="{RULE_COLOUR}" '
+                     f'stroke-dasharray="4 3"/>')
     for kind, pts in marks.items():
         colour = MARK_COLOURS[kind]
         for x, _ in pts[:: max(1, -(-len(pts) // MAX_SHOWN))]:
@@ -149,17 +152,24 @@ def plot(job: str, series: dict) -> str | None:
                                  f'fill="{line.colour}"/>')
                 if line.labels:
                     anchor = "end" if cx > WIDTH - 50 else "start" if cx < LEFT + 30 else "middle"
-                    parts.append(f'<text x="{cx:.1f}" y="{cy - 8:.1f}" text-anchor="{anchor}" class="vx-live-note">'
+                    parts.append(f'<text x="{cx:.1f}" y="{cy - LABEL_RISE:.1f}" text-anchor="{anchor}" class="vx-live-note">'
                                  f'{html.escape(line.labels[i])}</text>')
     legend = [(line.name, line.colour) for line in lines if line.xy and not line.labels]
     legend += [(MARK_WORDS[k], MARK_COLOURS[k]) for k, pts in marks.items() if pts]
+    legend += [(rule[1], None)] if rule else []
     n = len(points) + sum(len(v) for v in marks.values())
     return (f'<figure class="vx-live-plot"><figcaption>{html.escape(view.title)}</figcaption>'
             f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(view.title)}" '
             f'data-points="{n}" preserveAspectRatio="xMidYMid meet">' + "".join(parts) + "</svg>"
             + ('<div class="vx-live-legend">' + "".join(
-                f'<span><i style="background:{c}"></i>{html.escape(name)}</span>' for name, c in legend) + "</div>"
+                f'<span><i {_swatch(c)}></i>{html.escape(name)}</span>' for name, c in legend) + "</div>"
                if legend else "") + "</figure>")
+
+
+def _swatch(colour: str | None) -> str:
+    """A legend's swatch: a square of the line's colour, or (None) the dashed threshold line."""
+    return (f'style="background:{colour}"' if colour else
+            f'class="vx-live-rule" style="border-top:2px dashed {RULE_COLOUR}"')
 
 
 def _axes(x0, x1, y0, y1, sx, sy, view: View, whole: bool = False) -> str:
@@ -202,7 +212,7 @@ def _interpolate(series: dict):
         return _tried(series)
     xy = [(x, 100 * y) for x, y in change]
     return (VIEWS["change"], [_Line("change between real frames", xy, COLOURS[0])], marks,
-            (100 * config.SCENE_THRESHOLD, "a cut above this"))
+            (100 * config.SCENE_THRESHOLD, "a cut above this line"))
 
 
 def _tried(series: dict):
@@ -219,7 +229,7 @@ def _extend(series: dict):
         return None
     line = _Line("candidates", [(x, y) for x, y, _ in pts], COLOURS[0], labels=[k for _, _, k in pts],
                  crossed=fails)
-    return VIEWS["extend"], [line], {}, (1.0, "passes at or below")
+    return VIEWS["extend"], [line], {}, (1.0, "passes at or below this line")
 
 
 def _evaluate(series: dict):

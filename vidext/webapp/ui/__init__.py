@@ -69,7 +69,7 @@ def launch(demo: gr.Blocks, host: str | None = None, port: int | None = None, **
     """Start the sweeper and the server; returns what ``Blocks.launch`` returns."""
     ws: jobs.Workspace = demo.vidext_workspace
     ws.start_sweeper()
-    return demo.launch(**{**launch_kwargs(ws.root, host=host, port=port), "css": common.CSS, **extra})
+    return demo.launch(**{**launch_kwargs(ws.root, host=host, port=port), "css": common.CSS, "js": common.JS, **extra})
 
 
 def main(host: str | None = None, port: int | None = None) -> None:

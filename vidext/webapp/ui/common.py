@@ -40,13 +40,24 @@ CSS = """
 .vx-actions { flex-wrap: nowrap !important; align-items: center; }
 .vx-actions > * { min-width: 0 !important; }
 .vx-status { min-height: 2.2em; }
+/* a job's progress (Gradio's tracker, drawn over the status) takes the height its words need, its bar and
+   timer in the flow: laid over a one-line box it was cut at half a line, and a phone's line wraps to four */
+.vx-status > .wrap:not(.hide) { position: relative !important; min-height: 2.2em; }
+.vx-status > .wrap .progress-text.meta-text-center { position: static; transform: none; align-self: flex-end;
+  padding-top: 0; padding-bottom: 0; }
+.vx-status > .wrap .progress-level-inner { margin: 2px 0; width: 100%; overflow-wrap: anywhere; }
+.vx-status > .wrap .progress-bar-wrap { width: 100%; margin-bottom: 4px; }
+.vx-status > .wrap:not(.hide) ~ [data-testid="markdown-wrapper"].pending { display: none; }
 .vx-live-plot { margin: 0; }
 .vx-live-plot figcaption { font-weight: 600; font-size: 0.95em; margin-bottom: 2px; }
 .vx-live-plot svg { width: 100%; max-width: 560px; height: auto; display: block; font-family: inherit; }
 .vx-live-tick, .vx-live-note { font-size: 12px; fill: #555; }
+.vx-live-note { paint-order: stroke; stroke: var(--background-fill-primary, #fff); stroke-width: 3px;
+  stroke-linejoin: round; }
 .vx-live-axis { font-size: 12px; fill: #333; }
 .vx-live-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; }
 .vx-live-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
+.vx-live-legend i.vx-live-rule { width: 16px; height: 0; border-radius: 0; vertical-align: middle; }
 .vx-table { max-width: 100%; }
 .vx-table table { font-variant-numeric: tabular-nums; display: block; max-width: 100%; overflow-x: auto;
   background: linear-gradient(to right, var(--background-fill-primary) 30%, transparent) left / 32px 100% no-repeat local,
@@ -67,6 +78,19 @@ body, .gradio-container { overflow-x: hidden; }
 .gradio-container { max-width: 100vw !important; }
 @media (max-width: 640px) { .gradio-container { padding-left: 8px !important; padding-right: 8px !important; } }
 """
+
+#: On page load: Gradio writes its own percentage after a job's progress line ("… then: rendering - 53.6%",
+#: read as the last stage's share); the line already begins with the job's share, named
+#: (:meth:`vidext.media.runner.Progress.line`), so that trailing figure and its dash are emptied in the
+#: tabs' status boxes.  (Gradio has no setting for it; the bar under the line still shows the share.)
+JS = r"""() => {
+  const strip = () => document.querySelectorAll('.vx-status .progress-level-inner').forEach(el => {
+    for (const n of el.childNodes)
+      if (n.nodeType === 3 && /^\s*(-|[\d.]+%)\s*$/.test(n.nodeValue)) n.nodeValue = '';
+  });
+  new MutationObserver(strip).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
 
 def scroll_js(elem_id: str) -> str:
     """Bring the tab's result into view when it lies off screen (a phone's stacked layout)."""
