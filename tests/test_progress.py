@@ -331,6 +331,27 @@ def test_extend_auto_chooses_as_a_stage_and_sends_each_candidate(tmp_path, clip)
     assert set(r.details["timings"]["stages"]) == {"choosing", "rendering"}
 
 
+def test_extend_backward_auto_says_choosing_while_it_reads_the_clip_for_the_choice(tmp_path, clip, monkeypatch):
+    """Extending before the start, every side is planned before a frame is written: while the clip is
+    read for the choice, the line says "choosing how to extend", not "rendering 0/N frames"."""
+    from vidext.extension import pipeline
+
+    src = clip("c.mp4", frames=30, width=96, height=64, tone_hz=None)
+    got: list[Progress] = []
+    shown_while_reading = []
+    observe = pipeline.ClipIndex.observe
+
+    def observed(self, frame):
+        shown_while_reading.append(got[-1].stage)
+        return observe(self, frame)
+
+    monkeypatch.setattr(pipeline.ClipIndex, "observe", observed)
+    vidext.extend(src, str(tmp_path / "o.mp4"), seconds=0.4, method="auto", direction="backward",
+                  progress=got.append)
+    assert shown_while_reading and set(shown_while_reading) == {"choosing"}, set(shown_while_reading)
+    assert _stage_names(got)[-1] == "done"
+
+
 def test_evaluate_names_its_stages_and_sends_each_scored_frame(tmp_path, clip):
     src = clip("c.mp4", frames=13, width=96, height=64, tone_hz=None)
     got: list[Progress] = []

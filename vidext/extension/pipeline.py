@@ -500,6 +500,8 @@ def extension_compute(*, info: MediaInfo, extender: Extender, before: int, after
                 if up_front:
                     # new frames come first, or real frames are withheld: the clip is indexed and
                     # every side planned before anything is written
+                    if isinstance(extender, Chooser):
+                        meter.phase("choosing")     # the index is read for the choice: its stage, not rendering's
                     with FrameSource(info.path, info) as again:
                         for f in again:
                             if stop.is_set():
