@@ -33,7 +33,7 @@ from .freeze import Freeze
 from .motion import Motion
 from .pingpong import PingPong
 from .ramp import EasedFreeze, Ramp, RampTooShort, engine as ramp_engine
-from .scoring import EXTEND_PROBE_S, Score, ShotStats, score
+from .scoring import Score, ShotStats, probe_frames, score, score_continuation
 from .seamless import Seamless
 
 #: px: candidates are rendered and measured on frames at most this wide (the index pictures they are
@@ -194,10 +194,7 @@ class Auto(Chooser):
 
     # -- measuring ---------------------------------------------------------------
     def choose(self, clip: ClipView, count: int) -> Extender:
-        thumbs = clip.thumbs
-        off = clip.index_offset
-        first = max(0, clip.shot_start - off) if thumbs is not None else 0
-        shot = thumbs[first:] if thumbs is not None else None
+        shot, shot_index = clip.shot_thumbs()
         rate = float(clip.rate)
         shot_s = clip.shot_frames / rate
         n = clip.count
@@ -205,7 +202,7 @@ class Auto(Chooser):
             return self._decide(clip, "freeze", Freeze(), {}, "a single frame: held")
         stats = ShotStats.of(shot)
         proxy = proxy_view(clip)
-        pic = lambda i: shot[i - (off + first)]  # noqa: E731  (index picture of clip frame i)
+        pic = lambda i: shot[i - shot_index]  # noqa: E731  (index picture of clip frame i)
         head = [pic(n - 2), pic(n - 1)]
         candidates: dict[str, tuple[Extender, Score | None]] = _Measured(clip.extra.get("candidate"))
         seamless = Seamless(interpolator=ramp_engine())     # RIFE only where a GPU runs it: the cost stays near freeze's
@@ -215,9 +212,9 @@ class Auto(Chooser):
             seamless._planned = {clip.direction: plan}
             candidates["seamless"] = (seamless, plan.score)
         motion = Motion()
-        probe = max(2, min(count, round(EXTEND_PROBE_S * rate)))
+        probe = probe_frames(count, rate)
         made = [self._thumb(proxy, p) for p in motion.synthesize(proxy, probe)]
-        candidates["motion"] = (Motion(), score(stats, head + made, [False, False] + [True] * len(made), None))
+        candidates["motion"] = (Motion(), score_continuation(stats, head, made))
         if not short and clip.shot_frames >= 3:
             seq = head + [pic(n - 2 - k) for k in range(min(3, clip.shot_frames - 2))]
             candidates["pingpong"] = (PingPong(within_shot=True),
@@ -238,8 +235,7 @@ class Auto(Chooser):
                 inner = EXTENDERS.create(g)
                 planes = list(inner.synthesize(clip, count))
                 made = [self._thumb(clip, p) for p in planes[:probe]]
-                candidates[g] = (_Replay(inner, planes),
-                                 score(stats, head + made, [False, False] + [True] * len(made), None))
+                candidates[g] = (_Replay(inner, planes), score_continuation(stats, head, made))
         figures = {m: (sc.as_dict() if sc is not None else None) for m, (_, sc) in candidates.items()}
         said = self._situation(candidates, short, shot_s)
         passing = [m for m, (_, sc) in candidates.items() if sc is not None and sc.passed]

@@ -113,6 +113,15 @@ class ClipView:
         """Clip index of ``thumbs[0]``."""
         return self.count - (0 if self.thumbs is None else len(self.thumbs))
 
+    def shot_thumbs(self) -> tuple[np.ndarray | None, int]:
+        """The index pictures of the junction's shot, and the clip index of the first ((None, 0)
+        without an index)."""
+        if self.thumbs is None:
+            return None, 0
+        off = self.index_offset
+        first = max(0, self.shot_start - off)
+        return self.thumbs[first:], off + first
+
 
 class Extender(ABC):
     """A strategy for new frames past the junction (see the module docstring)."""

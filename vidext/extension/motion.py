@@ -32,7 +32,7 @@ from .. import config
 from ..media.frame import Frame
 from .base import ClipView, Planes, Synthesizer
 from .clip import thumbnail
-from .scoring import EXTEND_PROBE_S, ShotStats, score
+from .scoring import ShotStats, probe_frames, score_continuation
 
 MOTION_ANALYSIS_WIDTH = 480          # px: frames are tracked at this width at most
 MOTION_MAX_CORNERS = 400
@@ -204,16 +204,10 @@ class Motion(Synthesizer):
 
     def _judge(self, clip: ClipView, made: list) -> None:
         """Score the first new pictures as auto scores a motion candidate; recorded with the estimates."""
-        thumbs = clip.thumbs
-        if thumbs is None or not made or clip.direction not in self.estimates:
+        shot, _ = clip.shot_thumbs()
+        if shot is None or len(shot) < 2 or not made or clip.direction not in self.estimates:
             return
-        off = clip.index_offset
-        shot = thumbs[max(0, clip.shot_start - off):]
-        if len(shot) < 2:
-            return
-        n = len(shot)
-        sc = score(ShotStats.of(shot), [shot[n - 2], shot[n - 1]] + made, [False, False] + [True] * len(made),
-                   None)
+        sc = score_continuation(ShotStats.of(shot), [shot[-2], shot[-1]], made)
         self.estimates[clip.direction].update(score=sc.as_dict(), passed=sc.passed, failures=sc.failures())
 
     def synthesize(self, clip: ClipView, count: int) -> Iterator[Planes]:
@@ -249,7 +243,7 @@ class Motion(Synthesizer):
             "turned_deg": round(float(np.degrees(np.arctan2(last[1, 0], last[0, 0]))), 3),
             "crop_zoom": round(float(crops[-1][0, 0]) if moves else 1.0, 4),
             "mosaic_frames": len(sources)}
-        probe = max(2, min(count, round(EXTEND_PROBE_S * float(clip.rate))))
+        probe = probe_frames(count, float(clip.rate))
         made = []
         for k, (move, crop) in enumerate(zip(moves, crops)):
             planes = self.warp(sources, crop @ move, clip)

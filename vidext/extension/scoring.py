@@ -171,6 +171,17 @@ class Score:
         return out
 
 
+def probe_frames(count: int, rate: float) -> int:
+    """How many of ``count`` new frames a continuation is measured on: :data:`EXTEND_PROBE_S` of
+    them, at least 2."""
+    return max(2, min(count, round(EXTEND_PROBE_S * rate)))
+
+
+def score_continuation(stats: ShotStats, head: list[np.ndarray], made: list[np.ndarray]) -> Score:
+    """A continuation's score: the last real index pictures (``head``, junction last), then the new ones."""
+    return score(stats, head + made, [False] * len(head) + [True] * len(made), None)
+
+
 def score(stats: ShotStats, sequence: list[np.ndarray], synthetic: list[bool], loop_s: float | None) -> Score:
     """Score the pictures a viewer sees over a seam.
 

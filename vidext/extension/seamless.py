@@ -200,14 +200,6 @@ class Seamless(Repeater):
         return max(shortest + 2, round(config.SEAMLESS_MIN_LOOP_S * clip.rate))
 
     # -- the search --------------------------------------------------------------
-    def _shot_thumbs(self, clip: ClipView) -> tuple[np.ndarray | None, int]:
-        """The index pictures of the junction's shot, and the clip index of the first."""
-        if clip.thumbs is None:
-            return None, 0
-        off = clip.index_offset
-        first = max(0, clip.shot_start - off)
-        return clip.thumbs[first:], off + first
-
     def _costs(self, thumbs: np.ndarray, lo: int, hi: int, m: int) -> np.ndarray:
         n = len(thumbs)
         weights = _binomial(m)
@@ -227,7 +219,7 @@ class Seamless(Repeater):
 
     def plan(self, clip: ClipView) -> LoopPlan:
         """The loop for this edge: candidates from the shot, bridges measured, the best kept."""
-        thumbs, first = self._shot_thumbs(clip)
+        thumbs, first = clip.shot_thumbs()
         n_all = clip.count
         if thumbs is None or len(thumbs) < 3 or n_all < 3:
             return LoopPlan(max(first, n_all - 1), 0, 0.0, 0.0)      # nothing to loop: the junction is held
