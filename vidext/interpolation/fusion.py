@@ -281,17 +281,22 @@ def _onto(base: list[np.ndarray], other: list[np.ndarray], layout, by_agreement:
     scale = (layout.peak / 255.0) ** 2         # the constants are in 8-bit levels
     full = base[0].shape
     same = [k for k, p in enumerate(base) if p.shape == full] if layout.is_rgb else [0]
-    d2 = sum((other[k] - base[k]) ** 2 for k in same) / (len(same) * scale)
-    share = (DIS_SHARE * AGREE_K / (cv2.GaussianBlur(d2, (0, 0), AGREE_SIGMA_PX) + AGREE_K) if by_agreement
-             else np.full_like(d2, DIS_SHARE))
+    share: np.ndarray | float = DIS_SHARE        # without the agreement: the same share everywhere
+    if by_agreement:
+        d2 = sum((other[k] - base[k]) ** 2 for k in same) / (len(same) * scale)
+        share = DIS_SHARE * AGREE_K / (cv2.GaussianBlur(d2, (0, 0), AGREE_SIGMA_PX) + AGREE_K)
     e_base = sum(_detail_energy(base[k]) for k in same)
     e_other = sum(_detail_energy(other[k]) for k in same)
     gate = np.minimum(e_other / (e_base + _EPS * scale * len(same)), 1.0) ** DETAIL_POWER
+
+    def at(m, w: int, h: int):
+        """A full-size map at a plane's size (a constant as it is)."""
+        return m if np.isscalar(m) or m.shape == (h, w) else cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA)
+
     out = []
     for b_plane, o_plane in zip(base, other):
         h, w = b_plane.shape
-        s, g = (share, gate) if (h, w) == full else (
-            cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA) for m in (share, gate))
+        s, g = at(share, w, h), at(gate, w, h)
         corr = o_plane - b_plane
         coarse = cv2.GaussianBlur(corr, (0, 0), BAND_PX * w / full[1])
         out.append(b_plane + s * (coarse + g * (corr - coarse)))
