@@ -80,7 +80,7 @@ def plan_retime(input_rate: Fraction, in_start: Fraction, in_end: Fraction, *, f
                              f"start and end are seconds from it, 0 to {clip_s:.2f} s")
     if start is not None and s >= in_end:
         raise ParameterError(f"the segment start ({float(s - in_start):g} s) is at or past the clip's end "
-                             f"({float(in_end - in_start):.2f} s)")
+                             f"({clip_s:.2f} s)")
     if end is not None and e > in_end + max(step / 2, END_SLACK_S):
         raise ParameterError(f"the segment end ({float(e - in_start):g} s) is past the clip's end ({clip_s:.2f} s); "
                              f"leave the end out to run to the clip's end")

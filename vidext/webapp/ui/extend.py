@@ -114,7 +114,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
             quantize: weight quantization of a generative model (none: full precision).
             codec: output codec (auto: h264, which plays everywhere, or prores 4444 when the clip has
                 transparency).
-            crf: h264/h265 quality (0: the default).
+            crf: quality for h264, h265, vp9 and av1, lower is better (0: the codec's default).
         Returns:
             the result file, a browser-playable video of it (or None), and a JSON summary.
         """

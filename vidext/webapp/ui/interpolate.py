@@ -156,7 +156,7 @@ def build(workspace: jobs.Workspace, limits) -> None:
             motion_blur: synthesised motion blur, as a shutter fraction (0: none).
             codec: output codec (auto: h264, which plays everywhere, or prores 4444 when the clip has
                 transparency).
-            crf: h264/h265 quality, lower is better (0: the default).
+            crf: quality for h264, h265, vp9 and av1, lower is better (0: the codec's default).
         Returns:
             the result file, a browser-playable video of it (or None), and a JSON summary.
         """
